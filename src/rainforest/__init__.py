@@ -1,0 +1,96 @@
+"""rainforest: design, analyse and simulate industrial ecosystems.
+
+>>> import rainforest as rf
+>>> eco = rf.datasets.kalundborg()
+>>> eco.name
+'Kalundborg Symbiosis, classic network (c. 2000)'
+
+``import rainforest`` is cheap: the model loads numpy only; readers, datasets and
+analyses load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rainforest.errors import (
+    CurrencyError,
+    DocumentError,
+    FormatError,
+    Issue,
+    RainforestError,
+    UnitError,
+    UnknownIdError,
+)
+from rainforest.model import (
+    Actor,
+    Capability,
+    Ecosystem,
+    Essentiality,
+    Flow,
+    FlowMatrix,
+    Link,
+    Location,
+    Module,
+    Need,
+    Offer,
+    Resource,
+    Size,
+    Stock,
+    Virgin,
+    json_schema,
+)
+
+if TYPE_CHECKING:
+    from rainforest import datasets as datasets
+    from rainforest.io import load as load
+    from rainforest.io import save as save
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Actor",
+    "Capability",
+    "CurrencyError",
+    "DocumentError",
+    "Ecosystem",
+    "Essentiality",
+    "Flow",
+    "FlowMatrix",
+    "FormatError",
+    "Issue",
+    "Link",
+    "Location",
+    "Module",
+    "Need",
+    "Offer",
+    "RainforestError",
+    "Resource",
+    "Size",
+    "Stock",
+    "UnitError",
+    "UnknownIdError",
+    "Virgin",
+    "__version__",
+    "datasets",
+    "json_schema",
+    "load",
+    "save",
+]
+
+_LAZY = {"load": ("rainforest.io", "load"), "save": ("rainforest.io", "save"), "datasets": ("rainforest.datasets", None)}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rainforest' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,372 @@
+"""Tables: a folder of CSV files, or an Excel workbook with one sheet per section.
+
+Cells: numbers as numbers, lists of ids ``;``-separated, maps as dotted columns
+(``quality.contaminant_ppm``), capabilities as ``name; other [non-core]`` (or a JSON
+list), booleans ``true``/``false``, extension (``x_*``) cells as JSON when they hold JSON.
+Rows are spreadsheet rows: the header is row 1, the first entry row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path as FilePath
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rainforest.errors import Issue, did_you_mean
+from rainforest.io._source import foreign_bom, read_text
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.entities import Capability
+from rainforest.model.schema import FORMAT, SECTIONS
+from rainforest.model.table import MISSING, FrozenMap
+from rainforest.model.validation import Path, Place, RawDocument, RawSection, encode_cell
+
+__all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
+
+TOP_SHEET = "ecosystem"
+
+
+def _tabular_locator(files: Mapping[str, str]) -> Any:
+    def locate(path: Path) -> Place:
+        if not path:
+            return Place(file=files.get(TOP_SHEET))
+        head = str(path[0])
+        if head in SECTIONS:
+            label = files.get(head)
+            if len(path) >= 2 and isinstance(path[1], int):
+                return Place(file=label, row=path[1] + 2)
+            return Place(file=label, row=1)
+        return Place(file=files.get(TOP_SHEET), row=2)
+
+    return locate
+
+
+def _numeric_columns(section: str) -> set[str]:
+    return {f.name for f in SECTIONS[section].fields if f.kind == "number"}
+
+
+def _header_issues(header: list[str], label: str) -> list[Issue]:
+    issues = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            issues.append(Issue("", f"duplicate column {name!r}", hint="Each column may appear once.", file=label, row=1))
+        seen.add(name)
+        if not name.strip():
+            issues.append(Issue("", "a column without a name", expected="a header name for every column", file=label, row=1))
+    return issues
+
+
+def _read_top_csv(path: FilePath, label: str, doc: RawDocument) -> None:
+    text, issue = read_text(path, label)
+    if issue:
+        doc.issues.append(issue)
+        return
+    assert text is not None
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    if not rows:
+        doc.issues.append(Issue("", "the file is empty", expected="a header row (format,name,period) and one value row", file=label, row=1))
+        return
+    if len(rows) != 2:
+        doc.issues.append(Issue("", f"{len(rows)} rows", expected="a header row and exactly one value row", file=label, row=min(len(rows), 3)))
+        return
+    header, values = rows
+    doc.issues.extend(_header_issues(header, label))
+    values = values + [""] * (len(header) - len(values))
+    for key, value in zip(header, values, strict=False):
+        key = key.strip()
+        if value == "":
+            continue
+        doc.top[key] = _decode_top(key, value)
+
+
+def _decode_top(key: str, value: Any) -> Any:
+    if key.startswith("x_") and isinstance(value, str):
+        from rainforest.model.validation import decode_cell
+
+        return decode_cell(value)
+    return value
+
+
+def read_csv_folder(folder: FilePath) -> RawDocument:
+    """Read a folder of CSV files into a raw document (all issues gathered, none raised)."""
+    import pandas as pd
+
+    label_root = folder.name
+    files = {stem: f"{label_root}/{stem}.csv" for stem in [*SECTIONS, TOP_SHEET]}
+    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(folder))
+    if not folder.is_dir():
+        doc.issues.append(Issue("", "no such folder", file=str(folder)))
+        return doc
+    csvs = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    known = [*SECTIONS, TOP_SHEET]
+    if not any(p.stem in known for p in csvs):
+        found = ", ".join(p.name for p in sorted(folder.iterdir())[:10]) or "nothing"
+        doc.issues.append(Issue(
+            "", "the folder holds no ecosystem",
+            expected="ecosystem.csv and actors.csv (and other section files such as flows.csv)",
+            got=found, file=str(folder),
+            hint="Write one with `rainforest convert doc.yaml folder/` or `rainforest generate`.",
+        ))
+        doc.broken_sections.add("actors")
+        doc.top = {"format": FORMAT, "name": folder.name}
+        return doc
+    for p in csvs:
+        if p.stem not in known:
+            doc.issues.append(Issue("", f"unknown file {p.name!r}", hint=(did_you_mean(p.stem, known) or "").replace("?", ".csv?").replace("'.csv?", ".csv'?") or "Section files are named after the sections, e.g. flows.csv.", file=files.get(p.stem, f"{label_root}/{p.name}")))
+    top = folder / "ecosystem.csv"
+    if top.exists():
+        _read_top_csv(top, files[TOP_SHEET], doc)
+    else:
+        doc.issues.append(Issue("", "missing file ecosystem.csv", expected="ecosystem.csv with the columns format,name (and period)", file=f"{label_root}/ecosystem.csv", hint=f"Write a file with the two lines 'format,name' and '{FORMAT},<name>'."))
+        doc.top.setdefault("format", FORMAT)
+        doc.top.setdefault("name", folder.name)
+    for section in SECTIONS:
+        path = folder / f"{section}.csv"
+        if not path.exists():
+            continue
+        label = files[section]
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        encoding = foreign_bom(head)
+        if encoding:
+            doc.issues.append(Issue("", f"the file is encoded as {encoding}", expected="UTF-8 text", hint="Save the file as UTF-8.", file=label, row=1))
+            doc.broken_sections.add(section)
+            continue
+        text_head = head.decode("utf-8-sig", errors="replace")
+        if not text_head.strip():
+            doc.issues.append(Issue("", "the file is empty", expected="a header row naming the columns", file=label, row=1))
+            doc.broken_sections.add(section)
+            continue
+        header = next(csv.reader([text_head.splitlines()[0]]))
+        header = [h.strip() for h in header]
+        header_issues = _header_issues(header, label)
+        if header_issues:
+            doc.issues.extend(header_issues)
+            doc.broken_sections.add(section)
+            continue
+        numeric = _numeric_columns(section)
+        dtype = {h: str for h in header if h not in numeric}
+        try:
+            frame = pd.read_csv(
+                path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                skipinitialspace=False,
+            )
+        except UnicodeDecodeError:
+            _, issue = read_text(path, label)
+            if issue:
+                doc.issues.append(issue)
+            doc.broken_sections.add(section)
+            continue
+        except pd.errors.ParserError as exc:
+            doc.issues.append(Issue("", f"malformed CSV: {exc}".strip(), hint="Every row needs as many cells as the header has columns; quote cells that hold commas.", file=label))
+            doc.broken_sections.add(section)
+            continue
+        frame.columns = [str(c).strip() for c in frame.columns]
+        columns = {name: _as_array(frame[name]) for name in frame.columns}
+        doc.sections[section] = RawSection(section, columns, len(frame), tabular=True)
+    return doc
+
+
+def _as_array(series: Any) -> npt.NDArray[Any]:
+    kind = series.dtype.kind
+    if kind in "fiu":
+        return np.asarray(series.to_numpy(dtype=np.float64))
+    if kind == "b":
+        return np.asarray(series.to_numpy(dtype=object))
+    return np.asarray(series.to_numpy(dtype=object, na_value=np.nan))
+
+
+def read_excel(path: FilePath) -> RawDocument:
+    """Read an Excel workbook (one sheet per section, ``ecosystem`` for the top level)."""
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    label = path.name
+    files = {s: f"{label}[{s}]" for s in [*SECTIONS, TOP_SHEET]}
+    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(path))
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        size = path.stat().st_size if path.exists() else 0
+        what = "the file is empty" if size == 0 else f"not an Excel workbook ({type(exc).__name__})"
+        doc.issues.append(Issue("", what, expected="an .xlsx workbook with an 'ecosystem' and an 'actors' sheet", file=label))
+        doc.broken_sections.add("actors")
+        doc.top = {"format": FORMAT, "name": path.stem}
+        return doc
+    try:
+        names = list(book.sheetnames)
+        known = [*SECTIONS, TOP_SHEET]
+        for name in names:
+            if name not in known:
+                doc.issues.append(Issue("", f"unknown sheet {name!r}", hint=did_you_mean(name, known) or "Sheets are named after the sections, e.g. 'flows'.", file=label))
+        if TOP_SHEET in names:
+            rows = _sheet_rows(book[TOP_SHEET])
+            if len(rows) < 2:
+                doc.issues.append(Issue("", "the sheet is empty", expected="a header row (format, name, period) and one value row", file=files[TOP_SHEET], row=1))
+            else:
+                header = [str(h).strip() if h is not None else "" for h in rows[0]]
+                doc.issues.extend(_header_issues(header, files[TOP_SHEET]))
+                for key, value in zip(header, rows[1], strict=False):
+                    if value is not None and value != "":
+                        doc.top[key] = _decode_top(key, value)
+                if len(rows) > 2:
+                    doc.issues.append(Issue("", f"{len(rows)} rows", expected="a header row and exactly one value row", file=files[TOP_SHEET], row=3))
+        else:
+            doc.issues.append(Issue("", "missing sheet 'ecosystem'", expected="a sheet 'ecosystem' with the columns format, name (and period)", file=label))
+            doc.top.setdefault("format", FORMAT)
+            doc.top.setdefault("name", path.stem)
+        if "actors" not in names:
+            doc.issues.append(Issue("", "missing sheet 'actors'", expected="a sheet 'actors' with at least an 'id' column", file=label))
+            doc.broken_sections.add("actors")
+        for section in SECTIONS:
+            if section not in names:
+                continue
+            rows = _sheet_rows(book[section])
+            if not rows:
+                doc.issues.append(Issue("", "the sheet is empty", expected="a header row naming the columns", file=files[section], row=1))
+                doc.broken_sections.add(section)
+                continue
+            header = [str(h).strip() if h is not None else "" for h in rows[0]]
+            issues = _header_issues(header, files[section])
+            if issues:
+                doc.issues.extend(issues)
+                doc.broken_sections.add(section)
+                continue
+            body = rows[1:]
+            n = len(body)
+            columns: dict[str, npt.NDArray[Any]] = {}
+            for j, name in enumerate(header):
+                col = np.empty(n, dtype=object)
+                col[:] = [row[j] if j < len(row) else None for row in body]
+                columns[name] = col
+            doc.sections[section] = RawSection(section, columns, n, tabular=True)
+    finally:
+        book.close()
+    return doc
+
+
+def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        cells = tuple(None if (isinstance(v, str) and v == "") else v for v in row)
+        rows.append(cells)
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+# -- writing --------------------------------------------------------------------------
+def _capabilities_cell(caps: tuple[Capability, ...]) -> str:
+    if any(";" in c.name or "[" in c.name or c.name != c.name.strip() for c in caps):
+        return json.dumps([{"name": c.name, "core": c.core} for c in caps], ensure_ascii=False)
+    return "; ".join(c.name if c.core else f"{c.name} [non-core]" for c in caps)
+
+
+def table_rows(eco: Ecosystem, section: str) -> dict[str, list[Any]]:
+    """The columns of a section as cell values (absent = None), columns that carry
+    nothing (all absent or all at the default) left out."""
+    spec = SECTIONS[section]
+    table = eco.table(section)
+    out: dict[str, list[Any]] = {}
+    for f in spec.fields:
+        col = table[f.name]
+        values = col.tolist()
+        if f.kind == "number":
+            cells: list[Any] = [None if math.isnan(v) else v for v in values]
+        elif f.kind == "refs":
+            cells = [";".join(v) if v else None for v in values]
+        elif f.kind == "capabilities":
+            cells = [_capabilities_cell(v) if v else None for v in values]
+        elif f.kind == "map":
+            keys: dict[str, None] = {}
+            for m in values:
+                for k in m:
+                    keys.setdefault(k, None)
+            for k in keys:
+                sub = [m.get(k) for m in values]
+                out[f"{f.name}.{k}"] = sub
+            continue
+        elif f.kind == "bool":
+            cells = [None if v is None else ("true" if v else "false") for v in values]
+            if f.default is not None:
+                cells = [None if v == ("true" if f.default else "false") else v for v in cells]
+        else:
+            cells = values if f.default is None else [None if v == f.default else v for v in values]
+        if f.name == "unit" and all(v is None for v in cells):
+            continue
+        if any(v is not None for v in cells) or (f.required and table.n == 0):
+            out[f.name] = cells
+    for name in table.names:
+        if name.startswith("x_"):
+            out[name] = [None if v is MISSING else encode_cell(v) for v in table[name].tolist()]
+    if not out:
+        out = {spec.fields[0].name: []}
+    return out
+
+
+def _top_row(eco: Ecosystem) -> dict[str, Any]:
+    row: dict[str, Any] = {"format": FORMAT, "name": eco.name}
+    if eco.period != "year":
+        row["period"] = eco.period
+    for key, value in eco.extensions.items():
+        row[key] = encode_cell(value)
+    return row
+
+
+def write_csv_folder(eco: Ecosystem, folder: FilePath) -> None:
+    """Write ``eco`` as a folder of CSV files (sections with no entries are left out)."""
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in [*SECTIONS, TOP_SHEET]:
+        target = folder / f"{stale}.csv"
+        if target.exists():
+            target.unlink()
+    top = _top_row(eco)
+    with (folder / "ecosystem.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(top))
+        writer.writerow(list(top.values()))
+    for section in SECTIONS:
+        if eco.table(section).n == 0 and section != "actors":
+            continue
+        columns = table_rows(eco, section)
+        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+        frame.to_csv(folder / f"{section}.csv", index=False, lineterminator="\n")
+
+
+def write_excel(eco: Ecosystem, path: FilePath) -> None:
+    """Write ``eco`` as an Excel workbook (one sheet per non-empty section)."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(TOP_SHEET)
+    top = _top_row(eco)
+    sheet.append(list(top))
+    sheet.append(list(top.values()))
+    for section in SECTIONS:
+        if eco.table(section).n == 0 and section != "actors":
+            continue
+        columns = table_rows(eco, section)
+        sheet = book.create_sheet(section)
+        names = list(columns)
+        sheet.append(names)
+        for row in zip(*columns.values(), strict=True):
+            sheet.append([_excel_cell(v) for v in row])
+    book.save(path)
+
+
+def _excel_cell(value: Any) -> Any:
+    if isinstance(value, FrozenMap):
+        return json.dumps(value.to_dict())
+    return value
+
+
+

@@ -1,0 +1,865 @@
+"""Turn raw document content into a validated :class:`Ecosystem`, reporting every issue.
+
+Readers of every form (YAML, JSON, CSV folder, Excel, ecological network models) hand
+over a :class:`RawDocument`: the top-level fields and, per section, raw columns (object
+arrays of what the file held, or float arrays a CSV parser already read as numbers), plus
+a ``locate`` function that turns a field path into a place (line for texts, row for
+tables). :func:`build_ecosystem` checks everything at once and either returns the
+ecosystem or raises :class:`~rainforest.errors.DocumentError` with every issue; nothing
+is half-built.
+
+The checks are column-wise so that a million flows validate in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rainforest.errors import DocumentError, Issue, UnitError, did_you_mean
+from rainforest.model import units
+from rainforest.model.entities import Capability
+from rainforest.model.schema import (
+    BOUNDARY,
+    FORMAT,
+    PERIODS,
+    SECTIONS,
+    SUPPORTED_FORMATS,
+    TOP_LEVEL,
+    FieldSpec,
+    SectionSpec,
+)
+from rainforest.model.table import MISSING, FrozenMap, Table
+
+__all__ = ["Place", "RawDocument", "RawSection", "build_ecosystem", "describe", "records_to_section"]
+
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a path is in the source: a file and a line/column or a row."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    row: int | None = None
+
+
+Locate = Callable[[Path], Place]
+
+
+def _nowhere(path: Path) -> Place:
+    return Place()
+
+
+@dataclass
+class RawSection:
+    """One section as read: raw columns of equal length ``n``.
+
+    ``tabular`` is true for CSV and Excel: text in a number or boolean cell is parsed,
+    list cells are ``;``-separated, and a missing required column is one issue on the
+    header rather than one per row.
+    """
+
+    name: str
+    columns: dict[str, npt.NDArray[Any]]
+    n: int
+    tabular: bool = False
+
+
+@dataclass
+class RawDocument:
+    """Everything a reader found, before any check."""
+
+    top: dict[str, Any]
+    sections: dict[str, RawSection]
+    locate: Locate = _nowhere
+    source: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    # top-level keys whose value had the wrong shape (e.g. ``flows: 3``); already reported
+    broken_sections: set[str] = field(default_factory=set)
+
+
+def path_text(path: Path) -> str:
+    """``('flows', 12, 'to')`` -> ``'flows[12].to'``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def describe(value: Any) -> str:
+    """A short description of a found value for messages."""
+    if value is None or value is MISSING:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "infinity" if value > 0 else "-infinity"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if value == "":
+            return "an empty text"
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _empty(value: Any, tabular: bool) -> bool:
+    """An absent cell: a table's NaN is an empty cell, a text's NaN is a value."""
+    if value is None or value is MISSING:
+        return True
+    return tabular and isinstance(value, float) and math.isnan(value)
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value is MISSING or (isinstance(value, float) and math.isnan(value))
+
+
+class _Collector:
+    """Gathers issues with their paths; places are resolved once at the end."""
+
+    def __init__(self, locate: Locate, source: str | None) -> None:
+        self.locate = locate
+        self.source = source
+        self.pending: list[tuple[Path, str, str | None, str | None, str | None]] = []
+
+    def add(
+        self,
+        path: Path,
+        message: str,
+        expected: str | None = None,
+        got: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.pending.append((path, message, expected, got, hint))
+
+    def issues(self) -> list[Issue]:
+        out = []
+        for path, message, expected, got, hint in self.pending:
+            place = self.locate(path)
+            out.append(
+                Issue(
+                    path=path_text(path),
+                    message=message,
+                    expected=expected,
+                    got=got,
+                    hint=hint,
+                    file=place.file or self.source,
+                    line=place.line,
+                    column=place.column,
+                    row=place.row,
+                )
+            )
+        return out
+
+
+_SLUG = re.compile(r"^[a-z0-9_-]+$")
+_TRUE = {"true", "yes", "1", "y", "t"}
+_FALSE = {"false", "no", "0", "n", "f"}
+
+
+def records_to_section(
+    name: str, records: Sequence[Any], issues: _Collector | None = None
+) -> tuple[RawSection, list[int]]:
+    """Columns from a list of mappings (YAML/JSON); returns the section and the rows that
+    were not mappings (reported by the caller)."""
+    spec = SECTIONS[name]
+    nested = {root for root in spec.roots if spec.sub_fields(root)}
+    n = len(records)
+    cols: dict[str, list[Any]] = {}
+    not_mappings: list[int] = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            not_mappings.append(i)
+            continue
+        for key, value in rec.items():
+            key = str(key)
+            if key in nested and isinstance(value, Mapping):
+                for sub, subvalue in value.items():
+                    cols.setdefault(f"{key}.{sub}", [MISSING] * n)[i] = subvalue
+            else:
+                cols.setdefault(key, [MISSING] * n)[i] = value
+    columns = {}
+    for key, values in cols.items():
+        arr = np.empty(n, dtype=object)
+        arr[:] = values
+        columns[key] = arr
+    return RawSection(name, columns, n, tabular=False), not_mappings
+
+
+class _Builder:
+    def __init__(self, doc: RawDocument) -> None:
+        self.doc = doc
+        self.c = _Collector(doc.locate, doc.source)
+        self.tables: dict[str, Table] = {}
+        self.index: dict[str, dict[str, int]] = {}
+        self.resource_units: dict[str, str] = {}
+        self.bad_units: set[str] = set()
+
+    # -- top level -------------------------------------------------------------
+    def top(self) -> tuple[str, str, dict[str, Any]]:
+        top = self.doc.top
+        fmt = top.get("format", MISSING)
+        if _absent(fmt):
+            self.c.add(
+                ("format",),
+                "missing required field 'format'",
+                expected=f"format: {FORMAT!r}",
+                hint="Add `format: rainforest/1` at the top of the document.",
+            )
+        elif fmt not in SUPPORTED_FORMATS:
+            self.c.add(
+                ("format",),
+                "unsupported format",
+                expected="one of " + ", ".join(repr(f) for f in SUPPORTED_FORMATS),
+                got=describe(fmt),
+                hint="Ecological network models use 'ena-model/1' in their own JSON form.",
+            )
+        name = top.get("name", MISSING)
+        if _absent(name) or (isinstance(name, str) and not name.strip()):
+            self.c.add(("name",), "missing required field 'name'", expected="a text naming the ecosystem")
+            name = ""
+        elif not isinstance(name, str):
+            if isinstance(name, (int, float)) and not isinstance(name, bool):
+                name = str(name)
+            else:
+                self.c.add(("name",), "wrong type", expected="a text", got=describe(name))
+                name = ""
+        period = top.get("period", MISSING)
+        if _absent(period):
+            period = "year"
+        elif period not in PERIODS:
+            self.c.add(
+                ("period",),
+                "unknown period",
+                expected="one of " + ", ".join(repr(p) for p in PERIODS),
+                got=describe(period),
+                hint=did_you_mean(str(period), PERIODS),
+            )
+            period = "year"
+        known = [f.name for f in TOP_LEVEL] + list(SECTIONS)
+        extensions: dict[str, Any] = {}
+        for key, value in top.items():
+            if key in known:
+                continue
+            if key.startswith("x_"):
+                extensions[key] = value
+                continue
+            self.c.add(
+                (key,),
+                "unknown field",
+                hint=did_you_mean(key, known) or "Extensions must start with 'x_'.",
+            )
+        if "actors" not in self.doc.sections and "actors" not in self.doc.broken_sections:
+            self.c.add(("actors",), "missing required section 'actors'", expected="a list of at least one actor")
+        elif "actors" in self.doc.sections and self.doc.sections["actors"].n == 0:
+            self.c.add(("actors",), "no actors", expected="at least one actor")
+        return str(name), str(period), extensions
+
+    # -- cells -------------------------------------------------------------------
+    def numbers(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        name = sec.name
+        if col.dtype.kind == "f":
+            values = col.astype(np.float64, copy=False)
+        else:
+            values = np.full(sec.n, np.nan)
+            for i, v in enumerate(col.tolist()):
+                if _empty(v, sec.tabular):
+                    continue
+                t = type(v)
+                if t is float or t is int:
+                    num = float(v)
+                elif t is str and sec.tabular:
+                    text = v.strip()
+                    if not text:
+                        continue
+                    try:
+                        num = float(text)
+                    except ValueError:
+                        self.c.add((name, i, spec.name), "not a number", expected="a number", got=describe(v))
+                        continue
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    num = float(v)
+                else:
+                    self.c.add((name, i, spec.name), "wrong type", expected="a number", got=describe(v))
+                    continue
+                if math.isnan(num) or math.isinf(num):
+                    self.c.add(
+                        (name, i, spec.name),
+                        "not a finite number",
+                        expected="a finite number",
+                        got=describe(num),
+                    )
+                    continue
+                values[i] = num
+            return values
+        bad = np.isinf(values)
+        for i in np.flatnonzero(bad).tolist():
+            self.c.add((name, i, spec.name), "not a finite number", expected="a finite number", got=describe(float(values[i])))
+        if bad.any():
+            values = np.where(bad, np.nan, values)
+        return values
+
+    def check_range(self, sec: RawSection, spec: FieldSpec, values: npt.NDArray[np.float64]) -> None:
+        with np.errstate(invalid="ignore"):
+            if spec.minimum is not None:
+                for i in np.flatnonzero(values < spec.minimum).tolist():
+                    expected = "a number >= 0" if spec.minimum == 0 else f"a number >= {spec.minimum:g}"
+                    msg = "negative quantity" if spec.minimum == 0 else "number too small"
+                    self.c.add((sec.name, i, spec.name), msg, expected=expected, got=describe(float(values[i])))
+            if spec.maximum is not None:
+                for i in np.flatnonzero(values > spec.maximum).tolist():
+                    self.c.add(
+                        (sec.name, i, spec.name),
+                        "number too large",
+                        expected=f"a number <= {spec.maximum:g}",
+                        got=describe(float(values[i])),
+                    )
+
+    def texts(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        values = col.tolist()
+        if all(type(v) is str for v in values):
+            out = np.empty(sec.n, dtype=object)
+            out[:] = values
+            return out
+        clean: list[str | None] = []
+        for i, v in enumerate(values):
+            t = type(v)
+            if isinstance(v, str):
+                clean.append(str(v) if v != "" or not sec.tabular else None)
+            elif _absent(v):
+                clean.append(None)
+            elif t is int:
+                clean.append(str(v))
+            elif t is float and float(v).is_integer() and sec.tabular:
+                clean.append(str(int(v)))
+            else:
+                self.c.add((sec.name, i, spec.name), "wrong type", expected="a text", got=describe(v))
+                clean.append(None)
+        out = np.empty(sec.n, dtype=object)
+        out[:] = clean
+        return out
+
+    def booleans(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        out = np.empty(sec.n, dtype=object)
+        for i, v in enumerate(col.tolist()):
+            if _absent(v):
+                out[i] = None
+            elif isinstance(v, bool):
+                out[i] = v
+            elif isinstance(v, (int, float)) and v in (0, 1) and sec.tabular:
+                out[i] = bool(v)
+            elif isinstance(v, str) and sec.tabular and v.strip().lower() in _TRUE | _FALSE:
+                out[i] = v.strip().lower() in _TRUE
+            elif isinstance(v, str) and sec.tabular and not v.strip():
+                out[i] = None
+            else:
+                out[i] = None
+                self.c.add((sec.name, i, spec.name), "wrong type", expected="true or false", got=describe(v))
+        return out
+
+    def id_lists(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        out = np.empty(sec.n, dtype=object)
+        for i, v in enumerate(col.tolist()):
+            if _absent(v):
+                out[i] = ()
+            elif isinstance(v, str) and sec.tabular:
+                out[i] = tuple(p.strip() for p in v.split(";") if p.strip())
+            elif isinstance(v, (list, tuple)) and all(isinstance(p, str) for p in v):
+                out[i] = tuple(v)
+            else:
+                out[i] = ()
+                expected = "a list of ids (';'-separated in a table cell)" if sec.tabular else "a list of ids"
+                self.c.add((sec.name, i, spec.name), "wrong type", expected=expected, got=describe(v))
+        return out
+
+    def maps(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        out = np.empty(sec.n, dtype=object)
+        numeric = spec.map_values == "number"
+        for i, v in enumerate(col.tolist()):
+            if _absent(v):
+                out[i] = FrozenMap()
+                continue
+            if isinstance(v, str) and sec.tabular and v.strip().startswith("{"):
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    pass
+            if not isinstance(v, Mapping):
+                out[i] = FrozenMap()
+                self.c.add((sec.name, i, spec.name), "wrong type", expected="a mapping of property to value", got=describe(v))
+                continue
+            clean: dict[str, Any] = {}
+            for key, item in v.items():
+                key = str(key)
+                if _absent(item) and sec.tabular:
+                    continue
+                if numeric:
+                    num: float | None = None
+                    if isinstance(item, (int, float)) and not isinstance(item, bool):
+                        num = float(item)
+                    elif isinstance(item, str) and sec.tabular:
+                        try:
+                            num = float(item)
+                        except ValueError:
+                            num = None
+                    if num is None or not math.isfinite(num):
+                        self.c.add((sec.name, i, spec.name, key), "not a finite number", expected="a finite number", got=describe(item))
+                        continue
+                    clean[key] = num
+                else:
+                    if isinstance(item, (int, float)) and not isinstance(item, bool):
+                        item = str(item)
+                    if not isinstance(item, str):
+                        self.c.add((sec.name, i, spec.name, key), "wrong type", expected="a text", got=describe(item))
+                        continue
+                    clean[key] = item
+            out[i] = FrozenMap(clean)
+        return out
+
+    def capabilities(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        out = np.empty(sec.n, dtype=object)
+        for i, v in enumerate(col.tolist()):
+            out[i] = ()
+            if _absent(v):
+                continue
+            if isinstance(v, str) and sec.tabular:
+                text = v.strip()
+                if text.startswith("["):
+                    try:
+                        v = json.loads(text)
+                    except ValueError:
+                        self.c.add((sec.name, i, spec.name), "malformed list", expected="a JSON list of {name, core}", got=describe(text))
+                        continue
+                else:
+                    caps = []
+                    for part in text.split(";"):
+                        part = part.strip()
+                        if not part:
+                            continue
+                        core = not part.endswith("[non-core]")
+                        caps.append(Capability(part.removesuffix("[non-core]").strip(), core))
+                    out[i] = tuple(caps)
+                    continue
+            if not isinstance(v, list):
+                self.c.add((sec.name, i, spec.name), "wrong type", expected="a list of {name, core}", got=describe(v))
+                continue
+            caps = []
+            for j, item in enumerate(v):
+                if isinstance(item, str):
+                    caps.append(Capability(item, True))
+                    continue
+                if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+                    self.c.add((sec.name, i, spec.name, j), "wrong type", expected="{name: text, core: true|false}", got=describe(item))
+                    continue
+                extra = set(item) - {"name", "core"}
+                if extra:
+                    key = sorted(extra)[0]
+                    self.c.add((sec.name, i, spec.name, j, key), "unknown field", hint=did_you_mean(key, ["name", "core"]))
+                core = item.get("core", True)
+                if not isinstance(core, bool):
+                    self.c.add((sec.name, i, spec.name, j, "core"), "wrong type", expected="true or false", got=describe(core))
+                    core = True
+                caps.append(Capability(item["name"], core))
+            out[i] = tuple(caps)
+        return out
+
+    # -- sections --------------------------------------------------------------
+    def missing_column(self, sec: RawSection, spec: FieldSpec) -> None:
+        if sec.tabular:
+            self.c.add((sec.name,), f"missing required column {spec.name!r}", expected=f"a column {spec.name!r}")
+        else:
+            for i in range(sec.n):
+                self.c.add((sec.name, i), f"missing required field {spec.name!r}")
+
+    def unknown_columns(self, sec: RawSection, spec: SectionSpec) -> None:
+        maps = {f.name for f in spec.fields if f.kind == "map"}
+        known = [f.name for f in spec.fields] + list(spec.roots)
+        for key, col in sec.columns.items():
+            if key in spec.by_name or key.startswith("x_"):
+                continue
+            root = key.split(".", 1)[0]
+            if root in maps:
+                continue
+            hint = did_you_mean(key, known) or "Extensions must start with 'x_'."
+            if sec.tabular:
+                self.c.add((sec.name,), f"unknown column {key!r}", hint=hint)
+                continue
+            for i, v in enumerate(col.tolist()):
+                if v is not MISSING:
+                    self.c.add((sec.name, i, key), "unknown field", hint=hint)
+
+    def section(self, sec: RawSection) -> dict[str, npt.NDArray[Any]]:
+        spec = SECTIONS[sec.name]
+        self.unknown_columns(sec, spec)
+        clean: dict[str, npt.NDArray[Any]] = {}
+        # tabular map fields arrive as dotted columns: gather them into one column of mappings
+        for f in spec.fields:
+            if f.kind == "map" and sec.tabular:
+                dotted = [k for k in sec.columns if k.startswith(f.name + ".")]
+                if dotted:
+                    merged = np.empty(sec.n, dtype=object)
+                    base = sec.columns.get(f.name)
+                    for i in range(sec.n):
+                        entry = {}
+                        if base is not None and not _absent(base[i]):
+                            entry["__json__"] = base[i]
+                        for k in dotted:
+                            v = sec.columns[k][i]
+                            if not _absent(v) and not (isinstance(v, str) and not v.strip()):
+                                entry[k.split(".", 1)[1]] = v
+                        merged[i] = entry if entry else None
+                        if "__json__" in entry:
+                            self.c.add((sec.name, i, f.name), "both a JSON cell and dotted columns", hint=f"Use only the '{f.name}.<property>' columns.")
+                            del entry["__json__"]
+                    sec.columns[f.name] = merged
+        for f in spec.fields:
+            col = sec.columns.get(f.name)
+            if col is None:
+                if f.required and sec.n:
+                    self.missing_column(sec, f)
+                if f.kind == "number":
+                    clean[f.name] = np.full(sec.n, np.nan)
+                else:
+                    clean[f.name] = self.default_column(sec.n, f)
+                continue
+            if f.kind == "number":
+                values = self.numbers(sec, f, col)
+                self.check_range(sec, f, values)
+                clean[f.name] = values
+            elif f.kind in ("slug", "text", "enum", "ref", "unit"):
+                clean[f.name] = self.texts(sec, f, col)
+            elif f.kind == "bool":
+                clean[f.name] = self.booleans(sec, f, col)
+            elif f.kind == "refs":
+                clean[f.name] = self.id_lists(sec, f, col)
+            elif f.kind == "map":
+                clean[f.name] = self.maps(sec, f, col)
+            elif f.kind == "capabilities":
+                clean[f.name] = self.capabilities(sec, f, col)
+            if f.required and f.kind != "number":
+                values = clean[f.name]
+                for i in _rows_where(values, lambda v: v is None):
+                    self.c.add((sec.name, i), f"missing required field {f.name!r}")
+            elif f.required:
+                missing = np.isnan(clean[f.name])
+                raw_missing = [i for i in np.flatnonzero(missing).tolist() if _empty(col[i], sec.tabular)]
+                for i in raw_missing:
+                    self.c.add((sec.name, i), f"missing required field {f.name!r}")
+            if f.default is not None:
+                values = clean[f.name]
+                filled = values.copy()
+                for i in _rows_where(values, lambda v: v is None):
+                    filled[i] = f.default
+                clean[f.name] = filled
+            if f.kind == "enum":
+                self.check_choices(sec, f, clean[f.name])
+            elif f.kind == "slug":
+                self.check_slugs(sec, f, clean[f.name])
+        for key, col in sec.columns.items():
+            if key.startswith("x_"):
+                clean[key] = self.extension_column(sec, col)
+        return clean
+
+    def default_column(self, n: int, f: FieldSpec) -> npt.NDArray[Any]:
+        out = np.empty(n, dtype=object)
+        if f.kind == "refs" or f.kind == "capabilities":
+            out[:] = [()] * n
+        elif f.kind == "map":
+            empty = FrozenMap()
+            out[:] = [empty] * n
+        else:
+            out[:] = [f.default] * n
+        return out
+
+    def extension_column(self, sec: RawSection, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        out = np.empty(sec.n, dtype=object)
+        for i, v in enumerate(col.tolist()):
+            if sec.tabular:
+                out[i] = decode_cell(v)
+            else:
+                out[i] = _freeze(v)
+        return out
+
+    def check_choices(self, sec: RawSection, f: FieldSpec, values: npt.NDArray[Any]) -> None:
+        allowed = set(f.choices) | {None}
+        found = set(values.tolist())
+        if found <= allowed:
+            return
+        for i, v in enumerate(values.tolist()):
+            if v not in allowed:
+                self.c.add(
+                    (sec.name, i, f.name),
+                    f"unknown {f.name.replace('_', ' ')}",
+                    expected="one of " + ", ".join(repr(c) for c in f.choices),
+                    got=describe(v),
+                    hint=did_you_mean(str(v), f.choices),
+                )
+
+    def check_slugs(self, sec: RawSection, f: FieldSpec, values: npt.NDArray[Any]) -> None:
+        for i, v in enumerate(values.tolist()):
+            if v is not None and not _SLUG.match(v):
+                suggestion = re.sub(r"[^a-z0-9_-]+", "_", v.lower()).strip("_")
+                self.c.add(
+                    (sec.name, i, f.name),
+                    "malformed id",
+                    expected="lower-case letters, digits, '_' and '-'",
+                    got=describe(v),
+                    hint=f"Use {suggestion!r}." if suggestion else None,
+                )
+
+    # -- keys and references ---------------------------------------------------
+    def keys(self, name: str, values: npt.NDArray[Any]) -> None:
+        index: dict[str, int] = {}
+        for i, v in enumerate(values.tolist()):
+            if v is None:
+                continue
+            if v in index:
+                first = index[v]
+                self.c.add((name, i, "id"), f"duplicate id {v!r}", hint=f"It is already used by {name}[{first}]; ids must be unique.")
+                continue
+            index[v] = i
+        if name == "actors":
+            for reserved in BOUNDARY:
+                if reserved in index:
+                    self.c.add(
+                        (name, index[reserved], "id"),
+                        f"reserved id {reserved!r}",
+                        expected="an id other than 'world' and 'environment'",
+                        hint="'world' and 'environment' stand for the ecosystem's boundary in flows.",
+                    )
+        self.index[name] = index
+
+    def references(self, name: str, cols: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[np.int64]]:
+        spec = SECTIONS[name]
+        codes: dict[str, npt.NDArray[np.int64]] = {}
+        for f in spec.fields:
+            if f.kind not in ("ref", "refs") or f.ref is None:
+                continue
+            index = self.index.get(f.ref, {})
+            what = SECTIONS[f.ref].singular
+            values = cols[f.name].tolist()
+            if f.kind == "ref":
+                found = [index.get(v, -1) if v is not None else -3 for v in values]
+                arr = np.asarray(found, dtype=np.int64)
+                if f.boundary:
+                    for code, reserved in ((-1 - 100, "world"), (-2 - 100, "environment")):
+                        arr[[v == reserved for v in values]] = code
+                codes[f.name] = arr
+                for i in np.flatnonzero(arr == -1).tolist():
+                    v = values[i]
+                    if v in BOUNDARY:
+                        self.c.add(
+                            (name, i, f.name),
+                            f"{v!r} is not an actor here",
+                            expected=f"an {what} id",
+                            hint="'world' and 'environment' may appear only in flows.",
+                        )
+                        continue
+                    expected = f"an {what} id, 'world' or 'environment'" if f.boundary else f"an {what} id" if what[0] in "aeiou" else f"a {what} id"
+                    self.c.add((name, i, f.name), f"unknown {what} {v!r}", expected=expected, hint=did_you_mean(v, index))
+            else:
+                for i, items in enumerate(values):
+                    for j, v in enumerate(items):
+                        if v not in index:
+                            self.c.add((name, i, f.name, j), f"unknown {what} {v!r}", hint=did_you_mean(v, index))
+        return codes
+
+    # -- units ----------------------------------------------------------------
+    def resource_unit_check(self, cols: dict[str, npt.NDArray[Any]]) -> None:
+        for i, (rid, unit) in enumerate(zip(cols["id"].tolist(), cols["unit"].tolist(), strict=True)):
+            if unit is None or rid is None:
+                continue
+            try:
+                units.dimension_of(unit)
+            except UnitError as exc:
+                self.c.add(("resources", i, "unit"), f"unknown unit {unit!r}", hint=str(exc).split(". ", 1)[-1])
+                self.bad_units.add(rid)
+                continue
+            self.resource_units.setdefault(rid, unit)
+
+    def convert(self, name: str, cols: dict[str, npt.NDArray[Any]]) -> None:
+        spec = SECTIONS[name]
+        if not any(f.quantity for f in spec.fields):
+            return
+        quantity_fields = [f.name for f in spec.fields if f.quantity]
+        unit_col = cols["unit"].tolist()
+        if name == "needs":
+            res_col = [r if r is not None else (rs[0] if rs else None) for r, rs in zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)]
+        else:
+            res_col = cols["resource"].tolist()
+        factors = np.ones(len(unit_col))
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for i, (unit, rid) in enumerate(zip(unit_col, res_col, strict=True)):
+            if unit is None or rid is None or rid in self.bad_units:
+                continue
+            target = self.resource_units.get(rid)
+            if target is None:
+                continue
+            pairs.setdefault((unit, target), []).append(i)
+        for (unit, target), rows in pairs.items():
+            try:
+                factor = units.conversion_factor(unit, target)
+            except UnitError as exc:
+                for i in rows:
+                    self.c.add(
+                        (name, i, "unit"),
+                        f"unit {unit!r} does not convert to {target!r}, the unit of resource {res_col[i]!r}"
+                        if "does not convert" in str(exc)
+                        else f"unknown unit {unit!r}",
+                        hint="Give the quantity in a unit of the same dimension, or fix the resource's unit.",
+                    )
+                continue
+            factors[rows] = factor
+        for qf in quantity_fields:
+            cols[qf] = cols[qf] * factors
+        cols["unit"] = np.full(len(unit_col), None, dtype=object)
+
+    # -- semantics --------------------------------------------------------------
+    def semantics(self, name: str, cols: dict[str, npt.NDArray[Any]], codes: dict[str, npt.NDArray[np.int64]]) -> None:
+        if name == "flows":
+            both = (codes["from"] <= -100) & (codes["to"] <= -100)
+            src, dst = cols["from"].tolist(), cols["to"].tolist()
+            for i in np.flatnonzero(both).tolist():
+                self.c.add(
+                    (name, i),
+                    f"a flow from {src[i]!r} to {dst[i]!r} lies outside the ecosystem",
+                    expected="at least one end to be an actor",
+                )
+        elif name == "needs":
+            for i, (r, rs) in enumerate(zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)):
+                if r is None and not rs:
+                    self.c.add((name, i), "no resource", expected="'resource' or a non-empty 'resources' list")
+                elif r is not None and rs:
+                    self.c.add((name, i), "both 'resource' and 'resources'", hint="Give one resource, or list every acceptable one under 'resources'.")
+        elif name == "virgin":
+            seen: dict[str, int] = {}
+            for i, r in enumerate(cols["resource"].tolist()):
+                if r is None:
+                    continue
+                if r in seen:
+                    self.c.add((name, i, "resource"), f"second virgin entry for {r!r}", hint=f"virgin[{seen[r]}] already covers it; give one entry per resource.")
+                else:
+                    seen[r] = i
+
+    def build(self) -> tuple[str, str, dict[str, Any], dict[str, Table]]:
+        self.c.pending.extend(())
+        name, period, extensions = self.top()
+        cleaned: dict[str, dict[str, npt.NDArray[Any]]] = {}
+        for sec_name in SECTIONS:
+            sec = self.doc.sections.get(sec_name)
+            if sec is None:
+                continue
+            cleaned[sec_name] = self.section(sec)
+        for keyed in ("actors", "resources", "modules"):
+            if keyed in cleaned:
+                self.keys(keyed, cleaned[keyed]["id"])
+        if "resources" in cleaned:
+            self.resource_unit_check(cleaned["resources"])
+        tables: dict[str, Table] = {}
+        for sec_name, cols in cleaned.items():
+            codes = self.references(sec_name, cols)
+            self.semantics(sec_name, cols, codes)
+            self.convert(sec_name, cols)
+            tables[sec_name] = Table(cols, self.doc.sections[sec_name].n)
+        return name, period, extensions, tables
+
+
+def _rows_where(values: npt.NDArray[Any], pred: Callable[[Any], bool]) -> Iterable[int]:
+    return (i for i, v in enumerate(values.tolist()) if pred(v))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return FrozenMap({str(k): _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def decode_cell(value: Any) -> Any:
+    """The value of an extension cell in a CSV/Excel table.
+
+    A cell holding JSON (a number, ``true``, ``null``, a quoted text, a list, a mapping) is
+    that value; any other text is itself; an empty cell is absent.
+    """
+    if _absent(value):
+        return MISSING
+    if not isinstance(value, str):
+        return value
+    if value == "":
+        return MISSING
+    try:
+        return _freeze(json.loads(value))
+    except ValueError:
+        return value
+
+
+def encode_cell(value: Any) -> str:
+    """Inverse of :func:`decode_cell` for writing a table cell."""
+    if value is MISSING:
+        return ""
+    if isinstance(value, str):
+        if value == "":
+            return '""'
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_thaw(value), ensure_ascii=False, allow_nan=True)
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def build_tables(doc: RawDocument) -> tuple[str, str, dict[str, Any], dict[str, Table]]:
+    """Validate ``doc``; return ``(name, period, extensions, tables)`` or raise.
+
+    Raises
+    ------
+    DocumentError
+        With every issue the reader and the checks found.
+    """
+    builder = _Builder(doc)
+    result = builder.build()
+    issues = list(doc.issues) + builder.c.issues()
+    if issues:
+        raise DocumentError(issues, source=doc.source)
+    return result
+
+
+def build_ecosystem(doc: RawDocument) -> Any:
+    """Validate ``doc`` and return the :class:`~rainforest.model.Ecosystem` (see :func:`build_tables`)."""
+    from rainforest.model.ecosystem import Ecosystem
+
+    name, period, extensions, tables = build_tables(doc)
+    return Ecosystem._from_tables(name=name, period=period, tables=tables, extensions=extensions)
