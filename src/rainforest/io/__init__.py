@@ -122,6 +122,9 @@ def load(path: str | os.PathLike[str], form: Form | None = None) -> Ecosystem:
         data, issues, locate = texts.parse_json(text, label)
     else:
         data, issues, locate = texts.parse_yaml(text, label)
+    if data is None and issues:
+        # a syntax error or an empty file: nothing further can be checked
+        raise DocumentError(issues, source=label)
     if isinstance(data, dict) and (data.get("format") == "ena-model/1" or chosen == "ena-model"):
         if issues:
             raise DocumentError(issues, source=label)

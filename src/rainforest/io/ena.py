@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -23,7 +23,6 @@ from rainforest.errors import DocumentError, FormatError, Issue
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import ENVIRONMENT, FORMAT, WORLD
-from rainforest.model.table import FrozenMap
 from rainforest.model.validation import Path, Place, RawDocument, build_ecosystem, records_to_section
 
 __all__ = ["ENA_FORMAT", "ena_model_from_data", "ena_model_to_data", "read_scor", "write_scor"]
@@ -171,7 +170,7 @@ def ena_model_to_data(eco: Ecosystem, currency: str | None = None, resource: str
     fm = _matrix_for(eco, currency, resource)
     meta = eco.extensions.get("x_ena")
     meta_dict: dict[str, Any] = {}
-    if isinstance(meta, FrozenMap):
+    if isinstance(meta, Mapping):
         from rainforest.model.validation import _thaw
 
         meta_dict = _thaw(meta)

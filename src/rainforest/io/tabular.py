@@ -23,7 +23,7 @@ from rainforest.io._source import foreign_bom, read_text
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Capability
 from rainforest.model.schema import FORMAT, SECTIONS
-from rainforest.model.table import MISSING, FrozenMap
+from rainforest.model.table import MISSING
 from rainforest.model.validation import Path, Place, RawDocument, RawSection, encode_cell
 
 __all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
@@ -350,7 +350,7 @@ def write_excel(eco: Ecosystem, path: FilePath) -> None:
     sheet = book.create_sheet(TOP_SHEET)
     top = _top_row(eco)
     sheet.append(list(top))
-    sheet.append(list(top.values()))
+    sheet.append([_excel_cell(sheet, v) for v in top.values()])
     for section in SECTIONS:
         if eco.table(section).n == 0 and section != "actors":
             continue
@@ -359,13 +359,25 @@ def write_excel(eco: Ecosystem, path: FilePath) -> None:
         names = list(columns)
         sheet.append(names)
         for row in zip(*columns.values(), strict=True):
-            sheet.append([_excel_cell(v) for v in row])
+            sheet.append([_excel_cell(sheet, v) for v in row])
     book.save(path)
 
 
-def _excel_cell(value: Any) -> Any:
-    if isinstance(value, FrozenMap):
-        return json.dumps(value.to_dict())
+def _excel_cell(sheet: Any, value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value) and float(f"{value:.16g}") != value:
+        # openpyxl writes numbers with 16 significant digits; give it all 17
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=repr(value))
+        cell.data_type = "n"
+        return cell
+    if isinstance(value, str) and value.startswith("="):
+        # openpyxl would store it as a formula; keep it text
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -85,7 +85,10 @@ def _json_locator(text: str, label: str) -> Callable[[Path], Place]:
 
     def locate(path: Path) -> Place:
         if "positions" not in cache:
-            cache["positions"] = json_positions(text)[0]
+            try:
+                cache["positions"] = json_positions(text)[0]
+            except (ValueError, IndexError, AssertionError):
+                cache["positions"] = {}
             cache["lines"] = LineIndex(text)
         positions: dict[Path, int] = cache["positions"]
         probe = path
@@ -165,7 +168,10 @@ def _yaml_locator(text: str, label: str) -> Callable[[Path], Place]:
         import yaml
 
         if "root" not in cache:
-            cache["root"] = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            try:
+                cache["root"] = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except yaml.YAMLError:
+                cache["root"] = None
         node = cache["root"]
         mark = node.start_mark if node is not None else None
         for part in path:

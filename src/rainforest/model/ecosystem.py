@@ -170,7 +170,9 @@ class Ecosystem:
         object.__setattr__(self, "period", period)
         full = {s: tables.get(s) or _empty_table(s) for s in SECTIONS}
         object.__setattr__(self, "_tables", full)
-        object.__setattr__(self, "_extensions", FrozenMap(extensions))
+        from rainforest.model.validation import _freeze
+
+        object.__setattr__(self, "_extensions", FrozenMap({k: _freeze(v) for k, v in extensions.items()}))
         object.__setattr__(self, "_index", {})
         object.__setattr__(self, "_hash", None)
 
@@ -372,6 +374,32 @@ class Ecosystem:
             and self._extensions == other._extensions
             and all(self._tables[s] == other._tables[s] for s in SECTIONS)
         )
+
+    def differences(self, other: Ecosystem, limit: int = 20) -> list[str]:
+        """What differs between two ecosystems, as short lines (empty when equal)."""
+        from rainforest.model.table import _same
+
+        out: list[str] = []
+        if self.name != other.name:
+            out.append(f"name: {self.name!r} != {other.name!r}")
+        if self.period != other.period:
+            out.append(f"period: {self.period!r} != {other.period!r}")
+        if self._extensions != other._extensions:
+            out.append(f"extensions: {dict(self._extensions)!r} != {dict(other._extensions)!r}")
+        for section in SECTIONS:
+            a, b = self._tables[section], other._tables[section]
+            if a.n != b.n:
+                out.append(f"{section}: {a.n} entries != {b.n}")
+                continue
+            for name in sorted(set(a.names) | set(b.names)):
+                if name not in a or name not in b:
+                    out.append(f"{section}.{name}: column only on one side")
+                    continue
+                for i, (x, y) in enumerate(zip(a[name].tolist(), b[name].tolist(), strict=True)):
+                    if not _same(x, y):
+                        out.append(f"{section}[{i}].{name}: {x!r} != {y!r}")
+                        break
+        return out[:limit]
 
     def __hash__(self) -> int:
         return hash(self.content_hash())

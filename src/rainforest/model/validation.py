@@ -75,6 +75,8 @@ class RawSection:
     columns: dict[str, npt.NDArray[Any]]
     n: int
     tabular: bool = False
+    #: rows already reported as broken (not a mapping); no further checks on them
+    broken_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -207,7 +209,7 @@ def records_to_section(
         arr = np.empty(n, dtype=object)
         arr[:] = values
         columns[key] = arr
-    return RawSection(name, columns, n, tabular=False), not_mappings
+    return RawSection(name, columns, n, tabular=False, broken_rows=set(not_mappings)), not_mappings
 
 
 class _Builder:
@@ -218,6 +220,8 @@ class _Builder:
         self.index: dict[str, dict[str, int]] = {}
         self.resource_units: dict[str, str] = {}
         self.bad_units: set[str] = set()
+        # (section, row, field) already explained by a misspelled field's issue
+        self.explained: set[tuple[str, int, str]] = set()
 
     # -- top level -------------------------------------------------------------
     def top(self) -> tuple[str, str, dict[str, Any]]:
@@ -315,13 +319,13 @@ class _Builder:
                     )
                     continue
                 values[i] = num
-            return values
+            return values + 0.0  # -0.0 is 0.0 (no form keeps the sign of zero)
         bad = np.isinf(values)
         for i in np.flatnonzero(bad).tolist():
             self.c.add((name, i, spec.name), "not a finite number", expected="a finite number", got=describe(float(values[i])))
         if bad.any():
             values = np.where(bad, np.nan, values)
-        return values
+        return values + 0.0
 
     def check_range(self, sec: RawSection, spec: FieldSpec, values: npt.NDArray[np.float64]) -> None:
         with np.errstate(invalid="ignore"):
@@ -341,7 +345,7 @@ class _Builder:
 
     def texts(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
         values = col.tolist()
-        if all(type(v) is str for v in values):
+        if all(type(v) is str and v for v in values):
             out = np.empty(sec.n, dtype=object)
             out[:] = values
             return out
@@ -349,7 +353,8 @@ class _Builder:
         for i, v in enumerate(values):
             t = type(v)
             if isinstance(v, str):
-                clean.append(str(v) if v != "" or not sec.tabular else None)
+                # an empty text is no text: every form reads it the same way
+                clean.append(str(v) if v != "" else None)
             elif _absent(v):
                 clean.append(None)
             elif t is int:
@@ -429,7 +434,7 @@ class _Builder:
                     if num is None or not math.isfinite(num):
                         self.c.add((sec.name, i, spec.name, key), "not a finite number", expected="a finite number", got=describe(item))
                         continue
-                    clean[key] = num
+                    clean[key] = num + 0.0
                 else:
                     if isinstance(item, (int, float)) and not isinstance(item, bool):
                         item = str(item)
@@ -490,14 +495,22 @@ class _Builder:
     # -- sections --------------------------------------------------------------
     def missing_column(self, sec: RawSection, spec: FieldSpec) -> None:
         if sec.tabular:
-            self.c.add((sec.name,), f"missing required column {spec.name!r}", expected=f"a column {spec.name!r}")
+            if (sec.name, -1, spec.name) not in self.explained:
+                self.c.add((sec.name,), f"missing required column {spec.name!r}", expected=f"a column {spec.name!r}")
         else:
             for i in range(sec.n):
-                self.c.add((sec.name, i), f"missing required field {spec.name!r}")
+                self.missing(sec, i, spec.name)
+
+    def missing(self, sec: RawSection, i: int, name: str) -> None:
+        if i in sec.broken_rows or (sec.name, i, name) in self.explained:
+            return
+        self.c.add((sec.name, i), f"missing required field {name!r}")
 
     def unknown_columns(self, sec: RawSection, spec: SectionSpec) -> None:
+        from rainforest.errors import nearest
+
         maps = {f.name for f in spec.fields if f.kind == "map"}
-        known = [f.name for f in spec.fields] + list(spec.roots)
+        known = list(dict.fromkeys([f.name for f in spec.fields] + list(spec.roots)))
         for key, col in sec.columns.items():
             if key in spec.by_name or key.startswith("x_"):
                 continue
@@ -505,12 +518,17 @@ class _Builder:
             if root in maps:
                 continue
             hint = did_you_mean(key, known) or "Extensions must start with 'x_'."
+            close = nearest(key, known, n=1)
             if sec.tabular:
                 self.c.add((sec.name,), f"unknown column {key!r}", hint=hint)
+                if close and close[0] not in sec.columns:
+                    self.explained.add((sec.name, -1, close[0]))
                 continue
             for i, v in enumerate(col.tolist()):
                 if v is not MISSING:
                     self.c.add((sec.name, i, key), "unknown field", hint=hint)
+                    if close:
+                        self.explained.add((sec.name, i, close[0]))
 
     def section(self, sec: RawSection) -> dict[str, npt.NDArray[Any]]:
         spec = SECTIONS[sec.name]
@@ -563,12 +581,12 @@ class _Builder:
             if f.required and f.kind != "number":
                 values = clean[f.name]
                 for i in _rows_where(values, lambda v: v is None):
-                    self.c.add((sec.name, i), f"missing required field {f.name!r}")
+                    self.missing(sec, i, f.name)
             elif f.required:
                 missing = np.isnan(clean[f.name])
                 raw_missing = [i for i in np.flatnonzero(missing).tolist() if _empty(col[i], sec.tabular)]
                 for i in raw_missing:
-                    self.c.add((sec.name, i), f"missing required field {f.name!r}")
+                    self.missing(sec, i, f.name)
             if f.default is not None:
                 values = clean[f.name]
                 filled = values.copy()

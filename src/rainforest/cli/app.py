@@ -1,0 +1,275 @@
+"""Commands of the ``rainforest`` CLI (Typer + Rich)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import rainforest as rf
+from rainforest.errors import DocumentError, RainforestError
+
+app = typer.Typer(
+    name="rainforest",
+    help="Design, analyse and simulate industrial ecosystems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class _State:
+    debug = False
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    if as_json:
+        _emit_json({"error": message, **(extra or {})})
+    else:
+        err.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors(as_json: bool, debug: bool) -> Iterator[None]:
+    """Translate library errors into messages and exit codes."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except DocumentError as exc:
+        if debug:
+            raise
+        _print_issues(exc, as_json)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT, as_json)
+    except (rf.UnknownIdError, rf.FormatError, rf.UnitError) as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT, as_json)
+    except RainforestError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_FAILED, as_json)
+
+
+def _print_issues(exc: DocumentError, as_json: bool) -> None:
+    if as_json:
+        _emit_json({"valid": False, "source": exc.source, "count": len(exc.issues), "issues": [i.to_dict() for i in exc.issues]})
+        return
+    count = len(exc.issues)
+    err.print(f"[bold red]{exc.source or 'document'}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]")
+    for issue in exc.issues:
+        err.print(f"  [red]x[/] {issue}", markup=True, highlight=False)
+
+
+def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
+    with _errors(as_json, debug):
+        work()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"rainforest {rf.__version__}")
+        raise typer.Exit(0)
+
+
+def _counts_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=summary["name"], show_header=True, header_style="bold")
+    table.add_column("section")
+    table.add_column("entries", justify="right")
+    for section, count in summary["counts"].items():
+        if count:
+            table.add_row(section, f"{count:,}")
+    return table
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor or a folder of CSV files.")],
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Validate a document: exit 0 when valid, 2 with every problem and its place."""
+
+    def work() -> None:
+        eco = rf.load(file)
+        summary = eco.summary()
+        if as_json:
+            _emit_json({"valid": True, "source": str(file), "counts": summary["counts"]})
+        else:
+            parts = ", ".join(f"{n:,} {s}" for s, n in summary["counts"].items() if n)
+            out.print(f"[green]ok[/] {file}: a valid {rf.model.schema.FORMAT} document ({parts}).")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Document to read (any form).")],
+    target: Annotated[Path, typer.Argument(help="Where to write; the form follows the suffix (a folder for CSV).")],
+    to: Annotated[str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor.")] = None,
+    currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
+    resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Convert a document from one form to another (the target appears whole or not at all)."""
+
+    def work() -> None:
+        from rainforest.io import FORMS, form_of
+
+        if to is not None and to not in FORMS:
+            _fail(f"unknown form {to!r}; expected one of {', '.join(FORMS)}", EXIT_BAD_INPUT, as_json)
+        eco = rf.load(source)
+        form = to or form_of(target)
+        written = rf.save(eco, target, form=form, currency=currency, resource=resource)  # type: ignore[arg-type]
+        if as_json:
+            _emit_json({"source": str(source), "target": str(written), "form": form})
+        else:
+            out.print(f"wrote {written} ({form})")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def schema(as_json: JsonOption = True) -> None:
+    """Print the JSON Schema of a rainforest/1 document."""
+    _emit_json(rf.json_schema())
+
+
+@app.command()
+def generate(
+    target: Annotated[Path, typer.Argument(help="Where to write (any form; a folder for CSV).")],
+    actors: Annotated[int, typer.Option("--actors", min=2, help="Number of actors.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same ecosystem).")] = 0,
+    mean_degree: Annotated[float, typer.Option("--mean-degree", min=0.01, help="Mean internal exchanges per actor.")] = 4.0,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Generate a realistic synthetic ecosystem of any size."""
+
+    def work() -> None:
+        eco = rf.datasets.synthetic(n_actors=actors, mean_degree=mean_degree, rng=seed)
+        written = rf.save(eco, target)
+        summary = eco.summary()
+        if as_json:
+            _emit_json({"target": str(written), "seed": seed, "counts": summary["counts"], "content_hash": eco.content_hash()})
+        else:
+            out.print(_counts_table(summary))
+            out.print(f"wrote {written}")
+
+    _with_errors(as_json, debug, work)
+
+
+def _info(eco: rf.Ecosystem) -> dict[str, Any]:
+    summary = eco.summary()
+    summary["currencies"] = _currencies(eco)
+    summary["content_hash"] = eco.content_hash()
+    return summary
+
+
+def _currencies(eco: rf.Ecosystem) -> dict[str, Any]:
+    """Which currencies a flow matrix can be built in, with the resources each covers."""
+    found: dict[str, Any] = {}
+    for currency in ("mass", "energy", "water", "money"):
+        try:
+            fm = rf.FlowMatrix.from_ecosystem(eco, currency)  # type: ignore[arg-type]
+        except rf.CurrencyError:
+            continue
+        found[currency] = {"unit": fm.unit, "resources": len(fm.resources), "excluded": len(fm.excluded)}
+    return found
+
+
+@app.command()
+def info(
+    file: Annotated[Path, typer.Argument(help="A document in any form.")],
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Counts per section, resources per kind, currencies and strata of a document."""
+
+    def work() -> None:
+        data = _info(rf.load(file))
+        if as_json:
+            _emit_json(data)
+            return
+        out.print(_counts_table(data))
+        kinds = Table(title="resources", header_style="bold")
+        kinds.add_column("kind")
+        kinds.add_column("resources", justify="right")
+        kinds.add_column("units")
+        for kind, count in data["resource_kinds"].items():
+            kinds.add_row(kind, str(count), ", ".join(data["units_by_kind"][kind]))
+        out.print(kinds)
+        cur = Table(title="currencies (for analyses)", header_style="bold")
+        cur.add_column("currency")
+        cur.add_column("unit")
+        cur.add_column("resources", justify="right")
+        cur.add_column("excluded", justify="right")
+        for name, c in data["currencies"].items():
+            cur.add_row(name, c["unit"], str(c["resources"]), str(c["excluded"]))
+        out.print(cur)
+        strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
+        out.print(f"strata: {strata}")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def demo(as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Load the bundled Kalundborg Symbiosis and print its summary."""
+
+    def work() -> None:
+        eco = rf.datasets.kalundborg()
+        data = _info(eco)
+        unquantified = eco.extensions.get("x_unquantified_flows", ())
+        data["unquantified_exchanges"] = len(unquantified)
+        if as_json:
+            _emit_json(data)
+            return
+        out.print(_counts_table(data))
+        fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
+        out.print(
+            f"by-product exchanges with a published quantity: {data['counts']['flows']}; "
+            f"mass exchanged: {fm.Z.sum():,.0f} {fm.unit} per year"
+        )
+        out.print(
+            f"exchanges known but without a published quantity: {len(unquantified)} "
+            "(kept under x_unquantified_flows, never given an invented number)"
+        )
+        out.print("Sources and licences: rainforest/datasets/data/README.md")
+
+    _with_errors(as_json, debug, work)
+
+
+def main() -> None:
+    """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
+    app()
