@@ -13,10 +13,21 @@ slugs = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, m
     lambda s: s not in ("world", "environment")
 )
 # printable text without control characters (Excel's XML cannot hold them)
-texts = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+texts = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_categories=("Cs", "Cc")),
+    min_size=1,
+    max_size=12,
+)
 quantities = st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 numbers = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-UNITS = {"material": ["t", "kg", "kt"], "energy": ["MWh", "GJ"], "water": ["m**3"], "service": ["h"], "money": ["EUR"], "data": ["GB"]}
+UNITS = {
+    "material": ["t", "kg", "kt"],
+    "energy": ["MWh", "GJ"],
+    "water": ["m**3"],
+    "service": ["h"],
+    "money": ["EUR"],
+    "data": ["GB"],
+}
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), numbers, texts)
 json_values = st.recursive(
@@ -46,8 +57,19 @@ def ecosystems(draw: st.DrawFn, max_actors: int = 6) -> rf.Ecosystem:
             stratum=draw(maybe(st.sampled_from(STRATA))),
             stage=draw(maybe(st.sampled_from(STAGES))),
             location=draw(maybe(st.builds(rf.Location, lat=st.floats(-90, 90), lon=st.floats(-180, 180)))),
-            size=draw(maybe(st.builds(rf.Size, revenue=maybe(quantities), costs=maybe(quantities), employees=maybe(quantities)))),
-            capabilities=tuple(draw(st.lists(st.builds(rf.Capability, name=texts.filter(lambda t: t.strip() == t), core=st.booleans()), max_size=2))),
+            size=draw(
+                maybe(
+                    st.builds(rf.Size, revenue=maybe(quantities), costs=maybe(quantities), employees=maybe(quantities))
+                )
+            ),
+            capabilities=tuple(
+                draw(
+                    st.lists(
+                        st.builds(rf.Capability, name=texts.filter(lambda t: t.strip() == t), core=st.booleans()),
+                        max_size=2,
+                    )
+                )
+            ),
             living=draw(maybe(st.booleans())),
             extensions=rf.model.FrozenMap(draw(extensions())),
         )
@@ -90,24 +112,90 @@ def ecosystems(draw: st.DrawFn, max_actors: int = 6) -> rf.Ecosystem:
     actor = st.sampled_from(actor_ids)
     resource = st.sampled_from(res_ids)
     quality = st.dictionaries(st.sampled_from(["ppm", "moisture"]), quantities, max_size=2).map(rf.model.FrozenMap)
-    offers = draw(st.lists(st.builds(rf.Offer, actor=actor, resource=resource, quantity=quantities, quality=quality,
-                                     disposal_cost=maybe(numbers), supply_pattern=st.sampled_from(SUPPLY_PATTERNS), confidential=st.booleans()), max_size=3))
-    needs = draw(st.lists(st.one_of(
-        st.builds(rf.Need, actor=actor, quantity=quantities, resource=resource, max_quality=quality, price=maybe(numbers)),
-        st.builds(rf.Need, actor=actor, quantity=quantities, resources=st.lists(resource, min_size=1, max_size=2, unique=True).map(tuple),
-                  confidential=st.booleans()),
-    ), max_size=3))
+    offers = draw(
+        st.lists(
+            st.builds(
+                rf.Offer,
+                actor=actor,
+                resource=resource,
+                quantity=quantities,
+                quality=quality,
+                disposal_cost=maybe(numbers),
+                supply_pattern=st.sampled_from(SUPPLY_PATTERNS),
+                confidential=st.booleans(),
+            ),
+            max_size=3,
+        )
+    )
+    needs = draw(
+        st.lists(
+            st.one_of(
+                st.builds(
+                    rf.Need,
+                    actor=actor,
+                    quantity=quantities,
+                    resource=resource,
+                    max_quality=quality,
+                    price=maybe(numbers),
+                ),
+                st.builds(
+                    rf.Need,
+                    actor=actor,
+                    quantity=quantities,
+                    resources=st.lists(resource, min_size=1, max_size=2, unique=True).map(tuple),
+                    confidential=st.booleans(),
+                ),
+            ),
+            max_size=3,
+        )
+    )
     module_ids = draw(st.lists(slugs, max_size=2, unique=True))
     modules = [
-        rf.Module(id=m, provider=draw(actor), name=draw(maybe(texts)), kind=draw(maybe(st.sampled_from(MODULE_KINDS))),
-                  adopters=tuple(draw(st.lists(actor, max_size=3, unique=True))), value_per_adopter=draw(maybe(quantities)))
+        rf.Module(
+            id=m,
+            provider=draw(actor),
+            name=draw(maybe(texts)),
+            kind=draw(maybe(st.sampled_from(MODULE_KINDS))),
+            adopters=tuple(draw(st.lists(actor, max_size=3, unique=True))),
+            value_per_adopter=draw(maybe(quantities)),
+        )
         for m in module_ids
     ]
-    stocks = draw(st.lists(st.builds(rf.Stock, actor=actor, resource=resource, quantity=maybe(quantities), change=maybe(numbers)), max_size=2))
-    essentiality = draw(st.lists(st.builds(rf.Essentiality, supplier_sector=texts, customer_sector=texts, input_class=st.sampled_from(INPUT_CLASSES)), max_size=2))
+    stocks = draw(
+        st.lists(
+            st.builds(rf.Stock, actor=actor, resource=resource, quantity=maybe(quantities), change=maybe(numbers)),
+            max_size=2,
+        )
+    )
+    essentiality = draw(
+        st.lists(
+            st.builds(
+                rf.Essentiality,
+                supplier_sector=texts,
+                customer_sector=texts,
+                input_class=st.sampled_from(INPUT_CLASSES),
+            ),
+            max_size=2,
+        )
+    )
     virgin_res = draw(st.lists(resource, max_size=2, unique=True))
-    virgin = [rf.Virgin(resource=r, quality=draw(quality), price=draw(maybe(numbers)), available=draw(maybe(quantities))) for r in virgin_res]
-    links = draw(st.lists(st.builds(rf.Link, source=actor, target=actor, resource=resource, fixed_cost=maybe(quantities), capacity=maybe(quantities)), max_size=2))
+    virgin = [
+        rf.Virgin(resource=r, quality=draw(quality), price=draw(maybe(numbers)), available=draw(maybe(quantities)))
+        for r in virgin_res
+    ]
+    links = draw(
+        st.lists(
+            st.builds(
+                rf.Link,
+                source=actor,
+                target=actor,
+                resource=resource,
+                fixed_cost=maybe(quantities),
+                capacity=maybe(quantities),
+            ),
+            max_size=2,
+        )
+    )
     return rf.Ecosystem(
         name=draw(texts),
         period=draw(st.sampled_from(["year", "month", "day"])),

@@ -11,7 +11,9 @@ import rainforest as rf
 from rainforest.errors import DocumentError, Issue
 
 HEAD = "format: rainforest/1\nname: Park\n"
-GOOD_YAML = HEAD + """actors:
+GOOD_YAML = (
+    HEAD
+    + """actors:
   - id: mill
   - id: farm
 resources:
@@ -24,6 +26,7 @@ flows:
     resource: ash
     quantity: 5
 """
+)
 
 
 def issues_of(path: Path) -> list[Issue]:
@@ -96,7 +99,9 @@ def test_wrong_format_names_the_supported_versions(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids(tmp_path: Path) -> None:
-    issue = only(issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n  - id: mill\n"))))
+    issue = only(
+        issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n  - id: mill\n")))
+    )
     assert issue.path == "actors[2].id"
     assert "duplicate id 'mill'" in str(issue)
     assert "actors[0]" in str(issue)
@@ -126,7 +131,9 @@ def test_world_to_world_is_outside_the_ecosystem(tmp_path: Path) -> None:
 
 
 def test_reserved_actor_id(tmp_path: Path) -> None:
-    issue = only(issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("id: farm", "id: world").replace("to: farm", "to: mill"))))
+    issue = only(
+        issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("id: farm", "id: world").replace("to: farm", "to: mill")))
+    )
     assert issue.path == "actors[1].id"
     assert "reserved id 'world'" in str(issue)
 
@@ -140,7 +147,14 @@ def test_boundary_outside_flows_is_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "got"),
-    [("-5", "got -5.0"), (".nan", "got NaN"), (".inf", "got infinity"), ("-.inf", "got -infinity"), ("'12'", "got the text '12'"), ("lots", "got the text 'lots'")],
+    [
+        ("-5", "got -5.0"),
+        (".nan", "got NaN"),
+        (".inf", "got infinity"),
+        ("-.inf", "got -infinity"),
+        ("'12'", "got the text '12'"),
+        ("lots", "got the text 'lots'"),
+    ],
 )
 def test_bad_quantities_in_yaml(tmp_path: Path, value: str, got: str) -> None:
     issue = only(issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("quantity: 5", f"quantity: {value}"))))
@@ -149,15 +163,29 @@ def test_bad_quantities_in_yaml(tmp_path: Path, value: str, got: str) -> None:
     assert issue.line == 14
 
 
-@pytest.mark.parametrize(("value", "got"), [("NaN", "got NaN"), ("Infinity", "got infinity"), ("-3", "got -3.0"), ('"x"', "got the text 'x'"), ("null", "missing required field 'quantity'")])
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        ("NaN", "got NaN"),
+        ("Infinity", "got infinity"),
+        ("-3", "got -3.0"),
+        ('"x"', "got the text 'x'"),
+        ("null", "missing required field 'quantity'"),
+    ],
+)
 def test_bad_quantities_in_json(tmp_path: Path, value: str, got: str) -> None:
-    doc = '{"format": "rainforest/1", "name": "p", "actors": [{"id": "a"}],\n "resources": [{"id": "r", "kind": "water", "unit": "m**3"}],\n "flows": [\n  {"from": "world", "to": "a", "resource": "r", "quantity": %s}]}' % value
+    doc = (
+        '{"format": "rainforest/1", "name": "p", "actors": [{"id": "a"}],\n "resources": [{"id": "r", "kind": "water", "unit": "m**3"}],\n "flows": [\n'
+        f'  {{"from": "world", "to": "a", "resource": "r", "quantity": {value}}}]}}'
+    )
     issue = only(issues_of(write(tmp_path, "d.json", doc)))
     assert got in str(issue)
     assert issue.line == 4
 
 
-@pytest.mark.parametrize(("cell", "got"), [("nan", "got NaN"), ("inf", "got infinity"), ("-1", "got -1.0"), ("abc", "got the text 'abc'")])
+@pytest.mark.parametrize(
+    ("cell", "got"), [("nan", "got NaN"), ("inf", "got infinity"), ("-1", "got -1.0"), ("abc", "got the text 'abc'")]
+)
 def test_bad_quantities_in_csv(tmp_path: Path, cell: str, got: str) -> None:
     folder = csv_folder(tmp_path, flows=f"from,to,resource,quantity\nmill,farm,ash,5\nmill,farm,ash,{cell}\n")
     issue = only(issues_of(folder))
@@ -198,7 +226,9 @@ def test_extension_fields_are_kept(tmp_path: Path) -> None:
 
 
 def test_enum_typo_is_reported_with_suggestion(tmp_path: Path) -> None:
-    issue = only(issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n    stratum: canopi\n"))))
+    issue = only(
+        issues_of(write(tmp_path, "d.yaml", GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n    stratum: canopi\n")))
+    )
     assert issue.path == "actors[1].stratum"
     assert "Did you mean 'canopy'?" in str(issue)
 
@@ -214,7 +244,11 @@ def test_duplicate_keys_in_yaml_and_json(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once_and_nothing_is_loaded(tmp_path: Path) -> None:
-    text = GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n  - id: mill\n").replace("quantity: 5", "quantity: -1").replace("unit: t", "unit: bogus")
+    text = (
+        GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n  - id: mill\n")
+        .replace("quantity: 5", "quantity: -1")
+        .replace("unit: t", "unit: bogus")
+    )
     text += "  - from: mill\n    to: nowhere\n    resource: ash\n    quantity: 2\n"
     issues = issues_of(write(tmp_path, "d.yaml", text))
     paths = sorted(i.path for i in issues)

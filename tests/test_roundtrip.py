@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import ecosystems, network_models
 
 import rainforest as rf
+from strategies import ecosystems, network_models
 
 DOCUMENT_SUFFIXES = {"yaml": "eco.yaml", "json": "eco.json", "csv": "eco", "excel": "eco.xlsx"}
 
@@ -37,7 +37,9 @@ def test_document_forms_round_trip(tmp_path_factory: pytest.TempPathFactory, for
 
 @pytest.mark.parametrize(("form", "name"), [("ena-model", "m.json"), ("scor", "m.scor")])
 @given(model=network_models())
-def test_network_forms_round_trip(tmp_path_factory: pytest.TempPathFactory, form: str, name: str, model: rf.Ecosystem) -> None:
+def test_network_forms_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, form: str, name: str, model: rf.Ecosystem
+) -> None:
     path = tmp_path_factory.mktemp(form) / name
     rf.save(model, path, form=form)  # type: ignore[arg-type]
     _same_network(rf.load(path), model)
@@ -71,8 +73,20 @@ def test_ena_model_file_numbers_survive(tmp_path: Path) -> None:
     import json
 
     source = json.loads(rf.datasets.path("oyster_reef").read_text())
-    written = json.loads(rf.save(rf.datasets.ena_model("oyster_reef"), tmp_path / "o.json", form="ena-model").read_text())
-    for key in ("nodes", "living", "flows", "inputs", "exports", "respirations", "outputs", "storage", "source_citation"):
+    written = json.loads(
+        rf.save(rf.datasets.ena_model("oyster_reef"), tmp_path / "o.json", form="ena-model").read_text()
+    )
+    for key in (
+        "nodes",
+        "living",
+        "flows",
+        "inputs",
+        "exports",
+        "respirations",
+        "outputs",
+        "storage",
+        "source_citation",
+    ):
         assert written[key] == source[key], key
 
 

@@ -79,7 +79,11 @@ __all__ = [
     "save",
 ]
 
-_LAZY = {"load": ("rainforest.io", "load"), "save": ("rainforest.io", "save"), "datasets": ("rainforest.datasets", None)}
+_LAZY = {
+    "load": ("rainforest.io", "load"),
+    "save": ("rainforest.io", "save"),
+    "datasets": ("rainforest.datasets", None),
+}
 
 
 def __getattr__(name: str) -> Any:

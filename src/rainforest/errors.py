@@ -140,7 +140,10 @@ class DocumentError(RainforestError, ValueError):
     """
 
     def __init__(self, issues: Sequence[Issue], source: str | None = None) -> None:
-        self.issues: tuple[Issue, ...] = tuple(issues)
+        # in reading order: by file, then line or row
+        self.issues: tuple[Issue, ...] = tuple(
+            sorted(issues, key=lambda i: (i.file or "", i.line or 0, i.row or 0, i.column or 0))
+        )
         self.source = source
         count = len(self.issues)
         head = f"{source}: " if source else ""
@@ -157,11 +160,7 @@ class UnknownIdError(RainforestError, KeyError):
         self.what = what
         self.key = key
         self.suggestions = nearest(key, known)
-        hint = (
-            " Did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
-            if self.suggestions
-            else ""
-        )
+        hint = " Did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?" if self.suggestions else ""
         self.text = f"unknown {what} {key!r}.{hint}"
         super().__init__(self.text)
 

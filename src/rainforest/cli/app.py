@@ -11,10 +11,12 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
 from rainforest.errors import DocumentError, RainforestError
+from rainforest.model.flowmatrix import Currency
 
 app = typer.Typer(
     name="rainforest",
@@ -47,7 +49,7 @@ def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None =
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
-        err.print(f"[bold red]error:[/] {message}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     raise typer.Exit(code)
 
 
@@ -79,12 +81,21 @@ def _errors(as_json: bool, debug: bool) -> Iterator[None]:
 
 def _print_issues(exc: DocumentError, as_json: bool) -> None:
     if as_json:
-        _emit_json({"valid": False, "source": exc.source, "count": len(exc.issues), "issues": [i.to_dict() for i in exc.issues]})
+        _emit_json(
+            {
+                "valid": False,
+                "source": exc.source,
+                "count": len(exc.issues),
+                "issues": [i.to_dict() for i in exc.issues],
+            }
+        )
         return
     count = len(exc.issues)
-    err.print(f"[bold red]{exc.source or 'document'}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]")
+    err.print(
+        f"[bold red]{escape(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
+    )
     for issue in exc.issues:
-        err.print(f"  [red]x[/] {issue}", markup=True, highlight=False)
+        err.print(f"  [red]x[/] {escape(str(issue))}", markup=True, highlight=False)
 
 
 def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
@@ -92,12 +103,16 @@ def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
         work()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
         out.print(f"rainforest {rf.__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        out.print(ctx.get_help())
         raise typer.Exit(0)
 
 
@@ -135,7 +150,9 @@ def check(
 def convert(
     source: Annotated[Path, typer.Argument(help="Document to read (any form).")],
     target: Annotated[Path, typer.Argument(help="Where to write; the form follows the suffix (a folder for CSV).")],
-    to: Annotated[str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor.")
+    ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
     as_json: JsonOption = False,
@@ -170,7 +187,9 @@ def generate(
     target: Annotated[Path, typer.Argument(help="Where to write (any form; a folder for CSV).")],
     actors: Annotated[int, typer.Option("--actors", min=2, help="Number of actors.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same ecosystem).")] = 0,
-    mean_degree: Annotated[float, typer.Option("--mean-degree", min=0.01, help="Mean internal exchanges per actor.")] = 4.0,
+    mean_degree: Annotated[
+        float, typer.Option("--mean-degree", min=0.01, help="Mean internal exchanges per actor.")
+    ] = 4.0,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -181,7 +200,9 @@ def generate(
         written = rf.save(eco, target)
         summary = eco.summary()
         if as_json:
-            _emit_json({"target": str(written), "seed": seed, "counts": summary["counts"], "content_hash": eco.content_hash()})
+            _emit_json(
+                {"target": str(written), "seed": seed, "counts": summary["counts"], "content_hash": eco.content_hash()}
+            )
         else:
             out.print(_counts_table(summary))
             out.print(f"wrote {written}")
@@ -199,9 +220,10 @@ def _info(eco: rf.Ecosystem) -> dict[str, Any]:
 def _currencies(eco: rf.Ecosystem) -> dict[str, Any]:
     """Which currencies a flow matrix can be built in, with the resources each covers."""
     found: dict[str, Any] = {}
-    for currency in ("mass", "energy", "water", "money"):
+    currencies: tuple[Currency, ...] = ("mass", "energy", "water", "money")
+    for currency in currencies:
         try:
-            fm = rf.FlowMatrix.from_ecosystem(eco, currency)  # type: ignore[arg-type]
+            fm = rf.FlowMatrix.from_ecosystem(eco, currency)
         except rf.CurrencyError:
             continue
         found[currency] = {"unit": fm.unit, "resources": len(fm.resources), "excluded": len(fm.excluded)}

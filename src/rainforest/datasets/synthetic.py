@@ -96,7 +96,11 @@ _RESOURCES: dict[str, tuple[str, str, float, float, float]] = {
     "wastewater": ("water", "m**3", 0.0, 0.0, 0.27),
     "payment": ("money", "EUR", 1.0, 0.0, 0.0),
 }
-_SUBSTITUTES = {"raw_material": ("recovered_material", "slag", "fly_ash"), "biomass": ("manure", "food_waste"), "fuel": ("used_oil", "spent_solvent")}
+_SUBSTITUTES = {
+    "raw_material": ("recovered_material", "slag", "fly_ash"),
+    "biomass": ("manure", "food_waste"),
+    "fuel": ("used_oil", "spent_solvent"),
+}
 _DIM = {"material": 0, "energy": 1, "water": 2}
 _BOUNDARY = {  # dimension -> (input resource, input source, loss resource)
     0: ("raw_material", "world", "mixed_waste"),
@@ -105,7 +109,16 @@ _BOUNDARY = {  # dimension -> (input resource, input source, loss resource)
 }
 _CAPABILITIES = ("logistics", "it_services", "wastewater_treatment", "maintenance", "energy_generation", "packaging")
 _MODULE_KINDS = ("traffic", "brand", "technology", "data", "finance", "logistics")
-_CENTRES = ((55.68, 11.1), (51.0, 7.0), (45.5, 9.2), (52.4, 4.9), (48.2, 16.4), (50.1, 14.4), (53.5, 10.0), (47.5, 19.0))
+_CENTRES = (
+    (55.68, 11.1),
+    (51.0, 7.0),
+    (45.5, 9.2),
+    (52.4, 4.9),
+    (48.2, 16.4),
+    (50.1, 14.4),
+    (53.5, 10.0),
+    (47.5, 19.0),
+)
 
 
 def _obj(values: Any) -> npt.NDArray[Any]:
@@ -223,7 +236,7 @@ def synthetic(
     dim_of = np.array([_DIM.get(k, -1) for k in kind_of])
 
     # -- internal flows (Chung-Lu with heavy tails) --------------------------------------------
-    m = max(1, int(round(n * mean_degree)))
+    m = max(1, round(n * mean_degree))
     scale = (revenue / np.median(revenue)) ** 0.5
     w_out = (gen.pareto(1.6, size=n) + 1.0) * scale
     w_in = (gen.pareto(1.6, size=n) + 1.0) * scale
@@ -302,7 +315,9 @@ def synthetic(
         "quantity": np.round(gen.lognormal(np.log(30.0), 1.0, size=off.size) * scale[off], 3),
         "quality": _obj({"contaminant_ppm": float(v)} for v in np.round(gen.uniform(0, 200, size=off.size), 1)),
         "disposal_cost": np.round(gen.uniform(20, 120, size=off.size), 2),
-        "supply_pattern": _obj(gen.choice(["continuous", "seasonal", "one-off"], size=off.size, p=[0.8, 0.15, 0.05]).tolist()),
+        "supply_pattern": _obj(
+            gen.choice(["continuous", "seasonal", "one-off"], size=off.size, p=[0.8, 0.15, 0.05]).tolist()
+        ),
     }
     need = np.flatnonzero(gen.random(n) < needs_share)
     by_ids = sorted({s[4] for s in _SECTORS})
@@ -318,7 +333,7 @@ def synthetic(
 
     # -- platform modules ---------------------------------------------------------------------
     platform_sectors = {i for i, s in enumerate(_SECTORS) if s[0] in ("62", "63")}
-    providers = [i for i in np.flatnonzero(stratum_code <= 1) if sector[i] in platform_sectors]
+    providers = [int(i) for i in np.flatnonzero(stratum_code <= 1) if sector[i] in platform_sectors]
     if not providers:
         providers = [int(np.argmax(revenue))]
     providers = providers[: max(1, n // 500)]
@@ -326,7 +341,7 @@ def synthetic(
     mod_ids, mod_provider, mod_kind, mod_adopters, mod_value, mod_name = [], [], [], [], [], []
     for k, p in enumerate(providers):
         for kind in gen.choice(_MODULE_KINDS, size=int(gen.integers(1, 4)), replace=False):
-            count = int(min(n - 1, max(1, gen.pareto(1.2) * 5 + 1)))
+            count = min(n - 1, max(1, int(gen.pareto(1.2) * 5 + 1)))
             adopters = np.unique(gen.choice(n, size=count, p=attract))
             adopters = adopters[adopters != p]
             mod_ids.append(f"m{k}_{kind}")
@@ -385,14 +400,26 @@ def synthetic(
     sections = {
         name: RawSection(name, cols, len(next(iter(cols.values()))))
         for name, cols in (
-            ("actors", actors), ("resources", resources), ("flows", flows), ("offers", offers),
-            ("needs", needs), ("modules", modules), ("stocks", stocks), ("essentiality", essentiality),
-            ("virgin", virgin), ("links", links),
+            ("actors", actors),
+            ("resources", resources),
+            ("flows", flows),
+            ("offers", offers),
+            ("needs", needs),
+            ("modules", modules),
+            ("stocks", stocks),
+            ("essentiality", essentiality),
+            ("virgin", virgin),
+            ("links", links),
         )
     }
     top = {
         "format": "rainforest/1",
         "name": f"Synthetic ecosystem ({n} actors)",
-        "x_synthetic": {"n_actors": n, "mean_degree": float(mean_degree), "seed": seed, "generator": "rainforest.datasets.synthetic"},
+        "x_synthetic": {
+            "n_actors": n,
+            "mean_degree": float(mean_degree),
+            "seed": seed,
+            "generator": "rainforest.datasets.synthetic",
+        },
     }
     return build_ecosystem(RawDocument(top=top, sections=sections, source="<synthetic>"))

@@ -224,5 +224,3 @@ def _write_file(eco: Ecosystem, path: Path, form: str, currency: str | None, res
     else:  # pragma: no cover - guarded above
         raise FormatError(form)
     path.write_text(text, encoding="utf-8")
-
-

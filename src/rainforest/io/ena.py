@@ -59,7 +59,11 @@ def _model_issues(data: dict[str, Any], label: str, locate: Callable[[Path], Pla
         place = locate(path)
         from rainforest.model.validation import path_text
 
-        issues.append(Issue(path_text(path), message, expected=expected, got=got, file=label, line=place.line, column=place.column))
+        issues.append(
+            Issue(
+                path_text(path), message, expected=expected, got=got, file=label, line=place.line, column=place.column
+            )
+        )
 
     nodes = data.get("nodes")
     if not isinstance(nodes, list) or not nodes:
@@ -85,7 +89,9 @@ def _model_issues(data: dict[str, Any], label: str, locate: Callable[[Path], Pla
         for i, v in enumerate(vec):
             _check_number(v, (key, i), add)
     living = data.get("living")
-    if living is not None and (not isinstance(living, list) or len(living) != n or not all(v in (True, False, None, "NA") for v in living)):
+    if living is not None and (
+        not isinstance(living, list) or len(living) != n or not all(v in (True, False, None, "NA") for v in living)
+    ):
         add(("living",), "wrong shape", expected=f"a list of {n} values true, false or 'NA' (unknown)")
     return issues
 
@@ -209,7 +215,18 @@ def read_scor(path: FilePath, text: str, label: str) -> Ecosystem:
         issues.append(Issue("", message, expected=expected, got=got, file=label, line=line_no))
 
     if len(lines) < 3 or not text.strip():
-        raise DocumentError([Issue("", "the file is empty or too short", expected="a SCOR model: title, node counts, names and five blocks ended by -1", file=label, line=1)], source=label)
+        raise DocumentError(
+            [
+                Issue(
+                    "",
+                    "the file is empty or too short",
+                    expected="a SCOR model: title, node counts, names and five blocks ended by -1",
+                    file=label,
+                    line=1,
+                )
+            ],
+            source=label,
+        )
     title = lines[0].strip()
     counts = lines[1].split()
     if len(counts) == 1 and len(lines[1].rstrip()) >= 4:
@@ -217,9 +234,33 @@ def read_scor(path: FilePath, text: str, label: str) -> Ecosystem:
     try:
         n, n_live = int(counts[0]), int(counts[1])
     except (ValueError, IndexError):
-        raise DocumentError([Issue("", "malformed node counts", expected="'n n_living' on line 2", got=repr(lines[1]), file=label, line=2)], source=label) from None
+        raise DocumentError(
+            [
+                Issue(
+                    "",
+                    "malformed node counts",
+                    expected="'n n_living' on line 2",
+                    got=repr(lines[1]),
+                    file=label,
+                    line=2,
+                )
+            ],
+            source=label,
+        ) from None
     if n <= 0 or not 0 <= n_live <= n or len(lines) < 2 + n:
-        raise DocumentError([Issue("", "node counts do not fit the file", expected=f"{n} node names after line 2 and 0 <= living <= {n}", got=f"n={n}, living={n_live}", file=label, line=2)], source=label)
+        raise DocumentError(
+            [
+                Issue(
+                    "",
+                    "node counts do not fit the file",
+                    expected=f"{n} node names after line 2 and 0 <= living <= {n}",
+                    got=f"n={n}, living={n_live}",
+                    file=label,
+                    line=2,
+                )
+            ],
+            source=label,
+        )
     names = [ln.strip() for ln in lines[2 : 2 + n]]
     blocks: list[list[tuple[int, list[str]]]] = [[] for _ in range(5)]
     block = 0
@@ -240,7 +281,11 @@ def read_scor(path: FilePath, text: str, label: str) -> Ecosystem:
             parts = [raw[:3], raw[3:6], raw[6:]]
         blocks[block].append((k + 1, parts))
     if block < 5:
-        bad(len(lines), f"only {block} of the 5 blocks are ended by -1", expected="storage, inputs, exports, respirations and flows, each ended by a line '-1'")
+        bad(
+            len(lines),
+            f"only {block} of the 5 blocks are ended by -1",
+            expected="storage, inputs, exports, respirations and flows, each ended by a line '-1'",
+        )
     vectors = [np.zeros(n) for _ in range(4)]
     matrix = np.zeros((n, n))
     for b, entries in enumerate(blocks):
@@ -264,10 +309,16 @@ def read_scor(path: FilePath, text: str, label: str) -> Ecosystem:
     if issues:
         raise DocumentError(issues, source=label)
     data = {
-        "format": ENA_FORMAT, "title": title, "n": n, "nodes": names,
-        "living": [i < n_live for i in range(n)], "flows": matrix.tolist(),
-        "inputs": vectors[1].tolist(), "exports": vectors[2].tolist(),
-        "respirations": vectors[3].tolist(), "storage": vectors[0].tolist(),
+        "format": ENA_FORMAT,
+        "title": title,
+        "n": n,
+        "nodes": names,
+        "living": [i < n_live for i in range(n)],
+        "flows": matrix.tolist(),
+        "inputs": vectors[1].tolist(),
+        "exports": vectors[2].tolist(),
+        "respirations": vectors[3].tolist(),
+        "storage": vectors[0].tolist(),
     }
     return ena_model_from_data(data, label, lambda p: Place(file=label))
 
@@ -284,12 +335,17 @@ def write_scor(eco: Ecosystem, currency: str | None = None, resource: str | None
     living = [v is True for v in eco.table("actors")["living"].tolist()]
     n_live = sum(living)
     if any(living[n_live:]) or not all(living[:n_live]):
-        raise FormatError("SCOR lists living compartments first; reorder the actors so that every living one comes before the non-living ones")
+        raise FormatError(
+            "SCOR lists living compartments first; reorder the actors so that every living one comes before the non-living ones"
+        )
     names = [a.name or a.id for a in eco.actors]
     wide = fm.n > 999
     out = [eco.name.replace("\n", " "), f"{fm.n} {n_live}" if wide else f"{fm.n:3d}{n_live:3d}"]
     out.extend(names)
-    idx = (lambda i: f"{i} ") if wide else (lambda i: f"{i:3d} ")
+
+    def idx(i: int) -> str:
+        return f"{i} " if wide else f"{i:3d} "
+
     # enaR's reader expects one storage line per node, then only non-zero entries
     out.extend(f"{idx(i + 1)}{_fmt(v)}" for i, v in enumerate(fm.stock))
     out.append(" -1")

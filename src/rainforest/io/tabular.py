@@ -55,10 +55,14 @@ def _header_issues(header: list[str], label: str) -> list[Issue]:
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            issues.append(Issue("", f"duplicate column {name!r}", hint="Each column may appear once.", file=label, row=1))
+            issues.append(
+                Issue("", f"duplicate column {name!r}", hint="Each column may appear once.", file=label, row=1)
+            )
         seen.add(name)
         if not name.strip():
-            issues.append(Issue("", "a column without a name", expected="a header name for every column", file=label, row=1))
+            issues.append(
+                Issue("", "a column without a name", expected="a header name for every column", file=label, row=1)
+            )
     return issues
 
 
@@ -70,10 +74,26 @@ def _read_top_csv(path: FilePath, label: str, doc: RawDocument) -> None:
     assert text is not None
     rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
     if not rows:
-        doc.issues.append(Issue("", "the file is empty", expected="a header row (format,name,period) and one value row", file=label, row=1))
+        doc.issues.append(
+            Issue(
+                "",
+                "the file is empty",
+                expected="a header row (format,name,period) and one value row",
+                file=label,
+                row=1,
+            )
+        )
         return
     if len(rows) != 2:
-        doc.issues.append(Issue("", f"{len(rows)} rows", expected="a header row and exactly one value row", file=label, row=min(len(rows), 3)))
+        doc.issues.append(
+            Issue(
+                "",
+                f"{len(rows)} rows",
+                expected="a header row and exactly one value row",
+                file=label,
+                row=min(len(rows), 3),
+            )
+        )
         return
     header, values = rows
     doc.issues.extend(_header_issues(header, label))
@@ -107,23 +127,43 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
     known = [*SECTIONS, TOP_SHEET]
     if not any(p.stem in known for p in csvs):
         found = ", ".join(p.name for p in sorted(folder.iterdir())[:10]) or "nothing"
-        doc.issues.append(Issue(
-            "", "the folder holds no ecosystem",
-            expected="ecosystem.csv and actors.csv (and other section files such as flows.csv)",
-            got=found, file=str(folder),
-            hint="Write one with `rainforest convert doc.yaml folder/` or `rainforest generate`.",
-        ))
+        doc.issues.append(
+            Issue(
+                "",
+                "the folder holds no ecosystem",
+                expected="ecosystem.csv and actors.csv (and other section files such as flows.csv)",
+                got=found,
+                file=str(folder),
+                hint="Write one with `rainforest convert doc.yaml folder/` or `rainforest generate`.",
+            )
+        )
         doc.broken_sections.add("actors")
         doc.top = {"format": FORMAT, "name": folder.name}
         return doc
     for p in csvs:
         if p.stem not in known:
-            doc.issues.append(Issue("", f"unknown file {p.name!r}", hint=(did_you_mean(p.stem, known) or "").replace("?", ".csv?").replace("'.csv?", ".csv'?") or "Section files are named after the sections, e.g. flows.csv.", file=files.get(p.stem, f"{label_root}/{p.name}")))
+            doc.issues.append(
+                Issue(
+                    "",
+                    f"unknown file {p.name!r}",
+                    hint=(did_you_mean(p.stem, known) or "").replace("?", ".csv?").replace("'.csv?", ".csv'?")
+                    or "Section files are named after the sections, e.g. flows.csv.",
+                    file=files.get(p.stem, f"{label_root}/{p.name}"),
+                )
+            )
     top = folder / "ecosystem.csv"
     if top.exists():
         _read_top_csv(top, files[TOP_SHEET], doc)
     else:
-        doc.issues.append(Issue("", "missing file ecosystem.csv", expected="ecosystem.csv with the columns format,name (and period)", file=f"{label_root}/ecosystem.csv", hint=f"Write a file with the two lines 'format,name' and '{FORMAT},<name>'."))
+        doc.issues.append(
+            Issue(
+                "",
+                "missing file ecosystem.csv",
+                expected="ecosystem.csv with the columns format,name (and period)",
+                file=f"{label_root}/ecosystem.csv",
+                hint=f"Write a file with the two lines 'format,name' and '{FORMAT},<name>'.",
+            )
+        )
         doc.top.setdefault("format", FORMAT)
         doc.top.setdefault("name", folder.name)
     for section in SECTIONS:
@@ -135,12 +175,23 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             head = fh.read(4096)
         encoding = foreign_bom(head)
         if encoding:
-            doc.issues.append(Issue("", f"the file is encoded as {encoding}", expected="UTF-8 text", hint="Save the file as UTF-8.", file=label, row=1))
+            doc.issues.append(
+                Issue(
+                    "",
+                    f"the file is encoded as {encoding}",
+                    expected="UTF-8 text",
+                    hint="Save the file as UTF-8.",
+                    file=label,
+                    row=1,
+                )
+            )
             doc.broken_sections.add(section)
             continue
         text_head = head.decode("utf-8-sig", errors="replace")
         if not text_head.strip():
-            doc.issues.append(Issue("", "the file is empty", expected="a header row naming the columns", file=label, row=1))
+            doc.issues.append(
+                Issue("", "the file is empty", expected="a header row naming the columns", file=label, row=1)
+            )
             doc.broken_sections.add(section)
             continue
         header = next(csv.reader([text_head.splitlines()[0]]))
@@ -154,7 +205,11 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
         dtype = {h: str for h in header if h not in numeric}
         try:
             frame = pd.read_csv(
-                path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                path,
+                dtype=dtype,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
                 skipinitialspace=False,
             )
         except UnicodeDecodeError:
@@ -164,7 +219,14 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             doc.broken_sections.add(section)
             continue
         except pd.errors.ParserError as exc:
-            doc.issues.append(Issue("", f"malformed CSV: {exc}".strip(), hint="Every row needs as many cells as the header has columns; quote cells that hold commas.", file=label))
+            doc.issues.append(
+                Issue(
+                    "",
+                    f"malformed CSV: {exc}".strip(),
+                    hint="Every row needs as many cells as the header has columns; quote cells that hold commas.",
+                    file=label,
+                )
+            )
             doc.broken_sections.add(section)
             continue
         frame.columns = [str(c).strip() for c in frame.columns]
@@ -196,7 +258,9 @@ def read_excel(path: FilePath) -> RawDocument:
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
         size = path.stat().st_size if path.exists() else 0
         what = "the file is empty" if size == 0 else f"not an Excel workbook ({type(exc).__name__})"
-        doc.issues.append(Issue("", what, expected="an .xlsx workbook with an 'ecosystem' and an 'actors' sheet", file=label))
+        doc.issues.append(
+            Issue("", what, expected="an .xlsx workbook with an 'ecosystem' and an 'actors' sheet", file=label)
+        )
         doc.broken_sections.add("actors")
         doc.top = {"format": FORMAT, "name": path.stem}
         return doc
@@ -205,11 +269,26 @@ def read_excel(path: FilePath) -> RawDocument:
         known = [*SECTIONS, TOP_SHEET]
         for name in names:
             if name not in known:
-                doc.issues.append(Issue("", f"unknown sheet {name!r}", hint=did_you_mean(name, known) or "Sheets are named after the sections, e.g. 'flows'.", file=label))
+                doc.issues.append(
+                    Issue(
+                        "",
+                        f"unknown sheet {name!r}",
+                        hint=did_you_mean(name, known) or "Sheets are named after the sections, e.g. 'flows'.",
+                        file=label,
+                    )
+                )
         if TOP_SHEET in names:
             rows = _sheet_rows(book[TOP_SHEET])
             if len(rows) < 2:
-                doc.issues.append(Issue("", "the sheet is empty", expected="a header row (format, name, period) and one value row", file=files[TOP_SHEET], row=1))
+                doc.issues.append(
+                    Issue(
+                        "",
+                        "the sheet is empty",
+                        expected="a header row (format, name, period) and one value row",
+                        file=files[TOP_SHEET],
+                        row=1,
+                    )
+                )
             else:
                 header = [str(h).strip() if h is not None else "" for h in rows[0]]
                 doc.issues.extend(_header_issues(header, files[TOP_SHEET]))
@@ -217,20 +296,43 @@ def read_excel(path: FilePath) -> RawDocument:
                     if value is not None and value != "":
                         doc.top[key] = _decode_top(key, value)
                 if len(rows) > 2:
-                    doc.issues.append(Issue("", f"{len(rows)} rows", expected="a header row and exactly one value row", file=files[TOP_SHEET], row=3))
+                    doc.issues.append(
+                        Issue(
+                            "",
+                            f"{len(rows)} rows",
+                            expected="a header row and exactly one value row",
+                            file=files[TOP_SHEET],
+                            row=3,
+                        )
+                    )
         else:
-            doc.issues.append(Issue("", "missing sheet 'ecosystem'", expected="a sheet 'ecosystem' with the columns format, name (and period)", file=label))
+            doc.issues.append(
+                Issue(
+                    "",
+                    "missing sheet 'ecosystem'",
+                    expected="a sheet 'ecosystem' with the columns format, name (and period)",
+                    file=label,
+                )
+            )
             doc.top.setdefault("format", FORMAT)
             doc.top.setdefault("name", path.stem)
         if "actors" not in names:
-            doc.issues.append(Issue("", "missing sheet 'actors'", expected="a sheet 'actors' with at least an 'id' column", file=label))
+            doc.issues.append(
+                Issue(
+                    "", "missing sheet 'actors'", expected="a sheet 'actors' with at least an 'id' column", file=label
+                )
+            )
             doc.broken_sections.add("actors")
         for section in SECTIONS:
             if section not in names:
                 continue
             rows = _sheet_rows(book[section])
             if not rows:
-                doc.issues.append(Issue("", "the sheet is empty", expected="a header row naming the columns", file=files[section], row=1))
+                doc.issues.append(
+                    Issue(
+                        "", "the sheet is empty", expected="a header row naming the columns", file=files[section], row=1
+                    )
+                )
                 doc.broken_sections.add(section)
                 continue
             header = [str(h).strip() if h is not None else "" for h in rows[0]]
@@ -379,6 +481,3 @@ def _excel_cell(sheet: Any, value: Any) -> Any:
         cell.data_type = "s"
         return cell
     return value
-
-
-

@@ -6,7 +6,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path as FilePath
 from typing import Any
 
 from rainforest.errors import Issue
@@ -109,7 +108,19 @@ def parse_json(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
     """Parse JSON text; returns ``(data, issues, locate)`` (``data`` is None on a syntax error)."""
     locate = _json_locator(text, label)
     if not text.strip():
-        return None, [Issue("", "the file is empty", expected="a JSON object with 'format', 'name' and 'actors'", file=label, line=1)], locate
+        return (
+            None,
+            [
+                Issue(
+                    "",
+                    "the file is empty",
+                    expected="a JSON object with 'format', 'name' and 'actors'",
+                    file=label,
+                    line=1,
+                )
+            ],
+            locate,
+        )
     dup_found: list[bool] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -121,16 +132,35 @@ def parse_json(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
     try:
         data = json.loads(text, object_pairs_hook=pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        return None, [
-            Issue("", f"malformed JSON: {exc.msg}", file=label, line=exc.lineno, column=exc.colno,
-                  hint="Check for a missing comma, quote or bracket just before this place.")
-        ], locate
+        return (
+            None,
+            [
+                Issue(
+                    "",
+                    f"malformed JSON: {exc.msg}",
+                    file=label,
+                    line=exc.lineno,
+                    column=exc.colno,
+                    hint="Check for a missing comma, quote or bracket just before this place.",
+                )
+            ],
+            locate,
+        )
     issues: list[Issue] = []
     if dup_found:
         lines = LineIndex(text)
         for path, offset in json_positions(text)[1]:
             line, column = lines.position(offset)
-            issues.append(Issue(_path_str(path), f"duplicate key {path[-1]!r}", hint="Each key may appear once in a mapping; the later one would silently win.", file=label, line=line, column=column))
+            issues.append(
+                Issue(
+                    _path_str(path),
+                    f"duplicate key {path[-1]!r}",
+                    hint="Each key may appear once in a mapping; the later one would silently win.",
+                    file=label,
+                    line=line,
+                    column=column,
+                )
+            )
     return data, issues, locate
 
 
@@ -200,7 +230,19 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
 
     locate = _yaml_locator(text, label)
     if not text.strip():
-        return None, [Issue("", "the file is empty", expected="a YAML mapping with 'format', 'name' and 'actors'", file=label, line=1)], locate
+        return (
+            None,
+            [
+                Issue(
+                    "",
+                    "the file is empty",
+                    expected="a YAML mapping with 'format', 'name' and 'actors'",
+                    file=label,
+                    line=1,
+                )
+            ],
+            locate,
+        )
     Loader = _yaml_loader()
     loader = Loader(text)
     loader.duplicates = []
@@ -209,17 +251,33 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "syntax error"
-        return None, [
-            Issue("", f"malformed YAML: {what}", file=label,
-                  line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
-                  hint="Check the indentation and the ':' and '-' marks around this place.")
-        ], locate
+        return (
+            None,
+            [
+                Issue(
+                    "",
+                    f"malformed YAML: {what}",
+                    file=label,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    hint="Check the indentation and the ':' and '-' marks around this place.",
+                )
+            ],
+            locate,
+        )
     except yaml.YAMLError as exc:
         return None, [Issue("", f"malformed YAML: {exc}", file=label)], locate
     finally:
         loader.dispose()
     issues = [
-        Issue("", f"duplicate key {key!r}", hint="Each key may appear once in a mapping; the later one would silently win.", file=label, line=line, column=column)
+        Issue(
+            "",
+            f"duplicate key {key!r}",
+            hint="Each key may appear once in a mapping; the later one would silently win.",
+            file=label,
+            line=line,
+            column=column,
+        )
         for key, line, column in loader.duplicates
     ]
     return data, issues, locate
@@ -232,7 +290,16 @@ def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues
     if data is None:
         return doc
     if not isinstance(data, Mapping):
-        doc.issues.append(Issue("", "the document is not a mapping", expected="a mapping with 'format', 'name' and 'actors'", got=_kind(data), file=label, line=1))
+        doc.issues.append(
+            Issue(
+                "",
+                "the document is not a mapping",
+                expected="a mapping with 'format', 'name' and 'actors'",
+                got=_kind(data),
+                file=label,
+                line=1,
+            )
+        )
         doc.top = {"format": "rainforest/1", "name": "?", "actors": None}
         doc.broken_sections.add("actors")
         return doc
@@ -243,13 +310,33 @@ def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues
                 value = []
             if not isinstance(value, list):
                 place = locate((key,))
-                doc.issues.append(Issue(key, "wrong type", expected=f"a list of {SECTIONS[key].singular} entries", got=_kind(value), file=label, line=place.line, column=place.column))
+                doc.issues.append(
+                    Issue(
+                        key,
+                        "wrong type",
+                        expected=f"a list of {SECTIONS[key].singular} entries",
+                        got=_kind(value),
+                        file=label,
+                        line=place.line,
+                        column=place.column,
+                    )
+                )
                 doc.broken_sections.add(key)
                 continue
             section, bad_rows = records_to_section(key, value)
             for i in bad_rows:
                 place = locate((key, i))
-                doc.issues.append(Issue(f"{key}[{i}]", "wrong type", expected=f"a mapping (one {SECTIONS[key].singular})", got=_kind(value[i]), file=label, line=place.line, column=place.column))
+                doc.issues.append(
+                    Issue(
+                        f"{key}[{i}]",
+                        "wrong type",
+                        expected=f"a mapping (one {SECTIONS[key].singular})",
+                        got=_kind(value[i]),
+                        file=label,
+                        line=place.line,
+                        column=place.column,
+                    )
+                )
             doc.sections[key] = section
         else:
             doc.top[key] = value

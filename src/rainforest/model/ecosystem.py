@@ -116,6 +116,10 @@ class Ecosystem:
 
     name: str
     period: str
+    _tables: dict[str, Table]
+    _extensions: FrozenMap
+    _index: dict[str, dict[str, int]]
+    _hash: str | None
 
     def __init__(
         self,
@@ -155,9 +159,7 @@ class Ecosystem:
             records = []
             for i, item in enumerate(items):
                 if not isinstance(item, entity_type):
-                    raise TypeError(
-                        f"{section}[{i}]: expected a {entity_type.__name__}, got {type(item).__name__}"
-                    )
+                    raise TypeError(f"{section}[{i}]: expected a {entity_type.__name__}, got {type(item).__name__}")
                 records.append(entity_to_record(section, item))
             if records or section == "actors":
                 sections[section] = records_to_section(section, records)[0]
@@ -405,8 +407,11 @@ class Ecosystem:
         return hash(self.content_hash())
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{self._tables[s].n} {s}" for s in ("actors", "resources", "flows") )
-        extra = [f"{self._tables[s].n} {s}" for s in SECTIONS if s not in ("actors", "resources", "flows") and self._tables[s].n]
+        parts = ", ".join(f"{self._tables[s].n} {s}" for s in ("actors", "resources", "flows"))
+        extra = [
+            f"{self._tables[s].n} {s}"
+            for s in SECTIONS
+            if s not in ("actors", "resources", "flows") and self._tables[s].n
+        ]
         more = (", " + ", ".join(extra)) if extra else ""
         return f"<Ecosystem {self.name!r}: {parts}{more}>"
-

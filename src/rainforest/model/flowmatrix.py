@@ -272,10 +272,10 @@ class FlowMatrix:
                 raise CurrencyError("no resource has a price and none is of kind money; money flows cannot be valued")
             label = "money"
         else:
-            raise CurrencyError(
-                f"unknown currency {currency!r}; expected 'mass', 'energy', 'water' or 'money'"
-            )
-        included = tuple(r for r, f in zip(res_ids, factors, strict=True) if f != 0.0 or (label == "money" and r not in excluded))
+            raise CurrencyError(f"unknown currency {currency!r}; expected 'mass', 'energy', 'water' or 'money'")
+        included = tuple(
+            r for r, f in zip(res_ids, factors, strict=True) if f != 0.0 or (label == "money" and r not in excluded)
+        )
         return _assemble(eco, factors, label, unit, included, excluded, statuses)
 
 
@@ -303,7 +303,11 @@ def _assemble(
     res = np.fromiter((res_index[v] for v in flows["resource"].tolist()), dtype=np.int64, count=flows.n)
     status_ok = set(statuses)
     status = flows["status"].tolist()
-    keep = np.fromiter((s in status_ok for s in status), dtype=bool, count=flows.n) if set(status) - status_ok else np.ones(flows.n, dtype=bool)
+    keep = (
+        np.fromiter((s in status_ok for s in status), dtype=bool, count=flows.n)
+        if set(status) - status_ok
+        else np.ones(flows.n, dtype=bool)
+    )
     value = flows["quantity"] * factors[res]
     keep &= factors[res] != 0.0
     src, dst, value = src[keep], dst[keep], value[keep]

@@ -36,9 +36,7 @@ BOUNDARY = (WORLD, ENVIRONMENT)
 SLUG_PATTERN = r"^[a-z0-9_-]+$"
 PERIODS = ("year", "month", "day")
 
-FieldKind = Literal[
-    "slug", "text", "enum", "number", "bool", "ref", "refs", "unit", "map", "capabilities"
-]
+FieldKind = Literal["slug", "text", "enum", "number", "bool", "ref", "refs", "unit", "map", "capabilities"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +156,9 @@ _FLOWS = SectionSpec(
         FieldSpec("from", "ref", required=True, ref="actors", boundary=True),
         FieldSpec("to", "ref", required=True, ref="actors", boundary=True),
         FieldSpec("resource", "ref", required=True, ref="resources"),
-        _num("quantity", "per period, in the resource's unit after conversion", required=True, minimum=0.0, quantity=True),
+        _num(
+            "quantity", "per period, in the resource's unit after conversion", required=True, minimum=0.0, quantity=True
+        ),
         FieldSpec("unit", "unit", description="must convert to the resource's unit"),
         FieldSpec("kind", "enum", choices=FLOW_KINDS),
         FieldSpec("input_class", "enum", choices=INPUT_CLASSES),
@@ -261,7 +261,16 @@ _LINKS = SectionSpec(
 SECTIONS: dict[str, SectionSpec] = {
     s.name: s
     for s in (
-        _ACTORS, _RESOURCES, _FLOWS, _OFFERS, _NEEDS, _MODULES, _STOCKS, _ESSENTIALITY, _VIRGIN, _LINKS,
+        _ACTORS,
+        _RESOURCES,
+        _FLOWS,
+        _OFFERS,
+        _NEEDS,
+        _MODULES,
+        _STOCKS,
+        _ESSENTIALITY,
+        _VIRGIN,
+        _LINKS,
     )
 }
 
@@ -315,7 +324,7 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     raise AssertionError(spec.kind)  # pragma: no cover
 
 
-_EXTENSION = {"^x_": {}}
+_EXTENSION: dict[str, Any] = {"^x_": {}}
 
 
 def _section_schema(spec: SectionSpec) -> dict[str, Any]:

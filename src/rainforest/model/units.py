@@ -10,7 +10,7 @@ conversion).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rainforest.errors import UnitError
 
@@ -32,11 +32,11 @@ _DEFINITIONS = (
 
 
 @lru_cache(maxsize=1)
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry[Any]:
     """The shared unit registry (created on first call; about 0.1 s)."""
     import pint
 
-    reg: pint.UnitRegistry = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
+    reg: pint.UnitRegistry[Any] = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
     for line in _DEFINITIONS:
         reg.define(line)
     for code in CURRENCIES:
@@ -91,8 +91,7 @@ def conversion_factor(source: str, target: str) -> float:
         return float(registry().Quantity(1.0, src).to(dst).magnitude)
     except pint.errors.DimensionalityError:
         raise UnitError(
-            f"unit {source!r} ({src.dimensionality}) does not convert to {target!r} "
-            f"({dst.dimensionality})"
+            f"unit {source!r} ({src.dimensionality}) does not convert to {target!r} ({dst.dimensionality})"
         ) from None
 
 

@@ -13,10 +13,10 @@ The checks are column-wise so that a million flows validate in well under a seco
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,7 +322,9 @@ class _Builder:
             return values + 0.0  # -0.0 is 0.0 (no form keeps the sign of zero)
         bad = np.isinf(values)
         for i in np.flatnonzero(bad).tolist():
-            self.c.add((name, i, spec.name), "not a finite number", expected="a finite number", got=describe(float(values[i])))
+            self.c.add(
+                (name, i, spec.name), "not a finite number", expected="a finite number", got=describe(float(values[i]))
+            )
         if bad.any():
             values = np.where(bad, np.nan, values)
         return values + 0.0
@@ -409,13 +411,13 @@ class _Builder:
                 out[i] = FrozenMap()
                 continue
             if isinstance(v, str) and sec.tabular and v.strip().startswith("{"):
-                try:
+                with contextlib.suppress(ValueError):
                     v = json.loads(v)
-                except ValueError:
-                    pass
             if not isinstance(v, Mapping):
                 out[i] = FrozenMap()
-                self.c.add((sec.name, i, spec.name), "wrong type", expected="a mapping of property to value", got=describe(v))
+                self.c.add(
+                    (sec.name, i, spec.name), "wrong type", expected="a mapping of property to value", got=describe(v)
+                )
                 continue
             clean: dict[str, Any] = {}
             for key, item in v.items():
@@ -432,7 +434,12 @@ class _Builder:
                         except ValueError:
                             num = None
                     if num is None or not math.isfinite(num):
-                        self.c.add((sec.name, i, spec.name, key), "not a finite number", expected="a finite number", got=describe(item))
+                        self.c.add(
+                            (sec.name, i, spec.name, key),
+                            "not a finite number",
+                            expected="a finite number",
+                            got=describe(item),
+                        )
                         continue
                     clean[key] = num + 0.0
                 else:
@@ -457,7 +464,12 @@ class _Builder:
                     try:
                         v = json.loads(text)
                     except ValueError:
-                        self.c.add((sec.name, i, spec.name), "malformed list", expected="a JSON list of {name, core}", got=describe(text))
+                        self.c.add(
+                            (sec.name, i, spec.name),
+                            "malformed list",
+                            expected="a JSON list of {name, core}",
+                            got=describe(text),
+                        )
                         continue
                 else:
                     caps = []
@@ -478,15 +490,24 @@ class _Builder:
                     caps.append(Capability(item, True))
                     continue
                 if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-                    self.c.add((sec.name, i, spec.name, j), "wrong type", expected="{name: text, core: true|false}", got=describe(item))
+                    self.c.add(
+                        (sec.name, i, spec.name, j),
+                        "wrong type",
+                        expected="{name: text, core: true|false}",
+                        got=describe(item),
+                    )
                     continue
                 extra = set(item) - {"name", "core"}
                 if extra:
                     key = sorted(extra)[0]
-                    self.c.add((sec.name, i, spec.name, j, key), "unknown field", hint=did_you_mean(key, ["name", "core"]))
+                    self.c.add(
+                        (sec.name, i, spec.name, j, key), "unknown field", hint=did_you_mean(key, ["name", "core"])
+                    )
                 core = item.get("core", True)
                 if not isinstance(core, bool):
-                    self.c.add((sec.name, i, spec.name, j, "core"), "wrong type", expected="true or false", got=describe(core))
+                    self.c.add(
+                        (sec.name, i, spec.name, j, "core"), "wrong type", expected="true or false", got=describe(core)
+                    )
                     core = True
                 caps.append(Capability(item["name"], core))
             out[i] = tuple(caps)
@@ -551,7 +572,11 @@ class _Builder:
                                 entry[k.split(".", 1)[1]] = v
                         merged[i] = entry if entry else None
                         if "__json__" in entry:
-                            self.c.add((sec.name, i, f.name), "both a JSON cell and dotted columns", hint=f"Use only the '{f.name}.<property>' columns.")
+                            self.c.add(
+                                (sec.name, i, f.name),
+                                "both a JSON cell and dotted columns",
+                                hint=f"Use only the '{f.name}.<property>' columns.",
+                            )
                             del entry["__json__"]
                     sec.columns[f.name] = merged
         for f in spec.fields:
@@ -604,7 +629,7 @@ class _Builder:
 
     def default_column(self, n: int, f: FieldSpec) -> npt.NDArray[Any]:
         out = np.empty(n, dtype=object)
-        if f.kind == "refs" or f.kind == "capabilities":
+        if f.kind in {"refs", "capabilities"}:
             out[:] = [()] * n
         elif f.kind == "map":
             empty = FrozenMap()
@@ -657,7 +682,11 @@ class _Builder:
                 continue
             if v in index:
                 first = index[v]
-                self.c.add((name, i, "id"), f"duplicate id {v!r}", hint=f"It is already used by {name}[{first}]; ids must be unique.")
+                self.c.add(
+                    (name, i, "id"),
+                    f"duplicate id {v!r}",
+                    hint=f"It is already used by {name}[{first}]; ids must be unique.",
+                )
                 continue
             index[v] = i
         if name == "actors":
@@ -697,8 +726,16 @@ class _Builder:
                             hint="'world' and 'environment' may appear only in flows.",
                         )
                         continue
-                    expected = f"an {what} id, 'world' or 'environment'" if f.boundary else f"an {what} id" if what[0] in "aeiou" else f"a {what} id"
-                    self.c.add((name, i, f.name), f"unknown {what} {v!r}", expected=expected, hint=did_you_mean(v, index))
+                    expected = (
+                        f"an {what} id, 'world' or 'environment'"
+                        if f.boundary
+                        else f"an {what} id"
+                        if what[0] in "aeiou"
+                        else f"a {what} id"
+                    )
+                    self.c.add(
+                        (name, i, f.name), f"unknown {what} {v!r}", expected=expected, hint=did_you_mean(v, index)
+                    )
             else:
                 for i, items in enumerate(values):
                     for j, v in enumerate(items):
@@ -726,7 +763,10 @@ class _Builder:
         quantity_fields = [f.name for f in spec.fields if f.quantity]
         unit_col = cols["unit"].tolist()
         if name == "needs":
-            res_col = [r if r is not None else (rs[0] if rs else None) for r, rs in zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)]
+            res_col = [
+                r if r is not None else (rs[0] if rs else None)
+                for r, rs in zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)
+            ]
         else:
             res_col = cols["resource"].tolist()
         factors = np.ones(len(unit_col))
@@ -772,14 +812,22 @@ class _Builder:
                 if r is None and not rs:
                     self.c.add((name, i), "no resource", expected="'resource' or a non-empty 'resources' list")
                 elif r is not None and rs:
-                    self.c.add((name, i), "both 'resource' and 'resources'", hint="Give one resource, or list every acceptable one under 'resources'.")
+                    self.c.add(
+                        (name, i),
+                        "both 'resource' and 'resources'",
+                        hint="Give one resource, or list every acceptable one under 'resources'.",
+                    )
         elif name == "virgin":
             seen: dict[str, int] = {}
             for i, r in enumerate(cols["resource"].tolist()):
                 if r is None:
                     continue
                 if r in seen:
-                    self.c.add((name, i, "resource"), f"second virgin entry for {r!r}", hint=f"virgin[{seen[r]}] already covers it; give one entry per resource.")
+                    self.c.add(
+                        (name, i, "resource"),
+                        f"second virgin entry for {r!r}",
+                        hint=f"virgin[{seen[r]}] already covers it; give one entry per resource.",
+                    )
                 else:
                     seen[r] = i
 
