@@ -197,7 +197,7 @@ def ecosystems(draw: st.DrawFn, max_actors: int = 6) -> rf.Ecosystem:
         )
     )
     return rf.Ecosystem(
-        name=draw(texts),
+        name=draw(texts.filter(str.strip)),
         period=draw(st.sampled_from(["year", "month", "day"])),
         actors=actors,
         resources=resources,

@@ -8,7 +8,9 @@ Rows are spreadsheet rows: the header is row 1, the first entry row 2.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import importlib.util
 import json
 import math
 from collections.abc import Mapping
@@ -24,7 +26,7 @@ from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Capability
 from rainforest.model.schema import FORMAT, SECTIONS
 from rainforest.model.table import MISSING
-from rainforest.model.validation import Path, Place, RawDocument, RawSection, encode_cell
+from rainforest.model.validation import Coded, Column, Path, Place, RawDocument, RawSection, encode_cell
 
 __all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
 
@@ -202,16 +204,16 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             doc.broken_sections.add(section)
             continue
         numeric = _numeric_columns(section)
-        dtype = {h: str for h in header if h not in numeric}
+        number_maps = tuple(
+            f"{f.name}." for f in SECTIONS[section].fields if f.kind == "map" and f.map_values == "number"
+        )
+        dtype = {h: str for h in header if h not in numeric and not h.startswith(number_maps)}
+        fast = _read_arrow(path, header, dtype)
+        if fast is not None:
+            doc.sections[section] = RawSection(section, fast[0], fast[1], tabular=True)
+            continue
         try:
-            frame = pd.read_csv(
-                path,
-                dtype=dtype,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",
-                skipinitialspace=False,
-            )
+            frame = _read_frame(path, dtype)
         except UnicodeDecodeError:
             _, issue = read_text(path, label)
             if issue:
@@ -230,18 +232,98 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             doc.broken_sections.add(section)
             continue
         frame.columns = [str(c).strip() for c in frame.columns]
-        columns = {name: _as_array(frame[name]) for name in frame.columns}
+        columns = {name: _as_column(frame[name]) for name in frame.columns}
         doc.sections[section] = RawSection(section, columns, len(frame), tabular=True)
     return doc
 
 
-def _as_array(series: Any) -> npt.NDArray[Any]:
+def _read_arrow(path: FilePath, header: list[str], text: dict[str, Any]) -> tuple[dict[str, Column], int] | None:
+    """The fast path: pyarrow parses with several threads straight into dictionary-encoded
+    text and float columns. ``None`` when pyarrow is missing or the file needs the careful
+    path (a cell that is not a number in a number column, ragged rows, ...), which then
+    reports the problem with its row."""
+    if importlib.util.find_spec("pyarrow") is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    types = {h: (pa.dictionary(pa.int32(), pa.string()) if h in text else pa.float64()) for h in header}
+    try:
+        table = pcsv.read_csv(
+            path,
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+        table = table.unify_dictionaries()
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if table.column_names != header:
+        return None
+    columns: dict[str, Column] = {}
+    for name in header:
+        chunked = table.column(name)
+        array = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+        if name in text:
+            codes = np.asarray(pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+            values = np.asarray(array.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+            columns[name] = Coded(codes, values)
+        else:
+            numbers = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+            written_nan = np.isnan(numbers) & ~np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            if written_nan.any():  # the text 'nan' is a value to report, not an empty cell
+                raw = numbers.astype(object)
+                raw[written_nan] = "nan"
+                columns[name] = raw
+            else:
+                columns[name] = numbers
+    return columns, table.num_rows
+
+
+def _read_frame(path: FilePath, dtype: dict[str, Any]) -> Any:
+    """Parse one CSV file: pyarrow's multi-threaded parser when it is installed and the
+    file suits it (about 4x faster than pandas' C parser), else the C parser, whose
+    messages name the offending line."""
+    import pandas as pd
+
+    options: dict[str, Any] = {"dtype": dtype, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
+    if importlib.util.find_spec("pyarrow") is not None:
+        with contextlib.suppress(Exception):  # any trouble: the C parser below says what
+            frame = pd.read_csv(path, engine="pyarrow", **options)
+            return _restore_nan_texts(path, frame, dtype, options)
+    return pd.read_csv(path, **options)
+
+
+def _restore_nan_texts(path: FilePath, frame: Any, dtype: dict[str, Any], options: dict[str, Any]) -> Any:
+    """pyarrow reads the text 'nan' as a missing number; an empty cell is absent but
+    'nan' is an error to report, so number columns with gaps are read again as text."""
+    import pandas as pd
+
+    gaps = [c for c in frame.columns if c not in dtype and frame[c].dtype.kind == "f" and frame[c].isna().any()]
+    if not gaps:
+        return frame
+    text = pd.read_csv(path, engine="pyarrow", usecols=gaps, **{**options, "dtype": dict.fromkeys(gaps, str)})
+    for c in gaps:
+        written = text[c].notna().to_numpy() & frame[c].isna().to_numpy()
+        if written.any():
+            values = frame[c].to_numpy(dtype=object)
+            values[written] = text[c].to_numpy(dtype=object)[written]
+            frame[c] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
+def _as_column(series: Any) -> Column:
+    """Numbers as float64; text dictionary-encoded, so each distinct value is checked once."""
+    import pandas as pd
+
     kind = series.dtype.kind
     if kind in "fiu":
         return np.asarray(series.to_numpy(dtype=np.float64))
     if kind == "b":
         return np.asarray(series.to_numpy(dtype=object))
-    return np.asarray(series.to_numpy(dtype=object, na_value=np.nan))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return Coded(np.asarray(codes, dtype=np.int64), np.asarray(uniques.to_numpy(dtype=object)))
 
 
 def read_excel(path: FilePath) -> RawDocument:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from rainforest.errors import CurrencyError, UnitError
 from rainforest.model import units
 from rainforest.model.schema import ENVIRONMENT, RESOURCE_KINDS, WORLD
+from rainforest.model.table import Table
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -279,6 +280,16 @@ class FlowMatrix:
         return _assemble(eco, factors, label, unit, included, excluded, statuses)
 
 
+def _positions(table: Table, column: str, index: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Index of each row's id, looking each distinct id up once when the column is coded."""
+    coded = table.coded(column)
+    if coded is not None:
+        lookup = np.fromiter((index[v] for v in coded.values.tolist()), dtype=np.int64, count=len(coded.values))
+        result: npt.NDArray[np.int64] = lookup[coded.codes]
+        return result
+    return np.fromiter((index[v] for v in table[column].tolist()), dtype=np.int64, count=table.n)
+
+
 def _assemble(
     eco: Ecosystem,
     factors: FloatArray,
@@ -298,16 +309,16 @@ def _assemble(
     res_index = {r: i for i, r in enumerate(eco.resource_ids)}
 
     flows = eco.table("flows")
-    src = np.fromiter((index[v] for v in flows["from"].tolist()), dtype=np.int64, count=flows.n)
-    dst = np.fromiter((index[v] for v in flows["to"].tolist()), dtype=np.int64, count=flows.n)
-    res = np.fromiter((res_index[v] for v in flows["resource"].tolist()), dtype=np.int64, count=flows.n)
+    src = _positions(flows, "from", index)
+    dst = _positions(flows, "to", index)
+    res = _positions(flows, "resource", res_index)
     status_ok = set(statuses)
-    status = flows["status"].tolist()
-    keep = (
-        np.fromiter((s in status_ok for s in status), dtype=bool, count=flows.n)
-        if set(status) - status_ok
-        else np.ones(flows.n, dtype=bool)
-    )
+    coded_status = flows.coded("status")
+    if coded_status is not None:
+        allowed = np.array([s in status_ok for s in coded_status.values.tolist()] + [False])
+        keep = allowed[coded_status.codes]
+    else:
+        keep = np.fromiter((s in status_ok for s in flows["status"].tolist()), dtype=bool, count=flows.n)
     value = flows["quantity"] * factors[res]
     keep &= factors[res] != 0.0
     src, dst, value = src[keep], dst[keep], value[keep]

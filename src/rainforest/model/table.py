@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MISSING", "FrozenMap", "Table"]
+__all__ = ["MISSING", "Coded", "FrozenMap", "Table"]
 
 
 class _Missing:
@@ -49,6 +49,14 @@ class FrozenMap(Mapping[str, Any]):
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         self._data: dict[str, Any] = dict(data or {})
         self._hash: int | None = None
+
+    @classmethod
+    def wrap(cls, data: dict[str, Any]) -> FrozenMap:
+        """Take ownership of ``data`` without copying (the caller must not keep it)."""
+        new = cls.__new__(cls)
+        new._data = data
+        new._hash = None
+        return new
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -96,36 +104,90 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+class Coded:
+    """A dictionary-encoded text column: row ``i`` holds ``values[codes[i]]``; code -1 is
+    an empty cell. Large tables are read this way so that each distinct value is checked
+    once and a million-row column is expanded only when someone reads it."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: npt.NDArray[np.int64], values: npt.NDArray[Any]) -> None:
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.values = np.asarray(values, dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def expand(self, absent: Any = None) -> npt.NDArray[Any]:
+        """The plain column (``absent`` where the code is -1)."""
+        table = np.empty(len(self.values) + 1, dtype=object)
+        table[:-1] = self.values
+        table[-1] = absent
+        result: npt.NDArray[Any] = table[self.codes]
+        return result
+
+    def with_default(self, default: Any) -> Coded:
+        """The same column with empty cells holding ``default``."""
+        if not (self.codes < 0).any():
+            return self
+        values = np.empty(len(self.values) + 1, dtype=object)
+        values[:-1] = self.values
+        values[-1] = default
+        return Coded(np.where(self.codes < 0, len(self.values), self.codes), values)
+
+
 class Table:
-    """Read-only columns of equal length ``n``."""
+    """Read-only columns of equal length ``n`` (plain arrays or :class:`Coded`)."""
 
-    __slots__ = ("_columns", "n")
+    __slots__ = ("_coded", "_columns", "n")
 
-    def __init__(self, columns: Mapping[str, npt.NDArray[Any]], n: int) -> None:
+    def __init__(self, columns: Mapping[str, npt.NDArray[Any] | Coded], n: int) -> None:
         cols: dict[str, npt.NDArray[Any]] = {}
+        coded: dict[str, Coded] = {}
         for name, col in columns.items():
+            if isinstance(col, Coded):
+                if len(col) != n:
+                    raise ValueError(f"column {name!r} has {len(col)} rows, expected {n}")
+                col.codes.flags.writeable = False
+                col.values.flags.writeable = False
+                coded[name] = col
+                continue
             arr = np.asarray(col)
             if arr.shape != (n,):
                 raise ValueError(f"column {name!r} has shape {arr.shape}, expected ({n},)")
             arr.flags.writeable = False
             cols[name] = arr
         self._columns = cols
+        self._coded = coded
         self.n = n
+
+    def coded(self, name: str) -> Coded | None:
+        """The dictionary-encoded form of a column, when it has one (fast lookups)."""
+        return self._coded.get(name)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Column names in order."""
-        return tuple(self._columns)
+        """Column names."""
+        return tuple(dict.fromkeys([*self._columns, *self._coded]))
 
     def __contains__(self, name: object) -> bool:
-        return name in self._columns
+        return name in self._columns or name in self._coded
 
     def __getitem__(self, name: str) -> npt.NDArray[Any]:
-        return self._columns[name]
+        col = self._columns.get(name)
+        if col is None:
+            coded = self._coded[name]  # KeyError for an unknown column, as a dict would
+            col = coded.expand()
+            col.flags.writeable = False
+            self._columns[name] = col
+        return col
 
     def get(self, name: str) -> npt.NDArray[Any] | None:
         """The column, or ``None`` when the section has no such column."""
-        return self._columns.get(name)
+        try:
+            return self[name]
+        except KeyError:
+            return None
 
     def __len__(self) -> int:
         return self.n
@@ -133,10 +195,10 @@ class Table:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
             return NotImplemented
-        if self.n != other.n or set(self._columns) != set(other._columns):
+        if self.n != other.n or set(self.names) != set(other.names):
             return False
-        for name, col in self._columns.items():
-            theirs = other._columns[name]
+        for name in self.names:
+            col, theirs = self[name], other[name]
             if col.dtype.kind == "f" and theirs.dtype.kind == "f":
                 if not np.array_equal(col, theirs, equal_nan=True):
                     return False
@@ -147,4 +209,4 @@ class Table:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Table(n={self.n}, columns={list(self._columns)})"
+        return f"Table(n={self.n}, columns={list(self.names)})"

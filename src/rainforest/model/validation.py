@@ -17,7 +17,7 @@ import contextlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +37,9 @@ from rainforest.model.schema import (
     FieldSpec,
     SectionSpec,
 )
-from rainforest.model.table import MISSING, FrozenMap, Table
+from rainforest.model.table import MISSING, Coded, FrozenMap, Table
 
-__all__ = ["Place", "RawDocument", "RawSection", "build_ecosystem", "describe", "records_to_section"]
+__all__ = ["Coded", "Place", "RawDocument", "RawSection", "build_ecosystem", "describe", "records_to_section"]
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -62,6 +62,9 @@ def _nowhere(path: Path) -> Place:
     return Place()
 
 
+Column = npt.NDArray[Any] | Coded
+
+
 @dataclass
 class RawSection:
     """One section as read: raw columns of equal length ``n``.
@@ -72,7 +75,7 @@ class RawSection:
     """
 
     name: str
-    columns: dict[str, npt.NDArray[Any]]
+    columns: dict[str, Any]  # raw: whatever the reader found (arrays, or Coded text)
     n: int
     tabular: bool = False
     #: rows already reported as broken (not a mapping); no further checks on them
@@ -179,6 +182,7 @@ class _Collector:
 
 
 _SLUG = re.compile(r"^[a-z0-9_-]+$")
+_EMPTY_MAP = FrozenMap()
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 
@@ -222,6 +226,38 @@ class _Builder:
         self.bad_units: set[str] = set()
         # (section, row, field) already explained by a misspelled field's issue
         self.explained: set[tuple[str, int, str]] = set()
+        # dictionary-encoded clean text columns: (section, field) -> (codes, clean values)
+        self.coded: dict[tuple[str, str], tuple[npt.NDArray[np.int64], npt.NDArray[Any]]] = {}
+
+    def on_uniques(
+        self,
+        sec: RawSection,
+        f: FieldSpec,
+        col: Coded,
+        check: Callable[[RawSection, FieldSpec, npt.NDArray[Any]], npt.NDArray[Any]],
+        absent: Any,
+    ) -> Column:
+        """Run a per-cell ``check`` once per distinct value; issues go to every row holding it."""
+        saved, self.c.pending = self.c.pending, []
+        unique_sec = RawSection(sec.name, {}, len(col.values), tabular=sec.tabular)
+        clean = check(unique_sec, f, col.values)
+        if f.kind == "enum":
+            self.check_choices(unique_sec, f, clean)
+        elif f.kind == "slug":
+            self.check_slugs(unique_sec, f, clean)
+        captured, self.c.pending = self.c.pending, saved
+        if captured:
+            order = np.argsort(col.codes, kind="stable")
+            sorted_codes = col.codes[order]
+            for path, message, expected, got, hint in captured:
+                u = int(path[1])
+                lo, hi = np.searchsorted(sorted_codes, [u, u + 1])
+                for row in np.sort(order[lo:hi]).tolist():
+                    self.c.add((path[0], row, *path[2:]), message, expected, got, hint)
+        if f.kind in ("slug", "text", "enum", "ref", "unit"):
+            self.coded[(sec.name, f.name)] = (col.codes, clean)
+            return Coded(col.codes, clean)
+        return Coded(col.codes, clean).expand(absent)
 
     # -- top level -------------------------------------------------------------
     def top(self) -> tuple[str, str, dict[str, Any]]:
@@ -407,8 +443,11 @@ class _Builder:
         out = np.empty(sec.n, dtype=object)
         numeric = spec.map_values == "number"
         for i, v in enumerate(col.tolist()):
+            if type(v) is FrozenMap:  # built and checked column-wise by numeric_maps
+                out[i] = v
+                continue
             if _absent(v):
-                out[i] = FrozenMap()
+                out[i] = _EMPTY_MAP
                 continue
             if isinstance(v, str) and sec.tabular and v.strip().startswith("{"):
                 with contextlib.suppress(ValueError):
@@ -551,14 +590,32 @@ class _Builder:
                     if close:
                         self.explained.add((sec.name, i, close[0]))
 
-    def section(self, sec: RawSection) -> dict[str, npt.NDArray[Any]]:
+    def section(self, sec: RawSection) -> dict[str, Any]:
         spec = SECTIONS[sec.name]
         self.unknown_columns(sec, spec)
-        clean: dict[str, npt.NDArray[Any]] = {}
+        per_cell = {
+            "slug": self.texts,
+            "text": self.texts,
+            "enum": self.texts,
+            "ref": self.texts,
+            "unit": self.texts,
+            "bool": self.booleans,
+            "refs": self.id_lists,
+            "map": self.maps,
+            "capabilities": self.capabilities,
+        }
+        for key, raw in list(sec.columns.items()):
+            if isinstance(raw, Coded) and (key not in spec.by_name or spec.by_name[key].kind in ("number", "map")):
+                sec.columns[key] = raw.expand(np.nan if sec.tabular else None)
+        clean: dict[str, Any] = {}
         # tabular map fields arrive as dotted columns: gather them into one column of mappings
         for f in spec.fields:
             if f.kind == "map" and sec.tabular:
                 dotted = [k for k in sec.columns if k.startswith(f.name + ".")]
+                numeric = [k for k in dotted if getattr(sec.columns[k], "dtype", None) == np.float64]
+                if dotted and len(numeric) == len(dotted) and f.name not in sec.columns and f.map_values == "number":
+                    sec.columns[f.name] = self.numeric_maps(sec, f, dotted)
+                    continue
                 if dotted:
                     merged = np.empty(sec.n, dtype=object)
                     base = sec.columns.get(f.name)
@@ -568,7 +625,7 @@ class _Builder:
                             entry["__json__"] = base[i]
                         for k in dotted:
                             v = sec.columns[k][i]
-                            if not _absent(v) and not (isinstance(v, str) and not v.strip()):
+                            if not _absent(v) and v != "":
                                 entry[k.split(".", 1)[1]] = v
                         merged[i] = entry if entry else None
                         if "__json__" in entry:
@@ -581,6 +638,21 @@ class _Builder:
                     sec.columns[f.name] = merged
         for f in spec.fields:
             col = sec.columns.get(f.name)
+            if isinstance(col, Coded):
+                empty = self.default_column(1, f)[0]
+                clean[f.name] = self.on_uniques(sec, f, col, per_cell[f.kind], empty)
+                if f.required:
+                    for i in np.flatnonzero(col.codes < 0).tolist():
+                        self.missing(sec, i, f.name)
+                if f.default is not None:
+                    done = clean[f.name]
+                    if isinstance(done, Coded):
+                        clean[f.name] = done.with_default(f.default)
+                    else:
+                        done = done.copy()
+                        done[col.codes < 0] = f.default
+                        clean[f.name] = done
+                continue
             if col is None:
                 if f.required and sec.n:
                     self.missing_column(sec, f)
@@ -604,8 +676,7 @@ class _Builder:
             elif f.kind == "capabilities":
                 clean[f.name] = self.capabilities(sec, f, col)
             if f.required and f.kind != "number":
-                values = clean[f.name]
-                for i in _rows_where(values, lambda v: v is None):
+                for i in np.flatnonzero(_is_none(clean[f.name])).tolist():
                     self.missing(sec, i, f.name)
             elif f.required:
                 missing = np.isnan(clean[f.name])
@@ -613,29 +684,55 @@ class _Builder:
                 for i in raw_missing:
                     self.missing(sec, i, f.name)
             if f.default is not None:
-                values = clean[f.name]
-                filled = values.copy()
-                for i in _rows_where(values, lambda v: v is None):
-                    filled[i] = f.default
+                filled = np.array(clean[f.name], dtype=object)
+                filled[_is_none(filled)] = f.default
                 clean[f.name] = filled
-            if f.kind == "enum":
-                self.check_choices(sec, f, clean[f.name])
-            elif f.kind == "slug":
-                self.check_slugs(sec, f, clean[f.name])
+            done = clean[f.name]
+            if f.kind == "enum" and not isinstance(done, Coded):
+                self.check_choices(sec, f, done)
+            elif f.kind == "slug" and not isinstance(done, Coded):
+                self.check_slugs(sec, f, done)
         for key, col in sec.columns.items():
             if key.startswith("x_"):
                 clean[key] = self.extension_column(sec, col)
         return clean
 
+    def numeric_maps(self, sec: RawSection, f: FieldSpec, dotted: list[str]) -> npt.NDArray[Any]:
+        """Mappings from all-numeric dotted columns (``quality.ppm``), checked column-wise."""
+        keys = [k.split(".", 1)[1] for k in dotted]
+        arrays = []
+        for k, key in zip(dotted, keys, strict=True):
+            arr = np.asarray(sec.columns[k], dtype=np.float64)
+            for i in np.flatnonzero(np.isinf(arr)).tolist():
+                self.c.add(
+                    (sec.name, i, f.name, key),
+                    "not a finite number",
+                    expected="a finite number",
+                    got=describe(float(arr[i])),
+                )
+            arrays.append(np.where(np.isinf(arr), np.nan, arr + 0.0).tolist())
+        out = np.empty(sec.n, dtype=object)
+        if len(keys) == 1:  # the common case: one quality property
+            key = keys[0]
+            out[:] = [_EMPTY_MAP if math.isnan(v) else FrozenMap.wrap({key: v}) for v in arrays[0]]
+            return out
+        out[:] = [
+            FrozenMap.wrap({k: v for k, v in zip(keys, row, strict=True) if not math.isnan(v)})
+            if not all(math.isnan(v) for v in row)
+            else _EMPTY_MAP
+            for row in zip(*arrays, strict=True)
+        ]
+        return out
+
     def default_column(self, n: int, f: FieldSpec) -> npt.NDArray[Any]:
-        out = np.empty(n, dtype=object)
         if f.kind in {"refs", "capabilities"}:
-            out[:] = [()] * n
+            value: Any = ()
         elif f.kind == "map":
-            empty = FrozenMap()
-            out[:] = [empty] * n
+            value = _EMPTY_MAP
         else:
-            out[:] = [f.default] * n
+            value = f.default
+        out = np.empty(n, dtype=object)
+        out.fill(value)
         return out
 
     def extension_column(self, sec: RawSection, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -700,7 +797,7 @@ class _Builder:
                     )
         self.index[name] = index
 
-    def references(self, name: str, cols: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[np.int64]]:
+    def references(self, name: str, cols: dict[str, Any]) -> dict[str, npt.NDArray[np.int64]]:
         spec = SECTIONS[name]
         codes: dict[str, npt.NDArray[np.int64]] = {}
         for f in spec.fields:
@@ -708,16 +805,24 @@ class _Builder:
                 continue
             index = self.index.get(f.ref, {})
             what = SECTIONS[f.ref].singular
-            values = cols[f.name].tolist()
+            col = cols[f.name]
             if f.kind == "ref":
+                # look each distinct value up once when the column is dictionary-encoded
+                values = (col.values if isinstance(col, Coded) else col).tolist()
                 found = [index.get(v, -1) if v is not None else -3 for v in values]
-                arr = np.asarray(found, dtype=np.int64)
                 if f.boundary:
-                    for code, reserved in ((-1 - 100, "world"), (-2 - 100, "environment")):
-                        arr[[v == reserved for v in values]] = code
+                    found = [
+                        -101 if v == "world" else -102 if v == "environment" else c
+                        for v, c in zip(values, found, strict=True)
+                    ]
+                arr = np.asarray(found, dtype=np.int64)
+                if isinstance(col, Coded):
+                    arr = np.append(arr, -3)[col.codes]
                 codes[f.name] = arr
-                for i in np.flatnonzero(arr == -1).tolist():
-                    v = values[i]
+                unknown = np.flatnonzero(arr == -1).tolist()
+                plain = _plain(col) if unknown else col
+                for i in unknown:
+                    v = plain[i]
                     if v in BOUNDARY:
                         self.c.add(
                             (name, i, f.name),
@@ -737,15 +842,15 @@ class _Builder:
                         (name, i, f.name), f"unknown {what} {v!r}", expected=expected, hint=did_you_mean(v, index)
                     )
             else:
-                for i, items in enumerate(values):
+                for i, items in enumerate(_plain(col).tolist()):
                     for j, v in enumerate(items):
                         if v not in index:
                             self.c.add((name, i, f.name, j), f"unknown {what} {v!r}", hint=did_you_mean(v, index))
         return codes
 
     # -- units ----------------------------------------------------------------
-    def resource_unit_check(self, cols: dict[str, npt.NDArray[Any]]) -> None:
-        for i, (rid, unit) in enumerate(zip(cols["id"].tolist(), cols["unit"].tolist(), strict=True)):
+    def resource_unit_check(self, cols: dict[str, Any]) -> None:
+        for i, (rid, unit) in enumerate(zip(_plain(cols["id"]).tolist(), _plain(cols["unit"]).tolist(), strict=True)):
             if unit is None or rid is None:
                 continue
             try:
@@ -756,19 +861,24 @@ class _Builder:
                 continue
             self.resource_units.setdefault(rid, unit)
 
-    def convert(self, name: str, cols: dict[str, npt.NDArray[Any]]) -> None:
+    def convert(self, name: str, cols: dict[str, Any]) -> None:
         spec = SECTIONS[name]
         if not any(f.quantity for f in spec.fields):
             return
         quantity_fields = [f.name for f in spec.fields if f.quantity]
-        unit_col = cols["unit"].tolist()
+        units_given = cols["unit"]
+        if isinstance(units_given, Coded) and (units_given.codes < 0).all():
+            units_given = cols["unit"] = np.full(len(units_given), None, dtype=object)
+        if _is_none(units_given).all():
+            return
+        unit_col = _plain(units_given).tolist()
         if name == "needs":
             res_col = [
                 r if r is not None else (rs[0] if rs else None)
-                for r, rs in zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)
+                for r, rs in zip(_plain(cols["resource"]).tolist(), _plain(cols["resources"]).tolist(), strict=True)
             ]
         else:
-            res_col = cols["resource"].tolist()
+            res_col = _plain(cols["resource"]).tolist()
         factors = np.ones(len(unit_col))
         pairs: dict[tuple[str, str], list[int]] = {}
         for i, (unit, rid) in enumerate(zip(unit_col, res_col, strict=True)):
@@ -797,18 +907,21 @@ class _Builder:
         cols["unit"] = np.full(len(unit_col), None, dtype=object)
 
     # -- semantics --------------------------------------------------------------
-    def semantics(self, name: str, cols: dict[str, npt.NDArray[Any]], codes: dict[str, npt.NDArray[np.int64]]) -> None:
+    def semantics(self, name: str, cols: dict[str, Any], codes: dict[str, npt.NDArray[np.int64]]) -> None:
         if name == "flows":
             both = (codes["from"] <= -100) & (codes["to"] <= -100)
-            src, dst = cols["from"].tolist(), cols["to"].tolist()
-            for i in np.flatnonzero(both).tolist():
+            rows = np.flatnonzero(both).tolist()
+            src, dst = (_plain(cols["from"]), _plain(cols["to"])) if rows else (cols["from"], cols["to"])
+            for i in rows:
                 self.c.add(
                     (name, i),
                     f"a flow from {src[i]!r} to {dst[i]!r} lies outside the ecosystem",
                     expected="at least one end to be an actor",
                 )
         elif name == "needs":
-            for i, (r, rs) in enumerate(zip(cols["resource"].tolist(), cols["resources"].tolist(), strict=True)):
+            for i, (r, rs) in enumerate(
+                zip(_plain(cols["resource"]).tolist(), _plain(cols["resources"]).tolist(), strict=True)
+            ):
                 if r is None and not rs:
                     self.c.add((name, i), "no resource", expected="'resource' or a non-empty 'resources' list")
                 elif r is not None and rs:
@@ -819,7 +932,7 @@ class _Builder:
                     )
         elif name == "virgin":
             seen: dict[str, int] = {}
-            for i, r in enumerate(cols["resource"].tolist()):
+            for i, r in enumerate(_plain(cols["resource"]).tolist()):
                 if r is None:
                     continue
                 if r in seen:
@@ -834,7 +947,7 @@ class _Builder:
     def build(self) -> tuple[str, str, dict[str, Any], dict[str, Table]]:
         self.c.pending.extend(())
         name, period, extensions = self.top()
-        cleaned: dict[str, dict[str, npt.NDArray[Any]]] = {}
+        cleaned: dict[str, dict[str, Any]] = {}
         for sec_name in SECTIONS:
             sec = self.doc.sections.get(sec_name)
             if sec is None:
@@ -842,7 +955,7 @@ class _Builder:
             cleaned[sec_name] = self.section(sec)
         for keyed in ("actors", "resources", "modules"):
             if keyed in cleaned:
-                self.keys(keyed, cleaned[keyed]["id"])
+                self.keys(keyed, _plain(cleaned[keyed]["id"]))
         if "resources" in cleaned:
             self.resource_unit_check(cleaned["resources"])
         tables: dict[str, Table] = {}
@@ -854,8 +967,12 @@ class _Builder:
         return name, period, extensions, tables
 
 
-def _rows_where(values: npt.NDArray[Any], pred: Callable[[Any], bool]) -> Iterable[int]:
-    return (i for i, v in enumerate(values.tolist()) if pred(v))
+def _is_none(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    return np.asarray(values == None, dtype=bool)  # noqa: E711 - element-wise on object arrays
+
+
+def _plain(col: Column) -> npt.NDArray[Any]:
+    return col.expand() if isinstance(col, Coded) else col
 
 
 def _freeze(value: Any) -> Any:
