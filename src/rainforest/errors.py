@@ -19,6 +19,7 @@ Messages say what, where, expected, got and what to do::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     if not close:
         return None
     return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+def _natural(path: str) -> tuple[object, ...]:
+    """Sort key that puts ``flows[2]`` before ``flows[10]``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path))
 
 
 class RainforestError(Exception):
@@ -142,7 +148,7 @@ class DocumentError(RainforestError, ValueError):
     def __init__(self, issues: Sequence[Issue], source: str | None = None) -> None:
         # in reading order: by file, then line or row
         self.issues: tuple[Issue, ...] = tuple(
-            sorted(issues, key=lambda i: (i.file or "", i.line or 0, i.row or 0, i.column or 0))
+            sorted(issues, key=lambda i: (i.file or "", i.line or 0, i.row or 0, i.column or 0, _natural(i.path)))
         )
         self.source = source
         count = len(self.issues)
