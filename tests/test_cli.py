@@ -145,3 +145,44 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     bad.write_text("{")
     result = runner.invoke(app, ["check", str(bad), "--debug"])
     assert isinstance(result.exception, rf.DocumentError)
+
+
+BAD_CASES = {
+    "malformed.yaml": ("format: rainforest/1\nname: p\nactors:\n  - id: a\n   name: b\n", "line 5"),
+    "malformed.json": ('{"format": "rainforest/1",\n "name": "p"\n "actors": []}', "line 3"),
+    "empty.yaml": ("", "the file is empty"),
+    "wrong-format.json": ('{"format": "rainforest/9", "name": "p", "actors": [{"id": "a"}]}', "'rainforest/1'"),
+    "reserved.yaml": (
+        "format: rainforest/1\nname: p\nactors:\n  - id: a\nresources:\n  - id: r\n    kind: water\n    unit: m**3\n"
+        "flows:\n  - from: world\n    to: world\n    resource: r\n    quantity: 1\n",
+        "flows[0]: a flow from 'world' to 'world' lies outside the ecosystem",
+    ),
+    "units.yaml": (
+        "format: rainforest/1\nname: p\nactors:\n  - id: a\nresources:\n  - id: r\n    kind: water\n    unit: m**3\n"
+        "flows:\n  - from: world\n    to: a\n    resource: r\n    quantity: 1\n    unit: MWh\n",
+        "unit 'MWh' does not convert to 'm**3'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_check_reports_each_bad_case_with_its_place(tmp_path: Path, name: str) -> None:
+    text, expected = BAD_CASES[name]
+    path = tmp_path / name
+    path.write_text(text)
+    code, _, err = run("check", str(path))
+    assert code == 2
+    assert expected in err
+    assert f"{name}, line" in err
+
+
+def test_check_reports_csv_and_excel_places(tmp_path: Path) -> None:
+    folder = tmp_path / "eco"
+    rf.save(rf.datasets.kalundborg(), folder)
+    (folder / "flows.csv").write_text("from,to,resource\nasnaes,gyproc,fgd_gypsum\n")
+    code, _, err = run("check", str(folder))
+    assert code == 2
+    assert "eco/flows.csv, row 1: flows: missing required column 'quantity'" in err
+    code, _, err = run("check", str(tmp_path))
+    assert code == 2
+    assert "holds no ecosystem" in err
