@@ -20,6 +20,8 @@ from rainforest.errors import (
     FormatError,
     Issue,
     RainforestError,
+    SizeLimitError,
+    SteadyStateError,
     UnitError,
     UnknownIdError,
 )
@@ -44,6 +46,7 @@ from rainforest.model import (
 
 if TYPE_CHECKING:
     from rainforest import datasets as datasets
+    from rainforest.analysis import ena as ena
     from rainforest.io import load as load
     from rainforest.io import save as save
 
@@ -68,12 +71,15 @@ __all__ = [
     "RainforestError",
     "Resource",
     "Size",
+    "SizeLimitError",
+    "SteadyStateError",
     "Stock",
     "UnitError",
     "UnknownIdError",
     "Virgin",
     "__version__",
     "datasets",
+    "ena",
     "json_schema",
     "load",
     "save",
@@ -83,6 +89,7 @@ _LAZY = {
     "load": ("rainforest.io", "load"),
     "save": ("rainforest.io", "save"),
     "datasets": ("rainforest.datasets", None),
+    "ena": ("rainforest.analysis.ena", None),
 }
 
 

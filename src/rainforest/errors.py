@@ -8,7 +8,10 @@
     ├── UnknownIdError (KeyError)        an id lookup found nothing; names the nearest ids
     ├── UnitError (ValueError)           a unit is unknown or does not convert
     ├── CurrencyError (ValueError)       a flow matrix cannot be built in the asked currency
-    └── FormatError (ValueError)         a form cannot hold what is asked of it
+    ├── FormatError (ValueError)         a form cannot hold what is asked of it
+    ├── SteadyStateError (ValueError)    a model is out of balance beyond the tolerance
+    └── SizeLimitError (ValueError)      a dense result would not fit; names the limit and
+                                         the option that forces it
 
 Messages say what, where, expected, got and what to do::
 
@@ -29,6 +32,8 @@ __all__ = [
     "FormatError",
     "Issue",
     "RainforestError",
+    "SizeLimitError",
+    "SteadyStateError",
     "UnitError",
     "UnknownIdError",
     "nearest",
@@ -184,3 +189,12 @@ class CurrencyError(RainforestError, ValueError):
 
 class FormatError(RainforestError, ValueError):
     """A file form cannot hold what is asked of it (e.g. SCOR with two resources)."""
+
+
+class SteadyStateError(RainforestError, ValueError):
+    """A network model is not at steady state within the tolerance (the analysis assumes it)."""
+
+
+class SizeLimitError(RainforestError, ValueError):
+    """A result needs all n-by-n entries of a matrix and the network is above the size
+    limit for that; the message names the limit and the option that forces it."""

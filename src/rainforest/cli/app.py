@@ -292,6 +292,67 @@ def demo(as_json: JsonOption = False, debug: DebugOption = False) -> None:
     _with_errors(as_json, debug, work)
 
 
+@app.command()
+def ena(
+    file: Annotated[Path, typer.Argument(help="Any document rainforest loads (rainforest/1, ena-model/1 JSON, SCOR).")],
+    currency: Annotated[str | None, typer.Option(help="mass, energy, water or money.")] = None,
+    resource: Annotated[str | None, typer.Option(help="One resource id.")] = None,
+    kind: Annotated[str | None, typer.Option(help="One resource kind (material, energy, water, ...).")] = None,
+    tolerance: Annotated[
+        float, typer.Option(help="Largest relative imbalance per node accepted as steady state.")
+    ] = 0.05,
+    balance: Annotated[str | None, typer.Option(help="Balance the model first: input or output.")] = None,
+    matrices: Annotated[
+        bool, typer.Option("--matrices", help="Include the matrices (G, N, TCC, D, U, Y, ...).")
+    ] = False,
+    force_dense: Annotated[
+        bool, typer.Option("--force-dense", help="Compute n-by-n results above the dense limit.")
+    ] = False,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Ecological network analysis: structure, flow, ascendency, utility, storage, control."""
+
+    def work() -> None:
+        from rainforest.analysis import ena as ena_module
+
+        if currency is not None and currency not in ("mass", "energy", "water", "money"):
+            _fail(f"unknown currency {currency!r}; expected mass, energy, water or money", EXIT_BAD_INPUT, as_json)
+        if balance is not None and balance not in ("input", "output"):
+            _fail(f"unknown balance {balance!r}; expected input or output", EXIT_BAD_INPUT, as_json)
+        eco = rf.load(file)
+        fm = rf.FlowMatrix.from_ecosystem(eco, currency, resource=resource, kind=kind)  # type: ignore[arg-type]
+        result = ena_module.analyze(
+            fm,
+            tolerance=tolerance,
+            balance=balance,  # type: ignore[arg-type]  # checked above
+            matrices=matrices,
+            force_dense=force_dense,
+        )
+        if as_json:
+            _emit_json(result.to_dict(matrices=matrices))
+            return
+        out.print(
+            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({fm.unit or 'no unit'}), {result.method} engine"
+        )
+        for section in ("structure", "flow", "ascendency", "utility", "storage"):
+            values = getattr(result, section)
+            if not values:
+                continue
+            table = Table(title=section, header_style="bold", show_lines=False)
+            table.add_column("statistic")
+            table.add_column("value", justify="right")
+            for name, value in values.items():
+                table.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
+            out.print(table)
+        if result.control is not None:
+            out.print(f"control: TSC = {result.control['TSC']:.6g}")
+        for note in result.notes:
+            out.print(f"[yellow]note:[/] {escape(note)}")
+
+    _with_errors(as_json, debug, work)
+
+
 def main() -> None:
     """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
     app()

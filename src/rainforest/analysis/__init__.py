@@ -1,0 +1,1 @@
+"""Analyses: pure functions over the model (ecological network analysis first)."""

@@ -1,0 +1,251 @@
+"""Ecological network analysis: enaR's published numbers, invariants, properties, scale."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rainforest as rf
+from rainforest.analysis import ena
+
+MODELS = rf.datasets.ENA_MODELS
+
+
+def model(name: str) -> rf.FlowMatrix:
+    return rf.FlowMatrix.from_ecosystem(rf.datasets.ena_model(name))
+
+
+def test_oyster_reef_reproduces_borrett_and_lau_2014() -> None:
+    """Oyster reef model (Dame & Patten 1981): reference values from Borrett, S.R. & Lau,
+    M.K. (2014) enaR: An R package for Ecosystem Network Analysis. Methods in Ecology and
+    Evolution 5:1206-1213, Table 1, and the enaR vignette."""
+    result = ena.analyze(model("oyster_reef"))
+    published = {
+        ("flow", "TST"): 83.5833,
+        ("flow", "TSTp"): 125.0533,
+        ("flow", "APL"): 2.015512,
+        ("flow", "FCI"): 0.1101686,
+        ("flow", "ID.F"): 1.582925,
+        ("ascendency", "ASC"): 166.3473,
+        ("ascendency", "CAP"): 377.4452,
+        ("ascendency", "ASC.CAP"): 0.4407191,
+        ("utility", "synergism.F"): 4.915298,
+        ("utility", "mutualism.F"): 2.272727,
+    }
+    for (section, name), value in published.items():
+        got = getattr(result, section)[name]
+        assert got == pytest.approx(value, rel=1e-6), (section, name, got)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_metric_on_every_published_model(name: str) -> None:
+    fm = model(name)
+    result = ena.analyze(fm, matrices=True)
+    f, a, s = result.flow, result.ascendency, result.structure
+    assert result.method == "dense"
+    assert f["BFI"] + f["DFI"] + f["IFI"] == pytest.approx(1.0, rel=1e-9)
+    assert f["TST"] == pytest.approx(result.throughflow.sum())
+    assert f["APL"] == pytest.approx(f["TST"] / f["Boundary"])
+    assert 0 <= f["FCI"] < 1
+    assert f["mode0.F"] + f["mode1.F"] + f["mode2.F"] == pytest.approx(f["TST"], rel=1e-9)
+    assert a["ASC"] + a["OH"] == pytest.approx(a["CAP"], rel=1e-12)
+    assert a["H"] == pytest.approx(a["AMI"] + a["Hr"])
+    for family in ("A", "OH", "CAP"):
+        total = sum(a[f"{family}.{w}"] for w in ("input", "internal", "export", "respiration"))
+        assert total == pytest.approx(a["ASC" if family == "A" else family], rel=1e-9)
+    assert a["TD"] == pytest.approx(2 ** a["AMI"], rel=1e-9)
+    assert 0 < a["ASC.CAP"] < 1
+    assert s["lam1A"] >= 0
+    assert 0 <= s["pscc"] <= 1
+    assert result.utility is not None
+    assert result.utility["synergism.F"] > 0
+    assert result.storage is not None
+    assert 0 <= result.storage["CIS"] <= 1
+    assert result.control is not None
+    assert sum(result.control["sc"].values()) == pytest.approx(0, abs=1e-9)
+    N = result.matrices["N"]
+    n = fm.n
+    np.testing.assert_allclose(N @ (np.eye(n) - result.matrices["G"]), np.eye(n), atol=1e-8)
+    # throughflow T = z N in rows-from orientation
+    np.testing.assert_allclose(fm.inputs @ N, result.throughflow, rtol=1e-9)
+    json.dumps(result.to_dict(matrices=True))  # JSON-ready throughout
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_scaling_all_flows_scales_throughflow_and_keeps_ratios(name: str) -> None:
+    fm = model(name)
+    k = 7.5
+    scaled = rf.FlowMatrix.from_arrays(
+        fm.dense() * k, fm.inputs * k, fm.exports * k, fm.losses * k, ids=fm.ids, stock=fm.stock
+    )
+    a, b = ena.analyze(fm), ena.analyze(scaled)
+    assert b.flow["TST"] == pytest.approx(k * a.flow["TST"], rel=1e-12)
+    assert b.ascendency["ASC"] == pytest.approx(k * a.ascendency["ASC"], rel=1e-9)
+    for key in ("FCI", "APL", "ID.F", "BFI", "HMG.O"):
+        assert b.flow[key] == pytest.approx(a.flow[key], rel=1e-9)
+    for key in ("AMI", "ASC.CAP", "robustness"):
+        assert b.ascendency[key] == pytest.approx(a.ascendency[key], rel=1e-9)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_permuting_nodes_permutes_results(name: str) -> None:
+    fm = model(name)
+    perm = np.random.default_rng(3).permutation(fm.n)
+    permuted = rf.FlowMatrix.from_arrays(
+        fm.dense()[np.ix_(perm, perm)],
+        fm.inputs[perm],
+        fm.exports[perm],
+        fm.losses[perm],
+        ids=[fm.ids[i] for i in perm],
+        stock=fm.stock[perm],
+    )
+    a, b = ena.analyze(fm, matrices=True), ena.analyze(permuted, matrices=True)
+    for section in ("flow", "ascendency", "structure", "utility"):
+        for key, value in getattr(a, section).items():
+            other = getattr(b, section)[key]
+            # eigenvalues of non-normal matrices move by ~1e-8 when rows are reordered
+            rel = 1e-6 if key in ("R", "rho", "lam1A", "lam1D", "d") else 1e-9
+            assert other == pytest.approx(value, rel=rel, abs=1e-12, nan_ok=True), (section, key)
+    np.testing.assert_allclose(b.matrices["N"], a.matrices["N"][np.ix_(perm, perm)], atol=1e-12)
+    np.testing.assert_allclose(b.throughflow, a.throughflow[perm])
+
+
+def test_a_chain_without_cycles_cycles_nothing() -> None:
+    F = np.array([[0, 5.0, 0], [0, 0, 3.0], [0, 0, 0]])
+    chain = rf.FlowMatrix.from_arrays(F, inputs=[5, 0, 0], exports=[0, 2, 0], losses=[0, 0, 3])
+    result = ena.analyze(chain)
+    assert result.flow["FCI"] == 0.0
+    assert result.flow["mode2.F"] == 0.0
+    assert result.structure["lam1A"] == 0.0
+    assert result.structure["no.scc.big"] == 0
+    assert math.isnan(result.structure["ppr"])  # A^200 = A^199 = 0, as enaR
+
+
+@st.composite
+def balanced_networks(draw: st.DrawFn) -> rf.FlowMatrix:
+    n = draw(st.integers(2, 7))
+    weights = st.floats(0.01, 100.0, allow_nan=False)
+    F = np.array([[draw(weights) if draw(st.booleans()) and i != j else 0.0 for j in range(n)] for i in range(n)])
+    exports = np.array([draw(weights) for _ in range(n)])
+    out = F.sum(axis=1) + exports
+    inflow = F.sum(axis=0)
+    inputs = np.maximum(out - inflow, 0.0)
+    losses = inflow + inputs - out
+    return rf.FlowMatrix.from_arrays(F, inputs, exports, losses)
+
+
+@given(fm=balanced_networks(), k=st.floats(0.001, 1000.0))
+def test_scaling_property_on_random_networks(fm: rf.FlowMatrix, k: float) -> None:
+    a = ena.analyze(fm)
+    scaled = rf.FlowMatrix.from_arrays(fm.dense() * k, fm.inputs * k, fm.exports * k, fm.losses * k)
+    b = ena.analyze(scaled)
+    assert b.flow["TST"] == pytest.approx(k * a.flow["TST"], rel=1e-9)
+    assert b.flow["FCI"] == pytest.approx(a.flow["FCI"], rel=1e-7, abs=1e-12)
+    assert b.flow["APL"] == pytest.approx(a.flow["APL"], rel=1e-9)
+    assert b.ascendency["ASC.CAP"] == pytest.approx(a.ascendency["ASC.CAP"], rel=1e-9)
+
+
+@given(fm=balanced_networks())
+def test_sparse_engine_agrees_with_dense_on_random_networks(fm: rf.FlowMatrix) -> None:
+    dense = ena.analyze(fm)
+    sparse = ena.analyze(fm, dense_limit=1)
+    assert sparse.method == "sparse"
+    for section in ("flow", "structure", "ascendency"):
+        for key, value in getattr(dense, section).items():
+            if key.startswith(("HMG", "AMP")):
+                continue
+            got = getattr(sparse, section)[key]
+            assert got == pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True), (section, key, got, value)
+
+
+def test_sparse_engine_agrees_with_dense_on_a_synthetic_economy() -> None:
+    fm = rf.FlowMatrix.from_ecosystem(rf.datasets.synthetic(n_actors=600, mean_degree=3, rng=4), "mass")
+    dense = ena.analyze(fm)
+    sparse = ena.analyze(fm, dense_limit=100)
+    assert sparse.method == "sparse"
+    for section in ("flow", "structure", "ascendency"):
+        for key, value in getattr(dense, section).items():
+            if key.startswith(("HMG", "AMP")):
+                assert math.isnan(getattr(sparse, section)[key])
+                continue
+            assert getattr(sparse, section)[key] == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), (
+                section,
+                key,
+            )
+    assert sparse.utility is None
+    assert any("dense limit" in note for note in sparse.notes)
+
+
+def test_out_of_balance_is_an_error_with_a_remedy() -> None:
+    F = np.array([[0, 5.0], [0, 0]])
+    lopsided = rf.FlowMatrix.from_arrays(F, inputs=[10, 0], exports=[1, 1], losses=[0, 0])
+    with pytest.raises(rf.SteadyStateError, match="balance='input'"):
+        ena.analyze(lopsided)
+    state = ena.steady_state(lopsided)
+    assert not state.balanced
+    assert state.worst(1)[0][0] == "n1"
+    for method in ("input", "output"):
+        balanced = ena.balance(lopsided, method)  # type: ignore[arg-type]
+        assert ena.steady_state(balanced, 1e-12).balanced
+        ena.analyze(lopsided, balance=method)  # type: ignore[arg-type]
+    assert ena.balance(lopsided, "input").inputs.tolist() == [10.0, 0.0]
+    assert ena.balance(lopsided, "output").exports.tolist() == [1.0, 1.0]
+    assert ena.analyze(lopsided, tolerance=10).flow["TST"] > 0
+
+
+def test_dense_only_results_name_the_limit_and_the_option() -> None:
+    fm = model("chesapeake_bay_mesohaline")
+    with pytest.raises(rf.SizeLimitError, match="force_dense=True"):
+        ena.utility(fm, dense_limit=10)
+    assert ena.utility(fm, dense_limit=10, force_dense=True).scalars["synergism.F"] > 0
+
+
+def test_window_of_vitality_places_the_model() -> None:
+    result = ena.analyze(model("oyster_reef"))
+    window = ena.window_of_vitality(result.ascendency)
+    assert window["a"] == pytest.approx(0.4407191, rel=1e-6)
+    assert window["side"].startswith("more organised")
+    assert max(window["curve"]["robustness"]) == pytest.approx(1 / math.e, rel=1e-3)
+
+
+def test_mixed_trophic_impacts_and_keystoneness() -> None:
+    with pytest.raises(ValueError, match=r"1\.068 > 1"):  # |lambda_1(Q)| = 1.0677: enaR gives NA
+        ena.mixed_trophic_impacts(model("oyster_reef"))
+    mti = ena.mixed_trophic_impacts(model("oyster_reef"), eigen_check=False)
+    n = 6
+    np.testing.assert_allclose((np.eye(n) - mti.Q) @ (mti.M + np.eye(n)), np.eye(n), atol=1e-10)
+    assert set(mti.keystoneness) == set(model("oyster_reef").ids)
+    with pytest.raises(ValueError, match="living"):
+        ena.mixed_trophic_impacts(model("vienna_urban_carbon"))
+
+
+def test_cli_ena_json_has_the_contracted_keys() -> None:
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    result = CliRunner().invoke(app, ["ena", str(rf.datasets.path("oyster_reef")), "--json"])
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert list(data) == ["structure", "flow", "ascendency", "utility", "storage", "control"]
+    assert data["flow"]["FCI"] == pytest.approx(0.1101686, rel=1e-6)
+    assert all(isinstance(v, (int, float)) or v is None for v in data["flow"].values())
+    with_matrices = json.loads(
+        CliRunner().invoke(app, ["ena", str(rf.datasets.path("oyster_reef")), "--json", "--matrices"]).stdout
+    )
+    assert len(with_matrices["matrices"]["N"]) == 6
+
+
+def test_cli_ena_on_an_unbalanced_ecosystem_fails_clearly() -> None:
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    result = CliRunner().invoke(app, ["ena", str(rf.datasets.path("kalundborg")), "--currency", "mass"])
+    assert result.exit_code == 1
+    assert "not at steady state" in result.stderr
