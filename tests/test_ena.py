@@ -249,3 +249,16 @@ def test_cli_ena_on_an_unbalanced_ecosystem_fails_clearly() -> None:
     result = CliRunner().invoke(app, ["ena", str(rf.datasets.path("kalundborg")), "--currency", "mass"])
     assert result.exit_code == 1
     assert "not at steady state" in result.stderr
+
+
+def test_large_components_are_estimated_without_bias_and_say_so() -> None:
+    fm = rf.FlowMatrix.from_ecosystem(rf.datasets.synthetic(n_actors=2000, mean_degree=4, rng=8), "mass")
+    exact = ena.flow(fm, dense_limit=100)
+    assert "FCI.se" not in exact.scalars
+    estimate = ena.flow(fm, dense_limit=100, exact_limit=50, walkers=2_000_000, rng=1)
+    se = estimate.scalars["FCI.se"]
+    assert 0 < se < 0.1 * exact.scalars["FCI"]
+    assert abs(estimate.scalars["FCI"] - exact.scalars["FCI"]) < 4 * se
+    assert any("estimated" in note for note in estimate.notes)
+    again = ena.flow(fm, dense_limit=100, exact_limit=50, walkers=2_000_000, rng=1)
+    assert again.scalars["FCI"] == estimate.scalars["FCI"]  # seeded: reproducible
