@@ -353,6 +353,99 @@ def ena(
     _with_errors(as_json, debug, work)
 
 
+@app.command()
+def target(
+    file: Annotated[Path, typer.Argument(help="A document with offers and needs of the resource.")],
+    resource: Annotated[str, typer.Option("--resource", help="The resource to target.")],
+    prop: Annotated[
+        str | None, typer.Option("--property", help="The quality property (default: the only one given).")
+    ] = None,
+    method: Annotated[str, typer.Option(help="cascade (algebraic) or lp.")] = "cascade",
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Material recovery pinch: minimum virgin supply, discharge and pinch of one resource."""
+
+    def work() -> None:
+        from rainforest.optimize import targeting
+
+        if method not in ("cascade", "lp"):
+            _fail(f"unknown method {method!r}; expected cascade or lp", EXIT_BAD_INPUT, as_json)
+        eco = rf.load(file)
+        sources, sinks, virgin_quality, chosen = targeting.streams_of(eco, resource, prop)
+        result = (
+            targeting.lp_target(sources, sinks, virgin_quality)
+            if method == "lp"
+            else targeting.cascade(sources, sinks, virgin_quality)
+        )
+        unit = eco.resource(resource).unit
+        data = {
+            "resource": resource,
+            "virgin": result.virgin,
+            "discharge": result.discharge,
+            "pinch": list(result.pinch),
+            "property": chosen,
+            "unit": unit,
+            "threshold": result.threshold,
+        }
+        if as_json:
+            _emit_json(data)
+            return
+        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit}):")
+        out.print(f"  minimum virgin supply  {result.virgin:,.6g}")
+        out.print(f"  minimum discharge      {result.discharge:,.6g}")
+        pinch = ", ".join(f"{p:g}" for p in result.pinch) or f"none ({result.threshold} threshold problem)"
+        out.print(f"  pinch quality          {pinch}")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def share(
+    game_file: Annotated[
+        Path,
+        typer.Argument(help='A cooperative game: {"players": [...], "kind": "profit"|"cost", "values": {"A,B": n}}.'),
+    ],
+    method: Annotated[str, typer.Option(help="shapley or nucleolus.")] = "shapley",
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Split a coalition's gain (or cost) fairly: Shapley value or nucleolus, with the core check."""
+
+    def work() -> None:
+        from rainforest.io.text import parse_json
+        from rainforest.optimize import sharing
+
+        if method not in ("shapley", "nucleolus"):
+            _fail(f"unknown method {method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
+        if not game_file.exists():
+            raise FileNotFoundError(f"{game_file}: no such file")
+        data, issues, _ = parse_json(game_file.read_text(encoding="utf-8-sig"), game_file.name)
+        if issues or not isinstance(data, dict):
+            raise DocumentError(
+                issues or [rf.Issue("", "not a JSON object", file=game_file.name)], source=game_file.name
+            )
+        game = sharing.load_game(data, source=game_file.name)
+        allocation = sharing.shapley(game).values if method == "shapley" else sharing.nucleolus(game)
+        violations = sharing.core_violations(game, allocation)
+        if as_json:
+            _emit_json({"allocation": allocation, "in_core": not violations})
+            return
+        table = Table(title=f"{method} allocation ({game.kind})", header_style="bold")
+        table.add_column("player")
+        table.add_column("share", justify="right")
+        for player, value in allocation.items():
+            table.add_row(player, f"{value:,.6g}")
+        out.print(table)
+        if violations:
+            worst, gap = violations[0]
+            out.print(f"[yellow]not in the core:[/] {', '.join(worst)} would do better alone by {gap:,.6g}")
+        else:
+            out.print("in the core: no group would do better on its own")
+
+    _with_errors(as_json, debug, work)
+
+
 def main() -> None:
     """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
     app()

@@ -1,0 +1,1 @@
+"""Optimisation of the resource-recycling pathway: targets and fair gain sharing."""
