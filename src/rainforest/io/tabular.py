@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import io
 import json
 import math
 from collections.abc import Mapping
@@ -74,7 +75,9 @@ def _read_top_csv(path: FilePath, label: str, doc: RawDocument) -> None:
         doc.issues.append(issue)
         return
     assert text is not None
-    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    # csv.reader over a stream, not str.splitlines(): a quoted cell may hold line breaks,
+    # and splitlines() also breaks on U+2028 and other separators inside a cell
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
     if not rows:
         doc.issues.append(
             Issue(
@@ -196,7 +199,8 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             )
             doc.broken_sections.add(section)
             continue
-        header = next(csv.reader([text_head.splitlines()[0]]))
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+            header = next(csv.reader(fh))  # the first record, however long
         header = [h.strip() for h in header]
         header_issues = _header_issues(header, label)
         if header_issues:
