@@ -446,6 +446,109 @@ def share(
     _with_errors(as_json, debug, work)
 
 
+@app.command()
+def candidates(
+    file: Annotated[Path, typer.Argument(help="A document with offers and needs.")],
+    max_distance_km: Annotated[
+        float | None, typer.Option("--max-distance-km", help="Cluster mode: partners this close only.")
+    ] = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Every feasible offer -> need exchange, with why it fits, what it saves and what limits it."""
+
+    def work() -> None:
+        from rainforest.optimize import exchanges
+
+        eco = rf.load(file)
+        found = exchanges.candidates(eco, max_distance_km=max_distance_km)
+        if as_json:
+            _emit_json({"candidates": [c.to_dict() for c in found]})
+            return
+        table = Table(title=f"{len(found)} candidate exchanges", header_style="bold")
+        for col in ("from", "to", "resource", "max quantity", "saving/unit", "why", "limits"):
+            table.add_column(col)
+        for c in found:
+            table.add_row(c.source, c.target, c.resource, f"{c.upper:,.6g}", f"{c.unit_saving:,.4g}", c.why, c.limits)
+        out.print(table)
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def match(
+    file: Annotated[Path, typer.Argument(help="A document with offers, needs (and virgin supply, links).")],
+    objective: Annotated[str, typer.Option(help="benefit, virgin or co2e.")] = "benefit",
+    max_distance_km: Annotated[
+        float | None, typer.Option("--max-distance-km", help="Cluster mode: partners this close only.")
+    ] = None,
+    failure_probability: Annotated[
+        float, typer.Option(help="Plan for partners failing with this probability.", min=0.0, max=1.0)
+    ] = 0.0,
+    share_method: Annotated[str, typer.Option(help="shapley or nucleolus.")] = "shapley",
+    share_samples: Annotated[
+        int, typer.Option(help="Sampled orders for the Shapley value above 10 participants.")
+    ] = 50,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """The optimal exchange plan, its impacts and a fair split of its gain."""
+
+    def work() -> None:
+        from rainforest.optimize import exchanges
+
+        if objective not in ("benefit", "virgin", "co2e"):
+            _fail(f"unknown objective {objective!r}; expected benefit, virgin or co2e", EXIT_BAD_INPUT, as_json)
+        if share_method not in ("shapley", "nucleolus"):
+            _fail(f"unknown share method {share_method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
+        eco = rf.load(file)
+        result = exchanges.plan(
+            eco,
+            objective,  # type: ignore[arg-type]  # checked above
+            max_distance_km=max_distance_km,
+            failure_probability=failure_probability,
+        )
+        effects = exchanges.impacts(eco, result)
+        shares = exchanges.share_gains(
+            eco,
+            result,
+            method=share_method,  # type: ignore[arg-type]  # checked above
+            max_distance_km=max_distance_km,
+            samples=share_samples,
+        )
+        data = {
+            "objective": result.value,
+            "exchanges": [e.to_dict() for e in result.exchanges],
+            "virgin": result.virgin,
+            "discharge": result.discharge,
+            "impacts": effects["total"],
+            "sharing": shares["allocation"],
+            "in_core": shares["in_core"],
+            "gap": result.gap,
+            "notes": list(result.notes),
+        }
+        if as_json:
+            _emit_json(data)
+            return
+        table = Table(title=f"exchange plan ({objective}: {result.value:,.6g})", header_style="bold")
+        for col in ("from", "to", "resource", "quantity", "benefit"):
+            table.add_column(col)
+        for e in result.exchanges:
+            table.add_row(e.source, e.target, e.resource, f"{e.quantity:,.6g}", f"{e.benefit:,.6g}")
+        out.print(table)
+        total = effects["total"]
+        out.print(
+            f"per {eco.period}: money saved {total['money_saved']:,.0f}; CO2e avoided {total['co2e_avoided_kg'] / 1000:,.1f} t; "
+            f"disposal diverted {total['disposal_diverted_t']:,.0f} t; water saved {total['water_saved_m3']:,.0f} m3"
+        )
+        split = ", ".join(f"{a}: {v:,.0f}" for a, v in shares["allocation"].items())
+        out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
+        for note in result.notes:
+            out.print(f"[yellow]note:[/] {escape(note)}")
+
+    _with_errors(as_json, debug, work)
+
+
 def main() -> None:
     """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
     app()

@@ -1,0 +1,756 @@
+"""Find, plan and account for symbiotic exchanges between offers and needs.
+
+1. :func:`candidates`: every feasible offer -> need pair with an explanation (why it fits,
+   what it saves, what limits it).
+2. :func:`plan`: the exchange plan, a MILP solved behind the one-method
+   :class:`~rainforest.optimize.solvers.Solver` interface: maximise net annual benefit
+   (avoided virgin purchases + avoided disposal - transport - annualised fixed link
+   costs), or minimise virgin use, or maximise CO2e avoided; qualities mix linearly and
+   every need is met exactly (by exchanges plus virgin supply).
+3. :func:`impacts`: what the plan changes, counted as audited programmes count it (NISP):
+   disposal diverted, virgin material saved, CO2e avoided (avoided disposal + avoided
+   virgin production - transport), water saved, money saved, per exchange, per actor and
+   in total, per period.
+4. :func:`pareto`, :func:`expected_benefit`, :func:`share_gains`: the money/CO2e front,
+   the plan's worth when partners may fail, and a fair split of its gain.
+
+Baseline (what happens without new exchanges): every need is bought as virgin supply at
+its price, every offer is disposed of at its disposal cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from rainforest.errors import RainforestError
+from rainforest.optimize.solvers import MILP, HighsSolver, Solution, Solver, SolverError
+from rainforest.optimize.taxonomy import default_factor
+
+__all__ = [
+    "Candidate",
+    "Plan",
+    "PlanError",
+    "candidates",
+    "expected_benefit",
+    "impacts",
+    "pareto",
+    "plan",
+    "share_gains",
+]
+
+Objective = Literal["benefit", "virgin", "co2e"]
+EARTH_RADIUS_KM = 6371.0088
+_PATTERNS = {"continuous": {"continuous"}, "seasonal": {"seasonal", "one-off"}, "one-off": {"one-off"}}
+
+
+class PlanError(RainforestError, ValueError):
+    """An exchange plan cannot be made; the message names the needs and why."""
+
+
+def great_circle_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """Haversine distance in km (arrays broadcast)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A feasible exchange from offer ``offer`` to need ``need`` (indices in the document)."""
+
+    offer: int
+    need: int
+    source: str
+    target: str
+    resource: str
+    upper: float
+    unit_saving: float
+    distance_km: float | None
+    unit_transport: float
+    why: str
+    saves: str
+    limits: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {
+            "offer": self.offer,
+            "need": self.need,
+            "from": self.source,
+            "to": self.target,
+            "resource": self.resource,
+            "max_quantity": self.upper,
+            "saving_per_unit": self.unit_saving,
+            "distance_km": self.distance_km,
+            "transport_per_unit": self.unit_transport,
+            "why": self.why,
+            "saves": self.saves,
+            "limits": self.limits,
+        }
+
+
+@dataclass
+class _Data:
+    eco: Any
+    offers: list[Any]
+    needs: list[Any]
+    resources: dict[str, Any]
+    virgin: dict[str, Any]
+    locations: dict[str, tuple[float, float]]
+    notes: list[str] = field(default_factory=list)
+
+    def need_price(self, j: int) -> float:
+        need = self.needs[j]
+        if need.price is not None:
+            return float(need.price)
+        resource = need.accepted[0]
+        if self.resources[resource].price is not None:
+            return float(self.resources[resource].price)
+        if resource in self.virgin and self.virgin[resource].price is not None:
+            return float(self.virgin[resource].price)
+        return 0.0
+
+    def virgin_quality(self, resource: str) -> dict[str, float]:
+        entry = self.virgin.get(resource)
+        return dict(entry.quality) if entry is not None else {}
+
+
+def _data(eco: Any) -> _Data:
+    resources = {r.id: r for r in eco.resources}
+    virgin = {v.resource: v for v in eco.virgin}
+    locations = {
+        a.id: (a.location.lat, a.location.lon)
+        for a in eco.actors
+        if a.location is not None and a.location.lat is not None and a.location.lon is not None
+    }
+    return _Data(eco, list(eco.offers), list(eco.needs), resources, virgin, locations)
+
+
+def _accepts(data: _Data, offer: Any, need: Any) -> str | None:
+    """How the need accepts the offer's resource: 'same', 'substitute', or None."""
+    if offer.resource in need.accepted:
+        return "same"
+    if any(r in data.resources[offer.resource].substitutes for r in need.accepted):
+        return "substitute"
+    return None
+
+
+def candidates(
+    eco: Any,
+    *,
+    max_distance_km: float | None = None,
+    per_need: int | None = None,
+) -> list[Candidate]:
+    """Every feasible offer -> need pair, explained.
+
+    A pair is feasible when the need accepts the offer's resource (the same resource, one
+    listed in the need's ``resources``, or one that declares the need's resource among its
+    ``substitutes``); when the offer's quality can serve the need, alone or diluted with
+    virgin supply (linear mixing: the largest share ``(max - q_virgin) / (q_offer -
+    q_virgin)``); when the supply patterns fit (a one-off offer cannot serve a continuous
+    need alone); when both actors differ; and, with ``max_distance_km``, when they are
+    that close (cluster mode; without it, ecosystem mode: no limit). Saving per unit =
+    the need's virgin price + the offer's disposal cost - transport (``transport_cost`` x
+    great-circle distance). ``per_need`` keeps the best candidates of each need by saving
+    per unit (a documented pruning for very large ecosystems; off by default).
+    """
+    data = _data(eco)
+    out: list[Candidate] = []
+    by_resource: dict[str, list[int]] = {}
+    for i, offer in enumerate(data.offers):
+        by_resource.setdefault(offer.resource, []).append(i)
+    substitutes_of: dict[str, set[str]] = {}
+    for r in data.resources.values():
+        for s in r.substitutes:
+            substitutes_of.setdefault(s, set()).add(r.id)
+    for j, need in enumerate(data.needs):
+        pool: list[int] = []
+        for resource in need.accepted:
+            pool += by_resource.get(resource, [])
+            for other in sorted(substitutes_of.get(resource, ())):
+                pool += by_resource.get(other, [])
+        found: list[Candidate] = []
+        for i in dict.fromkeys(pool):
+            cand = _candidate(data, i, j, max_distance_km)
+            if cand is not None:
+                found.append(cand)
+        if per_need is not None:
+            found.sort(key=lambda c: -c.unit_saving)
+            found = found[:per_need]
+        out.extend(found)
+    return out
+
+
+def _candidate(data: _Data, i: int, j: int, max_distance_km: float | None) -> Candidate | None:
+    offer, need = data.offers[i], data.needs[j]
+    how = _accepts(data, offer, need)
+    if how is None or offer.actor == need.actor:
+        return None
+    if need.supply_pattern not in _PATTERNS[offer.supply_pattern]:
+        return None
+    resource = need.accepted[0]
+    vq = data.virgin_quality(resource)
+    share = 1.0
+    limiting = ""
+    for prop, limit in need.max_quality.items():
+        if prop not in offer.quality:
+            return None  # an unknown quality cannot be assumed to fit
+        q = float(offer.quality[prop])
+        if q <= limit:
+            continue
+        v = float(vq.get(prop, 0.0))
+        if v >= limit:
+            return None
+        part = (limit - v) / (q - v)
+        if part < share:
+            share, limiting = part, prop
+    distance = None
+    transport = 0.0
+    if offer.actor in data.locations and need.actor in data.locations:
+        distance = float(great_circle_km(*data.locations[offer.actor], *data.locations[need.actor]))
+        if max_distance_km is not None and distance > max_distance_km:
+            return None
+        rate = data.resources[offer.resource].transport_cost
+        transport = float(rate or 0.0) * distance
+    elif max_distance_km is not None:
+        return None  # cluster mode needs both locations
+    price = data.need_price(j)
+    disposal = float(offer.disposal_cost or 0.0)
+    saving = price + disposal - transport
+    upper = min(offer.quantity, need.quantity * share)
+    if upper <= 0:
+        return None
+    why = f"{need.actor} needs {'a substitute for ' if how == 'substitute' else ''}{resource}; {offer.actor} offers {offer.resource}"
+    if share >= 1.0:
+        why += ", within every quality limit"
+    saves = f"{price:g} virgin + {disposal:g} disposal - {transport:.4g} transport = {saving:.4g} per unit"
+    limits = [f"offer {offer.quantity:g}", f"need {need.quantity:g}"]
+    if share < 1.0:
+        limits.append(f"at most {share:.1%} of the need because of {limiting} (diluted with virgin supply)")
+    if distance is not None:
+        limits.append(f"{distance:.1f} km apart")
+    return Candidate(
+        i, j, offer.actor, need.actor, offer.resource, upper, saving, distance, transport, why, saves, "; ".join(limits)
+    )
+
+
+# -- the plan ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Exchange:
+    """One exchange of a plan."""
+
+    source: str
+    target: str
+    resource: str
+    quantity: float
+    benefit: float
+    offer: int
+    need: int
+    co2e_avoided: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The exchange as plain data (the ``match`` command's contract)."""
+        return {
+            "from": self.source,
+            "to": self.target,
+            "resource": self.resource,
+            "quantity": self.quantity,
+            "benefit": self.benefit,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An optimal exchange plan."""
+
+    objective: str
+    value: float
+    exchanges: tuple[Exchange, ...]
+    virgin: dict[str, float]
+    discharge: dict[str, float]
+    benefit: float
+    co2e_avoided: float
+    gap: float
+    engine: str
+    links_built: tuple[int, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Model:
+    data: _Data
+    cands: list[Candidate]
+    links: list[tuple[int, Any]]  # (link index in document, link) used by some candidate
+    link_of: list[int | None]  # per candidate: position in links or None
+    saving: npt.NDArray[np.float64]
+    co2: npt.NDArray[np.float64]
+    co2_virgin: npt.NDArray[np.float64]  # per need: kg per unit of virgin supply
+    notes: list[str]
+
+
+def _co2_factors(
+    data: _Data, cands: Sequence[Candidate]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
+    """CO2e avoided per unit of each candidate (kg), and per unit of virgin per need."""
+    notes: list[str] = []
+    freight = default_factor("freight")
+    landfill = default_factor("landfill")
+    used_defaults: set[str] = set()
+    unknown_virgin: set[str] = set()
+
+    def disposal(resource: str) -> float:
+        r = data.resources[resource]
+        if r.co2e_disposal is not None:
+            return float(r.co2e_disposal)
+        if r.kind == "material" and _is_tonnes(r.unit):
+            used_defaults.add("landfill")
+            return float(landfill["value"]) * _tonnes(r.unit)
+        return 0.0
+
+    def virgin(resource: str) -> float:
+        r = data.resources[resource]
+        if r.co2e_virgin is not None:
+            return float(r.co2e_virgin)
+        unknown_virgin.add(resource)
+        return 0.0
+
+    per_need = np.array([virgin(n.accepted[0]) for n in data.needs])
+    out = np.zeros(len(cands))
+    for k, c in enumerate(cands):
+        r = data.resources[c.resource]
+        transport = 0.0
+        if c.distance_km is not None and r.kind == "material" and _is_tonnes(r.unit):
+            used_defaults.add("freight")
+            transport = float(freight["value"]) * c.distance_km * _tonnes(r.unit)
+        out[k] = disposal(c.resource) + per_need[c.need] - transport
+    for name in sorted(used_defaults):
+        notes.append(
+            f"default factor: {default_factor(name)['source']}, {default_factor(name)['value']} {default_factor(name)['unit']}"
+        )
+    if unknown_virgin:
+        notes.append(
+            "no co2e_virgin for "
+            + ", ".join(sorted(unknown_virgin))
+            + ": avoided virgin production is not counted for them"
+        )
+    return out, per_need, notes
+
+
+def _is_tonnes(unit: str) -> bool:
+    from rainforest.model import units
+
+    try:
+        units.conversion_factor(unit, "t")
+    except RainforestError:
+        return False
+    return True
+
+
+def _tonnes(unit: str) -> float:
+    from rainforest.model import units
+
+    return units.conversion_factor(unit, "t")
+
+
+def _model(eco: Any, max_distance_km: float | None, per_need: int | None) -> _Model:
+    data = _data(eco)
+    cands = candidates(eco, max_distance_km=max_distance_km, per_need=per_need)
+    link_index: dict[tuple[str, str, str], int] = {}
+    for li, link in enumerate(eco.links):
+        link_index.setdefault((link.source, link.target, link.resource), li)
+    links: list[tuple[int, Any]] = []
+    position: dict[int, int] = {}
+    link_of: list[int | None] = []
+    all_links = list(eco.links)
+    for cand in cands:
+        found = link_index.get((cand.source, cand.target, cand.resource))
+        if found is None:
+            link_of.append(None)
+            continue
+        li = found
+        if li not in position:
+            position[li] = len(links)
+            links.append((li, all_links[li]))
+        link_of.append(position[li])
+    saving = np.array([c.unit_saving for c in cands], dtype=np.float64)
+    co2, co2_virgin, notes = _co2_factors(data, cands)
+    notes = data.notes + notes
+    unpriced = [j for j, n in enumerate(data.needs) if data.need_price(j) == 0.0]
+    if unpriced:
+        notes.append(
+            f"{len(unpriced)} need(s) have no price (need, resource or virgin): their virgin supply is valued at 0"
+        )
+    return _Model(data, cands, links, link_of, saving, co2, co2_virgin, notes)
+
+
+def _build(
+    model: _Model, weights: npt.NDArray[np.float64], fixed_weight: float, virgin_weight: float
+) -> tuple[MILP, int, int]:
+    """Variables: x_k per candidate, v_j virgin per need, y_l per link (binary).
+
+    Minimise ``-weights @ x + fixed_weight * fixed @ y + virgin_weight * sum(v)``.
+    Rows: offer capacity, need met exactly, quality per need and property, link
+    capacity (tight: sum of its candidates <= min(capacity, their bounds) y) and, per
+    candidate on a link, ``x_k <= u_k y`` (the tightening that closes the big-M gap),
+    and virgin availability per resource.
+    """
+    import scipy.sparse as sp
+
+    data, cands = model.data, model.cands
+    nk, nj, nl = len(cands), len(data.needs), len(model.links)
+    nvar = nk + nj + nl
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def row(entries: Sequence[tuple[int, float]], lower: float, upper: float) -> None:
+        r = len(lo)
+        for col, val in entries:
+            rows.append(r)
+            cols.append(col)
+            vals.append(val)
+        lo.append(lower)
+        hi.append(upper)
+
+    by_offer: dict[int, list[int]] = {}
+    by_need: dict[int, list[int]] = {}
+    by_link: dict[int, list[int]] = {}
+    for k, c in enumerate(cands):
+        by_offer.setdefault(c.offer, []).append(k)
+        by_need.setdefault(c.need, []).append(k)
+        if model.link_of[k] is not None:
+            by_link.setdefault(int(model.link_of[k]), []).append(k)  # type: ignore[arg-type]
+    for i, ks in by_offer.items():
+        row([(k, 1.0) for k in ks], -math.inf, data.offers[i].quantity)
+    for j, need in enumerate(data.needs):
+        row([(k, 1.0) for k in by_need.get(j, [])] + [(nk + j, 1.0)], need.quantity, need.quantity)
+        vq = data.virgin_quality(need.accepted[0])
+        for prop, limit in need.max_quality.items():
+            entries = [(k, float(data.offers[cands[k].offer].quality[prop]) - limit) for k in by_need.get(j, [])]
+            entries.append((nk + j, float(vq.get(prop, 0.0)) - limit))
+            row(entries, -math.inf, 0.0)
+    for pos, ks in by_link.items():
+        link = model.links[pos][1]
+        cap = min(float(link.capacity) if link.capacity is not None else math.inf, sum(cands[k].upper for k in ks))
+        row([(k, 1.0) for k in ks] + [(nk + nj + pos, -cap)], -math.inf, 0.0)
+        for k in ks:
+            row([(k, 1.0), (nk + nj + pos, -min(cands[k].upper, cap))], -math.inf, 0.0)
+    for resource, entry in data.virgin.items():
+        if entry.available is not None:
+            js = [j for j, n in enumerate(data.needs) if n.accepted[0] == resource]
+            if js:
+                row([(nk + j, 1.0) for j in js], -math.inf, float(entry.available))
+    A = sp.csr_array((vals, (rows, cols)), shape=(len(lo), nvar))
+    cost = np.zeros(nvar)
+    cost[:nk] = -weights
+    cost[nk : nk + nj] = virgin_weight
+    fixed = np.array([float(link.fixed_cost or 0.0) for _, link in model.links])
+    cost[nk + nj :] = fixed_weight * fixed
+    lower = np.zeros(nvar)
+    upper = np.concatenate([[cand.upper for cand in cands], [n.quantity for n in data.needs], np.ones(nl)])
+    integer = np.zeros(nvar, dtype=bool)
+    integer[nk + nj :] = True
+    return MILP(cost, A, np.array(lo), np.array(hi), lower, upper, integer), nk, nj
+
+
+def _diagnose(model: _Model) -> str:
+    """Which needs no supply can meet, and why."""
+    data = model.data
+    reasons = []
+    for j, need in enumerate(data.needs):
+        resource = need.accepted[0]
+        vq = data.virgin_quality(resource)
+        dirty = [p for p, limit in need.max_quality.items() if float(vq.get(p, 0.0)) > limit]
+        offers = [c for c in model.cands if c.need == j]
+        if dirty and not offers:
+            reasons.append(
+                f"needs[{j}] ({need.actor}, {resource}): quality: the virgin supply exceeds its limit on {', '.join(dirty)} "
+                "and no offer within reach is clean enough"
+            )
+    for resource, entry in data.virgin.items():
+        if entry.available is None:
+            continue
+        demand = sum(n.quantity for n in data.needs if n.accepted[0] == resource)
+        supply = sum(c.upper for c in model.cands if data.needs[c.need].accepted[0] == resource)
+        if demand > float(entry.available) + supply:
+            reasons.append(
+                f"{resource}: quantity: needs of {demand:g} exceed virgin available {float(entry.available):g} "
+                f"plus offers within reach {supply:g}"
+            )
+    return "; ".join(reasons) or "the constraints cannot all hold (check virgin availability and link capacities)"
+
+
+def plan(
+    eco: Any,
+    objective: Objective = "benefit",
+    *,
+    max_distance_km: float | None = None,
+    per_need: int | None = None,
+    solver: Solver | None = None,
+    failure_probability: float = 0.0,
+) -> Plan:
+    """The optimal exchange plan.
+
+    Parameters
+    ----------
+    objective:
+        ``'benefit'`` (net money per period), ``'virgin'`` (least virgin supply, then most
+        benefit) or ``'co2e'`` (most CO2e avoided).
+    max_distance_km:
+        Cluster mode: only partners this close. ``None``: ecosystem mode.
+    per_need:
+        Keep the best candidates of each need (pruning for very large ecosystems).
+    solver:
+        Any :class:`Solver`; HiGHS by default.
+    failure_probability:
+        With ``p > 0`` the plan maximises the *expected* benefit when each partner fails
+        independently with probability ``p`` (an exchange survives with ``(1 - p)^2``;
+        link investments are paid regardless): the more robust plan.
+
+    Raises
+    ------
+    PlanError
+        When no plan meets every need, naming the needs and why.
+    """
+    if objective not in ("benefit", "virgin", "co2e"):
+        raise ValueError(
+            f"The 'objective' parameter of plan must be 'benefit', 'virgin' or 'co2e'. Got {objective!r} instead."
+        )
+    engine = solver or HighsSolver()
+    model = _model(eco, max_distance_km, per_need)
+    survive = (1.0 - failure_probability) ** 2
+    try:
+        if objective == "benefit":
+            problem, nk, nj = _build(model, model.saving * survive, 1.0, 0.0)
+            solution = engine.solve(problem)
+        elif objective == "co2e":
+            problem, nk, nj = _build(model, model.co2, 0.0, 0.0)
+            solution = engine.solve(problem)
+        else:
+            scale = 1.0 + float(np.abs(model.saving).sum())
+            problem, nk, nj = _build(model, model.saving / scale * 1e-3, 1e-3 / scale, 1.0)
+            solution = engine.solve(problem)
+    except SolverError as exc:
+        if exc.status == "infeasible":
+            raise PlanError(f"no exchange plan meets every need: {_diagnose(model)}") from None
+        raise
+    return _plan_from(model, solution, nk, nj, objective)
+
+
+def _plan_from(model: _Model, solution: Solution, nk: int, nj: int, objective: str) -> Plan:
+    data = model.data
+    x = np.where(solution.x[:nk] > 1e-9, solution.x[:nk], 0.0)
+    v = np.where(solution.x[nk : nk + nj] > 1e-9, solution.x[nk : nk + nj], 0.0)
+    y = np.round(solution.x[nk + nj :])
+    exchanges = []
+    for k in np.flatnonzero(x > 0).tolist():
+        c = model.cands[k]
+        exchanges.append(
+            Exchange(
+                c.source,
+                c.target,
+                c.resource,
+                float(x[k]),
+                float(x[k] * model.saving[k]),
+                c.offer,
+                c.need,
+                float(x[k] * model.co2[k]),
+            )
+        )
+    fixed = sum(float(link.fixed_cost or 0.0) for (_, link), built in zip(model.links, y, strict=True) if built)
+    benefit = float(sum(e.benefit for e in exchanges) - fixed)
+    virgin: dict[str, float] = {}
+    for j, need in enumerate(data.needs):
+        virgin[need.accepted[0]] = virgin.get(need.accepted[0], 0.0) + float(v[j])
+    used = np.zeros(len(data.offers))
+    for e in exchanges:
+        used[e.offer] += e.quantity
+    discharge: dict[str, float] = {}
+    for i, offer in enumerate(data.offers):
+        discharge[offer.resource] = discharge.get(offer.resource, 0.0) + max(0.0, offer.quantity - float(used[i]))
+    co2 = float(sum(e.co2e_avoided for e in exchanges))
+    value = {"benefit": benefit, "co2e": co2, "virgin": float(sum(virgin.values()))}[objective]
+    built = tuple(model.links[i][0] for i in np.flatnonzero(y > 0).tolist())
+    return Plan(
+        objective,
+        value,
+        tuple(exchanges),
+        virgin,
+        discharge,
+        benefit,
+        co2,
+        solution.gap,
+        solution.engine,
+        built,
+        tuple(model.notes),
+    )
+
+
+# -- impacts -----------------------------------------------------------------------------
+def impacts(eco: Any, result: Plan) -> dict[str, Any]:
+    """What the plan changes per period, per exchange, per actor and in total.
+
+    - ``disposal_diverted``: quantity no longer disposed of (in tonnes where the resource
+      is measured in a mass unit);
+    - ``virgin_saved``: virgin supply replaced, per resource in its unit (the receiver's side);
+    - ``co2e_avoided_kg``: avoided disposal + avoided virgin production - transport;
+    - ``water_saved``: quantities of resources of kind water (m**3 where convertible);
+    - ``money_saved``: the exchange's net benefit (fixed link costs in the total only).
+    """
+    data = _data(eco)
+    rows = []
+    per_actor: dict[str, dict[str, float]] = {}
+    totals = {"disposal_diverted_t": 0.0, "co2e_avoided_kg": 0.0, "water_saved_m3": 0.0, "money_saved": 0.0}
+    virgin_saved: dict[str, float] = {}
+    for e in result.exchanges:
+        r = data.resources[e.resource]
+        tonnes = e.quantity * _tonnes(r.unit) if _is_tonnes(r.unit) else 0.0
+        water = 0.0
+        if r.kind == "water":
+            from rainforest.model import units
+
+            try:
+                water = e.quantity * units.conversion_factor(r.unit, "m**3")
+            except RainforestError:
+                water = 0.0
+        row = {
+            "from": e.source,
+            "to": e.target,
+            "resource": e.resource,
+            "quantity": e.quantity,
+            "disposal_diverted_t": tonnes,
+            "virgin_saved": e.quantity,
+            "co2e_avoided_kg": e.co2e_avoided,
+            "water_saved_m3": water,
+            "money_saved": e.benefit,
+        }
+        rows.append(row)
+        for actor in (e.source, e.target):
+            bucket = per_actor.setdefault(actor, dict.fromkeys(totals, 0.0))
+            for key in totals:
+                bucket[key] += float(row[key]) / 2  # type: ignore[arg-type]  # each side is credited half
+        for key in totals:
+            totals[key] += float(row[key])  # type: ignore[arg-type]
+        virgin_saved[e.resource] = virgin_saved.get(e.resource, 0.0) + e.quantity
+    fixed = result.benefit - sum(e.benefit for e in result.exchanges)
+    totals["money_saved"] += fixed
+    total: dict[str, Any] = dict(totals)
+    total["virgin_saved"] = virgin_saved  # per resource, in its own unit
+    return {"exchanges": rows, "actors": per_actor, "total": total, "period": eco.period, "notes": list(result.notes)}
+
+
+# -- money against CO2e, risk and sharing ------------------------------------------------------
+def pareto(
+    eco: Any, points: int = 6, *, max_distance_km: float | None = None, solver: Solver | None = None
+) -> list[dict[str, float]]:
+    """The epsilon-constraint front between net benefit and CO2e avoided.
+
+    From the most profitable plan to the one that avoids most CO2e, ``points`` plans that
+    maximise benefit while avoiding at least a given amount of CO2e.
+    """
+    import scipy.sparse as sp
+
+    engine = solver or HighsSolver()
+    model = _model(eco, max_distance_km, None)
+    richest = plan(eco, "benefit", max_distance_km=max_distance_km, solver=engine)
+    greenest = plan(eco, "co2e", max_distance_km=max_distance_km, solver=engine)
+    front = []
+    for eps in np.linspace(richest.co2e_avoided, greenest.co2e_avoided, points):
+        problem, nk, nj = _build(model, model.saving, 1.0, 0.0)
+        extra = np.zeros(problem.c.size)
+        extra[:nk] = model.co2
+        A = sp.vstack([problem.A, sp.csr_array(extra[None, :])]).tocsr()
+        constrained = MILP(
+            problem.c,
+            A,
+            np.append(problem.row_lower, eps * (1 - 1e-9) - 1e-9),
+            np.append(problem.row_upper, math.inf),
+            problem.lower,
+            problem.upper,
+            problem.integer,
+        )
+        result = _plan_from(model, engine.solve(constrained), nk, nj, "benefit")
+        front.append({"co2e_avoided_kg": result.co2e_avoided, "benefit": result.benefit})
+    return front
+
+
+def expected_benefit(result: Plan, failure_probability: float) -> dict[str, Any]:
+    """Expected benefit of a fixed plan when each partner fails independently with
+    probability ``p``: an exchange pays only if both its ends survive (``(1 - p)^2``),
+    link investments are paid regardless. Per participant: half of each of its exchanges'
+    expected benefit."""
+    survive = (1.0 - failure_probability) ** 2
+    fixed = result.benefit - sum(e.benefit for e in result.exchanges)
+    per_actor: dict[str, float] = {}
+    for e in result.exchanges:
+        for actor in (e.source, e.target):
+            per_actor[actor] = per_actor.get(actor, 0.0) + e.benefit * survive / 2
+    return {"expected_benefit": sum(e.benefit for e in result.exchanges) * survive + fixed, "actors": per_actor}
+
+
+def share_gains(
+    eco: Any,
+    result: Plan,
+    *,
+    method: Literal["shapley", "nucleolus"] = "shapley",
+    max_distance_km: float | None = None,
+    solver: Solver | None = None,
+    exact_limit: int = 10,
+    samples: int = 200,
+) -> dict[str, Any]:
+    """Split the plan's benefit among its participants by the cooperative game whose
+    coalition values are the best plans using only the coalition's own offers, needs and
+    links. Exact Shapley (every coalition solved as its own optimisation) up to
+    ``exact_limit`` participants, sampled beyond (with standard errors); the nucleolus
+    up to ``exact_limit``. Also whether the split is in the core."""
+    from rainforest.optimize.sharing import Game, core_violations, nucleolus, shapley
+
+    engine = solver or HighsSolver()
+    players = tuple(sorted({a for e in result.exchanges for a in (e.source, e.target)}))
+    if not players:
+        return {"allocation": {}, "in_core": True, "exact": True, "standard_error": {}}
+    model = _model(eco, max_distance_km, None)
+    cache: dict[int, float] = {}
+
+    def value(mask: int) -> float:
+        if mask not in cache:
+            members = {p for i, p in enumerate(players) if mask >> i & 1}
+            cache[mask] = _coalition_benefit(model, members, engine) if len(members) > 1 else 0.0
+        return cache[mask]
+
+    game = Game(players, "profit", value)
+    if method == "nucleolus":
+        if len(players) > exact_limit:
+            raise RainforestError(
+                f"the nucleolus of {len(players)} participants is limited to {exact_limit} (exact_limit=)"
+            )
+        allocation = nucleolus(game)
+        se: dict[str, float] = dict.fromkeys(players, 0.0)
+        exact = True
+    else:
+        sh = shapley(game, exact_limit=exact_limit, samples=samples)
+        allocation, se, exact = sh.values, sh.standard_error, sh.exact
+    in_core = not core_violations(game, allocation, tolerance=1e-6) if len(players) <= 16 else None
+    return {"allocation": allocation, "in_core": in_core, "exact": exact, "standard_error": se}
+
+
+def _coalition_benefit(model: _Model, members: set[str], engine: Solver) -> float:
+    """Benefit of the best plan among ``members`` only (other candidates switched off)."""
+    keep = np.array([c.source in members and c.target in members for c in model.cands])
+    if not keep.any():
+        return 0.0
+    problem, nk, _ = _build(model, model.saving, 1.0, 0.0)
+    upper = problem.upper.copy()
+    upper[:nk][~keep] = 0.0
+    restricted = MILP(problem.c, problem.A, problem.row_lower, problem.row_upper, problem.lower, upper, problem.integer)
+    return max(0.0, -engine.solve(restricted).objective)
