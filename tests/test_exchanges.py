@@ -207,3 +207,15 @@ def test_cli_match_and_candidates_contracts() -> None:
     assert {e["to"] for e in json.loads(result.stdout)["exchanges"]} <= {"board", "power"}
     result = runner.invoke(app, ["candidates", str(EXAMPLES / "park.yaml"), "--json"])
     assert len(json.loads(result.stdout)["candidates"]) == 4
+
+
+def test_pruning_keeps_each_needs_best_candidates() -> None:
+    eco = rf.datasets.synthetic(n_actors=300, mean_degree=2, rng=2, offers_share=1.5, needs_share=1.5)
+    full = ex.candidates(eco)
+    pruned = ex.candidates(eco, per_need=3)
+    best: dict[int, list[float]] = {}
+    for c in full:
+        best.setdefault(c.need, []).append(c.unit_saving)
+    expected = sorted(round(s, 9) for savings in best.values() for s in sorted(savings, reverse=True)[:3])
+    assert sorted(round(c.unit_saving, 9) for c in pruned) == expected
+    assert len(full) > len(pruned) > 0

@@ -128,6 +128,14 @@ def _obj(values: Any) -> npt.NDArray[Any]:
     return arr
 
 
+def _holders(gen: np.random.Generator, n: int, share: float) -> npt.NDArray[np.int64]:
+    """Actor indices holding an offer (or need): one each for a share <= 1, else a
+    Poisson number each (actors repeated)."""
+    if share <= 1:
+        return np.flatnonzero(gen.random(n) < share)
+    return np.repeat(np.arange(n), gen.poisson(share, size=n))
+
+
 def synthetic(
     n_actors: int = 1000,
     mean_degree: float = 4.0,
@@ -148,7 +156,8 @@ def synthetic(
     rng:
         Seed or ``numpy.random.Generator``; the same seed gives the same ecosystem.
     offers_share, needs_share:
-        Share of actors with an offer (a by-product) and with a need.
+        Up to 1: the share of actors with one offer (a by-product) and with one need.
+        Above 1: the mean number of offers (needs) per actor (Poisson).
 
     Returns
     -------
@@ -308,7 +317,7 @@ def synthetic(
     flows["input_class"] = input_class
 
     # -- offers and needs ----------------------------------------------------------------------
-    off = np.flatnonzero(gen.random(n) < offers_share)
+    off = _holders(gen, n, offers_share)
     offers = {
         "actor": ids[off],
         "resource": np.array(res_ids, dtype=object)[byproduct[off]],
@@ -319,7 +328,7 @@ def synthetic(
             gen.choice(["continuous", "seasonal", "one-off"], size=off.size, p=[0.8, 0.15, 0.05]).tolist()
         ),
     }
-    need = np.flatnonzero(gen.random(n) < needs_share)
+    need = _holders(gen, n, needs_share)
     by_ids = sorted({s[4] for s in _SECTORS})
     wanted = gen.choice(len(by_ids), size=need.size)
     n_res = _obj(by_ids[k] for k in wanted)

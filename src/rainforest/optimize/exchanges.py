@@ -167,79 +167,132 @@ def candidates(
     by_resource: dict[str, list[int]] = {}
     for i, offer in enumerate(data.offers):
         by_resource.setdefault(offer.resource, []).append(i)
-    substitutes_of: dict[str, set[str]] = {}
-    for r in data.resources.values():
-        for s in r.substitutes:
-            substitutes_of.setdefault(s, set()).add(r.id)
-    for j, need in enumerate(data.needs):
-        pool: list[int] = []
-        for resource in need.accepted:
-            pool += by_resource.get(resource, [])
-            for other in sorted(substitutes_of.get(resource, ())):
-                pool += by_resource.get(other, [])
-        found: list[Candidate] = []
-        for i in dict.fromkeys(pool):
-            cand = _candidate(data, i, j, max_distance_km)
-            if cand is not None:
-                found.append(cand)
-        if per_need is not None:
-            found.sort(key=lambda c: -c.unit_saving)
-            found = found[:per_need]
-        out.extend(found)
+    for resource, offer_ids in by_resource.items():
+        subs = set(data.resources[resource].substitutes)
+        need_ids = [j for j, n in enumerate(data.needs) if resource in n.accepted or subs.intersection(n.accepted)]
+        if need_ids:
+            out.extend(_block(data, resource, offer_ids, need_ids, max_distance_km, per_need))
+    if per_need is not None:
+        grouped: dict[int, list[Candidate]] = {}
+        for cand in out:
+            grouped.setdefault(cand.need, []).append(cand)
+        out = [c for group in grouped.values() for c in sorted(group, key=lambda c: -c.unit_saving)[:per_need]]
+    out.sort(key=lambda c: (c.need, c.offer))
     return out
 
 
-def _candidate(data: _Data, i: int, j: int, max_distance_km: float | None) -> Candidate | None:
-    offer, need = data.offers[i], data.needs[j]
-    how = _accepts(data, offer, need)
-    if how is None or offer.actor == need.actor:
-        return None
-    if need.supply_pattern not in _PATTERNS[offer.supply_pattern]:
-        return None
-    resource = need.accepted[0]
-    vq = data.virgin_quality(resource)
-    share = 1.0
-    limiting = ""
-    for prop, limit in need.max_quality.items():
-        if prop not in offer.quality:
-            return None  # an unknown quality cannot be assumed to fit
-        q = float(offer.quality[prop])
-        if q <= limit:
-            continue
-        v = float(vq.get(prop, 0.0))
-        if v >= limit:
-            return None
-        part = (limit - v) / (q - v)
-        if part < share:
-            share, limiting = part, prop
-    distance = None
-    transport = 0.0
-    if offer.actor in data.locations and need.actor in data.locations:
-        distance = float(great_circle_km(*data.locations[offer.actor], *data.locations[need.actor]))
-        if max_distance_km is not None and distance > max_distance_km:
-            return None
-        rate = data.resources[offer.resource].transport_cost
-        transport = float(rate or 0.0) * distance
-    elif max_distance_km is not None:
-        return None  # cluster mode needs both locations
-    price = data.need_price(j)
-    disposal = float(offer.disposal_cost or 0.0)
-    saving = price + disposal - transport
-    upper = min(offer.quantity, need.quantity * share)
-    if upper <= 0:
-        return None
-    why = f"{need.actor} needs {'a substitute for ' if how == 'substitute' else ''}{resource}; {offer.actor} offers {offer.resource}"
-    if share >= 1.0:
-        why += ", within every quality limit"
-    saves = f"{price:g} virgin + {disposal:g} disposal - {transport:.4g} transport = {saving:.4g} per unit"
-    limits = [f"offer {offer.quantity:g}", f"need {need.quantity:g}"]
-    if share < 1.0:
-        limits.append(f"at most {share:.1%} of the need because of {limiting} (diluted with virgin supply)")
-    if distance is not None:
-        limits.append(f"{distance:.1f} km apart")
-    return Candidate(
-        i, j, offer.actor, need.actor, offer.resource, upper, saving, distance, transport, why, saves, "; ".join(limits)
+_PATTERN_CODE = {"continuous": 0, "seasonal": 1, "one-off": 2}
+# offer pattern (row) x need pattern (column): may the offer serve the need alone?
+_PATTERN_OK = np.array([[True, True, True], [False, True, True], [False, False, True]])
+
+
+def _block(
+    data: _Data,
+    resource: str,
+    offer_ids: list[int],
+    need_ids: list[int],
+    max_distance_km: float | None,
+    per_need: int | None,
+) -> list[Candidate]:
+    """Candidates between the offers of one resource and the needs that accept it,
+    computed as arrays (a million pairs in about a second)."""
+    offers = [data.offers[i] for i in offer_ids]
+    needs = [data.needs[j] for j in need_ids]
+    props = sorted({p for n in needs for p in n.max_quality})
+    nan = math.nan
+    q = np.array([[float(o.quality.get(p, nan)) for p in props] for o in offers]).reshape(len(offers), len(props))
+    limit = np.array([[float(n.max_quality.get(p, nan)) for p in props] for n in needs]).reshape(len(needs), len(props))
+    vq = np.array([[float(data.virgin_quality(n.accepted[0]).get(p, 0.0)) for p in props] for n in needs]).reshape(
+        len(needs), len(props)
     )
+    supply = np.array([o.quantity for o in offers])
+    demand = np.array([n.quantity for n in needs])
+    disposal = np.array([float(o.disposal_cost or 0.0) for o in offers])
+    price = np.array([data.need_price(j) for j in need_ids])
+    o_pat = np.array([_PATTERN_CODE[o.supply_pattern] for o in offers])
+    n_pat = np.array([_PATTERN_CODE[n.supply_pattern] for n in needs])
+    o_actor = [o.actor for o in offers]
+    n_actor = [n.actor for n in needs]
+    actor_code = {a: k for k, a in enumerate(dict.fromkeys(o_actor + n_actor))}
+    o_code = np.array([actor_code[a] for a in o_actor])
+    n_code = np.array([actor_code[a] for a in n_actor])
+    loc = data.locations
+    o_ll = np.array([loc.get(a, (nan, nan)) for a in o_actor], dtype=float).reshape(len(offers), 2)
+    n_ll = np.array([loc.get(a, (nan, nan)) for a in n_actor], dtype=float).reshape(len(needs), 2)
+    rate = float(data.resources[resource].transport_cost or 0.0)
+    same = np.array([resource in n.accepted for n in needs])
+    out: list[Candidate] = []
+    chunk = max(1, 2_000_000 // max(1, len(offers)))
+    for start in range(0, len(needs), chunk):
+        sl = slice(start, min(start + chunk, len(needs)))
+        ok = _PATTERN_OK[o_pat[:, None], n_pat[None, sl]] & (o_code[:, None] != n_code[None, sl])
+        share = np.ones(ok.shape)
+        limiting = np.full(ok.shape, -1)
+        for p in range(len(props)):
+            lim = limit[sl, p][None, :]
+            has_limit = ~np.isnan(lim)
+            qq = q[:, p][:, None]
+            v = vq[sl, p][None, :]
+            unknown = has_limit & np.isnan(qq)
+            over = has_limit & ~np.isnan(qq) & (qq > lim)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                part = np.where(over, (lim - v) / (qq - v), 1.0)
+            blocked = unknown | (over & (v >= lim))
+            ok &= ~blocked
+            smaller = over & ~blocked & (part < share)
+            limiting = np.where(smaller, p, limiting)
+            share = np.where(smaller, part, share)
+        dist = great_circle_km(o_ll[:, 0][:, None], o_ll[:, 1][:, None], n_ll[sl, 0][None, :], n_ll[sl, 1][None, :])
+        located = ~np.isnan(dist)
+        if max_distance_km is not None:
+            ok &= located & (dist <= max_distance_km)
+        transport = np.where(located, rate * np.nan_to_num(dist), 0.0)
+        upper = np.minimum(supply[:, None], demand[None, sl] * share)
+        ok &= upper > 0
+        saving = price[None, sl] + disposal[:, None] - transport
+        if per_need is not None and per_need < ok.shape[0]:
+            # keep each need's best offers before building any object
+            score = np.where(ok, saving, -np.inf)
+            best = np.argpartition(-score, per_need - 1, axis=0)[:per_need]
+            cols = np.broadcast_to(np.arange(ok.shape[1]), best.shape)
+            keep = np.zeros_like(ok)
+            keep[best, cols] = True
+            ok &= keep
+        for a, b in zip(*np.nonzero(ok), strict=True):
+            i, j = int(a), start + int(b)
+            offer, need = offers[i], needs[j]
+            d = float(dist[a, b]) if located[a, b] else None
+            how = "" if same[j] else "a substitute for "
+            why = f"{need.actor} needs {how}{need.accepted[0]}; {offer.actor} offers {offer.resource}"
+            if share[a, b] >= 1.0:
+                why += ", within every quality limit"
+            sav = float(saving[a, b])
+            t = float(transport[a, b])
+            saves = f"{price[j]:g} virgin + {disposal[i]:g} disposal - {t:.4g} transport = {sav:.4g} per unit"
+            limits = [f"offer {offer.quantity:g}", f"need {need.quantity:g}"]
+            if share[a, b] < 1.0:
+                limits.append(
+                    f"at most {share[a, b]:.1%} of the need because of {props[int(limiting[a, b])]} (diluted with virgin supply)"
+                )
+            if d is not None:
+                limits.append(f"{d:.1f} km apart")
+            out.append(
+                Candidate(
+                    offer_ids[i],
+                    need_ids[j],
+                    offer.actor,
+                    need.actor,
+                    offer.resource,
+                    float(upper[a, b]),
+                    sav,
+                    d,
+                    t,
+                    why,
+                    saves,
+                    "; ".join(limits),
+                )
+            )
+    return out
 
 
 # -- the plan ------------------------------------------------------------------------------
@@ -392,7 +445,7 @@ def _model(eco: Any, max_distance_km: float | None, per_need: int | None) -> _Mo
 
 
 def _build(
-    model: _Model, weights: npt.NDArray[np.float64], fixed_weight: float, virgin_weight: float
+    model: _Model, weights: npt.NDArray[np.float64], fixed_weight: float, virgin_weight: float, tight: bool = True
 ) -> tuple[MILP, int, int]:
     """Variables: x_k per candidate, v_j virgin per need, y_l per link (binary).
 
@@ -439,9 +492,16 @@ def _build(
             entries = [(k, float(data.offers[cands[k].offer].quality[prop]) - limit) for k in by_need.get(j, [])]
             entries.append((nk + j, float(vq.get(prop, 0.0)) - limit))
             row(entries, -math.inf, 0.0)
+    big_m = float(sum(o.quantity for o in data.offers))
     for pos, ks in by_link.items():
         link = model.links[pos][1]
-        cap = min(float(link.capacity) if link.capacity is not None else math.inf, sum(cands[k].upper for k in ks))
+        capacity = float(link.capacity) if link.capacity is not None else math.inf
+        if not tight:  # the textbook big-M: one global M (kept to measure against)
+            row([(k, 1.0) for k in ks] + [(nk + nj + pos, -big_m)], -math.inf, 0.0)
+            if math.isfinite(capacity):
+                row([(k, 1.0) for k in ks], -math.inf, capacity)
+            continue
+        cap = min(capacity, sum(cands[k].upper for k in ks))
         row([(k, 1.0) for k in ks] + [(nk + nj + pos, -cap)], -math.inf, 0.0)
         for k in ks:
             row([(k, 1.0), (nk + nj + pos, -min(cands[k].upper, cap))], -math.inf, 0.0)
@@ -498,6 +558,7 @@ def plan(
     per_need: int | None = None,
     solver: Solver | None = None,
     failure_probability: float = 0.0,
+    formulation: Literal["tight", "big-m"] = "tight",
 ) -> Plan:
     """The optimal exchange plan.
 
@@ -516,6 +577,11 @@ def plan(
         With ``p > 0`` the plan maximises the *expected* benefit when each partner fails
         independently with probability ``p`` (an exchange survives with ``(1 - p)^2``;
         link investments are paid regardless): the more robust plan.
+    formulation:
+        ``'tight'`` (default) bounds each exchange on a link by its own largest quantity
+        times the link's binary (``x_k <= u_k y``) and the link by its capacity: the LP
+        relaxation is then close to the integer optimum. ``'big-m'`` is the textbook
+        form with one large M, kept to show the difference (``bench/bench_exchanges.py``).
 
     Raises
     ------
@@ -531,7 +597,7 @@ def plan(
     survive = (1.0 - failure_probability) ** 2
     try:
         if objective == "benefit":
-            problem, nk, nj = _build(model, model.saving * survive, 1.0, 0.0)
+            problem, nk, nj = _build(model, model.saving * survive, 1.0, 0.0, tight=formulation == "tight")
             solution = engine.solve(problem)
         elif objective == "co2e":
             problem, nk, nj = _build(model, model.co2, 0.0, 0.0)
