@@ -470,25 +470,19 @@ def _flow_dense(fm: FlowMatrix, with_matrices: bool) -> FlowAnalysis:
     cycled = float(((dN - 1.0) / dN * T).sum())
     direct = float((Gi @ z).sum())
     indirect = float(((Ni - I - Gi) @ z).sum())
-    scalars = {
-        "Boundary": boundary,
-        "TST": TST,
-        "TSTp": float(F.sum() + z.sum() + y.sum()),
-        "APL": TST / boundary if boundary else math.nan,
-        "FCI": cycled / TST if TST else math.nan,
-        "BFI": boundary / TST if TST else math.nan,
-        "DFI": direct / TST if TST else math.nan,
-        "IFI": indirect / TST if TST else math.nan,
-        "ID.F": indirect / direct if direct else math.nan,
-        "ID.F.I": float((NPi - I - GPi).sum() / GPi.sum()) if GPi.sum() else math.nan,
-        "ID.F.O": float((Ni - I - Gi).sum() / Gi.sum()) if Gi.sum() else math.nan,
-        "HMG.I": _cv_ratio(GPi, NPi),
-        "HMG.O": _cv_ratio(Gi, Ni),
-        "AMP.I": _amplified(NPi),
-        "AMP.O": _amplified(Ni),
-    }
-    first_passage = float((Ni @ z / dN).sum() - z.sum())
-    scalars.update(_modes(boundary, first_passage, cycled))
+    scalars = _flow_scalars(
+        boundary,
+        TST,
+        float(F.sum() + z.sum() + y.sum()),
+        cycled,
+        direct,
+        indirect,
+        id_i=float((NPi - I - GPi).sum() / GPi.sum()) if GPi.sum() else math.nan,
+        id_o=float((Ni - I - Gi).sum() / Gi.sum()) if Gi.sum() else math.nan,
+        hmg=(_cv_ratio(GPi, NPi), _cv_ratio(Gi, Ni)),
+        amp=(_amplified(NPi), _amplified(Ni)),
+        first_passage=float((Ni @ z / dN).sum() - z.sum()),
+    )
     mats: dict[str, Array] = {}
     if with_matrices:
         invdNP = _inv_or_zero(np.diag(NPi.T))
@@ -496,6 +490,45 @@ def _flow_dense(fm: FlowMatrix, with_matrices: bool) -> FlowAnalysis:
         TDC = (invT[:, None]) * (((Ni - I) * _inv_or_zero(dN)[None, :]) * T[None, :])
         mats = {"G": Gi.T, "GP": GPi.T, "N": Ni.T, "NP": NPi.T, "TCC": TCC, "TDC": TDC.T}
     return FlowAnalysis(scalars=scalars, T=T, matrices=mats)
+
+
+def _flow_scalars(
+    boundary: float,
+    TST: float,
+    TSTp: float,
+    cycled: float,
+    direct: float,
+    indirect: float,
+    *,
+    id_i: float,
+    id_o: float,
+    hmg: tuple[float, float],
+    amp: tuple[float, float],
+    first_passage: float,
+) -> dict[str, float]:
+    """The flow statistics from their ingredients (shared by both engines)."""
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else math.nan
+
+    return {
+        "Boundary": boundary,
+        "TST": TST,
+        "TSTp": TSTp,
+        "APL": ratio(TST, boundary),
+        "FCI": ratio(cycled, TST),
+        "BFI": ratio(boundary, TST),
+        "DFI": ratio(direct, TST),
+        "IFI": ratio(indirect, TST),
+        "ID.F": ratio(indirect, direct),
+        "ID.F.I": id_i,
+        "ID.F.O": id_o,
+        "HMG.I": hmg[0],
+        "HMG.O": hmg[1],
+        "AMP.I": amp[0],
+        "AMP.O": amp[1],
+        **_modes(boundary, first_passage, cycled),
+    }
 
 
 def _amplified(M: Array) -> float:
@@ -630,26 +663,20 @@ def _flow_sparse(fm: FlowMatrix, exact_limit: int, walkers: int, rng: np.random.
     # N z = T at steady state, so sum((N - I - G) z) = TST - Boundary - direct
     indirect = TST - boundary - direct
     GP = Z @ sp.diags(invT)  # GP[i, j] = F[i, j] / T_j
-    scalars = {
-        "Boundary": boundary,
-        "TST": TST,
-        "TSTp": float(Z.sum() + z.sum() + y.sum()),
-        "APL": TST / boundary if boundary else math.nan,
-        "FCI": cycled / TST if TST else math.nan,
-        "BFI": boundary / TST if TST else math.nan,
-        "DFI": direct / TST if TST else math.nan,
-        "IFI": indirect / TST if TST else math.nan,
-        "ID.F": indirect / direct if direct else math.nan,
-        "ID.F.I": _idealised_ratio(GP),
-        "ID.F.O": _idealised_ratio(G),
-        "HMG.I": math.nan,
-        "HMG.O": math.nan,
-        "AMP.I": math.nan,
-        "AMP.O": math.nan,
-    }
-    # sum_i T_i / N_ii - Boundary = TST - TSTc - Boundary
-    first_passage = TST - cycled - boundary
-    scalars.update(_modes(boundary, first_passage, cycled))
+    scalars = _flow_scalars(
+        boundary,
+        TST,
+        float(Z.sum() + z.sum() + y.sum()),
+        cycled,
+        direct,
+        indirect,
+        id_i=_idealised_ratio(GP),
+        id_o=_idealised_ratio(G),
+        hmg=(math.nan, math.nan),
+        amp=(math.nan, math.nan),
+        # sum_i T_i / N_ii - Boundary = TST - TSTc - Boundary
+        first_passage=TST - cycled - boundary,
+    )
     notes: tuple[str, ...] = ()
     if cyc.estimated_nodes:
         scalars["FCI.se"] = cyc.standard_error / TST
