@@ -219,3 +219,13 @@ def test_pruning_keeps_each_needs_best_candidates() -> None:
     expected = sorted(round(s, 9) for savings in best.values() for s in sorted(savings, reverse=True)[:3])
     assert sorted(round(c.unit_saving, 9) for c in pruned) == expected
     assert len(full) > len(pruned) > 0
+
+
+def test_large_plans_share_by_the_fixed_plan_graph_game() -> None:
+    plan = ex.plan(park())
+    shares = ex.share_gains(park(), plan, sample_limit=2)
+    assert shares["method"].startswith("shapley of the fixed plan")
+    assert sum(shares["allocation"].values()) == pytest.approx(plan.benefit, rel=1e-9)
+    fly_ash = next(e for e in plan.exchanges if e.resource == "fly_ash")
+    link_cost = 150_000  # power -> cement link, split between its ends
+    assert shares["allocation"]["cement"] == pytest.approx(fly_ash.benefit / 2 - link_cost / 2)

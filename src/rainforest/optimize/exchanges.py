@@ -773,18 +773,43 @@ def share_gains(
     solver: Solver | None = None,
     exact_limit: int = 10,
     samples: int = 200,
+    sample_limit: int = 40,
 ) -> dict[str, Any]:
     """Split the plan's benefit among its participants by the cooperative game whose
     coalition values are the best plans using only the coalition's own offers, needs and
     links. Exact Shapley (every coalition solved as its own optimisation) up to
     ``exact_limit`` participants, sampled beyond (with standard errors); the nucleolus
-    up to ``exact_limit``. Also whether the split is in the core."""
+    up to ``exact_limit``. Also whether the split is in the core.
+
+    Above ``sample_limit`` participants re-optimising thousands of coalitions is out of
+    reach; the game is then the plan as it stands (a coalition earns the exchanges among
+    its members, less their links' costs), a graph game whose Shapley value is exact and
+    closed-form: each exchange's benefit, and each link's cost, split equally between its
+    two ends (Deng & Papadimitriou 1994). ``method`` in the result says which game was
+    used; ``in_core`` is then not checked (``None``)."""
     from rainforest.optimize.sharing import Game, core_violations, nucleolus, shapley
 
     engine = solver or HighsSolver()
     players = tuple(sorted({a for e in result.exchanges for a in (e.source, e.target)}))
     if not players:
         return {"allocation": {}, "in_core": True, "exact": True, "standard_error": {}}
+    if len(players) > sample_limit:
+        allocation = dict.fromkeys(players, 0.0)
+        for e in result.exchanges:
+            allocation[e.source] += e.benefit / 2
+            allocation[e.target] += e.benefit / 2
+        all_links = list(eco.links)
+        for li in result.links_built:
+            link = all_links[li]
+            allocation[link.source] -= float(link.fixed_cost or 0.0) / 2
+            allocation[link.target] -= float(link.fixed_cost or 0.0) / 2
+        return {
+            "allocation": allocation,
+            "in_core": None,
+            "exact": True,
+            "standard_error": dict.fromkeys(players, 0.0),
+            "method": "shapley of the fixed plan (graph game)",
+        }
     model = _model(eco, max_distance_km, None)
     cache: dict[int, float] = {}
 
@@ -807,7 +832,7 @@ def share_gains(
         sh = shapley(game, exact_limit=exact_limit, samples=samples)
         allocation, se, exact = sh.values, sh.standard_error, sh.exact
     in_core = not core_violations(game, allocation, tolerance=1e-6) if len(players) <= 16 else None
-    return {"allocation": allocation, "in_core": in_core, "exact": exact, "standard_error": se}
+    return {"allocation": allocation, "in_core": in_core, "exact": exact, "standard_error": se, "method": method}
 
 
 def _coalition_benefit(model: _Model, members: set[str], engine: Solver) -> float:
