@@ -452,6 +452,9 @@ def candidates(
     max_distance_km: Annotated[
         float | None, typer.Option("--max-distance-km", help="Cluster mode: partners this close only.")
     ] = None,
+    per_need: Annotated[
+        int | None, typer.Option("--per-need", min=1, help="Keep each need's best N candidates.")
+    ] = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -461,7 +464,7 @@ def candidates(
         from rainforest.optimize import exchanges
 
         eco = rf.load(file)
-        found = exchanges.candidates(eco, max_distance_km=max_distance_km)
+        found = exchanges.candidates(eco, max_distance_km=max_distance_km, per_need=per_need)
         if as_json:
             _emit_json({"candidates": [c.to_dict() for c in found]})
             return
@@ -489,6 +492,9 @@ def match(
     share_samples: Annotated[
         int, typer.Option(help="Sampled orders for the Shapley value above 10 participants.")
     ] = 50,
+    per_need: Annotated[
+        int | None, typer.Option("--per-need", min=1, help="Keep each need's best N candidates (large ecosystems).")
+    ] = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -507,6 +513,7 @@ def match(
             objective,  # type: ignore[arg-type]  # checked above
             max_distance_km=max_distance_km,
             failure_probability=failure_probability,
+            per_need=per_need,
         )
         effects = exchanges.impacts(eco, result)
         shares = exchanges.share_gains(
