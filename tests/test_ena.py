@@ -292,3 +292,12 @@ def test_classic_scor_files_read_like_the_published_model(tmp_path: Path) -> Non
     again = rf.FlowMatrix.from_ecosystem(rf.load(path))
     np.testing.assert_allclose(again.dense(), original.dense(), rtol=1e-6)
     assert ena.analyze(again).flow["TST"] == pytest.approx(ena.analyze(original).flow["TST"], rel=1e-6)
+
+
+def test_arpack_spectrum_of_a_large_component_matches_the_dense_one() -> None:
+    fm = rf.FlowMatrix.from_ecosystem(rf.datasets.synthetic(n_actors=1500, mean_degree=4, rng=6), "mass")
+    dense = ena.structure(fm)
+    sparse = ena.structure(fm, dense_limit=100)  # the giant component (> 400 nodes) goes to ARPACK
+    assert dense["no.scc.big"] >= 1
+    for key in ("lam1A", "mlam1A", "rho", "R", "d", "ppr"):
+        assert sparse[key] == pytest.approx(dense[key], rel=1e-9), key
