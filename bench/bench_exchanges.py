@@ -113,13 +113,11 @@ def main() -> None:
         return
     out = subprocess.run([sys.executable, "-c", LARGE], capture_output=True, text=True, check=True)
     r = json.loads(out.stdout)
-    total = r["candidates_s"] + r["plan_s"]
     print(
         f"10,000 actors, {r['offers']:,} offers + {r['needs']:,} needs: {r['candidates']:,} candidates in {r['candidates_s']:.1f} s, "
         f"plan (candidates included) in {r['plan_s']:.1f} s, {r['exchanges']:,} exchanges, benefit {r['benefit']:,.0f}; "
         f"peak {r['peak_gb']:.2f} GB (goal <= 60 s and 4 GB: {'PASS' if r['plan_s'] <= 60 and r['peak_gb'] <= 4 else 'FAIL'})"
     )
-    del total
 
 
 if __name__ == "__main__":

@@ -1007,9 +1007,6 @@ def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     z = fm.inputs
     y = fm.exports + fm.losses
     I = np.eye(n)
-    T_in = z + Fi.sum(axis=1)
-    GP = Fi * _inv_or_zero(T_in)[:, None]
-    NP = np.linalg.inv(I - GP)
     T_out = Fi.sum(axis=0) + y
     G = Fi * _inv_or_zero(T_out)[None, :]
     N = np.linalg.inv(I - G)
@@ -1018,7 +1015,6 @@ def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     CD = eta - eta.T
     sc = CD.sum(axis=0)
     TSC = float(sc[sc > 0].sum())
-    del NP
     return {
         "TSC": TSC,
         "sc": {fm.ids[i]: float(sc[i]) for i in range(n)},

@@ -945,7 +945,6 @@ class _Builder:
                     seen[r] = i
 
     def build(self) -> tuple[str, str, dict[str, Any], dict[str, Table]]:
-        self.c.pending.extend(())
         name, period, extensions = self.top()
         cleaned: dict[str, dict[str, Any]] = {}
         for sec_name in SECTIONS:
