@@ -607,35 +607,9 @@ class _Builder:
         for key, raw in list(sec.columns.items()):
             if isinstance(raw, Coded) and (key not in spec.by_name or spec.by_name[key].kind in ("number", "map")):
                 sec.columns[key] = raw.expand(np.nan if sec.tabular else None)
+        if sec.tabular:
+            self.gather_maps(sec, spec)
         clean: dict[str, Any] = {}
-        # tabular map fields arrive as dotted columns: gather them into one column of mappings
-        for f in spec.fields:
-            if f.kind == "map" and sec.tabular:
-                dotted = [k for k in sec.columns if k.startswith(f.name + ".")]
-                numeric = [k for k in dotted if getattr(sec.columns[k], "dtype", None) == np.float64]
-                if dotted and len(numeric) == len(dotted) and f.name not in sec.columns and f.map_values == "number":
-                    sec.columns[f.name] = self.numeric_maps(sec, f, dotted)
-                    continue
-                if dotted:
-                    merged = np.empty(sec.n, dtype=object)
-                    base = sec.columns.get(f.name)
-                    for i in range(sec.n):
-                        entry = {}
-                        if base is not None and not _absent(base[i]):
-                            entry["__json__"] = base[i]
-                        for k in dotted:
-                            v = sec.columns[k][i]
-                            if not _absent(v) and v != "":
-                                entry[k.split(".", 1)[1]] = v
-                        merged[i] = entry if entry else None
-                        if "__json__" in entry:
-                            self.c.add(
-                                (sec.name, i, f.name),
-                                "both a JSON cell and dotted columns",
-                                hint=f"Use only the '{f.name}.<property>' columns.",
-                            )
-                            del entry["__json__"]
-                    sec.columns[f.name] = merged
         for f in spec.fields:
             col = sec.columns.get(f.name)
             if isinstance(col, Coded):
@@ -696,6 +670,37 @@ class _Builder:
             if key.startswith("x_"):
                 clean[key] = self.extension_column(sec, col)
         return clean
+
+    def gather_maps(self, sec: RawSection, spec: SectionSpec) -> None:
+        """Tabular map fields arrive as dotted columns (``quality.ppm``): gather each into
+        one column of mappings (checked column-wise when every part is numeric)."""
+        for f in spec.fields:
+            if f.kind == "map":
+                dotted = [k for k in sec.columns if k.startswith(f.name + ".")]
+                numeric = [k for k in dotted if getattr(sec.columns[k], "dtype", None) == np.float64]
+                if dotted and len(numeric) == len(dotted) and f.name not in sec.columns and f.map_values == "number":
+                    sec.columns[f.name] = self.numeric_maps(sec, f, dotted)
+                    continue
+                if dotted:
+                    merged = np.empty(sec.n, dtype=object)
+                    base = sec.columns.get(f.name)
+                    for i in range(sec.n):
+                        entry = {}
+                        if base is not None and not _absent(base[i]):
+                            entry["__json__"] = base[i]
+                        for k in dotted:
+                            v = sec.columns[k][i]
+                            if not _absent(v) and v != "":
+                                entry[k.split(".", 1)[1]] = v
+                        merged[i] = entry if entry else None
+                        if "__json__" in entry:
+                            self.c.add(
+                                (sec.name, i, f.name),
+                                "both a JSON cell and dotted columns",
+                                hint=f"Use only the '{f.name}.<property>' columns.",
+                            )
+                            del entry["__json__"]
+                    sec.columns[f.name] = merged
 
     def numeric_maps(self, sec: RawSection, f: FieldSpec, dotted: list[str]) -> npt.NDArray[Any]:
         """Mappings from all-numeric dotted columns (``quality.ppm``), checked column-wise."""
