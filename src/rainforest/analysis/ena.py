@@ -91,8 +91,9 @@ __all__ = [
 
 #: Networks up to this many nodes are analysed with dense matrices, as enaR does.
 DENSE_LIMIT = 2000
-#: A cyclic component up to this many nodes has its return probabilities solved exactly.
-EXACT_LIMIT = 6000
+#: A cyclic component up to this many nodes has its return probabilities solved exactly
+#: (a dense inverse of the component: no dense inverse is larger than DENSE_LIMIT by default).
+EXACT_LIMIT = DENSE_LIMIT
 
 Array = npt.NDArray[Any]  # float arrays; numpy's own annotations drift between float64 and floating
 Balance = Literal["input", "output"]
