@@ -63,7 +63,7 @@ distributed control in ecosystems. Ecol. Model. 194:189-201.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -182,39 +182,41 @@ def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
         method), so no proportion can carry it.
     """
     import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
 
     if method not in ("input", "output"):
         raise ValueError(f"The 'method' parameter of balance must be 'input' or 'output'. Got {method!r} instead.")
     Z = sp.csr_array(fm.Z)
-    n = fm.n
+    outputs = fm.exports + fm.losses
     if method == "input":
-        out_total = np.asarray(Z.sum(axis=1)).ravel() + fm.exports + fm.losses
-        stuck = np.flatnonzero((out_total == 0) & (fm.inflow() > 0))
-        if stuck.size:
-            raise SteadyStateError(
-                f"cannot balance by inputs: {', '.join(fm.ids[i] for i in stuck[:5])} receive flow but have no outflow"
-            )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(out_total > 0, 1.0 / out_total, 0.0)
-        G = sp.diags(share) @ Z  # fraction of i's outflow sent to j
-        T = spla.spsolve(sp.csc_array(sp.eye(n) - G.T), fm.inputs) if n else np.zeros(0)
-        scale = T * share
+        scale = _proportional_scales(Z, fm.inputs, outputs, fm.ids, "inputs", "receive flow but have no outflow")
         newZ: Any = sp.diags(scale) @ Z
         return _rebuilt(fm, newZ, fm.imports, fm.extraction, fm.exports * scale, fm.losses * scale, method)
-    in_total = np.asarray(Z.sum(axis=0)).ravel() + fm.inputs
-    stuck = np.flatnonzero((in_total == 0) & (fm.outflow() > 0))
-    if stuck.size:
-        raise SteadyStateError(
-            f"cannot balance by outputs: {', '.join(fm.ids[i] for i in stuck[:5])} send flow but have no inflow"
-        )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(in_total > 0, 1.0 / in_total, 0.0)
-    GP = Z @ sp.diags(share)  # fraction of j's inflow drawn from i
-    T = spla.spsolve(sp.csc_array(sp.eye(n) - GP), fm.exports + fm.losses) if n else np.zeros(0)
-    scale = T * share
+    # balancing by outputs is balancing the reversed network by inputs
+    scale = _proportional_scales(
+        sp.csr_array(Z.T), outputs, fm.inputs, fm.ids, "outputs", "send flow but have no inflow"
+    )
     newZ = Z @ sp.diags(scale)
     return _rebuilt(fm, newZ, fm.imports * scale, fm.extraction * scale, fm.exports, fm.losses, method)
+
+
+def _proportional_scales(M: Any, kept: Array, other: Array, ids: Sequence[str], by: str, stuck_text: str) -> Array:
+    """Per node, the factor on its measured onward flows (row of ``M`` plus ``other``) that
+    makes throughflow ``T = kept + (D M)' T`` pass through, ``D`` normalising each row."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    n = M.shape[0]
+    total = np.asarray(M.sum(axis=1)).ravel() + other
+    received = np.asarray(M.sum(axis=0)).ravel() + kept
+    stuck = np.flatnonzero((total == 0) & (received > 0))
+    if stuck.size:
+        raise SteadyStateError(f"cannot balance by {by}: {', '.join(ids[i] for i in stuck[:5])} {stuck_text}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, 1.0 / total, 0.0)
+    G = sp.diags(share) @ M  # fraction of each node's onward flow going to each other node
+    T = spla.spsolve(sp.csc_array(sp.eye(n) - G.T), kept) if n else np.zeros(0)
+    result: Array = T * share
+    return result
 
 
 _balance = balance  # analyze() takes a parameter of the same name
