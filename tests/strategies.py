@@ -106,6 +106,7 @@ def ecosystems(draw: st.DrawFn, max_actors: int = 6) -> rf.Ecosystem:
                 kind=draw(maybe(st.sampled_from(FLOW_KINDS))),
                 input_class=draw(maybe(st.sampled_from(INPUT_CLASSES))),
                 status=draw(st.sampled_from(STATUSES)),
+                uncertainty=draw(maybe(quantities)),
                 extensions=rf.model.FrozenMap(draw(extensions())),
             )
         )

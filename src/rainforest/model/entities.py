@@ -110,6 +110,7 @@ class Flow:
     kind: str | None = None
     input_class: str | None = None
     status: str = "active"
+    uncertainty: float | None = None
     extensions: FrozenMap = field(default_factory=_empty)
 
 

@@ -163,6 +163,13 @@ _FLOWS = SectionSpec(
         FieldSpec("kind", "enum", choices=FLOW_KINDS),
         FieldSpec("input_class", "enum", choices=INPUT_CLASSES),
         FieldSpec("status", "enum", choices=STATUSES, default="active"),
+        _num(
+            "uncertainty",
+            "standard deviation of the quantity (same unit); absent = exact, for data reconciliation",
+            minimum=0.0,
+            quantity=True,
+            added=True,
+        ),
     ),
 )
 

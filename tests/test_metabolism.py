@@ -1,0 +1,84 @@
+"""Balances and data reconciliation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rainforest as rf
+from rainforest.analysis import metabolism
+
+
+def plant(**uncertainty: float) -> rf.Ecosystem:
+    """A two-step process: 100 t in, 60 t passed on, 38 t product out (2 t missing)."""
+    u = uncertainty.get
+    return rf.Ecosystem(
+        name="measured plant",
+        actors=[rf.Actor("a"), rf.Actor("b")],
+        resources=[rf.Resource("ore", "material", "t")],
+        flows=[
+            rf.Flow("environment", "a", "ore", 100.0, uncertainty=u("in")),
+            rf.Flow("a", "b", "ore", 60.0, uncertainty=u("mid")),
+            rf.Flow("a", "environment", "ore", 40.0, uncertainty=u("loss")),
+            rf.Flow("b", "world", "ore", 58.0, uncertainty=u("out")),
+        ],
+    )
+
+
+def test_balances_flag_the_actor_out_of_balance() -> None:
+    result = metabolism.balances(plant(), "ore")
+    assert result.ok.tolist() == [True, False]
+    assert result.violations() == [("b", 2.0)]
+
+
+def test_reconciliation_moves_only_uncertain_flows_by_their_weights() -> None:
+    """Actor b receives 60 and sends 58. With the input and the loss of actor a exact, a's
+    balance pins the middle flow at 60, so the whole gap goes to the output."""
+    result = metabolism.reconcile(plant(mid=2.0, out=2.0), "ore")
+    np.testing.assert_allclose(result.reconciled, [100.0, 60.0, 40.0, 60.0])
+    assert result.chi2 == pytest.approx(1.0)  # (2 / 2)^2
+    assert {a["flow"] for a in result.adjustments()} == {3}
+    np.testing.assert_allclose(result.sigma_after[[1, 3]], [0.0, 0.0], atol=1e-6)  # fully determined (sqrt of rounding)
+
+
+def test_reconciliation_by_hand_with_three_uncertain_flows() -> None:
+    """With loss, middle and output uncertain (s = 1 each), the constraints mid = out = y and
+    loss = 100 - y leave min (y - 60)^2 + (60 - y)^2 + (y - 58)^2: y = 178 / 3."""
+    result = metabolism.reconcile(plant(mid=1.0, loss=1.0, out=1.0), "ore")
+    y = 178 / 3
+    np.testing.assert_allclose(result.reconciled, [100.0, y, 100 - y, y], rtol=1e-12)
+    assert result.chi2 == pytest.approx(2 * (60 - y) ** 2 + (y - 58) ** 2)
+    assert result.dof == 2
+    assert all(after <= before + 1e-12 for after, before in zip(result.sigma_after, result.sigma, strict=True))
+
+
+def test_reconciled_flows_balance_every_actor() -> None:
+    eco = plant(**{"in": 5.0, "mid": 2.0, "loss": 4.0, "out": 2.0})
+    result = metabolism.reconcile(eco, "ore")
+    flows = list(eco.flows)
+    adjusted = rf.Ecosystem(
+        name="adjusted",
+        actors=list(eco.actors),
+        resources=list(eco.resources),
+        flows=[
+            rf.Flow(f.source, f.target, f.resource, float(q)) for f, q in zip(flows, result.reconciled, strict=True)
+        ],
+    )
+    assert metabolism.balances(adjusted, "ore").ok.all()
+
+
+def test_exact_flows_that_cannot_balance_are_an_error() -> None:
+    with pytest.raises(rf.RainforestError, match="cannot all hold"):
+        metabolism.reconcile(plant(), "ore")
+    with pytest.raises(rf.UnknownIdError):
+        metabolism.balances(plant(), "oar")
+
+
+def test_uncertainty_round_trips_and_converts_with_its_unit(tmp_path: object) -> None:
+    eco = rf.Ecosystem(
+        name="u",
+        actors=[rf.Actor("a")],
+        resources=[rf.Resource("ore", "material", "t")],
+        flows=[rf.Flow("world", "a", "ore", 2.0, unit="kt", uncertainty=0.1)],
+    )
+    assert eco.flows[0].uncertainty == pytest.approx(100.0)  # 0.1 kt
