@@ -82,3 +82,33 @@ def test_uncertainty_round_trips_and_converts_with_its_unit(tmp_path: object) ->
         flows=[rf.Flow("world", "a", "ore", 2.0, unit="kt", uncertainty=0.1)],
     )
     assert eco.flows[0].uncertainty == pytest.approx(100.0)  # 0.1 kt
+
+
+def test_boundary_accounts_close_for_a_balanced_economy() -> None:
+    eco = rf.datasets.synthetic(n_actors=400, rng=9)
+    accounts = metabolism.boundary_accounts(rf.FlowMatrix.from_ecosystem(eco, "mass"))
+    assert accounts["balance"] == pytest.approx(0.0, abs=1e-6 * accounts["DMI"])
+    assert accounts["DMI"] == pytest.approx(accounts["extraction"] + accounts["imports"])
+
+
+def test_circularity_indicators_on_kalundborg() -> None:
+    eco = rf.datasets.kalundborg()
+    c = metabolism.circularity(eco, "mass")
+    # every published Kalundborg exchange in mass is a by-product or waste between actors
+    expected = sum(
+        f.quantity for f in eco.flows if f.kind in ("by-product", "waste") and eco.resource(f.resource).unit == "t"
+    )
+    assert c["landfill_diverted"] == pytest.approx(expected)
+    assert c["recycled_input_share"] == pytest.approx(1.0)  # no boundary inputs are published
+    assert c["resource_productivity"] is None  # no revenue is published
+
+
+def test_sankey_links_sum_to_the_flows() -> None:
+    eco = rf.datasets.synthetic(n_actors=300, rng=2)
+    total = rf.FlowMatrix.from_ecosystem(eco, "mass")
+    expected = float(total.Z.sum() + total.inputs.sum() + total.outputs.sum())
+    for by in ("resource", "kind", "stratum"):
+        data = metabolism.sankey(eco, by=by, currency="mass")
+        assert sum(link["value"] for link in data["links"]) == pytest.approx(expected, rel=1e-12)
+    strata = metabolism.sankey(eco, by="stratum")["nodes"]
+    assert set(strata) <= {"canopy", "understory", "shrub", "moss", "world", "environment"}

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from rainforest.errors import RainforestError, UnknownIdError
 from rainforest.model.schema import BOUNDARY
 
-__all__ = ["Balance", "Reconciliation", "balances", "reconcile"]
+__all__ = ["Balance", "Reconciliation", "balances", "boundary_accounts", "circularity", "reconcile", "sankey"]
 
 Array = npt.NDArray[Any]
 
@@ -186,3 +186,120 @@ def reconcile(eco: Any, resource: str) -> Reconciliation:
     chi2 = float(((x - m)[free] ** 2 / s[free] ** 2).sum())
     dof = int(np.linalg.matrix_rank(A[:, free])) if free.any() else 0
     return Reconciliation(resource, tuple(idx), m, np.maximum(x, 0.0), s, sigma_after, chi2, dof)
+
+
+def boundary_accounts(fm: Any) -> dict[str, float]:
+    """System boundary accounts of a flow matrix (any currency), as in economy-wide MFA:
+    ``extraction`` (from the environment), ``imports`` (from the world), ``exports`` (to
+    the world), ``losses`` (to the environment: emissions, disposal), ``stock_change``,
+    ``internal`` (exchanged between actors), ``DMI`` = extraction + imports and
+    ``balance`` = DMI - exports - losses - stock_change (zero when every actor balances)."""
+    extraction = float(fm.extraction.sum())
+    imports = float(fm.imports.sum())
+    exports = float(fm.exports.sum())
+    losses = float(fm.losses.sum())
+    change = float(fm.stock_change.sum())
+    return {
+        "extraction": extraction,
+        "imports": imports,
+        "exports": exports,
+        "losses": losses,
+        "stock_change": change,
+        "internal": float(fm.Z.sum()),
+        "DMI": extraction + imports,
+        "balance": extraction + imports - exports - losses - change,
+    }
+
+
+def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
+    """Circularity indicators of the active flows in one physical currency, each with its
+    definition (the report prints both):
+
+    - ``recycled_input_share``: by-product and waste flows received by actors, over all
+      their inputs (internal + boundary): the share of inputs that were someone's residue;
+    - ``disposal_share``: losses to the environment over all outputs;
+    - ``exchange_share``: flows between actors over all outputs (how much stays inside);
+    - ``landfill_diverted``: by-product and waste exchanged between actors per period,
+      i.e. residues that reached a user instead of disposal (existing exchanges);
+    - ``resource_productivity``: revenue of the actors that report it per unit of direct
+      material input of those actors (money per currency unit), or ``None``.
+    """
+    from rainforest.model.flowmatrix import FlowMatrix
+
+    fm = FlowMatrix.from_ecosystem(eco, currency)  # type: ignore[arg-type]
+    factors: dict[str, float] = {}
+    from rainforest.model import units
+
+    res_unit = {r.id: r.unit for r in eco.resources}
+    for r in fm.resources:
+        try:
+            factors[r] = units.conversion_factor(res_unit[r], fm.unit)
+        except RainforestError:
+            continue
+    residue = 0.0
+    for f in eco.flows:
+        if f.status != "active" or f.resource not in factors:
+            continue
+        if f.kind in ("by-product", "waste") and f.source not in BOUNDARY and f.target not in BOUNDARY:
+            residue += f.quantity * factors[f.resource]
+    inputs = float(fm.Z.sum() + fm.inputs.sum())
+    outputs = float(fm.Z.sum() + fm.exports.sum() + fm.losses.sum())
+    revenue = 0.0
+    dmi = 0.0
+    for i, actor in enumerate(eco.actors):
+        if actor.size is not None and actor.size.revenue is not None:
+            revenue += actor.size.revenue
+            dmi += float(fm.inputs[i])
+    return {
+        "currency": fm.currency,
+        "unit": fm.unit,
+        "recycled_input_share": residue / inputs if inputs else None,
+        "disposal_share": float(fm.losses.sum()) / outputs if outputs else None,
+        "exchange_share": float(fm.Z.sum()) / outputs if outputs else None,
+        "landfill_diverted": residue,
+        "resource_productivity": revenue / dmi if dmi else None,
+    }
+
+
+def sankey(eco: Any, by: str = "resource", currency: str = "mass") -> dict[str, list[Any]]:
+    """Sankey data: nodes and links, the links summing to the active flows they stand for.
+
+    ``by='resource'``: one link per (source, target, resource); ``'kind'``: per resource
+    kind; ``'stratum'``: actors grouped into their strata (canopy, understory, shrub, moss,
+    unknown) with ``world`` and ``environment`` as they are. Quantities in the currency.
+    """
+    if by not in ("resource", "kind", "stratum"):
+        raise ValueError(f"The 'by' parameter of sankey must be 'resource', 'kind' or 'stratum'. Got {by!r} instead.")
+    from rainforest.model import units
+    from rainforest.model.flowmatrix import CURRENCY_UNITS
+
+    target_unit = CURRENCY_UNITS.get(currency)
+    kinds = {r.id: r.kind for r in eco.resources}
+    factors: dict[str, float] = {}
+    for r in eco.resources:
+        if target_unit is None:
+            continue
+        if currency == "water" and r.kind != "water":
+            continue
+        try:
+            factors[r.id] = units.conversion_factor(r.unit, target_unit)
+        except RainforestError:
+            continue
+    stratum = {a.id: (a.stratum or "unknown") for a in eco.actors}
+    totals: dict[tuple[str, str, str], float] = {}
+    for f in eco.flows:
+        if f.status != "active" or f.resource not in factors:
+            continue
+        src, dst = f.source, f.target
+        if by == "stratum":
+            src, dst = stratum.get(src, src), stratum.get(dst, dst)
+        label = f.resource if by == "resource" else kinds[f.resource]
+        key = (src, dst, label)
+        totals[key] = totals.get(key, 0.0) + f.quantity * factors[f.resource]
+    nodes = sorted({n for s, t, _ in totals for n in (s, t)})
+    position = {n: i for i, n in enumerate(nodes)}
+    links = [
+        {"source": position[s], "target": position[t], "label": lab, "value": v}
+        for (s, t, lab), v in sorted(totals.items())
+    ]
+    return {"nodes": nodes, "links": links, "unit": [target_unit or ""]}
