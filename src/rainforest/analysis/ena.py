@@ -94,6 +94,8 @@ DENSE_LIMIT = 2000
 #: A cyclic component up to this many nodes has its return probabilities solved exactly
 #: (a dense inverse of the component: no dense inverse is larger than DENSE_LIMIT by default).
 EXACT_LIMIT = DENSE_LIMIT
+#: Random walks per large component when FCI has to be estimated.
+WALKERS = 2_000_000
 
 Array = npt.NDArray[Any]  # float arrays; numpy's own annotations drift between float64 and floating
 Balance = Literal["input", "output"]
@@ -445,7 +447,7 @@ def flow(
     dense_limit: int = DENSE_LIMIT,
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
-    walkers: int = 2_000_000,
+    walkers: int = WALKERS,
     rng: int | np.random.Generator | None = 0,
 ) -> FlowAnalysis:
     """Finn-Patten throughflow analysis.
@@ -1160,7 +1162,7 @@ def analyze(
     dense_limit: int = DENSE_LIMIT,
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
-    walkers: int = 2_000_000,
+    walkers: int = WALKERS,
     rng: int | np.random.Generator | None = 0,
 ) -> ENA:
     """The whole analysis: structure, flow, ascendency, and (where defined and the size
