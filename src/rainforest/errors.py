@@ -32,6 +32,7 @@ __all__ = [
     "FormatError",
     "Issue",
     "RainforestError",
+    "RainforestWarning",
     "SizeLimitError",
     "SteadyStateError",
     "UnitError",
@@ -198,3 +199,8 @@ class SteadyStateError(RainforestError, ValueError):
 class SizeLimitError(RainforestError, ValueError):
     """A result needs all n-by-n entries of a matrix and the network is above the size
     limit for that; the message names the limit and the option that forces it."""
+
+
+class RainforestWarning(UserWarning):
+    """A result is computed but rests on an assumption the user should know about
+    (e.g. no revenues given, so every sale is assumed to stay inside the network)."""

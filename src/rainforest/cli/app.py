@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -552,6 +553,183 @@ def match(
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
         for note in result.notes:
             out.print(f"[yellow]note:[/] {escape(note)}")
+
+    _with_errors(as_json, debug, work)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Values given as repeated options, comma-separated lists, or both."""
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _shares(specs: list[str], what: str) -> dict[str, float]:
+    """``NAME=SHARE`` (share of production lost, 0..1; ``NAME`` alone means 1)."""
+    result: dict[str, float] = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        try:
+            share = float(value) if value else 1.0
+        except ValueError:
+            raise typer.BadParameter(f"{what} {spec!r}: expected NAME=SHARE with SHARE between 0 and 1") from None
+        if not 0.0 <= share <= 1.0:
+            raise typer.BadParameter(f"{what} {spec!r}: the share lost must be between 0 and 1, got {share}")
+        result[name.strip()] = max(result.get(name.strip(), 0.0), share)
+    return result
+
+
+@app.command()
+def risk(
+    file: Annotated[Path, typer.Argument(help="A rainforest/1 document (its money layer is used).")],
+    more: Annotated[
+        list[str] | None, typer.Argument(help="More actor ids after --actors (--actors a b c).", show_default=False)
+    ] = None,
+    actors: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Actors whose failure is computed, one scenario each (repeat or comma-separate). Default: all."
+        ),
+    ] = None,
+    together: Annotated[bool, typer.Option("--together", help="Fail the --actors all at once: one scenario.")] = False,
+    shock: Annotated[
+        list[str] | None,
+        typer.Option(help="Partial shock ACTOR=SHARE lost (0..1); all --shock and --sector form one scenario."),
+    ] = None,
+    sector: Annotated[
+        list[str] | None, typer.Option(help="Sector shock SECTOR=SHARE lost: every actor of the sector is hit.")
+    ] = None,
+    substitution: Annotated[
+        bool, typer.Option("--substitution", help="Customers replace lost supplies within the supplier's sector.")
+    ] = False,
+    eps: Annotated[
+        float | None,
+        typer.Option(help="Stop tolerance (default 1e-14 at the fixed point, 1e-2 with --stop reference)."),
+    ] = None,
+    stop: Annotated[str, typer.Option(help="fixed-point, or reference (the published implementation's rule).")] = (
+        "fixed-point"
+    ),
+    weights: Annotated[
+        str, typer.Option(help="out-strength, revenue, costs, or any numeric actor column (employees, x_value).")
+    ] = "out-strength",
+    no_damping: Annotated[
+        bool, typer.Option("--no-damping", help="Ignore revenues, costs and outside trade (the reference model).")
+    ] = False,
+    valued: Annotated[
+        bool, typer.Option("--valued", help="Use every flow valued at its resource's price, not only money flows.")
+    ] = False,
+    dask: Annotated[
+        str | None, typer.Option(help="Run on Dask: 'local' (a LocalCluster) or a scheduler address.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Workers of the local Dask cluster.")] = None,
+    losses: Annotated[bool, typer.Option("--losses", help="Include every actor's loss in each scenario.")] = False,
+    engine: Annotated[str, typer.Option(help="auto, compiled (numba) or numpy.")] = "auto",
+    top: Annotated[int, typer.Option(help="Rows shown in the table (not --json).")] = 15,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Firm-level economic systemic risk (ESRI, Diem et al. 2022) of actor failures and shocks."""
+
+    def work() -> None:
+        import warnings
+
+        from rainforest.analysis import cascade as cascade_module
+
+        if stop not in ("fixed-point", "reference"):
+            _fail(f"unknown stop rule {stop!r}; expected fixed-point or reference", EXIT_BAD_INPUT, as_json)
+        if engine not in ("auto", "compiled", "numpy"):
+            _fail(f"unknown engine {engine!r}; expected auto, compiled or numpy", EXIT_BAD_INPUT, as_json)
+        if more and not actors:
+            _fail(f"unexpected extra argument(s) {' '.join(more)!r}; did you mean --actors?", EXIT_BAD_INPUT, as_json)
+        chosen = _split(actors) + _split(more)
+        partial = _shares(_split(shock), "--shock")
+        sectors = _shares(_split(sector), "--sector")
+        eco = rf.load(file)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", rf.errors.RainforestWarning)
+            net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+            scenarios: dict[str, dict[str, float]] | None = None
+            if partial or sectors or together:
+                joint: dict[str, float] = dict.fromkeys(chosen, 1.0) if together else {}
+                for name, share in partial.items():
+                    net.index(name)
+                    joint[name] = max(joint.get(name, 0.0), share)
+                for name, share in sectors.items():
+                    for i in net.sector_members(name).tolist():
+                        joint[net.ids[i]] = max(joint.get(net.ids[i], 0.0), share)
+                if not together and chosen:
+                    _fail(
+                        "--actors with --shock/--sector: add --together to hit them in one scenario",
+                        EXIT_BAD_INPUT,
+                        as_json,
+                    )
+                label = "+".join(
+                    [*(chosen if together else []), *(f"{k}={v:g}" for k, v in partial.items())]
+                    + [f"sector:{k}={v:g}" for k, v in sectors.items()]
+                )
+                scenarios = {label: joint}
+            total = len(scenarios) if scenarios is not None else len(chosen or net.ids)
+            bar = None
+            if not as_json and dask is None and total >= 2000:
+                from rich.progress import Progress
+
+                bar = Progress(console=err, transient=True)
+            task_done: Callable[[int, int], None] | None = None
+            if bar is not None:
+                bar.start()
+                task = bar.add_task("cascades", total=total)
+
+                def task_done(done: int, _total: int) -> None:
+                    bar.update(task, completed=done)
+
+            try:
+                profile = cascade_module.esri(
+                    eco,
+                    None if scenarios is not None else (chosen or None),
+                    scenarios=scenarios,
+                    substitution=substitution,
+                    stop=stop,  # type: ignore[arg-type]  # checked above
+                    eps=eps,
+                    weights=weights,
+                    damping=not no_damping,
+                    valued=valued,
+                    losses=losses,
+                    dask=dask,
+                    workers=workers,
+                    engine=engine,  # type: ignore[arg-type]  # checked above
+                    progress=task_done,
+                )
+            finally:
+                if bar is not None:
+                    bar.stop()
+        for w in caught:
+            if issubclass(w.category, rf.errors.RainforestWarning):
+                err.print(f"[yellow]warning:[/] {escape(str(w.message))}")
+        if as_json:
+            _emit_json(profile.to_dict(losses=losses))
+            return
+        mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
+        mode += ", no damping" if no_damping else ""
+        out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
+        table = Table(title="economic systemic risk index", header_style="bold")
+        for col, justify in (
+            ("scenario", "left"),
+            ("ESRI", "right"),
+            ("downstream", "right"),
+            ("upstream", "right"),
+            ("sweeps", "right"),
+        ):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        order = np.argsort(-profile.esri, kind="stable")[:top]
+        for k in order.tolist():
+            table.add_row(
+                escape(profile.labels[k]),
+                f"{profile.esri[k]:.4f}",
+                f"{profile.esri_down[k]:.4f}",
+                f"{profile.esri_up[k]:.4f}",
+                str(profile.sweeps[k]),
+            )
+        out.print(table)
+        if len(profile.labels) > top:
+            out.print(f"(top {top} of {len(profile.labels):,}; --json gives all)")
 
     _with_errors(as_json, debug, work)
 
