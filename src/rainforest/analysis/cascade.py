@@ -775,7 +775,8 @@ def _run_batch(
 def _weighted(w: FloatArray, losses: FloatArray) -> FloatArray:
     """``w @ losses`` column by column, each column summed on its own (a BLAS product
     would sum in an order that depends on how many columns there are)."""
-    return (np.ascontiguousarray(losses.T) * w).sum(axis=1)
+    result: FloatArray = (np.ascontiguousarray(losses.T) * w).sum(axis=1)
+    return result
 
 
 def _chunk_task(
@@ -924,7 +925,9 @@ def _run_dask(
     client: Any
     if isinstance(dask, str):
         if dask == "local":
-            cluster = dist.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = dist.LocalCluster(
+                n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             own.append(cluster)
             client = dist.Client(cluster)
         else:

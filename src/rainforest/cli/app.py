@@ -734,6 +734,72 @@ def risk(
     _with_errors(as_json, debug, work)
 
 
+@app.command()
+def position(
+    file: Annotated[Path, typer.Argument(help="A rainforest/1 document.")],
+    no_risk: Annotated[
+        bool, typer.Option("--no-risk", help="Skip the ESRI cascades behind the keystone index.")
+    ] = False,
+    supplies: Annotated[
+        bool, typer.Option("--supplies", help="Include each supply's alternatives (JSON is long).")
+    ] = False,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Each actor's stratum, stage, role, irreplaceability, keystone index and redundancies."""
+
+    def work() -> None:
+        from rainforest.analysis import positioning
+
+        eco = rf.load(file)
+        result = positioning.position(eco, risk=not no_risk)
+        if as_json:
+            data = result.to_dict()
+            if not supplies:
+                for row in data["actors"].values():
+                    row.pop("supplies")
+            _emit_json(data)
+            return
+
+        def num(x: float | None, fmt: str = ".2f") -> str:
+            return "-" if x is None else format(x, fmt)
+
+        table = Table(title=f"{eco.name}: positioning", header_style="bold")
+        for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone", "redundant non-core"):
+            table.add_column(col, justify="right" if col in ("irreplaceability", "keystone") else "left")
+        for a in result.actors:
+            table.add_row(
+                escape(a.actor),
+                a.stratum + ("*" if a.stratum_inferred else ""),
+                a.stage or "-",
+                a.role,
+                num(a.irreplaceability),
+                num(a.keystone),
+                escape(", ".join(r["capability"] for r in a.redundancies)) or "-",
+            )
+        out.print(table)
+        profile = Table(title="rainforest profile", header_style="bold")
+        for col in ("stratum", "actors", "share of actors", "share of throughflow", f"share of {result.size_measure}"):
+            profile.add_column(col, justify="left" if col == "stratum" else "right")
+        for row in result.profile:
+            profile.add_row(
+                row["stratum"],
+                str(row["actors"]),
+                f"{row['actor_share']:.0%}",
+                f"{row['throughflow_share']:.0%}",
+                f"{row['size_share']:.0%}",
+            )
+        out.print(profile)
+        for finding in result.health["findings"]:
+            out.print(f"health: {escape(finding)}")
+        for note in result.notes:
+            out.print(f"[yellow]note:[/] {escape(note)}")
+        if any(a.stratum_inferred for a in result.actors):
+            out.print("* stratum inferred by the rule in rainforest.analysis.positioning")
+
+    _with_errors(as_json, debug, work)
+
+
 def main() -> None:
     """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
     app()

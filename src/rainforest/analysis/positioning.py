@@ -1,0 +1,512 @@
+"""Differentiated positioning: where each actor stands in the rainforest.
+
+For every actor: its stratum (given, or inferred by the rule below), life-cycle stage, its
+role in the metabolism, market share in its sector, irreplaceability of what it supplies,
+a keystone index (systemic impact relative to size, from the ESRI cascade), and the
+redundant non-core investments it shares with an actor that holds them as core.
+
+Every rule here is rainforest's own, stated with its thresholds (none is a published
+standard; the constants are module attributes so a study can change them):
+
+Strata (when the document does not give one)
+    Actors are ranked by a size measure: ``size.revenue`` when every actor gives it, else
+    ``size.employees`` when every actor gives it, else throughflow (inflow + outflow) in
+    the first currency that exists of money, mass, energy. Going down the ranking, the
+    actors that make up the first ``CANOPY_SHARE`` (50%) of the total are ``canopy``, the
+    next ones up to ``UNDERSTORY_SHARE`` (80%) ``understory``, up to ``SHRUB_SHARE`` (95%)
+    ``shrub``, and the tail ``moss``: the ABC analysis of inventory management applied to
+    size. Network position then promotes: a platform provider (a module with adopters) is
+    ``canopy``; an actor with at least ``HUB_PARTNERS`` (5) distinct partners is at least
+    ``understory``.
+Roles (from flows, several may hold; ``role`` is the first in this order)
+    ``platform`` provides a module with adopters; ``utility`` sends utility flows (kind
+    ``utility``, or resources of kind energy or water) to at least two actors;
+    ``decomposer`` takes at least ``DECOMPOSER_SHARE`` (25%) of its inputs (counted in
+    flows) from other actors as by-products or waste; ``primary producer`` draws at least half its inputs
+    from the environment; ``consumer`` supplies no other actor; else ``transformer``.
+Irreplaceability of a supply (actor i sends resource r to j)
+    ``1 - min(1, spare / quantity)``, where ``spare`` is what other actors could supply
+    instead: their offers of r or of a resource that can replace r (``substitutes``).
+    The actor's score is the mean over its supplies weighted by value (price x quantity;
+    by quantity share per resource when there is no price). 1 = nobody could step in.
+Keystone index
+    ``ESRI_i / own_i``: the share of the ecosystem's output lost when i fails (money layer,
+    Diem et al. 2022, see :mod:`rainforest.analysis.cascade`) over i's own share; 1 = it
+    takes only itself down. Absent (None) when the document has no money layer.
+Redundant investment
+    Actor i runs capability c as non-core while actor j holds c as core: i could buy c
+    from j and focus on its core (comparative advantage). The formats give no price for a
+    capability, so the money at stake is not computed (reported as unknown).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rainforest.errors import CurrencyError, RainforestWarning
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.flowmatrix import FlowMatrix
+
+__all__ = ["STRATA", "ActorPosition", "Positioning", "position", "profile_table"]
+
+STRATA = ("canopy", "understory", "shrub", "moss")
+CANOPY_SHARE = 0.50
+UNDERSTORY_SHARE = 0.80
+SHRUB_SHARE = 0.95
+HUB_PARTNERS = 5
+DECOMPOSER_SHARE = 0.25
+DOMINANCE = 0.5  # one actor holding more of the throughflow than this is a monoculture
+FloatArray = npt.NDArray[np.float64]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, str):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+@dataclass(frozen=True)
+class ActorPosition:
+    """Where one actor stands."""
+
+    actor: str
+    sector: str | None
+    stratum: str
+    stratum_inferred: bool
+    stage: str | None
+    role: str
+    roles: tuple[str, ...]
+    throughflow: float
+    market_share: float | None
+    irreplaceability: float | None
+    supplies: tuple[dict[str, Any], ...]
+    keystone: float | None
+    esri: float | None
+    redundancies: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "actor": self.actor,
+            "sector": self.sector,
+            "stratum": self.stratum,
+            "stratum_inferred": self.stratum_inferred,
+            "stage": self.stage,
+            "role": self.role,
+            "roles": list(self.roles),
+            "throughflow": self.throughflow,
+            "market_share": self.market_share,
+            "irreplaceability": self.irreplaceability,
+            "keystone": self.keystone,
+            "esri": self.esri,
+            "redundancies": list(self.redundancies),
+            "supplies": list(self.supplies),
+        }
+
+
+@dataclass(frozen=True)
+class Positioning:
+    """Every actor's position, the rainforest profile and what was assumed."""
+
+    actors: tuple[ActorPosition, ...]
+    profile: tuple[dict[str, Any], ...]
+    health: dict[str, Any]
+    size_measure: str
+    currency: str | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __getitem__(self, actor: str) -> ActorPosition:
+        for a in self.actors:
+            if a.actor == actor:
+                return a
+        from rainforest.errors import UnknownIdError
+
+        raise UnknownIdError("actor", actor, [a.actor for a in self.actors])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the CLI's ``position --json``)."""
+        return {
+            "size_measure": self.size_measure,
+            "currency": self.currency,
+            "actors": {a.actor: {k: v for k, v in a.to_dict().items() if k != "actor"} for a in self.actors},
+            "profile": list(self.profile),
+            "health": self.health,
+            "notes": list(self.notes),
+        }
+
+
+def _throughflow(eco: Ecosystem) -> tuple[FloatArray, str | None, FlowMatrix | None]:
+    for currency in ("money", "mass", "energy"):
+        try:
+            fm = FlowMatrix.from_ecosystem(eco, currency)
+        except CurrencyError:
+            continue
+        if fm.Z.nnz or fm.inputs.any() or fm.outputs.any():
+            internal_in = np.asarray(fm.Z.sum(axis=0)).ravel()
+            internal_out = np.asarray(fm.Z.sum(axis=1)).ravel()
+            return internal_in + fm.inputs + internal_out + fm.outputs, currency, fm
+    return np.zeros(len(eco.actor_ids)), None, None
+
+
+def _strata(measure: FloatArray) -> list[str]:
+    n = len(measure)
+    order = np.argsort(-measure, kind="stable")
+    total = measure.sum()
+    result = ["moss"] * n
+    if total <= 0:
+        return result
+    before = 0.0  # what larger actors hold, in units of the measure
+    eps = 1e-9 * total  # 0.5 + 0.2 + 0.1 must count as 80%, not 79.99999999999999%
+    for i in order.tolist():
+        if before < CANOPY_SHARE * total - eps:
+            result[i] = "canopy"
+        elif before < UNDERSTORY_SHARE * total - eps:
+            result[i] = "understory"
+        elif before < SHRUB_SHARE * total - eps:
+            result[i] = "shrub"
+        before += measure[i]
+    return result
+
+
+def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
+    """Position every actor of ``eco`` (see the module notes for each rule).
+
+    ``risk=False`` skips the ESRI cascades behind the keystone index.
+
+    Examples
+    --------
+    >>> import rainforest as rf
+    >>> p = position(rf.datasets.kalundborg(), risk=False)
+    >>> p["gyproc"].role  # it makes plasterboard from Asnæs's desulphurisation gypsum
+    'decomposer'
+    """
+    actors = eco.table("actors")
+    ids: list[str] = actors["id"].tolist()
+    n = len(ids)
+    pos = {a: i for i, a in enumerate(ids)}
+    notes: list[str] = []
+
+    def column(name: str) -> list[Any]:
+        return actors[name].tolist() if name in actors else [None] * n
+
+    sectors = [_text(s) for s in column("sector")]
+    given = [_text(s) for s in column("stratum")]
+    stages = [_text(s) for s in column("stage")]
+    revenue = [_number(v) for v in column("size.revenue")]
+    employees = [_number(v) for v in column("size.employees")]
+    through, currency, _ = _throughflow(eco)
+    if all(v is not None for v in revenue) and n:
+        measure, size_measure = np.array(revenue, dtype=np.float64), "revenue"
+    elif all(v is not None for v in employees) and n:
+        measure, size_measure = np.array(employees, dtype=np.float64), "employees"
+    else:
+        measure, size_measure = through, f"throughflow ({currency})" if currency else "none"
+    inferred = _strata(measure)
+
+    # network position: partners, platform providers
+    flows = eco.table("flows")
+    src = flows["from"].tolist()
+    dst = flows["to"].tolist()
+    res = flows["resource"].tolist()
+    qty = np.asarray(flows["quantity"], dtype=np.float64) if len(flows) else np.zeros(0)
+    kinds = [_text(k) for k in (flows["kind"].tolist() if "kind" in flows else [None] * len(flows))]
+    status = [_text(k) for k in (flows["status"].tolist() if "status" in flows else [None] * len(flows))]
+    active = [s in (None, "active") for s in status]
+    partners: list[set[str]] = [set() for _ in range(n)]
+    for a, b, ok in zip(src, dst, active, strict=True):
+        if ok and a in pos and b in pos and a != b:
+            partners[pos[a]].add(b)
+            partners[pos[b]].add(a)
+    modules = eco.table("modules")
+    providers: set[str] = set()
+    for provider, adopters in zip(
+        modules["provider"].tolist() if len(modules) else [],
+        modules["adopters"].tolist() if len(modules) else [],
+        strict=True,
+    ):
+        if adopters:
+            providers.add(provider)
+    strata: list[str] = []
+    was_inferred: list[bool] = []
+    for i in range(n):
+        if given[i] is not None:
+            strata.append(given[i])  # type: ignore[arg-type]
+            was_inferred.append(False)
+            continue
+        s = inferred[i]
+        if ids[i] in providers:
+            s = "canopy"
+        elif len(partners[i]) >= HUB_PARTNERS and STRATA.index(s) > 1:
+            s = "understory"
+        strata.append(s)
+        was_inferred.append(True)
+
+    # roles from flows (in the throughflow currency where it values the flow, else by count)
+    res_table = eco.table("resources")
+    res_kind = dict(zip(res_table["id"].tolist(), res_table["kind"].tolist(), strict=True))
+    res_price = {r: _number(p) for r, p in zip(res_table["id"].tolist(), res_table["price"].tolist(), strict=True)}
+    res_subst = {
+        r: tuple(s or ()) for r, s in zip(res_table["id"].tolist(), res_table["substitutes"].tolist(), strict=True)
+    }
+    waste_in = np.zeros(n)
+    internal_in = np.zeros(n)
+    env_in = np.zeros(n)
+    all_in = np.zeros(n)
+    supplies_to: list[set[str]] = [set() for _ in range(n)]
+    utility_to: list[set[str]] = [set() for _ in range(n)]
+    for a, b, r, q, k, ok in zip(src, dst, res, qty.tolist(), kinds, active, strict=True):
+        if not ok:
+            continue
+        v = 1.0 if q > 0 else 0.0  # by count: quantities of different resources do not add
+        if b in pos:
+            j = pos[b]
+            all_in[j] += v
+            if a in pos:
+                internal_in[j] += v
+                if k in ("waste", "by-product"):
+                    waste_in[j] += v
+            elif a == "environment":
+                env_in[j] += v
+        if a in pos and b in pos and a != b:
+            supplies_to[pos[a]].add(b)
+            if k == "utility" or res_kind.get(r) in ("energy", "water"):
+                utility_to[pos[a]].add(b)
+    roles: list[tuple[str, ...]] = []
+    for i in range(n):
+        found = []
+        if ids[i] in providers:
+            found.append("platform")
+        if len(utility_to[i]) >= 2:
+            found.append("utility")
+        if all_in[i] > 0 and waste_in[i] / all_in[i] >= DECOMPOSER_SHARE:
+            found.append("decomposer")
+        if all_in[i] > 0 and env_in[i] / all_in[i] >= 0.5:
+            found.append("primary producer")
+        if not supplies_to[i]:
+            found.append("consumer")
+        if not found or (internal_in[i] > 0 and supplies_to[i] and not {"platform", "utility"} & set(found)):
+            found.append("transformer")
+        roles.append(tuple(found))
+    if not len(flows):
+        notes.append("no flows: roles and throughflow cannot be read from the metabolism")
+
+    # market share in the sector (by the size measure)
+    sector_total: dict[str | None, float] = {}
+    for sec, m in zip(sectors, measure.tolist(), strict=True):
+        sector_total[sec] = sector_total.get(sec, 0.0) + m
+    market = [
+        (m / sector_total[sec]) if sec is not None and sector_total[sec] > 0 else None
+        for sec, m in zip(sectors, measure.tolist(), strict=True)
+    ]
+
+    # irreplaceability: spare offers of the same resource or a substitute, from others
+    offers = eco.table("offers")
+    spare: dict[str, dict[str, float]] = {}
+    for a, r, q in zip(
+        offers["actor"].tolist() if len(offers) else [],
+        offers["resource"].tolist() if len(offers) else [],
+        offers["quantity"].tolist() if len(offers) else [],
+        strict=True,
+    ):
+        spare.setdefault(r, {})
+        spare[r][a] = spare[r].get(a, 0.0) + float(q)
+    replacing: dict[str, list[str]] = {r: [r] for r in res_kind}
+    for r, subs in res_subst.items():
+        for target in subs:
+            replacing.setdefault(target, [target]).append(r)
+    suppliers_of: dict[str, set[str]] = {}
+    for a, r, ok in zip(src, res, active, strict=True):
+        if ok and a in pos:
+            suppliers_of.setdefault(r, set()).add(a)
+    supplies: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for a, b, r, q, ok in zip(src, dst, res, qty.tolist(), active, strict=True):
+        if not ok or a not in pos or b not in pos or a == b or q <= 0:
+            continue
+        alternatives = {
+            other: amount
+            for candidate in replacing.get(r, [r])
+            for other, amount in spare.get(candidate, {}).items()
+            if other != a
+        }
+        other_suppliers = sorted(suppliers_of.get(r, set()) - {a})
+        cover = sum(alternatives.values())
+        supplies[pos[a]].append(
+            {
+                "to": b,
+                "resource": r,
+                "quantity": q,
+                "alternatives": [{"actor": o, "spare": v} for o, v in sorted(alternatives.items())],
+                "other_suppliers": other_suppliers,
+                "irreplaceability": 1.0 - min(1.0, cover / q),
+            }
+        )
+    irreplace: list[float | None] = []
+    for i in range(n):
+        if not supplies[i]:
+            irreplace.append(None)
+            continue
+        weights = []
+        for sup in supplies[i]:
+            price = res_price.get(sup["resource"])
+            weights.append(price * sup["quantity"] if price is not None and price > 0 else None)
+        if all(w is not None for w in weights):
+            w_arr = np.array(weights, dtype=np.float64)
+        else:  # no prices: each resource counts equally, its supplies by quantity share
+            per_res: dict[str, float] = {}
+            for sup in supplies[i]:
+                per_res[sup["resource"]] = per_res.get(sup["resource"], 0.0) + sup["quantity"]
+            w_arr = np.array([sup["quantity"] / per_res[sup["resource"]] for sup in supplies[i]])
+        scores = np.array([sup["irreplaceability"] for sup in supplies[i]])
+        irreplace.append(float(w_arr @ scores / w_arr.sum()) if w_arr.sum() > 0 else float(scores.mean()))
+
+    # keystone index from the ESRI cascade on the money layer
+    esri_of: dict[str, float] = {}
+    keystone_of: dict[str, float] = {}
+    if risk:
+        from rainforest.analysis import cascade
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RainforestWarning)
+                net = cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
+                profile = cascade.esri(net, stop="reference")
+            own = net.out_strength / max(net.out_strength.sum(), 1e-300)
+            for label, e, o in zip(profile.labels, profile.esri.tolist(), own.tolist(), strict=True):
+                esri_of[label] = e
+                if o > 0:
+                    keystone_of[label] = e / o
+            notes.append(
+                "keystone = ESRI / own share of output, ESRI on flows valued at their prices (reference stop rule)"
+            )
+        except CurrencyError as exc:
+            notes.append(f"no keystone index: {exc}")
+
+    # redundant non-core investment
+    caps = column("capabilities")
+    core_of: dict[str, list[str]] = {}
+    for a, cs in zip(ids, caps, strict=True):
+        for c in cs or ():
+            if getattr(c, "core", False):
+                core_of.setdefault(c.name, []).append(a)
+    redundancies: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for i, cs in enumerate(caps):
+        for c in cs or ():
+            holders = [h for h in core_of.get(c.name, []) if h != ids[i]]
+            if not getattr(c, "core", True) and holders:
+                redundancies[i].append(
+                    {
+                        "capability": c.name,
+                        "core_at": holders,
+                        "suggestion": f"buy {c.name} from {holders[0]}",
+                        "money_at_stake": None,
+                    }
+                )
+
+    positions = tuple(
+        ActorPosition(
+            actor=ids[i],
+            sector=sectors[i],
+            stratum=strata[i],
+            stratum_inferred=was_inferred[i],
+            stage=stages[i],
+            role=roles[i][0],
+            roles=roles[i],
+            throughflow=float(through[i]),
+            market_share=market[i],
+            irreplaceability=irreplace[i],
+            supplies=tuple(supplies[i]),
+            keystone=keystone_of.get(ids[i]),
+            esri=esri_of.get(ids[i]),
+            redundancies=tuple(redundancies[i]),
+        )
+        for i in range(n)
+    )
+    table, health = _profile(positions, measure, size_measure)
+    if any(was_inferred):
+        notes.append(
+            f"strata inferred for {sum(was_inferred)} actor(s) from {size_measure} "
+            f"(canopy to {CANOPY_SHARE:.0%} of the total, understory to {UNDERSTORY_SHARE:.0%}, "
+            f"shrub to {SHRUB_SHARE:.0%}; platform providers canopy, {HUB_PARTNERS}+ partners at least understory)"
+        )
+    return Positioning(positions, table, health, size_measure, currency, tuple(notes))
+
+
+def _profile(
+    positions: tuple[ActorPosition, ...], measure: FloatArray, size_measure: str
+) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
+    n = len(positions)
+    total_t = sum(p.throughflow for p in positions) or 1.0
+    total_m = float(measure.sum()) or 1.0
+    rows = []
+    for s in STRATA:
+        members = [i for i, p in enumerate(positions) if p.stratum == s]
+        rows.append(
+            {
+                "stratum": s,
+                "actors": len(members),
+                "actor_share": len(members) / n if n else 0.0,
+                "throughflow_share": sum(positions[i].throughflow for i in members) / total_t,
+                "size_share": float(measure[members].sum()) / total_m if members else 0.0,
+                "stages": _count(positions[i].stage or "unknown" for i in members),
+                "roles": _count(positions[i].role for i in members),
+            }
+        )
+    shares = np.array([p.throughflow for p in positions]) / total_t
+    nonzero = shares[shares > 0]
+    evenness = float(-(nonzero * np.log(nonzero)).sum() / math.log(len(nonzero))) if len(nonzero) > 1 else 0.0
+    largest = float(shares.max()) if n else 0.0
+    understory = sum(1 for p in positions if p.stratum == "understory")
+    findings = []
+    if largest > DOMINANCE:
+        findings.append(f"monoculture: one actor holds {largest:.0%} of the throughflow (more than {DOMINANCE:.0%})")
+    if understory < 2:
+        findings.append("thin understory: fewer than two mid-size actors between the canopy and the small ones")
+    if not findings:
+        findings.append("no canopy monoculture and a populated understory")
+    health = {
+        "largest_throughflow_share": largest,
+        "throughflow_evenness": evenness,
+        "findings": findings,
+        "rule": (
+            "healthy: no actor holds more than half the throughflow and at least two understory actors; "
+            "evenness is Pielou's J of throughflow shares (1 = all equal)"
+        ),
+    }
+    return tuple(rows), health
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def profile_table(p: Positioning) -> list[dict[str, Any]]:
+    """The per-actor table of ``rainforest position``: one flat row per actor."""
+    return [
+        {
+            "actor": a.actor,
+            "stratum": a.stratum,
+            "stage": a.stage,
+            "role": a.role,
+            "irreplaceability": a.irreplaceability,
+            "keystone": a.keystone,
+            "redundancies": [r["capability"] for r in a.redundancies],
+        }
+        for a in p.actors
+    ]
