@@ -792,6 +792,13 @@ def _chunk_task(
     parts = [
         _run_batch(ops, w, columns[k : k + batch], tol, max_sweeps, keep, engine) for k in range(0, len(columns), batch)
     ]
+    return _join(parts)
+
+
+def _join(parts: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Concatenate the per-chunk results (esri, esri_down, esri_up, sweeps, losses)."""
+    if not parts:
+        return (None,) * 5
     return tuple(np.concatenate([p[i] for p in parts], axis=-1) if parts[0][i] is not None else None for i in range(5))
 
 
@@ -889,10 +896,7 @@ def esri(
             parts.append(_run_batch(ops, w, columns[k : k + step], tol, max_sweeps, losses, chosen_engine))
             if progress is not None:
                 progress(min(k + step, len(columns)), len(columns))
-        result = tuple(
-            np.concatenate([p[i] for p in parts], axis=-1) if parts and parts[0][i] is not None else None
-            for i in range(5)
-        )
+        result = _join(parts)
     else:
         result = _run_dask(dask, workers, ops, w, columns, tol, max_sweeps, losses, step, chosen_engine)
     if not columns:
@@ -948,6 +952,4 @@ def _run_dask(
     finally:
         for thing in own:
             thing.close()
-    if not parts:
-        return (None,) * 5
-    return tuple(np.concatenate([p[i] for p in parts], axis=-1) if parts[0][i] is not None else None for i in range(5))
+    return _join(parts)
