@@ -65,6 +65,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -81,8 +82,10 @@ __all__ = [
     "CascadeResult",
     "ESRIProfile",
     "SupplyNetwork",
+    "actor_weights",
     "cascade",
     "esri",
+    "shock_vector",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -97,10 +100,6 @@ REFERENCE_EPS = 1e-2
 MAX_SWEEPS = 100_000
 BATCH = 128
 COMPILED_CHUNK = 1024
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,13 +151,9 @@ class SupplyNetwork:
         except KeyError:
             raise UnknownIdError("actor", actor, self.ids) from None
 
-    @property
+    @cached_property
     def _positions(self) -> dict[str, int]:
-        cache = self.__dict__.get("_pos")
-        if cache is None:
-            cache = {a: i for i, a in enumerate(self.ids)}
-            object.__setattr__(self, "_pos", cache)
-        return cache
+        return {a: i for i, a in enumerate(self.ids)}
 
     def sector_members(self, sector: str) -> IntArray:
         """Positions of the actors of ``sector``."""
@@ -178,13 +173,17 @@ class SupplyNetwork:
         link_class: Sequence[int] | npt.NDArray[np.integer[Any]] | None = None,
         revenue: Sequence[float] | FloatArray | None = None,
         costs: Sequence[float] | FloatArray | None = None,
+        final_demand: Sequence[float] | FloatArray | None = None,
+        outside_inputs: Sequence[float] | FloatArray | None = None,
+        excluded: Mapping[str, str] | None = None,
     ) -> SupplyNetwork:
         """A network from link arrays (positions into ``ids``).
 
         ``sector`` gives each actor's sector (default: every actor its own sector);
         ``link_class`` each link's class (0 negligible, 1 non-essential, 2 essential;
         default non-essential); ``revenue``/``costs`` total sales and input costs per
-        actor (NaN = unknown).
+        actor (NaN = unknown); ``final_demand``/``outside_inputs`` sales to and purchases
+        from outside the network (default 0); ``excluded`` resources left out and why.
         """
         n = len(ids)
         src = np.asarray(supplier, dtype=np.int64)
@@ -213,9 +212,9 @@ class SupplyNetwork:
         if len(cls_arr) != len(src) or not np.isin(cls_arr, (0, 1, 2)).all():
             raise ValueError("link_class needs one of 0, 1, 2 per link")
 
-        def per_actor(v: Sequence[float] | FloatArray | None, what: str) -> FloatArray:
+        def per_actor(v: Sequence[float] | FloatArray | None, what: str, absent: float = np.nan) -> FloatArray:
             if v is None:
-                return np.full(n, np.nan)
+                return np.full(n, absent)
             a = np.asarray(v, dtype=np.float64)
             if a.shape != (n,):
                 raise ValueError(f"{what} needs one value per actor ({n}), got shape {a.shape}")
@@ -231,8 +230,9 @@ class SupplyNetwork:
             sectors=sec_names,
             revenue=per_actor(revenue, "revenue"),
             costs=per_actor(costs, "costs"),
-            final_demand=np.zeros(n),
-            outside_inputs=np.zeros(n),
+            final_demand=per_actor(final_demand, "final_demand", 0.0),
+            outside_inputs=per_actor(outside_inputs, "outside_inputs", 0.0),
+            excluded=dict(excluded or {}),
         )
 
     @classmethod
@@ -254,12 +254,12 @@ class SupplyNetwork:
         res = eco.table("resources")
         value: dict[str, float] = {}
         excluded: dict[str, str] = {}
-        for rid, kind, price in zip(res["id"].tolist(), res["kind"].tolist(), res["price"].tolist(), strict=True):
+        for rid, kind, price in zip(res["id"].tolist(), res["kind"].tolist(), res.numbers("price"), strict=True):
             if kind == "money":
                 value[rid] = 1.0
             elif not valued:
                 excluded[rid] = "not of kind money (valued=True counts it at its price)"
-            elif price is not None and not (isinstance(price, float) and math.isnan(price)):
+            elif not math.isnan(price):
                 value[rid] = float(price)
             else:
                 excluded[rid] = "no price"
@@ -279,31 +279,28 @@ class SupplyNetwork:
         cls_l: list[int | None] = []
         final_demand = np.zeros(n)
         outside = np.zeros(n)
-        status = flows.get("status")
-        kinds = flows.get("kind")
-        classes = flows.get("input_class")
-        for r, (a, b, rid, q) in enumerate(
-            zip(
-                flows["from"].tolist(),
-                flows["to"].tolist(),
-                flows["resource"].tolist(),
-                flows["quantity"].tolist(),
-                strict=True,
-            )
+        for a, b, rid, q, status, kind, c in zip(
+            flows["from"].tolist(),
+            flows["to"].tolist(),
+            flows["resource"].tolist(),
+            flows["quantity"].tolist(),
+            flows.texts("status"),
+            flows.texts("kind"),
+            flows.texts("input_class"),
+            strict=True,
         ):
-            if status is not None and _text(status[r]) not in (None, "active"):
+            if status not in (None, "active"):
                 continue
             factor = value.get(rid)
             if factor is None or q == 0:
                 continue
             v = float(q) * factor
-            if kinds is not None and _text(kinds[r]) == "payment":
+            if kind == "payment":
                 a, b = b, a
             if a in pos and b in pos:
                 src_l.append(pos[a])
                 dst_l.append(pos[b])
                 w_l.append(v)
-                c = _text(classes[r]) if classes is not None else None
                 cls_l.append(CLASS_CODES[c] if c is not None else None)
             elif a in pos and b == "world":
                 final_demand[pos[a]] += v
@@ -314,7 +311,7 @@ class SupplyNetwork:
                 "no money flows between actors: the supply network is empty"
                 + ("" if valued else "; pass valued=True (CLI: --valued) to value all flows at their prices")
             )
-        raw_sector = [_text(s) for s in actors["sector"].tolist()] if "sector" in actors else [None] * n
+        raw_sector = actors.texts("sector")
         sector_names = [s if s is not None else f"(no sector: {a})" for s, a in zip(raw_sector, ids, strict=True)]
         table: dict[tuple[str, str], int] = {}
         ess = eco.table("essentiality")
@@ -331,26 +328,19 @@ class SupplyNetwork:
             else NON_ESSENTIAL
             for i, j, c in zip(src_l, dst_l, cls_l, strict=True)
         ]
-
-        def size(column: str) -> FloatArray:
-            if column not in actors:
-                return np.full(n, np.nan)
-            return np.array([np.nan if v is None else float(v) for v in actors[column].tolist()], dtype=np.float64)
-
-        net = cls.from_arrays(
+        return cls.from_arrays(
             ids,
             src_l,
             dst_l,
             w_l,
             sector=sector_names,
             link_class=link_class,
-            revenue=size("size.revenue"),
-            costs=size("size.costs"),
+            revenue=actors.numbers("size.revenue"),
+            costs=actors.numbers("size.costs"),
+            final_demand=final_demand,
+            outside_inputs=outside,
+            excluded=excluded,
         )
-        object.__setattr__(net, "final_demand", final_demand)
-        object.__setattr__(net, "outside_inputs", outside)
-        object.__setattr__(net, "excluded", excluded)
-        return net
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,6 +357,32 @@ class _Operators:
     sector_matrix: Any  # csr n_sectors x n with s_out entries (substitution), or None
     sector: IntArray
     substitution: bool
+
+    @cached_property
+    def kernel(self) -> tuple[Any, ...]:
+        """The operators as the compiled kernel reads them (CSR arrays by row)."""
+        n, down, up = self.n, self.down, self.up
+        ptr = down.indptr.astype(np.int64)
+        idx = down.indices.astype(np.int64)
+        start = ptr[n]
+        ne = (ptr[: n + 1], idx[:start], down.data[:start])
+        per_group = np.diff(ptr[n:])
+        per_customer = np.bincount(self.group_of_row, weights=per_group, minlength=n).astype(np.int64)
+        es_ptr = np.concatenate([[0], np.cumsum(per_customer)]).astype(np.int64)
+        es_new = np.zeros(len(idx) - start, dtype=np.bool_)
+        es_new[ptr[n:-1] - start] = True
+        es = (es_ptr, idx[start:], down.data[start:], es_new)
+        return (
+            *ne,
+            *es,
+            up.indptr.astype(np.int64),
+            up.indices.astype(np.int64),
+            up.data,
+            self.s_out,
+            self.sector,
+            int(self.sector.max()) + 1 if n else 1,
+            self.substitution,
+        )
 
 
 def _operators(net: SupplyNetwork, *, damping: bool, substitution: bool) -> _Operators:
@@ -413,37 +429,6 @@ def _operators(net: SupplyNetwork, *, damping: bool, substitution: bool) -> _Ope
         sector=net.sector,
         substitution=substitution,
     )
-
-
-def _kernel_arrays(ops: _Operators) -> tuple[Any, ...]:
-    """The operators as the compiled kernel reads them (CSR arrays by row, dependencies)."""
-    cached = ops.__dict__.get("_kernel")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    n, down, up = ops.n, ops.down, ops.up
-    ptr = down.indptr.astype(np.int64)
-    idx = down.indices.astype(np.int64)
-    start = ptr[n]
-    ne = (ptr[: n + 1], idx[:start], down.data[:start])
-    per_group = np.diff(ptr[n:])
-    per_customer = np.bincount(ops.group_of_row, weights=per_group, minlength=n).astype(np.int64)
-    es_ptr = np.concatenate([[0], np.cumsum(per_customer)]).astype(np.int64)
-    es_new = np.zeros(len(idx) - start, dtype=np.bool_)
-    es_new[ptr[n:-1] - start] = True
-    es = (es_ptr, idx[start:], down.data[start:], es_new)
-    arrays = (
-        *ne,
-        *es,
-        up.indptr.astype(np.int64),
-        up.indices.astype(np.int64),
-        up.data,
-        ops.s_out,
-        ops.sector,
-        int(ops.sector.max()) + 1 if n else 1,
-        ops.substitution,
-    )
-    object.__setattr__(ops, "_kernel", arrays)
-    return arrays
 
 
 def _sweeps(ops: _Operators, shock: FloatArray, tol: float, max_sweeps: int) -> tuple[FloatArray, FloatArray, IntArray]:
@@ -501,7 +486,15 @@ def _sweeps(ops: _Operators, shock: FloatArray, tol: float, max_sweeps: int) -> 
     return out_d, out_u, sweeps
 
 
-def _weights(net: SupplyNetwork, weights: str | Sequence[float] | FloatArray, eco: Ecosystem | None) -> FloatArray:
+def actor_weights(
+    net: SupplyNetwork, weights: str | Sequence[float] | FloatArray, eco: Ecosystem | None = None
+) -> FloatArray:
+    """The ESRI weight of every actor of ``net`` (E5).
+
+    ``weights`` is ``'out-strength'``, ``'revenue'``, ``'costs'``, an actor column of
+    ``eco`` (``'employees'`` reads ``size.employees``; ``'x_value'`` an extension) or one
+    number per actor. Every actor needs a value: a missing one is an error naming it.
+    """
     if not isinstance(weights, str):
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (net.n,):
@@ -518,7 +511,7 @@ def _weights(net: SupplyNetwork, weights: str | Sequence[float] | FloatArray, ec
             known = ["out-strength", "revenue", "costs", *[c for c in actors.names if c not in ("id",)]]
             raise UnknownIdError("weight column", weights, known)
         try:
-            values = np.array([np.nan if v is None else float(v) for v in actors[column].tolist()])
+            values = actors.numbers(column)
         except (TypeError, ValueError):
             raise RainforestError(f"weights column {column!r} is not numeric") from None
     else:
@@ -699,7 +692,7 @@ def cascade(
         if sectors:
             phi = np.maximum(phi, shock_vector(net, None, sectors))
     _warn_undamped(net, damping)
-    w = _weights(net, weights, eco)
+    w = actor_weights(net, weights, eco)
     ops = _operators(net, damping=damping, substitution=substitution)
     ld, lu, sw = _sweeps(ops, phi[:, None].copy(), _tolerance(stop, eps), max_sweeps)
     total = w.sum()
@@ -730,46 +723,56 @@ def _engine(engine: Engine) -> Engine:
     raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {engine!r}")
 
 
-def _run_batch(
-    ops: _Operators,
-    w: FloatArray,
-    columns: Sequence[Mapping[int, float]],
-    tol: float,
-    max_sweeps: int,
-    keep: bool,
-    engine: Engine = "numpy",
-) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, FloatArray | None]:
-    """ESRI of scenarios given as sparse shocks ``{position: share}`` (one dict per column)."""
-    if engine == "compiled":
-        from rainforest.analysis._cascade_kernel import compiled
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """Everything a batch of scenarios needs besides the scenarios themselves (what a
+    Dask worker receives once)."""
 
-        k = len(columns)
-        sc_ptr = np.zeros(k + 1, dtype=np.int64)
-        sc_ptr[1:] = np.cumsum([len(c) for c in columns])
-        sc_idx = np.fromiter((i for c in columns for i in c), dtype=np.int64, count=int(sc_ptr[-1]))
-        sc_val = np.fromiter((v for c in columns for v in c.values()), dtype=np.float64, count=int(sc_ptr[-1]))
-        losses = np.zeros((ops.n, k) if keep else (0, 0))
-        out = np.zeros((k, 3))
-        sweeps = np.zeros(k, dtype=np.int64)
-        compiled()(
-            ops.n, *_kernel_arrays(ops), sc_ptr, sc_idx, sc_val, w, float(tol), int(max_sweeps), losses, out, sweeps
+    ops: _Operators
+    w: FloatArray
+    tol: float
+    max_sweeps: int
+    keep: bool
+    engine: Engine
+    step: int  # scenarios per engine call
+
+    def run(self, columns: Sequence[Mapping[int, float]]) -> tuple[Any, ...]:
+        """Scenarios given as sparse shocks ``{position: share}``, one engine call per step."""
+        return _join([self.batch(columns[k : k + self.step]) for k in range(0, len(columns), self.step)])
+
+    def batch(
+        self, columns: Sequence[Mapping[int, float]]
+    ) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, FloatArray | None]:
+        """ESRI, its downstream and upstream parts, sweeps and losses of one engine call."""
+        ops, w, keep = self.ops, self.w, self.keep
+        if self.engine == "compiled":
+            from rainforest.analysis._cascade_kernel import compiled
+
+            k = len(columns)
+            sc_ptr = np.zeros(k + 1, dtype=np.int64)
+            sc_ptr[1:] = np.cumsum([len(c) for c in columns])
+            sc_idx = np.fromiter((i for c in columns for i in c), dtype=np.int64, count=int(sc_ptr[-1]))
+            sc_val = np.fromiter((v for c in columns for v in c.values()), dtype=np.float64, count=int(sc_ptr[-1]))
+            losses = np.zeros((ops.n, k) if keep else (0, 0))
+            out = np.zeros((k, 3))
+            sweeps = np.zeros(k, dtype=np.int64)
+            compiled()(ops.n, *ops.kernel, sc_ptr, sc_idx, sc_val, w, self.tol, self.max_sweeps, losses, out, sweeps)
+            return out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy(), sweeps, (losses if keep else None)
+        phi = np.zeros((ops.n, len(columns)))
+        for k, col in enumerate(columns):
+            for i, s in col.items():
+                phi[i, k] = s
+        ld, lu, sw = _sweeps(ops, phi, self.tol, self.max_sweeps)
+        total = w.sum()
+        norm = total if total > 0 else 1.0
+        loss = np.maximum(ld, lu)
+        return (
+            _weighted(w, loss) / norm,
+            _weighted(w, ld) / norm,
+            _weighted(w, lu) / norm,
+            sw,
+            (loss if keep else None),
         )
-        return out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy(), sweeps, (losses if keep else None)
-    phi = np.zeros((ops.n, len(columns)))
-    for k, col in enumerate(columns):
-        for i, s in col.items():
-            phi[i, k] = s
-    ld, lu, sw = _sweeps(ops, phi, tol, max_sweeps)
-    total = w.sum()
-    norm = total if total > 0 else 1.0
-    loss = np.maximum(ld, lu)
-    return (
-        _weighted(w, loss) / norm,
-        _weighted(w, ld) / norm,
-        _weighted(w, lu) / norm,
-        sw,
-        (loss if keep else None),
-    )
 
 
 def _weighted(w: FloatArray, losses: FloatArray) -> FloatArray:
@@ -779,20 +782,9 @@ def _weighted(w: FloatArray, losses: FloatArray) -> FloatArray:
     return result
 
 
-def _chunk_task(
-    ops: _Operators,
-    w: FloatArray,
-    columns: list[dict[int, float]],
-    tol: float,
-    max_sweeps: int,
-    keep: bool,
-    batch: int,
-    engine: Engine,
-) -> tuple[Any, ...]:
-    parts = [
-        _run_batch(ops, w, columns[k : k + batch], tol, max_sweeps, keep, engine) for k in range(0, len(columns), batch)
-    ]
-    return _join(parts)
+def _run_job(job: _Job, columns: list[dict[int, float]]) -> tuple[Any, ...]:
+    """What a Dask worker runs: one chunk of scenarios."""
+    return job.run(columns)
 
 
 def _join(parts: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -874,14 +866,15 @@ def esri(
             col: dict[int, float] = {}
             for actor, size in shock.items():
                 _check_size(size, f"scenario {label!r}: shock of {actor!r}")
-                col[net.index(actor)] = max(col.get(net.index(actor), 0.0), float(size))
+                i = net.index(actor)
+                col[i] = max(col.get(i, 0.0), float(size))
             columns.append(col)
     else:
         chosen = list(net.ids) if actors is None else list(dict.fromkeys(actors))
         labels = tuple(chosen)
         columns = [{net.index(a): 1.0} for a in chosen]
     _warn_undamped(net, damping)
-    w = _weights(net, weights, eco)
+    w = actor_weights(net, weights, eco)
     tol = _tolerance(stop, eps)
     ops = _operators(net, damping=damping, substitution=substitution)
     if batch < 1:
@@ -890,15 +883,16 @@ def esri(
     # the compiled engine keeps its slots busy across a whole chunk; the numpy engine
     # works on one batch of columns at a time
     step = batch if chosen_engine == "numpy" else max(batch, COMPILED_CHUNK)
+    job = _Job(ops, w, tol, int(max_sweeps), losses, chosen_engine, step)
     if dask is None:
         parts = []
         for k in range(0, len(columns), step):
-            parts.append(_run_batch(ops, w, columns[k : k + step], tol, max_sweeps, losses, chosen_engine))
+            parts.append(job.batch(columns[k : k + step]))
             if progress is not None:
                 progress(min(k + step, len(columns)), len(columns))
         result = _join(parts)
     else:
-        result = _run_dask(dask, workers, ops, w, columns, tol, max_sweeps, losses, step, chosen_engine)
+        result = _run_dask(dask, workers, job, columns)
     if not columns:
         empty = np.zeros(0)
         return ESRIProfile(labels, empty, empty, empty, np.zeros(0, dtype=np.int64), net.ids, None, stop, tol)
@@ -908,18 +902,7 @@ def esri(
     return ESRIProfile(labels, e, ed, eu, sw.astype(np.int64), net.ids, ls, stop, tol)
 
 
-def _run_dask(
-    dask: str | Any,
-    workers: int | None,
-    ops: _Operators,
-    w: FloatArray,
-    columns: list[dict[int, float]],
-    tol: float,
-    max_sweeps: int,
-    keep: bool,
-    batch: int,
-    engine: Engine,
-) -> tuple[Any, ...]:
+def _run_dask(dask: str | Any, workers: int | None, job: _Job, columns: list[dict[int, float]]) -> tuple[Any, ...]:
     try:
         import distributed
     except ImportError:  # pragma: no cover - depends on the installation
@@ -941,13 +924,13 @@ def _run_dask(
         client = dask
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
-        # a few chunks per worker balance the load; each chunk is a multiple of the batch
-        per = max(batch, math.ceil(len(columns) / (4 * n_workers) / batch) * batch)
+        # a few chunks per worker balance the load; each chunk is a multiple of the step,
+        # so the engine calls (and their numbers) are the same as in a local run
+        step = job.step
+        per = max(step, math.ceil(len(columns) / (4 * n_workers) / step) * step)
         chunks = [columns[k : k + per] for k in range(0, len(columns), per)]
-        [ops_f] = client.scatter([ops], broadcast=True)
-        futures = [
-            client.submit(_chunk_task, ops_f, w, c, tol, max_sweeps, keep, batch, engine, pure=False) for c in chunks
-        ]
+        [job_f] = client.scatter([job], broadcast=True)
+        futures = [client.submit(_run_job, job_f, c, pure=False) for c in chunks]
         parts = client.gather(futures)
     finally:
         for thing in own:

@@ -65,20 +65,6 @@ DOMINANCE = 0.5  # one actor holding more of the throughflow than this is a mono
 FloatArray = npt.NDArray[np.float64]
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, str):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
 @dataclass(frozen=True)
 class ActorPosition:
     """Where one actor stands."""
@@ -200,19 +186,16 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     pos = {a: i for i, a in enumerate(ids)}
     notes: list[str] = []
 
-    def column(name: str) -> list[Any]:
-        return actors[name].tolist() if name in actors else [None] * n
-
-    sectors = [_text(s) for s in column("sector")]
-    given = [_text(s) for s in column("stratum")]
-    stages = [_text(s) for s in column("stage")]
-    revenue = [_number(v) for v in column("size.revenue")]
-    employees = [_number(v) for v in column("size.employees")]
+    sectors = actors.texts("sector")
+    given = actors.texts("stratum")
+    stages = actors.texts("stage")
+    revenue = actors.numbers("size.revenue")
+    employees = actors.numbers("size.employees")
     through, currency, _ = _throughflow(eco)
-    if all(v is not None for v in revenue) and n:
-        measure, size_measure = np.array(revenue, dtype=np.float64), "revenue"
-    elif all(v is not None for v in employees) and n:
-        measure, size_measure = np.array(employees, dtype=np.float64), "employees"
+    if n and np.isfinite(revenue).all():
+        measure, size_measure = revenue, "revenue"
+    elif n and np.isfinite(employees).all():
+        measure, size_measure = employees, "employees"
     else:
         measure, size_measure = through, f"throughflow ({currency})" if currency else "none"
     inferred = _strata(measure)
@@ -223,8 +206,8 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     dst = flows["to"].tolist()
     res = flows["resource"].tolist()
     qty = np.asarray(flows["quantity"], dtype=np.float64) if len(flows) else np.zeros(0)
-    kinds = [_text(k) for k in (flows["kind"].tolist() if "kind" in flows else [None] * len(flows))]
-    status = [_text(k) for k in (flows["status"].tolist() if "status" in flows else [None] * len(flows))]
+    kinds = flows.texts("kind")
+    status = flows.texts("status")
     active = [s in (None, "active") for s in status]
     partners: list[set[str]] = [set() for _ in range(n)]
     for a, b, ok in zip(src, dst, active, strict=True):
@@ -258,7 +241,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     # roles from flows (in the throughflow currency where it values the flow, else by count)
     res_table = eco.table("resources")
     res_kind = dict(zip(res_table["id"].tolist(), res_table["kind"].tolist(), strict=True))
-    res_price = {r: _number(p) for r, p in zip(res_table["id"].tolist(), res_table["price"].tolist(), strict=True)}
+    res_price = dict(zip(res_table["id"].tolist(), res_table.numbers("price").tolist(), strict=True))
     res_subst = {
         r: tuple(s or ()) for r, s in zip(res_table["id"].tolist(), res_table["substitutes"].tolist(), strict=True)
     }
@@ -361,8 +344,8 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             continue
         weights = []
         for sup in supplies[i]:
-            price = res_price.get(sup["resource"])
-            weights.append(price * sup["quantity"] if price is not None and price > 0 else None)
+            price = res_price.get(sup["resource"], math.nan)
+            weights.append(price * sup["quantity"] if price > 0 else None)
         if all(w is not None for w in weights):
             w_arr = np.array(weights, dtype=np.float64)
         else:  # no prices: each resource counts equally, its supplies by quantity share
@@ -396,7 +379,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             notes.append(f"no keystone index: {exc}")
 
     # redundant non-core investment
-    caps = column("capabilities")
+    caps = actors["capabilities"].tolist() if "capabilities" in actors else [None] * n
     core_of: dict[str, list[str]] = {}
     for a, cs in zip(ids, caps, strict=True):
         for c in cs or ():

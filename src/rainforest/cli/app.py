@@ -682,15 +682,14 @@ def risk(
 
             try:
                 profile = cascade_module.esri(
-                    eco,
+                    net,
                     None if scenarios is not None else (chosen or None),
                     scenarios=scenarios,
                     substitution=substitution,
                     stop=stop,  # type: ignore[arg-type]  # checked above
                     eps=eps,
-                    weights=weights,
+                    weights=cascade_module.actor_weights(net, weights, eco),
                     damping=not no_damping,
-                    valued=valued,
                     losses=losses,
                     dask=dask,
                     workers=workers,

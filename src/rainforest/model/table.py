@@ -189,6 +189,23 @@ class Table:
         except KeyError:
             return None
 
+    def texts(self, name: str) -> list[str | None]:
+        """A text column as a list, ``None`` where a row has no text (or there is no column)."""
+        col = self.get(name)
+        if col is None:
+            return [None] * self.n
+        return [v if isinstance(v, str) and v != "" else None for v in col.tolist()]
+
+    def numbers(self, name: str) -> npt.NDArray[np.float64]:
+        """A numeric column as floats, NaN where a row has no number (or there is no column)."""
+        col = self.get(name)
+        if col is None:
+            return np.full(self.n, np.nan)
+        try:
+            return np.asarray(col, dtype=np.float64)
+        except (TypeError, ValueError):
+            return np.array([np.nan if v is None else float(v) for v in col.tolist()], dtype=np.float64)
+
     def __len__(self) -> int:
         return self.n
 
