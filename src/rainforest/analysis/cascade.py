@@ -366,12 +366,9 @@ class _Operators:
         idx = down.indices.astype(np.int64)
         start = ptr[n]
         ne = (ptr[: n + 1], idx[:start], down.data[:start])
-        per_group = np.diff(ptr[n:])
-        per_customer = np.bincount(self.group_of_row, weights=per_group, minlength=n).astype(np.int64)
-        es_ptr = np.concatenate([[0], np.cumsum(per_customer)]).astype(np.int64)
-        es_new = np.zeros(len(idx) - start, dtype=np.bool_)
-        es_new[ptr[n:-1] - start] = True
-        es = (es_ptr, idx[start:], down.data[start:], es_new)
+        groups_per_customer = np.bincount(self.group_of_row, minlength=n)
+        cg_ptr = np.concatenate([[0], np.cumsum(groups_per_customer)]).astype(np.int64)
+        es = (cg_ptr, ptr[n:] - start, idx[start:], down.data[start:])
         return (
             *ne,
             *es,
