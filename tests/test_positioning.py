@@ -147,3 +147,28 @@ def test_kalundborg_positions_every_actor() -> None:
     rows = profile_table(position(eco, risk=False))
     assert len(rows) == len(eco.actor_ids)
     assert {r["stratum"] for r in rows} <= {"canopy", "understory", "shrub", "moss"}
+
+
+def test_keystoneness_is_libralato_from_mixed_trophic_impacts() -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from rainforest.analysis import ena
+
+    eco = rf.datasets.kalundborg()
+    p = position(eco, risk=False)
+    fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
+    expected = ena.mixed_trophic_impacts(replace(fm, living=np.ones(fm.n, dtype=bool))).keystoneness
+    for a in p.actors:
+        if a.keystoneness is None:
+            assert not np.isfinite(expected[a.actor])  # no overall effect: log10(0)
+        else:
+            assert a.keystoneness == pytest.approx(expected[a.actor])
+    assert any(a.keystoneness is not None for a in p.actors)
+
+
+def test_keystoneness_absent_with_the_reason_when_impacts_diverge() -> None:
+    p = position(rf.load(Path(__file__).parents[1] / "docs" / "examples" / "supply_chain.yaml"), risk=False)
+    assert all(a.keystoneness is None for a in p.actors)
+    assert any("diverges" in note for note in p.notes)

@@ -29,6 +29,11 @@ Irreplaceability of a supply (actor i sends resource r to j)
     instead: their offers of r or of a resource that can replace r (``substitutes``).
     The actor's score is the mean over its supplies weighted by value (price x quantity;
     by quantity share per resource when there is no price). 1 = nobody could step in.
+Keystoneness (Libralato, Christensen & Pauly 2006)
+    ``log10(eps_i (1 - p_i))`` from the mixed trophic impacts of the throughflow network
+    (:func:`rainforest.analysis.ena.mixed_trophic_impacts`), every actor a living
+    compartment unless the document says otherwise; absent above the dense size limit or
+    when the impact series diverges (both said in the notes).
 Keystone index
     ``ESRI_i / own_i``: the share of the ecosystem's output lost when i fails (money layer,
     Diem et al. 2022, see :mod:`rainforest.analysis.cascade`) over i's own share; 1 = it
@@ -43,13 +48,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import CurrencyError, RainforestWarning
+from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
@@ -81,6 +86,7 @@ class ActorPosition:
     irreplaceability: float | None
     supplies: tuple[dict[str, Any], ...]
     keystone: float | None
+    keystoneness: float | None
     esri: float | None
     redundancies: tuple[dict[str, Any], ...]
 
@@ -98,6 +104,7 @@ class ActorPosition:
             "market_share": self.market_share,
             "irreplaceability": self.irreplaceability,
             "keystone": self.keystone,
+            "keystoneness": self.keystoneness,
             "esri": self.esri,
             "redundancies": list(self.redundancies),
             "supplies": list(self.supplies),
@@ -148,6 +155,10 @@ def _throughflow(eco: Ecosystem) -> tuple[FloatArray, str | None, FlowMatrix | N
     return np.zeros(len(eco.actor_ids)), None, None
 
 
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
 def _strata(measure: FloatArray) -> list[str]:
     n = len(measure)
     order = np.argsort(-measure, kind="stable")
@@ -191,7 +202,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     stages = actors.texts("stage")
     revenue = actors.numbers("size.revenue")
     employees = actors.numbers("size.employees")
-    through, currency, _ = _throughflow(eco)
+    through, currency, fm = _throughflow(eco)
     if n and np.isfinite(revenue).all():
         measure, size_measure = revenue, "revenue"
     elif n and np.isfinite(employees).all():
@@ -378,6 +389,21 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
         except CurrencyError as exc:
             notes.append(f"no keystone index: {exc}")
 
+    # keystoneness from mixed trophic impacts (Libralato et al. 2006) on the same network
+    mti: dict[str, float] = {}
+    if fm is not None:
+        from rainforest.analysis import ena
+
+        living = fm if fm.living is not None else replace(fm, living=np.ones(fm.n, dtype=np.bool_))
+        try:
+            mti = ena.mixed_trophic_impacts(living).keystoneness
+            notes.append(
+                f"keystoneness (Libralato et al. 2006) from mixed trophic impacts in {currency}"
+                + ("" if fm.living is not None else ", every actor a living compartment")
+            )
+        except (ValueError, SizeLimitError) as exc:
+            notes.append(f"no MTI keystoneness: {exc}")
+
     # redundant non-core investment
     caps = actors["capabilities"].tolist() if "capabilities" in actors else [None] * n
     core_of: dict[str, list[str]] = {}
@@ -413,6 +439,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             irreplaceability=irreplace[i],
             supplies=tuple(supplies[i]),
             keystone=keystone_of.get(ids[i]),
+            keystoneness=_finite(mti.get(ids[i])),
             esri=esri_of.get(ids[i]),
             redundancies=tuple(redundancies[i]),
         )
