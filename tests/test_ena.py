@@ -199,6 +199,22 @@ def test_out_of_balance_is_an_error_with_a_remedy() -> None:
     assert ena.analyze(lopsided, tolerance=10).flow["TST"] > 0
 
 
+def test_boundary_closure_keeps_every_measured_flow() -> None:
+    """Kalundborg gives only the exchanges: closing each gap at the boundary balances every
+    actor without touching a measured flow (input/output balancing cannot: some actors
+    only send, others only receive)."""
+    fm = rf.FlowMatrix.from_ecosystem(rf.datasets.kalundborg(), "mass")
+    with pytest.raises(rf.SteadyStateError):
+        ena.balance(fm, "input")
+    closed = ena.balance(fm, "boundary")
+    assert ena.steady_state(closed, 1e-12).balanced
+    assert (closed.Z != fm.Z).nnz == 0
+    assert closed.inputs.sum() == pytest.approx(fm.Z.sum() - closed.Z.sum() + closed.exports.sum())
+    assert (closed.inputs >= 0).all()
+    assert (closed.exports >= fm.exports).all()
+    assert ena.analyze(fm, balance="boundary").flow["FCI"] == 0.0  # no loop among the exchanges
+
+
 def test_dense_only_results_name_the_limit_and_the_option() -> None:
     fm = model("chesapeake_bay_mesohaline")
     with pytest.raises(rf.SizeLimitError, match="force_dense=True"):

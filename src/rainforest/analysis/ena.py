@@ -98,7 +98,7 @@ EXACT_LIMIT = DENSE_LIMIT
 WALKERS = 2_000_000
 
 Array = npt.NDArray[Any]  # float arrays; numpy's own annotations drift between float64 and floating
-Balance = Literal["input", "output"]
+Balance = Literal["input", "output", "boundary"]
 
 
 # -- steady state and balancing -----------------------------------------------------------
@@ -175,7 +175,16 @@ def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
     proportions of its measured outflows (internal, exports, respiration), so
     ``T = z + G^T T`` (Allesina & Bondavalli 2003, input-based). ``'output'``: boundary
     outputs are kept and every node draws its throughflow in the proportions of its
-    measured inflows, ``T = y + G' T``.
+    measured inflows, ``T = y + G' T``. ``'boundary'``: every measured flow is kept and
+    each node's gap is closed at the boundary: a surplus of inflow leaves as an export, a
+    surplus of outflow arrives as an import (stock changes are taken as zero). This is the
+    right choice when the data describe only the exchanges between actors (the boundary
+    flows were not measured), as for the Kalundborg Symbiosis.
+
+    >>> fm = FlowMatrix.from_arrays([[0, 5], [0, 0]], inputs=[0, 0], exports=[0, 0], losses=[0, 0])
+    >>> closed = balance(fm, "boundary")
+    >>> closed.inputs.tolist(), closed.exports.tolist()
+    ([5.0, 0.0], [0.0, 5.0])
 
     Raises
     ------
@@ -185,9 +194,22 @@ def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
     """
     import scipy.sparse as sp
 
-    if method not in ("input", "output"):
-        raise ValueError(f"The 'method' parameter of balance must be 'input' or 'output'. Got {method!r} instead.")
+    if method not in ("input", "output", "boundary"):
+        raise ValueError(
+            f"The 'method' parameter of balance must be 'input', 'output' or 'boundary'. Got {method!r} instead."
+        )
     Z = sp.csr_array(fm.Z)
+    if method == "boundary":
+        gap = fm.inflow() - fm.outflow()
+        return _rebuilt(
+            fm,
+            Z,
+            fm.imports + np.maximum(-gap, 0.0),
+            fm.extraction,
+            fm.exports + np.maximum(gap, 0.0),
+            fm.losses,
+            method,
+        )
     outputs = fm.exports + fm.losses
     if method == "input":
         scale = _proportional_scales(Z, fm.inputs, outputs, fm.ids, "inputs", "receive flow but have no outflow")

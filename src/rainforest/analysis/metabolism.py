@@ -23,6 +23,7 @@ Narasimhan, S. & Jordache, C. (2000). Data Reconciliation and Gross Error Detect
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,12 +262,16 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
     }
 
 
-def sankey(eco: Any, by: str = "resource", currency: str = "mass") -> dict[str, list[Any]]:
+def sankey(
+    eco: Any, by: str = "resource", currency: str = "mass", *, strata: Mapping[str, str] | None = None
+) -> dict[str, list[Any]]:
     """Sankey data: nodes and links, the links summing to the active flows they stand for.
 
     ``by='resource'``: one link per (source, target, resource); ``'kind'``: per resource
     kind; ``'stratum'``: actors grouped into their strata (canopy, understory, shrub, moss,
-    unknown) with ``world`` and ``environment`` as they are. Quantities in the currency.
+    unknown) with ``world`` and ``environment`` as they are; ``strata`` maps actor ids to
+    strata where the document gives none (e.g. those positioning inferred). Quantities in
+    the currency.
     """
     if by not in ("resource", "kind", "stratum"):
         raise ValueError(f"The 'by' parameter of sankey must be 'resource', 'kind' or 'stratum'. Got {by!r} instead.")
@@ -286,6 +291,8 @@ def sankey(eco: Any, by: str = "resource", currency: str = "mass") -> dict[str, 
         except RainforestError:
             continue
     stratum = {a.id: (a.stratum or "unknown") for a in eco.actors}
+    if strata is not None:
+        stratum.update(strata)
     totals: dict[tuple[str, str, str], float] = {}
     for f in eco.flows:
         if f.status != "active" or f.resource not in factors:

@@ -266,16 +266,157 @@ def info(
     _with_errors(as_json, debug, work)
 
 
+@contextmanager
+def _report_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A Rich progress bar on stderr for the report's steps (none in --json mode)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description:<42}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task("report", total=1)
+
+    def step(done: int, total: int, label: str) -> None:
+        bar.update(task, completed=done, total=total, description=label)
+
+    with bar:
+        yield step
+
+
+def _key_numbers_table(title: str, numbers: Any) -> Table:
+    table = Table(title=title, header_style="bold", title_justify="left")
+    table.add_column("indicator")
+    table.add_column("value", justify="right")
+    table.add_column("what it means")
+    for n in numbers:
+        table.add_row(n["label"], n["display"], n["meaning"])
+    return table
+
+
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML file.")]
+
+
 @app.command()
-def demo(as_json: JsonOption = False, debug: DebugOption = False) -> None:
-    """Load the bundled Kalundborg Symbiosis and print its summary."""
+def report(
+    file: Annotated[Path, typer.Argument(help="Any document rainforest loads.")],
+    output: OutputOption = Path("report.html"),
+    no_risk: Annotated[bool, typer.Option("--no-risk", help="Skip the ESRI cascades (faster).")] = False,
+    no_plan: Annotated[bool, typer.Option("--no-plan", help="Skip the exchange plan and its gain split.")] = False,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write the ecosystem health report: one self-contained HTML file that works offline."""
 
     def work() -> None:
+        from rainforest import report as report_module
+
+        eco = rf.load(file)
+        with _report_progress(not as_json) as progress:
+            result = report_module.health_report(
+                eco, source=file.name, risk=not no_risk, plan=not no_plan, progress=progress
+            )
+        path = result.save(output)
+        if as_json:
+            data = result.to_dict()
+            data["output"] = str(path)
+            _emit_json(data)
+            return
+        out.print(_key_numbers_table(result.ecosystem, result.key_numbers))
+        missing = [s.title for s in result.sections if not s.available]
+        if missing:
+            out.print(f"not available for this document: {', '.join(missing)} (the report says why)")
+        out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def compare(
+    first: Annotated[Path, typer.Argument(help="An ecosystem document.")],
+    second: Annotated[
+        Path | None, typer.Argument(help="A rival ecosystem; without it, the cluster-against-ecosystem curve alone.")
+    ] = None,
+    output: OutputOption = Path("compare.html"),
+    no_risk: Annotated[bool, typer.Option("--no-risk", help="Skip the ESRI cascades (faster).")] = False,
+    no_plan: Annotated[bool, typer.Option("--no-plan", help="Skip the exchange plans.")] = False,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Ecosystem against ecosystem on the report's indicators (who leads on what), and
+    cluster against ecosystem: exchange potential over the radius that bounds a cluster."""
+
+    def work() -> None:
+        from rainforest import report as report_module
+
+        files = [first] if second is None else [first, second]
+        ecos = [rf.load(f) for f in files]
+        with _report_progress(not as_json) as progress:
+            result = report_module.compare(
+                ecos, sources=[f.name for f in files], risk=not no_risk, plan=not no_plan, progress=progress
+            )
+        path = result.save(output)
+        if as_json:
+            data = result.to_dict()
+            data["output"] = str(path)
+            _emit_json(data)
+            return
+        names = [r.ecosystem for r in result.reports]
+        if len(names) > 1:
+            letters = {name: chr(ord("A") + k) for k, name in enumerate(names)}
+            table = Table(title="side by side", header_style="bold", title_justify="left")
+            table.add_column("indicator")
+            for name in names:
+                table.add_column(letters[name], justify="right")
+            table.add_column("leads")
+            for ind in result.indicators:
+                cells = ["n/a" if v is None else report_module.format_number(v) for v in ind["values"]]
+                lead = letters.get(ind["leader"], ind["leader"]) if ind["leader"] else ind["note"]
+                table.add_row(ind["label"], *cells, lead)
+            out.print(table)
+            for name, letter in letters.items():
+                out.print(f"{letter}: {name}")
+        for r in result.reports:
+            s = r.section("cluster")
+            if not s.available:
+                out.print(f"{r.ecosystem}: cluster against ecosystem not available: {s.reason}")
+                continue
+            data = s.data
+            measure = "benefit" if data["basis"] == "plan" else "share"
+            points = ", ".join(
+                f"{report_module.format_number(rad)} km: {'n/a' if v is None else report_module.format_number(v)}"
+                for rad, v in zip(data["radius_km"], data[measure], strict=True)
+            )
+            out.print(
+                f"{r.ecosystem}: {measure} within radius {points}; no limit: "
+                f"{report_module.format_number(data['unlimited'][measure])}"
+            )
+        out.print(f"comparison written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
+def demo(
+    output: OutputOption = Path("kalundborg-report.html"),
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write the health report of the bundled Kalundborg Symbiosis and print its five key numbers."""
+
+    def work() -> None:
+        from rainforest import report as report_module
+
         eco = rf.datasets.kalundborg()
         data = _info(eco)
         unquantified = eco.extensions.get("x_unquantified_flows", ())
         data["unquantified_exchanges"] = len(unquantified)
+        with _report_progress(not as_json) as progress:
+            result = report_module.health_report(eco, source="rainforest.datasets.kalundborg()", progress=progress)
+        path = result.save(output)
         if as_json:
+            data["report"] = str(path)
+            data["key_numbers"] = [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in result.key_numbers]
             _emit_json(data)
             return
         out.print(_counts_table(data))
@@ -289,6 +430,8 @@ def demo(as_json: JsonOption = False, debug: DebugOption = False) -> None:
             "(kept under x_unquantified_flows, never given an invented number)"
         )
         out.print("Sources and licences: rainforest/datasets/data/README.md")
+        out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
+        out.print(f"health report written to {path.resolve()}: open it in any browser (it works offline)")
 
     _with_errors(as_json, debug, work)
 
@@ -302,7 +445,10 @@ def ena(
     tolerance: Annotated[
         float, typer.Option(help="Largest relative imbalance per node accepted as steady state.")
     ] = 0.05,
-    balance: Annotated[str | None, typer.Option(help="Balance the model first: input or output.")] = None,
+    balance: Annotated[
+        str | None,
+        typer.Option(help="Balance the model first: input, output or boundary (close each gap at the boundary)."),
+    ] = None,
     matrices: Annotated[
         bool, typer.Option("--matrices", help="Include the matrices (G, N, TCC, D, U, Y, ...).")
     ] = False,
@@ -319,8 +465,8 @@ def ena(
 
         if currency is not None and currency not in ("mass", "energy", "water", "money"):
             _fail(f"unknown currency {currency!r}; expected mass, energy, water or money", EXIT_BAD_INPUT, as_json)
-        if balance is not None and balance not in ("input", "output"):
-            _fail(f"unknown balance {balance!r}; expected input or output", EXIT_BAD_INPUT, as_json)
+        if balance is not None and balance not in ("input", "output", "boundary"):
+            _fail(f"unknown balance {balance!r}; expected input, output or boundary", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
         fm = rf.FlowMatrix.from_ecosystem(eco, currency, resource=resource, kind=kind)  # type: ignore[arg-type]
         result = ena_module.analyze(

@@ -1,0 +1,354 @@
+"""The ecosystem health report and the comparison of ecosystems, as self-contained HTML.
+
+>>> import rainforest as rf
+>>> from rainforest import report
+>>> r = report.health_report(rf.datasets.kalundborg())
+>>> [n["key"] for n in r.key_numbers]
+['exchanged', 'residues', 'cycling', 'robustness', 'dependence']
+>>> r.section("io").available, r.section("io").reason
+(False, 'no resource has a price and none is of kind money; money flows cannot be valued')
+
+Every number comes from the public analyses (:mod:`rainforest.analysis`,
+:mod:`rainforest.optimize`); a section whose analysis cannot run on the document says why
+instead of showing numbers. ``Report.to_html()`` gives one HTML file with its styles,
+data and the plotly.js library embedded: it opens offline and makes no network request
+(its Content-Security-Policy forbids any).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.report._sections import (
+    Figure,
+    Progress,
+    Section,
+    Table,
+    compute,
+    fmt,
+    pct,
+    radius_curve,
+)
+
+__all__ = [
+    "Comparison",
+    "Figure",
+    "Report",
+    "Section",
+    "Table",
+    "compare",
+    "health_report",
+    "radius_curve",
+]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rainforest")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The health report of one ecosystem: the five key numbers and the sections."""
+
+    ecosystem: str
+    source: str | None
+    created: str
+    key_numbers: tuple[dict[str, Any], ...]
+    sections: tuple[Section, ...]
+    facts: dict[str, Any]
+
+    def section(self, id: str) -> Section:
+        """The section with this id (``profile``, ``network``, ``metabolism``, ``ena``,
+        ``io``, ``risk``, ``exchanges``, ``cluster``, ``unknowns``)."""
+        for s in self.sections:
+            if s.id == id:
+                return s
+        from rainforest.errors import UnknownIdError
+
+        raise UnknownIdError("section", id, [s.id for s in self.sections])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: what ``rainforest report --json`` prints."""
+        data: dict[str, Any] = _clean(
+            {
+                "ecosystem": self.ecosystem,
+                "source": self.source,
+                "created": self.created,
+                "version": _version(),
+                "facts": self.facts,
+                "key_numbers": list(self.key_numbers),
+                "sections": [s.to_dict() for s in self.sections],
+            }
+        )
+        return data
+
+    def to_html(self) -> str:
+        """One self-contained HTML page (styles, data and plotly.js embedded)."""
+        from rainforest.report._render import render
+
+        return render("report.html.j2", report=self, title=f"Health report: {self.ecosystem}")
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` (UTF-8) and return the path."""
+        target = Path(path)
+        target.write_text(self.to_html(), encoding="utf-8")
+        return target
+
+
+def health_report(
+    eco: Ecosystem,
+    *,
+    source: str | None = None,
+    risk: bool = True,
+    plan: bool = True,
+    progress: Progress | None = None,
+) -> Report:
+    """Analyse an ecosystem and gather the health report.
+
+    Parameters
+    ----------
+    eco:
+        The ecosystem.
+    source:
+        Where it came from (a file name), printed in the report.
+    risk:
+        Run the ESRI cascades behind the systemic-risk ranking (the longest step on large
+        ecosystems).
+    plan:
+        Optimise the recommended new exchanges and their gain split.
+    progress:
+        Called as ``progress(done, total, label)`` before each step (the CLI draws a bar).
+    """
+    ctx, sections, numbers = compute(eco, risk=risk, plan=plan, progress=progress)
+    facts = {
+        "actors": len(eco.actors),
+        "flows": len(eco.flows),
+        "exchanges": sum(
+            1 for f in eco.flows if f.status == "active" and f.source in eco.actor_ids and f.target in eco.actor_ids
+        ),
+        "resources": len(eco.resources),
+        "offers": len(eco.offers),
+        "needs": len(eco.needs),
+        "currency": ctx.layer.currency if ctx.layer is not None else None,
+        "unit": ctx.unit,
+        "period": eco.period,
+    }
+    return Report(
+        ecosystem=eco.name,
+        source=source,
+        created=_dt.date.today().isoformat(),
+        key_numbers=tuple(numbers),
+        sections=tuple(sections),
+        facts=facts,
+    )
+
+
+# -- comparison --------------------------------------------------------------------------------------
+#: (key, label, where it is read, which way is better: 'higher', 'lower', 'peak' or None)
+INDICATORS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("actors", "actors", "facts", None),
+    ("exchanges", "exchanges between actors", "facts", "higher"),
+    ("exchanged", "exchanged between members", "key", "higher"),
+    ("residues", "residues put to use", "key", "higher"),
+    ("recycled_input_share", "recycled input share", "circularity", "higher"),
+    ("disposal_share", "disposal share", "circularity", "lower"),
+    ("FCI", "cycling (Finn index)", "flow", "higher"),
+    ("APL", "average path length", "flow", "higher"),
+    ("robustness", "robustness", "ascendency", "higher"),
+    ("ASC.CAP", "degree of order (best near 1/e)", "ascendency", "peak"),
+    ("mutualism.F", "mutualism", "utility", "higher"),
+    ("largest_throughflow_share", "largest actor's share of throughflow", "health", "lower"),
+    ("throughflow_evenness", "evenness of throughflow", "health", "higher"),
+    ("esri_max", "largest systemic risk (ESRI)", "risk", "lower"),
+    ("benefit", "benefit of the recommended exchanges", "exchanges", "higher"),
+    ("disposal_diverted_t", "disposal diverted by them (t)", "exchanges", "higher"),
+)
+_PHYSICAL = {"exchanged", "residues"}
+
+
+def _indicator(report: Report, key: str, where: str) -> float | None:
+    value: Any = None
+    if where == "facts":
+        value = report.facts.get(key)
+    elif where == "key":
+        value = next((n["value"] for n in report.key_numbers if n["key"] == key), None)
+    elif where == "circularity":
+        s = report.section("metabolism")
+        value = s.data.get("circularity", {}).get(key) if s.available else None
+        if s.available and key != "landfill_diverted":
+            acc = s.data["accounts"]
+            if acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"] == 0:
+                value = None  # no boundary flows: shares are not known
+    elif where in ("flow", "ascendency", "utility"):
+        s = report.section("ena")
+        value = (s.data.get(where) or {}).get(key) if s.available else None
+    elif where == "health":
+        value = report.section("profile").data.get("health", {}).get(key)
+    elif where == "risk":
+        s = report.section("risk")
+        values = [v for _, v in s.data.get("ranking", []) if v is not None] if s.data.get("measure") == "esri" else []
+        value = max(values) if values else None
+    elif where == "exchanges":
+        s = report.section("exchanges")
+        if s.available:
+            value = s.data["benefit"] if key == "benefit" else s.data["total"].get(key)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Ecosystems side by side on the same indicators, and each one's cluster curve."""
+
+    reports: tuple[Report, ...]
+    indicators: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: what ``rainforest compare --json`` prints."""
+        data: dict[str, Any] = _clean(
+            {
+                "ecosystems": [r.ecosystem for r in self.reports],
+                "indicators": list(self.indicators),
+                "leads": self.leads(),
+                "cluster": [r.section("cluster").data or {"reason": r.section("cluster").reason} for r in self.reports],
+                "key_numbers": [list(r.key_numbers) for r in self.reports],
+            }
+        )
+        return data
+
+    def cluster_figure(self) -> Figure | None:
+        """Every ecosystem's cluster curve on one chart (when they share a basis)."""
+        from rainforest.report import _figures as figs
+
+        curves = {r.ecosystem: r.section("cluster").data for r in self.reports if r.section("cluster").available}
+        if len(self.reports) < 2 or len(curves) < 2 or len({c["basis"] for c in curves.values()}) != 1:
+            return None
+        basis = next(iter(curves.values()))["basis"]
+        measure, axis = (
+            ("benefit", "net benefit per period") if basis == "plan" else ("share", "share of today's exchanges")
+        )
+        return Figure(
+            "radius-all",
+            "Exchange potential against the radius, every ecosystem",
+            figs.radius_curve(curves, measure, axis),
+            "Solid: partners within r km (a cluster); dotted: no limit (an ecosystem across the chain).",
+        )
+
+    def leads(self) -> dict[str, list[str]]:
+        """Per ecosystem, the indicators on which it leads."""
+        out: dict[str, list[str]] = {r.ecosystem: [] for r in self.reports}
+        for ind in self.indicators:
+            if ind["leader"] in out:
+                out[ind["leader"]].append(ind["label"])
+        return out
+
+    def to_html(self) -> str:
+        """One self-contained HTML page."""
+        from rainforest.report._render import render
+
+        names = " vs ".join(r.ecosystem for r in self.reports)
+        return render("compare.html.j2", comparison=self, title=f"Comparison: {names}")
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` (UTF-8) and return the path."""
+        target = Path(path)
+        target.write_text(self.to_html(), encoding="utf-8")
+        return target
+
+
+def _leader(names: Sequence[str], values: Sequence[float | None], better: str | None) -> str | None:
+    known = [(v, n) for v, n in zip(values, names, strict=True) if v is not None]
+    if better is None or len(known) < 2 or len(known) < len(values):
+        return None
+    if better == "peak":
+        scores = [-abs(v - 1 / math.e) for v, _ in known]
+    else:
+        scores = [v if better == "higher" else -v for v, _ in known]
+    best = max(scores)
+    winners = [n for s, (_, n) in zip(scores, known, strict=True) if abs(s - best) <= 1e-9 * max(1.0, abs(best))]
+    return winners[0] if len(winners) == 1 else "tie"
+
+
+def compare(
+    ecosystems: Sequence[Ecosystem] | Ecosystem,
+    *,
+    sources: Sequence[str | None] | None = None,
+    risk: bool = True,
+    plan: bool = True,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Compare ecosystems on the indicators of the health report, with who leads on what;
+    with one ecosystem, its cluster-against-ecosystem curve alone.
+
+    Physical indicators (what is exchanged) are compared only when the ecosystems measure
+    them in the same currency and unit."""
+    ecos = [ecosystems] if isinstance(ecosystems, Ecosystem) else list(ecosystems)
+    if not ecos:
+        raise ValueError("compare needs at least one ecosystem")
+    srcs = list(sources) if sources is not None else [None] * len(ecos)
+    names = [e.name for e in ecos]
+    if len(set(names)) < len(names):
+        names = [f"{n} ({k + 1})" for k, n in enumerate(names)]
+    reports = []
+    for k, (eco, src) in enumerate(zip(ecos, srcs, strict=True)):
+
+        def step(done: int, total: int, label: str, k: int = k) -> None:
+            if progress is not None:
+                progress(k * total + done, len(ecos) * total, f"{names[k]}: {label}")
+
+        r = health_report(eco, source=src, risk=risk, plan=plan, progress=step)
+        reports.append(Report(names[k], r.source, r.created, r.key_numbers, r.sections, r.facts))
+    same_unit = len({(r.facts["currency"], r.facts["unit"]) for r in reports}) == 1
+    indicators = []
+    for key, label, where, better in INDICATORS:
+        values = [_indicator(r, key, where) for r in reports]
+        comparable = same_unit or key not in _PHYSICAL
+        indicators.append(
+            {
+                "key": key,
+                "label": label,
+                "values": values,
+                "better": better,
+                "leader": _leader(names, values, better) if comparable else None,
+                "note": "" if comparable else "different currencies: not comparable",
+            }
+        )
+    return Comparison(tuple(reports), tuple(indicators))
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become None, tuples lists, numpy scalars Python."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return _clean(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON of plain data, safe to embed in a ``<script>`` element."""
+    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+
+
+# re-exported formatting helpers for templates and the CLI
+format_number = fmt
+format_share = pct

@@ -1,0 +1,1266 @@
+"""The analyses behind the health report, each turned into a section of plain data.
+
+Every number comes from the public analysis and optimisation API; a section whose
+analysis cannot run on this document (no money layer, no offers and needs, no locations)
+is marked unavailable with the reason, never filled with made-up numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from rainforest.errors import CurrencyError, RainforestError
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.flowmatrix import FlowMatrix
+from rainforest.model.schema import BOUNDARY
+from rainforest.report import _figures as figs
+
+Progress = Callable[[int, int, str], None]
+
+#: Above this many actors the network picture shows the largest actors only.
+NETWORK_NODES = 250
+#: At most this many exchanges are drawn in the network picture.
+NETWORK_EDGES = 2500
+#: Actor-level Sankey diagrams up to this many nodes; strata only above.
+SANKEY_NODES = 60
+#: Rows in the ranking tables.
+TOP = 15
+#: Hypothetical extraction is computed for the largest actors by output, this many.
+EXTRACTION_TOP = 15
+#: Plans on more needs than this keep each need's best candidates (``per_need``).
+PLAN_FULL_LIMIT = 500
+PLAN_PER_NEED = 10
+#: Points of the cluster-against-ecosystem curve (plus the unlimited ecosystem).
+RADIUS_POINTS = 8
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure: its Plotly specification (plain data), title and caption."""
+
+    id: str
+    title: str
+    spec: dict[str, Any]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: column names and rows of display values."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: what it found, or why it is not available."""
+
+    id: str
+    title: str
+    available: bool = True
+    reason: str = ""
+    text: tuple[str, ...] = ()
+    numbers: tuple[dict[str, Any], ...] = ()
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    notes: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (figures as their Plotly specifications)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "available": self.available,
+            "reason": self.reason,
+            "text": list(self.text),
+            "numbers": list(self.numbers),
+            "tables": [
+                {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows], "note": t.note}
+                for t in self.tables
+            ],
+            "figures": [{"id": f.id, "title": f.title, "caption": f.caption, "spec": f.spec} for f in self.figures],
+            "notes": list(self.notes),
+            "data": self.data,
+        }
+
+
+def unavailable(id: str, title: str, reason: str, **extra: Any) -> Section:
+    """A section whose analysis cannot run on this document, with the reason."""
+    return Section(id=id, title=title, available=False, reason=reason, **extra)
+
+
+def fmt(value: float | None, unit: str = "", digits: int = 3) -> str:
+    """A number for people: 1.52 million t, 12,400 t, 0.0311."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    x = float(value)
+    if abs(x) < 1e-12:
+        x = 0.0
+    a = abs(x)
+    if a >= 1e9:
+        text = f"{x / 1e9:.{digits}g} billion"
+    elif a >= 1e6:
+        text = f"{x / 1e6:.{digits}g} million"
+    elif a >= 100:
+        text = f"{x:,.0f}"
+    elif a >= 1 or a == 0:
+        text = f"{x:,.{digits}g}"
+    else:
+        text = f"{x:.{digits}g}"
+    return f"{text} {unit}".strip()
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{100 * value:.{digits}f}%"
+
+
+def _unit_label(unit: str) -> str:
+    return {"m**3": "m³", "kg*CO2e": "kg CO2e"}.get(unit, unit)
+
+
+class Context:
+    """What the sections share: the ecosystem, its main physical layer and the analyses
+    computed once (positioning, ENA, the plan), plus the list of unknowns."""
+
+    def __init__(self, eco: Ecosystem, *, risk: bool = True, plan: bool = True) -> None:
+        self.eco = eco
+        self.risk = risk
+        self.plan_wanted = plan
+        self.period = eco.period
+        self.unknowns: list[dict[str, str]] = []
+        self.results: dict[str, Any] = {}
+        self.layer: FlowMatrix | None = None
+        for currency in ("mass", "energy", "water"):
+            try:
+                fm = FlowMatrix.from_ecosystem(eco, currency)
+            except CurrencyError:
+                continue
+            if fm.Z.nnz:
+                self.layer = fm
+                break
+        self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
+
+    def unknown(self, what: str, how: str) -> None:
+        """Record a quantity the document does not give and how the report treats it."""
+        entry = {"what": what, "how": how}
+        if entry not in self.unknowns:
+            self.unknowns.append(entry)
+
+    def per_period(self, unit: str) -> str:
+        return f"{unit} per {self.period}".strip()
+
+
+# -- the analyses (run once, in the order of the progress bar) ----------------------------------
+def run_positioning(ctx: Context) -> None:
+    from rainforest.analysis import positioning
+
+    ctx.results["positioning"] = positioning.position(ctx.eco, risk=ctx.risk)
+
+
+def run_ena(ctx: Context) -> None:
+    from rainforest.analysis import ena
+
+    if ctx.layer is None:
+        ctx.results["ena"] = "no physical flows between actors (mass, energy or water)"
+        return
+    fm = ctx.layer
+    method: Literal["boundary"] | None = None
+    if not ena.steady_state(fm).balanced:
+        method = "boundary"
+        gap = fm.inflow() - fm.outflow()
+        ctx.unknown(
+            f"boundary flows of {int((np.abs(gap) > 1e-9 * max(1.0, float(np.abs(gap).max()))).sum())} actor(s) "
+            f"in {fm.currency} (what they draw from or send outside the ecosystem)",
+            "for the network analysis each actor's gap between inflow and outflow is closed at the boundary "
+            f"(imports {fmt(float(np.maximum(-gap, 0).sum()), ctx.unit)}, exports "
+            f"{fmt(float(np.maximum(gap, 0).sum()), ctx.unit)}); measured flows are kept as given",
+        )
+    try:
+        ctx.results["ena"] = ena.analyze(fm, balance=method)
+        ctx.results["ena_balance"] = method
+    except RainforestError as exc:
+        ctx.results["ena"] = str(exc)
+
+
+def run_metabolism(ctx: Context) -> None:
+    from rainforest.analysis import metabolism
+
+    if ctx.layer is None:
+        ctx.results["metabolism"] = "no physical flows between actors (mass, energy or water)"
+        return
+    fm = ctx.layer
+    currency = fm.currency
+    out: dict[str, Any] = {
+        "accounts": metabolism.boundary_accounts(fm),
+        "circularity": metabolism.circularity(ctx.eco, currency),
+    }
+    strata = _strata(ctx)
+    out["sankey_strata"] = metabolism.sankey(ctx.eco, by="stratum", currency=currency, strata=strata)
+    nodes_needed = len({a for f in ctx.eco.flows for a in (f.source, f.target)})
+    if nodes_needed <= SANKEY_NODES:
+        out["sankey_actors"] = metabolism.sankey(ctx.eco, by="resource", currency=currency)
+    # balances per resource with active flows
+    resources = sorted({f.resource for f in ctx.eco.flows if f.status == "active"})
+    violations: dict[str, int] = {}
+    for r in resources:
+        v = metabolism.balances(ctx.eco, r, relative=0.01).violations()
+        if v:
+            violations[r] = len(v)
+    out["violations"] = violations
+    uncertain = sorted({f.resource for f in ctx.eco.flows if f.uncertainty is not None and f.status == "active"})
+    recon: dict[str, Any] = {}
+    for r in uncertain:
+        try:
+            recon[r] = metabolism.reconcile(ctx.eco, r)
+        except RainforestError as exc:
+            recon[r] = str(exc)
+    out["reconciliation"] = recon
+    ctx.results["metabolism"] = out
+
+
+def run_io(ctx: Context) -> None:
+    from rainforest.analysis import io_tables
+
+    try:
+        fm = FlowMatrix.from_ecosystem(ctx.eco, "money")
+    except CurrencyError as exc:
+        ctx.results["io"] = str(exc)
+        return
+    if not fm.Z.nnz:
+        ctx.results["io"] = (
+            "no money flows between actors: give resources a price (flows are then valued) or record "
+            "payments as flows of a resource of kind money"
+        )
+        return
+    table = io_tables.io_table(fm)
+    try:
+        multipliers = io_tables.output_multipliers(table)
+    except RuntimeError as exc:  # a singular Leontief system (an actor that sells only to itself)
+        ctx.results["io"] = f"the Leontief system is singular: {exc}"
+        return
+    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP]]
+    ctx.results["io"] = {
+        "fm": fm,
+        "table": table,
+        "multipliers": multipliers,
+        "supply": io_tables.supply_multipliers(table),
+        "extraction": io_tables.hypothetical_extraction(table, top),
+    }
+
+
+def run_plan(ctx: Context) -> None:
+    from rainforest.optimize import exchanges
+
+    eco = ctx.eco
+    if not ctx.plan_wanted:
+        ctx.results["plan"] = "not asked for (--no-plan)"
+        return
+    if not eco.offers or not eco.needs:
+        ctx.results["plan"] = (
+            f"the document declares {len(eco.offers)} offer(s) and {len(eco.needs)} need(s); the exchange plan "
+            "matches offers (by-products, wastes, spare capacity) with needs, so both are required"
+        )
+        return
+    per_need = None if len(eco.needs) <= PLAN_FULL_LIMIT else PLAN_PER_NEED
+    try:
+        plan = exchanges.plan(eco, per_need=per_need)
+    except RainforestError as exc:
+        ctx.results["plan"] = str(exc)
+        return
+    result: dict[str, Any] = {"plan": plan, "per_need": per_need, "impacts": exchanges.impacts(eco, plan)}
+    try:
+        result["sharing"] = exchanges.share_gains(eco, plan)
+    except RainforestError as exc:
+        result["sharing"] = str(exc)
+    ctx.results["plan"] = result
+
+
+def run_radius(ctx: Context) -> None:
+    try:
+        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco))
+    except RainforestError as exc:
+        ctx.results["radius"] = str(exc)
+
+
+def _per_need(eco: Ecosystem) -> int | None:
+    return None if len(eco.needs) <= PLAN_FULL_LIMIT else PLAN_PER_NEED
+
+
+def radius_curve(
+    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None
+) -> dict[str, Any]:
+    """Cluster against ecosystem: the exchange potential when partners must lie within a
+    radius (a cluster bound to one place) against no limit (an ecosystem across the chain).
+
+    With offers and needs, each point is the optimal plan with ``max_distance_km=r``: its
+    net benefit per period, its number of exchanges and the tonnes exchanged. Without
+    them, it is the share of today's exchanges (in the main physical currency) whose two
+    partners lie within ``r``. Radii default to the quantiles of the distances that occur.
+
+    Raises
+    ------
+    RainforestError
+        When the actors have no locations (distances are unknown).
+    """
+    from rainforest.optimize import exchanges
+
+    located = {a.id: a.location for a in eco.actors if a.location is not None}
+    if not located:
+        raise RainforestError("no actor has a location, so no distance between partners is known")
+    if eco.offers and eco.needs:
+        cands = exchanges.candidates(eco)
+        distances = [c.distance_km for c in cands if c.distance_km is not None]
+        if not distances:
+            raise RainforestError("no candidate exchange joins two located actors")
+        grid = _grid(distances, radii)
+        rows = [_plan_point(eco, r, per_need) for r in grid]
+        unlimited = _plan_point(eco, None, per_need)
+        return {
+            "basis": "plan",
+            "radius_km": grid,
+            "benefit": [p["benefit"] for p in rows],
+            "exchanges": [p["exchanges"] for p in rows],
+            "tonnes": [p["tonnes"] for p in rows],
+            "unlimited": unlimited,
+            "per_need": per_need,
+        }
+    fm = None
+    for currency in ("mass", "energy", "water"):
+        try:
+            fm = FlowMatrix.from_ecosystem(eco, currency)
+        except CurrencyError:
+            continue
+        if fm.Z.nnz:
+            break
+    if fm is None or not fm.Z.nnz:
+        raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
+    Z = fm.Z.tocoo()
+    ids = fm.ids
+    d = []
+    w = []
+    for i, j, v in zip(Z.row.tolist(), Z.col.tolist(), Z.data.tolist(), strict=True):
+        a, b = located.get(ids[i]), located.get(ids[j])
+        if a is None or b is None:
+            continue
+        d.append(float(exchanges.great_circle_km(a.lat, a.lon, b.lat, b.lon)))
+        w.append(float(v))
+    if not d:
+        raise RainforestError("no exchange joins two located actors")
+    total = float(np.sum(w))
+    grid = _grid(d, radii)
+    darr, warr = np.asarray(d), np.asarray(w)
+    share = [float(warr[darr <= r + 1e-9].sum() / total) for r in grid]
+    return {
+        "basis": "existing",
+        "currency": fm.currency,
+        "unit": fm.unit,
+        "radius_km": grid,
+        "share": share,
+        "unlimited": {"share": 1.0},
+        "located_share": total / float(fm.Z.sum()),
+    }
+
+
+def _grid(distances: Sequence[float], radii: Sequence[float] | None) -> list[float]:
+    if radii is not None:
+        return sorted({float(r) for r in radii})
+    qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, RADIUS_POINTS))
+    return sorted({float(round(q, 3)) for q in qs} | {0.0})
+
+
+def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[str, float | None]:
+    from rainforest.optimize import exchanges
+
+    try:
+        p = exchanges.plan(eco, max_distance_km=r, per_need=per_need)
+    except exchanges.PlanError:
+        return {"benefit": None, "exchanges": None, "tonnes": None}
+    tonnes = sum(row["disposal_diverted_t"] for row in exchanges.impacts(eco, p)["exchanges"])
+    return {"benefit": p.benefit, "exchanges": float(len(p.exchanges)), "tonnes": tonnes}
+
+
+def _strata(ctx: Context) -> dict[str, str]:
+    pos = ctx.results.get("positioning")
+    if pos is None:
+        return {a.id: a.stratum or "unknown" for a in ctx.eco.actors}
+    return {a.actor: a.stratum for a in pos.actors}
+
+
+# -- the sections ------------------------------------------------------------------------------------
+def profile_section(ctx: Context) -> Section:
+    pos = ctx.results["positioning"]
+    title = "The rainforest profile"
+    rows = tuple(
+        (
+            p["stratum"],
+            p["actors"],
+            pct(p["actor_share"]),
+            pct(p["throughflow_share"]),
+            pct(p["size_share"]),
+            ", ".join(f"{k} {v}" for k, v in sorted(p["roles"].items(), key=lambda kv: -kv[1])),
+        )
+        for p in pos.profile
+    )
+    inferred = sum(1 for a in pos.actors if a.stratum_inferred)
+    if inferred:
+        ctx.unknown(
+            f"the stratum of {inferred} of {len(pos.actors)} actor(s)",
+            f"inferred from {pos.size_measure} by the documented ABC rule (canopy to 50% of the total, "
+            "understory to 80%, shrub to 95%, moss after; platforms canopy, 5+ partners at least understory)",
+        )
+    no_stage = sum(1 for a in pos.actors if a.stage is None)
+    if no_stage:
+        ctx.unknown(f"the life-cycle stage of {no_stage} actor(s)", "shown as 'unknown'; no stage is guessed")
+    health = pos.health
+    text = [
+        "Canopy: the leading firms and platforms; understory and shrubs: mid-size firms; moss: small firms and "
+        f"start-ups. Sizes are measured by {pos.size_measure}.",
+        *[f"Finding: {f}." for f in health["findings"]],
+        f"Rule: {health['rule']}.",
+    ]
+    numbers = (
+        {
+            "label": "largest actor's share of throughflow",
+            "value": pct(health["largest_throughflow_share"]),
+            "meaning": "above 50% the forest is a monoculture under one canopy tree",
+        },
+        {
+            "label": "evenness of throughflow",
+            "value": f"{health['throughflow_evenness']:.2f}" if health["throughflow_evenness"] is not None else "n/a",
+            "meaning": "Pielou's J: 1 = every actor the same size, near 0 = one actor holds everything",
+        },
+    )
+    return Section(
+        id="profile",
+        title=title,
+        text=tuple(text),
+        numbers=numbers,
+        tables=(
+            Table(
+                "Strata",
+                ("stratum", "actors", "share of actors", "share of throughflow", "share of size", "roles"),
+                rows,
+            ),
+        ),
+        figures=(
+            Figure(
+                "strata",
+                "The layers of the forest",
+                figs.strata_picture(pos.profile),
+                "Each bar is a stratum (canopy on top); its length is the number of actors, split by life-cycle "
+                "stage; the share of throughflow it carries is written at its end.",
+            ),
+        ),
+        data={"profile": list(pos.profile), "health": health},
+    )
+
+
+def network_section(ctx: Context) -> Section:
+    eco = ctx.eco
+    pos = ctx.results["positioning"]
+    ids = list(eco.actor_ids)
+    index = {a: i for i, a in enumerate(ids)}
+    through = np.array([p.throughflow for p in pos.actors], dtype=float)
+    strata = [p.stratum for p in pos.actors]
+    notes: list[str] = []
+    keep = np.arange(len(ids))
+    if len(ids) > NETWORK_NODES:
+        keep = np.sort(np.argsort(-through, kind="stable")[:NETWORK_NODES])
+        share = through[keep].sum() / through.sum() if through.sum() else 0.0
+        notes.append(
+            f"{len(ids):,} actors are more than a browser can draw legibly: the picture shows the {NETWORK_NODES} "
+            f"largest by throughflow ({pct(share)} of all throughflow) and the exchanges among them."
+        )
+    kept = {int(i): k for k, i in enumerate(keep.tolist())}
+    units = {r.id: _unit_label(r.unit) for r in eco.resources}
+    edges: list[dict[str, Any]] = []
+    for f in eco.flows:
+        if f.status != "active" or f.source in BOUNDARY or f.target in BOUNDARY:
+            continue
+        a, b = kept.get(index[f.source]), kept.get(index[f.target])
+        if a is None or b is None:
+            continue
+        edges.append({"from": a, "to": b, "resource": f.resource, "quantity": f.quantity, "unit": units[f.resource]})
+    n_edges = len(edges)
+    if n_edges > NETWORK_EDGES:
+        largest: dict[str, float] = {}
+        for e in edges:
+            largest[e["resource"]] = max(largest.get(e["resource"], 0.0), e["quantity"])
+        edges.sort(key=lambda e: -e["quantity"] / (largest[e["resource"]] or 1.0))
+        edges = edges[:NETWORK_EDGES]
+        notes.append(
+            f"{n_edges:,} exchanges among the actors shown; the {NETWORK_EDGES:,} largest (relative to the largest "
+            "exchange of the same resource) are drawn."
+        )
+    spec = figs.network(
+        [ids[i] for i in keep],
+        [eco.actor(ids[i]).name or ids[i] for i in keep],
+        [strata[i] for i in keep],
+        through[keep].tolist(),
+        edges,
+        _currency_unit(pos.currency, eco),
+    )
+    return Section(
+        id="network",
+        title="The network",
+        text=(
+            "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
+            "exchange, coloured by resource, with a marker pointing towards the receiver.",
+        ),
+        figures=(Figure("network", "Who exchanges what with whom", spec),),
+        notes=tuple(notes),
+        data={"actors_drawn": len(keep), "exchanges_drawn": len(edges), "exchanges": n_edges},
+    )
+
+
+def _currency_unit(currency: str | None, eco: Ecosystem) -> str:
+    from rainforest.model.flowmatrix import CURRENCY_UNITS
+
+    if currency is None:
+        return ""
+    if currency == "money":
+        return "money"
+    return _unit_label(CURRENCY_UNITS.get(currency, ""))
+
+
+def _sankey_bipartite(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Group-to-group flows as two columns (suppliers left, receivers right), so flows
+    within a stratum are drawn instead of folding back onto themselves."""
+    left = {"world": "world (imports)", "environment": "environment (extraction)"}
+    right = {"world": "world (exports)", "environment": "environment (losses)"}
+    names: list[str] = []
+    position: dict[str, int] = {}
+
+    def node(label: str) -> int:
+        if label not in position:
+            position[label] = len(names)
+            names.append(label)
+        return position[label]
+
+    nodes = data["nodes"]
+    links = []
+    order = {s: k for k, s in enumerate([*figs.STRATA, "unknown", "world", "environment"])}
+    for link in sorted(
+        data["links"], key=lambda lk: (order.get(nodes[lk["source"]], 9), order.get(nodes[lk["target"]], 9))
+    ):
+        s, t = nodes[link["source"]], nodes[link["target"]]
+        links.append(
+            {
+                "source": node(left.get(s, s)),
+                "target": node(right.get(t, f"to {t}")),
+                "label": link["label"],
+                "value": link["value"],
+            }
+        )
+    return names, links
+
+
+def metabolism_section(ctx: Context) -> Section:
+    title = "Metabolism: how resources flow"
+    m = ctx.results["metabolism"]
+    if isinstance(m, str):
+        return unavailable("metabolism", title, m)
+    acc, circ = m["accounts"], m["circularity"]
+    unit = ctx.unit
+    boundary_total = acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"]
+    text = [
+        f"Currency: {circ['currency']} in {unit} per {ctx.period}; resources that cannot be expressed in it are "
+        "left out of these numbers.",
+    ]
+    definitions = [
+        (
+            "residues put to use",
+            fmt(circ["landfill_diverted"], ctx.per_period(unit)),
+            "by-products and wastes that went from one actor to another instead of to disposal (existing exchanges)",
+        ),
+        (
+            "recycled input share",
+            pct(circ["recycled_input_share"]),
+            "by-product and waste inputs over all inputs of the actors",
+        ),
+        ("disposal share", pct(circ["disposal_share"]), "losses to the environment over all outputs"),
+        ("exchange share", pct(circ["exchange_share"]), "flows between actors over all outputs"),
+        (
+            "resource productivity",
+            fmt(circ["resource_productivity"], f"money per {unit}") if circ["resource_productivity"] else "n/a",
+            "revenue over direct material input of the actors that report revenue (EUROSTAT's indicator, at "
+            "actor level)",
+        ),
+    ]
+    if boundary_total == 0:
+        ctx.unknown(
+            f"all boundary flows in {circ['currency']} (extraction, imports, exports, losses)",
+            "shares over inputs and outputs are computed over the exchanges alone and are 100% or 0% by "
+            "construction: read them as 'not known'",
+        )
+        definitions = [d for d in definitions if d[0] in ("residues put to use", "resource productivity")]
+        text.append(
+            "The document gives no flow across the ecosystem's boundary, so input and output shares cannot be "
+            "measured; only what the exchanges carry is known."
+        )
+    if circ["resource_productivity"] is None:
+        ctx.unknown("revenue of the actors", "resource productivity (value per mass) is not computed")
+    numbers = tuple({"label": a, "value": b, "meaning": c} for a, b, c in definitions)
+    accounts = Table(
+        "Boundary accounts",
+        ("account", f"{unit} per {ctx.period}"),
+        tuple(
+            (k, fmt(acc[k]))
+            for k in ("extraction", "imports", "internal", "exports", "losses", "stock_change", "DMI", "balance")
+        ),
+        "DMI = extraction + imports; balance = DMI - exports - losses - stock change (zero when every actor balances).",
+    )
+    notes: list[str] = []
+    tables = [accounts]
+    if m["violations"] and boundary_total == 0:
+        text.append(
+            f"Every actor that exchanges is out of balance ({sum(m['violations'].values())} actor-resource pairs): "
+            "with no boundary flow recorded, what an actor receives is never matched by what it sends."
+        )
+    elif m["violations"]:
+        worst = sorted(m["violations"].items(), key=lambda kv: -kv[1])
+        tables.append(
+            Table(
+                "Actors out of balance (beyond 1%) per resource",
+                ("resource", "actors out of balance"),
+                tuple(worst[:TOP]),
+                "Inputs = outputs + stock change should hold for every actor; an imbalance is a missing or wrong "
+                "flow (often a boundary flow that was not recorded).",
+            )
+        )
+    recon = m["reconciliation"]
+    if recon:
+        rows = []
+        for r, result in recon.items():
+            if isinstance(result, str):
+                notes.append(f"reconciliation of {r} failed: {result}")
+                continue
+            for adj in result.adjustments()[:TOP]:
+                f = ctx.eco.flows[int(adj["flow"])]
+                rows.append(
+                    (
+                        r,
+                        f"{f.source} → {f.target}",
+                        fmt(adj["measured"]),
+                        fmt(adj["reconciled"]),
+                        f"{adj['change']:+.4g} ({adj['sigmas']:+.2f} σ)",
+                    )
+                )
+        if rows:
+            tables.append(
+                Table(
+                    "Data reconciliation (weighted least squares, as STAN)",
+                    ("resource", "flow", "measured", "reconciled", "change"),
+                    tuple(rows),
+                    "Flows with an uncertainty move as little as it allows so that every actor balances; flows "
+                    "without one are fixed.",
+                )
+            )
+    else:
+        ctx.unknown(
+            "the uncertainty of every flow",
+            "no reconciliation is run: the flows are shown as given and imbalances are listed",
+        )
+    strata_nodes, strata_links = _sankey_bipartite(m["sankey_strata"])
+    figures = [
+        Figure(
+            "sankey-strata",
+            "Flows between strata",
+            figs.sankey(strata_nodes, strata_links, ctx.per_period(unit)),
+            "Suppliers on the left, receivers on the right, grouped by stratum; links coloured by resource kind "
+            "(hover a link for its kind and quantity).",
+        )
+    ]
+    if "sankey_actors" in m:
+        sa = m["sankey_actors"]
+        figures.append(
+            Figure(
+                "sankey-actors",
+                "Flows between actors, by resource",
+                figs.sankey(sa["nodes"], sa["links"], ctx.per_period(unit)),
+                "Every active flow in the currency, actor to actor and across the boundary.",
+            )
+        )
+    else:
+        notes.append(
+            f"More than {SANKEY_NODES} actors exchange flows: the Sankey diagram is drawn by stratum only "
+            "(the data behind an actor-level one is `metabolism.sankey(eco)`)."
+        )
+    return Section(
+        id="metabolism",
+        title=title,
+        text=tuple(text),
+        numbers=numbers,
+        tables=tuple(tables),
+        figures=tuple(figures),
+        notes=tuple(notes),
+        data={
+            "accounts": acc,
+            "circularity": circ,
+            "sankey_strata": {"nodes": strata_nodes, "links": strata_links},
+            "violations": m["violations"],
+        },
+    )
+
+
+_ENA_MEANING = {
+    "TST": ("total system throughflow", "all flow through the actors: the size of the metabolism"),
+    "FCI": ("Finn cycling index", "share of throughflow that comes back round a loop; 0 = open chains only"),
+    "APL": ("average path length", "how many actors a unit entering the ecosystem visits before it leaves"),
+    "ID.F": ("indirect/direct flow", "above 1, indirect relations carry more than direct exchanges"),
+    "ASC.CAP": (
+        "degree of order (ascendency / capacity)",
+        "how organised the network is; robustness peaks at 1/e = 0.37",
+    ),
+    "robustness": ("robustness", "Ulanowicz's -a ln a: the balance of efficiency and redundancy (peak 0.368)"),
+    "mutualism.F": ("mutualism", "positive over negative direct-and-indirect relations; above 1 = mutualistic"),
+    "synergism.F": ("synergism", "benefits over costs in the flow utility analysis; above 1 = synergistic"),
+}
+
+
+def ena_section(ctx: Context) -> Section:
+    from rainforest.analysis import ena
+
+    title = "Network health (ecological network analysis)"
+    result = ctx.results["ena"]
+    if isinstance(result, str):
+        return unavailable("ena", title, result)
+    values = {**result.flow, **result.ascendency, **(result.utility or {})}
+    unit = ctx.unit
+    numbers = []
+    for key, (label, meaning) in _ENA_MEANING.items():
+        if key not in values:
+            continue
+        v = values[key]
+        shown = fmt(v, ctx.per_period(unit)) if key == "TST" else (pct(v) if key == "FCI" else fmt(v))
+        numbers.append({"label": f"{label} ({key})", "value": shown, "meaning": meaning})
+    wov = ena.window_of_vitality(result.ascendency)
+    text = [
+        f"On the {result.currency} layer. The ecosystem is {wov['side']}: robustness {wov['robustness']:.3f}, "
+        f"{pct(wov['relative_robustness'], 0)} of the highest possible.",
+        "Methods: Finn (1976) cycling; Ulanowicz (1986, 2009) ascendency and robustness; Patten (1991) and Fath & "
+        "Patten (1998) utility; numbers as the R package enaR (Borrett & Lau 2014).",
+    ]
+    if result.utility is None:
+        ctx.unknown("mutualism and synergism", "not computed above the dense size limit (said in the notes)")
+    return Section(
+        id="ena",
+        title=title,
+        text=tuple(text),
+        numbers=tuple(numbers),
+        figures=(
+            Figure(
+                "window-of-vitality",
+                "Robustness on the window-of-vitality curve",
+                figs.window_of_vitality(wov, ctx.eco.name[:30]),
+                "Left of the peak: redundant and resilient but inefficient; right: efficient but brittle "
+                "(Ulanowicz et al. 2009).",
+            ),
+        ),
+        notes=tuple(result.notes),
+        data={
+            "flow": result.to_dict()["flow"],
+            "ascendency": result.to_dict()["ascendency"],
+            "utility": result.to_dict().get("utility"),
+            "window": {k: v for k, v in wov.items() if k != "curve"},
+            "balance": ctx.results.get("ena_balance"),
+        },
+    )
+
+
+def io_section(ctx: Context) -> Section:
+    title = "The money layer (input-output)"
+    io = ctx.results["io"]
+    if isinstance(io, str):
+        ctx.unknown("the money layer (prices or payments)", "input-output analysis and systemic risk are not computed")
+        return unavailable("io", title, io)
+    table = io["table"]
+    total = float(table.x.sum())
+    ext = io["extraction"]
+    ranked = sorted(ext, key=lambda a: -ext[a])
+    rows = tuple(
+        (
+            a,
+            fmt(float(table.x[table.ids.index(a)])),
+            fmt(ext[a]),
+            pct(ext[a] / total),
+            f"{io['multipliers'][a]:.3f}",
+            f"{io['supply'][a]:.3f}",
+        )
+        for a in ranked
+    )
+    fm = io["fm"]
+    if fm.excluded:
+        ctx.unknown(
+            f"prices of {len(fm.excluded)} resource(s) ({', '.join(sorted(fm.excluded)[:6])}{'...' if len(fm.excluded) > 6 else ''})",
+            "their flows are left out of the money layer",
+        )
+    return Section(
+        id="io",
+        title=title,
+        text=(
+            "Actors as the sectors of an enterprise input-output table (Yazan & Fraccascia). Output multiplier: "
+            "total output across the ecosystem per unit of final demand for the actor (Leontief); supply "
+            "multiplier: the same from the supply side (Ghosh); hypothetical extraction: total output lost if "
+            "the actor left and the rest re-balanced (Miller & Blair 2009, 12.2).",
+        ),
+        numbers=(
+            {
+                "label": "total output",
+                "value": fmt(total, f"money per {ctx.period}"),
+                "meaning": "sales of every actor",
+            },
+            {
+                "label": "mean output multiplier",
+                "value": f"{float(np.mean(list(io['multipliers'].values()))):.3f}",
+                "meaning": "1 = no actor's demand reaches its suppliers; higher = tighter interdependence",
+            },
+        ),
+        tables=(
+            Table(
+                f"Hypothetical extraction: the {len(rows)} largest actors by output",
+                (
+                    "actor",
+                    "output",
+                    "output lost if it leaves",
+                    "share of all output",
+                    "output multiplier",
+                    "supply multiplier",
+                ),
+                rows,
+            ),
+        ),
+        figures=(
+            Figure(
+                "extraction",
+                "Output lost if the actor leaves",
+                figs.ranking(list(ranked), [ext[a] / total for a in ranked], "", "share of the ecosystem's output"),
+            ),
+        ),
+        data={"extraction": ext, "total_output": total},
+    )
+
+
+def risk_section(ctx: Context) -> Section:
+    pos = ctx.results["positioning"]
+    title = "Positioning and systemic risk"
+    actors = list(pos.actors)
+    has_esri = any(a.esri is not None for a in actors)
+    has_ks = any(a.keystoneness is not None for a in actors)
+    if has_esri:
+        key, label = "esri", "ESRI (share of output lost)"
+    elif has_ks:
+        key, label = "keystoneness", "keystoneness (Libralato)"
+    else:
+        key, label = "irreplaceability", "irreplaceability"
+    ranked = sorted(actors, key=lambda a: -(getattr(a, key) if getattr(a, key) is not None else -math.inf))[:TOP]
+    rows = tuple(
+        (
+            a.actor,
+            a.stratum,
+            a.role,
+            fmt(a.esri) if a.esri is not None else "n/a",
+            fmt(a.keystone) if a.keystone is not None else "n/a",
+            fmt(a.keystoneness) if a.keystoneness is not None else "n/a",
+            fmt(a.irreplaceability) if a.irreplaceability is not None else "n/a",
+            pct(a.market_share) if a.market_share is not None else "n/a",
+        )
+        for a in ranked
+    )
+    text = [
+        "ESRI: the share of the ecosystem's output lost when the actor fails, through its suppliers and customers "
+        "(Diem et al. 2022); keystone index: ESRI over the actor's own share (1 = it takes only itself down); "
+        "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
+        "could supply instead over what it supplies (1 = nobody could step in).",
+    ]
+    if not has_esri:
+        text.append("No ESRI: " + next((n for n in pos.notes if "keystone index" in n), "no money layer") + ".")
+    redundant = [(a.actor, r) for a in actors for r in a.redundancies]
+    tables = [
+        Table(
+            f"The {len(rows)} most critical actors by {label}",
+            ("actor", "stratum", "role", "ESRI", "keystone index", "keystoneness", "irreplaceability", "market share"),
+            rows,
+        )
+    ]
+    if redundant:
+        tables.append(
+            Table(
+                "Redundant investment: non-core capabilities another actor holds as core",
+                ("actor", "capability", "held as core by"),
+                tuple((a, r["capability"], ", ".join(r["core_at"][:5])) for a, r in redundant[:TOP]),
+                f"{len(redundant)} in all. Buying the capability from its core holder lets each focus on its core.",
+            )
+        )
+    values = [getattr(a, key) for a in ranked if getattr(a, key) is not None]
+    figures = []
+    if values:
+        figures.append(
+            Figure(
+                "risk",
+                f"Most critical actors by {label}",
+                figs.ranking([a.actor for a in ranked if getattr(a, key) is not None], values, "", label, "#c62828"),
+            )
+        )
+    roles: dict[str, int] = {}
+    for a in actors:
+        roles[a.role] = roles.get(a.role, 0) + 1
+    return Section(
+        id="risk",
+        title=title,
+        text=tuple(text),
+        numbers=(
+            {
+                "label": "roles in the metabolism",
+                "value": ", ".join(f"{k} {v}" for k, v in sorted(roles.items(), key=lambda kv: -kv[1])),
+                "meaning": "decomposers turn others' residues into inputs; platforms provide modules",
+            },
+            {
+                "label": "redundant non-core investments",
+                "value": str(len(redundant)),
+                "meaning": "capabilities run as non-core while another member holds them as core",
+            },
+        ),
+        tables=tuple(tables),
+        figures=tuple(figures),
+        notes=tuple(pos.notes),
+        data={"ranking": [(a.actor, getattr(a, key)) for a in ranked], "measure": key, "roles": roles},
+    )
+
+
+def exchanges_section(ctx: Context) -> Section:
+    title = "Recommended new exchanges"
+    result = ctx.results["plan"]
+    if isinstance(result, str):
+        suggestions = _suggestions(ctx)
+        tables: tuple[Table, ...] = ()
+        if suggestions:
+            tables = (
+                Table(
+                    "Known uses for this ecosystem's residues (the cited synergy library)",
+                    ("resource", "known use", "already used here", "source"),
+                    tuple(suggestions),
+                    "Declare offers and needs to have them matched and optimised (`rainforest match`).",
+                ),
+            )
+        return unavailable("exchanges", title, result, tables=tables)
+    plan, effects, sharing = result["plan"], result["impacts"], result["sharing"]
+    total = effects["total"]
+    rows = tuple(
+        (e["from"], e["to"], e["resource"], fmt(e["quantity"]), fmt(e["money_saved"]), fmt(e["co2e_avoided_kg"] / 1000))
+        for e in sorted(effects["exchanges"], key=lambda e: -e["money_saved"])[: 2 * TOP]
+    )
+    numbers = [
+        {
+            "label": "net benefit",
+            "value": fmt(plan.benefit, f"money per {ctx.period}"),
+            "meaning": "avoided purchases and disposal - transport - link costs",
+        },
+        {
+            "label": "disposal diverted",
+            "value": fmt(total["disposal_diverted_t"], f"t per {ctx.period}"),
+            "meaning": "residues that would otherwise be disposed of",
+        },
+        {
+            "label": "CO2e avoided",
+            "value": fmt(total["co2e_avoided_kg"] / 1000, f"t per {ctx.period}"),
+            "meaning": "avoided disposal + avoided virgin production - transport",
+        },
+        {
+            "label": "water saved",
+            "value": fmt(total["water_saved_m3"], f"m³ per {ctx.period}"),
+            "meaning": "exchanged resources of kind water",
+        },
+    ]
+    plan_tables = [
+        Table(
+            f"The plan: {len(plan.exchanges)} exchange(s), largest benefit first",
+            ("from", "to", "resource", "quantity", "benefit", "t CO2e avoided"),
+            rows,
+            f"Optimal (MILP, {plan.engine}, gap {plan.gap:.2%})."
+            + (f" Each need keeps its {result['per_need']} best candidates." if result["per_need"] else ""),
+        )
+    ]
+    text = [
+        "The plan maximises the net annual benefit over all offers and needs (avoided virgin purchases + avoided "
+        "disposal - transport - annualised link costs); impacts are counted the way audited programmes (NISP) "
+        "count them.",
+    ]
+    if isinstance(sharing, dict) and sharing.get("allocation"):
+        alloc = sharing["allocation"]
+        top = sorted(alloc, key=lambda a: -alloc[a])[:TOP]
+        plan_tables.append(
+            Table(
+                "The gain split (Shapley value)",
+                ("actor", "share of the benefit"),
+                tuple((a, fmt(alloc[a])) for a in top),
+                f"method: {sharing.get('method', 'shapley')}; "
+                + (
+                    "core not checked (too many participants to solve every coalition)"
+                    if sharing.get("in_core") is None
+                    else f"in the core (no coalition would rather leave): {'yes' if sharing['in_core'] else 'no'}"
+                ),
+            )
+        )
+    notes = list(plan.notes) + list(effects.get("notes", []))
+    for note in plan.notes:
+        if "default" in note or "no co2e" in note.lower():
+            ctx.unknown("emission factors of some resources", note)
+    return Section(
+        id="exchanges",
+        title=title,
+        text=tuple(text),
+        numbers=tuple(numbers),
+        tables=tuple(plan_tables),
+        notes=tuple(dict.fromkeys(notes)),
+        data={
+            "benefit": plan.benefit,
+            "exchanges": len(plan.exchanges),
+            "total": {k: v for k, v in total.items() if k != "virgin_saved"},
+        },
+    )
+
+
+def _suggestions(ctx: Context) -> list[tuple[str, str, str, str]]:
+    from rainforest.optimize.taxonomy import suggest_uses
+
+    eco = ctx.eco
+    used = {f.resource for f in eco.flows if f.source not in BOUNDARY and f.target not in BOUNDARY}
+    residues = sorted(
+        {f.resource for f in eco.flows if f.kind in ("by-product", "waste")} | {o.resource for o in eco.offers}
+    )
+    out = []
+    for r in residues:
+        res = eco.resource(r)
+        for s in suggest_uses(r, "", res.codes.get("ewc") if res.codes else None):
+            out.append((r, s.use, "yes" if r in used else "no", s.source))
+    return out
+
+
+def cluster_section(ctx: Context) -> Section:
+    title = "Cluster against ecosystem"
+    curve = ctx.results["radius"]
+    if isinstance(curve, str):
+        ctx.unknown("the locations of the actors", "the cluster-against-ecosystem curve is not drawn")
+        return unavailable("cluster", title, curve)
+    name = ctx.eco.name[:40]
+    if curve["basis"] == "plan":
+        spec = figs.radius_curve({name: curve}, "benefit", f"net benefit per {ctx.period}")
+        full = curve["unlimited"]["benefit"]
+        half = next(
+            (
+                r
+                for r, b in zip(curve["radius_km"], curve["benefit"], strict=True)
+                if b is not None and full and b >= 0.5 * full
+            ),
+            None,
+        )
+        text: tuple[str, ...] = (
+            "The optimal plan when partners must lie within r km of each other (a cluster bound to one place) "
+            "against no limit (an ecosystem across the chain).",
+            f"Without a limit: {fmt(full, f'money per {ctx.period}')}; half of it is reached within "
+            f"{fmt(half, 'km') if half is not None else 'no radius drawn'}.",
+        )
+    else:
+        spec = figs.radius_curve({name: curve}, "share", "share of today's exchanges")
+        text = (
+            f"The share of today's exchanges (in {curve['currency']}) whose two partners lie within r km: what a "
+            "cluster of that radius would keep of the ecosystem.",
+        )
+    return Section(
+        id="cluster",
+        title=title,
+        text=text,
+        figures=(Figure("radius", "Exchange potential against the radius", spec),),
+        data=dict(curve.items()),
+    )
+
+
+def key_numbers(ctx: Context) -> list[dict[str, Any]]:
+    """The five numbers that matter, each with what it means (or why it is not known)."""
+    out: list[dict[str, Any]] = []
+    fm = ctx.layer
+    per = ctx.per_period(ctx.unit)
+    if fm is not None:
+        out.append(
+            {
+                "key": "exchanged",
+                "label": "exchanged between members",
+                "value": float(fm.Z.sum()),
+                "display": fmt(float(fm.Z.sum()), per),
+                "meaning": f"{fm.currency} passed from one member to another instead of bought or discarded "
+                f"({int(fm.Z.nnz)} actor pairs)",
+            }
+        )
+    else:
+        out.append(
+            {
+                "key": "exchanged",
+                "label": "exchanged between members",
+                "value": None,
+                "display": "n/a",
+                "meaning": "no physical flows between actors",
+            }
+        )
+    m = ctx.results.get("metabolism")
+    diverted = m["circularity"]["landfill_diverted"] if isinstance(m, dict) else None
+    out.append(
+        {
+            "key": "residues",
+            "label": "residues put to use",
+            "value": diverted,
+            "display": fmt(diverted, per),
+            "meaning": "by-products and wastes that reached a user instead of disposal",
+        }
+    )
+    result = ctx.results.get("ena")
+    if result is not None and not isinstance(result, str):
+        from rainforest.analysis import ena
+
+        fci = float(result.flow["FCI"])
+        wov = ena.window_of_vitality(result.ascendency)
+        out.append(
+            {
+                "key": "cycling",
+                "label": "cycling (Finn index)",
+                "value": fci,
+                "display": pct(fci),
+                "meaning": "share of throughflow that comes back round a loop; 0 = open chains, no loop closed",
+            }
+        )
+        out.append(
+            {
+                "key": "robustness",
+                "label": "robustness",
+                "value": wov["robustness"],
+                "display": f"{wov['robustness']:.3f} ({pct(wov['relative_robustness'], 0)} of the peak)",
+                "meaning": f"{wov['side']}",
+            }
+        )
+    else:
+        reason = result if isinstance(result, str) else "no network analysis"
+        out.append(
+            {"key": "cycling", "label": "cycling (Finn index)", "value": None, "display": "n/a", "meaning": reason}
+        )
+        out.append({"key": "robustness", "label": "robustness", "value": None, "display": "n/a", "meaning": reason})
+    pos = ctx.results.get("positioning")
+    esri = [(a.esri, a.actor) for a in pos.actors if a.esri is not None] if pos is not None else []
+    if esri:
+        value, actor = max(esri)
+        out.append(
+            {
+                "key": "dependence",
+                "label": "largest systemic risk",
+                "value": value,
+                "display": pct(value),
+                "meaning": f"of the ecosystem's output is lost if {actor} fails (ESRI, Diem et al. 2022)",
+            }
+        )
+    elif fm is not None and fm.Z.nnz:
+        Z = fm.Z
+        touch = np.asarray(Z.sum(axis=0)).ravel() + np.asarray(Z.sum(axis=1)).ravel()
+        k = int(np.argmax(touch))
+        share = float(touch[k] / Z.sum())
+        out.append(
+            {
+                "key": "dependence",
+                "label": "dependence on one actor",
+                "value": share,
+                "display": pct(share),
+                "meaning": f"of the exchanged {fm.currency} is sent or received by {fm.ids[k]} (no money layer for ESRI)",
+            }
+        )
+    else:
+        out.append(
+            {
+                "key": "dependence",
+                "label": "dependence on one actor",
+                "value": None,
+                "display": "n/a",
+                "meaning": "no exchanges",
+            }
+        )
+    return out
+
+
+def unknowns_section(ctx: Context) -> Section:
+    eco = ctx.eco
+    unquantified = eco.extensions.get("x_unquantified_flows", ())
+    if unquantified:
+        ctx.unknowns.insert(
+            0,
+            {
+                "what": f"the quantity of {len(unquantified)} known exchange(s)",
+                "how": "left out of every number (kept in the document under x_unquantified_flows); no quantity is invented",
+            },
+        )
+    planned = sum(1 for f in eco.flows if f.status != "active")
+    if planned:
+        ctx.unknown(f"{planned} flow(s) not active (planned or ended)", "left out of every number")
+    if ctx.layer is not None and ctx.layer.excluded:
+        ex = sorted(ctx.layer.excluded)
+        ctx.unknown(
+            f"a conversion to {ctx.layer.currency} for {len(ex)} resource(s) ({', '.join(ex[:6])}{'...' if len(ex) > 6 else ''})",
+            f"their flows are left out of the {ctx.layer.currency} layer (other units cannot be added to {ctx.unit})",
+        )
+    rows = tuple((u["what"], u["how"]) for u in ctx.unknowns)
+    return Section(
+        id="unknowns",
+        title="What was unknown and how it was treated",
+        text=("Every quantity the document does not give, and what the report did instead.",)
+        if rows
+        else ("Nothing: every quantity the report needs is in the document.",),
+        tables=(Table("Unknowns", ("unknown", "treatment"), rows),) if rows else (),
+        data={"unknowns": list(ctx.unknowns)},
+    )
+
+
+STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
+    ("positioning and systemic risk", run_positioning),
+    ("metabolism and balances", run_metabolism),
+    ("ecological network analysis", run_ena),
+    ("input-output", run_io),
+    ("exchange plan and gain split", run_plan),
+    ("cluster against ecosystem", run_radius),
+)
+
+
+def compute(
+    eco: Ecosystem, *, risk: bool = True, plan: bool = True, progress: Progress | None = None
+) -> tuple[Context, list[Section], list[dict[str, Any]]]:
+    """Run every analysis, then build the sections and the key numbers."""
+    ctx = Context(eco, risk=risk, plan=plan)
+    total = len(STEPS) + 1
+    for k, (label, step) in enumerate(STEPS):
+        if progress is not None:
+            progress(k, total, label)
+        step(ctx)
+    if progress is not None:
+        progress(len(STEPS), total, "figures")
+    sections = [
+        profile_section(ctx),
+        network_section(ctx),
+        metabolism_section(ctx),
+        ena_section(ctx),
+        io_section(ctx),
+        risk_section(ctx),
+        exchanges_section(ctx),
+        cluster_section(ctx),
+    ]
+    numbers = key_numbers(ctx)
+    sections.append(unknowns_section(ctx))
+    if progress is not None:
+        progress(total, total, "done")
+    return ctx, sections, numbers
