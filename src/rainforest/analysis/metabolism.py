@@ -69,18 +69,13 @@ def balances(eco: Any, resource: str, *, absolute: float = 1e-9, relative: float
     An actor is in balance when ``|inflow - outflow - stock change| <= absolute + relative
     x max(inflow, outflow)``.
     """
-    ids = eco.actor_ids
-    index = {a: i for i, a in enumerate(ids)}
-    n = len(ids)
-    inflow, outflow, change = np.zeros(n), np.zeros(n), np.zeros(n)
-    for f in _active_flows(eco, resource)[1]:
-        if f.target in index:
-            inflow[index[f.target]] += f.quantity
-        if f.source in index:
-            outflow[index[f.source]] += f.quantity
-    for s in eco.stocks:
-        if s.resource == resource and s.change is not None:
-            change[index[s.actor]] += s.change
+    from rainforest.model.flowmatrix import FlowMatrix
+
+    if resource not in eco.resource_ids:
+        raise UnknownIdError("resource", resource, eco.resource_ids)
+    fm = FlowMatrix.from_ecosystem(eco, resource=resource)  # active flows, in the resource's unit
+    ids = fm.ids
+    inflow, outflow, change = fm.inflow(), fm.outflow(), fm.stock_change.copy()
     imbalance = inflow - outflow - change
     ok = np.abs(imbalance) <= absolute + relative * np.maximum(inflow, outflow)
     return Balance(resource, ids, inflow, outflow, change, imbalance, ok)
@@ -237,12 +232,21 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
             factors[r] = units.conversion_factor(res_unit[r], fm.unit)
         except RainforestError:
             continue
+    table = eco.table("flows")
     residue = 0.0
-    for f in eco.flows:
-        if f.status != "active" or f.resource not in factors:
+    for src, dst, res, kind, status, q in zip(
+        table.texts("from"),
+        table.texts("to"),
+        table.texts("resource"),
+        table.texts("kind"),
+        table.texts("status"),
+        table.numbers("quantity").tolist(),
+        strict=True,
+    ):
+        if status != "active" or res not in factors:
             continue
-        if f.kind in ("by-product", "waste") and f.source not in BOUNDARY and f.target not in BOUNDARY:
-            residue += f.quantity * factors[f.resource]
+        if kind in ("by-product", "waste") and src not in BOUNDARY and dst not in BOUNDARY:
+            residue += q * factors[res]
     inputs = float(fm.Z.sum() + fm.inputs.sum())
     outputs = float(fm.Z.sum() + fm.exports.sum() + fm.losses.sum())
     revenue = 0.0
@@ -294,15 +298,22 @@ def sankey(
     if strata is not None:
         stratum.update(strata)
     totals: dict[tuple[str, str, str], float] = {}
-    for f in eco.flows:
-        if f.status != "active" or f.resource not in factors:
+    table = eco.table("flows")
+    for src, dst, res, status, q in zip(
+        table.texts("from"),
+        table.texts("to"),
+        table.texts("resource"),
+        table.texts("status"),
+        table.numbers("quantity").tolist(),
+        strict=True,
+    ):
+        if status != "active" or res not in factors:
             continue
-        src, dst = f.source, f.target
         if by == "stratum":
             src, dst = stratum.get(src, src), stratum.get(dst, dst)
-        label = f.resource if by == "resource" else kinds[f.resource]
+        label = res if by == "resource" else kinds[res]
         key = (src, dst, label)
-        totals[key] = totals.get(key, 0.0) + f.quantity * factors[f.resource]
+        totals[key] = totals.get(key, 0.0) + q * factors[res]
     nodes = sorted({n for s, t, _ in totals for n in (s, t)})
     position = {n: i for i, n in enumerate(nodes)}
     links = [
