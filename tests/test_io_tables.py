@@ -68,3 +68,35 @@ def test_extraction_matches_direct_re_solving_on_a_synthetic_economy() -> None:
 def test_dense_inverses_name_the_limit() -> None:
     with pytest.raises(rf.SizeLimitError, match="force_dense=True"):
         io.leontief_inverse(miller_blair(), dense_limit=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_iterative_and_lu_solvers_agree(seed: int) -> None:
+    """Above LU_LIMIT nonzeros per column the Neumann iteration replaces sparse LU (which
+    fills in to nearly dense); both give the dense inverse's answers."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    Z = rng.random((n, n)) * (rng.random((n, n)) < 0.2)  # 60 nonzeros per column
+    f = rng.random(n) * 50 + 1
+    x = Z.sum(axis=0) / 0.6 + Z.sum(axis=1)  # column sums of A below 0.6: value added everywhere
+    fm = rf.FlowMatrix.from_arrays(Z, inputs=np.zeros(n), exports=x - Z.sum(axis=1), losses=np.zeros(n))
+    table = io.io_table(fm)
+    L = io.leontief_inverse(table)
+    assert io._Solver(io.technical_coefficients(table)).method == "iterative"
+    for method in ("lu", "iterative"):
+        m = io.output_multipliers(table, method=method)
+        np.testing.assert_allclose(list(m.values()), L.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(io.output_for(table, f, method=method), L @ f, rtol=1e-12)
+        s = io.supply_multipliers(table, method=method)
+        np.testing.assert_allclose(list(s.values()), io.ghosh_inverse(table).sum(axis=1), rtol=1e-12)
+    chosen = list(table.ids[:5])
+    lu = io.hypothetical_extraction(table, chosen, method="lu")
+    it = io.hypothetical_extraction(table, chosen, method="iterative")
+    assert lu == pytest.approx(it, rel=1e-10)
+
+
+def test_iterative_solver_needs_a_contraction() -> None:
+    fm = rf.FlowMatrix.from_arrays([[0, 5], [5, 0]], inputs=[0, 0], exports=[0, 0], losses=[0, 0])
+    table = io.io_table(fm)
+    with pytest.raises(ValueError, match="contraction"):
+        io.output_for(table, [1, 1], method="iterative")
