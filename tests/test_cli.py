@@ -124,8 +124,10 @@ def test_info() -> None:
     assert "currencies" in out
 
 
-def test_demo() -> None:
+def test_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo writes kalundborg-report.html here
     code, out, _ = run("demo")
+    assert (tmp_path / "kalundborg-report.html").exists()
     assert code == 0
     assert "1,519,000 t" in out
     assert "without a published quantity: 11" in out

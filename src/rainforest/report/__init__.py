@@ -132,11 +132,15 @@ def health_report(
         Called as ``progress(done, total, label)`` before each step (the CLI draws a bar).
     """
     ctx, sections, numbers = compute(eco, risk=risk, plan=plan, progress=progress)
+    flows = eco.table("flows")
+    actors = set(eco.actor_ids)
     facts = {
         "actors": len(eco.actors),
         "flows": len(eco.flows),
         "exchanges": sum(
-            1 for f in eco.flows if f.status == "active" and f.source in eco.actor_ids and f.target in eco.actor_ids
+            1
+            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
+            if status == "active" and src in actors and dst in actors
         ),
         "resources": len(eco.resources),
         "offers": len(eco.offers),

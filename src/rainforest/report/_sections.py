@@ -208,18 +208,22 @@ def run_metabolism(ctx: Context) -> None:
     }
     strata = _strata(ctx)
     out["sankey_strata"] = metabolism.sankey(ctx.eco, by="stratum", currency=currency, strata=strata)
-    nodes_needed = len({a for f in ctx.eco.flows for a in (f.source, f.target)})
+    table = ctx.eco.table("flows")
+    nodes_needed = len(set(table.texts("from")) | set(table.texts("to")))
     if nodes_needed <= SANKEY_NODES:
         out["sankey_actors"] = metabolism.sankey(ctx.eco, by="resource", currency=currency)
     # balances per resource with active flows
-    resources = sorted({f.resource for f in ctx.eco.flows if f.status == "active"})
+    status = np.asarray(table.texts("status"), dtype=object)
+    resource_of = np.asarray(table.texts("resource"), dtype=object)
+    resources = sorted(set(resource_of[status == "active"].tolist()))
     violations: dict[str, int] = {}
     for r in resources:
         v = metabolism.balances(ctx.eco, r, relative=0.01).violations()
         if v:
             violations[r] = len(v)
     out["violations"] = violations
-    uncertain = sorted({f.resource for f in ctx.eco.flows if f.uncertainty is not None and f.status == "active"})
+    measured = ~np.isnan(table.numbers("uncertainty")) if "uncertainty" in table else np.zeros(table.n, dtype=bool)
+    uncertain = sorted(set(resource_of[measured & (status == "active")].tolist()))
     recon: dict[str, Any] = {}
     for r in uncertain:
         try:
@@ -320,13 +324,13 @@ def radius_curve(
     if not located:
         raise RainforestError("no actor has a location, so no distance between partners is known")
     if eco.offers and eco.needs:
-        cands = exchanges.candidates(eco)
-        distances = [c.distance_km for c in cands if c.distance_km is not None]
+        distances = _offer_need_distances(eco, located)
         if not distances:
             raise RainforestError("no candidate exchange joins two located actors")
-        grid = _grid(distances, radii)
-        rows = [_plan_point(eco, r, per_need) for r in grid]
+        grid = _grid(distances, radii, RADIUS_POINTS if per_need is None else RADIUS_POINTS - 2)
         unlimited = _plan_point(eco, None, per_need)
+        # beyond the longest candidate distance a cluster is the whole ecosystem
+        rows = [unlimited if r >= max(distances) else _plan_point(eco, r, per_need) for r in grid]
         return {
             "basis": "plan",
             "radius_km": grid,
@@ -373,10 +377,38 @@ def radius_curve(
     }
 
 
-def _grid(distances: Sequence[float], radii: Sequence[float] | None) -> list[float]:
+def _offer_need_distances(eco: Ecosystem, located: Mapping[str, Any]) -> list[float]:
+    """Distances between the located actors of every offer and need of one resource (the
+    radii worth drawing; a need naming several resources counts for each)."""
+    from rainforest.optimize.exchanges import great_circle_km
+
+    def where(actors: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        lat = np.array([located[a].lat if a in located and located[a].lat is not None else np.nan for a in actors])
+        lon = np.array([located[a].lon if a in located and located[a].lon is not None else np.nan for a in actors])
+        return lat, lon
+
+    offers: dict[str, list[str]] = {}
+    for o in eco.offers:
+        offers.setdefault(o.resource, []).append(o.actor)
+    needs: dict[str, list[str]] = {}
+    for n in eco.needs:
+        for r in n.resources or ((n.resource,) if n.resource else ()):
+            needs.setdefault(r, []).append(n.actor)
+    out: list[float] = []
+    for r, sellers in offers.items():
+        if r not in needs:
+            continue
+        lat1, lon1 = where(sellers)
+        lat2, lon2 = where(needs[r])
+        d = np.asarray(great_circle_km(lat1[:, None], lon1[:, None], lat2[None, :], lon2[None, :]), dtype=float)
+        out.extend(d[np.isfinite(d)].ravel().tolist())
+    return out
+
+
+def _grid(distances: Sequence[float], radii: Sequence[float] | None, points: int = RADIUS_POINTS) -> list[float]:
     if radii is not None:
         return sorted({float(r) for r in radii})
-    qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, RADIUS_POINTS))
+    qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, points))
     return sorted({float(round(q, 3)) for q in qs} | {0.0})
 
 
@@ -1206,7 +1238,7 @@ def unknowns_section(ctx: Context) -> Section:
                 "how": "left out of every number (kept in the document under x_unquantified_flows); no quantity is invented",
             },
         )
-    planned = sum(1 for f in eco.flows if f.status != "active")
+    planned = sum(1 for status in eco.table("flows").texts("status") if status != "active")
     if planned:
         ctx.unknown(f"{planned} flow(s) not active (planned or ended)", "left out of every number")
     if ctx.layer is not None and ctx.layer.excluded:
