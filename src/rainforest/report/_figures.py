@@ -184,7 +184,7 @@ def _path(x0: float, y0: float, x1: float, y1: float) -> tuple[list[float], list
     between two actors of one stratum does not run through the actors between them."""
     if abs(y1 - y0) > 0.5:
         return [x0, x1], [y0, y1]
-    lift = 0.15 + 0.35 * abs(x1 - x0)
+    lift = 0.3 + 0.6 * abs(x1 - x0)
     t = np.linspace(0.0, 1.0, 13)
     xs = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * (x0 + x1) / 2 + t**2 * x1
     ys = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * (max(y0, y1) + lift) + t**2 * y1
