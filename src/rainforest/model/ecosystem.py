@@ -190,6 +190,10 @@ class Ecosystem:
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(f"Ecosystem is immutable; cannot set {key!r}. Build a new one instead.")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by its validated tables (process pools and Dask workers receive copies)."""
+        return (Ecosystem._from_tables, (self.name, self.period, self._tables, self._extensions.to_dict()))
+
     # -- sections ---------------------------------------------------------------
     @property
     def actors(self) -> SectionView[Actor]:
