@@ -58,7 +58,7 @@ from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
-__all__ = ["STRATA", "ActorPosition", "Positioning", "position", "profile_table"]
+__all__ = ["STRATA", "ActorPosition", "Positioning", "abc_strata", "position", "profile_table", "throughflow"]
 
 STRATA = ("canopy", "understory", "shrub", "moss")
 CANOPY_SHARE = 0.50
@@ -142,7 +142,9 @@ class Positioning:
         }
 
 
-def _throughflow(eco: Ecosystem) -> tuple[FloatArray, str | None, FlowMatrix | None]:
+def throughflow(eco: Ecosystem) -> tuple[FloatArray, str | None, FlowMatrix | None]:
+    """Each actor's throughflow (inflow + outflow) in the first currency of money, mass and
+    energy that has any flow; with that currency and its flow matrix (None without flows)."""
     for currency in ("money", "mass", "energy"):
         try:
             fm = FlowMatrix.from_ecosystem(eco, currency)
@@ -159,7 +161,9 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def _strata(measure: FloatArray) -> list[str]:
+def abc_strata(measure: FloatArray) -> list[str]:
+    """The documented ABC rule: canopy to ``CANOPY_SHARE`` of the total, understory to
+    ``UNDERSTORY_SHARE``, shrub to ``SHRUB_SHARE``, moss after (largest first)."""
     n = len(measure)
     order = np.argsort(-measure, kind="stable")
     total = measure.sum()
@@ -202,14 +206,14 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     stages = actors.texts("stage")
     revenue = actors.numbers("size.revenue")
     employees = actors.numbers("size.employees")
-    through, currency, fm = _throughflow(eco)
+    through, currency, fm = throughflow(eco)
     if n and np.isfinite(revenue).all():
         measure, size_measure = revenue, "revenue"
     elif n and np.isfinite(employees).all():
         measure, size_measure = employees, "employees"
     else:
         measure, size_measure = through, f"throughflow ({currency})" if currency else "none"
-    inferred = _strata(measure)
+    inferred = abc_strata(measure)
 
     # network position: partners, platform providers
     flows = eco.table("flows")
