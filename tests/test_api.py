@@ -81,7 +81,7 @@ ALLOWED = {
     "model": {"errors"},
     "analysis": {"model", "errors"},
     "optimize": {"model", "errors"},
-    "simulate": {"model", "errors"},
+    "simulate": {"model", "errors", "analysis", "optimize"},  # their public modules (see the next test)
     "io": {"model", "errors"},
     "store": {"model", "errors", "io"},
     "report": {"model", "errors", "analysis", "optimize", "simulate"},
@@ -131,6 +131,17 @@ def test_layers_point_inward() -> None:
                 and parts[0] not in ALLOWED_THIRD_PARTY[layer]
             ):
                 wrong.append(f"{path.relative_to(PACKAGE)} imports {parts[0]}")
+    assert wrong == []
+
+
+def test_engines_use_each_other_only_through_public_modules() -> None:
+    wrong = []
+    for layer in ("analysis", "optimize", "simulate"):
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            for name in _imports(path):
+                parts = name.split(".")
+                if parts[0] == "rainforest" and len(parts) > 2 and parts[1] != layer and parts[2].startswith("_"):
+                    wrong.append(f"{path.relative_to(PACKAGE)} imports private {name}")
     assert wrong == []
 
 

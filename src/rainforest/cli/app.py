@@ -945,6 +945,130 @@ def position(
     _with_errors(as_json, debug, work)
 
 
+@app.command()
+def simulate(
+    file: Annotated[Path, typer.Argument(help="The ecosystem at period 0 (any document rainforest loads).")],
+    scenario: Annotated[
+        Path | None, typer.Option(help="A scenario YAML: parameters, policies, shocks, rivals, sweep.")
+    ] = None,
+    periods: Annotated[int | None, typer.Option(help="Periods per run (default 30, or the scenario's).")] = None,
+    runs: Annotated[int | None, typer.Option(help="Monte Carlo runs (default 1, or the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed; the same seed gives the same results (default 0).")] = None,
+    executor: Annotated[str, typer.Option(help="inline, local (process pool), dask or dask:ADDRESS.")] = "inline",
+    workers: Annotated[int | None, typer.Option(help="Workers of the local pool or Dask LocalCluster.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for series, events and plots.")] = Path(
+        "simulation"
+    ),
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Simulate the ecosystem: demography, symbiosis, platform, openness, shocks, rivals.
+
+    Writes series.csv and series.parquet (one row per point, run and period), events.csv,
+    summary.json and simulation.html (plots with bands) to the output folder."""
+
+    def work() -> None:
+        import dataclasses
+
+        from rainforest import report as report_module
+        from rainforest.simulate import scenario as sc
+
+        base = rf.load(file)
+        if scenario is not None:
+            spec = sc.load_scenario(scenario, rf.load, base=base)
+        else:
+            spec = sc.Scenario(base=base)
+        changes: dict[str, Any] = {
+            k: v for k, v in (("periods", periods), ("runs", runs), ("seed", seed)) if v is not None
+        }
+        spec = dataclasses.replace(spec, **changes)
+        total = spec.runs * (
+            len(
+                sc.sweep_points(
+                    spec.sweep["parameters"],
+                    spec.sweep.get("method", "grid"),
+                    int(spec.sweep.get("samples", 8)),
+                    spec.seed,
+                )
+            )
+            if spec.sweep
+            else 1
+        )
+        bar = None
+        if not as_json:
+            from rich.progress import Progress
+
+            bar = Progress(console=err, transient=True)
+        task_done: Callable[[int, int], None] | None = None
+        if bar is not None:
+            bar.start()
+            task = bar.add_task("runs", total=total)
+
+            def task_done(done: int, _total: int) -> None:
+                bar.update(task, completed=done)
+
+        try:
+            ensembles = sc.run_scenario(spec, executor=executor, workers=workers, progress=task_done)
+        finally:
+            if bar is not None:
+                bar.stop()
+        output.mkdir(parents=True, exist_ok=True)
+        _write_simulation(ensembles, output)
+        (output / "simulation.html").write_text(
+            report_module.simulation_page(ensembles, f"{base.name}: simulation"), encoding="utf-8"
+        )
+        summary: dict[str, Any] = (
+            ensembles[0].summary() if len(ensembles) == 1 else {"points": [e.summary() for e in ensembles]}
+        )
+        (output / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False), encoding="utf-8")
+        if as_json:
+            _emit_json(summary)
+            return
+        table = Table(
+            title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
+        )
+        table.add_column("metric")
+        table.add_column("mean", justify="right")
+        table.add_column("5%", justify="right")
+        table.add_column("95%", justify="right")
+        first = ensembles[0].summary()
+        for name, v in first["final"].items():
+            table.add_row(
+                name,
+                report_module.format_number(v["mean"]),
+                report_module.format_number(v["p05"]),
+                report_module.format_number(v["p95"]),
+            )
+        out.print(table)
+        out.print(f"series, events and plots written to {output}")
+
+    _with_errors(as_json, debug, work)
+
+
+def _write_simulation(ensembles: Any, folder: Path) -> None:
+    """series.csv / series.parquet in long form and events.csv."""
+    import pandas as pd
+
+    frames = []
+    events = []
+    for point, ens in enumerate(ensembles):
+        for run in ens.runs:
+            frame = pd.DataFrame(dict(run.series))
+            frame.insert(0, "run", run.index)
+            frame.insert(0, "point", point)
+            for name, value in ens.point.items():
+                frame[f"param:{name}"] = value
+            frames.append(frame)
+            for row in run.event_rows:
+                events.append({"point": point, "run": run.index, **row})
+    series = pd.concat(frames, ignore_index=True)
+    series.to_csv(folder / "series.csv", index=False)
+    series.to_parquet(folder / "series.parquet", index=False)
+    pd.DataFrame(events, columns=["point", "run", "period", "kind", "actor", "other", "detail"]).to_csv(
+        folder / "events.csv", index=False
+    )
+
+
 def main() -> None:
     """Entry point of the ``rainforest`` script and ``python -m rainforest``."""
     app()

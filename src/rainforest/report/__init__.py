@@ -46,6 +46,7 @@ __all__ = [
     "compare",
     "health_report",
     "radius_curve",
+    "simulation_page",
 ]
 
 
@@ -331,6 +332,102 @@ def compare(
             }
         )
     return Comparison(tuple(reports), tuple(indicators))
+
+
+#: (metric, title, axis) drawn on the simulation page when a run recorded it
+SIMULATION_PLOTS = (
+    ("actors", "Living actors", "actors"),
+    ("value_added", "Value added", "money per period"),
+    ("productivity", "Productivity (value added / inputs)", "ratio"),
+    ("survival", "Survival of the period-0 actors", "share"),
+    ("links", "Active symbioses", "links"),
+    ("circularity", "Circularity of the symbioses", "share exchanged"),
+    ("synergies", "Synergies formed so far", "pairs"),
+    ("diversity", "Diversity over sectors (Shannon)", "nats"),
+    ("niches", "Occupied niches", "niches"),
+    ("adoption", "Module adoption", "share of members"),
+    ("capture", "Platform value capture", "share of profit"),
+    ("balance", "Balance (leading eigenvalue; < 0 stable)", "eigenvalue"),
+    ("FCI", "Cycling of the evolving network (Finn)", "FCI"),
+)
+
+
+def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
+    """One self-contained HTML page: the last-period summary and a plot per metric with the
+    mean and the 5-95% band over runs (one colour per sweep point)."""
+    from rainforest.report import _figures as figs
+    from rainforest.report._render import render
+
+    palette = figs.colour_map([str(k) for k in range(len(ensembles))])
+    figures = []
+    for metric, plot_title, axis in SIMULATION_PLOTS:
+        traces: list[dict[str, Any]] = []
+        for k, ens in enumerate(ensembles):
+            if metric not in ens.metrics():
+                continue
+            band = ens.band(metric)
+            periods = list(range(1, ens.periods + 1))
+            colour = palette[str(k)]
+            label = ", ".join(f"{n}={v:g}" for n, v in ens.point.items()) or "mean"
+            ok = [i for i, v in enumerate(band["mean"].tolist()) if math.isfinite(v)]
+            if not ok:
+                continue
+            xs = [periods[i] for i in ok]
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": [float(band["high"][i]) for i in ok],
+                    "mode": "lines",
+                    "line": {"width": 0},
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": [float(band["low"][i]) for i in ok],
+                    "mode": "lines",
+                    "line": {"width": 0},
+                    "fill": "tonexty",
+                    "fillcolor": figs._rgba(colour, 0.18),
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": [float(band["mean"][i]) for i in ok],
+                    "mode": "lines",
+                    "line": {"color": colour, "width": 2},
+                    "name": label,
+                    "hovertemplate": "period %{x}: %{y:.4g}<extra></extra>",
+                }
+            )
+        if traces:
+            spec = {
+                "data": traces,
+                "layout": figs._layout(
+                    height=300,
+                    showlegend=len(ensembles) > 1,
+                    xaxis={"title": {"text": "period"}, "gridcolor": "#eceff1"},
+                    yaxis={"title": {"text": axis}, "gridcolor": "#eceff1"},
+                ),
+            }
+            figures.append(Figure(f"sim-{metric.replace('.', '-').lower()}", plot_title, spec))
+    first = ensembles[0]
+    return render(
+        "simulation.html.j2",
+        title=title,
+        heading=title,
+        summary=_clean(first.summary()),
+        points=[e.point for e in ensembles],
+        figures=figures,
+    )
 
 
 def _clean(value: Any) -> Any:

@@ -1,0 +1,312 @@
+"""From documents to the model's columns, and back (snapshots)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.entities import Actor, Capability, Flow, Module, Size
+from rainforest.model.schema import BOUNDARY
+from rainforest.simulate.engine import STAGES, STRATA, AgentSet, Model
+
+# mean initial age by stratum (ours: documents do not give ages)
+_AGE = (20.0, 12.0, 8.0, 3.0)
+
+
+def build(model: Model) -> None:
+    from rainforest.analysis import positioning
+
+    rng = model.rng
+    ecos = model.ecosystems
+    names: list[str] = []
+    home: list[int] = []
+    strata: list[int] = []
+    stages: list[int] = []
+    sizes: list[float] = []
+    sectors: list[str] = []
+    caps: list[tuple[Capability, ...]] = []
+    for k, eco in enumerate(ecos):
+        table = eco.table("actors")
+        ids = table.texts("id")
+        through, _, _ = positioning.throughflow(eco)
+        revenue = table.numbers("size.revenue") if "size.revenue" in table else np.full(len(ids), np.nan)
+        given = table.texts("stratum") if "stratum" in table else [None] * len(ids)
+        measure = revenue if np.isfinite(revenue).all() and len(ids) else through
+        inferred = positioning.abc_strata(np.nan_to_num(measure))
+        stage_col = table.texts("stage") if "stage" in table else [None] * len(ids)
+        sector_col = table.texts("sector") if "sector" in table else [None] * len(ids)
+        cap_col = table["capabilities"].tolist() if "capabilities" in table else [()] * len(ids)
+        for i, actor_id in enumerate(ids):
+            assert actor_id is not None
+            names.append(actor_id if k == 0 else f"{k}:{actor_id}")
+            home.append(k)
+            name = given[i] if given[i] in STRATA else inferred[i]
+            s = STRATA.index(name)
+            strata.append(s)
+            stages.append(STAGES.index(stage_col[i]) if stage_col[i] in STAGES else (2 if s <= 1 else 1))
+            sizes.append(float(revenue[i]) if np.isfinite(revenue[i]) and revenue[i] > 0 else float(through[i]))
+            sectors.append(sector_col[i] or "")
+            caps.append(tuple(cap_col[i] or ()))
+    n = len(names)
+    size = np.asarray(sizes, dtype=np.float64)
+    stratum = np.asarray(strata, dtype=np.int8)
+    for s in range(4):  # actors without any measure take their stratum's median (or 1)
+        members = (stratum == s) & (size > 0)
+        fill = (
+            float(np.median(size[members]))
+            if members.any()
+            else (float(np.median(size[size > 0])) if (size > 0).any() else 1.0)
+        )
+        size[(stratum == s) & ~(size > 0)] = fill
+    cap_names = sorted({c.name for cs in caps for c in cs})
+    sector_names = sorted(set(sectors))
+    agents = AgentSet(
+        {
+            "alive": (np.bool_, False),
+            "uid": (np.int64, -1),  # permanent number: names, events and links survive compaction
+            "home": (np.int16, 0),
+            "stratum": (np.int8, 3),
+            "stage": (np.int8, 0),
+            "age": (np.int32, 0),
+            "born": (np.int32, 0),
+            "size": (np.float64, 0.0),
+            "productivity": (np.float64, 1.0),
+            "value_added": (np.float64, 0.0),
+            "profit": (np.float64, 0.0),
+            "last_growth": (np.float64, 0.0),
+            "sector": (np.int32, 0),
+            "knowledge": (np.float64, 0.0),
+            "acceptance": (np.float64, 0.0),
+            "sigma": (np.float64, 0.0),
+            "kappa": (np.float64, 0.0),
+            "quality": (np.float64, 0.0),
+            "complementor": (np.bool_, False),
+            "redundant": (np.float64, 0.0),
+            "cascade_loss": (np.float64, 0.0),
+            "strategy_lone": (np.bool_, False),
+        },
+        capacity=2 * n + 16,
+    )
+    agents.add_matrix("core", max(len(cap_names), 1))
+    agents.add_matrix("noncore", max(len(cap_names), 1))
+    agents.add_matrix("member", len(ecos))
+    agents.add(
+        n,
+        alive=True,
+        uid=np.arange(n),
+        home=np.asarray(home),
+        stratum=stratum,
+        stage=np.asarray(stages),
+        age=rng.geometric(1.0 / np.asarray(_AGE)[stratum]),
+        size=size,
+        sector=np.asarray([sector_names.index(s) for s in sectors]),
+        knowledge=rng.uniform(0.0, 1.0, n),
+        sigma=rng.uniform(0.0, 1.0, n),
+        kappa=rng.uniform(0.0, 1.0, n),
+        quality=rng.uniform(0.0, 1.0, n),
+    )
+    core, noncore, member = agents["core"], agents["noncore"], agents["member"]
+    for i, cs in enumerate(caps):
+        for c in cs:
+            (core if c.core else noncore)[i, cap_names.index(c.name)] = True
+    member[np.arange(n), np.asarray(home)] = True
+    model.state.update(
+        agents=agents,
+        names=names,
+        index={name: i for i, name in enumerate(names)},
+        capabilities=cap_names,
+        sectors=sector_names,
+        initial=np.bincount(stratum, minlength=4).astype(np.float64),
+        thresholds=_thresholds(size, stratum),
+        median=np.array([float(np.median(size[stratum == s])) if (stratum == s).any() else 1.0 for s in range(4)]),
+        profit_extra=None,
+        next_uid=n,
+        initial_n=n,
+    )
+    from rainforest.simulate import competition, platform, symbiosis
+
+    symbiosis.setup(model)
+    platform.setup(model)
+    competition.setup(model)
+
+
+def _thresholds(size: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    """Size at which an actor moves up a stratum: the smallest size of the stratum above at
+    period 0 (canopy has none); down when it falls below its own stratum's smallest."""
+    low = np.full(4, 0.0)
+    for s in range(4):
+        members = size[stratum == s]
+        low[s] = float(members.min()) if members.size else (low[s - 1] if s else math.inf)
+    return low
+
+
+def watts_strogatz(n: int, degree: int, rewiring: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected small-world edges (Watts & Strogatz 1998): a ring where each node links to
+    its ``degree // 2`` nearest neighbours on each side, each edge rewired with probability
+    ``rewiring`` to a uniform random node (self-loops and duplicates dropped)."""
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    half = max(1, min(degree // 2, (n - 1) // 2 or 1))
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(src.size) < rewiring
+    dst = np.where(rewire, rng.integers(0, n, src.size), dst)
+    keep = src != dst
+    a, b = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def random_graph(n: int, mean_degree: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected Erdos-Renyi G(n, p) edges with ``p = mean_degree / (n - 1)``: the number of
+    edges is binomial, each a uniform pair (duplicates and self-loops dropped, which changes
+    nothing measurable at the sizes simulated)."""
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs = n * (n - 1) // 2
+    m = int(rng.binomial(pairs, min(1.0, mean_degree / (n - 1))))
+    a = rng.integers(0, n, m)
+    b = rng.integers(0, n, m)
+    keep = a != b
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    unique = np.unique(lo * n + hi)
+    return unique // n, unique % n
+
+
+def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
+    """Living members of one ecosystem with their stratum, stage and size; the document's
+    flows among them, and the active symbioses as by-product flows of this period."""
+    base = model.ecosystems[ecosystem]
+    a = model.agents
+    alive = a.alive & a["member"][:, ecosystem]
+    living = set(model.ids(np.flatnonzero(alive)))
+    prefix = "" if ecosystem == 0 else f"{ecosystem}:"
+    originals = {f"{prefix}{actor.id}": actor for actor in base.actors}
+    caps: list[str] = model.state["capabilities"]
+    actors = []
+    for i in np.flatnonzero(alive).tolist():
+        name = model.name(i)
+        old = originals.get(name)
+        capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i])) + tuple(
+            Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i])
+        )
+        actors.append(
+            Actor(
+                name,
+                name=old.name if old is not None else None,
+                sector=model.state["sectors"][int(a["sector"][i])] or None,
+                stratum=STRATA[int(a["stratum"][i])],
+                stage=STAGES[int(a["stage"][i])],
+                location=old.location if old is not None else None,
+                size=Size(revenue=float(a["size"][i])),
+                capabilities=capabilities,
+            )
+        )
+    keep_id = living | set(BOUNDARY)
+
+    def local(actor_id: str) -> str:
+        return actor_id if actor_id in BOUNDARY else f"{prefix}{actor_id}"
+
+    flows = [
+        Flow(
+            local(f.source),
+            local(f.target),
+            f.resource,
+            f.quantity,
+            kind=f.kind,
+            input_class=f.input_class,
+            status=f.status,
+        )
+        for f in base.flows
+        if local(f.source) in keep_id and local(f.target) in keep_id
+    ]
+    sym = model.state.get("symbiosis")
+    if sym is not None and ecosystem == 0:
+        active = np.flatnonzero(sym["active"] & (sym["last_q"] > 0))
+        for k in active.tolist():
+            s, t = model.name(int(sym["src"][k])), model.name(int(sym["dst"][k]))
+            if s in living and t in living:
+                flows.append(Flow(s, t, sym["resource"][k], float(sym["last_q"][k]), kind="by-product"))
+    modules = []
+    plat = model.state.get("platform")
+    if plat is not None and ecosystem == 0:
+        for m, module in enumerate(base.modules):
+            adopters = tuple(model.ids(np.flatnonzero(a["adopted"][:, m] & alive)))
+            if local(module.provider) in living:
+                modules.append(
+                    Module(
+                        module.id, local(module.provider), module.name, module.kind, adopters, module.value_per_adopter
+                    )
+                )
+    return Ecosystem(
+        name=f"{base.name} (period {model.period})",
+        actors=actors,
+        resources=list(base.resources),
+        flows=flows,
+        offers=[o for o in base.offers if local(o.actor) in living] if ecosystem == 0 else [],
+        needs=[nd for nd in base.needs if local(nd.actor) in living] if ecosystem == 0 else [],
+        modules=modules,
+        virgin=list(base.virgin),
+        period=base.period,
+        extensions={"x_simulation": {"seed": model.seed, "period": model.period}},
+    )
+
+
+def compact(model: Model) -> None:
+    """Drop dead agents from every per-agent array and remap what refers to agents by index
+    (symbiosis candidates, social edges, platform providers, innovations, supply factors).
+    Candidate pairs and social edges with a dead end go too: they can never be used again."""
+    a = model.agents
+    keep = np.flatnonzero(a.alive)
+    if keep.size == a.n:
+        return
+    pos = np.full(a.n, -1, dtype=np.int64)
+    pos[keep] = np.arange(keep.size)
+    sym = model.state.get("symbiosis")
+    if sym is not None and sym["src"].size:
+        rows = np.flatnonzero((pos[sym["src"]] >= 0) & (pos[sym["dst"]] >= 0))
+        count = sym["src"].size
+        for key, value in list(sym.items()):
+            if key == "resource":
+                sym[key] = [value[k] for k in rows.tolist()]
+            elif key == "history":
+                sym[key] = value[:, rows, :]
+            elif isinstance(value, np.ndarray) and value.shape[:1] == (count,):
+                sym[key] = value[rows]
+        sym["src"] = pos[sym["src"]]
+        sym["dst"] = pos[sym["dst"]]
+    social = model.state.get("social")
+    if social is not None and social["src"].size:
+        rows = np.flatnonzero((pos[social["src"]] >= 0) & (pos[social["dst"]] >= 0))
+        for key in ("src", "dst", "trust", "mean", "count"):
+            social[key] = social[key][rows]
+        social["src"] = pos[social["src"]]
+        social["dst"] = pos[social["dst"]]
+    plat = model.state.get("platform")
+    if plat is not None:
+        provider = plat["provider"]
+        plat["provider"] = np.where(provider >= 0, pos[np.maximum(provider, 0)], -1)
+        plat["innovations"] = [(t, int(pos[i]), v) for t, i, v in plat["innovations"] if pos[i] >= 0]
+    factor = model.state.get("supply_factor")
+    if factor is not None:
+        model.state["supply_factor"] = factor[keep] if factor.size >= a.n else factor[keep[keep < factor.size]]
+    model.state["platform_boost"] = None
+    model.state["openness_factor"] = None
+    a.compact(keep)
+    model.state["social_n"] = a.n
+
+
+def add_profit(model: Model, index: Any, amount: Any) -> None:
+    """Add to the profit of actors this period (accumulated until production)."""
+    a = model.agents
+    extra = model.state.get("profit_extra")
+    if extra is None or len(extra) < a.n:
+        grown = np.zeros(a.n)
+        if extra is not None:
+            grown[: len(extra)] = extra
+        extra = grown
+    np.add.at(extra, np.asarray(index, dtype=np.int64), np.asarray(amount, dtype=np.float64))
+    model.state["profit_extra"] = extra

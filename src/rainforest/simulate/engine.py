@@ -1,0 +1,355 @@
+"""The simulation engine: a model that owns its random generator, agent sets as columns of
+numpy arrays, a step that runs the mechanisms in order, and a recorder apart from stepping.
+
+The vocabulary is Mesa's (``Model``, ``step()``, ``run()``, ``AgentSet``, a data collector)
+so ABM users find their way, but nothing loops over agents in Python: every mechanism
+updates whole columns at once. The seed is recorded and every draw comes from one
+``numpy.random.Generator`` built from a ``numpy.random.SeedSequence``, so the same seed
+gives bit-identical results on any machine and executor.
+
+One step (the order proposed in ``shared/spec/simulation-model.md``, section 2.8):
+
+1. exogenous drivers and shocks (:mod:`.shocks`);
+2. entry (:mod:`.demography`, founding) and complementor entry (:mod:`.platform`);
+3. module adoption and openness (:mod:`.platform`, :mod:`.openness`);
+4. symbiosis search and negotiation, 5. production and exchange, 6. sharing
+   (:mod:`.symbiosis`: the social filter, the bilateral cost-benefit test and the
+   bargained cost share, stochastic supply and demand);
+7. learning and evolution (:mod:`.openness`: imitation and mutation);
+8. exit (:mod:`.demography`, mortality; partners of an exiting firm lose inputs through
+   the cascade of :mod:`rainforest.analysis.cascade` in :mod:`.shocks`);
+9. ecosystem against ecosystem (:mod:`.competition`), then the record (:mod:`.metrics`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rainforest.errors import RainforestError
+from rainforest.model.ecosystem import Ecosystem
+
+STRATA = ("canopy", "understory", "shrub", "moss")
+STAGES = ("startup", "growth", "mature", "decline")
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class SimulationError(RainforestError, ValueError):
+    """A scenario or parameter the simulator cannot run, with what to change."""
+
+
+class AgentSet:
+    """Agents as columns: each attribute is a numpy array over the agents created so far
+    (dead ones included, with ``alive`` False). Columns grow by doubling, so adding agents
+    is amortised O(1) per agent."""
+
+    def __init__(self, columns: Mapping[str, tuple[Any, Any]], capacity: int = 16) -> None:
+        self._dtypes = {name: (np.dtype(dtype), default) for name, (dtype, default) in columns.items()}
+        self._capacity = max(capacity, 16)
+        self._data: dict[str, npt.NDArray[Any]] = {}
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self.n = 0
+        for name, (dtype, default) in self._dtypes.items():
+            self._data[name] = np.full(self._capacity, default, dtype=dtype)
+            self._shapes[name] = ()
+
+    def add_matrix(self, name: str, width: int, dtype: Any = np.bool_, default: Any = False) -> None:
+        """A 2-D column (one row per agent), e.g. capabilities."""
+        self._dtypes[name] = (np.dtype(dtype), default)
+        self._shapes[name] = (width,)
+        self._data[name] = np.full((self._capacity, width), default, dtype=dtype)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        return self._data[name][: self.n]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def _grow(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        new = max(needed, 2 * self._capacity)
+        for name, arr in self._data.items():
+            dtype, default = self._dtypes[name]
+            grown = np.full((new, *self._shapes[name]), default, dtype=dtype)
+            grown[: self.n] = arr[: self.n]
+            self._data[name] = grown
+        self._capacity = new
+
+    def add(self, count: int, **values: Any) -> IntArray:
+        """Create ``count`` agents; ``values`` fills columns (scalars or arrays)."""
+        start = self.n
+        self._grow(start + count)
+        self.n = start + count
+        for name, value in values.items():
+            self._data[name][start : self.n] = value
+        return np.arange(start, self.n)
+
+    def compact(self, keep: IntArray) -> None:
+        """Keep only the agents at ``keep`` (in that order): dead agents leave the arrays."""
+        k = int(keep.size)
+        for arr in self._data.values():
+            arr[:k] = arr[keep]
+        self.n = k
+
+    @property
+    def alive(self) -> BoolArray:
+        return self._data["alive"][: self.n]
+
+    def select(self, mask: BoolArray) -> IntArray:
+        """Indices of the agents where ``mask`` holds (Mesa's ``AgentSet.select``)."""
+        return np.flatnonzero(mask)
+
+
+class Events:
+    """The event log, kept as chunks of agent indices (names are resolved when asked for)."""
+
+    def __init__(self, name: Callable[[int], str], uid: Callable[[Any], Any] | None = None) -> None:
+        self._name = name
+        self._uid = uid
+        self._chunks: list[tuple[int, str, npt.NDArray[np.int64], npt.NDArray[np.int64] | None, str]] = []
+        self._size = 0
+
+    def log(self, period: int, kind: str, actors: Any, others: Any = None, detail: str = "") -> None:
+        """One event per index in ``actors`` (with the partner in ``others``); index -1 is
+        the policy maker."""
+        idx = self._ids(actors)
+        if idx.size == 0:
+            return
+        partner = None if others is None else self._ids(others)
+        self._chunks.append((period, kind, idx, partner, detail))
+        self._size += idx.size
+
+    def _ids(self, index: Any) -> npt.NDArray[np.int64]:
+        idx = np.asarray(index, dtype=np.int64).ravel()
+        if self._uid is None or idx.size == 0:
+            return idx
+        return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), -1).astype(np.int64)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, kind, idx, _, _ in self._chunks:
+            out[kind] = out.get(kind, 0) + int(idx.size)
+        return dict(sorted(out.items()))
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for period, kind, idx, partner, detail in self._chunks:
+            others = partner.tolist() if partner is not None else [None] * idx.size
+            for i, j in zip(idx.tolist(), others, strict=True):
+                out.append(
+                    {
+                        "period": period,
+                        "kind": kind,
+                        "actor": self._name(i),
+                        "other": "" if j is None else self._name(j),
+                        "detail": detail,
+                    }
+                )
+        return out
+
+
+class Recorder:
+    """Collects one row of metrics per period (Mesa's DataCollector, apart from stepping)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+
+    def record(self, row: Mapping[str, float]) -> None:
+        self.rows.append(dict(row))
+
+    def series(self) -> dict[str, FloatArray]:
+        keys = list(dict.fromkeys(k for row in self.rows for k in row))
+        return {k: np.array([row.get(k, math.nan) for row in self.rows], dtype=np.float64) for k in keys}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a run leaves: the per-period series, the event log, the seed, the final model."""
+
+    seed: int
+    periods: int
+    series: dict[str, FloatArray]
+    events: Events
+    snapshots: dict[int, Ecosystem]
+    model: Any
+
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers of the last period and the event counts (no wall times, no paths)."""
+        last = {k: float(v[-1]) for k, v in self.series.items() if len(v)}
+        return {"seed": self.seed, "periods": self.periods, "final": last, "events": self.events.counts()}
+
+
+Mechanism = Callable[["Model"], None]
+
+
+class Model:
+    """An industrial ecosystem in motion.
+
+    Parameters
+    ----------
+    eco:
+        The ecosystem at period 0 (any ``rainforest/1`` document).
+    params:
+        :class:`rainforest.simulate.Params`; every mechanism is switchable there.
+    seed:
+        An integer or a ``SeedSequence``; recorded as ``model.seed``.
+    rivals:
+        Other ecosystems competing with this one (ecosystem against ecosystem).
+    """
+
+    def __init__(
+        self,
+        eco: Ecosystem,
+        params: Any = None,
+        seed: int | np.random.SeedSequence | None = None,
+        rivals: Sequence[Ecosystem] = (),
+    ) -> None:
+        from rainforest.simulate import _setup
+        from rainforest.simulate.params import Params
+
+        self.params = params if params is not None else Params()
+        self.seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.seed = int(self.seed_sequence.entropy) if isinstance(self.seed_sequence.entropy, int) else 0
+        self.rng = np.random.default_rng(self.seed_sequence)
+        self.period = 0
+        self.ecosystems: list[Ecosystem] = [eco, *rivals]
+        self.events = Events(self.uid_name, lambda idx: self.agents["uid"][idx])
+        self.recorder = Recorder()
+        self.policy: dict[str, float] = {
+            "landfill_tax": float(self.params.policy.landfill_tax),
+            "subsidy": float(self.params.policy.subsidy),
+            "virgin_price_factor": 1.0,
+        }
+        self.state: dict[str, Any] = {}  # what mechanisms keep between steps
+        self.snapshots: dict[int, Ecosystem] = {}
+        _setup.build(self)
+
+    @property
+    def agents(self) -> AgentSet:
+        return self.state["agents"]  # type: ignore[no-any-return]
+
+    def uid_name(self, uid: int) -> str:
+        """The id of the agent with permanent number ``uid``: the document's for its actors,
+        ``new<uid>`` for entrants, ``policy`` for -1."""
+        names: list[str] = self.state["names"]
+        if uid < 0:
+            return "policy"
+        return names[uid] if uid < len(names) else f"new{uid}"
+
+    def name(self, i: int) -> str:
+        """The id of the agent at index ``i`` (indices change when dead agents are dropped)."""
+        return self.uid_name(int(self.agents["uid"][i]))
+
+    def ids(self, index: npt.NDArray[Any]) -> list[str]:
+        uids = self.agents["uid"][np.asarray(index, dtype=np.int64)]
+        return [self.uid_name(u) for u in uids.tolist()]
+
+    def positions(self) -> npt.NDArray[np.int64]:
+        """``positions()[uid]`` = the agent's current index (-1 once dropped)."""
+        uid = self.agents["uid"]
+        pos = np.full(int(self.state["next_uid"]), -1, dtype=np.int64)
+        pos[uid] = np.arange(uid.size)
+        return pos
+
+    def index_of(self, actor: str) -> int | None:
+        """The current agent index of an id (documents' actors and entrants), None if gone."""
+        uids: dict[str, int] = self.state["index"]
+        if actor in uids:
+            uid = uids[actor]
+        elif actor.startswith("new") and actor[3:].isdigit():
+            uid = int(actor[3:])
+        else:
+            return None
+        found = np.flatnonzero(self.agents["uid"] == uid)
+        return int(found[0]) if found.size else None
+
+    def step(self) -> None:
+        """One period: every enabled mechanism in the documented order, then the record."""
+        from rainforest.simulate import competition, demography, metrics, openness, platform, shocks, symbiosis
+
+        p = self.params
+        order: list[tuple[bool, Mechanism]] = [
+            (True, shocks.step),
+            (p.demography.enabled, demography.entry),
+            (p.platform.enabled, platform.step),
+            (p.openness.enabled, openness.outsource),
+            (p.symbiosis.enabled, symbiosis.step),
+            (True, _production),
+            (p.openness.enabled, openness.evolve),
+            (p.demography.enabled, demography.exit),
+            (p.competition.enabled, competition.step),
+            (p.demography.enabled, demography.grow),
+        ]
+        for enabled, mechanism in order:
+            if enabled:
+                mechanism(self)
+        self.period += 1
+        self.recorder.record(metrics.collect(self))
+        a = self.agents
+        if a.n - int(a.alive.sum()) > max(64, a.n // 4):
+            from rainforest.simulate import _setup
+
+            _setup.compact(self)
+        if self.period in self.state.get("keep", set()):
+            self.snapshots[self.period] = self.snapshot()
+
+    def run(
+        self, periods: int, *, keep: Iterable[int] = (), progress: Callable[[int, int], None] | None = None
+    ) -> Result:
+        """Step ``periods`` times; ``keep`` lists periods whose ecosystem is kept as a
+        ``rainforest/1`` document (``Result.snapshots``)."""
+        if periods < 0:
+            raise SimulationError(f"periods must be >= 0, got {periods}")
+        self.state["keep"] = set(keep)
+        if 0 in self.state["keep"]:
+            self.snapshots[0] = self.snapshot()
+        for t in range(periods):
+            self.step()
+            if progress is not None:
+                progress(t + 1, periods)
+        return Result(self.seed, self.period, self.recorder.series(), self.events, dict(self.snapshots), self)
+
+    def snapshot(self) -> Ecosystem:
+        """The ecosystem as it stands, as a ``rainforest/1`` document (every analysis applies)."""
+        from rainforest.simulate import _setup
+
+        return _setup.snapshot(self)
+
+
+def _production(model: Model) -> None:
+    """Value added and profit of every living actor this period.
+
+    ``y_i = size_i * productivity_i``; profit = margin of the stratum * y_i + the net
+    benefit of its symbioses + platform gains - royalties - the cost of redundant non-core
+    investment (each kept in ``model.state`` by its mechanism during the step)."""
+    a = model.agents
+    alive = a.alive
+    productivity = np.ones(a.n)
+    for key in ("platform_boost", "openness_factor"):
+        factor = model.state.get(key)
+        if factor is not None:
+            productivity[: min(a.n, factor.size)] *= factor[: a.n]
+    a["productivity"][:] = productivity
+    y = np.where(alive, a["size"] * productivity, 0.0)
+    margin = np.asarray(model.params.demography.margin)[a["stratum"]]
+    extra = model.state.get("profit_extra")
+    model.state["profit_extra"] = None
+    if extra is not None and extra.size < a.n:
+        extra = np.concatenate([extra, np.zeros(a.n - extra.size)])
+    profit = margin * y + (extra[: a.n] if extra is not None else 0.0)
+    a["value_added"][:] = y
+    a["profit"][:] = np.where(alive, profit, 0.0)

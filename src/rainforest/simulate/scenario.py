@@ -1,0 +1,352 @@
+"""Scenarios, Monte Carlo and sweeps, on any executor.
+
+Every run gets its own ``numpy.random.SeedSequence`` spawned from the scenario's seed, so
+the same scenario gives bit-identical results in-process, on a local process pool and on a
+Dask cluster (``Client.get_executor()``, the standard ``concurrent.futures`` interface).
+
+A scenario file (YAML)::
+
+    base: park.yaml            # the ecosystem (relative to the scenario file)
+    rivals: [rival.yaml]       # optional: competing ecosystems
+    periods: 30
+    runs: 20
+    seed: 7
+    params:                    # any mechanism parameter, and shocks
+      symbiosis: {tries: 0.3}
+      policy: {landfill_tax: 20}
+      shocks:
+        - {period: 10, kind: exit, targets: [power]}
+    sweep:                     # optional
+      method: grid             # grid | random | lhs
+      parameters:
+        policy.landfill_tax: [0, 20, 40]      # grid: values
+        symbiosis.tries: {low: 0.1, high: 0.5} # random / lhs: a range
+      samples: 8               # random / lhs
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.simulate.engine import Model, SimulationError
+from rainforest.simulate.params import Params
+
+METHODS = ("grid", "random", "lhs")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to simulate: the base ecosystem, rivals, parameters, horizon, runs and seed."""
+
+    base: Ecosystem
+    params: Params = field(default_factory=Params)
+    rivals: tuple[Ecosystem, ...] = ()
+    periods: int = 30
+    runs: int = 1
+    seed: int = 0
+    sweep: dict[str, Any] | None = None
+    name: str = "scenario"
+
+
+def load_scenario(
+    path: str | Path, loader: Callable[[Path], Ecosystem] | None = None, base: Ecosystem | None = None
+) -> Scenario:
+    """Read a scenario file; documents are loaded with ``loader`` (``rainforest.load``).
+    ``base`` (the CLI's FILE) replaces the file's ``base``, which is then optional."""
+    import yaml
+
+    where = Path(path)
+    try:
+        data = yaml.safe_load(where.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SimulationError(f"{where}: not valid YAML ({exc}); expected a scenario mapping") from None
+    if not isinstance(data, dict):
+        raise SimulationError(f"{where}: expected a mapping with at least 'base', got {type(data).__name__}")
+    known = {"base", "rivals", "periods", "runs", "seed", "params", "sweep", "name"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SimulationError(f"{where}: unknown key {unknown[0]!r}; expected one of: {', '.join(sorted(known))}")
+    if "base" not in data and base is None:
+        raise SimulationError(f"{where}: 'base' is missing; expected the path of the ecosystem document")
+    if loader is None:
+        raise SimulationError("load_scenario needs a loader for the documents (e.g. rainforest.load)")
+    try:
+        params = Params.from_dict(data.get("params") or {})
+    except SimulationError as exc:
+        raise SimulationError(f"{where}: params: {exc}") from None
+    sweep = data.get("sweep")
+    if sweep is not None:
+        _check_sweep(sweep, where)
+    return Scenario(
+        base=base if base is not None else loader(where.parent / data["base"]),
+        params=params,
+        rivals=tuple(loader(where.parent / r) for r in data.get("rivals") or ()),
+        periods=int(data.get("periods", 30)),
+        runs=int(data.get("runs", 1)),
+        seed=int(data.get("seed", 0)),
+        sweep=sweep,
+        name=str(data.get("name", where.stem)),
+    )
+
+
+def _check_sweep(sweep: Any, where: Any) -> None:
+    if not isinstance(sweep, dict) or "parameters" not in sweep:
+        raise SimulationError(f"{where}: sweep must be a mapping with 'parameters'")
+    method = sweep.get("method", "grid")
+    if method not in METHODS:
+        raise SimulationError(f"{where}: sweep.method {method!r} is unknown; expected one of: {', '.join(METHODS)}")
+    for name, spec in sweep["parameters"].items():
+        if method == "grid" and not isinstance(spec, list):
+            raise SimulationError(f"{where}: sweep.parameters.{name}: a grid needs a list of values, got {spec!r}")
+        if method != "grid" and not (isinstance(spec, dict) and {"low", "high"} <= set(spec)):
+            raise SimulationError(f"{where}: sweep.parameters.{name}: {method} needs {{low, high}}, got {spec!r}")
+
+
+# -- one run, as a picklable task -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Run:
+    """The series and event counts of one run (no model: cheap to send between processes)."""
+
+    index: int
+    seed: tuple[int, tuple[int, ...]]
+    series: dict[str, np.ndarray]
+    events: dict[str, int]
+    event_rows: list[dict[str, Any]]
+
+
+def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[int, ...], int, bool]) -> Run:
+    from threadpoolctl import threadpool_limits
+
+    eco, rivals, params, entropy, index, spawn_key, periods, keep_events = args
+    seq = np.random.SeedSequence(entropy, spawn_key=spawn_key)
+    # one BLAS thread per run: parallelism comes from the runs; W workers each waking a
+    # BLAS pool on 2 cores made W=2 slower than W=1 (bench/bench_simulate.py)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = Model(eco, params, seed=seq, rivals=rivals)
+        result = model.run(periods)
+    return Run(
+        index, (entropy, spawn_key), result.series, result.events.counts(), result.events.rows() if keep_events else []
+    )
+
+
+@contextmanager
+def executor_for(spec: str | Executor | None, workers: int | None = None) -> Iterator[Executor | None]:
+    """``None``/``'inline'``: in this process; ``'local'``: a process pool of ``workers``;
+    ``'dask'``: a Dask ``LocalCluster`` of ``workers`` single-threaded workers; ``'dask:ADDRESS'``:
+    that scheduler; or any ``concurrent.futures.Executor`` (used as is)."""
+    if spec is None or spec == "inline":
+        yield None
+        return
+    if not isinstance(spec, str):
+        yield spec
+        return
+    if spec == "local":
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+        return
+    if spec == "dask" or spec.startswith("dask:"):
+        try:
+            import distributed
+        except ImportError:
+            raise SimulationError("the Dask executor needs the 'dask' extra: pip install 'rainforest[dask]'") from None
+        Client: Any = distributed.Client
+        LocalCluster: Any = distributed.LocalCluster
+        address = spec.partition(":")[2]
+        if address:
+            client = Client(address)
+            try:
+                yield client.get_executor()
+            finally:
+                client.close()
+        else:
+            with (
+                LocalCluster(
+                    n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                yield client.get_executor()
+        return
+    raise SimulationError(f"unknown executor {spec!r}; expected inline, local, dask or dask:ADDRESS")
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Runs of one scenario point: per-metric means and bands over runs."""
+
+    runs: tuple[Run, ...]
+    periods: int
+    seed: int
+    point: dict[str, Any] = field(default_factory=dict)
+
+    def metric(self, name: str) -> np.ndarray:
+        """``runs x periods`` values of one metric (NaN where a run did not record it)."""
+        out = np.full((len(self.runs), self.periods), np.nan)
+        for k, run in enumerate(self.runs):
+            values = run.series.get(name)
+            if values is not None:
+                out[k, : values.size] = values
+        return out
+
+    def metrics(self) -> list[str]:
+        return list(dict.fromkeys(k for run in self.runs for k in run.series))
+
+    def band(self, name: str, level: float = 0.9) -> dict[str, np.ndarray]:
+        """Mean and the central ``level`` band over runs, per period (NaN-aware)."""
+        values = self.metric(name)
+        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return {
+                    "mean": np.nanmean(values, axis=0),
+                    "low": np.nanquantile(values, lo, axis=0),
+                    "high": np.nanquantile(values, hi, axis=0),
+                }
+
+    def summary(self) -> dict[str, Any]:
+        """Deterministic plain numbers: last-period mean and 5-95% band of every metric, mean
+        event counts per run. The same scenario and seed give the same summary anywhere."""
+        final: dict[str, Any] = {}
+        for name in self.metrics():
+            if name == "period":
+                continue
+            column = self.metric(name)
+            last = column[:, -1] if self.periods else column[:, :0]
+            last = last[np.isfinite(last)]
+            if last.size:
+                final[name] = {
+                    "mean": float(last.mean()),
+                    "p05": float(np.quantile(last, 0.05)),
+                    "p95": float(np.quantile(last, 0.95)),
+                }
+        kinds = sorted({k for run in self.runs for k in run.events})
+        events = {k: sum(run.events.get(k, 0) for run in self.runs) / max(len(self.runs), 1) for k in kinds}
+        return {
+            "periods": self.periods,
+            "runs": len(self.runs),
+            "seed": self.seed,
+            "point": self.point,
+            "final": final,
+            "events": events,
+        }
+
+
+def monte_carlo(
+    eco: Ecosystem,
+    params: Params | None = None,
+    *,
+    periods: int = 30,
+    runs: int = 10,
+    seed: int = 0,
+    rivals: Sequence[Ecosystem] = (),
+    executor: str | Executor | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_events: bool = False,
+    point: Mapping[str, Any] | None = None,
+) -> Ensemble:
+    """``runs`` independent runs with seeds spawned from ``seed``; results in run order
+    whatever the executor."""
+    if runs < 1:
+        raise SimulationError(f"runs must be at least 1, got {runs}")
+    p = params if params is not None else Params()
+    children = np.random.SeedSequence(seed).spawn(runs)
+    tasks = [
+        (eco, tuple(rivals), p, int(seed), k, tuple(int(x) for x in c.spawn_key), periods, keep_events)
+        for k, c in enumerate(children)
+    ]
+    results: list[Run | None] = [None] * runs
+    with executor_for(executor, workers) as pool:
+        if pool is None:
+            for k, task in enumerate(tasks):
+                results[k] = _task(task)
+                if progress is not None:
+                    progress(k + 1, runs)
+        else:
+            from concurrent.futures import as_completed
+
+            futures = {pool.submit(_task, task): k for k, task in enumerate(tasks)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(done, runs)
+    return Ensemble(tuple(r for r in results if r is not None), periods, seed, dict(point or {}))
+
+
+def sweep_points(
+    parameters: Mapping[str, Any], method: str = "grid", samples: int = 8, seed: int = 0
+) -> list[dict[str, Any]]:
+    """The parameter points of a sweep: the full grid of the listed values, ``samples``
+    uniform random points, or a Latin hypercube of ``samples`` points (McKay, Beckman &
+    Conover 1979: each range cut into ``samples`` strata, each stratum used once per
+    parameter, in a random pairing)."""
+    if method not in METHODS:
+        raise SimulationError(f"unknown sweep method {method!r}; expected one of: {', '.join(METHODS)}")
+    names = list(parameters)
+    if method == "grid":
+        return [dict(zip(names, values, strict=True)) for values in itertools.product(*(parameters[n] for n in names))]
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    lows = np.array([float(parameters[n]["low"]) for n in names])
+    highs = np.array([float(parameters[n]["high"]) for n in names])
+    if method == "random":
+        u = rng.random((samples, len(names)))
+    else:
+        u = np.empty((samples, len(names)))
+        for d in range(len(names)):
+            u[:, d] = (rng.permutation(samples) + rng.random(samples)) / samples
+    values = lows + u * (highs - lows)
+    return [{n: float(v) for n, v in zip(names, row, strict=True)} for row in values]
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    executor: str | Executor | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_events: bool = True,
+) -> list[Ensemble]:
+    """The scenario's Monte Carlo, once per sweep point (one point without a sweep)."""
+    points: list[dict[str, Any]] = [{}]
+    if scenario.sweep:
+        sweep = scenario.sweep
+        points = sweep_points(
+            sweep["parameters"], sweep.get("method", "grid"), int(sweep.get("samples", 8)), scenario.seed
+        )
+    out = []
+    total = len(points) * scenario.runs
+    for k, point in enumerate(points):
+
+        def step(done: int, _n: int, k: int = k) -> None:
+            if progress is not None:
+                progress(k * scenario.runs + done, total)
+
+        params = scenario.params.replace(**point) if point else scenario.params
+        out.append(
+            monte_carlo(
+                scenario.base,
+                params,
+                periods=scenario.periods,
+                runs=scenario.runs,
+                seed=scenario.seed,
+                rivals=scenario.rivals,
+                executor=executor,
+                workers=workers,
+                progress=step,
+                keep_events=keep_events,
+                point=point,
+            )
+        )
+    return out
