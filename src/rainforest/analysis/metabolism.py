@@ -23,7 +23,7 @@ Narasimhan, S. & Jordache, C. (2000). Data Reconciliation and Gross Error Detect
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,21 @@ def _active_flows(eco: Any, resource: str) -> tuple[list[int], list[Any]]:
         raise UnknownIdError("resource", resource, eco.resource_ids)
     rows = [(k, f) for k, f in enumerate(eco.flows) if f.resource == resource and f.status == "active"]
     return [k for k, _ in rows], [f for _, f in rows]
+
+
+def _active_rows(eco: Any) -> Iterator[tuple[Any, Any, Any, Any, float]]:
+    """(from, to, resource, kind, quantity) of every active flow, read off the columns."""
+    table = eco.table("flows")
+    rows = zip(
+        table.texts("from"),
+        table.texts("to"),
+        table.texts("resource"),
+        table.texts("kind"),
+        table.texts("status"),
+        table.numbers("quantity").tolist(),
+        strict=True,
+    )
+    return ((s, d, r, k, q) for s, d, r, k, status, q in rows if status == "active")
 
 
 def balances(eco: Any, resource: str, *, absolute: float = 1e-9, relative: float = 1e-6) -> Balance:
@@ -232,18 +247,9 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
             factors[r] = units.conversion_factor(res_unit[r], fm.unit)
         except RainforestError:
             continue
-    table = eco.table("flows")
     residue = 0.0
-    for src, dst, res, kind, status, q in zip(
-        table.texts("from"),
-        table.texts("to"),
-        table.texts("resource"),
-        table.texts("kind"),
-        table.texts("status"),
-        table.numbers("quantity").tolist(),
-        strict=True,
-    ):
-        if status != "active" or res not in factors:
+    for src, dst, res, kind, q in _active_rows(eco):
+        if res not in factors:
             continue
         if kind in ("by-product", "waste") and src not in BOUNDARY and dst not in BOUNDARY:
             residue += q * factors[res]
@@ -298,16 +304,8 @@ def sankey(
     if strata is not None:
         stratum.update(strata)
     totals: dict[tuple[str, str, str], float] = {}
-    table = eco.table("flows")
-    for src, dst, res, status, q in zip(
-        table.texts("from"),
-        table.texts("to"),
-        table.texts("resource"),
-        table.texts("status"),
-        table.numbers("quantity").tolist(),
-        strict=True,
-    ):
-        if status != "active" or res not in factors:
+    for src, dst, res, _, q in _active_rows(eco):
+        if res not in factors:
             continue
         if by == "stratum":
             src, dst = stratum.get(src, src), stratum.get(dst, dst)

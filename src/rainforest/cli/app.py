@@ -267,6 +267,24 @@ def info(
 
 
 @contextmanager
+def _count_progress(enabled: bool, label: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar on stderr counting ``total`` items (none when not ``enabled``)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress
+
+    bar = Progress(console=err, transient=True)
+    task = bar.add_task(label, total=total)
+
+    def done(count: int, _total: int) -> None:
+        bar.update(task, completed=count)
+
+    with bar:
+        yield done
+
+
+@contextmanager
 def _report_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
     """A Rich progress bar on stderr for the report's steps (none in --json mode)."""
     if not enabled:
@@ -813,20 +831,7 @@ def risk(
                 )
                 scenarios = {label: joint}
             total = len(scenarios) if scenarios is not None else len(chosen or net.ids)
-            bar = None
-            if not as_json and dask is None and total >= 2000:
-                from rich.progress import Progress
-
-                bar = Progress(console=err, transient=True)
-            task_done: Callable[[int, int], None] | None = None
-            if bar is not None:
-                bar.start()
-                task = bar.add_task("cascades", total=total)
-
-                def task_done(done: int, _total: int) -> None:
-                    bar.update(task, completed=done)
-
-            try:
+            with _count_progress(not as_json and dask is None and total >= 2000, "cascades", total) as task_done:
                 profile = cascade_module.esri(
                     net,
                     None if scenarios is not None else (chosen or None),
@@ -842,9 +847,6 @@ def risk(
                     engine=engine,  # type: ignore[arg-type]  # checked above
                     progress=task_done,
                 )
-            finally:
-                if bar is not None:
-                    bar.stop()
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
                 err.print(f"[yellow]warning:[/] {escape(str(w.message))}")
@@ -994,24 +996,8 @@ def simulate(
             if spec.sweep
             else 1
         )
-        bar = None
-        if not as_json:
-            from rich.progress import Progress
-
-            bar = Progress(console=err, transient=True)
-        task_done: Callable[[int, int], None] | None = None
-        if bar is not None:
-            bar.start()
-            task = bar.add_task("runs", total=total)
-
-            def task_done(done: int, _total: int) -> None:
-                bar.update(task, completed=done)
-
-        try:
+        with _count_progress(not as_json, "runs", total) as task_done:
             ensembles = sc.run_scenario(spec, executor=executor, workers=workers, progress=task_done)
-        finally:
-            if bar is not None:
-                bar.stop()
         output.mkdir(parents=True, exist_ok=True)
         _write_simulation(ensembles, output)
         (output / "simulation.html").write_text(

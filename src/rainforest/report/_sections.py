@@ -130,6 +130,18 @@ def _unit_label(unit: str) -> str:
     return {"m**3": "m³", "kg*CO2e": "kg CO2e"}.get(unit, unit)
 
 
+def physical_layer(eco: Ecosystem) -> FlowMatrix | None:
+    """The first of mass, energy and water in which actors exchange anything."""
+    for currency in ("mass", "energy", "water"):
+        try:
+            fm = FlowMatrix.from_ecosystem(eco, currency)
+        except CurrencyError:
+            continue
+        if fm.Z.nnz:
+            return fm
+    return None
+
+
 class Context:
     """What the sections share: the ecosystem, its main physical layer and the analyses
     computed once (positioning, ENA, the plan), plus the list of unknowns."""
@@ -141,15 +153,7 @@ class Context:
         self.period = eco.period
         self.unknowns: list[dict[str, str]] = []
         self.results: dict[str, Any] = {}
-        self.layer: FlowMatrix | None = None
-        for currency in ("mass", "energy", "water"):
-            try:
-                fm = FlowMatrix.from_ecosystem(eco, currency)
-            except CurrencyError:
-                continue
-            if fm.Z.nnz:
-                self.layer = fm
-                break
+        self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
 
     def unknown(self, what: str, how: str) -> None:
@@ -340,15 +344,8 @@ def radius_curve(
             "unlimited": unlimited,
             "per_need": per_need,
         }
-    fm = None
-    for currency in ("mass", "energy", "water"):
-        try:
-            fm = FlowMatrix.from_ecosystem(eco, currency)
-        except CurrencyError:
-            continue
-        if fm.Z.nnz:
-            break
-    if fm is None or not fm.Z.nnz:
+    fm = physical_layer(eco)
+    if fm is None:
         raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
     Z = fm.Z.tocoo()
     ids = fm.ids
