@@ -21,3 +21,10 @@ def shared() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared is not beside the checkout")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _private_default_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that open the default store (``rainforest demo``) write into a temporary
+    folder, never into the user's data directory."""
+    monkeypatch.setenv("RAINFOREST_DATA", str(tmp_path_factory.mktemp("data")))

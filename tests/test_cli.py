@@ -126,6 +126,7 @@ def test_info() -> None:
 
 def test_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the demo writes kalundborg-report.html here
+    monkeypatch.setenv("RAINFOREST_DATA", str(tmp_path / "data"))  # and keeps the ecosystem in this store
     code, out, _ = run("demo")
     assert (tmp_path / "kalundborg-report.html").exists()
     assert code == 0

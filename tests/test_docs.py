@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -52,7 +53,8 @@ def test_console_example(workdir: Path, doc: str, command: str, expected: list[s
         args = [sys.executable, "-m", "rainforest", *args[1:]]
     elif args[0] == "python":
         args = [sys.executable, *args[1:]]
-    result = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
+    env = {**os.environ, "RAINFOREST_DATA": str(workdir / "data")}  # the default store lives in the workdir
+    result = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=120, check=False, env=env)
     printed = (result.stdout + result.stderr).splitlines()
     wants_failure = any("problem" in line for line in expected)
     assert result.returncode == (2 if wants_failure else 0), result.stdout + result.stderr

@@ -424,15 +424,23 @@ def demo(
 
     def work() -> None:
         from rainforest import report as report_module
+        from rainforest.store import Store
 
-        eco = rf.datasets.kalundborg()
+        with Store() as store:  # the embedded default store (SQLite in the user's data directory)
+            if "kalundborg" not in {e.slug for e in store.ecosystems()}:
+                store.create(
+                    "kalundborg", rf.datasets.kalundborg(), author="rainforest demo", message="bundled example"
+                )
+            eco = store.load("kalundborg")
+            store_url = store.url
         data = _info(eco)
         unquantified = eco.extensions.get("x_unquantified_flows", ())
         data["unquantified_exchanges"] = len(unquantified)
         with _report_progress(not as_json) as progress:
-            result = report_module.health_report(eco, source="rainforest.datasets.kalundborg()", progress=progress)
+            result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
         path = result.save(output)
         if as_json:
+            data["store"] = store_url
             data["report"] = str(path)
             data["key_numbers"] = [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in result.key_numbers]
             _emit_json(data)
@@ -450,6 +458,7 @@ def demo(
         out.print("Sources and licences: rainforest/datasets/data/README.md")
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
         out.print(f"health report written to {path.resolve()}: open it in any browser (it works offline)")
+        out.print(f"the ecosystem is kept in the store {store_url} (see `rainforest store --help`)")
 
     _with_errors(as_json, debug, work)
 
@@ -1053,6 +1062,123 @@ def _write_simulation(ensembles: Any, folder: Path) -> None:
     pd.DataFrame(events, columns=["point", "run", "period", "kind", "actor", "other", "detail"]).to_csv(
         folder / "events.csv", index=False
     )
+
+
+store_app = typer.Typer(
+    name="store",
+    help="Ecosystems kept with their history (SQLite by default, PostgreSQL with --db).",
+    no_args_is_help=True,
+)
+app.add_typer(store_app)
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: SQLite in the user's data directory).")
+]
+
+
+@store_app.command("list")
+def store_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """The ecosystems in the store."""
+
+    def work() -> None:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            rows: list[dict[str, Any]] = [
+                {"ecosystem": e.slug, "name": e.name, "version": e.head} for e in store.ecosystems()
+            ]
+        if as_json:
+            _emit_json(rows)
+            return
+        table = Table(header_style="bold")
+        for col in ("ecosystem", "name", "version"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["ecosystem"], r["name"], str(r["version"]))
+        out.print(table)
+
+    _with_errors(as_json, debug, work)
+
+
+@store_app.command("import")
+def store_import(
+    ecosystem: Annotated[str, typer.Argument(help="The ecosystem's short name (created if new).")],
+    file: Annotated[Path, typer.Argument(help="Any document rainforest loads.")],
+    author: Annotated[str, typer.Option(help="Who makes the change (recorded in the history).")],
+    message: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
+    expected: Annotated[int | None, typer.Option(help="Save only if the ecosystem is still at this version.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Import a document as the ecosystem's next version; a document with errors changes nothing."""
+
+    def work() -> None:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            version = store.import_file(ecosystem, file, author=author, message=message, expected=expected)
+        if as_json:
+            _emit_json(version.to_dict())
+            return
+        out.print(f"{ecosystem}: version {version.number} saved ({version.actors} actors, {version.flows} flows)")
+
+    _with_errors(as_json, debug, work)
+
+
+@store_app.command("history")
+def store_history(
+    ecosystem: Annotated[str, typer.Argument(help="The ecosystem's short name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Every version: when, who, why and what changed."""
+
+    def work() -> None:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            rows = store.history(ecosystem)
+        if as_json:
+            _emit_json(rows)
+            return
+        table = Table(header_style="bold")
+        for col in ("version", "when", "who", "message", "changed"):
+            table.add_column(col)
+        for r in rows:
+            what = ", ".join(
+                f"{section} +{c['added']} -{c['removed']} ~{c['changed']}"
+                for section, c in r["changes"].items()
+                if "added" in c
+            )
+            table.add_row(str(r["number"]), r["created_at"][:19], r["author"], r["message"], what)
+        out.print(table)
+
+    _with_errors(as_json, debug, work)
+
+
+@store_app.command("export")
+def store_export(
+    ecosystem: Annotated[str, typer.Argument(help="The ecosystem's short name.")],
+    target: Annotated[Path, typer.Argument(help="Where to write (.yaml, .json, .xlsx or a folder of CSV).")],
+    version: Annotated[int | None, typer.Option(help="Which version (default: the latest).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write any version of an ecosystem as a rainforest/1 document."""
+
+    def work() -> None:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            path = store.export(ecosystem, target, version)
+        if as_json:
+            _emit_json({"ecosystem": ecosystem, "version": version, "path": str(path)})
+            return
+        out.print(f"{ecosystem} written to {path}")
+
+    _with_errors(as_json, debug, work)
 
 
 def main() -> None:

@@ -1,0 +1,48 @@
+"""The store's tables (SQLAlchemy 2 declarative). Migrations live in ``migrations/``;
+change a table here only together with a new migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EcosystemRow(Base):
+    """One ecosystem of the installation; ``head`` is its latest version number."""
+
+    __tablename__ = "ecosystems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    head: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class VersionRow(Base):
+    """One saved state of an ecosystem: the whole ``rainforest/1`` document, compressed."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("ecosystem_id", "number", name="uq_versions_ecosystem_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem_id: Mapped[int] = mapped_column(
+        ForeignKey("ecosystems.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    author: Mapped[str] = mapped_column(String(200), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    actors: Mapped[int] = mapped_column(Integer, nullable=False)
+    flows: Mapped[int] = mapped_column(Integer, nullable=False)
+    changes: Mapped[str] = mapped_column(
+        Text, nullable=False, default="{}"
+    )  # JSON: what changed against the previous version
+    document: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # zlib-compressed canonical JSON

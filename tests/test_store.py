@@ -1,0 +1,243 @@
+"""The store, run against SQLite and a real PostgreSQL server (``.ci/run`` installs and starts
+it and sets ``RAINFOREST_TEST_POSTGRES``; elsewhere the PostgreSQL cases are skipped when the
+variable is not set)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import rainforest as rf
+from rainforest.store import ConflictError, Store, StoreError, changes, default_url
+
+POSTGRES = os.environ.get("RAINFOREST_TEST_POSTGRES")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+        yield s
+        s.close()
+        return
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("RAINFOREST_TEST_POSTGRES is not set: .ci/run starts PostgreSQL and sets it")
+        pytest.skip("no PostgreSQL server (set RAINFOREST_TEST_POSTGRES)")
+    import sqlalchemy as sa
+
+    # one schema per test so tests never see each other's rows
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={schema}"})
+    s = Store(url.render_as_string(hide_password=False))
+    yield s
+    s.close()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _park(n: int = 3) -> rf.Ecosystem:
+    return rf.Ecosystem(
+        name="park",
+        actors=[rf.Actor(f"a{i}") for i in range(n)],
+        resources=[rf.Resource("ash", "material", "t")],
+        flows=[rf.Flow("a0", "a1", "ash", 5.0)],
+    )
+
+
+def test_create_load_and_export_every_version(store: Store, tmp_path: Path) -> None:
+    first = store.create("park", _park(), author="ana")
+    assert first.number == 1
+    assert first.changes["actors"]["added"] == 3
+    second = store.commit("park", _park(5), author="ben", message="two more firms")
+    assert second.number == 2
+    assert second.changes["actors"] == {
+        "added": 2,
+        "removed": 0,
+        "changed": 0,
+        "keys": {"added": ["a3", "a4"], "removed": [], "changed": []},
+    }
+    assert store.load("park") == _park(5)
+    assert store.load("park", version=1) == _park()
+    for version, target in ((1, "v1.yaml"), (2, "v2.json")):
+        assert rf.load(store.export("park", tmp_path / target, version=version)) == store.load("park", version)
+    history = store.history("park")
+    assert [(h["number"], h["author"], h["message"]) for h in history] == [
+        (1, "ana", "created"),
+        (2, "ben", "two more firms"),
+    ]
+    assert history[1]["content_hash"] == _park(5).content_hash()
+    assert [e.slug for e in store.ecosystems()] == ["park"]
+
+
+def test_several_ecosystems_are_kept_apart(store: Store) -> None:
+    store.create("north", _park(2), author="ana")
+    store.create("south", rf.datasets.kalundborg(), author="ana")
+    assert store.load("north") == _park(2)
+    assert store.load("south") == rf.datasets.kalundborg()
+    assert store.head("north") == store.head("south") == 1
+    with pytest.raises(rf.UnknownIdError, match="unknown ecosystem 'nort'"):
+        store.load("nort")
+    with pytest.raises(StoreError, match="exists already"):
+        store.create("north", _park(), author="ana")
+    with pytest.raises(StoreError, match="has no version 7"):
+        store.load("north", version=7)
+
+
+def test_a_bad_import_changes_nothing_and_lists_every_problem(store: Store, tmp_path: Path) -> None:
+    store.create("park", _park(), author="ana")
+    before = store.history("park")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "format: rainforest/1\nname: park\nactors:\n  - id: a0\n  - id: a0\nresources:\n  - id: ash\n    kind: material\n"
+        "    unit: t\nflows:\n  - {from: a0, to: zz, resource: ash, quantity: -1}\n"
+    )
+    with pytest.raises(rf.DocumentError) as err:
+        store.import_file("park", bad, author="ben")
+    text = str(err.value)
+    assert "bad.yaml, line" in text
+    assert "duplicate" in text.lower()
+    assert "unknown actor 'zz'" in text
+    assert "negative quantity" in text
+    assert store.history("park") == before
+    assert store.load("park") == _park()
+    with pytest.raises(rf.DocumentError):
+        store.import_file("newone", bad, author="ben")
+    assert [e.slug for e in store.ecosystems()] == ["park"]
+
+
+def test_import_creates_then_versions(store: Store, tmp_path: Path) -> None:
+    path = rf.save(_park(), tmp_path / "park.xlsx")
+    assert store.import_file("park", path, author="ana").number == 1
+    path = rf.save(_park(4), tmp_path / "park-csv")
+    version = store.import_file("park", path, author="ana", expected=1)
+    assert version.number == 2
+    assert version.message == "imported park-csv"
+
+
+def test_optimistic_locking(store: Store) -> None:
+    store.create("park", _park(), author="ana")
+    store.commit("park", _park(4), author="ana", expected=1)
+    with pytest.raises(ConflictError, match="now at version 2, but the change was made on version 1"):
+        store.commit("park", _park(5), author="ben", expected=1)
+    assert store.head("park") == 2
+    assert len(store.history("park")) == 2
+
+
+def test_concurrent_writers_lose_no_update(store: Store) -> None:
+    """Eight writers, each saving five edits with read-modify-write and retrying on a
+    conflict: every edit lands exactly once and the history has no gap."""
+    store.create("park", _park(), author="setup")
+    errors: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        try:
+            for k in range(5):
+                while True:
+                    head = store.head("park")
+                    eco = store.load("park", head)
+                    extra = rf.Actor(f"w{w}_{k}")
+                    edited = rf.Ecosystem(
+                        name=eco.name, actors=[*eco.actors, extra], resources=list(eco.resources), flows=list(eco.flows)
+                    )
+                    try:
+                        store.commit("park", edited, author=f"writer{w}", expected=head)
+                        break
+                    except ConflictError:
+                        continue
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    history = store.history("park")
+    assert [h["number"] for h in history] == list(range(1, 42))
+    final = store.load("park")
+    assert {f"w{w}_{k}" for w in range(8) for k in range(5)} <= set(final.actor_ids)
+    assert len(final.actors) == 3 + 40
+
+
+def test_migrations_go_down_and_up(store: Store) -> None:
+    import sqlalchemy as sa
+
+    store.create("park", _park(), author="ana")
+    store.downgrade("base")
+    with store.engine.connect() as conn:
+        assert "ecosystems" not in sa.inspect(conn).get_table_names()
+    store.upgrade()
+    assert store.ecosystems() == []
+
+
+def test_default_url_is_in_the_user_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAINFOREST_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_url() == f"sqlite:///{tmp_path / 'xdg' / 'rainforest' / 'rainforest.db'}"
+    monkeypatch.setenv("RAINFOREST_DATA", str(tmp_path / "mine"))
+    with Store() as s:
+        assert s.url == f"sqlite:///{tmp_path / 'mine' / 'rainforest.db'}"
+        s.create("k", rf.datasets.kalundborg(), author="demo")
+    assert (tmp_path / "mine" / "rainforest.db").exists()
+
+
+def test_changes_lists_what_moved() -> None:
+    a = _park()
+    b = rf.Ecosystem(
+        name="park",
+        actors=[rf.Actor("a0", stratum="canopy"), rf.Actor("a1"), rf.Actor("a9")],
+        resources=[rf.Resource("ash", "material", "t")],
+        flows=[rf.Flow("a0", "a1", "ash", 6.0)],
+    )
+    what = changes(a, b)
+    assert what["actors"]["keys"] == {"added": ["a9"], "removed": ["a2"], "changed": ["a0"]}
+    assert what["flows"]["changed"] == 1
+    assert "resources" not in what
+
+
+def test_invalid_names_are_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="invalid ecosystem name"):
+        store.create("Not OK", _park(), author="ana")
+
+
+def test_cli_store_commands(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    good = rf.save(_park(), tmp_path / "park.yaml")
+    result = runner.invoke(app, ["store", "import", "park", str(good), "--author", "ana", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "park: version 1 saved (3 actors, 1 flows)" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: rainforest/1\nname: p\nactors: [{id: a}, {id: a}]\nresources: []\n")
+    result = runner.invoke(app, ["store", "import", "park", str(bad), "--author", "ben", "--db", db])
+    assert result.exit_code == 2
+    assert "nothing was loaded" in result.stdout + result.stderr
+    history = json.loads(runner.invoke(app, ["store", "history", "park", "--db", db, "--json"]).stdout)
+    assert [h["number"] for h in history] == [1]
+    listed = json.loads(runner.invoke(app, ["store", "list", "--db", db, "--json"]).stdout)
+    assert listed == [{"ecosystem": "park", "name": "park", "version": 1}]
+    result = runner.invoke(app, ["store", "export", "park", str(tmp_path / "out.json"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert rf.load(tmp_path / "out.json") == _park()
+    result = runner.invoke(
+        app, ["store", "import", "park", str(good), "--author", "ana", "--expected", "0", "--db", db]
+    )
+    assert result.exit_code != 0
+    assert "now at version 1" in result.stdout + result.stderr
