@@ -1064,6 +1064,43 @@ def _write_simulation(ensembles: Any, folder: Path) -> None:
     )
 
 
+@app.command()
+def serve(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: SQLite in the user's data directory).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Mark session cookies Secure (behind HTTPS).")
+    ] = False,
+) -> None:
+    """Start the workbench. The first start creates the database, loads the Kalundborg example
+    as a demo ecosystem and prints a one-time administrator password."""
+    import os
+    import secrets
+
+    import uvicorn
+
+    from rainforest.store import Store
+    from rainforest.web import create_app
+
+    store = Store(db)
+    if not store.users():
+        password = secrets.token_urlsafe(12)
+        store.create_user("admin", password, admin=True)
+        out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
+    if not store.ecosystems():
+        store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    secret = os.environ.get("RAINFOREST_SECRET")
+    if not secret:
+        err.print("RAINFOREST_SECRET is not set: sessions end when the server stops")
+    out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
+    uvicorn.run(
+        create_app(store, secret=secret, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
+    )
+
+
 store_app = typer.Typer(
     name="store",
     help="Ecosystems kept with their history (SQLite by default, PostgreSQL with --db).",

@@ -39,7 +39,22 @@ from typing import Any
 from rainforest.errors import RainforestError, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 
-__all__ = ["ConflictError", "EcosystemInfo", "Store", "StoreError", "Version", "default_url"]
+__all__ = [
+    "ROLES",
+    "ConflictError",
+    "EcosystemInfo",
+    "Membership",
+    "Store",
+    "StoreError",
+    "User",
+    "Version",
+    "default_url",
+]
+
+#: Roles in an ecosystem: a manager (facilitator) sees and edits all of it; a member sees and
+#: edits its own actor and sees the others' directory fields; an observer reads what a
+#: manager reads and changes nothing.
+ROLES = ("manager", "member", "observer")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -87,6 +102,20 @@ class Version:
             "flows": self.flows,
             "changes": self.changes,
         }
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    admin: bool
+
+
+@dataclass(frozen=True)
+class Membership:
+    username: str
+    ecosystem: str
+    role: str
+    actor: str | None
 
 
 @dataclass(frozen=True)
@@ -425,3 +454,102 @@ class Store:
         if slug not in known:
             return self.create(slug, eco, author=author, message=note)
         return self.commit(slug, eco, author=author, message=note, expected=expected)
+
+    # -- accounts --------------------------------------------------------------------------
+    def create_user(self, username: str, password: str, *, admin: bool = False) -> User:
+        """An account; the password is stored only as an Argon2id hash (argon2-cffi)."""
+        from argon2 import PasswordHasher
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        from rainforest.store._schema import UserRow
+
+        if not _SLUG.match(username):
+            raise StoreError(f"invalid user name {username!r}: expected 1-100 lower-case letters, digits, '-' or '_'")
+        if len(password) < 10:
+            raise StoreError("a password needs at least 10 characters")
+        digest = PasswordHasher().hash(password)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(UserRow).values(username=username, password_hash=digest, admin=admin, created_at=_now())
+                )
+        except IntegrityError:
+            raise StoreError(f"user {username!r} exists already") from None
+        return User(username, admin)
+
+    def users(self) -> list[User]:
+        from sqlalchemy import select
+
+        from rainforest.store._schema import UserRow
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(UserRow.username, UserRow.admin).order_by(UserRow.username)).all()
+        return [User(r.username, bool(r.admin)) for r in rows]
+
+    def verify(self, username: str, password: str) -> User | None:
+        """The user when the password matches, else None (same work either way)."""
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+        from sqlalchemy import select
+
+        from rainforest.store._schema import UserRow
+
+        hasher = PasswordHasher()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(UserRow.password_hash, UserRow.admin).where(UserRow.username == username)).first()
+        digest = row.password_hash if row is not None else _DUMMY_HASH
+        try:
+            hasher.verify(digest, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return User(username, bool(row.admin)) if row is not None else None
+
+    def grant(self, username: str, slug: str, role: str, actor: str | None = None) -> Membership:
+        """Give ``username`` a role in ``slug`` (replacing its previous one there)."""
+        from sqlalchemy import delete, insert, select
+
+        from rainforest.store._schema import MembershipRow, UserRow
+
+        if role not in ROLES:
+            raise StoreError(f"unknown role {role!r}; expected one of: {', '.join(ROLES)}")
+        if role == "member":
+            if actor is None:
+                raise StoreError("a member acts for one actor: give its id")
+            eco = self.load(slug)
+            if actor not in eco.actor_ids:
+                raise UnknownIdError("actor", actor, eco.actor_ids)
+        with self.engine.begin() as conn:
+            eco_row = self._row(conn, slug)
+            user = conn.execute(select(UserRow.id).where(UserRow.username == username)).scalar_one_or_none()
+            if user is None:
+                raise UnknownIdError("user", username, [u.username for u in self.users()])
+            conn.execute(
+                delete(MembershipRow).where(MembershipRow.user_id == user, MembershipRow.ecosystem_id == eco_row.id)
+            )
+            conn.execute(
+                insert(MembershipRow).values(
+                    user_id=user, ecosystem_id=eco_row.id, role=role, actor=actor if role == "member" else None
+                )
+            )
+        return Membership(username, slug, role, actor if role == "member" else None)
+
+    def memberships(self, username: str) -> list[Membership]:
+        """The ecosystems a user has a role in."""
+        from sqlalchemy import select
+
+        from rainforest.store._schema import EcosystemRow, MembershipRow, UserRow
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(EcosystemRow.slug, MembershipRow.role, MembershipRow.actor)
+                .join(MembershipRow, MembershipRow.ecosystem_id == EcosystemRow.id)
+                .join(UserRow, UserRow.id == MembershipRow.user_id)
+                .where(UserRow.username == username)
+                .order_by(EcosystemRow.slug)
+            ).all()
+        return [Membership(username, r.slug, r.role, r.actor) for r in rows]
+
+
+# a valid Argon2id hash of a random string: unknown users cost the same time as known ones
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG4Zy4P6NkfQs"

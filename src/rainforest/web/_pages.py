@@ -1,0 +1,139 @@
+"""Server-rendered pages: sign-in, the ecosystems, an ecosystem's overview."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from rainforest.store import Store
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("rainforest.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates().get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)
+
+
+_ICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path fill="#2e7d32" '
+    b'd="M8 1C4 4 3 8 5 11l-2 4h2l1-3c3 1 7-1 8-6-2 0-4 0-6 2 1-2 1-4 0-7z"/></svg>'
+)
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
+    caller, access, csrf_token, check_csrf, limiter, key_numbers = (
+        hooks["caller"],
+        hooks["access"],
+        hooks["csrf_token"],
+        hooks["check_csrf"],
+        hooks["limiter"],
+        hooks["key_numbers"],
+    )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(_ICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form(request: Request) -> HTMLResponse:
+        return _page("login.html", csrf=csrf_token(request), error=None, username="")
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request,
+        username: str = Form(""),
+        password: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        check_csrf(request, csrf)
+        key = (username, request.client.host if request.client else "")
+        if limiter.blocked(key):
+            return _page(
+                "login.html",
+                429,
+                csrf=csrf_token(request),
+                error="Too many failed attempts: wait 15 minutes.",
+                username=username,
+            )
+        user = store.verify(username, password)
+        if user is None:
+            limiter.fail(key)
+            # the form again with the message, status 200 (a 401 page makes browsers log an error)
+            return _page(
+                "login.html", csrf=csrf_token(request), error="Wrong user name or password.", username=username
+            )
+        limiter.clear(key)
+        request.session.clear()  # a new session at sign-in (no fixation)
+        request.session["user"] = user.username
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        check_csrf(request, csrf)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request) -> Response:
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        rows = []
+        for e in store.ecosystems():
+            try:
+                a = access(user, e.slug)
+            except HTTPException:
+                continue
+            rows.append({"slug": e.slug, "name": e.name, "version": e.head, "role": a.role, "actor": a.actor})
+        return _page("index.html", user=user, ecosystems=rows, csrf=csrf_token(request))
+
+    @app.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def overview(slug: str, request: Request) -> Response:
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        a = access(user, slug)
+        eco = store.load(slug)
+        numbers = key_numbers(slug, eco) if a.sees_all else []
+        mine = None
+        if a.actor is not None:
+            me = eco.actor(a.actor)
+            mine = {
+                "id": me.id,
+                "name": me.name or me.id,
+                "offers": sum(1 for o in eco.offers if o.actor == me.id),
+                "needs": sum(1 for n in eco.needs if n.actor == me.id),
+                "flows": sum(1 for f in eco.flows if me.id in (f.source, f.target)),
+            }
+        return _page(
+            "ecosystem.html",
+            user=user,
+            slug=slug,
+            name=eco.name,
+            version=store.head(slug),
+            role=a.role,
+            counts={"actors": len(eco.actors), "resources": len(eco.resources), "flows": len(eco.flows)},
+            numbers=numbers,
+            mine=mine,
+            csrf=csrf_token(request),
+        )

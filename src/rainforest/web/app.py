@@ -1,0 +1,289 @@
+"""The FastAPI application: see :mod:`rainforest.web` for the rules it enforces."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from rainforest.errors import DocumentError, UnknownIdError
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.store import ConflictError, Store, User
+
+DIRECTORY = ("id", "name", "sector")
+FAILURES = 5  # failed sign-ins per user name and address ...
+WINDOW_S = 15 * 60  # ... within this window block sign-in for as long
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the caller may do in one ecosystem."""
+
+    slug: str
+    role: str  # admin | manager | member | observer
+    actor: str | None = None
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in ("admin", "manager", "observer")
+
+    @property
+    def manages(self) -> bool:
+        return self.role in ("admin", "manager")
+
+
+def visible_document(eco: Ecosystem, access: Access) -> dict[str, Any]:
+    """The ``rainforest/1`` document as the caller may see it (rules in :mod:`rainforest.web`)."""
+    doc = eco.to_dict()
+    if access.sees_all:
+        return doc
+    me = access.actor
+    actors = []
+    for record in doc.get("actors", []):
+        if record["id"] == me:
+            actors.append(record)
+            continue
+        public = set(DIRECTORY) | set(record.get("x_public") or ())
+        actors.append({k: v for k, v in record.items() if k in public})
+    doc["actors"] = actors
+    for section in ("offers", "needs"):
+        shown = []
+        for record in doc.get(section, []):
+            if record["actor"] == me or record.get("confidential") is False:
+                shown.append(record)
+            else:
+                shown.append(
+                    {k: v for k, v in record.items() if k in ("actor", "resource", "resources", "supply_pattern")}
+                )
+        if section in doc:
+            doc[section] = shown
+    if "flows" in doc:
+        doc["flows"] = [f for f in doc["flows"] if me in (f["from"], f["to"])]
+    for section in ("stocks",):
+        if section in doc:
+            doc[section] = [r for r in doc[section] if r["actor"] == me]
+    for section in ("links", "modules", "essentiality"):
+        doc.pop(section, None)
+    return doc
+
+
+class _Limiter:
+    """Failed sign-ins per (user name, address) in a sliding window, thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[tuple[str, str], list[float]] = {}
+
+    def blocked(self, key: tuple[str, str]) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(key, []) if now - t < WINDOW_S]
+            self._failures[key] = recent
+            return len(recent) >= FAILURES
+
+    def fail(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures.setdefault(key, []).append(time.monotonic())
+
+    def clear(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool = False) -> FastAPI:
+    """The workbench over ``store``. ``secret`` signs the session cookies (a random one by
+    default: sessions then end when the server restarts); ``secure_cookies`` marks them
+    Secure (serve over HTTPS)."""
+    from rainforest.web import _pages
+
+    app = FastAPI(
+        title="rainforest workbench",
+        description="Ecosystems, their members and their history; the same permissions as the pages.",
+        version=_version(),
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret or secrets.token_urlsafe(32),
+        session_cookie="rainforest_session",
+        same_site="lax",
+        https_only=secure_cookies,
+        max_age=12 * 3600,
+    )
+    limiter = _Limiter()
+    cache: dict[tuple[str, str], Any] = {}
+
+    # -- who is calling ---------------------------------------------------------------------------
+    def caller(request: Request) -> User | None:
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                username, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            key = (username, request.client.host if request.client else "")
+            if limiter.blocked(key):
+                raise HTTPException(429, "too many failed sign-ins: wait 15 minutes")
+            user = store.verify(username, password)
+            if user is None:
+                limiter.fail(key)
+            return user
+        name = request.session.get("user")
+        if not name:
+            return None
+        return next((u for u in store.users() if u.username == name), None)
+
+    def require(request: Request) -> User:
+        user = caller(request)
+        if user is None:
+            raise HTTPException(
+                401, "sign in first (a session from /login, or HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
+            )
+        return user
+
+    def access(user: User, slug: str) -> Access:
+        known = {e.slug for e in store.ecosystems()}
+        if user.admin and slug in known:
+            return Access(slug, "admin")
+        for m in store.memberships(user.username):
+            if m.ecosystem == slug:
+                return Access(slug, m.role, m.actor)
+        raise HTTPException(404, f"no ecosystem {slug!r}")
+
+    def csrf_token(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(24)
+            request.session["csrf"] = token
+        return str(token)
+
+    def check_csrf(request: Request, given: str | None) -> None:
+        if "authorization" in request.headers:
+            return  # HTTP Basic: no ambient credential to forge
+        expected = request.session.get("csrf")
+        if not expected or not given or not secrets.compare_digest(str(expected), given):
+            raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+    def key_numbers(slug: str, eco: Ecosystem) -> list[dict[str, Any]]:
+        from rainforest import report
+
+        key = (slug, eco.content_hash())
+        if key not in cache:
+            cache[key] = list(report.health_report(eco, risk=False, plan=False).key_numbers)
+        return cache[key]  # type: ignore[no-any-return]
+
+    # -- API --------------------------------------------------------------------------------------
+    @app.get("/api/ecosystems", tags=["ecosystems"])
+    def api_ecosystems(request: Request) -> list[dict[str, Any]]:
+        """The ecosystems the caller may see, with its role in each."""
+        user = require(request)
+        out = []
+        for e in store.ecosystems():
+            try:
+                a = access(user, e.slug)
+            except HTTPException:
+                continue
+            out.append({"ecosystem": e.slug, "name": e.name, "version": e.head, "role": a.role, "actor": a.actor})
+        return out
+
+    @app.get("/api/ecosystems/{slug}", tags=["ecosystems"])
+    def api_ecosystem(slug: str, request: Request) -> dict[str, Any]:
+        """The current document, as the caller may see it."""
+        a = access(require(request), slug)
+        return {
+            "ecosystem": slug,
+            "version": store.head(slug),
+            "role": a.role,
+            "document": visible_document(store.load(slug), a),
+        }
+
+    @app.get("/api/ecosystems/{slug}/history", tags=["ecosystems"])
+    def api_history(slug: str, request: Request) -> list[dict[str, Any]]:
+        """Every version (managers and observers)."""
+        a = access(require(request), slug)
+        if not a.sees_all:
+            raise HTTPException(403, "the history is for the ecosystem's managers and observers")
+        return store.history(slug)
+
+    @app.get("/api/ecosystems/{slug}/report", tags=["ecosystems"], response_class=HTMLResponse)
+    def api_report(slug: str, request: Request) -> HTMLResponse:
+        """The health report, one self-contained HTML file (managers and observers)."""
+        from rainforest import report
+
+        a = access(require(request), slug)
+        if not a.sees_all:
+            raise HTTPException(403, "the report is for the ecosystem's managers and observers")
+        html = report.health_report(store.load(slug), source=f"{slug} v{store.head(slug)}").to_html()
+        return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{slug}-report.html"'})
+
+    @app.post("/api/ecosystems/{slug}/import", tags=["ecosystems"])
+    async def api_import(
+        slug: str,
+        request: Request,
+        file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
+        expected: int | None = Form(None),
+        message: str | None = Form(None),
+        csrf: str | None = Form(None),
+    ) -> Response:
+        """Import a document as the next version (managers). Errors: 422 with every problem and
+        its place (nothing changes); 409 when the ecosystem moved past ``expected``."""
+        user = require(request)
+        a = access(user, slug)
+        if not a.manages:
+            raise HTTPException(403, "only the ecosystem's managers import documents")
+        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+        name = Path(file.filename or "upload.yaml").name
+        data = await file.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            try:
+                version = store.import_file(slug, path, author=user.username, message=message, expected=expected)
+            except DocumentError as exc:
+                return JSONResponse(
+                    {"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, status_code=422
+                )
+            except ConflictError as exc:
+                return JSONResponse({"error": str(exc), "version": exc.head}, status_code=409)
+        return JSONResponse(version.to_dict())
+
+    # -- pages -------------------------------------------------------------------------------------
+    _pages.add_pages(
+        app,
+        store,
+        caller=caller,
+        access=access,
+        csrf_token=csrf_token,
+        check_csrf=check_csrf,
+        limiter=limiter,
+        key_numbers=key_numbers,
+    )
+
+    @app.exception_handler(UnknownIdError)
+    def _unknown(request: Request, exc: UnknownIdError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    return app
+
+
+def _issue(issue: Any) -> dict[str, Any]:
+    fields = ("file", "line", "column", "row", "path", "message", "expected", "got", "hint")
+    return {"text": str(issue), **{k: getattr(issue, k, None) for k in fields}}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rainforest")
+    except PackageNotFoundError:
+        return "unknown"

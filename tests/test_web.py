@@ -1,0 +1,321 @@
+"""The workbench's first part: sign-in, sessions, CSRF, rate limiting, roles and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import rainforest as rf
+from rainforest.store import Store
+from rainforest.web import create_app
+from rainforest.web.app import Access, visible_document
+
+PASSWORD = "correct horse battery"
+
+
+def _park() -> rf.Ecosystem:
+    return rf.Ecosystem(
+        name="park",
+        actors=[
+            rf.Actor("mill", sector="16"),
+            rf.Actor("farm", sector="01", stratum="moss", extensions={"x_public": ["stratum"]}),
+            rf.Actor("plant", sector="35", stratum="canopy"),
+        ],
+        resources=[rf.Resource("ash", "material", "t")],
+        flows=[
+            rf.Flow("mill", "farm", "ash", 5.0),
+            rf.Flow("plant", "farm", "ash", 7.0),
+            rf.Flow("plant", "environment", "ash", 9.0),
+        ],
+        offers=[
+            rf.Offer("mill", "ash", 10.0, disposal_cost=30.0),
+            rf.Offer("plant", "ash", 20.0, disposal_cost=25.0, confidential=False),
+        ],
+        needs=[rf.Need("farm", 12.0, resource="ash", price=15.0)],
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Store, TestClient]:
+    store = Store(f"sqlite:///{tmp_path / 'web.db'}")
+    store.create("park", _park(), author="setup")
+    store.create("other", rf.datasets.kalundborg(), author="setup")
+    store.create_user("root", PASSWORD, admin=True)
+    for name, role, actor in (("manny", "manager", None), ("mia", "member", "mill"), ("olga", "observer", None)):
+        store.create_user(name, PASSWORD)
+        store.grant(name, "park", role, actor)
+    store.create_user("outsider", PASSWORD)
+    store.grant("outsider", "other", "manager")
+    return store, TestClient(create_app(store, secret="test-secret"))
+
+
+def _login(client: TestClient, user: str, password: str = PASSWORD) -> int:
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        "/login", data={"username": user, "password": password, "csrf": token}, follow_redirects=False
+    ).status_code
+
+
+def test_api_needs_credentials(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    r = client.get("/api/ecosystems")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Basic"
+    assert client.get("/api/ecosystems", auth=("root", "wrong password!")).status_code == 401
+
+
+def test_each_caller_sees_its_own_ecosystems(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    names = lambda user: [e["ecosystem"] for e in client.get("/api/ecosystems", auth=(user, PASSWORD)).json()]  # noqa: E731
+    assert names("root") == ["other", "park"]
+    assert names("manny") == ["park"]
+    assert names("outsider") == ["other"]
+    assert client.get("/api/ecosystems/park", auth=("outsider", PASSWORD)).status_code == 404
+    assert client.get("/api/ecosystems/other", auth=("manny", PASSWORD)).status_code == 404
+
+
+def test_members_see_their_actor_and_only_the_directory_of_others() -> None:
+    doc = visible_document(_park(), Access("park", "member", "mill"))
+    actors = {a["id"]: a for a in doc["actors"]}
+    assert actors["mill"] == {"id": "mill", "sector": "16"}  # its own record, in full
+    assert actors["farm"] == {"id": "farm", "sector": "01", "stratum": "moss"}  # x_public adds stratum
+    assert actors["plant"] == {"id": "plant", "sector": "35"}  # stratum not public
+    assert doc["flows"] == [{"from": "mill", "to": "farm", "resource": "ash", "quantity": 5.0}]
+    offers = {o["actor"]: o for o in doc["offers"]}
+    assert offers["mill"]["quantity"] == 10.0
+    assert offers["plant"]["quantity"] == 20.0  # not confidential
+    assert doc["needs"] == [{"actor": "farm", "resource": "ash"}]  # confidential: no quantity, no price
+    full = visible_document(_park(), Access("park", "observer"))
+    assert full == _park().to_dict()
+
+
+def test_history_and_report_are_for_managers_and_observers(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    assert client.get("/api/ecosystems/park/history", auth=("mia", PASSWORD)).status_code == 403
+    assert client.get("/api/ecosystems/park/history", auth=("olga", PASSWORD)).json()[0]["message"] == "created"
+    r = client.get("/api/ecosystems/park/report", auth=("manny", PASSWORD))
+    assert r.status_code == 200
+    assert r.text.startswith("<!doctype html>")
+    assert "attachment" in r.headers["content-disposition"]
+
+
+def test_import_is_transactional_and_locked(world: tuple[Store, TestClient], tmp_path: Path) -> None:
+    store, client = world
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "format: rainforest/1\nname: park\nactors: [{id: a}, {id: a}]\nresources: []\nflows: [{from: a, to: zz, resource: ash, quantity: 1}]\n"
+    )
+    r = client.post(
+        "/api/ecosystems/park/import", auth=("manny", PASSWORD), files={"file": ("bad.yaml", bad.read_bytes())}
+    )
+    assert r.status_code == 422
+    problems = r.json()["problems"]
+    assert len(problems) >= 3
+    assert all(p["line"] for p in problems)
+    assert store.head("park") == 1
+    good = rf.save(_park(), tmp_path / "good.json")
+    r = client.post(
+        "/api/ecosystems/park/import",
+        auth=("manny", PASSWORD),
+        files={"file": ("good.json", good.read_bytes())},
+        data={"expected": "1"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["number"] == 2
+    r = client.post(
+        "/api/ecosystems/park/import",
+        auth=("manny", PASSWORD),
+        files={"file": ("good.json", good.read_bytes())},
+        data={"expected": "1"},
+    )
+    assert r.status_code == 409
+    assert r.json()["version"] == 2
+    for user in ("mia", "olga"):
+        r = client.post(
+            "/api/ecosystems/park/import", auth=(user, PASSWORD), files={"file": ("good.json", good.read_bytes())}
+        )
+        assert r.status_code == 403
+
+
+def test_sign_in_session_and_csrf(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert _login(client, "manny") == 303
+    cookie = client.cookies.jar
+    assert any(c.name == "rainforest_session" for c in cookie)
+    page = client.get("/")
+    assert "park" in page.text
+    assert "other" not in page.text
+    overview = client.get("/e/park")
+    assert overview.status_code == 200
+    assert "exchanged between members" in overview.text
+    # the API accepts the session cookie, and writes need the CSRF token
+    assert client.get("/api/ecosystems").status_code == 200
+    r = client.post("/api/ecosystems/park/import", files={"file": ("x.json", b"{}")})
+    assert r.status_code == 403
+    assert "CSRF" in r.json()["detail"]
+    # sign-out needs the token too
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
+
+
+def test_session_cookie_flags(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    page = client.get("/login")
+    header = page.headers["set-cookie"].lower()
+    assert "httponly" in header
+    assert "samesite=lax" in header
+    assert "content-security-policy" in page.headers
+
+
+def test_login_rate_limit(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    for _ in range(5):
+        assert _login(client, "manny", "wrong password!") == 200  # the form again, with the message
+    assert _login(client, "manny") == 429  # blocked, even with the right password
+    assert _login(client, "olga") == 303  # other accounts are not affected
+
+
+def test_members_overview_shows_their_actor(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    assert _login(client, "mia") == 303
+    page = client.get("/e/park")
+    assert "1 offer(s), 0 need(s), 1 flow(s)" in page.text
+    assert "exchanged between members" not in page.text  # key numbers are for managers and observers
+    assert client.get("/e/other").status_code == 404
+
+
+def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    paths = client.get("/openapi.json").json()["paths"]
+    assert set(paths) == {
+        "/api/ecosystems",
+        "/api/ecosystems/{slug}",
+        "/api/ecosystems/{slug}/history",
+        "/api/ecosystems/{slug}/report",
+        "/api/ecosystems/{slug}/import",
+    }
+
+
+# -- the authorisation matrix, generated from the route table --------------------------------------
+ROLES = {
+    "anonymous": None,
+    "root": "admin",
+    "manny": "manager",
+    "mia": "member",
+    "olga": "observer",
+    "outsider": "other",
+}
+EXPECTED = {  # (route, role) -> status for the ecosystem 'park'; a new API route fails the test until listed
+    ("GET", "/api/ecosystems"): {"anonymous": 401, "*": 200},
+    ("GET", "/api/ecosystems/{slug}"): {"anonymous": 401, "outsider": 404, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/history"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/report"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
+    ("POST", "/api/ecosystems/{slug}/import"): {"anonymous": 401, "outsider": 404, "mia": 403, "olga": 403, "*": 200},
+}
+
+
+def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -> None:
+    _, client = world
+    from fastapi.routing import APIRoute
+
+    routes = [
+        (m, r.path)
+        for r in client.app.routes
+        if isinstance(r, APIRoute) and r.path.startswith("/api")
+        for m in r.methods
+    ]  # type: ignore[attr-defined]
+    assert sorted(routes) == sorted(EXPECTED)
+    good = rf.save(_park(), tmp_path / "good.json").read_bytes()
+    for (method, path), expected in EXPECTED.items():
+        url = path.replace("{slug}", "park")
+        for user in ROLES:
+            auth = None if user == "anonymous" else (user, PASSWORD)
+            if method == "GET":
+                status = client.get(url, auth=auth).status_code
+            else:
+                status = client.post(url, auth=auth, files={"file": ("good.json", good)}).status_code
+            want = expected.get(user, expected["*"])
+            assert status == want, f"{method} {path} as {user}: {status}, expected {want}"
+
+
+# -- the server, started as users start it, and a real browser --------------------------------------
+@pytest.fixture
+def server(tmp_path: Path) -> object:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rainforest", "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    first = proc.stdout.readline()  # type: ignore[union-attr]
+    password = re.search(r"password (\S+) \(shown once", first).group(1)  # type: ignore[union-attr]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", password
+    proc.terminate()
+    proc.wait(timeout=10)
+    proc.stdout.close()  # type: ignore[union-attr]
+
+
+def test_serve_first_start(server: tuple[str, str]) -> None:
+    import httpx
+
+    base, password = server
+    assert httpx.get(f"{base}/api/ecosystems").status_code == 401
+    listed = httpx.get(f"{base}/api/ecosystems", auth=("admin", password)).json()
+    assert [e["ecosystem"] for e in listed] == ["kalundborg"]
+
+
+def test_sign_in_with_a_real_browser(server: tuple[str, str]) -> None:
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, password = server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/")
+        assert page.url.endswith("/login")
+        page.fill("#username", "admin")
+        page.fill("#password", "not the password")
+        page.click("button[type=submit]")
+        assert "Wrong user name or password" in page.inner_text("[role=alert]")
+        page.fill("#username", "admin")
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        assert "kalundborg" in page.inner_text("main")
+        page.click("text=kalundborg")
+        assert "exchanged between members" in page.inner_text("main")
+        page.click("text=Sign out")
+        page.wait_for_url(f"{base}/login")
+        assert problems == []
+        browser.close()
