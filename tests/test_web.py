@@ -44,7 +44,13 @@ def world(tmp_path: Path) -> tuple[Store, TestClient]:
     store.create("park", _park(), author="setup")
     store.create("other", rf.datasets.kalundborg(), author="setup")
     store.create_user("root", PASSWORD, admin=True)
-    for name, role, actor in (("manny", "manager", None), ("mia", "member", "mill"), ("olga", "observer", None)):
+    for name, role, actor in (
+        ("manny", "manager", None),
+        ("mia", "member", "mill"),
+        ("fred", "member", "farm"),
+        ("pat", "member", "plant"),
+        ("olga", "observer", None),
+    ):
         store.create_user(name, PASSWORD)
         store.grant(name, "park", role, actor)
     store.create_user("outsider", PASSWORD)
@@ -197,6 +203,9 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/history",
         "/api/ecosystems/{slug}/report",
         "/api/ecosystems/{slug}/import",
+        "/api/ecosystems/{slug}/proposals",
+        "/api/ecosystems/{slug}/proposals/{pid}/status",
+        "/api/ecosystems/{slug}/proposals/{pid}/comments",
     }
 
 
@@ -215,6 +224,20 @@ EXPECTED = {  # (route, role) -> status for the ecosystem 'park'; a new API rout
     ("GET", "/api/ecosystems/{slug}/history"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
     ("GET", "/api/ecosystems/{slug}/report"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
     ("POST", "/api/ecosystems/{slug}/import"): {"anonymous": 401, "outsider": 404, "mia": 403, "olga": 403, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/proposals"): {"anonymous": 401, "outsider": 404, "*": 200},
+    ("POST", "/api/ecosystems/{slug}/proposals"): {"anonymous": 401, "outsider": 404, "olga": 403, "*": 201},
+    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/status"): {
+        "anonymous": 401,
+        "outsider": 404,
+        "olga": 403,
+        "*": 200,
+    },
+    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/comments"): {
+        "anonymous": 401,
+        "outsider": 404,
+        "olga": 403,
+        "*": 200,
+    },
 }
 
 
@@ -230,14 +253,28 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
     ]  # type: ignore[attr-defined]
     assert sorted(routes) == sorted(EXPECTED)
     good = rf.save(_park(), tmp_path / "good.json").read_bytes()
+    root = ("root", PASSWORD)
     for (method, path), expected in EXPECTED.items():
-        url = path.replace("{slug}", "park")
         for user in ROLES:
             auth = None if user == "anonymous" else (user, PASSWORD)
+            pid = client.post(
+                "/api/ecosystems/park/proposals",
+                auth=root,
+                json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 2},
+            ).json()["id"]
+            url = path.replace("{slug}", "park").replace("{pid}", str(pid))
             if method == "GET":
                 status = client.get(url, auth=auth).status_code
-            else:
+            elif path.endswith("/import"):
                 status = client.post(url, auth=auth, files={"file": ("good.json", good)}).status_code
+            elif path.endswith("/proposals"):
+                status = client.post(
+                    url, auth=auth, json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}
+                ).status_code
+            elif path.endswith("/status"):
+                status = client.post(url, auth=auth, json={"status": "negotiating"}).status_code
+            else:
+                status = client.post(url, auth=auth, json={"text": "ok"}).status_code
             want = expected.get(user, expected["*"])
             assert status == want, f"{method} {path} as {user}: {status}, expected {want}"
 
@@ -402,3 +439,84 @@ def test_sign_in_with_a_real_browser(server: tuple[str, str]) -> None:
         page.wait_for_url(f"{base}/login")
         assert problems == []
         browser.close()
+
+
+def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    mia, fred, pat, manny, olga = ((u, PASSWORD) for u in ("mia", "fred", "pat", "manny", "olga"))
+    r = client.post(
+        "/api/ecosystems/park/proposals",
+        auth=mia,
+        json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 4},
+    )
+    assert r.status_code == 201
+    pid = r.json()["id"]
+    assert (
+        client.post(
+            "/api/ecosystems/park/proposals",
+            auth=pat,
+            json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 4},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/ecosystems/park/proposals",
+            auth=manny,
+            json={"from": "mill", "to": "nobody", "resource": "ash", "quantity": 4},
+        ).status_code
+        == 422
+    )
+    # visible to the parties, the managers and the observers; not to another member
+    assert [p["id"] for p in client.get("/api/ecosystems/park/proposals", auth=fred).json()] == [pid]
+    assert client.get("/api/ecosystems/park/proposals", auth=pat).json() == []
+    assert (
+        client.post(
+            f"/api/ecosystems/park/proposals/{pid}/status", auth=pat, json={"status": "negotiating"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/ecosystems/park/proposals/{pid}/status", auth=olga, json={"status": "negotiating"}
+        ).status_code
+        == 403
+    )
+    # proposed -> negotiating -> active -> ended, with comments on the way
+    assert (
+        client.post(
+            f"/api/ecosystems/park/proposals/{pid}/status", auth=fred, json={"status": "negotiating"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(f"/api/ecosystems/park/proposals/{pid}/comments", auth=mia, json={"text": "20 EUR/t?"}).status_code
+        == 200
+    )
+    skip = client.post(f"/api/ecosystems/park/proposals/{pid}/status", auth=mia, json={"status": "proposed"})
+    assert skip.status_code == 422
+    assert "can move to active, ended" in skip.json()["error"]
+    stale = client.post(
+        f"/api/ecosystems/park/proposals/{pid}/status", auth=mia, json={"status": "negotiating", "expected": "proposed"}
+    )
+    assert stale.status_code == 409
+    assert (
+        client.post(
+            f"/api/ecosystems/park/proposals/{pid}/status",
+            auth=mia,
+            json={"status": "active", "expected": "negotiating"},
+        ).status_code
+        == 200
+    )
+    done = client.post(
+        f"/api/ecosystems/park/proposals/{pid}/status", auth=manny, json={"status": "ended", "note": "plant closed"}
+    ).json()
+    assert done["status"] == "ended"
+    assert [c["text"] for c in done["comments"]] == [
+        "status: proposed",
+        "status: negotiating",
+        "20 EUR/t?",
+        "status: active",
+        "status: ended (plant closed)",
+    ]
+    assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "manny"]

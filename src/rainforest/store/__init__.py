@@ -56,6 +56,14 @@ __all__ = [
 #: manager reads and changes nothing.
 ROLES = ("manager", "member", "observer")
 
+#: Where a proposed exchange may go from each status.
+TRANSITIONS = {
+    "proposed": ("negotiating", "ended"),
+    "negotiating": ("active", "ended"),
+    "active": ("ended",),
+    "ended": (),
+}
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -74,6 +82,10 @@ class ConflictError(StoreError):
         self.slug = slug
         self.expected = expected
         self.head = head
+
+
+class StaleError(StoreError):
+    """The proposal moved since it was read."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,38 @@ class Membership:
     ecosystem: str
     role: str
     actor: str | None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed exchange and its history (status changes and comments, oldest first)."""
+
+    id: int
+    ecosystem: str
+    source: str
+    target: str
+    resource: str
+    quantity: float
+    status: str
+    created_by: str
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+    comments: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ecosystem": self.ecosystem,
+            "from": self.source,
+            "to": self.target,
+            "resource": self.resource,
+            "quantity": self.quantity,
+            "status": self.status,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "comments": list(self.comments),
+        }
 
 
 @dataclass(frozen=True)
@@ -549,6 +593,132 @@ class Store:
                 .order_by(EcosystemRow.slug)
             ).all()
         return [Membership(username, r.slug, r.role, r.actor) for r in rows]
+
+    # -- proposed exchanges -----------------------------------------------------------------
+    def propose(self, slug: str, source: str, target: str, resource: str, quantity: float, *, author: str) -> Proposal:
+        """Propose an exchange of ``quantity`` of ``resource`` per period from ``source`` to
+        ``target`` (both actors of the ecosystem's current version)."""
+        from sqlalchemy import insert
+
+        from rainforest.store._schema import CommentRow, ProposalRow
+
+        eco = self.load(slug)
+        for actor in (source, target):
+            if actor not in eco.actor_ids:
+                raise UnknownIdError("actor", actor, eco.actor_ids)
+        if resource not in eco.resource_ids:
+            raise UnknownIdError("resource", resource, eco.resource_ids)
+        if source == target:
+            raise StoreError("an exchange needs two different actors")
+        if not quantity > 0:
+            raise StoreError(f"the quantity must be a positive number, got {quantity!r}")
+        now = _now()
+        with self.engine.begin() as conn:
+            row = self._row(conn, slug)
+            key = conn.execute(
+                insert(ProposalRow).values(
+                    ecosystem_id=row.id,
+                    source=source,
+                    target=target,
+                    resource=resource,
+                    quantity=float(quantity),
+                    status="proposed",
+                    created_by=author,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key
+            assert key is not None
+            pid = key[0]
+            conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=now, text="status: proposed"))
+        return self.proposal(slug, int(pid))
+
+    def proposals(self, slug: str) -> list[Proposal]:
+        """Every proposal of an ecosystem, newest first."""
+        from sqlalchemy import select
+
+        from rainforest.store._schema import ProposalRow
+
+        with self.engine.connect() as conn:
+            row = self._row(conn, slug)
+            ids = conn.execute(
+                select(ProposalRow.id).where(ProposalRow.ecosystem_id == row.id).order_by(ProposalRow.id.desc())
+            ).scalars()
+            return [self._proposal(conn, slug, int(i)) for i in ids]
+
+    def proposal(self, slug: str, pid: int) -> Proposal:
+        with self.engine.connect() as conn:
+            return self._proposal(conn, slug, pid)
+
+    def _proposal(self, conn: Any, slug: str, pid: int) -> Proposal:
+        from sqlalchemy import select
+
+        from rainforest.store._schema import CommentRow, ProposalRow
+
+        eco = self._row(conn, slug)
+        p = conn.execute(
+            select(ProposalRow.__table__).where(ProposalRow.id == pid, ProposalRow.ecosystem_id == eco.id)
+        ).first()
+        if p is None:
+            raise StoreError(f"ecosystem {slug!r} has no proposal {pid}")
+        notes = conn.execute(
+            select(CommentRow.author, CommentRow.at, CommentRow.text)
+            .where(CommentRow.proposal_id == pid)
+            .order_by(CommentRow.id)
+        ).all()
+        comments = tuple({"author": c.author, "at": c.at.isoformat(), "text": c.text} for c in notes)
+        return Proposal(
+            p.id,
+            slug,
+            p.source,
+            p.target,
+            p.resource,
+            p.quantity,
+            p.status,
+            p.created_by,
+            p.created_at,
+            p.updated_at,
+            comments,
+        )
+
+    def move(
+        self, slug: str, pid: int, status: str, *, author: str, expected: str | None = None, note: str = ""
+    ) -> Proposal:
+        """Move a proposal to ``status`` (see :data:`TRANSITIONS`); with ``expected``, only if it
+        is still in that status (two parties answering at once cannot both win)."""
+        from sqlalchemy import insert, update
+
+        from rainforest.store._schema import CommentRow, ProposalRow
+
+        current = self.proposal(slug, pid)
+        origin = expected or current.status
+        if status not in TRANSITIONS.get(origin, ()):
+            allowed = ", ".join(TRANSITIONS.get(origin, ())) or "nothing (it has ended)"
+            raise StoreError(f"proposal {pid} is {origin}: it can move to {allowed}, not to {status!r}")
+        now = _now()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(ProposalRow)
+                .where(ProposalRow.id == pid, ProposalRow.status == origin)
+                .values(status=status, updated_at=now)
+            ).rowcount
+            if moved != 1:
+                raise StaleError(f"proposal {pid} is no longer {origin}: reload it and try again")
+            text = f"status: {status}" + (f" ({note})" if note else "")
+            conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=now, text=text))
+        return self.proposal(slug, pid)
+
+    def comment(self, slug: str, pid: int, text: str, *, author: str) -> Proposal:
+        from sqlalchemy import insert
+
+        from rainforest.store._schema import CommentRow
+
+        if not text.strip():
+            raise StoreError("an empty comment says nothing")
+        self.proposal(slug, pid)  # exists in this ecosystem
+        with self.engine.begin() as conn:
+            conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=_now(), text=text.strip()))
+        return self.proposal(slug, pid)
 
 
 # a valid Argon2id hash of a random string: unknown users cost the same time as known ones

@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from rainforest.errors import DocumentError, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.store import ConflictError, Store, User
+from rainforest.store import ConflictError, StaleError, Store, StoreError, User
 
 DIRECTORY = ("id", "name", "sector")
 FAILURES = 5  # failed sign-ins per user name and address ...
@@ -255,6 +255,88 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
             except ConflictError as exc:
                 return JSONResponse({"error": str(exc), "version": exc.head}, status_code=409)
         return JSONResponse(version.to_dict())
+
+    # -- proposed exchanges -------------------------------------------------------------------------
+    def party(a: Access, p: Any) -> bool:
+        return a.sees_all or a.actor in (p.source, p.target)
+
+    def acts(a: Access, p: Any) -> bool:
+        return a.manages or (a.role == "member" and a.actor in (p.source, p.target))
+
+    def body_csrf(request: Request, body: dict[str, Any]) -> None:
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+
+    @app.get("/api/ecosystems/{slug}/proposals", tags=["proposals"])
+    def api_proposals(slug: str, request: Request) -> list[dict[str, Any]]:
+        """Proposed exchanges: all of them for managers and observers, a member's own for members."""
+        a = access(require(request), slug)
+        return [p.to_dict() for p in store.proposals(slug) if party(a, p)]
+
+    @app.post("/api/ecosystems/{slug}/proposals", tags=["proposals"])
+    def api_propose(slug: str, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Propose an exchange ``{from, to, resource, quantity}`` (managers; members when a party)."""
+        user = require(request)
+        a = access(user, slug)
+        body_csrf(request, body)
+        source, target = str(body.get("from", "")), str(body.get("to", ""))
+        if not (a.manages or (a.role == "member" and a.actor in (source, target))):
+            raise HTTPException(
+                403, "a member proposes only exchanges its own actor is a party to; observers propose nothing"
+            )
+        try:
+            quantity = float(body.get("quantity", 0))
+            p = store.propose(slug, source, target, str(body.get("resource", "")), quantity, author=user.username)
+        except (StoreError, UnknownIdError, TypeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse(p.to_dict(), status_code=201)
+
+    def _one(slug: str, pid: int, a: Access) -> Any:
+        try:
+            p = store.proposal(slug, pid)
+        except StoreError:
+            raise HTTPException(404, f"no proposal {pid}") from None
+        if not party(a, p):
+            raise HTTPException(404, f"no proposal {pid}")
+        return p
+
+    @app.post("/api/ecosystems/{slug}/proposals/{pid}/status", tags=["proposals"])
+    def api_move(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Move a proposal ``{status, expected?, note?}``: proposed -> negotiating -> active ->
+        ended (managers, or a member that is a party). 409 when it moved meanwhile."""
+        user = require(request)
+        a = access(user, slug)
+        p = _one(slug, pid, a)
+        body_csrf(request, body)
+        if not acts(a, p):
+            raise HTTPException(403, "only the parties and the managers move a proposal")
+        try:
+            moved = store.move(
+                slug,
+                pid,
+                str(body.get("status", "")),
+                author=user.username,
+                expected=body.get("expected"),
+                note=str(body.get("note", "")),
+            )
+        except StaleError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse(moved.to_dict())
+
+    @app.post("/api/ecosystems/{slug}/proposals/{pid}/comments", tags=["proposals"])
+    def api_comment(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Comment on a proposal ``{text}`` (managers and the parties)."""
+        user = require(request)
+        a = access(user, slug)
+        p = _one(slug, pid, a)
+        body_csrf(request, body)
+        if not acts(a, p):
+            raise HTTPException(403, "only the parties and the managers comment")
+        try:
+            return JSONResponse(store.comment(slug, pid, str(body.get("text", "")), author=user.username).to_dict())
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
 
     # -- pages -------------------------------------------------------------------------------------
     _pages.add_pages(
