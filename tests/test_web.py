@@ -206,6 +206,7 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/proposals",
         "/api/ecosystems/{slug}/proposals/{pid}/status",
         "/api/ecosystems/{slug}/proposals/{pid}/comments",
+        "/api/ecosystems/{slug}/ledger",
     }
 
 
@@ -238,6 +239,7 @@ EXPECTED = {  # (route, role) -> status for the ecosystem 'park'; a new API rout
         "olga": 403,
         "*": 200,
     },
+    ("GET", "/api/ecosystems/{slug}/ledger"): {"anonymous": 401, "outsider": 404, "*": 200},
 }
 
 
@@ -520,3 +522,42 @@ def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient])
         "status: ended (plant closed)",
     ]
     assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "manny"]
+
+
+def test_the_ledger_counts_active_exchanges_only(world: tuple[Store, TestClient]) -> None:
+    from rainforest.optimize import exchanges
+
+    _, client = world
+    manny, mia, pat = (("manny", PASSWORD), ("mia", PASSWORD), ("pat", PASSWORD))
+    ids = []
+    for source, quantity in (("mill", 4.0), ("plant", 6.0)):
+        r = client.post(
+            "/api/ecosystems/park/proposals",
+            auth=manny,
+            json={"from": source, "to": "farm", "resource": "ash", "quantity": quantity},
+        )
+        ids.append(r.json()["id"])
+    empty = client.get("/api/ecosystems/park/ledger", auth=manny).json()
+    assert empty["active"] == 0
+    assert empty["total"]["money_saved"] == 0.0
+    for status in ("negotiating", "active"):
+        assert (
+            client.post(
+                f"/api/ecosystems/park/proposals/{ids[0]}/status", auth=manny, json={"status": status}
+            ).status_code
+            == 200
+        )
+    ledger = client.get("/api/ecosystems/park/ledger", auth=manny).json()
+    assert ledger["active"] == 1
+    assert [(e["from"], e["quantity"]) for e in ledger["exchanges"]] == [("mill", 4.0)]
+    # valued at the mill -> farm candidate's saving: the farm's price 15 + the mill's disposal 30
+    (mill,) = [c for c in exchanges.candidates(_park()) if c.source == "mill"]
+    assert mill.unit_saving == 45.0
+    assert ledger["total"]["money_saved"] == 4.0 * 45.0
+    plan, skipped = exchanges.evaluate(_park(), [("mill", "farm", "ash", 4.0), ("farm", "mill", "ash", 1.0)])
+    assert [e.benefit for e in plan.exchanges] == [180.0]
+    assert skipped[0]["reason"].startswith("no offer of the supplier")
+    assert ledger["total"]["disposal_diverted_t"] == 4.0
+    # a member sees its own rows and the totals; another member none of the rows
+    assert len(client.get("/api/ecosystems/park/ledger", auth=mia).json()["exchanges"]) == 1
+    assert client.get("/api/ecosystems/park/ledger", auth=pat).json()["exchanges"] == []

@@ -662,6 +662,70 @@ def _plan_from(model: _Model, solution: Solution, nk: int, nj: int, objective: s
     )
 
 
+def evaluate(eco: Any, agreed: Sequence[tuple[str, str, str, float]]) -> tuple[Plan, list[dict[str, Any]]]:
+    """Value exchanges that were agreed rather than optimised (the workbench's active
+    proposals): each ``(from, to, resource, quantity)`` is matched with the candidate of the
+    same supplier, receiver and resource and valued as a plan values it (saving and CO2e per
+    unit; the fixed cost of a link it needs is counted once). Returns the plan, to pass to
+    :func:`impacts`, and the exchanges that could not be valued with the reason (no matching
+    offer and need in the document: nothing to compare with)."""
+    model = _model(eco, None, None)
+    index: dict[tuple[str, str, str], int] = {}
+    for k, c in enumerate(model.cands):
+        key = (c.source, c.target, c.resource)
+        if key not in index or model.saving[k] > model.saving[index[key]]:
+            index[key] = k
+    exchanges: list[Exchange] = []
+    skipped: list[dict[str, Any]] = []
+    links: set[int] = set()
+    for source, target, resource, quantity in agreed:
+        found = index.get((source, target, resource))
+        if found is None:
+            skipped.append(
+                {
+                    "from": source,
+                    "to": target,
+                    "resource": resource,
+                    "quantity": quantity,
+                    "reason": "no offer of the supplier and need of the receiver for this resource in the document",
+                }
+            )
+            continue
+        k = found
+        c = model.cands[k]
+        exchanges.append(
+            Exchange(
+                source,
+                target,
+                resource,
+                float(quantity),
+                float(quantity * model.saving[k]),
+                c.offer,
+                c.need,
+                float(quantity * model.co2[k]),
+            )
+        )
+        if model.link_of[k] is not None:
+            links.add(int(model.link_of[k]))  # type: ignore[arg-type]
+    fixed = sum(float(model.links[i][1].fixed_cost or 0.0) for i in links)
+    benefit = float(sum(e.benefit for e in exchanges) - fixed)
+    co2 = float(sum(e.co2e_avoided for e in exchanges))
+    plan = Plan(
+        "agreed",
+        benefit,
+        tuple(exchanges),
+        {},
+        {},
+        benefit,
+        co2,
+        0.0,
+        "agreed",
+        tuple(model.links[i][0] for i in sorted(links)),
+        tuple(model.notes),
+    )
+    return plan, skipped
+
+
 # -- impacts -----------------------------------------------------------------------------
 def impacts(eco: Any, result: Plan) -> dict[str, Any]:
     """What the plan changes per period, per exchange, per actor and in total.

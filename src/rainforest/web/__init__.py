@@ -22,8 +22,13 @@ API
     ``/api/ecosystems/{slug}`` (the document as the caller may see it),
     ``/api/ecosystems/{slug}/history`` and ``/api/ecosystems/{slug}/report`` (managers,
     observers), ``POST /api/ecosystems/{slug}/import`` (managers: a file; every problem with
-    its place and nothing changed when it has errors, 409 when someone saved meanwhile). The
-    OpenAPI description is at ``/openapi.json``.
+    its place and nothing changed when it has errors, 409 when someone saved meanwhile), and
+    the proposed exchanges: ``/api/ecosystems/{slug}/proposals`` (list; ``POST`` proposes
+    ``{from, to, resource, quantity}``), ``.../proposals/{pid}/status`` (``{status, expected,
+    note}``: proposed -> negotiating -> active -> ended; 409 when it moved meanwhile) and
+    ``.../proposals/{pid}/comments``. A member sees and acts on a proposal only when its actor
+    is a party; managers act on all; observers read all. The OpenAPI description is at
+    ``/openapi.json``.
 """
 
 from __future__ import annotations

@@ -338,6 +338,26 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         except StoreError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
 
+    @app.get("/api/ecosystems/{slug}/ledger", tags=["proposals"])
+    def api_ledger(slug: str, request: Request) -> dict[str, Any]:
+        """The impact ledger: active exchanges only, counted the way audited programmes count
+        them (disposal diverted, CO2e avoided, water and money saved per period; per exchange,
+        per actor, in total). Members see the rows of their own exchanges and the totals."""
+        from rainforest.optimize import exchanges
+
+        a = access(require(request), slug)
+        eco = store.load(slug)
+        active = [p for p in store.proposals(slug) if p.status == "active"]
+        plan, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in active])
+        ledger = exchanges.impacts(eco, plan)
+        ledger["not_valued"] = skipped
+        ledger["active"] = len(active)
+        if not a.sees_all:
+            ledger["exchanges"] = [e for e in ledger["exchanges"] if a.actor in (e["from"], e["to"])]
+            ledger["actors"] = {k: v for k, v in ledger["actors"].items() if k == a.actor}
+            ledger["not_valued"] = [e for e in skipped if a.actor in (e["from"], e["to"])]
+        return ledger
+
     # -- pages -------------------------------------------------------------------------------------
     _pages.add_pages(
         app,
