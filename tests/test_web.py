@@ -561,3 +561,49 @@ def test_the_ledger_counts_active_exchanges_only(world: tuple[Store, TestClient]
     # a member sees its own rows and the totals; another member none of the rows
     assert len(client.get("/api/ecosystems/park/ledger", auth=mia).json()["exchanges"]) == 1
     assert client.get("/api/ecosystems/park/ledger", auth=pat).json()["exchanges"] == []
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_the_matchmaking_board(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    assert _login(client, "manny") == 303
+    page = client.get("/e/park/board")
+    assert page.status_code == 200
+    assert "mill" in page.text
+    assert "The optimised plan" in page.text
+    assert "virgin + 30 disposal" in page.text  # the candidate's explanation
+    token = _token(page.text)
+    r = client.post(
+        "/e/park/proposals",
+        data={"source": "mill", "target": "farm", "resource": "ash", "quantity": "4", "csrf": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get("/e/park/board")
+    pid = re.search(r'action="/e/park/proposals/(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    for status, before in (("negotiating", "proposed"), ("active", "negotiating")):
+        r = client.post(
+            f"/e/park/proposals/{pid}",
+            data={"status": status, "expected": before, "comment": f"to {status}", "csrf": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+    page = client.get("/e/park/board")
+    assert "money saved 180 per period" in page.text
+    assert "manny: to active" in page.text
+    # a forged form is refused
+    assert client.post(f"/e/park/proposals/{pid}", data={"status": "ended", "csrf": "x"}).status_code == 403
+
+
+def test_a_member_sees_its_own_candidates_only(world: tuple[Store, TestClient]) -> None:
+    _, client = world
+    assert _login(client, "pat") == 303
+    page = client.get("/e/park/board")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td><td>ash</td>", page.text)
+    assert rows
+    assert all("plant" in row for row in rows)
+    assert "The optimised plan" not in page.text

@@ -49,6 +49,8 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         hooks["limiter"],
         hooks["key_numbers"],
     )
+    party, acts = hooks["party"], hooks["acts"]
+    plans: dict[str, Any] = {}
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -137,3 +139,106 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             mine=mine,
             csrf=csrf_token(request),
         )
+
+    # -- the matchmaking board ----------------------------------------------------------------------
+    @app.get("/e/{slug}/board", response_class=HTMLResponse, include_in_schema=False)
+    def board(slug: str, request: Request) -> Response:
+        """Candidates with their explanations, the optimised plan (managers and observers), the
+        proposals the caller may see with the moves it may make, and the ledger's totals."""
+        from rainforest.optimize import exchanges
+
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        a = access(user, slug)
+        eco = store.load(slug)
+        cands = [c for c in exchanges.candidates(eco) if a.sees_all or a.actor in (c.source, c.target)]
+        cands.sort(key=lambda c: -c.unit_saving)
+        plan = None
+        if a.sees_all and eco.offers and eco.needs:
+            key = eco.content_hash()
+            if key not in plans:
+                try:
+                    plans[key] = exchanges.plan(eco)
+                except Exception as exc:
+                    plans[key] = str(exc)
+            plan = plans[key]
+        proposals = [p for p in store.proposals(slug) if party(a, p)]
+        active = [p for p in proposals if p.status == "active"]
+        valued, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in active])
+        ledger = exchanges.impacts(eco, valued)["total"]
+        from rainforest.store import TRANSITIONS
+
+        rows = [
+            {"p": p, "moves": TRANSITIONS[p.status] if acts(a, p) else (), "can_comment": acts(a, p)} for p in proposals
+        ]
+        return _page(
+            "board.html",
+            user=user,
+            slug=slug,
+            name=eco.name,
+            role=a.role,
+            actor=a.actor,
+            candidates=cands[:50],
+            more=max(0, len(cands) - 50),
+            can_propose=a.manages or a.role == "member",
+            plan=plan,
+            rows=rows,
+            ledger=ledger,
+            not_valued=len(skipped),
+            csrf=csrf_token(request),
+        )
+
+    @app.post("/e/{slug}/proposals", include_in_schema=False)
+    def propose(
+        slug: str,
+        request: Request,
+        source: str = Form(...),
+        target: str = Form(...),
+        resource: str = Form(...),
+        quantity: float = Form(...),
+        csrf: str = Form(""),
+    ) -> Response:
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        if not (a.manages or (a.role == "member" and a.actor in (source, target))):
+            raise HTTPException(403, "a member proposes only exchanges its own actor is a party to")
+        store.propose(slug, source, target, resource, quantity, author=user.username)
+        return RedirectResponse(f"/e/{slug}/board", status_code=303)
+
+    @app.post("/e/{slug}/proposals/{pid}", include_in_schema=False)
+    def act(
+        slug: str,
+        pid: int,
+        request: Request,
+        status: str = Form(""),
+        comment: str = Form(""),
+        expected: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        from rainforest.store import StoreError
+
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        try:
+            p = store.proposal(slug, pid)
+        except StoreError:
+            raise HTTPException(404, f"no proposal {pid}") from None
+        if not party(a, p):
+            raise HTTPException(404, f"no proposal {pid}")
+        if not acts(a, p):
+            raise HTTPException(403, "only the parties and the managers act on a proposal")
+        try:
+            if comment.strip():
+                store.comment(slug, pid, comment, author=user.username)
+            if status:
+                store.move(slug, pid, status, author=user.username, expected=expected or None)
+        except StoreError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return RedirectResponse(f"/e/{slug}/board", status_code=303)

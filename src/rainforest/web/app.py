@@ -368,6 +368,8 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         check_csrf=check_csrf,
         limiter=limiter,
         key_numbers=key_numbers,
+        party=party,
+        acts=acts,
     )
 
     @app.exception_handler(UnknownIdError)
