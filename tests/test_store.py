@@ -4,18 +4,15 @@ variable is not set)."""
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import rainforest as rf
+from conftest import postgres_schema
 from rainforest.store import ConflictError, Store, StoreError, changes, default_url
-
-POSTGRES = os.environ.get("RAINFOREST_TEST_POSTGRES")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,24 +22,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
         s.close()
         return
-    if not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("RAINFOREST_TEST_POSTGRES is not set: .ci/run starts PostgreSQL and sets it")
-        pytest.skip("no PostgreSQL server (set RAINFOREST_TEST_POSTGRES)")
-    import sqlalchemy as sa
-
-    # one schema per test so tests never see each other's rows
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.engine.make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={schema}"})
-    s = Store(url.render_as_string(hide_password=False))
-    yield s
-    s.close()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema() as url:
+        s = Store(url)
+        yield s
+        s.close()
 
 
 def _park(n: int = 3) -> rf.Ecosystem:

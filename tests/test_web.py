@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import rainforest as rf
+from conftest import postgres_schema
 from rainforest.store import Store
 from rainforest.web import create_app
 from rainforest.web.app import Access, visible_document
@@ -319,28 +320,11 @@ def server(tmp_path: Path) -> object:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> object:
-    import os
-    import uuid
-
     if request.param == "sqlite":
         yield from _serve(f"sqlite:///{tmp_path / 'serve.db'}")  # type: ignore[misc]
         return
-    url = os.environ.get("RAINFOREST_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("RAINFOREST_TEST_POSTGRES is not set: .ci/run starts PostgreSQL and sets it")
-        pytest.skip("no PostgreSQL server (set RAINFOREST_TEST_POSTGRES)")
-    import sqlalchemy as sa
-
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    scoped = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield from _serve(scoped.render_as_string(hide_password=False))  # type: ignore[misc]
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema() as url:
+        yield from _serve(url)  # type: ignore[misc]
 
 
 def test_twenty_concurrent_editors_lose_no_update(any_server: tuple[str, str]) -> None:

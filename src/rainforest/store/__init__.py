@@ -522,6 +522,16 @@ class Store:
             raise StoreError(f"user {username!r} exists already") from None
         return User(username, admin)
 
+    def user(self, username: str) -> User | None:
+        """One account by name (None when there is none)."""
+        from sqlalchemy import select
+
+        from rainforest.store._schema import UserRow
+
+        with self.engine.connect() as conn:
+            row = conn.execute(select(UserRow.admin).where(UserRow.username == username)).first()
+        return User(username, bool(row.admin)) if row is not None else None
+
     def users(self) -> list[User]:
         from sqlalchemy import select
 

@@ -49,7 +49,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         hooks["limiter"],
         hooks["key_numbers"],
     )
-    party, acts = hooks["party"], hooks["acts"]
+    party, acts, visible = hooks["party"], hooks["acts"], hooks["visible"]
     plans: dict[str, Any] = {}
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -100,14 +100,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         user = caller(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        rows = []
-        for e in store.ecosystems():
-            try:
-                a = access(user, e.slug)
-            except HTTPException:
-                continue
-            rows.append({"slug": e.slug, "name": e.name, "version": e.head, "role": a.role, "actor": a.actor})
-        return _page("index.html", user=user, ecosystems=rows, csrf=csrf_token(request))
+        return _page("index.html", user=user, ecosystems=visible(user), csrf=csrf_token(request))
 
     @app.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
     def overview(slug: str, request: Request) -> Response:

@@ -140,7 +140,7 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         name = request.session.get("user")
         if not name:
             return None
-        return next((u for u in store.users() if u.username == name), None)
+        return store.user(name)
 
     def require(request: Request) -> User:
         user = caller(request)
@@ -158,6 +158,21 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
             if m.ecosystem == slug:
                 return Access(slug, m.role, m.actor)
         raise HTTPException(404, f"no ecosystem {slug!r}")
+
+    def visible(user: User) -> list[dict[str, Any]]:
+        """The ecosystems ``user`` has a role in (every one for administrators)."""
+        roles = {m.ecosystem: m for m in store.memberships(user.username)}
+        out = []
+        for e in store.ecosystems():
+            m = roles.get(e.slug)
+            if user.admin:
+                role, actor = "admin", None
+            elif m is not None:
+                role, actor = m.role, m.actor
+            else:
+                continue
+            out.append({"ecosystem": e.slug, "name": e.name, "version": e.head, "role": role, "actor": actor})
+        return out
 
     def csrf_token(request: Request) -> str:
         token = request.session.get("csrf")
@@ -185,15 +200,7 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
     @app.get("/api/ecosystems", tags=["ecosystems"])
     def api_ecosystems(request: Request) -> list[dict[str, Any]]:
         """The ecosystems the caller may see, with its role in each."""
-        user = require(request)
-        out = []
-        for e in store.ecosystems():
-            try:
-                a = access(user, e.slug)
-            except HTTPException:
-                continue
-            out.append({"ecosystem": e.slug, "name": e.name, "version": e.head, "role": a.role, "actor": a.actor})
-        return out
+        return visible(require(request))
 
     @app.get("/api/ecosystems/{slug}", tags=["ecosystems"])
     def api_ecosystem(slug: str, request: Request) -> dict[str, Any]:
@@ -299,16 +306,21 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
             raise HTTPException(404, f"no proposal {pid}")
         return p
 
-    @app.post("/api/ecosystems/{slug}/proposals/{pid}/status", tags=["proposals"])
-    def api_move(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
-        """Move a proposal ``{status, expected?, note?}``: proposed -> negotiating -> active ->
-        ended (managers, or a member that is a party). 409 when it moved meanwhile."""
+    def acting(slug: str, pid: int, request: Request, body: dict[str, Any], what: str) -> User:
+        """The caller, once it is shown to be allowed to ``what`` on the proposal."""
         user = require(request)
         a = access(user, slug)
         p = _one(slug, pid, a)
         body_csrf(request, body)
         if not acts(a, p):
-            raise HTTPException(403, "only the parties and the managers move a proposal")
+            raise HTTPException(403, f"only the parties and the managers {what}")
+        return user
+
+    @app.post("/api/ecosystems/{slug}/proposals/{pid}/status", tags=["proposals"])
+    def api_move(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Move a proposal ``{status, expected?, note?}``: proposed -> negotiating -> active ->
+        ended (managers, or a member that is a party). 409 when it moved meanwhile."""
+        user = acting(slug, pid, request, body, "move a proposal")
         try:
             moved = store.move(
                 slug,
@@ -327,12 +339,7 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
     @app.post("/api/ecosystems/{slug}/proposals/{pid}/comments", tags=["proposals"])
     def api_comment(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Comment on a proposal ``{text}`` (managers and the parties)."""
-        user = require(request)
-        a = access(user, slug)
-        p = _one(slug, pid, a)
-        body_csrf(request, body)
-        if not acts(a, p):
-            raise HTTPException(403, "only the parties and the managers comment")
+        user = acting(slug, pid, request, body, "comment")
         try:
             return JSONResponse(store.comment(slug, pid, str(body.get("text", "")), author=user.username).to_dict())
         except StoreError as exc:
@@ -370,6 +377,7 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         key_numbers=key_numbers,
         party=party,
         acts=acts,
+        visible=visible,
     )
 
     @app.exception_handler(UnknownIdError)
