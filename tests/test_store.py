@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import rainforest as rf
 from conftest import postgres_schema
 from rainforest.store import ConflictError, Store, StoreError, changes, default_url
+from strategies import ecosystems
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -224,3 +226,60 @@ def test_cli_store_commands(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "now at version 1" in result.stdout + result.stderr
+
+
+def _documents() -> list[rf.Ecosystem]:
+    docs = [rf.datasets.kalundborg(), rf.datasets.synthetic(n_actors=200, rng=3)]
+    docs += [rf.load(p) for p in sorted(Path("docs/examples").glob("*.yaml")) if p.name != "bad.yaml"]
+    docs += [rf.datasets.ena_model(name) for name in rf.datasets.ENA_MODELS[:3]]
+    return docs
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_versions_are_stored_column_wise_and_lose_nothing(index: int) -> None:
+    from rainforest.store import _decode, _encode
+
+    eco = _documents()[index]
+    blob = _encode(eco)
+    assert blob.startswith(b"PK")  # a zip of the CSV form
+    again = _decode(blob, "x@1")
+    assert again == eco
+    assert again.content_hash() == eco.content_hash()
+    assert again.to_dict() == eco.to_dict()
+
+
+@given(eco=ecosystems())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_document_survives_the_store_encoding(eco: rf.Ecosystem) -> None:
+    from rainforest.store import _decode, _encode
+
+    assert _decode(_encode(eco), "x@1") == eco
+
+
+def test_versions_written_as_json_before_the_columnar_encoding_still_load(tmp_path: Path) -> None:
+    import json
+    import zlib
+
+    import sqlalchemy as sa
+
+    from rainforest.store._schema import VersionRow
+
+    eco = rf.datasets.kalundborg()
+    with Store(f"sqlite:///{tmp_path / 'old.db'}") as s:
+        s.create("k", eco, author="ana")
+        legacy = zlib.compress(json.dumps(eco.to_dict(), sort_keys=True).encode())
+        with s.engine.begin() as conn:
+            conn.execute(sa.update(VersionRow).values(document=legacy))
+    with Store(f"sqlite:///{tmp_path / 'old.db'}") as fresh:  # nothing decoded in memory yet
+        assert fresh.load("k") == eco
+        fresh.commit("k", _park(), author="ben")
+        assert fresh.history("k")[1]["changes"]["actors"]["removed"] == 10
+
+
+def test_decoded_versions_are_reused_but_never_stale(store: Store) -> None:
+    store.create("park", _park(), author="ana")
+    assert store.load("park") is store.load("park")  # kept decoded
+    store.downgrade("base")
+    store.upgrade()
+    store.create("park", _park(4), author="ana")  # same name and number, another content
+    assert store.load("park") == _park(4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def _park() -> rf.Ecosystem:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[Store, TestClient]:
+def world(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
     store = Store(f"sqlite:///{tmp_path / 'web.db'}")
     store.create("park", _park(), author="setup")
     store.create("other", rf.datasets.kalundborg(), author="setup")
@@ -56,7 +57,8 @@ def world(tmp_path: Path) -> tuple[Store, TestClient]:
         store.grant(name, "park", role, actor)
     store.create_user("outsider", PASSWORD)
     store.grant("outsider", "other", "manager")
-    return store, TestClient(create_app(store, secret="test-secret"))
+    with TestClient(create_app(store, secret="test-secret")) as client:
+        yield store, client
 
 
 def _login(client: TestClient, user: str, password: str = PASSWORD) -> int:
@@ -199,15 +201,22 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
     _, client = world
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths) == {
+        "/api/codes",
         "/api/ecosystems",
         "/api/ecosystems/{slug}",
         "/api/ecosystems/{slug}/history",
         "/api/ecosystems/{slug}/report",
         "/api/ecosystems/{slug}/import",
+        "/api/ecosystems/{slug}/export",
+        "/api/ecosystems/{slug}/actors/{aid}",
         "/api/ecosystems/{slug}/proposals",
         "/api/ecosystems/{slug}/proposals/{pid}/status",
         "/api/ecosystems/{slug}/proposals/{pid}/comments",
         "/api/ecosystems/{slug}/ledger",
+        "/api/ecosystems/{slug}/jobs",
+        "/api/ecosystems/{slug}/jobs/{jid}",
+        "/api/ecosystems/{slug}/jobs/{jid}/result",
+        "/api/ecosystems/{slug}/jobs/{jid}/page",
     }
 
 
@@ -216,70 +225,123 @@ ROLES = {
     "anonymous": None,
     "root": "admin",
     "manny": "manager",
-    "mia": "member",
+    "mia": "member",  # of the actor 'mill': {aid} is her own actor 'mill', then another one, 'farm'
     "olga": "observer",
-    "outsider": "other",
+    "outsider": "other",  # a manager of another ecosystem
 }
-EXPECTED = {  # (route, role) -> status for the ecosystem 'park'; a new API route fails the test until listed
+_API = {"anonymous": 401, "outsider": 404}
+_PAGE = {"anonymous": 303, "outsider": 404}  # pages send the anonymous to /login
+_ALL_SEE = {"*": 200}
+_NOT_MEMBERS = {"mia": 403, "*": 200}
+_MANAGERS = {"mia": 403, "olga": 403}
+EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
+    # (method, route) -> status per caller, for the ecosystem 'park'. Every route of the
+    # application is listed: a new one fails the test until its permissions are written here.
+    # None: the route is public or checked by its own test (sign-in and sign-out).
+    ("GET", "/api/codes"): {"anonymous": 401, "*": 200},
     ("GET", "/api/ecosystems"): {"anonymous": 401, "*": 200},
-    ("GET", "/api/ecosystems/{slug}"): {"anonymous": 401, "outsider": 404, "*": 200},
-    ("GET", "/api/ecosystems/{slug}/history"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
-    ("GET", "/api/ecosystems/{slug}/report"): {"anonymous": 401, "outsider": 404, "mia": 403, "*": 200},
-    ("POST", "/api/ecosystems/{slug}/import"): {"anonymous": 401, "outsider": 404, "mia": 403, "olga": 403, "*": 200},
-    ("GET", "/api/ecosystems/{slug}/proposals"): {"anonymous": 401, "outsider": 404, "*": 200},
-    ("POST", "/api/ecosystems/{slug}/proposals"): {"anonymous": 401, "outsider": 404, "olga": 403, "*": 201},
-    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/status"): {
-        "anonymous": 401,
-        "outsider": 404,
-        "olga": 403,
-        "*": 200,
-    },
-    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/comments"): {
-        "anonymous": 401,
-        "outsider": 404,
-        "olga": 403,
-        "*": 200,
-    },
-    ("GET", "/api/ecosystems/{slug}/ledger"): {"anonymous": 401, "outsider": 404, "*": 200},
+    ("GET", "/api/ecosystems/{slug}"): {**_API, **_ALL_SEE},
+    ("GET", "/api/ecosystems/{slug}/history"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/api/ecosystems/{slug}/report"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/api/ecosystems/{slug}/export"): {**_API, **_NOT_MEMBERS},
+    ("POST", "/api/ecosystems/{slug}/import"): {**_API, **_MANAGERS, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/actors/{aid}"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/actors/{aid}"): {**_API, "olga": 403, "mia:other": 403, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/proposals"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/proposals"): {**_API, "olga": 403, "*": 201},
+    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/status"): {**_API, "olga": 403, "*": 200},
+    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/comments"): {**_API, "olga": 403, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/ledger"): {**_API, **_ALL_SEE},
+    ("GET", "/api/ecosystems/{slug}/jobs"): {**_API, **_NOT_MEMBERS},
+    ("POST", "/api/ecosystems/{slug}/jobs"): {**_API, **_MANAGERS, "*": 201},
+    ("GET", "/api/ecosystems/{slug}/jobs/{jid}"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/api/ecosystems/{slug}/jobs/{jid}/result"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/api/ecosystems/{slug}/jobs/{jid}/page"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/"): {"anonymous": 303, "*": 200},
+    ("GET", "/e/{slug}"): {**_PAGE, **_ALL_SEE},
+    ("GET", "/e/{slug}/actors"): {**_PAGE, **_ALL_SEE},
+    ("GET", "/e/{slug}/actors/{aid}"): {**_PAGE, **_ALL_SEE},
+    ("POST", "/e/{slug}/actors/{aid}"): {**_PAGE, "olga": 403, "mia:other": 403, "*": 303},
+    ("POST", "/e/{slug}/actors/{aid}/{section}"): {**_PAGE, "olga": 403, "mia:other": 403, "*": 303},
+    ("GET", "/e/{slug}/board"): {**_PAGE, **_ALL_SEE},
+    ("POST", "/e/{slug}/proposals"): {**_PAGE, "olga": 403, "*": 303},
+    ("POST", "/e/{slug}/proposals/{pid}"): {**_PAGE, "olga": 403, "*": 303},
+    ("GET", "/e/{slug}/data"): {**_PAGE, **_NOT_MEMBERS},
+    ("POST", "/e/{slug}/data"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("GET", "/e/{slug}/jobs"): {**_PAGE, **_NOT_MEMBERS},
+    ("POST", "/e/{slug}/jobs"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("GET", "/e/{slug}/jobs/{jid}"): {**_PAGE, **_NOT_MEMBERS},
+    ("GET", "/e/{slug}/analyses"): {**_PAGE, **_NOT_MEMBERS},
+    ("GET", "/e/{slug}/analyses/{section}"): {**_PAGE, **_NOT_MEMBERS},
+    ("GET", "/login"): {"*": None},
+    ("POST", "/login"): {"*": None},
+    ("POST", "/logout"): {"*": None},
+    ("GET", "/favicon.ico"): {"*": None},
+    ("GET", "/static/{name}"): {"*": None},
 }
+
+
+def _request(client: TestClient, method: str, path: str, url: str, auth: object, good: bytes) -> int:
+    """One call of ``path`` with a body that is valid for the route."""
+    kw: dict[str, object] = {"auth": auth, "follow_redirects": False}
+    if method == "GET":
+        return client.get(url, **kw).status_code  # type: ignore[arg-type]
+    if path.endswith("import"):
+        return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
+    if path == "/e/{slug}/data":
+        return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
+    bodies: dict[str, dict[str, object]] = {
+        "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
+        "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
+        "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
+        "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
+        "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
+        "/e/{slug}/actors/{aid}": {"data": {"name": "Renamed"}},
+        "/e/{slug}/actors/{aid}/{section}": {"data": {"resource": "ash", "quantity": "3"}},
+        "/e/{slug}/proposals": {"data": {"source": "mill", "target": "farm", "resource": "ash", "quantity": "1"}},
+        "/e/{slug}/proposals/{pid}": {"data": {"status": "negotiating"}},
+        "/e/{slug}/jobs": {"data": {"kind": "plan"}},
+    }
+    return client.post(url, **bodies[path], **kw).status_code  # type: ignore[arg-type]
 
 
 def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -> None:
-    _, client = world
+    """Every route x every role x own and other ecosystem (and own and other actor)."""
+    store, client = world
     from fastapi.routing import APIRoute
 
-    routes = [
-        (m, r.path)
-        for r in client.app.routes
-        if isinstance(r, APIRoute) and r.path.startswith("/api")
-        for m in r.methods
-    ]  # type: ignore[attr-defined]
+    from rainforest.web.jobs import run
+
+    routes = [(m, r.path) for r in client.app.routes if isinstance(r, APIRoute) for m in r.methods]  # type: ignore[attr-defined]
     assert sorted(routes) == sorted(EXPECTED)
     good = rf.save(_park(), tmp_path / "good.json").read_bytes()
     root = ("root", PASSWORD)
+    job = store.submit("park", "analyses", author="root")
+    assert run(store, "park", job.id) == "done"
+    checked = 0
     for (method, path), expected in EXPECTED.items():
+        if expected.get("*", 0) is None:
+            continue
         for user in ROLES:
-            auth = None if user == "anonymous" else (user, PASSWORD)
-            pid = client.post(
-                "/api/ecosystems/park/proposals",
-                auth=root,
-                json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 2},
-            ).json()["id"]
-            url = path.replace("{slug}", "park").replace("{pid}", str(pid))
-            if method == "GET":
-                status = client.get(url, auth=auth).status_code
-            elif path.endswith("/import"):
-                status = client.post(url, auth=auth, files={"file": ("good.json", good)}).status_code
-            elif path.endswith("/proposals"):
-                status = client.post(
-                    url, auth=auth, json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}
-                ).status_code
-            elif path.endswith("/status"):
-                status = client.post(url, auth=auth, json={"status": "negotiating"}).status_code
-            else:
-                status = client.post(url, auth=auth, json={"text": "ok"}).status_code
-            want = expected.get(user, expected["*"])
-            assert status == want, f"{method} {path} as {user}: {status}, expected {want}"
+            for actor in ("own", "other") if "{aid}" in path else ("own",):
+                auth = None if user == "anonymous" else (user, PASSWORD)
+                pid = client.post(
+                    "/api/ecosystems/park/proposals",
+                    auth=root,
+                    json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 2},
+                ).json()["id"]
+                url = (
+                    path.replace("{slug}", "park")
+                    .replace("{pid}", str(pid))
+                    .replace("{aid}", "mill" if actor == "own" else "farm")
+                    .replace("{jid}", str(job.id))
+                    .replace("{section}", "offers" if "actors" in path else "ena")
+                )
+                status = _request(client, method, path, url, auth, good)
+                want = expected.get(f"{user}:{actor}", expected.get(user, expected["*"]))
+                assert status == want, f"{method} {path} as {user} ({actor} actor): {status}, expected {want}"
+                checked += 1
+    assert checked > 200
 
 
 # -- the server, started as users start it, and a real browser --------------------------------------

@@ -12,6 +12,7 @@ from rainforest.errors import UnknownIdError
 from rainforest.model.entities import (
     ENTITY_TYPES,
     Actor,
+    Capability,
     Essentiality,
     Flow,
     Link,
@@ -25,7 +26,7 @@ from rainforest.model.entities import (
     entity_to_record,
 )
 from rainforest.model.schema import FORMAT, SECTIONS
-from rainforest.model.table import FrozenMap, Table
+from rainforest.model.table import MISSING, FrozenMap, Table
 
 __all__ = ["Ecosystem", "SectionView"]
 
@@ -333,11 +334,32 @@ class Ecosystem:
         return out
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the document (stable across forms and runs)."""
+        """SHA-256 of the document's canonical JSON: per section, its columns (sorted by name,
+        columns with no value left out) as JSON lists, plus the name, period and extensions.
+        Equal ecosystems (``==``) have equal hashes, whichever form they were read from; it is
+        computed column by column (about 0.1 s for 100,000 flows)."""
         if self._hash is None:
             import json
 
-            text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=True)
+            canonical: dict[str, Any] = {"format": FORMAT, "name": self.name, "period": self.period}
+            canonical["extensions"] = dict(self._extensions)
+            for section in SECTIONS:
+                table = self._tables[section]
+                if table.n == 0:
+                    continue
+                columns: dict[str, str] = {}
+                for name in sorted(table.names):
+                    col = table[name]
+                    if col.dtype.kind == "f":
+                        if bool(np.isnan(col).all()):
+                            continue
+                    elif all(v is None or v is MISSING for v in col.tolist()):
+                        continue
+                    columns[name] = json.dumps(
+                        col.tolist(), sort_keys=True, default=_canonical, ensure_ascii=False, allow_nan=True
+                    )
+                canonical[section] = columns
+            text = json.dumps(canonical, sort_keys=True, default=_canonical, ensure_ascii=False, allow_nan=True)
             object.__setattr__(self, "_hash", hashlib.sha256(text.encode()).hexdigest())
         assert self._hash is not None
         return self._hash
@@ -419,3 +441,14 @@ class Ecosystem:
         ]
         more = (", " + ", ".join(extra)) if extra else ""
         return f"<Ecosystem {self.name!r}: {parts}{more}>"
+
+
+def _canonical(value: Any) -> Any:
+    """JSON for the values a column holds besides text, numbers and tuples."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Capability):
+        return [value.name, value.core]
+    if value is MISSING:
+        return {"\u0000": "absent"}
+    raise TypeError(f"no canonical form for {type(value).__name__}")

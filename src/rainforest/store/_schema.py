@@ -102,3 +102,30 @@ class CommentRow(Base):
     author: Mapped[str] = mapped_column(String(100), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class JobRow(Base):
+    """Long work on one version of an ecosystem, run by a worker outside the request:
+    ``status`` queued -> running -> done | failed, ``progress`` from 0 to 1; ``summary`` is
+    small JSON shown in lists, ``result`` the whole result (zlib-compressed JSON) and
+    ``artifact`` an optional page (zlib-compressed HTML: the report, the simulation plots)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem_id: Mapped[int] = mapped_column(
+        ForeignKey("ecosystems.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    params: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    result: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -14,12 +14,18 @@ from rainforest.store import Store
 @lru_cache(maxsize=1)
 def _templates() -> Any:
     import jinja2
+    import markupsafe
 
-    return jinja2.Environment(
+    from rainforest.report import format_number, to_json
+
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("rainforest.web", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["json"] = lambda value: markupsafe.Markup(to_json(value))
+    env.filters["fmt"] = format_number
+    return env
 
 
 def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -50,7 +56,6 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         hooks["key_numbers"],
     )
     party, acts, visible = hooks["party"], hooks["acts"], hooks["visible"]
-    plans: dict[str, Any] = {}
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -107,9 +112,23 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         user = caller(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
+        from rainforest.web._workbench import SYNC_LIMIT
+
         a = access(user, slug)
         eco = store.load(slug)
-        numbers = key_numbers(slug, eco) if a.sees_all else []
+        head = store.head(slug)
+        numbers: list[dict[str, Any]] = []
+        network = None
+        as_of = None  # the version the numbers are of, when not the latest
+        if a.sees_all:
+            job = store.latest(slug, "analyses", head)
+            if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
+                numbers, network = key_numbers(slug, eco)
+            else:
+                job = job or store.latest(slug, "analyses")
+                if job is not None:
+                    numbers, as_of = job.summary["key_numbers"], (job.version if job.version != head else None)
+                    network = job.summary.get("network")
         mine = None
         if a.actor is not None:
             me = eco.actor(a.actor)
@@ -123,9 +142,19 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "ecosystem.html",
             user=user,
+            nav={
+                "slug": slug,
+                "role": a.role,
+                "actor": a.actor,
+                "here": "overview",
+                "sees_all": a.sees_all,
+                "manages": a.manages,
+            },
             slug=slug,
             name=eco.name,
-            version=store.head(slug),
+            version=head,
+            as_of=as_of,
+            network=network,
             role=a.role,
             counts={"actors": len(eco.actors), "resources": len(eco.resources), "flows": len(eco.flows)},
             numbers=numbers,
@@ -147,15 +176,17 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         eco = store.load(slug)
         cands = [c for c in exchanges.candidates(eco) if a.sees_all or a.actor in (c.source, c.target)]
         cands.sort(key=lambda c: -c.unit_saving)
-        plan = None
+        plan, plan_job = None, None
+        head = store.head(slug)
         if a.sees_all and eco.offers and eco.needs:
-            key = eco.content_hash()
-            if key not in plans:
-                try:
-                    plans[key] = exchanges.plan(eco)
-                except Exception as exc:
-                    plans[key] = str(exc)
-            plan = plans[key]
+            plan_job = store.latest(slug, "plan", head)
+            if plan_job is not None:
+                plan = store.result(slug, plan_job.id)
+            else:
+                plan_job = next(
+                    (j for j in store.jobs(slug) if j.kind == "plan" and j.version == head and j.status != "done"),
+                    None,
+                )
         proposals = [p for p in store.proposals(slug) if party(a, p)]
         active = [p for p in proposals if p.status == "active"]
         valued, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in active])
@@ -176,6 +207,15 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             more=max(0, len(cands) - 50),
             can_propose=a.manages or a.role == "member",
             plan=plan,
+            plan_job=plan_job,
+            nav={
+                "slug": slug,
+                "role": a.role,
+                "actor": a.actor,
+                "here": "board",
+                "sees_all": a.sees_all,
+                "manages": a.manages,
+            },
             rows=rows,
             ledger=ledger,
             not_valued=len(skipped),

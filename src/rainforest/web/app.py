@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from rainforest.errors import DocumentError, UnknownIdError
@@ -100,13 +101,40 @@ class _Limiter:
             self._failures.pop(key, None)
 
 
-def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool = False) -> FastAPI:
+def create_app(
+    store: Store,
+    *,
+    secret: str | None = None,
+    secure_cookies: bool = False,
+    executor: str = "thread",
+    workers: int = 1,
+) -> FastAPI:
     """The workbench over ``store``. ``secret`` signs the session cookies (a random one by
     default: sessions then end when the server restarts); ``secure_cookies`` marks them
-    Secure (serve over HTTPS)."""
-    from rainforest.web import _pages
+    Secure (serve over HTTPS). Long work runs on a :class:`rainforest.web.jobs.Worker` with
+    ``executor`` and ``workers``, started at the first job and stopped with the application."""
+    from contextlib import asynccontextmanager
+
+    from rainforest.web import _pages, _workbench
+    from rainforest.web.jobs import Worker
+
+    running: list[Worker] = []
+    worker_lock = threading.Lock()
+
+    def worker() -> Worker:
+        with worker_lock:
+            if not running:
+                running.append(Worker(store, executor, workers))
+            return running[0]
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        yield
+        for w in running:
+            w.close()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="rainforest workbench",
         description="Ecosystems, their members and their history; the same permissions as the pages.",
         version=_version(),
@@ -188,12 +216,15 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         if not expected or not given or not secrets.compare_digest(str(expected), given):
             raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 
-    def key_numbers(slug: str, eco: Ecosystem) -> list[dict[str, Any]]:
+    def key_numbers(slug: str, eco: Ecosystem) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """The key numbers and the network picture of a small ecosystem, computed here."""
         from rainforest import report
+        from rainforest.web.jobs import network_figure
 
         key = (slug, eco.content_hash())
         if key not in cache:
-            cache[key] = list(report.health_report(eco, risk=False, plan=False).key_numbers)
+            r = report.health_report(eco, risk=False, plan=False)
+            cache[key] = (list(r.key_numbers), network_figure(r))
         return cache[key]  # type: ignore[no-any-return]
 
     # -- API --------------------------------------------------------------------------------------
@@ -380,9 +411,40 @@ def create_app(store: Store, *, secret: str | None = None, secure_cookies: bool 
         visible=visible,
     )
 
+    _workbench.add_workbench(
+        app,
+        store,
+        caller=caller,
+        require=require,
+        access=access,
+        csrf_token=csrf_token,
+        check_csrf=check_csrf,
+        worker=worker,
+    )
+    app.state.worker = worker
+
     @app.exception_handler(UnknownIdError)
-    def _unknown(request: Request, exc: UnknownIdError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    def _unknown(request: Request, exc: UnknownIdError) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(_workbench._RedirectError)
+    def _redirect(request: Request, exc: _workbench._RedirectError) -> Response:
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(exc.target, status_code=303)
+
+    def _error(request: Request, status: int, detail: str, headers: Any = None) -> Response:
+        """JSON for the API, a page for the browser."""
+        if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        user = caller(request) if status != 429 else None
+        return _pages._page(
+            "error.html", status, user=user, code=status, detail=detail, csrf=csrf_token(request) if user else ""
+        )
 
     return app
 

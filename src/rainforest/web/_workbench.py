@@ -1,0 +1,636 @@
+"""The workbench beyond sign-in: actors with their offers and needs (edited by their own
+members), waste and sector code search, import and export, the analyses, and long work run
+by the worker with its progress."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from rainforest.errors import DocumentError
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.store import JOB_KINDS, ConflictError, Store, StoreError
+
+PAGE = 100  # actors per page
+EXPORTS = {
+    "yaml": ("document.yaml", "application/yaml"),
+    "json": ("document.json", "application/json"),
+    "excel": ("document.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": ("document.zip", "application/zip"),
+}
+ANALYSES = {  # report section -> page title
+    "profile": "Rainforest profile",
+    "network": "Network",
+    "metabolism": "Metabolism",
+    "ena": "Ecological network analysis",
+    "io": "Money layer",
+    "risk": "Positioning and risk",
+    "exchanges": "New exchanges",
+    "cluster": "Cluster and ecosystem",
+    "unknowns": "What was unknown",
+}
+#: Above this many actors or flows the overview's key numbers come from the analyses job only.
+SYNC_LIMIT = (2000, 20000)
+
+
+@lru_cache(maxsize=4)
+def _static(name: str) -> bytes:
+    if name == "plotly.min.js":
+        return (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    return (resources.files("rainforest.web") / "static" / name).read_bytes()
+
+
+def _number(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
+    from rainforest.web._pages import _page
+    from rainforest.web.app import Access, _issue, visible_document
+
+    caller, require, access, csrf_token, check_csrf = (
+        hooks["caller"],
+        hooks["require"],
+        hooks["access"],
+        hooks["csrf_token"],
+        hooks["check_csrf"],
+    )
+    worker = hooks["worker"]  # callable returning the Worker (started on first use)
+    directory_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def signed_in(request: Request) -> Any:
+        user = caller(request)
+        if user is None:
+            raise _RedirectError("/login")
+        return user
+
+    def sees_all(a: Access, what: str) -> None:
+        if not a.sees_all:
+            raise HTTPException(403, f"{what} is for the ecosystem's managers and observers")
+
+    def manages(a: Access, what: str) -> None:
+        if not a.manages:
+            raise HTTPException(403, f"only the ecosystem's managers {what}")
+
+    def may_edit(a: Access, aid: str) -> bool:
+        return a.manages or (a.role == "member" and a.actor == aid)
+
+    def nav(slug: str, a: Access, here: str) -> dict[str, Any]:
+        return {
+            "slug": slug,
+            "role": a.role,
+            "actor": a.actor,
+            "here": here,
+            "sees_all": a.sees_all,
+            "manages": a.manages,
+        }
+
+    # -- static files (served from the package: no CDN) -----------------------------------------
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        kinds = {"plotly.min.js": "text/javascript", "workbench.js": "text/javascript"}
+        if name not in kinds:
+            raise HTTPException(404, f"no file {name!r}")
+        return Response(_static(name), media_type=kinds[name], headers={"Cache-Control": "max-age=3600"})
+
+    # -- codes ---------------------------------------------------------------------------------
+    @app.get("/api/codes", tags=["codes"])
+    def api_codes(request: Request, kind: str = "waste", q: str = "", limit: int = 12) -> list[dict[str, Any]]:
+        """Search the shipped European Waste Catalogue (``kind=waste``) or NACE rev. 2
+        (``kind=sector``) by code or words; best matches first."""
+        from rainforest.optimize import taxonomy
+
+        require(request)
+        if kind not in ("waste", "sector"):
+            raise HTTPException(422, f"kind must be 'waste' or 'sector', got {kind!r}")
+        if not 1 <= limit <= 100:
+            raise HTTPException(422, f"limit must be from 1 to 100, got {limit}")
+        search = taxonomy.search_waste if kind == "waste" else taxonomy.search_sector
+        return (
+            [{"code": c.code, "description": c.description, "hazardous": c.hazardous} for c in search(q, limit)]
+            if q.strip()
+            else []
+        )
+
+    # -- actors --------------------------------------------------------------------------------
+    def directory(slug: str, eco: Ecosystem, a: Access) -> list[dict[str, Any]]:
+        """One row per actor as the caller may see it (cached per version and role)."""
+        key = (f"{slug}:{eco.content_hash()}", "all" if a.sees_all else "member")
+        if key not in directory_cache:
+            t = eco.table("actors")
+            ids, names, sectors = t.texts("id"), t.texts("name"), t.texts("sector")
+            strata, stages = t.texts("stratum"), t.texts("stage")
+            offers: dict[str, int] = {}
+            for x in eco.table("offers").texts("actor"):
+                offers[str(x)] = offers.get(str(x), 0) + 1
+            needs: dict[str, int] = {}
+            for x in eco.table("needs").texts("actor"):
+                needs[str(x)] = needs.get(str(x), 0) + 1
+            rows = []
+            for i, aid in enumerate(ids):
+                row: dict[str, Any] = {"id": aid, "name": names[i] or "", "sector": sectors[i] or ""}
+                if a.sees_all:
+                    row.update(stratum=strata[i] or "", stage=stages[i] or "")
+                row.update(offers=offers.get(str(aid), 0), needs=needs.get(str(aid), 0))
+                row["_hay"] = f"{aid} {names[i] or ''} {sectors[i] or ''}".lower()
+                rows.append(row)
+            if len(directory_cache) > 16:
+                directory_cache.clear()
+            directory_cache[key] = rows
+        return directory_cache[key]
+
+    @app.get("/e/{slug}/actors", response_class=HTMLResponse, include_in_schema=False)
+    def actors_page(slug: str, request: Request, q: str = "", page: int = 1) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        eco = store.load(slug)
+        rows = directory(slug, eco, a)
+        words = q.lower().split()
+        if words:
+            rows = [r for r in rows if all(w in r["_hay"] for w in words)]
+        pages = max(1, math.ceil(len(rows) / PAGE))
+        page = min(max(page, 1), pages)
+        return _page(
+            "actors.html",
+            user=user,
+            nav=nav(slug, a, "actors"),
+            name=eco.name,
+            rows=rows[(page - 1) * PAGE : page * PAGE],
+            total=len(rows),
+            q=q,
+            page=page,
+            pages=pages,
+            csrf=csrf_token(request),
+        )
+
+    def actor_view(eco: Ecosystem, a: Access, aid: str) -> dict[str, Any]:
+        eco.actor(aid)  # 404 for an unknown actor
+        doc = visible_document(eco, a) if not a.sees_all else None
+        if doc is None:
+            from rainforest.model.entities import entity_to_record
+            from rainforest.model.validation import _thaw
+
+            record = _thaw(entity_to_record("actors", eco.actor(aid)))
+            offers = [_thaw(entity_to_record("offers", o)) for o in eco.offers if o.actor == aid]
+            needs = [_thaw(entity_to_record("needs", n)) for n in eco.needs if n.actor == aid]
+            flows = [_thaw(entity_to_record("flows", f)) for f in eco.flows if aid in (f.source, f.target)]
+        else:
+            record = next(r for r in doc["actors"] if r["id"] == aid)
+            offers = [o for o in doc.get("offers", []) if o["actor"] == aid]
+            needs = [n for n in doc.get("needs", []) if n["actor"] == aid]
+            flows = [f for f in doc.get("flows", []) if aid in (f["from"], f["to"])]
+        return {"actor": record, "offers": offers, "needs": needs, "flows": flows}
+
+    @app.get("/api/ecosystems/{slug}/actors/{aid}", tags=["actors"])
+    def api_actor(slug: str, aid: str, request: Request) -> dict[str, Any]:
+        """One actor with its offers, needs and flows, as the caller may see them."""
+        a = access(require(request), slug)
+        return {"version": store.head(slug), **actor_view(store.load(slug), a, aid)}
+
+    def save_edit(slug: str, aid: str, user: Any, expected: int | None, message: str, **parts: Any) -> Any:
+        from rainforest.store._edit import edit_actor
+
+        eco = store.load(slug, expected) if expected is not None else store.load(slug)
+        edited = edit_actor(eco, aid, **parts)
+        return store.commit(slug, edited, author=user.username, message=message, expected=expected)
+
+    @app.post("/api/ecosystems/{slug}/actors/{aid}", tags=["actors"])
+    def api_edit_actor(slug: str, aid: str, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Replace an actor's ``record``, ``offers``, ``needs`` or ``flows`` (those it is a
+        party to) with the given ``rainforest/1`` records; parts left out stay. Members edit
+        only their own actor, managers every one. ``expected``: the version the edit starts
+        from (409 when someone saved meanwhile); 422 with every problem and its place."""
+        user = require(request)
+        a = access(user, slug)
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+        if not may_edit(a, aid):
+            raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
+        parts = {k: body[k] for k in ("record", "offers", "needs", "flows") if body.get(k) is not None}
+        for k, v in parts.items():
+            if not isinstance(v, dict if k == "record" else list):
+                return JSONResponse({"error": f"{k} must be {'an object' if k == 'record' else 'a list'}"}, 422)
+        expected = body.get("expected")
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            return JSONResponse({"error": f"expected must be a version number, got {expected!r}"}, 422)
+        try:
+            version = save_edit(slug, aid, user, expected, str(body.get("message") or f"edited {aid}"), **parts)
+        except DocumentError as exc:
+            return JSONResponse({"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422)
+        except ConflictError as exc:
+            return JSONResponse({"error": str(exc), "version": exc.head}, 409)
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, 422)
+        return JSONResponse(version.to_dict())
+
+    @app.get("/e/{slug}/actors/{aid}", response_class=HTMLResponse, include_in_schema=False)
+    def actor_page(slug: str, aid: str, request: Request, error: str = "") -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        eco = store.load(slug)
+        view = actor_view(eco, a, aid)
+        return _page(
+            "actor.html",
+            user=user,
+            nav=nav(slug, a, "actors"),
+            name=eco.name,
+            aid=aid,
+            view=view,
+            editable=may_edit(a, aid),
+            version=store.head(slug),
+            resources=[{"id": r.id, "unit": r.unit, "kind": r.kind} for r in eco.resources],
+            error=error,
+            number=_number,
+            csrf=csrf_token(request),
+        )
+
+    def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: str, **parts: Any) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        if not may_edit(a, aid):
+            raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
+        try:
+            save_edit(slug, aid, user, int(expected) if expected else None, f"edited {aid}", **parts)
+        except DocumentError as exc:
+            return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues))
+        except ConflictError as exc:
+            return actor_page(slug, aid, request, error=f"{exc} Your change was not saved; here is the latest version.")
+        return RedirectResponse(f"/e/{slug}/actors/{aid}", status_code=303)
+
+    @app.post("/e/{slug}/actors/{aid}", include_in_schema=False)
+    def edit_record(
+        slug: str,
+        aid: str,
+        request: Request,
+        name: str = Form(""),
+        sector: str = Form(""),
+        public: str = Form(""),
+        expected: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        from rainforest.model.entities import entity_to_record
+        from rainforest.model.validation import _thaw
+
+        eco = store.load(slug, int(expected)) if expected.isdigit() else store.load(slug)
+        record = _thaw(entity_to_record("actors", eco.actor(aid)))
+        for key, value in (("name", name.strip()), ("sector", sector.strip())):
+            if value:
+                record[key] = value
+            else:
+                record.pop(key, None)
+        shown = [p.strip() for p in public.split(",") if p.strip()]
+        if shown:
+            record["x_public"] = shown
+        else:
+            record.pop("x_public", None)
+        return edit_form(slug, aid, request, csrf, expected, record=record)
+
+    def part_records(eco: Ecosystem, section: str, aid: str) -> list[dict[str, Any]]:
+        from rainforest.model.entities import entity_to_record
+        from rainforest.model.validation import _thaw
+
+        items = eco.offers if section == "offers" else eco.needs
+        return [_thaw(entity_to_record(section, x)) for x in items if x.actor == aid]
+
+    @app.post("/e/{slug}/actors/{aid}/{section}", include_in_schema=False)
+    def add_part(
+        slug: str,
+        aid: str,
+        section: str,
+        request: Request,
+        resource: str = Form(""),
+        quantity: str = Form(""),
+        supply_pattern: str = Form(""),
+        price: str = Form(""),
+        confidential: str = Form("true"),
+        remove: str = Form(""),
+        expected: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        if section not in ("offers", "needs"):
+            raise HTTPException(404, f"no part {section!r}: offers or needs")
+        eco = store.load(slug, int(expected)) if expected.isdigit() else store.load(slug)
+        eco.actor(aid)
+        records = part_records(eco, section, aid)
+        if remove:
+            if not remove.isdigit() or int(remove) >= len(records):
+                raise HTTPException(422, f"no {section[:-1]} {remove!r} to remove")
+            del records[int(remove)]
+        else:
+            new: dict[str, Any] = {"actor": aid, "resource": resource, "quantity": _float(quantity)}
+            if supply_pattern:
+                new["supply_pattern"] = supply_pattern
+            if price.strip():
+                new["price" if section == "needs" else "disposal_cost"] = _float(price)
+            new["confidential"] = confidential != "false"
+            records.append(new)
+        return edit_form(slug, aid, request, csrf, expected, **{section: records})
+
+    # -- import and export ------------------------------------------------------------------------
+    @app.get("/e/{slug}/data", response_class=HTMLResponse, include_in_schema=False)
+    def data_page(slug: str, request: Request) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        sees_all(a, "import and export")
+        return _page(
+            "data.html",
+            user=user,
+            nav=nav(slug, a, "data"),
+            name=store.load(slug).name,
+            version=store.head(slug),
+            history=store.history(slug)[::-1][:20],
+            problems=None,
+            error=None,
+            csrf=csrf_token(request),
+        )
+
+    @app.post("/e/{slug}/data", response_class=HTMLResponse, include_in_schema=False)
+    async def import_page(
+        slug: str,
+        request: Request,
+        file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
+        expected: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        manages(a, "import documents")
+        name = Path(file.filename or "upload.yaml").name
+        data = await file.read()
+        problems, error = None, None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            if name.lower().endswith(".zip"):  # a CSV folder, zipped
+                import zipfile
+
+                folder = Path(tmp) / Path(name).stem
+                folder.mkdir()
+                path.write_bytes(data)
+                try:
+                    with zipfile.ZipFile(path) as archive:
+                        for member in archive.namelist():
+                            if member.endswith(".csv"):
+                                (folder / Path(member).name).write_bytes(archive.read(member))
+                    path = folder
+                except zipfile.BadZipFile:
+                    error = f"{name}: not a zip archive"
+            else:
+                path.write_bytes(data)
+            if error is None:
+                try:
+                    store.import_file(
+                        slug,
+                        path,
+                        author=user.username,
+                        message=f"imported {name}",
+                        expected=int(expected) if expected.isdigit() else None,
+                    )
+                except DocumentError as exc:
+                    problems = [_issue(i) for i in exc.issues]
+                    error = f"{name}: {len(problems)} problem(s) found; nothing was imported."
+                except ConflictError as exc:
+                    error = f"{exc} Nothing was imported."
+                except Exception as exc:  # an unreadable file: say so, change nothing
+                    error = f"{name}: {exc}"
+        if error is None:
+            return RedirectResponse(f"/e/{slug}/data?imported=1", status_code=303)
+        return _page(
+            "data.html",
+            422,
+            user=user,
+            nav=nav(slug, a, "data"),
+            name=store.load(slug).name,
+            version=store.head(slug),
+            history=store.history(slug)[::-1][:20],
+            problems=problems,
+            error=error,
+            csrf=csrf_token(request),
+        )
+
+    @app.get("/api/ecosystems/{slug}/export", tags=["ecosystems"])
+    def api_export(slug: str, request: Request, form: str = "yaml", version: int | None = None) -> Response:
+        """The document (the latest version, or ``version``) as ``yaml``, ``json``, ``excel``
+        or ``csv`` (a zip of the CSV folder), for managers and observers."""
+        a = access(require(request), slug)
+        sees_all(a, "exporting")
+        if form not in EXPORTS:
+            raise HTTPException(422, f"form must be one of {', '.join(EXPORTS)}, got {form!r}")
+        try:
+            eco = store.load(slug, version)
+        except StoreError as exc:
+            raise HTTPException(404, str(exc)) from None
+        filename, media = EXPORTS[form]
+        number = version or store.head(slug)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / filename
+            if form == "csv":
+                import shutil
+
+                from rainforest.io import save
+
+                save(eco, Path(tmp) / "document", form="csv")
+                shutil.make_archive(str(Path(tmp) / "document"), "zip", Path(tmp) / "document")
+            else:
+                from rainforest.io import save
+
+                save(eco, target)
+            data = target.read_bytes()
+        suffix = filename.rsplit(".", 1)[1]
+        return Response(
+            data,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{slug}-v{number}.{suffix}"'},
+        )
+
+    # -- long work -----------------------------------------------------------------------------
+    def one_job(slug: str, jid: int) -> Any:
+        try:
+            return store.job(slug, jid)
+        except StoreError:
+            raise HTTPException(404, f"no job {jid}") from None
+
+    def start(slug: str, kind: str, params: dict[str, Any], user: Any) -> Any:
+        from rainforest.web.jobs import check_params
+
+        if kind not in JOB_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(JOB_KINDS)}, got {kind!r}")
+        job = store.submit(slug, kind, check_params(kind, params), author=user.username)
+        worker().start(job)
+        return job
+
+    @app.get("/api/ecosystems/{slug}/jobs", tags=["jobs"])
+    def api_jobs(slug: str, request: Request) -> list[dict[str, Any]]:
+        """Long work on the ecosystem, newest first (managers and observers)."""
+        a = access(require(request), slug)
+        sees_all(a, "long work")
+        return [j.to_dict() for j in store.jobs(slug)]
+
+    @app.post("/api/ecosystems/{slug}/jobs", tags=["jobs"])
+    def api_start(slug: str, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Start long work ``{kind, ...parameters}`` on the latest version (managers): kind
+        ``analyses`` (the health report), ``plan`` (``objective``, ``max_distance_km``),
+        ``risk`` (all-actor ESRI) or ``simulate`` (``periods``, ``runs``, ``seed``). 201 with
+        the queued job; poll it for progress."""
+        user = require(request)
+        a = access(user, slug)
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+        manages(a, "start long work")
+        params = {k: v for k, v in body.items() if k not in ("kind", "csrf")}
+        try:
+            job = start(slug, str(body.get("kind", "")), params, user)
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, 422)
+        return JSONResponse(job.to_dict(), 201)
+
+    @app.get("/api/ecosystems/{slug}/jobs/{jid}", tags=["jobs"])
+    def api_job(slug: str, jid: int, request: Request) -> dict[str, Any]:
+        """One job: its status, progress (0 to 1) and summary."""
+        a = access(require(request), slug)
+        sees_all(a, "long work")
+        return one_job(slug, jid).to_dict()  # type: ignore[no-any-return]
+
+    @app.get("/api/ecosystems/{slug}/jobs/{jid}/result", tags=["jobs"])
+    def api_job_result(slug: str, jid: int, request: Request) -> Any:
+        """The whole stored result of a finished job (409 while it runs or when it failed)."""
+        a = access(require(request), slug)
+        sees_all(a, "long work")
+        job = one_job(slug, jid)
+        if job.status != "done":
+            raise HTTPException(409, f"job {jid} is {job.status}: {job.message}")
+        return store.result(slug, jid)
+
+    @app.get("/api/ecosystems/{slug}/jobs/{jid}/page", tags=["jobs"], response_class=HTMLResponse)
+    def api_job_page(slug: str, jid: int, request: Request) -> HTMLResponse:
+        """The page a finished job made (the health report, the simulation's plots), as a
+        self-contained HTML download; 404 when the job made none."""
+        a = access(require(request), slug)
+        sees_all(a, "long work")
+        job = one_job(slug, jid)
+        page = store.artifact(slug, jid) if job.status == "done" else None
+        if page is None:
+            raise HTTPException(404, f"job {jid} ({job.kind}, {job.status}) has no page")
+        stem = "report" if job.kind == "analyses" else job.kind
+        return HTMLResponse(
+            page, headers={"Content-Disposition": f'attachment; filename="{slug}-v{job.version}-{stem}.html"'}
+        )
+
+    @app.get("/e/{slug}/jobs", response_class=HTMLResponse, include_in_schema=False)
+    def jobs_page(slug: str, request: Request, error: str = "") -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        sees_all(a, "long work")
+        return _page(
+            "jobs.html",
+            user=user,
+            nav=nav(slug, a, "jobs"),
+            name=store.load(slug).name,
+            version=store.head(slug),
+            jobs=store.jobs(slug)[:50],
+            error=error,
+            csrf=csrf_token(request),
+        )
+
+    @app.post("/e/{slug}/jobs", include_in_schema=False)
+    def start_page(
+        slug: str,
+        request: Request,
+        kind: str = Form(""),
+        objective: str = Form(""),
+        max_distance_km: str = Form(""),
+        periods: str = Form(""),
+        runs: str = Form(""),
+        seed: str = Form(""),
+        back: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        manages(a, "start long work")
+        given = {
+            "objective": objective,
+            "max_distance_km": max_distance_km,
+            "periods": periods,
+            "runs": runs,
+            "seed": seed,
+        }
+        try:
+            job = start(slug, kind, {k: v for k, v in given.items() if v}, user)
+        except (TypeError, ValueError) as exc:
+            return jobs_page(slug, request, error=str(exc))
+        target = back if back.startswith(f"/e/{slug}/") else f"/e/{slug}/jobs/{job.id}"
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/e/{slug}/jobs/{jid}", response_class=HTMLResponse, include_in_schema=False)
+    def job_page(slug: str, jid: int, request: Request) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        sees_all(a, "long work")
+        job = one_job(slug, jid)
+        result = store.result(slug, jid) if job.status == "done" and job.kind in ("plan", "risk", "simulate") else None
+        return _page(
+            "job.html",
+            user=user,
+            nav=nav(slug, a, "jobs"),
+            name=store.load(slug).name,
+            job=job,
+            result=result,
+            number=_number,
+            csrf=csrf_token(request),
+        )
+
+    # -- analyses ------------------------------------------------------------------------------
+    @app.get("/e/{slug}/analyses", response_class=HTMLResponse, include_in_schema=False)
+    def analyses_index(slug: str, request: Request) -> Response:
+        return analyses_page(slug, "summary", request)
+
+    @app.get("/e/{slug}/analyses/{section}", response_class=HTMLResponse, include_in_schema=False)
+    def analyses_page(slug: str, section: str, request: Request) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        sees_all(a, "the analyses")
+        if section != "summary" and section not in ANALYSES:
+            raise HTTPException(404, f"no analysis {section!r}; there are {', '.join(ANALYSES)}")
+        head = store.head(slug)
+        job = store.latest(slug, "analyses", head) or store.latest(slug, "analyses")
+        running = [j for j in store.jobs(slug) if j.kind == "analyses" and j.status in ("queued", "running")]
+        report = store.result(slug, job.id) if job is not None else None
+        chosen = None
+        if report is not None and section != "summary":
+            chosen = next((s for s in report["sections"] if s["id"] == section), None)
+        return _page(
+            "analyses.html",
+            user=user,
+            nav=nav(slug, a, "analyses"),
+            name=store.load(slug).name,
+            head=head,
+            job=job,
+            running=running[0] if running else None,
+            report=report,
+            section=section,
+            chosen=chosen,
+            titles=ANALYSES,
+            csrf=csrf_token(request),
+        )
+
+
+def _float(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # the check reports it with its place
+
+
+class _RedirectError(Exception):
+    def __init__(self, target: str) -> None:
+        self.target = target

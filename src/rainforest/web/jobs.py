@@ -1,0 +1,279 @@
+"""Long work outside the request: the analyses (the health report), the exchange plan, the
+all-actor risk profile and simulations.
+
+A page or an API call queues a job in the store (:meth:`rainforest.store.Store.submit`) and
+hands its id to the :class:`Worker`; the worker runs it on a thread pool (the default), a
+process pool or a Dask cluster. Whatever runs it claims the job, records its progress in the
+store as it goes (pages poll it) and stores the result there, so results outlive the server
+and several server processes share them.
+
+>>> import rainforest as rf
+>>> from rainforest.store import Store
+>>> store = Store("sqlite://")
+>>> _ = store.create("k", rf.datasets.kalundborg(), author="demo")
+>>> job = store.submit("k", "analyses", author="demo")
+>>> with Worker(store) as worker:
+...     worker.start(job).result()  # wait here; pages poll the store instead
+'done'
+>>> done = store.job("k", job.id)
+>>> done.status, done.progress
+('done', 1.0)
+>>> [n["label"] for n in done.summary["key_numbers"]][:2]
+['exchanged between members', 'residues put to use']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from rainforest.errors import RainforestError
+from rainforest.model.ecosystem import Ecosystem
+from rainforest.report import to_json
+from rainforest.store import Job, Store
+
+__all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
+
+log = logging.getLogger("rainforest.web")
+
+#: Where jobs run: ``thread`` (a pool in the server process), ``process`` (a pool of worker
+#: processes, started fresh) or ``dask`` (a ``LocalCluster``; ``dask:ADDRESS`` for a running
+#: scheduler).
+EXECUTORS = ("thread", "process", "dask")
+
+#: Bounds on what one request may ask for.
+LIMITS = {"periods": 500, "runs": 1000}
+
+Progress = Callable[[float, str], None]
+
+
+def _analyses(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
+    from rainforest import report
+
+    r = report.health_report(eco, source=label, progress=lambda done, total, what: progress(done / max(total, 1), what))
+    summary = {"key_numbers": list(r.key_numbers), "sections": [s.id for s in r.sections], "network": network_figure(r)}
+    return json.loads(to_json(summary)), r.to_dict(), r.to_html()
+
+
+def network_figure(r: Any) -> dict[str, Any] | None:
+    """The report's network picture (actors by stratum, exchanges by resource), if it has one."""
+    for s in r.sections:
+        if s.id == "network" and s.figures:
+            f = s.figures[0]
+            figure: dict[str, Any] = json.loads(
+                to_json({"id": f.id, "title": f.title, "caption": f.caption, "spec": f.spec})
+            )
+            return figure
+    return None
+
+
+def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
+    from rainforest.optimize import exchanges
+
+    objective = str(params.get("objective", "benefit"))
+    distance = params.get("max_distance_km")
+    progress(0.05, "finding candidates and solving the exchange plan")
+    plan = exchanges.plan(
+        eco,
+        objective,  # type: ignore[arg-type]  # checked by check_params
+        max_distance_km=float(distance) if distance not in (None, "") else None,
+    )
+    progress(0.9, "counting the plan's impacts")
+    rows = [{**e.to_dict(), "co2e_avoided": e.co2e_avoided} for e in plan.exchanges]
+    result = {
+        "objective": plan.objective,
+        "benefit": plan.benefit,
+        "co2e_avoided": plan.co2e_avoided,
+        "gap": plan.gap,
+        "engine": plan.engine,
+        "exchanges": rows,
+        "notes": list(plan.notes),
+        "impacts": exchanges.impacts(eco, plan),
+    }
+    result = json.loads(to_json(result))
+    summary = {"benefit": plan.benefit, "co2e_avoided": plan.co2e_avoided, "exchanges": len(rows)}
+    return summary, result, None
+
+
+def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
+    from rainforest.analysis import cascade
+
+    profile = cascade.esri(
+        eco, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
+    )
+    top = profile.ranking()[:20]
+    return_value = json.loads(to_json(profile.to_dict()))
+    summary = {"actors": len(profile.labels), "top": [{"actor": a, "esri": v} for a, v in top]}
+    summary = json.loads(to_json(summary))
+    return summary, return_value, None
+
+
+def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
+    from rainforest import report
+    from rainforest.simulate import scenario
+
+    periods = int(params.get("periods", 30))
+    runs = int(params.get("runs", 10))
+    seed = int(params.get("seed", 0))
+    ens = scenario.monte_carlo(
+        eco,
+        periods=periods,
+        runs=runs,
+        seed=seed,
+        progress=lambda done, total: progress(done / max(total, 1), f"runs: {done} of {total}"),
+    )
+    summary = ens.summary()
+    summary = json.loads(report.to_json(summary))
+    return summary, summary, report.simulation_page([ens], f"{eco.name}: simulation ({label})")
+
+
+RUNNERS: dict[str, Callable[[Ecosystem, dict[str, Any], Progress, str], tuple[Any, ...]]] = {
+    "analyses": _analyses,
+    "plan": _plan,
+    "risk": _risk,
+    "simulate": _simulate,
+}
+
+
+def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a job, checked and normalised (a clear ``ValueError`` otherwise)."""
+    out: dict[str, Any] = {}
+    if kind == "plan":
+        objective = str(params.get("objective") or "benefit")
+        if objective not in ("benefit", "virgin", "co2e"):
+            raise ValueError(f"objective must be benefit, virgin or co2e, got {objective!r}")
+        out["objective"] = objective
+        distance = params.get("max_distance_km")
+        if distance not in (None, ""):
+            value = float(distance)
+            if not value > 0:
+                raise ValueError(f"max_distance_km must be a positive number of kilometres, got {distance!r}")
+            out["max_distance_km"] = value
+    elif kind == "simulate":
+        for name, default in (("periods", 30), ("runs", 10), ("seed", 0)):
+            raw = params.get(name)
+            value = default if raw in (None, "") else int(raw)
+            limit = LIMITS.get(name)
+            low = 0 if name == "seed" else 1
+            if value < low or (limit is not None and value > limit):
+                bound = f"from {low} to {limit}" if limit is not None else f"at least {low}"
+                raise ValueError(f"{name} must be a whole number {bound}, got {raw!r}")
+            out[name] = value
+    return out
+
+
+class _Reporter:
+    """Writes progress to the store at most twice a second."""
+
+    def __init__(self, store: Store, jid: int) -> None:
+        self.store, self.jid, self.last = store, jid, 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.5 or fraction >= 1.0:
+            self.last = now
+            self.store.report_progress(self.jid, fraction, message)
+
+
+def run(store: Store, slug: str, jid: int) -> str:
+    """Run one queued job of ``slug`` to the end and store its outcome; its final status.
+    Errors in the work are stored as the job's message, never raised."""
+    if not store.claim(jid):
+        return store.job(slug, jid).status  # someone else runs it
+    job = store.job(slug, jid)
+    try:
+        eco = store.load(slug, job.version)
+        summary, result, artifact = RUNNERS[job.kind](eco, job.params, _Reporter(store, jid), f"{slug} v{job.version}")
+    except RainforestError as exc:
+        store.finish(jid, error=str(exc))
+        return "failed"
+    except Exception as exc:  # a bug: keep the server up, say so, log the traceback
+        log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)
+        store.finish(jid, error=f"internal error ({type(exc).__name__}: {exc}); the server log has the details")
+        return "failed"
+    store.finish(jid, summary=summary, result=result, artifact=artifact)
+    return "done"
+
+
+def run_by_url(url: str, slug: str, jid: int) -> str:
+    """:func:`run` in a worker process or on a Dask worker: opens the store by its URL."""
+    with Store(url, migrate=False) as store:
+        return run(store, slug, jid)
+
+
+class Worker:
+    """Runs jobs outside the requests.
+
+    Parameters
+    ----------
+    store:
+        The store the jobs and their results live in.
+    executor:
+        ``thread`` (default), ``process``, ``dask`` (a ``LocalCluster``) or ``dask:ADDRESS``.
+    workers:
+        How many jobs run at once (default 1: the server keeps a core for its pages).
+    """
+
+    def __init__(self, store: Store, executor: str = "thread", workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        kind = executor.split(":", 1)[0]
+        if kind not in EXECUTORS:
+            raise ValueError(f"unknown executor {executor!r}; expected one of: thread, process, dask, dask:ADDRESS")
+        if kind != "thread" and store.url in ("sqlite://", "sqlite:///:memory:"):
+            raise ValueError(
+                "an in-memory database cannot be shared with worker processes: "
+                "use --db with a file or a server, or the thread executor"
+            )
+        self.store, self.executor, self.workers = store, executor, workers
+        self._cluster: Any = None
+        self._pool: Any
+        if kind == "thread":
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="rainforest-job")
+        elif kind == "process":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        else:
+            from dask import distributed
+
+            Client: Any = distributed.Client
+            LocalCluster: Any = distributed.LocalCluster
+            address = executor.split(":", 1)[1] if ":" in executor else None
+            if address is None:
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+                self._pool = Client(self._cluster)
+            else:
+                self._pool = Client(address)
+
+    def start(self, job: Job) -> Future[str]:
+        """Run ``job`` as soon as a worker is free; a future of its final status (a Dask
+        future with the Dask executors)."""
+        if self.executor == "thread":
+            future: Future[str] = self._pool.submit(run, self.store, job.ecosystem, job.id)
+        elif self.executor == "process":
+            future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id)
+        else:
+            future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
+        return future
+
+    def close(self) -> None:
+        if self.executor.startswith("dask"):
+            self._pool.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        else:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
