@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+
+import rainforest as rf
+from rainforest.store import Store
+from rainforest.web import create_app
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,3 +65,58 @@ def postgres_schema() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# -- the workbench's small world: one park with every role, and another ecosystem ------------------
+PASSWORD = "correct horse battery"
+
+
+def _park() -> rf.Ecosystem:
+    return rf.Ecosystem(
+        name="park",
+        actors=[
+            rf.Actor("mill", sector="16"),
+            rf.Actor("farm", sector="01", stratum="moss", extensions={"x_public": ["stratum"]}),
+            rf.Actor("plant", sector="35", stratum="canopy"),
+        ],
+        resources=[rf.Resource("ash", "material", "t")],
+        flows=[
+            rf.Flow("mill", "farm", "ash", 5.0),
+            rf.Flow("plant", "farm", "ash", 7.0),
+            rf.Flow("plant", "environment", "ash", 9.0),
+        ],
+        offers=[
+            rf.Offer("mill", "ash", 10.0, disposal_cost=30.0),
+            rf.Offer("plant", "ash", 20.0, disposal_cost=25.0, confidential=False),
+        ],
+        needs=[rf.Need("farm", 12.0, resource="ash", price=15.0)],
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
+    store = Store(f"sqlite:///{tmp_path / 'web.db'}")
+    store.create("park", _park(), author="setup")
+    store.create("other", rf.datasets.kalundborg(), author="setup")
+    store.create_user("root", PASSWORD, admin=True)
+    for name, role, actor in (
+        ("manny", "manager", None),
+        ("mia", "member", "mill"),
+        ("fred", "member", "farm"),
+        ("pat", "member", "plant"),
+        ("olga", "observer", None),
+    ):
+        store.create_user(name, PASSWORD)
+        store.grant(name, "park", role, actor)
+    store.create_user("outsider", PASSWORD)
+    store.grant("outsider", "other", "manager")
+    with TestClient(create_app(store, secret="test-secret")) as client:
+        yield store, client
+
+
+def _login(client: TestClient, user: str, password: str = PASSWORD) -> int:
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        "/login", data={"username": user, "password": password, "csrf": token}, follow_redirects=False
+    ).status_code

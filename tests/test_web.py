@@ -2,71 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 import rainforest as rf
-from conftest import postgres_schema
+from conftest import PASSWORD, _login, _park, postgres_schema
 from rainforest.store import Store
-from rainforest.web import create_app
 from rainforest.web.app import Access, visible_document
-
-PASSWORD = "correct horse battery"
-
-
-def _park() -> rf.Ecosystem:
-    return rf.Ecosystem(
-        name="park",
-        actors=[
-            rf.Actor("mill", sector="16"),
-            rf.Actor("farm", sector="01", stratum="moss", extensions={"x_public": ["stratum"]}),
-            rf.Actor("plant", sector="35", stratum="canopy"),
-        ],
-        resources=[rf.Resource("ash", "material", "t")],
-        flows=[
-            rf.Flow("mill", "farm", "ash", 5.0),
-            rf.Flow("plant", "farm", "ash", 7.0),
-            rf.Flow("plant", "environment", "ash", 9.0),
-        ],
-        offers=[
-            rf.Offer("mill", "ash", 10.0, disposal_cost=30.0),
-            rf.Offer("plant", "ash", 20.0, disposal_cost=25.0, confidential=False),
-        ],
-        needs=[rf.Need("farm", 12.0, resource="ash", price=15.0)],
-    )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
-    store = Store(f"sqlite:///{tmp_path / 'web.db'}")
-    store.create("park", _park(), author="setup")
-    store.create("other", rf.datasets.kalundborg(), author="setup")
-    store.create_user("root", PASSWORD, admin=True)
-    for name, role, actor in (
-        ("manny", "manager", None),
-        ("mia", "member", "mill"),
-        ("fred", "member", "farm"),
-        ("pat", "member", "plant"),
-        ("olga", "observer", None),
-    ):
-        store.create_user(name, PASSWORD)
-        store.grant(name, "park", role, actor)
-    store.create_user("outsider", PASSWORD)
-    store.grant("outsider", "other", "manager")
-    with TestClient(create_app(store, secret="test-secret")) as client:
-        yield store, client
-
-
-def _login(client: TestClient, user: str, password: str = PASSWORD) -> int:
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    return client.post(
-        "/login", data={"username": user, "password": password, "csrf": token}, follow_redirects=False
-    ).status_code
 
 
 def test_api_needs_credentials(world: tuple[Store, TestClient]) -> None:
@@ -203,6 +149,7 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
     assert set(paths) == {
         "/api/codes",
         "/api/ecosystems",
+        "/api/ecosystems/{slug}/people",
         "/api/ecosystems/{slug}",
         "/api/ecosystems/{slug}/history",
         "/api/ecosystems/{slug}/report",
@@ -240,7 +187,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     # None: the route is public or checked by its own test (sign-in and sign-out).
     ("GET", "/api/codes"): {"anonymous": 401, "*": 200},
     ("GET", "/api/ecosystems"): {"anonymous": 401, "*": 200},
+    ("POST", "/api/ecosystems"): {"anonymous": 401, "root": 201, "*": 403},
     ("GET", "/api/ecosystems/{slug}"): {**_API, **_ALL_SEE},
+    ("GET", "/api/ecosystems/{slug}/people"): {**_API, **_MANAGERS, "*": 200},
+    ("POST", "/api/ecosystems/{slug}/people"): {**_API, **_MANAGERS, "*": 201},
     ("GET", "/api/ecosystems/{slug}/history"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/report"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/export"): {**_API, **_NOT_MEMBERS},
@@ -258,6 +208,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/api/ecosystems/{slug}/jobs/{jid}/result"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/jobs/{jid}/page"): {**_API, **_NOT_MEMBERS},
     ("GET", "/"): {"anonymous": 303, "*": 200},
+    ("POST", "/new"): {"anonymous": 303, "root": 303, "*": 403},
+    ("GET", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 200},
+    ("POST", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 303},
     ("GET", "/e/{slug}"): {**_PAGE, **_ALL_SEE},
     ("GET", "/e/{slug}/actors"): {**_PAGE, **_ALL_SEE},
     ("GET", "/e/{slug}/actors/{aid}"): {**_PAGE, **_ALL_SEE},
@@ -281,6 +234,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
 }
 
 
+_NEW = itertools.count()
+
+
 def _request(client: TestClient, method: str, path: str, url: str, auth: object, good: bytes) -> int:
     """One call of ``path`` with a body that is valid for the route."""
     kw: dict[str, object] = {"auth": auth, "follow_redirects": False}
@@ -290,6 +246,9 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
     if path == "/e/{slug}/data":
         return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
+    if path in ("/api/ecosystems", "/new"):
+        slug = f"new-{next(_NEW)}"
+        return client.post(url, data={"slug": slug}, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
     bodies: dict[str, dict[str, object]] = {
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
@@ -301,6 +260,10 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/e/{slug}/proposals": {"data": {"source": "mill", "target": "farm", "resource": "ash", "quantity": "1"}},
         "/e/{slug}/proposals/{pid}": {"data": {"status": "negotiating"}},
         "/e/{slug}/jobs": {"data": {"kind": "plan"}},
+        "/api/ecosystems/{slug}/people": {
+            "json": {"username": "newbie", "role": "observer", "password": "long enough!"}
+        },
+        "/e/{slug}/people": {"data": {"username": "newbie", "role": "observer", "password": "long enough!"}},
     }
     return client.post(url, **bodies[path], **kw).status_code  # type: ignore[arg-type]
 

@@ -759,6 +759,23 @@ class Store:
             ).all()
         return [Membership(username, r.slug, r.role, r.actor) for r in rows]
 
+    def members(self, slug: str) -> list[Membership]:
+        """Everyone with a role in ``slug``, by user name."""
+        from sqlalchemy import select
+
+        from rainforest.store._schema import EcosystemRow, MembershipRow, UserRow
+
+        with self.engine.connect() as conn:
+            self._row(conn, slug)
+            rows = conn.execute(
+                select(UserRow.username, MembershipRow.role, MembershipRow.actor)
+                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                .join(EcosystemRow, EcosystemRow.id == MembershipRow.ecosystem_id)
+                .where(EcosystemRow.slug == slug)
+                .order_by(UserRow.username)
+            ).all()
+        return [Membership(r.username, slug, r.role, r.actor) for r in rows]
+
     # -- proposed exchanges -----------------------------------------------------------------
     def propose(self, slug: str, source: str, target: str, resource: str, quantity: float, *, author: str) -> Proposal:
         """Propose an exchange of ``quantity`` of ``resource`` per period from ``source`` to

@@ -105,7 +105,15 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         user = caller(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        return _page("index.html", user=user, ecosystems=visible(user), csrf=csrf_token(request))
+        return _page(
+            "index.html",
+            user=user,
+            ecosystems=visible(user),
+            error=None,
+            problems=None,
+            slug="",
+            csrf=csrf_token(request),
+        )
 
     @app.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
     def overview(slug: str, request: Request) -> Response:

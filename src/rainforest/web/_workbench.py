@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from rainforest.errors import DocumentError
+from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.store import JOB_KINDS, ConflictError, Store, StoreError
 
@@ -335,6 +335,161 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             records.append(new)
         return edit_form(slug, aid, request, csrf, expected, **{section: records})
 
+    # -- new ecosystems (administrators) and the people of an ecosystem (managers) ---------------
+    async def read_upload(file: UploadFile, tmp: str) -> Path:
+        """The uploaded document as a path: a file, or the folder of a zipped CSV folder."""
+        import zipfile
+
+        name = Path(file.filename or "upload.yaml").name
+        path = Path(tmp) / name
+        path.write_bytes(await file.read())
+        if not name.lower().endswith(".zip"):
+            return path
+        folder = Path(tmp) / (Path(name).stem or "document")
+        folder.mkdir(exist_ok=True)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    if member.endswith(".csv"):
+                        (folder / Path(member).name).write_bytes(archive.read(member))
+        except zipfile.BadZipFile:
+            raise DocumentError([Issue("", "not a zip archive", file=name)], source=name) from None
+        return folder
+
+    def create_ecosystem(slug: str, path: Path, user: Any) -> Any:
+        if slug in {e.slug for e in store.ecosystems()}:
+            raise StoreError(f"ecosystem {slug!r} exists already: import into it from its Import and export page")
+        eco = _load(path)  # every problem first; nothing is written
+        return store.create(slug, eco, author=user.username, message=f"created from {path.name}")
+
+    @app.post("/api/ecosystems", tags=["ecosystems"])
+    async def api_create(
+        request: Request,
+        slug: str = Form(...),
+        file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
+        csrf: str | None = Form(None),
+    ) -> JSONResponse:
+        """A new ecosystem from a document (administrators). 422 with every problem and its
+        place (nothing is created); 422 also when the name is taken or invalid."""
+        user = require(request)
+        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+        if not user.admin:
+            raise HTTPException(403, "only administrators create ecosystems")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                version = create_ecosystem(slug, await read_upload(file, tmp), user)
+            except DocumentError as exc:
+                return JSONResponse(
+                    {"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422
+                )
+            except StoreError as exc:
+                return JSONResponse({"error": str(exc)}, 422)
+        return JSONResponse(version.to_dict(), 201)
+
+    @app.post("/new", include_in_schema=False)
+    async def create_page(
+        request: Request,
+        slug: str = Form(""),
+        file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
+        csrf: str = Form(""),
+    ) -> Response:
+        user = signed_in(request)
+        check_csrf(request, csrf)
+        if not user.admin:
+            raise HTTPException(403, "only administrators create ecosystems")
+        problems, error = None, None
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                create_ecosystem(slug.strip(), await read_upload(file, tmp), user)
+            except DocumentError as exc:
+                problems = [_issue(i) for i in exc.issues]
+                error = f"{file.filename}: {len(problems)} problem(s) found; nothing was created."
+            except StoreError as exc:
+                error = str(exc)
+        if error is None:
+            return RedirectResponse(f"/e/{slug.strip()}", status_code=303)
+        return _page(
+            "index.html",
+            422,
+            user=user,
+            ecosystems=hooks["visible"](user),
+            error=error,
+            problems=problems,
+            slug=slug,
+            csrf=csrf_token(request),
+        )
+
+    def grant(slug: str, body: dict[str, Any]) -> Any:
+        username, role = str(body.get("username", "")).strip(), str(body.get("role", ""))
+        actor = str(body.get("actor") or "").strip() or None
+        password = str(body.get("password") or "")
+        if store.user(username) is None:
+            if not password:
+                raise StoreError(
+                    f"there is no user {username!r}: give a password (10 characters or more) to create one"
+                )
+            store.create_user(username, password)
+        return store.grant(username, slug, role, actor)
+
+    @app.get("/api/ecosystems/{slug}/people", tags=["people"])
+    def api_people(slug: str, request: Request) -> list[dict[str, Any]]:
+        """Everyone with a role in the ecosystem (managers)."""
+        a = access(require(request), slug)
+        manages(a, "see who has a role")
+        return [{"username": m.username, "role": m.role, "actor": m.actor} for m in store.members(slug)]
+
+    @app.post("/api/ecosystems/{slug}/people", tags=["people"])
+    def api_grant(slug: str, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Give someone a role ``{username, role, actor?, password?}`` (managers): ``member``
+        (of one actor), ``observer`` or ``manager``. With a password, a new account is made
+        for a user name that has none (a member firm registering)."""
+        a = access(require(request), slug)
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+        manages(a, "give roles")
+        try:
+            m = grant(slug, body)
+        except (StoreError, UnknownIdError) as exc:
+            return JSONResponse({"error": str(exc)}, 422)
+        return JSONResponse({"username": m.username, "role": m.role, "actor": m.actor}, 201)
+
+    @app.get("/e/{slug}/people", response_class=HTMLResponse, include_in_schema=False)
+    def people_page(slug: str, request: Request, error: str = "") -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        manages(a, "see who has a role")
+        eco = store.load(slug)
+        return _page(
+            "people.html",
+            422 if error else 200,
+            user=user,
+            nav=nav(slug, a, "people"),
+            name=eco.name,
+            people=store.members(slug),
+            actors=eco.actor_ids,
+            error=error,
+            csrf=csrf_token(request),
+        )
+
+    @app.post("/e/{slug}/people", include_in_schema=False)
+    def grant_page(
+        slug: str,
+        request: Request,
+        username: str = Form(""),
+        role: str = Form(""),
+        actor: str = Form(""),
+        password: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        manages(a, "give roles")
+        try:
+            grant(slug, {"username": username, "role": role, "actor": actor, "password": password})
+        except (StoreError, UnknownIdError) as exc:
+            return people_page(slug, request, error=str(exc))
+        return RedirectResponse(f"/e/{slug}/people", status_code=303)
+
     # -- import and export ------------------------------------------------------------------------
     @app.get("/e/{slug}/data", response_class=HTMLResponse, include_in_schema=False)
     def data_page(slug: str, request: Request) -> Response:
@@ -366,42 +521,22 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         check_csrf(request, csrf)
         manages(a, "import documents")
         name = Path(file.filename or "upload.yaml").name
-        data = await file.read()
         problems, error = None, None
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            if name.lower().endswith(".zip"):  # a CSV folder, zipped
-                import zipfile
-
-                folder = Path(tmp) / Path(name).stem
-                folder.mkdir()
-                path.write_bytes(data)
-                try:
-                    with zipfile.ZipFile(path) as archive:
-                        for member in archive.namelist():
-                            if member.endswith(".csv"):
-                                (folder / Path(member).name).write_bytes(archive.read(member))
-                    path = folder
-                except zipfile.BadZipFile:
-                    error = f"{name}: not a zip archive"
-            else:
-                path.write_bytes(data)
-            if error is None:
-                try:
-                    store.import_file(
-                        slug,
-                        path,
-                        author=user.username,
-                        message=f"imported {name}",
-                        expected=int(expected) if expected.isdigit() else None,
-                    )
-                except DocumentError as exc:
-                    problems = [_issue(i) for i in exc.issues]
-                    error = f"{name}: {len(problems)} problem(s) found; nothing was imported."
-                except ConflictError as exc:
-                    error = f"{exc} Nothing was imported."
-                except Exception as exc:  # an unreadable file: say so, change nothing
-                    error = f"{name}: {exc}"
+            try:
+                path = await read_upload(file, tmp)
+                store.import_file(
+                    slug,
+                    path,
+                    author=user.username,
+                    message=f"imported {name}",
+                    expected=int(expected) if expected.isdigit() else None,
+                )
+            except DocumentError as exc:
+                problems = [_issue(i) for i in exc.issues]
+                error = f"{name}: {len(problems)} problem(s) found; nothing was imported."
+            except ConflictError as exc:
+                error = f"{exc} Nothing was imported."
         if error is None:
             return RedirectResponse(f"/e/{slug}/data?imported=1", status_code=303)
         return _page(
@@ -634,3 +769,9 @@ def _float(text: str) -> Any:
 class _RedirectError(Exception):
     def __init__(self, target: str) -> None:
         self.target = target
+
+
+def _load(path: Path) -> Ecosystem:
+    from rainforest.io import load
+
+    return load(path)

@@ -420,6 +420,7 @@ def create_app(
         csrf_token=csrf_token,
         check_csrf=check_csrf,
         worker=worker,
+        visible=visible,
     )
     app.state.worker = worker
 
