@@ -269,7 +269,9 @@ def test_analyses_pages_show_the_reports_numbers(world: tuple[Store, TestClient]
     assert "Not computed yet" in client.get("/e/park/analyses", auth=manny).text
     job = store.submit("park", "analyses", author="manny")
     assert run(store, "park", job.id) == "done"
-    report = rf.report.health_report(store.load("park"), source="park v1")
+    from rainforest import report as rp
+
+    report = rp.health_report(store.load("park"), source="park v1")
     for section in ("ena", "metabolism", "risk", "profile"):
         page = client.get(f"/e/park/analyses/{section}", auth=("olga", PASSWORD))
         assert page.status_code == 200

@@ -1074,6 +1074,10 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Mark session cookies Secure (behind HTTPS).")
     ] = False,
+    executor: Annotated[
+        str, typer.Option(help="Where long work runs: thread, process, dask (a LocalCluster) or dask:ADDRESS.")
+    ] = "thread",
+    workers: Annotated[int, typer.Option(help="How many long jobs run at once.")] = 1,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1092,12 +1096,18 @@ def serve(
         out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
     if not store.ecosystems():
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    stopped = store.interrupted()
+    if stopped:
+        err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")
     secret = os.environ.get("RAINFOREST_SECRET")
     if not secret:
         err.print("RAINFOREST_SECRET is not set: sessions end when the server stops")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
     uvicorn.run(
-        create_app(store, secret=secret, secure_cookies=secure_cookies), host=host, port=port, log_level="warning"
+        create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers),
+        host=host,
+        port=port,
+        log_level="warning",
     )
 
 
