@@ -212,6 +212,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 200},
     ("POST", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 303},
     ("GET", "/e/{slug}"): {**_PAGE, **_ALL_SEE},
+    ("GET", "/e/{slug}/network"): {"anonymous": 401, "outsider": 404, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/actors"): {**_PAGE, **_ALL_SEE},
     ("GET", "/e/{slug}/actors/{aid}"): {**_PAGE, **_ALL_SEE},
     ("POST", "/e/{slug}/actors/{aid}"): {**_PAGE, "olga": 403, "mia:other": 403, "*": 303},

@@ -77,6 +77,12 @@ def test_the_whole_workbench_in_a_browser(server: tuple[str, str], browser: Any,
     page.wait_for_url(f"{base}/e/park")
     assert "exchanged between members" in page.inner_text("#key-numbers")
 
+    # the demo ecosystem's overview draws its network once the page has loaded
+    page.goto(f"{base}/e/kalundborg")
+    page.wait_for_selector("div.figure[data-src] .main-svg")
+    assert "Who exchanges what with whom" in page.inner_text("figure")
+    page.goto(f"{base}/e/park")
+
     # matchmaking: the plan is optimised in the background, with progress, then shown
     page.click("nav.eco >> text=Matchmaking")
     assert page.locator("#ledger").inner_text().startswith("Disposal diverted 0 t")

@@ -126,17 +126,18 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         eco = store.load(slug)
         head = store.head(slug)
         numbers: list[dict[str, Any]] = []
-        network = None
+        network = False  # whether the network picture can be drawn (the page fetches it)
         as_of = None  # the version the numbers are of, when not the latest
         if a.sees_all:
             job = store.latest(slug, "analyses", head)
             if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
-                numbers, network = key_numbers(slug, eco)
+                numbers, figure = key_numbers(slug, eco)
+                network = figure is not None
             else:
                 job = job or store.latest(slug, "analyses")
                 if job is not None:
                     numbers, as_of = job.summary["key_numbers"], (job.version if job.version != head else None)
-                    network = job.summary.get("network")
+                    network = "network" in job.summary.get("sections", ())
         mine = None
         if a.actor is not None:
             me = eco.actor(a.actor)
@@ -169,6 +170,39 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             mine=mine,
             csrf=csrf_token(request),
         )
+
+    figures: dict[int, str] = {}  # job id -> the network picture's JSON (results never change)
+
+    @app.get("/e/{slug}/network", include_in_schema=False)
+    def network(slug: str, request: Request) -> Response:
+        """The overview's network picture as JSON (the page draws it once loaded)."""
+        from rainforest.report import to_json
+        from rainforest.web._workbench import SYNC_LIMIT
+        from rainforest.web.jobs import network_figure
+
+        user = caller(request)
+        if user is None:
+            raise HTTPException(401, "sign in first")
+        a = access(user, slug)
+        if not a.sees_all:
+            raise HTTPException(403, "the network picture is for the ecosystem's managers and observers")
+        eco = store.load(slug)
+        head = store.head(slug)
+        job = store.latest(slug, "analyses", head)
+        text = None
+        if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
+            figure = key_numbers(slug, eco)[1]
+            text = to_json(figure) if figure is not None else None
+        else:
+            job = job or store.latest(slug, "analyses")
+            if job is not None:
+                if job.id not in figures:
+                    figure = network_figure(store.result(slug, job.id))
+                    figures[job.id] = to_json(figure) if figure is not None else "null"
+                text = figures[job.id] if figures[job.id] != "null" else None
+        if text is None:
+            raise HTTPException(404, "no network picture: the ecosystem has no exchanges between its members")
+        return Response(text, media_type="application/json", headers={"Cache-Control": "private, max-age=60"})
 
     # -- the matchmaking board ----------------------------------------------------------------------
     @app.get("/e/{slug}/board", response_class=HTMLResponse, include_in_schema=False)

@@ -50,7 +50,9 @@ def _static(name: str) -> bytes:
 def _number(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    from rainforest.report import format_number
+
+    return format_number(v) if isinstance(v, float) else str(v)
 
 
 def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:

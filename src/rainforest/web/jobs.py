@@ -55,18 +55,17 @@ def _analyses(eco: Ecosystem, params: dict[str, Any], progress: Progress, label:
     from rainforest import report
 
     r = report.health_report(eco, source=label, progress=lambda done, total, what: progress(done / max(total, 1), what))
-    summary = {"key_numbers": list(r.key_numbers), "sections": [s.id for s in r.sections], "network": network_figure(r)}
+    summary = {"key_numbers": list(r.key_numbers), "sections": [s.id for s in r.sections]}
     return json.loads(to_json(summary)), r.to_dict(), r.to_html()
 
 
 def network_figure(r: Any) -> dict[str, Any] | None:
-    """The report's network picture (actors by stratum, exchanges by resource), if it has one."""
-    for s in r.sections:
-        if s.id == "network" and s.figures:
-            f = s.figures[0]
-            figure: dict[str, Any] = json.loads(
-                to_json({"id": f.id, "title": f.title, "caption": f.caption, "spec": f.spec})
-            )
+    """The network picture (actors by stratum, exchanges by resource) of a report, or of a
+    report's :meth:`~rainforest.report.Report.to_dict`, if it has one."""
+    sections = r["sections"] if isinstance(r, dict) else [s.to_dict() for s in r.sections if s.id == "network"]
+    for s in sections:
+        if s["id"] == "network" and s["figures"]:
+            figure: dict[str, Any] = json.loads(to_json(s["figures"][0]))
             return figure
     return None
 

@@ -2,11 +2,25 @@
 (function () {
   "use strict";
   // figures: Plotly specs embedded as JSON next to their <div>
+  var config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"]};
   if (window.Plotly) {
-    var config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"]};
     document.querySelectorAll("div.figure[data-spec]").forEach(function (div) {
       var spec = JSON.parse(document.getElementById(div.getAttribute("data-spec")).textContent);
       window.Plotly.newPlot(div, spec.data, spec.layout, config);
+    });
+  }
+  // figures fetched after the page (large ones: the page itself stays light)
+  if (window.Plotly) {
+    document.querySelectorAll("div.figure[data-src]").forEach(function (div) {
+      fetch(div.getAttribute("data-src"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (f) {
+          if (!f) { div.closest(".card").remove(); return; }
+          var fig = div.closest("figure");
+          fig.querySelector(".figure-title").textContent = f.title || "";
+          fig.querySelector("figcaption").textContent = f.caption || "";
+          window.Plotly.newPlot(div, f.spec.data, f.spec.layout, config);
+        });
     });
   }
   // long work: poll each job shown as running, reload the page when one ends
