@@ -301,6 +301,7 @@ def test_large_ecosystems_take_their_key_numbers_from_the_analyses(
     run(store, "park", job.id)
     page = client.get("/e/park", auth=manny).text
     assert 'id="key-numbers"' in page
+    assert f'href="/api/ecosystems/park/jobs/{job.id}/page"' in page  # the stored report: no waiting
     client.post("/api/ecosystems/park/actors/mill", auth=manny, json={"record": {"name": "Saw mill"}})
     assert "are of version 1" in client.get("/e/park", auth=manny).text
 

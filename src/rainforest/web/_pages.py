@@ -126,6 +126,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         eco = store.load(slug)
         head = store.head(slug)
         numbers: list[dict[str, Any]] = []
+        report_url = f"/api/ecosystems/{slug}/report"  # computed on request (small ecosystems)
         network = False  # whether the network picture can be drawn (the page fetches it)
         as_of = None  # the version the numbers are of, when not the latest
         if a.sees_all:
@@ -137,6 +138,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
                 job = job or store.latest(slug, "analyses")
                 if job is not None:
                     numbers, as_of = job.summary["key_numbers"], (job.version if job.version != head else None)
+                    report_url = f"/api/ecosystems/{slug}/jobs/{job.id}/page"  # stored: no waiting
                     network = "network" in job.summary.get("sections", ())
         mine = None
         if a.actor is not None:
@@ -163,6 +165,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             name=eco.name,
             version=head,
             as_of=as_of,
+            report_url=report_url,
             network=network,
             role=a.role,
             counts={"actors": len(eco.actors), "resources": len(eco.resources), "flows": len(eco.flows)},
