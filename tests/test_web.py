@@ -150,6 +150,8 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/codes",
         "/api/ecosystems",
         "/api/ecosystems/{slug}/people",
+        "/api/ecosystems/{slug}/applications",
+        "/api/ecosystems/{slug}/applications/{aid}",
         "/api/ecosystems/{slug}",
         "/api/ecosystems/{slug}/history",
         "/api/ecosystems/{slug}/report",
@@ -190,6 +192,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/api/ecosystems"): {"anonymous": 401, "root": 201, "*": 403},
     ("GET", "/api/ecosystems/{slug}"): {**_API, **_ALL_SEE},
     ("GET", "/api/ecosystems/{slug}/people"): {**_API, **_MANAGERS, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/applications"): {**_API, **_MANAGERS, "*": 200},
+    ("POST", "/api/ecosystems/{slug}/applications/{aid}"): {**_API, **_MANAGERS, "*": 200},
     ("POST", "/api/ecosystems/{slug}/people"): {**_API, **_MANAGERS, "*": 201},
     ("GET", "/api/ecosystems/{slug}/history"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/report"): {**_API, **_NOT_MEMBERS},
@@ -211,6 +215,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/new"): {"anonymous": 303, "root": 303, "*": 403},
     ("GET", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 200},
     ("POST", "/e/{slug}/people"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("POST", "/e/{slug}/applications/{aid}"): {**_PAGE, **_MANAGERS, "*": 303},
     ("GET", "/e/{slug}"): {**_PAGE, **_ALL_SEE},
     ("GET", "/e/{slug}/network"): {"anonymous": 401, "outsider": 404, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/actors"): {**_PAGE, **_ALL_SEE},
@@ -232,6 +237,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/logout"): {"*": None},
     ("GET", "/favicon.ico"): {"*": None},
     ("GET", "/static/{name}"): {"*": None},
+    ("GET", "/register/{slug}"): {"*": None},
+    ("POST", "/register/{slug}"): {"*": None},
 }
 
 
@@ -265,6 +272,8 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
             "json": {"username": "newbie", "role": "observer", "password": "long enough!"}
         },
         "/e/{slug}/people": {"data": {"username": "newbie", "role": "observer", "password": "long enough!"}},
+        "/api/ecosystems/{slug}/applications/{aid}": {"json": {"decision": "refuse"}},
+        "/e/{slug}/applications/{aid}": {"data": {"decision": "refuse"}},
     }
     return client.post(url, **bodies[path], **kw).status_code  # type: ignore[arg-type]
 
@@ -294,10 +303,15 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
                     auth=root,
                     json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 2},
                 ).json()["id"]
+                if "applications/{aid}" in path:  # a fresh application to decide
+                    n = next(_NEW)
+                    target = str(store.apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
+                else:
+                    target = "mill" if actor == "own" else "farm"
                 url = (
                     path.replace("{slug}", "park")
                     .replace("{pid}", str(pid))
-                    .replace("{aid}", "mill" if actor == "own" else "farm")
+                    .replace("{aid}", target)
                     .replace("{jid}", str(job.id))
                     .replace("{section}", "offers" if "actors" in path else "ena")
                 )

@@ -342,3 +342,49 @@ def test_browsers_get_pages_for_errors_and_scripts_json(world: tuple[Store, Test
     denied = client.get("/e/park/jobs", auth=("mia", PASSWORD), headers=html)
     assert denied.status_code == 403
     assert "managers and observers" in denied.text
+
+
+def test_firms_register_and_wait_for_the_managers_decision(world: tuple[Store, TestClient]) -> None:
+    import re
+
+    store, client = world
+    manny = ("manny", PASSWORD)
+    people = client.get("/e/park/people", auth=manny).text
+    link = re.search(r'id="registration-link">([^<]+)<', people).group(1)  # type: ignore[union-attr]
+    path = link.split("testserver", 1)[1].replace("&amp;", "&")
+    assert client.get("/register/park?key=wrong").status_code == 404  # names cannot be probed
+    assert client.get("/register/nowhere").status_code == 404
+    form = client.get(path).text
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    key = path.split("key=")[1]
+    fields = {"key": key, "csrf": token, "password": "compost all day", "message": "we take green waste"}
+    r = client.post(
+        "/register/park", data={**fields, "username": "compost", "actor": "composter", "firm": "Compost Co"}
+    )
+    assert r.status_code == 200
+    assert 'id="registered"' in r.text
+    # waiting: an account with no role, nothing to see
+    assert client.get("/api/ecosystems", auth=("compost", "compost all day")).json() == []
+    assert client.get("/api/ecosystems/park", auth=("compost", "compost all day")).status_code == 404
+    pending = client.get("/api/ecosystems/park/applications", auth=manny).json()
+    assert [(x["username"], x["actor"], x["status"]) for x in pending] == [("compost", "composter", "pending")]
+    head = store.head("park")
+    r = client.post(f"/api/ecosystems/park/applications/{pending[0]['id']}", auth=manny, json={"decision": "approve"})
+    assert r.status_code == 200
+    assert r.json()["status"] == "approved"
+    assert store.head("park") == head + 1  # the new actor, as a version of its own
+    assert store.load("park").actor("composter").name == "Compost Co"
+    assert store.history("park")[-1]["message"] == "registered composter"
+    mine = client.get("/api/ecosystems", auth=("compost", "compost all day")).json()
+    assert [(e["ecosystem"], e["role"], e["actor"]) for e in mine] == [("park", "member", "composter")]
+    again = client.post(
+        f"/api/ecosystems/park/applications/{pending[0]['id']}", auth=manny, json={"decision": "refuse"}
+    )
+    assert again.status_code == 409
+    # a bad application says what is wrong; an address registers at most five times in 15 minutes
+    r = client.post("/register/park", data={**fields, "username": "Bad Name", "actor": "x"})
+    assert r.status_code == 422
+    assert "invalid user name" in r.text
+    for k in range(4):
+        client.post("/register/park", data={**fields, "username": f"firm{k}", "actor": f"firm{k}"})
+    assert client.post("/register/park", data={**fields, "username": "late", "actor": "late"}).status_code == 429

@@ -43,6 +43,7 @@ from rainforest.model.ecosystem import Ecosystem
 __all__ = [
     "JOB_KINDS",
     "ROLES",
+    "Application",
     "ConflictError",
     "EcosystemInfo",
     "Job",
@@ -205,6 +206,34 @@ class Job:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "summary": self.summary,
             "has_artifact": self.has_artifact,
+        }
+
+
+@dataclass(frozen=True)
+class Application:
+    """A firm's request to join an ecosystem as the member of ``actor`` (new or existing)."""
+
+    id: int
+    ecosystem: str
+    username: str
+    actor: str
+    name: str
+    message: str
+    status: str  # pending | approved | refused
+    created_at: _dt.datetime
+    decided_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ecosystem": self.ecosystem,
+            "username": self.username,
+            "actor": self.actor,
+            "name": self.name,
+            "message": self.message,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "decided_by": self.decided_by,
         }
 
 
@@ -775,6 +804,98 @@ class Store:
                 .order_by(UserRow.username)
             ).all()
         return [Membership(r.username, slug, r.role, r.actor) for r in rows]
+
+    # -- firms registering themselves -------------------------------------------------------
+    def apply(
+        self, slug: str, username: str, password: str, *, actor: str, name: str = "", message: str = ""
+    ) -> Application:
+        """A firm registers: a new account (no role yet) and a pending application to join
+        ``slug`` as the member of ``actor`` (an existing actor, or a new one called ``name``)."""
+        from sqlalchemy import insert
+
+        from rainforest.store._schema import ApplicationRow
+
+        if not _SLUG.match(actor):
+            raise StoreError(f"invalid actor id {actor!r}: expected lower-case letters, digits, '-' or '_'")
+        with self.engine.connect() as conn:
+            row = self._row(conn, slug)
+        self.create_user(username, password)  # checks the name and the password
+        with self.engine.begin() as conn:
+            key = conn.execute(
+                insert(ApplicationRow).values(
+                    ecosystem_id=row.id,
+                    username=username,
+                    actor=actor,
+                    name=name.strip()[:300],
+                    message=message.strip()[:2000],
+                    status="pending",
+                    created_at=_now(),
+                )
+            ).inserted_primary_key
+        assert key is not None
+        return self.application(slug, int(key[0]))
+
+    def _applications(self, slug: str, aid: int | None = None) -> list[Application]:
+        from sqlalchemy import select
+
+        from rainforest.store._schema import ApplicationRow, EcosystemRow
+
+        t = ApplicationRow.__table__
+        query = (
+            select(t, EcosystemRow.slug)
+            .join(EcosystemRow, EcosystemRow.id == t.c.ecosystem_id)
+            .where(EcosystemRow.slug == slug)
+            .order_by(t.c.id)
+        )
+        if aid is not None:
+            query = query.where(t.c.id == aid)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Application(r.id, r.slug, r.username, r.actor, r.name, r.message, r.status, r.created_at, r.decided_by)
+            for r in rows
+        ]
+
+    def applications(self, slug: str) -> list[Application]:
+        """Every application to ``slug``, oldest first."""
+        return self._applications(slug)
+
+    def application(self, slug: str, aid: int) -> Application:
+        found = self._applications(slug, aid)
+        if not found:
+            raise StoreError(f"ecosystem {slug!r} has no application {aid}")
+        return found[0]
+
+    def decide(self, slug: str, aid: int, decision: str, *, author: str) -> Application:
+        """Approve a pending application (the applicant becomes the member of its actor; a new
+        actor is added to the ecosystem as a new version first) or refuse it."""
+        from sqlalchemy import update
+
+        from rainforest.store._schema import ApplicationRow
+
+        if decision not in ("approve", "refuse"):
+            raise StoreError(f"decision must be 'approve' or 'refuse', got {decision!r}")
+        app = self.application(slug, aid)
+        if app.status != "pending":
+            raise StaleError(f"application {aid} was {app.status} already")
+        if decision == "approve":
+            eco = self.load(slug)
+            if app.actor not in eco.actor_ids:
+                from rainforest.store._edit import add_actor
+
+                record = {"id": app.actor, **({"name": app.name} if app.name else {})}
+                self.commit(slug, add_actor(eco, record), author=author, message=f"registered {app.actor}")
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(ApplicationRow)
+                .where(ApplicationRow.id == aid, ApplicationRow.status == "pending")
+                .values(status="approved" if decision == "approve" else "refused", decided_by=author, decided_at=_now())
+            ).rowcount
+        if moved != 1:
+            raise StaleError(f"application {aid} was decided meanwhile")
+        if decision == "approve":
+            self.grant(app.username, slug, "member", app.actor)
+        return self.application(slug, aid)
 
     # -- proposed exchanges -----------------------------------------------------------------
     def propose(self, slug: str, source: str, target: str, resource: str, quantity: float, *, author: str) -> Proposal:

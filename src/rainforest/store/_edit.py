@@ -172,3 +172,27 @@ def _renamed(issue: Issue) -> Issue:
     if path.startswith("actors[0]"):
         path = "record" + path[len("actors[0]") :]
     return Issue(path, issue.message, expected=issue.expected, got=issue.got, hint=issue.hint)
+
+
+def add_actor(eco: Ecosystem, record: Mapping[str, Any]) -> Ecosystem:
+    """The ecosystem with one more actor (``record`` as in a ``rainforest/1`` document).
+
+    Raises
+    ------
+    DocumentError
+        When the record is invalid or the id is taken.
+    """
+    from rainforest.io.tabular import table_rows
+    from rainforest.io.text import raw_from_data
+    from rainforest.model.validation import build_ecosystem
+
+    if str(record.get("id")) in eco.actor_ids:
+        raise DocumentError([Issue("record.id", "the id is taken", got=repr(record.get("id")))], source="edit")
+    mini = {"format": FORMAT, "name": eco.name, "actors": [dict(record)]}
+    try:
+        checked = build_ecosystem(raw_from_data(mini, "edit", lambda path: Place(file="edit"), []))
+    except DocumentError as exc:
+        raise DocumentError([_renamed(i) for i in exc.issues], source="edit") from None
+    drop = np.zeros(eco.table("actors").n, dtype=bool)
+    added: Ecosystem = build_ecosystem(raw_document(eco, {"actors": (drop, table_rows(checked, "actors"))}))
+    return added

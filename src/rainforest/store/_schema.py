@@ -129,3 +129,23 @@ class JobRow(Base):
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     result: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class ApplicationRow(Base):
+    """A firm that registered itself for an ecosystem: pending until a manager approves it
+    (as the member of an existing actor, or of a new one) or refuses it."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem_id: Mapped[int] = mapped_column(
+        ForeignKey("ecosystems.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    username: Mapped[str] = mapped_column(String(100), nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.store import JOB_KINDS, ConflictError, Store, StoreError
+from rainforest.store import JOB_KINDS, ConflictError, StaleError, Store, StoreError
 
 PAGE = 100  # actors per page
 EXPORTS = {
@@ -468,6 +468,9 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             name=eco.name,
             people=store.members(slug),
             actors=eco.actor_ids,
+            applications=[x for x in store.applications(slug) if x.status == "pending"],
+            known=set(eco.actor_ids),
+            link=f"{str(request.base_url).rstrip('/')}/register/{slug}?key={registration_key(slug)}",
             error=error,
             csrf=csrf_token(request),
         )
@@ -489,6 +492,133 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         try:
             grant(slug, {"username": username, "role": role, "actor": actor, "password": password})
         except (StoreError, UnknownIdError) as exc:
+            return people_page(slug, request, error=str(exc))
+        return RedirectResponse(f"/e/{slug}/people", status_code=303)
+
+    # -- firms registering themselves ---------------------------------------------------------------
+    def registration_key(slug: str) -> str:
+        """The key of an ecosystem's registration link: managers hand the link out; without
+        the key the page answers 404, so the ecosystems' names cannot be probed."""
+        import hashlib
+        import hmac
+
+        return hmac.new(hooks["secret"].encode(), f"register:{slug}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    def registration(slug: str, key: str) -> None:
+        import hmac
+
+        if slug not in {e.slug for e in store.ecosystems()} or not hmac.compare_digest(key, registration_key(slug)):
+            raise HTTPException(404, "no such registration link: ask the ecosystem's manager for it")
+
+    @app.get("/register/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def register_form(slug: str, request: Request, key: str = "") -> Response:
+        registration(slug, key)
+        return _page(
+            "register.html",
+            user=None,
+            slug=slug,
+            key=key,
+            name=store.load(slug).name,
+            error=None,
+            done=None,
+            form={},
+            csrf=csrf_token(request),
+        )
+
+    @app.post("/register/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def register(
+        slug: str,
+        request: Request,
+        key: str = Form(""),
+        username: str = Form(""),
+        password: str = Form(""),
+        actor: str = Form(""),
+        firm: str = Form(""),
+        message: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        registration(slug, key)
+        check_csrf(request, csrf)
+        limiter = hooks["limiter"]
+        address = ("register", request.client.host if request.client else "")
+        form = {"username": username, "actor": actor, "firm": firm, "message": message}
+        name = store.load(slug).name
+        if limiter.blocked(address):
+            return _page(
+                "register.html",
+                429,
+                user=None,
+                slug=slug,
+                key=key,
+                name=name,
+                done=None,
+                form=form,
+                error="Too many registrations from this address: wait 15 minutes.",
+                csrf=csrf_token(request),
+            )
+        try:
+            application = store.apply(slug, username.strip(), password, actor=actor.strip(), name=firm, message=message)
+        except StoreError as exc:
+            return _page(
+                "register.html",
+                422,
+                user=None,
+                slug=slug,
+                key=key,
+                name=name,
+                done=None,
+                form=form,
+                error=str(exc),
+                csrf=csrf_token(request),
+            )
+        limiter.fail(address)  # counts registrations per address
+        return _page(
+            "register.html",
+            user=None,
+            slug=slug,
+            key=key,
+            name=name,
+            done=application,
+            form=form,
+            error=None,
+            csrf=csrf_token(request),
+        )
+
+    @app.get("/api/ecosystems/{slug}/applications", tags=["people"])
+    def api_applications(slug: str, request: Request) -> list[dict[str, Any]]:
+        """Firms that registered themselves for the ecosystem, with their status (managers)."""
+        a = access(require(request), slug)
+        manages(a, "see the applications")
+        return [x.to_dict() for x in store.applications(slug)]
+
+    @app.post("/api/ecosystems/{slug}/applications/{aid}", tags=["people"])
+    def api_decide(slug: str, aid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
+        """Decide an application ``{decision: approve | refuse}`` (managers): approving makes
+        the applicant the member of its actor (added to the ecosystem when new)."""
+        user = require(request)
+        a = access(user, slug)
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+        manages(a, "decide applications")
+        try:
+            decided = store.decide(slug, aid, str(body.get("decision", "")), author=user.username)
+        except StaleError as exc:
+            return JSONResponse({"error": str(exc)}, 409)
+        except StoreError as exc:
+            status = 404 if "has no application" in str(exc) else 422
+            return JSONResponse({"error": str(exc)}, status)
+        except DocumentError as exc:
+            return JSONResponse({"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422)
+        return JSONResponse(decided.to_dict())
+
+    @app.post("/e/{slug}/applications/{aid}", include_in_schema=False)
+    def decide_page(slug: str, aid: int, request: Request, decision: str = Form(""), csrf: str = Form("")) -> Response:
+        user = signed_in(request)
+        a = access(user, slug)
+        check_csrf(request, csrf)
+        manages(a, "decide applications")
+        try:
+            store.decide(slug, aid, decision, author=user.username)
+        except (StoreError, DocumentError) as exc:
             return people_page(slug, request, error=str(exc))
         return RedirectResponse(f"/e/{slug}/people", status_code=303)
 

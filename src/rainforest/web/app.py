@@ -139,9 +139,10 @@ def create_app(
         description="Ecosystems, their members and their history; the same permissions as the pages.",
         version=_version(),
     )
+    secret = secret or secrets.token_urlsafe(32)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret or secrets.token_urlsafe(32),
+        secret_key=secret,
         session_cookie="rainforest_session",
         same_site="lax",
         https_only=secure_cookies,
@@ -421,6 +422,8 @@ def create_app(
         check_csrf=check_csrf,
         worker=worker,
         visible=visible,
+        limiter=limiter,
+        secret=secret,
     )
     app.state.worker = worker
 
