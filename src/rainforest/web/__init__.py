@@ -1,4 +1,4 @@
-"""The ecosystem workbench (first part): sign-in, sessions, roles, and the JSON API.
+"""The ecosystem workbench: pages and a JSON API over a store, with roles (see docs/workbench.md).
 
 ``create_app(store)`` returns a FastAPI application over a :class:`rainforest.store.Store`.
 
@@ -18,17 +18,16 @@ Sessions and forms
     token). Five failed sign-ins for one user name from one address within 15 minutes block
     further attempts for 15 minutes (429).
 API
-    ``/api/ecosystems`` (the caller's ecosystems; 401 without credentials),
-    ``/api/ecosystems/{slug}`` (the document as the caller may see it),
-    ``/api/ecosystems/{slug}/history`` and ``/api/ecosystems/{slug}/report`` (managers,
-    observers), ``POST /api/ecosystems/{slug}/import`` (managers: a file; every problem with
-    its place and nothing changed when it has errors, 409 when someone saved meanwhile), and
-    the proposed exchanges: ``/api/ecosystems/{slug}/proposals`` (list; ``POST`` proposes
-    ``{from, to, resource, quantity}``), ``.../proposals/{pid}/status`` (``{status, expected,
-    note}``: proposed -> negotiating -> active -> ended; 409 when it moved meanwhile) and
-    ``.../proposals/{pid}/comments``. A member sees and acts on a proposal only when its actor
-    is a party; managers act on all; observers read all. The OpenAPI description is at
-    ``/openapi.json``.
+    Under ``/api``, with the same permissions as the pages: the caller's ecosystems
+    (``POST`` creates one from a document, administrators), a document as the caller may see
+    it, its history, report and export in every form, ``import`` (managers: every problem
+    with its place and nothing changed when it has errors, 409 when someone saved
+    meanwhile), one actor with its offers, needs and flows (``POST`` edits them: members
+    their own actor, managers all), people and applications (managers), the proposed
+    exchanges and their moves and comments, the impact ledger, long work (``jobs``: queue
+    the analyses, the exchange plan, all-actor risk or a simulation; poll its progress;
+    fetch its result and page) and the waste and sector code search (``/api/codes``). The
+    OpenAPI description is at ``/openapi.json``.
 """
 
 from __future__ import annotations
