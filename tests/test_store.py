@@ -283,3 +283,23 @@ def test_decoded_versions_are_reused_but_never_stale(store: Store) -> None:
     store.upgrade()
     store.create("park", _park(4), author="ana")  # same name and number, another content
     assert store.load("park") == _park(4)
+
+
+def test_an_in_memory_store_serves_several_threads() -> None:
+    """One connection holds an in-memory database: threads take turns on it (pages and the
+    worker's threads share it in ``rainforest serve --db sqlite://``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Store("sqlite://")
+    store.create("park", _park(), author="ana")
+
+    def work(k: int) -> int:
+        for i in range(10):
+            store.commit("park", _park(3 + (k * 10 + i) % 5), author=f"w{k}")
+            store.history("park")
+            store.load("park")
+        return k
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
+    assert store.head("park") == 41

@@ -27,12 +27,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -398,6 +400,30 @@ def changes(old: Ecosystem | None, new: Ecosystem) -> dict[str, Any]:
     return out
 
 
+class _Serialised:
+    """An in-memory SQLite database lives in one connection: one thread uses it at a time
+    (the pages and the worker's threads would otherwise interleave on it)."""
+
+    def __init__(self, engine: Any) -> None:
+        import threading
+
+        self._engine = engine
+        self._lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Any]:
+        with self._lock, self._engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Any]:
+        with self._lock, self._engine.begin() as conn:
+            yield conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
 class Store:
     """A connection to a rainforest store.
 
@@ -426,10 +452,12 @@ class Store:
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if self.url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool
-        self.engine = create_engine(self.url, **options)
+        engine = create_engine(self.url, **options)
+        in_memory = self.url in ("sqlite://", "sqlite:///:memory:")
+        self.engine: Any = _Serialised(engine) if in_memory else engine
         if self.url.startswith("sqlite"):
 
-            @event.listens_for(self.engine, "connect")
+            @event.listens_for(engine, "connect")
             def _pragmas(dbapi_connection: Any, _record: Any) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")

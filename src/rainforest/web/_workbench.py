@@ -75,6 +75,17 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             raise _RedirectError("/login")
         return user
 
+    def viewer(slug: str, request: Request) -> tuple[Any, Access]:
+        """The signed-in caller (else off to /login) and its access to ``slug`` (else 404)."""
+        user = signed_in(request)
+        return user, access(user, slug)
+
+    def acting(slug: str, request: Request, csrf: str) -> tuple[Any, Access]:
+        """:func:`viewer` for a form, once its CSRF token is checked."""
+        user, a = viewer(slug, request)
+        check_csrf(request, csrf)
+        return user, a
+
     def sees_all(a: Access, what: str) -> None:
         if not a.sees_all:
             raise HTTPException(403, f"{what} is for the ecosystem's managers and observers")
@@ -152,8 +163,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/actors", response_class=HTMLResponse, include_in_schema=False)
     def actors_page(slug: str, request: Request, q: str = "", page: int = 1) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         eco = store.load(slug)
         rows = directory(slug, eco, a)
         words = q.lower().split()
@@ -235,8 +245,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/actors/{aid}", response_class=HTMLResponse, include_in_schema=False)
     def actor_page(slug: str, aid: str, request: Request, error: str = "") -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         eco = store.load(slug)
         view = actor_view(eco, a, aid)
         return _page(
@@ -255,9 +264,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         )
 
     def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: str, **parts: Any) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
         try:
@@ -456,8 +463,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/people", response_class=HTMLResponse, include_in_schema=False)
     def people_page(slug: str, request: Request, error: str = "") -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         manages(a, "see who has a role")
         eco = store.load(slug)
         return _page(
@@ -485,9 +491,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         password: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        _, a = acting(slug, request, csrf)
         manages(a, "give roles")
         try:
             grant(slug, {"username": username, "role": role, "actor": actor, "password": password})
@@ -612,9 +616,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.post("/e/{slug}/applications/{aid}", include_in_schema=False)
     def decide_page(slug: str, aid: int, request: Request, decision: str = Form(""), csrf: str = Form("")) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = acting(slug, request, csrf)
         manages(a, "decide applications")
         try:
             store.decide(slug, aid, decision, author=user.username)
@@ -625,8 +627,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     # -- import and export ------------------------------------------------------------------------
     @app.get("/e/{slug}/data", response_class=HTMLResponse, include_in_schema=False)
     def data_page(slug: str, request: Request) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         sees_all(a, "import and export")
         return _page(
             "data.html",
@@ -648,9 +649,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         expected: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = acting(slug, request, csrf)
         manages(a, "import documents")
         name = Path(file.filename or "upload.yaml").name
         problems, error = None, None
@@ -793,8 +792,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_page(slug: str, request: Request, error: str = "") -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         sees_all(a, "long work")
         return _page(
             "jobs.html",
@@ -820,9 +818,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         back: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = acting(slug, request, csrf)
         manages(a, "start long work")
         given = {
             "objective": objective,
@@ -840,8 +836,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/jobs/{jid}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(slug: str, jid: int, request: Request) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         sees_all(a, "long work")
         job = one_job(slug, jid)
         result = store.result(slug, jid) if job.status == "done" and job.kind in ("plan", "risk", "simulate") else None
@@ -863,8 +858,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
 
     @app.get("/e/{slug}/analyses/{section}", response_class=HTMLResponse, include_in_schema=False)
     def analyses_page(slug: str, section: str, request: Request) -> Response:
-        user = signed_in(request)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         sees_all(a, "the analyses")
         if section != "summary" and section not in ANALYSES:
             raise HTTPException(404, f"no analysis {section!r}; there are {', '.join(ANALYSES)}")

@@ -198,10 +198,24 @@ def run(store: Store, slug: str, jid: int) -> str:
     return "done"
 
 
+def _guarded(store: Store, slug: str, jid: int) -> str:
+    """:func:`run`; should the store itself fail (the job then cannot even say so through
+    :func:`run`), log it and try once more to mark the job failed, so no page waits forever."""
+    try:
+        return run(store, slug, jid)
+    except Exception as exc:
+        log.exception("job %s on %s could not run", jid, slug)
+        try:
+            store.finish(jid, error=f"the job could not run ({type(exc).__name__}: {exc})")
+        except Exception:
+            log.exception("job %s on %s could not be marked failed", jid, slug)
+        return "failed"
+
+
 def run_by_url(url: str, slug: str, jid: int) -> str:
     """:func:`run` in a worker process or on a Dask worker: opens the store by its URL."""
     with Store(url, migrate=False) as store:
-        return run(store, slug, jid)
+        return _guarded(store, slug, jid)
 
 
 class Worker:
@@ -256,7 +270,7 @@ class Worker:
         """Run ``job`` as soon as a worker is free; a future of its final status (a Dask
         future with the Dask executors)."""
         if self.executor == "thread":
-            future: Future[str] = self._pool.submit(run, self.store, job.ecosystem, job.id)
+            future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id)
         elif self.executor == "process":
             future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id)
         else:
