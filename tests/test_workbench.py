@@ -138,6 +138,31 @@ def test_forms_add_and_remove_offers_and_needs(world: tuple[Store, TestClient]) 
     assert store.load("park").actor("farm").name is None
 
 
+def test_members_add_and_remove_their_flows_by_form(world: tuple[Store, TestClient]) -> None:
+    store, client = world
+    mia = ("mia", PASSWORD)
+    page = client.get("/e/park/actors/mill", auth=mia).text
+    assert 'id="add-flows"' in page
+    r = client.post(
+        "/e/park/actors/mill/flows",
+        auth=mia,
+        data={"direction": "in", "other": "plant", "resource": "ash", "quantity": "2.5"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    flows = [(f.source, f.target, f.quantity) for f in store.load("park").flows if "mill" in (f.source, f.target)]
+    assert flows == [("mill", "farm", 5.0), ("plant", "mill", 2.5)]
+    r = client.post("/e/park/actors/mill/flows", auth=mia, data={"remove": "0"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert [(f.source, f.target) for f in store.load("park").flows if "mill" in (f.source, f.target)] == [
+        ("plant", "mill")
+    ]
+    assert [(f.source, f.target) for f in store.load("park").flows][:1] == [("plant", "farm")]  # others kept
+    bad = client.post("/e/park/actors/mill/flows", auth=mia, data={"other": "plnt", "resource": "ash", "quantity": "1"})
+    assert "unknown actor" in bad.text
+    assert client.post("/e/park/actors/farm/flows", auth=mia, data={"remove": "0"}).status_code == 403
+
+
 def test_code_search(world: tuple[Store, TestClient]) -> None:
     _, client = world
     hits = client.get("/api/codes", params={"kind": "waste", "q": "fly ash coal"}, auth=("mia", PASSWORD)).json()

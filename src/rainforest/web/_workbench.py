@@ -258,6 +258,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             editable=may_edit(a, aid),
             version=store.head(slug),
             resources=[{"id": r.id, "unit": r.unit, "kind": r.kind} for r in eco.resources],
+            actor_ids=[x for x in eco.actor_ids if x != aid] if may_edit(a, aid) else [],
             error=error,
             number=_number,
             csrf=csrf_token(request),
@@ -307,6 +308,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         from rainforest.model.entities import entity_to_record
         from rainforest.model.validation import _thaw
 
+        if section == "flows":
+            return [_thaw(entity_to_record("flows", f)) for f in eco.flows if aid in (f.source, f.target)]
         items = eco.offers if section == "offers" else eco.needs
         return [_thaw(entity_to_record(section, x)) for x in items if x.actor == aid]
 
@@ -321,12 +324,17 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         supply_pattern: str = Form(""),
         price: str = Form(""),
         confidential: str = Form("true"),
+        direction: str = Form("out"),
+        other: str = Form(""),
         remove: str = Form(""),
         expected: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        if section not in ("offers", "needs"):
-            raise HTTPException(404, f"no part {section!r}: offers or needs")
+        if section not in ("offers", "needs", "flows"):
+            raise HTTPException(404, f"no part {section!r}: offers, needs or flows")
+        _, a = acting(slug, request, csrf)
+        if not may_edit(a, aid):
+            raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
         eco = store.load(slug, int(expected)) if expected.isdigit() else store.load(slug)
         eco.actor(aid)
         records = part_records(eco, section, aid)
@@ -334,6 +342,9 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             if not remove.isdigit() or int(remove) >= len(records):
                 raise HTTPException(422, f"no {section[:-1]} {remove!r} to remove")
             del records[int(remove)]
+        elif section == "flows":
+            ends = (aid, other.strip()) if direction != "in" else (other.strip(), aid)
+            records.append({"from": ends[0], "to": ends[1], "resource": resource, "quantity": _float(quantity)})
         else:
             new: dict[str, Any] = {"actor": aid, "resource": resource, "quantity": _float(quantity)}
             if supply_pattern:
