@@ -270,9 +270,7 @@ def compact(model: Model) -> None:
         rows = np.flatnonzero((pos[sym["src"]] >= 0) & (pos[sym["dst"]] >= 0))
         count = sym["src"].size
         for key, value in list(sym.items()):
-            if key == "resource":
-                sym[key] = [value[k] for k in rows.tolist()]
-            elif key == "history":
+            if key == "history":
                 sym[key] = value[:, rows, :]
             elif isinstance(value, np.ndarray) and value.shape[:1] == (count,):
                 sym[key] = value[rows]

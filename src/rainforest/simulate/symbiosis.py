@@ -124,7 +124,7 @@ def setup(model: Model) -> None:
     sym: dict[str, Any] = {
         "src": np.asarray(rows["src"], dtype=np.int64),
         "dst": np.asarray(rows["dst"], dtype=np.int64),
-        "resource": list(rows["resource"]),
+        "resource": _objects(rows["resource"]),
         "q": np.asarray(rows["q"], dtype=np.float64),
         "c_d": np.asarray(rows["c_d"], dtype=np.float64),
         "p_v": np.asarray(rows["p_v"], dtype=np.float64),
@@ -332,3 +332,10 @@ def drop_actors(model: Model, idx: np.ndarray) -> None:
     if k.size:
         sym["active"][k] = False
         model.events.log(model.period, "link broken", sym["src"][k], sym["dst"][k], "partner exit")
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A 1-d object array (resource ids per candidate: compaction indexes it like the rest)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
