@@ -12,6 +12,9 @@ essential / non-essential / negligible sector pairs in the IHS shares Diem et al
   subset of actors on a Dask LocalCluster of W = 1, 2, 4 workers (this machine has 2
   cores: the curve should halve from 1 to 2 and flatten after).
 
+In one process the compiled engine splits each sweep's rows among numba's threads (every
+core); on Dask each worker runs one thread and the parallelism comes from the workers.
+
 Run: python bench/bench_risk.py [--skip-large] [--sample N]
 """
 
@@ -137,7 +140,7 @@ def section_100k(sample: int) -> None:
         print(
             f"Dask LocalCluster W={workers}: {len(subset):,} cascades in {dt:.1f} s (speed-up {base / dt:.2f}x; identical: {same})"
         )
-    print(f"extrapolated full profile on this machine (2 workers): {ms_c * net.n / 1e3 / 2 / 60:.0f} min")
+    print(f"extrapolated full profile in one process (its threads share the sweeps): {ms_c * net.n / 1e3 / 60:.0f} min")
 
 
 def main() -> None:

@@ -206,6 +206,21 @@ def test_batches_do_not_change_numbers() -> None:
     np.testing.assert_array_equal(one.sweeps, many.sweeps)
 
 
+@pytest.mark.parametrize("substitution", [False, True])
+def test_the_compiled_engines_threads_do_not_change_numbers(substitution: bool) -> None:
+    """Each sweep's rows are split among the threads: the same numbers with 1 and 2 of them."""
+    from rainforest.analysis.cascade import threads
+
+    net = heavy_tailed(300)
+    with threads(1):
+        one = quiet_esri(net, engine="compiled", substitution=substitution, losses=True)
+    with threads(2):
+        two = quiet_esri(net, engine="compiled", substitution=substitution, losses=True)
+    np.testing.assert_array_equal(one.esri, two.esri)
+    np.testing.assert_array_equal(one.sweeps, two.sweeps)
+    np.testing.assert_array_equal(one.losses, two.losses)
+
+
 def heavy_tailed(n: int, seed: int = 7) -> SupplyNetwork:
     rng = np.random.default_rng(seed)
     fit = rng.pareto(1.3, n) + 1.0

@@ -7,6 +7,11 @@ the SLOTS sums live in registers (the helpers below spell the lanes out, which i
 lets the compiler keep them there; a loop over a small array would not). A slot whose
 scenario has stopped takes the next one from the queue, so every slot stays busy.
 
+Within a sweep the rows are independent (each reads only the previous sweep's state), so
+the sweep is split into one block of rows per thread (numba's ``prange``; as many blocks as
+``numba.get_num_threads()`` when called): the numbers do not depend on the thread count, as each row's
+sums run in the same order and the largest change is a maximum.
+
 Shocks apply after each pass, to the few shocked rows only: a shock ``phi <= 1``, so
 ``max(min(t, 1), phi) == min(max(t, phi), 1)``, and the pass's change for a shocked row
 never exceeds its true change.
@@ -28,6 +33,9 @@ try:
     import numba
 except ImportError:  # pragma: no cover - numba is a dependency; the numpy engine remains
     numba = None  # type: ignore[assignment]
+
+prange: Any = numba.prange if numba is not None else range
+
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -169,6 +177,7 @@ def run_scenarios(
     losses: FloatArray,  # n x k when kept, else 0 x 0
     out: FloatArray,  # k x 3: esri, esri_down, esri_up
     sweeps_out: IntArray,
+    threads: int,  # blocks of rows per sweep (one per thread)
 ) -> None:
     """Run scenario ``s`` (shocked actors ``sc_idx[sc_ptr[s]:sc_ptr[s+1]]``) for every s."""
     k = len(sc_ptr) - 1
@@ -186,6 +195,8 @@ def run_scenarios(
     x = np.zeros((n, B)) if substitution else ld
     volume = np.zeros((n_sectors, B))
     change = np.zeros(B)
+    threads = max(1, min(threads, n))
+    chunk_change = np.zeros((threads, B))
     running = np.full(B, -1, dtype=np.int64)  # scenario in each slot, -1 = empty
     sweeps = np.zeros(B, dtype=np.int64)
     queued = 0
@@ -211,14 +222,23 @@ def run_scenarios(
                     v = volume[sector[i], b]
                     share = min(1.0, s_out[i] / v) if v > 0.0 else 1.0
                     x[i, b] = ld[i, b] * share
-        # every row from the previous sweep's state (Jacobi)
-        for j in range(n):
-            best = _dot(ne_ptr[j], ne_ptr[j + 1], ne_idx, ne_val, x)
-            for g in range(cg_ptr[j], cg_ptr[j + 1]):
-                best = _max(best, _dot(g_ptr[g], g_ptr[g + 1], es_idx, es_val, x))
-            _finish(best, ld, vd, j, change)
-        for i in range(n):
-            _finish(_dot(up_ptr[i], up_ptr[i + 1], up_idx, up_val, lu), lu, vu, i, change)
+        # every row from the previous sweep's state (Jacobi): rows are independent, so
+        # the threads take a block of rows each, with their own largest changes
+        chunk_change[:, :] = 0.0
+        for c in prange(threads):
+            lo = c * n // threads
+            hi = (c + 1) * n // threads
+            mine = chunk_change[c]
+            for j in range(lo, hi):
+                best = _dot(ne_ptr[j], ne_ptr[j + 1], ne_idx, ne_val, x)
+                for g in range(cg_ptr[j], cg_ptr[j + 1]):
+                    best = _max(best, _dot(g_ptr[g], g_ptr[g + 1], es_idx, es_val, x))
+                _finish(best, ld, vd, j, mine)
+            for i in range(lo, hi):
+                _finish(_dot(up_ptr[i], up_ptr[i + 1], up_idx, up_val, lu), lu, vu, i, mine)
+        for c in range(threads):
+            for b in range(B):
+                change[b] = max(change[b], chunk_change[c, b])
         for b in range(B):
             s = running[b]
             if s < 0:
@@ -275,4 +295,9 @@ def compiled() -> Any:
     """The kernel compiled by numba, or ``None`` when numba is not installed."""
     if numba is None:  # pragma: no cover
         return None
-    return numba.njit(cache=True, nogil=True)(run_scenarios)
+    kernel: Any = numba.njit(cache=True, nogil=True, parallel=True)(run_scenarios)
+
+    def call(*args: Any) -> None:
+        kernel(*args, numba.get_num_threads())
+
+    return call

@@ -61,9 +61,10 @@ numbers (every column is computed with the same operations in the same order).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -779,9 +780,34 @@ def _weighted(w: FloatArray, losses: FloatArray) -> FloatArray:
     return result
 
 
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """Run the compiled cascade engine on ``count`` threads in this block (by default it
+    uses every core numba sees: the rows of each sweep are split among them, with the same
+    numbers whatever the count). Workers that already run in parallel use one each.
+
+    >>> with threads(1):
+    ...     pass
+    """
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - the numpy engine has no threads of its own
+        yield
+        return
+    before = numba.get_num_threads()
+    most = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+    numba.set_num_threads(max(1, min(int(count), most)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def _run_job(job: _Job, columns: list[dict[int, float]]) -> tuple[Any, ...]:
-    """What a Dask worker runs: one chunk of scenarios."""
-    return job.run(columns)
+    """What a Dask worker runs: one chunk of scenarios, on one thread (the parallelism
+    comes from the workers: W single-threaded workers scale as 1/W)."""
+    with threads(1):
+        return job.run(columns)
 
 
 def _join(parts: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:

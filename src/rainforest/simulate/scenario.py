@@ -130,7 +130,9 @@ def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[
     seq = np.random.SeedSequence(entropy, spawn_key=spawn_key)
     # one BLAS thread per run: parallelism comes from the runs; W workers each waking a
     # BLAS pool on 2 cores made W=2 slower than W=1 (bench/bench_simulate.py)
-    with threadpool_limits(limits=1, user_api="blas"):
+    from rainforest.analysis import cascade
+
+    with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
         model = Model(eco, params, seed=seq, rivals=rivals)
         result = model.run(periods)
     return Run(
