@@ -413,3 +413,46 @@ def test_firms_register_and_wait_for_the_managers_decision(world: tuple[Store, T
     for k in range(4):
         client.post("/register/park", data={**fields, "username": f"firm{k}", "actor": f"firm{k}"})
     assert client.post("/register/park", data={**fields, "username": "late", "actor": "late"}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.txt", b"hello", "unknown kind of file"),
+        ("noext", b"a,b", "unknown kind of file"),
+        ("book.xlsx", b"not a workbook", "not an Excel workbook"),
+        ("folder.zip", b"not a zip", "not a zip archive"),
+    ],
+)
+def test_every_upload_route_refuses_unreadable_files_clearly(
+    world: tuple[Store, TestClient], name: str, data: bytes, message: str
+) -> None:
+    store, client = world
+    root = ("root", PASSWORD)
+    head = store.head("park")
+    answers = [
+        client.post("/api/ecosystems/park/import", auth=root, files={"file": (name, data)}),
+        client.post("/api/ecosystems", auth=root, data={"slug": "fresh"}, files={"file": (name, data)}),
+    ]
+    for r in answers:
+        assert r.status_code == 422
+        problem = r.json()["problems"][0]
+        assert message in problem["message"]
+        assert problem["file"] == name  # as the user named it, not the server's temporary copy
+        assert "/tmp" not in r.text
+    page = client.post("/e/park/data", auth=root, files={"file": (name, data)})
+    assert page.status_code == 422
+    assert message in page.text
+    assert store.head("park") == head
+    assert "fresh" not in {e.slug for e in store.ecosystems()}
+
+
+def test_a_zipped_csv_folder_exported_imports_back(world: tuple[Store, TestClient]) -> None:
+    store, client = world
+    manny = ("manny", PASSWORD)
+    archive = client.get("/api/ecosystems/other/export", params={"form": "csv"}, auth=("root", PASSWORD)).content
+    r = client.post("/api/ecosystems/park/import", auth=("root", PASSWORD), files={"file": ("k.zip", archive)})
+    assert r.status_code == 200, r.text
+    assert store.load("park") == store.load("other")
+    assert store.history("park")[-1]["message"] == "imported k.zip"
+    assert client.get("/api/ecosystems/park/history", auth=manny).json()[-1]["author"] == "root"

@@ -357,26 +357,6 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return edit_form(slug, aid, request, csrf, expected, **{section: records})
 
     # -- new ecosystems (administrators) and the people of an ecosystem (managers) ---------------
-    async def read_upload(file: UploadFile, tmp: str) -> Path:
-        """The uploaded document as a path: a file, or the folder of a zipped CSV folder."""
-        import zipfile
-
-        name = Path(file.filename or "upload.yaml").name
-        path = Path(tmp) / name
-        path.write_bytes(await file.read())
-        if not name.lower().endswith(".zip"):
-            return path
-        folder = Path(tmp) / (Path(name).stem or "document")
-        folder.mkdir(exist_ok=True)
-        try:
-            with zipfile.ZipFile(path) as archive:
-                for member in archive.namelist():
-                    if member.endswith(".csv"):
-                        (folder / Path(member).name).write_bytes(archive.read(member))
-        except zipfile.BadZipFile:
-            raise DocumentError([Issue("", "not a zip archive", file=name)], source=name) from None
-        return folder
-
     def create_ecosystem(slug: str, path: Path, user: Any) -> Any:
         if slug in {e.slug for e in store.ecosystems()}:
             raise StoreError(f"ecosystem {slug!r} exists already: import into it from its Import and export page")
@@ -400,9 +380,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             try:
                 version = create_ecosystem(slug, await read_upload(file, tmp), user)
             except DocumentError as exc:
-                return JSONResponse(
-                    {"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422
-                )
+                first, problems = problems_of(exc, tmp)
+                return JSONResponse({"error": first, "problems": problems}, 422)
             except StoreError as exc:
                 return JSONResponse({"error": str(exc)}, 422)
         return JSONResponse(version.to_dict(), 201)
@@ -423,7 +402,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             try:
                 create_ecosystem(slug.strip(), await read_upload(file, tmp), user)
             except DocumentError as exc:
-                problems = [_issue(i) for i in exc.issues]
+                problems = problems_of(exc, tmp)[1]
                 error = f"{file.filename}: {len(problems)} problem(s) found; nothing was created."
             except StoreError as exc:
                 error = str(exc)
@@ -676,7 +655,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                     expected=int(expected) if expected.isdigit() else None,
                 )
             except DocumentError as exc:
-                problems = [_issue(i) for i in exc.issues]
+                problems = problems_of(exc, tmp)[1]
                 error = f"{name}: {len(problems)} problem(s) found; nothing was imported."
             except ConflictError as exc:
                 error = f"{exc} Nothing was imported."
@@ -913,3 +892,60 @@ def _load(path: Path) -> Ecosystem:
     from rainforest.io import load
 
     return load(path)
+
+
+#: What an upload may be (a zip holds the CSV folder).
+UPLOADS = (".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".zip")
+
+
+async def read_upload(file: UploadFile, tmp: str) -> Path:
+    """The uploaded document as a path in ``tmp``: a file, or the folder of a zipped CSV
+    folder. An unknown kind of file or a broken zip raises :class:`DocumentError`."""
+    import zipfile
+
+    name = Path(file.filename or "upload").name or "upload"
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOADS:
+        raise DocumentError(
+            [
+                Issue(
+                    "",
+                    "unknown kind of file",
+                    expected="a YAML, JSON or Excel document, or a zip of the CSV folder (" + ", ".join(UPLOADS) + ")",
+                    got=repr(suffix or name),
+                    hint="Save the document in one of these forms (`rainforest convert` writes them).",
+                    file=name,
+                )
+            ],
+            source=name,
+        )
+    path = Path(tmp) / name
+    path.write_bytes(await file.read())
+    if suffix != ".zip":
+        return path
+    folder = Path(tmp) / (Path(name).stem or "document")
+    folder.mkdir(exist_ok=True)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.endswith(".csv"):
+                    (folder / Path(member).name).write_bytes(archive.read(member))
+    except zipfile.BadZipFile:
+        raise DocumentError(
+            [Issue("", "not a zip archive", expected="a zip of the CSV folder", file=name)], source=name
+        ) from None
+    return folder
+
+
+def problems_of(exc: DocumentError, tmp: str) -> tuple[str, list[dict[str, Any]]]:
+    """The first line of the error and every problem, as the user named the file (the
+    temporary folder the upload was kept in is left out)."""
+    from rainforest.web.app import _issue
+
+    prefix = str(Path(tmp)) + "/"
+
+    def clean(value: Any) -> Any:
+        return value.replace(prefix, "") if isinstance(value, str) else value
+
+    problems = [{k: clean(v) for k, v in _issue(i).items()} for i in exc.issues]
+    return clean(str(exc).splitlines()[0]), problems

@@ -280,17 +280,17 @@ def create_app(
         if not a.manages:
             raise HTTPException(403, "only the ecosystem's managers import documents")
         check_csrf(request, csrf or request.headers.get("x-csrf-token"))
-        name = Path(file.filename or "upload.yaml").name
-        data = await file.read()
+        from rainforest.web._workbench import problems_of, read_upload
+
+        name = Path(file.filename or "upload").name
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(data)
             try:
-                version = store.import_file(slug, path, author=user.username, message=message, expected=expected)
+                path = await read_upload(file, tmp)
+                note = message if message is not None else f"imported {name}"
+                version = store.import_file(slug, path, author=user.username, message=note, expected=expected)
             except DocumentError as exc:
-                return JSONResponse(
-                    {"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, status_code=422
-                )
+                first, problems = problems_of(exc, tmp)
+                return JSONResponse({"error": first, "problems": problems}, status_code=422)
             except ConflictError as exc:
                 return JSONResponse({"error": str(exc), "version": exc.head}, status_code=409)
         return JSONResponse(version.to_dict())
