@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 import rainforest as rf
 from conftest import PASSWORD, _login, _park
 from rainforest.store import Store
+from rainforest.web import create_app
 from rainforest.web.jobs import Worker, run
 
 PARK = Path(__file__).resolve().parent.parent / "docs" / "examples" / "park.yaml"
@@ -456,3 +457,37 @@ def test_a_zipped_csv_folder_exported_imports_back(world: tuple[Store, TestClien
     assert store.load("park") == store.load("other")
     assert store.history("park")[-1]["message"] == "imported k.zip"
     assert client.get("/api/ecosystems/park/history", auth=manny).json()[-1]["author"] == "root"
+
+
+def test_page_forms_answer_bad_values_without_a_server_error(tmp_path: Path) -> None:
+    """Every form field of every page that writes, given empty, negative, huge, non-numeric,
+    unknown and markup values: a page or a redirect, never a 500."""
+    store = Store(f"sqlite:///{tmp_path / 'forms.db'}")
+    store.create("park", rf.load(PARK), author="s")
+    store.create_user("root", PASSWORD, admin=True)
+    values = ["", "0", "-1", "999999", "x", "nan", "1e400", "power", "<script>", "a" * 300]
+    routes = {
+        "/e/park/actors/power": ["name", "sector", "public", "expected"],
+        "/e/park/actors/power/offers": ["resource", "quantity", "supply_pattern", "price", "confidential", "remove"],
+        "/e/park/actors/power/needs": ["resource", "quantity", "price", "expected"],
+        "/e/park/actors/power/flows": ["direction", "other", "resource", "quantity", "remove", "expected"],
+        "/e/park/proposals": ["source", "target", "resource", "quantity"],
+        "/e/park/proposals/1": ["status", "comment", "expected"],
+        "/e/park/jobs": ["kind", "objective", "max_distance_km", "periods", "runs", "seed", "back"],
+        "/e/park/people": ["username", "role", "actor", "password"],
+        "/e/park/applications/1": ["decision"],
+    }
+    with TestClient(create_app(store), raise_server_exceptions=False) as client:
+        client.post(
+            "/api/ecosystems/park/proposals",
+            auth=("root", PASSWORD),
+            json={"from": "power", "to": "cement", "resource": "fly_ash", "quantity": 5},
+        )
+        assert _login(client, "root") == 303  # a session: no password hashing per request
+        token = client.get("/e/park/people").text.split('name="csrf" value="')[1].split('"')[0]
+        for url, fields in routes.items():
+            for field in fields:
+                for value in values:
+                    data = {**dict.fromkeys(fields, "1"), field: value, "csrf": token}
+                    r = client.post(url, data=data, follow_redirects=False)
+                    assert r.status_code < 500, (url, field, value, r.text[:300])

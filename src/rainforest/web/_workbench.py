@@ -265,12 +265,21 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             csrf=csrf_token(request),
         )
 
-    def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: str, **parts: Any) -> Response:
+    def based(slug: str, expected: str) -> tuple[Ecosystem, int | None]:
+        """The version a form was filled in on (its hidden ``expected``), or the latest."""
+        if not expected:
+            return store.load(slug), None
+        head = store.head(slug)
+        if not expected.isdigit() or not 1 <= int(expected) <= head:
+            raise HTTPException(422, f"expected must be a version number from 1 to {head}, got {expected[:40]!r}")
+        return store.load(slug, int(expected)), int(expected)
+
+    def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: int | None, **parts: Any) -> Response:
         user, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
         try:
-            save_edit(slug, aid, user, int(expected) if expected else None, f"edited {aid}", **parts)
+            save_edit(slug, aid, user, expected, f"edited {aid}", **parts)
         except DocumentError as exc:
             return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues))
         except ConflictError as exc:
@@ -291,7 +300,10 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         from rainforest.model.entities import entity_to_record
         from rainforest.model.validation import _thaw
 
-        eco = store.load(slug, int(expected)) if expected.isdigit() else store.load(slug)
+        _, a = acting(slug, request, csrf)
+        if not may_edit(a, aid):
+            raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
+        eco, version = based(slug, expected)
         record = _thaw(entity_to_record("actors", eco.actor(aid)))
         for key, value in (("name", name.strip()), ("sector", sector.strip())):
             if value:
@@ -303,7 +315,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             record["x_public"] = shown
         else:
             record.pop("x_public", None)
-        return edit_form(slug, aid, request, csrf, expected, record=record)
+        return edit_form(slug, aid, request, csrf, version, record=record)
 
     def part_records(eco: Ecosystem, section: str, aid: str) -> list[dict[str, Any]]:
         from rainforest.model.entities import entity_to_record
@@ -336,7 +348,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         _, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
-        eco = store.load(slug, int(expected)) if expected.isdigit() else store.load(slug)
+        eco, version = based(slug, expected)
         eco.actor(aid)
         records = part_records(eco, section, aid)
         if remove:
@@ -354,7 +366,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 new["price" if section == "needs" else "disposal_cost"] = _float(price)
             new["confidential"] = confidential != "false"
             records.append(new)
-        return edit_form(slug, aid, request, csrf, expected, **{section: records})
+        return edit_form(slug, aid, request, csrf, version, **{section: records})
 
     # -- new ecosystems (administrators) and the people of an ecosystem (managers) ---------------
     def create_ecosystem(slug: str, path: Path, user: Any) -> Any:
