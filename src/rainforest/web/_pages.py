@@ -56,6 +56,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         hooks["key_numbers"],
     )
     party, acts, visible = hooks["party"], hooks["acts"], hooks["visible"]
+    viewer, form = hooks["viewer"], hooks["form"]
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -115,14 +116,20 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             csrf=csrf_token(request),
         )
 
-    @app.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
-    def overview(slug: str, request: Request) -> Response:
-        user = caller(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
+    def analyses(slug: str, eco: Any, head: int) -> Any:
+        """Where the overview's numbers and picture come from: ``"here"`` (a small ecosystem
+        without stored analyses of its latest version: computed in the request), the stored
+        analyses (of the latest version, else of the newest earlier one), or None."""
         from rainforest.web._workbench import SYNC_LIMIT
 
-        a = access(user, slug)
+        job = store.latest(slug, "analyses", head)
+        if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
+            return "here"
+        return job or store.latest(slug, "analyses")
+
+    @app.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def overview(slug: str, request: Request) -> Response:
+        user, a = viewer(slug, request)
         eco = store.load(slug)
         head = store.head(slug)
         numbers: list[dict[str, Any]] = []
@@ -130,16 +137,14 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         network = False  # whether the network picture can be drawn (the page fetches it)
         as_of = None  # the version the numbers are of, when not the latest
         if a.sees_all:
-            job = store.latest(slug, "analyses", head)
-            if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
+            job = analyses(slug, eco, head)
+            if job == "here":
                 numbers, figure = key_numbers(slug, eco)
                 network = figure is not None
-            else:
-                job = job or store.latest(slug, "analyses")
-                if job is not None:
-                    numbers, as_of = job.summary["key_numbers"], (job.version if job.version != head else None)
-                    report_url = f"/api/ecosystems/{slug}/jobs/{job.id}/page"  # stored: no waiting
-                    network = "network" in job.summary.get("sections", ())
+            elif job is not None:
+                numbers, as_of = job.summary["key_numbers"], (job.version if job.version != head else None)
+                report_url = f"/api/ecosystems/{slug}/jobs/{job.id}/page"  # stored: no waiting
+                network = "network" in job.summary.get("sections", ())
         mine = None
         if a.actor is not None:
             me = eco.actor(a.actor)
@@ -180,7 +185,6 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
     def network(slug: str, request: Request) -> Response:
         """The overview's network picture as JSON (the page draws it once loaded)."""
         from rainforest.report import to_json
-        from rainforest.web._workbench import SYNC_LIMIT
         from rainforest.web.jobs import network_figure
 
         user = caller(request)
@@ -190,19 +194,16 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         if not a.sees_all:
             raise HTTPException(403, "the network picture is for the ecosystem's managers and observers")
         eco = store.load(slug)
-        head = store.head(slug)
-        job = store.latest(slug, "analyses", head)
+        job = analyses(slug, eco, store.head(slug))
         text = None
-        if job is None and len(eco.actors) <= SYNC_LIMIT[0] and len(eco.flows) <= SYNC_LIMIT[1]:
+        if job == "here":
             figure = key_numbers(slug, eco)[1]
             text = to_json(figure) if figure is not None else None
-        else:
-            job = job or store.latest(slug, "analyses")
-            if job is not None:
-                if job.id not in figures:
-                    figure = network_figure(store.result(slug, job.id))
-                    figures[job.id] = to_json(figure) if figure is not None else "null"
-                text = figures[job.id] if figures[job.id] != "null" else None
+        elif job is not None:
+            if job.id not in figures:
+                figure = network_figure(store.result(slug, job.id))
+                figures[job.id] = to_json(figure) if figure is not None else "null"
+            text = figures[job.id] if figures[job.id] != "null" else None
         if text is None:
             raise HTTPException(404, "no network picture: the ecosystem has no exchanges between its members")
         return Response(text, media_type="application/json", headers={"Cache-Control": "private, max-age=60"})
@@ -214,10 +215,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         proposals the caller may see with the moves it may make, and the ledger's totals."""
         from rainforest.optimize import exchanges
 
-        user = caller(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        a = access(user, slug)
+        user, a = viewer(slug, request)
         eco = store.load(slug)
         cands = [c for c in exchanges.candidates(eco) if a.sees_all or a.actor in (c.source, c.target)]
         cands.sort(key=lambda c: -c.unit_saving)
@@ -277,14 +275,15 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         quantity: float = Form(...),
         csrf: str = Form(""),
     ) -> Response:
-        user = caller(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = form(slug, request, csrf)
         if not (a.manages or (a.role == "member" and a.actor in (source, target))):
             raise HTTPException(403, "a member proposes only exchanges its own actor is a party to")
-        store.propose(slug, source, target, resource, quantity, author=user.username)
+        from rainforest.store import StoreError
+
+        try:
+            store.propose(slug, source, target, resource, quantity, author=user.username)
+        except StoreError as exc:  # two parties, a positive quantity
+            raise HTTPException(422, str(exc)) from None
         return RedirectResponse(f"/e/{slug}/board", status_code=303)
 
     @app.post("/e/{slug}/proposals/{pid}", include_in_schema=False)
@@ -299,11 +298,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
     ) -> Response:
         from rainforest.store import StoreError
 
-        user = caller(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        a = access(user, slug)
-        check_csrf(request, csrf)
+        user, a = form(slug, request, csrf)
         try:
             p = store.proposal(slug, pid)
         except StoreError:

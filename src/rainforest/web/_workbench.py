@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.schema import SECTIONS
 from rainforest.store import JOB_KINDS, ConflictError, StaleError, Store, StoreError
 
 PAGE = 100  # actors per page
@@ -36,6 +37,9 @@ ANALYSES = {  # report section -> page title
     "cluster": "Cluster and ecosystem",
     "unknowns": "What was unknown",
 }
+#: Supply patterns of offers and needs, the document's default first.
+PATTERNS: tuple[str, ...] = next(f.choices for f in SECTIONS["offers"].fields if f.name == "supply_pattern") or ()
+
 #: Above this many actors or flows the overview's key numbers come from the analyses job only
 #: (computing them in the request takes about 1 s at 500 actors, 7 s at 2,000).
 SYNC_LIMIT = (500, 5000)
@@ -60,8 +64,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     from rainforest.web._pages import _page
     from rainforest.web.app import Access, _issue, visible_document
 
-    caller, require, access, csrf_token, check_csrf = (
-        hooks["caller"],
+    require, access, csrf_token, check_csrf = (
         hooks["require"],
         hooks["access"],
         hooks["csrf_token"],
@@ -70,22 +73,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     worker = hooks["worker"]  # callable returning the Worker (started on first use)
     directory_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    def signed_in(request: Request) -> Any:
-        user = caller(request)
-        if user is None:
-            raise _RedirectError("/login")
-        return user
-
-    def viewer(slug: str, request: Request) -> tuple[Any, Access]:
-        """The signed-in caller (else off to /login) and its access to ``slug`` (else 404)."""
-        user = signed_in(request)
-        return user, access(user, slug)
-
-    def acting(slug: str, request: Request, csrf: str) -> tuple[Any, Access]:
-        """:func:`viewer` for a form, once its CSRF token is checked."""
-        user, a = viewer(slug, request)
-        check_csrf(request, csrf)
-        return user, a
+    signed_in, viewer, acting = hooks["signed_in"], hooks["viewer"], hooks["form"]
 
     def sees_all(a: Access, what: str) -> None:
         if not a.sees_all:
@@ -260,6 +248,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             version=store.head(slug),
             resources=[{"id": r.id, "unit": r.unit, "kind": r.kind} for r in eco.resources],
             actor_ids=[x for x in eco.actor_ids if x != aid] if may_edit(a, aid) else [],
+            patterns=PATTERNS,
             error=error,
             number=_number,
             csrf=csrf_token(request),
@@ -893,11 +882,6 @@ def _float(text: str) -> Any:
         return float(text)
     except ValueError:
         return text  # the check reports it with its place
-
-
-class _RedirectError(Exception):
-    def __init__(self, target: str) -> None:
-        self.target = target
 
 
 def _load(path: Path) -> Ecosystem:

@@ -78,6 +78,14 @@ def visible_document(eco: Ecosystem, access: Access) -> dict[str, Any]:
     return doc
 
 
+class SignInError(Exception):
+    """A page was asked for without signing in: the answer is a redirect to ``target``."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
 class _Limiter:
     """Failed sign-ins per (user name, address) in a sliding window, thread-safe."""
 
@@ -178,6 +186,25 @@ def create_app(
                 401, "sign in first (a session from /login, or HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
             )
         return user
+
+    def signed_in(request: Request) -> User:
+        """The caller of a page; without one, off to /login."""
+        user = caller(request)
+        if user is None:
+            raise SignInError("/login")
+        return user
+
+    def viewer(slug: str, request: Request) -> tuple[User, Access]:
+        """The signed-in caller of a page (else off to /login) and its access to ``slug``
+        (else 404)."""
+        user = signed_in(request)
+        return user, access(user, slug)
+
+    def form(slug: str, request: Request, csrf: str) -> tuple[User, Access]:
+        """:func:`viewer` for a form, once its CSRF token is checked."""
+        user, a = viewer(slug, request)
+        check_csrf(request, csrf)
+        return user, a
 
     def access(user: User, slug: str) -> Access:
         known = {e.slug for e in store.ecosystems()}
@@ -410,6 +437,9 @@ def create_app(
         party=party,
         acts=acts,
         visible=visible,
+        signed_in=signed_in,
+        viewer=viewer,
+        form=form,
     )
 
     _workbench.add_workbench(
@@ -424,6 +454,9 @@ def create_app(
         visible=visible,
         limiter=limiter,
         secret=secret,
+        signed_in=signed_in,
+        viewer=viewer,
+        form=form,
     )
     app.state.worker = worker
 
@@ -435,8 +468,8 @@ def create_app(
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
-    @app.exception_handler(_workbench._RedirectError)
-    def _redirect(request: Request, exc: _workbench._RedirectError) -> Response:
+    @app.exception_handler(SignInError)
+    def _redirect(request: Request, exc: SignInError) -> Response:
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse(exc.target, status_code=303)

@@ -104,11 +104,9 @@ def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
     profile = cascade.esri(
         eco, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
     )
-    top = profile.ranking()[:20]
-    return_value = json.loads(to_json(profile.to_dict()))
-    summary = {"actors": len(profile.labels), "top": [{"actor": a, "esri": v} for a, v in top]}
-    summary = json.loads(to_json(summary))
-    return summary, return_value, None
+    top = [{"actor": a, "esri": v} for a, v in profile.ranking()[:20]]
+    summary = json.loads(to_json({"actors": len(profile.labels), "top": top}))
+    return summary, json.loads(to_json(profile.to_dict())), None
 
 
 def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
