@@ -66,10 +66,12 @@ def raw_document(
                 n = kept + width
         if n == 0:
             continue
+        # number columns, and the dotted columns of maps of numbers, as the CSV reader types them
         numeric = {f.name for f in spec.fields if f.kind == "number"}
+        number_maps = tuple(f"{f.name}." for f in spec.fields if f.kind == "map" and f.map_values == "number")
         columns: dict[str, Any] = {}
         for name, values in cells.items():
-            if name in numeric or (name.split(".")[0] in ("quality", "max_quality")):
+            if name in numeric or name.startswith(number_maps):
                 try:
                     columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
                     continue
