@@ -189,6 +189,57 @@ def test_density_dependent_founding_falls_beyond_the_initial_density() -> None:
     assert rate[3] < rate[2] < rate[1]
 
 
+@pytest.mark.parametrize("fused", [False, True])
+def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
+    """One period of the demography kernel against its stated law (Params.Demography):
+    the number of deaths is the sum of Bernoulli(1 - exp(-mu_i)) with mu_i from stratum,
+    density, age and size; survivors' log growth is normal with the stratum's mean and
+    volatility (profit response off). Both the separate and the fused pass."""
+    from rainforest.simulate import demography
+
+    eco = rf.datasets.synthetic(n_actors=3000, rng=5)
+    d = simulate.Demography()
+    params = simulate.Params().replace(
+        **{
+            "symbiosis.enabled": False,
+            "platform.enabled": False,
+            "openness.enabled": False,
+            "demography.profit_response": 0.0,
+            "demography.base_death": (0.05, 0.1, 0.2, 0.3),
+            "ena_every": 0,
+        }
+    )
+    deaths, expected, variance = 0, 0.0, 0.0
+    growth: dict[int, list[np.ndarray]] = {2: [], 3: []}
+    for seed in range(8):  # 8 runs of one period: about 3,700 deaths expected
+        model = simulate.Model(eco, params, seed=seed)
+        a = model.agents
+        st = a["stratum"].astype(np.int64)
+        rho = np.bincount(st, minlength=4) / model.state["initial"]
+        base = np.asarray(params.demography.base_death) * np.exp(d.d1 * (rho - 1) + d.d2 * (rho**2 - 1))
+        median = model.state["median"]
+        mu = base[st] * (1.0 + a["age"]) ** d.e1 * (a["size"] / median[st]) ** d.e2
+        p = 1.0 - np.exp(-mu)
+        size0, stratum0 = a["size"].copy(), st.copy()
+        if fused:
+            demography.exit_and_grow(model)
+        else:
+            demography.exit(model)
+            demography.grow(model)
+        deaths += int((~a.alive).sum())
+        expected += float(p.sum())
+        variance += float((p * (1 - p)).sum())
+        for s, parts in growth.items():
+            keep = a.alive & (stratum0 == s)
+            parts.append(np.log(a["size"][keep] / size0[keep]))
+        assert (a["age"][a.alive] >= 1).all()
+    assert abs(deaths - expected) < 4 * math.sqrt(variance)
+    for s, parts in growth.items():  # the populous strata
+        g = np.concatenate(parts)
+        assert abs(g.mean() - d.growth[s]) < 4 * d.volatility[s] / math.sqrt(g.size)
+        assert g.std() == pytest.approx(d.volatility[s], rel=0.05)
+
+
 def test_a_closed_platform_has_no_adopters(eco: rf.Ecosystem) -> None:
     assert len(eco.modules) > 0
     closed = simulate.Params().replace(**{"platform.openness": 0.0, "ena_every": 0})

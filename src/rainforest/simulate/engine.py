@@ -96,11 +96,15 @@ class AgentSet:
         return np.arange(start, self.n)
 
     def compact(self, keep: IntArray) -> None:
-        """Keep only the agents at ``keep`` (in that order): dead agents leave the arrays."""
-        k = int(keep.size)
+        """Keep only the agents at ``keep`` (ascending): dead agents leave the arrays."""
+        from rainforest.simulate._kernels import keep_rows
+
+        keep = np.asarray(keep, dtype=np.int64)
+        if keep.size > 1 and not (keep[1:] > keep[:-1]).all():
+            raise ValueError("AgentSet.compact: keep must be strictly ascending agent indices")
         for arr in self._data.values():
-            arr[:k] = arr[keep]
-        self.n = k
+            keep_rows(arr, keep)
+        self.n = int(keep.size)
 
     @property
     def alive(self) -> BoolArray:
@@ -134,6 +138,8 @@ class Events:
         idx = np.asarray(index, dtype=np.int64).ravel()
         if self._uid is None or idx.size == 0:
             return idx
+        if idx.min() >= 0:  # no policy maker among them
+            return np.asarray(self._uid(idx), dtype=np.int64)
         return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), -1).astype(np.int64)
 
     def __len__(self) -> int:
@@ -282,6 +288,8 @@ class Model:
         from rainforest.simulate import competition, demography, metrics, openness, platform, shocks, symbiosis
 
         p = self.params
+        rivals = p.competition.enabled and len(self.ecosystems) > 1
+        # with no rivals nothing runs between exit and growth: one pass over the agents does both
         order: list[tuple[bool, Mechanism]] = [
             (True, shocks.step),
             (p.demography.enabled, demography.entry),
@@ -290,9 +298,10 @@ class Model:
             (p.symbiosis.enabled, symbiosis.step),
             (True, _production),
             (p.openness.enabled, openness.evolve),
-            (p.demography.enabled, demography.exit),
-            (p.competition.enabled, competition.step),
-            (p.demography.enabled, demography.grow),
+            (p.demography.enabled and rivals, demography.exit),
+            (rivals, competition.step),
+            (p.demography.enabled and rivals, demography.grow),
+            (p.demography.enabled and not rivals, demography.exit_and_grow),
         ]
         for enabled, mechanism in order:
             if enabled:
@@ -336,20 +345,22 @@ def _production(model: Model) -> None:
     ``y_i = size_i * productivity_i``; profit = margin of the stratum * y_i + the net
     benefit of its symbioses + platform gains - royalties - the cost of redundant non-core
     investment (each kept in ``model.state`` by its mechanism during the step)."""
+    from rainforest.simulate._kernels import production
+
     a = model.agents
-    alive = a.alive
-    productivity = np.ones(a.n)
-    for key in ("platform_boost", "openness_factor"):
-        factor = model.state.get(key)
-        if factor is not None:
-            productivity[: min(a.n, factor.size)] *= factor[: a.n]
-    a["productivity"][:] = productivity
-    y = np.where(alive, a["size"] * productivity, 0.0)
-    margin = np.asarray(model.params.demography.margin)[a["stratum"]]
+    empty = np.zeros(0)
+    boost, openness = (model.state.get(key) for key in ("platform_boost", "openness_factor"))
     extra = model.state.get("profit_extra")
     model.state["profit_extra"] = None
-    if extra is not None and extra.size < a.n:
-        extra = np.concatenate([extra, np.zeros(a.n - extra.size)])
-    profit = margin * y + (extra[: a.n] if extra is not None else 0.0)
-    a["value_added"][:] = y
-    a["profit"][:] = np.where(alive, profit, 0.0)
+    production(
+        a.alive,
+        a["size"],
+        a["stratum"],
+        np.asarray(model.params.demography.margin, dtype=np.float64),
+        np.asarray(boost, dtype=np.float64) if boost is not None else empty,
+        np.asarray(openness, dtype=np.float64) if openness is not None else empty,
+        np.asarray(extra, dtype=np.float64) if extra is not None else empty,
+        a["productivity"],
+        a["value_added"],
+        a["profit"],
+    )

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from rainforest.simulate._kernels import living_total
 from rainforest.simulate.engine import Model
 
 
@@ -45,10 +46,12 @@ def collect(model: Model) -> dict[str, float]:
     a = model.agents
     alive = a.alive
     row: dict[str, float] = {"period": float(model.period)}
-    row["actors"] = float(alive.sum())
     if model.params.record == "basic":
-        row["value_added"] = float(a["value_added"][alive].sum())
+        count, total = living_total(alive, a["value_added"])
+        row["actors"] = float(count)
+        row["value_added"] = float(total)
         return row
+    row["actors"] = float(alive.sum())
     strata = np.bincount(a["stratum"][alive], minlength=4)
     for name, count in zip(("canopy", "understory", "shrub", "moss"), strata.tolist(), strict=True):
         row[f"n_{name}"] = float(count)

@@ -54,19 +54,21 @@ def setup(model: Model) -> None:
     a = model.agents
     index: dict[str, int] = model.state["index"]
     rng = model.rng
-    # the social network, per ecosystem
+    # the social network, per ecosystem (only for the mechanisms that use it: symbiosis,
+    # openness and contagion; without them it would only cost draws and compaction)
+    if p.network not in ("small-world", "random"):
+        from rainforest.simulate.engine import SimulationError
+
+        raise SimulationError(f"unknown social network {p.network!r}; expected small-world or random")
+    needs_social = p.enabled or model.params.openness.enabled or model.params.contagion > 0
     src_list, dst_list = [], []
     home = a["home"]
-    for k in range(len(model.ecosystems)):
+    for k in range(len(model.ecosystems) if needs_social else 0):
         members = np.flatnonzero(home == k)
         if p.network == "random":
             s, d = random_graph(members.size, p.social_degree, rng)
-        elif p.network == "small-world":
-            s, d = watts_strogatz(members.size, p.social_degree, p.rewiring, rng)
         else:
-            from rainforest.simulate.engine import SimulationError
-
-            raise SimulationError(f"unknown social network {p.network!r}; expected small-world or random")
+            s, d = watts_strogatz(members.size, p.social_degree, p.rewiring, rng)
         src_list.append(members[s])
         dst_list.append(members[d])
     src = np.concatenate(src_list) if src_list else np.zeros(0, dtype=np.int64)
@@ -82,7 +84,7 @@ def setup(model: Model) -> None:
     }
     links = {(lk.source, lk.target, lk.resource): lk for lk in eco.links}
     disposal = np.nan_to_num(eco.table("offers").numbers("disposal_cost")) if len(eco.offers) else np.zeros(0)
-    if eco.offers and eco.needs:
+    if eco.offers and eco.needs and p.enabled:  # disabled: only the document's own exchanges stay
         for c in exchanges.candidates(eco, per_need=p.per_need):
             c_d = float(disposal[c.offer])
             link = links.get((c.source, c.target, c.resource))
@@ -142,7 +144,7 @@ def setup(model: Model) -> None:
         "formed_at": np.zeros(nc, dtype=np.int64),
         "ever": np.asarray(rows["fixed"], dtype=np.bool_).copy(),
     }
-    model.state["social"] = social
+    model.state["social"] = social if needs_social else None
     model.state["symbiosis"] = sym
     model.state["supply_factor"] = np.ones(a.n)
 
@@ -322,13 +324,12 @@ def _connect_newcomers(model: Model) -> None:
 
 def drop_actors(model: Model, idx: np.ndarray) -> None:
     """End the links of actors that leave."""
+    from rainforest.simulate._kernels import ended_links
+
     sym = model.state.get("symbiosis")
     if sym is None or sym["src"].size == 0:
         return
-    gone = np.zeros(model.agents.n, dtype=bool)
-    gone[idx] = True
-    ends = sym["active"] & (gone[sym["src"]] | gone[sym["dst"]])
-    k = np.flatnonzero(ends)
+    k = ended_links(sym["active"], sym["src"], sym["dst"], np.asarray(idx, dtype=np.int64), model.agents.n)
     if k.size:
         sym["active"][k] = False
         model.events.log(model.period, "link broken", sym["src"][k], sym["dst"][k], "partner exit")
