@@ -229,3 +229,34 @@ def test_large_plans_share_by_the_fixed_plan_graph_game() -> None:
     fly_ash = next(e for e in plan.exchanges if e.resource == "fly_ash")
     link_cost = 150_000  # power -> cement link, split between its ends
     assert shares["allocation"]["cement"] == pytest.approx(fly_ash.benefit / 2 - link_cost / 2)
+
+
+def test_native_prints_during_a_solve_stay_off_standard_output() -> None:
+    """HiGHS's MIP solver printf()s stray debugging lines whatever its display option; a
+    command's --json answer must stay parseable, so they go to standard error. Threads
+    solving at once share the redirection, and standard output comes back after."""
+    import subprocess
+    import sys
+
+    code = """
+import ctypes, threading, time
+from rainforest.optimize.solvers import native_stdout_to_stderr
+libc = ctypes.CDLL(None)
+print("before", flush=True)
+def solve(tag):
+    with native_stdout_to_stderr():
+        libc.printf(("native " + tag + "\\n").encode())
+        time.sleep(0.05)
+threads = [threading.Thread(target=solve, args=(str(i),)) for i in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("after", flush=True)
+libc.printf(b"native after\\n")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["before", "after", "native", "after"]
+    assert sorted(line for line in out.stderr.splitlines() if line.startswith("native")) == [
+        f"native {i}" for i in range(4)
+    ]

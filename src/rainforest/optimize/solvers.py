@@ -9,8 +9,13 @@ check the first in the tests.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,7 +24,7 @@ import numpy.typing as npt
 
 from rainforest.errors import RainforestError
 
-__all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError"]
+__all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError", "native_stdout_to_stderr"]
 
 
 class SolverError(RainforestError, RuntimeError):
@@ -64,6 +69,64 @@ class Solver(Protocol):
         ...
 
 
+def _flush_c_stdio() -> None:
+    """Flush the C library's stdio buffers (where a native library's printf waits)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # no C library handle (Windows)
+        ctypes.CDLL(None).fflush(None)
+
+
+class _StdoutRedirect:
+    """File descriptor 1 pointed at 2 while anyone is inside (a count under a lock)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved: int | None = None
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.depth == 0:
+                try:
+                    sys.stdout.flush()
+                    _flush_c_stdio()
+                    self.saved = os.dup(1)
+                    os.dup2(2, 1)
+                except OSError:  # pragma: no cover - no descriptors 1 and 2 to work with
+                    self.saved = None
+            self.depth += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.depth -= 1
+            if self.depth == 0 and self.saved is not None:
+                _flush_c_stdio()
+                os.dup2(self.saved, 1)
+                os.close(self.saved)
+                self.saved = None
+
+
+_REDIRECT = _StdoutRedirect()
+
+
+@contextlib.contextmanager
+def native_stdout_to_stderr() -> Iterator[None]:
+    """Send what native code prints to standard output to standard error meanwhile.
+
+    HiGHS's MIP solver prints stray debugging lines with ``printf`` whatever its display
+    option (``HighsMipSolverData::transformNewIntegerFeasibleSolution ...``); on standard
+    output they would break a command's ``--json`` answer. The redirection is of file
+    descriptor 1 for the whole process (threads solving at the same time share it; the
+    last one out restores it), so Python output of other threads during a solve goes to
+    standard error too."""
+    _REDIRECT.enter()
+    try:
+        yield
+    finally:
+        _REDIRECT.leave()
+
+
 @dataclass(frozen=True)
 class HighsSolver:
     """HiGHS branch-and-cut through :func:`scipy.optimize.milp`.
@@ -84,15 +147,16 @@ class HighsSolver:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         run: Any = milp
-        result = run(
-            problem.c,
-            constraints=[LinearConstraint(problem.A, problem.row_lower, problem.row_upper)]
-            if problem.A.shape[0]
-            else None,
-            bounds=Bounds(problem.lower, problem.upper),
-            integrality=problem.integer.astype(np.int8),
-            options={"time_limit": self.time_limit_s, "mip_rel_gap": self.gap, "disp": False},
-        )
+        with native_stdout_to_stderr():
+            result = run(
+                problem.c,
+                constraints=[LinearConstraint(problem.A, problem.row_lower, problem.row_upper)]
+                if problem.A.shape[0]
+                else None,
+                bounds=Bounds(problem.lower, problem.upper),
+                integrality=problem.integer.astype(np.int8),
+                options={"time_limit": self.time_limit_s, "mip_rel_gap": self.gap, "disp": False},
+            )
         if result.x is None:
             status = {2: "infeasible", 3: "unbounded"}.get(result.status, "failed")
             raise SolverError(f"HiGHS: {result.message}", status)
