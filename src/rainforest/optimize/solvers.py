@@ -2,7 +2,7 @@
 
 Every optimisation in :mod:`rainforest.optimize` builds a :class:`MILP` and hands it to a
 :class:`Solver`: an object with one method, ``solve(problem)``. :class:`HighsSolver` is
-the engine (HiGHS, through SciPy); :class:`EnumerationSolver` is an independent second
+the engine (HiGHS, through its own Python interface); :class:`EnumerationSolver` is an independent second
 engine for small problems (every assignment of the binary variables, an LP each) used to
 check the first in the tests.
 """
@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from rainforest.errors import RainforestError
 
-__all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError", "native_stdout_to_stderr"]
+__all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError", "quiet_native_stdout"]
 
 
 class SolverError(RainforestError, RuntimeError):
@@ -78,7 +78,8 @@ def _flush_c_stdio() -> None:
 
 
 class _StdoutRedirect:
-    """File descriptor 1 pointed at 2 while anyone is inside (a count under a lock)."""
+    """File descriptor 1 pointed at the null device while anyone is inside (a count under
+    a lock)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -92,7 +93,9 @@ class _StdoutRedirect:
                     sys.stdout.flush()
                     _flush_c_stdio()
                     self.saved = os.dup(1)
-                    os.dup2(2, 1)
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, 1)
+                    os.close(null)
                 except OSError:  # pragma: no cover - no descriptors 1 and 2 to work with
                     self.saved = None
             self.depth += 1
@@ -111,15 +114,16 @@ _REDIRECT = _StdoutRedirect()
 
 
 @contextlib.contextmanager
-def native_stdout_to_stderr() -> Iterator[None]:
-    """Send what native code prints to standard output to standard error meanwhile.
+def quiet_native_stdout() -> Iterator[None]:
+    """Discard what native code prints to standard output meanwhile.
 
-    HiGHS's MIP solver prints stray debugging lines with ``printf`` whatever its display
-    option (``HighsMipSolverData::transformNewIntegerFeasibleSolution ...``); on standard
-    output they would break a command's ``--json`` answer. The redirection is of file
-    descriptor 1 for the whole process (threads solving at the same time share it; the
-    last one out restores it), so Python output of other threads during a solve goes to
-    standard error too."""
+    HiGHS prints its banner when a solver is created, and its MIP solver stray debugging
+    lines with ``printf`` (``HighsMipSolverData::transformNewIntegerFeasibleSolution ...``),
+    whatever its display option; on standard output they would break a command's
+    ``--json`` answer. The redirection is of file descriptor 1 for the whole process
+    (threads solving at the same time share it; the last one out restores it), so what
+    other threads print to standard output during a solve is lost too: the library
+    itself prints nothing there, and logs go to standard error."""
     _REDIRECT.enter()
     try:
         yield
@@ -129,7 +133,7 @@ def native_stdout_to_stderr() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class HighsSolver:
-    """HiGHS branch-and-cut through :func:`scipy.optimize.milp`.
+    """HiGHS branch-and-cut through its own Python interface (``highspy``).
 
     Parameters
     ----------
@@ -144,26 +148,57 @@ class HighsSolver:
 
     def solve(self, problem: MILP) -> Solution:
         """Solve with HiGHS."""
-        from scipy.optimize import Bounds, LinearConstraint, milp
+        import highspy
+        import scipy.sparse as sp
 
-        run: Any = milp
-        with native_stdout_to_stderr():
-            result = run(
-                problem.c,
-                constraints=[LinearConstraint(problem.A, problem.row_lower, problem.row_upper)]
-                if problem.A.shape[0]
-                else None,
-                bounds=Bounds(problem.lower, problem.upper),
-                integrality=problem.integer.astype(np.int8),
-                options={"time_limit": self.time_limit_s, "mip_rel_gap": self.gap, "disp": False},
-            )
-        if result.x is None:
-            status = {2: "infeasible", 3: "unbounded"}.get(result.status, "failed")
-            raise SolverError(f"HiGHS: {result.message}", status)
-        gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
-        bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
-        status = "optimal" if result.status == 0 else "time limit"
-        return Solution(np.asarray(result.x, dtype=np.float64), float(result.fun), gap, bound, status, "highs")
+        A = sp.csc_array(problem.A)
+        lp = highspy.HighsLp()
+        lp.num_col_ = int(problem.c.size)
+        lp.num_row_ = int(A.shape[0])
+        lp.col_cost_ = np.asarray(problem.c, dtype=np.float64)
+        lp.col_lower_ = np.asarray(problem.lower, dtype=np.float64)
+        lp.col_upper_ = np.asarray(problem.upper, dtype=np.float64)
+        lp.row_lower_ = np.asarray(problem.row_lower, dtype=np.float64)
+        lp.row_upper_ = np.asarray(problem.row_upper, dtype=np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(np.float64)
+        mip = bool(problem.integer.any())
+        if mip:
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            lp.integrality_ = [kinds[int(b)] for b in problem.integer]
+        with quiet_native_stdout():  # its banner and stray debugging lines
+            h = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no annotations
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("time_limit", float(self.time_limit_s))
+            h.setOptionValue("mip_rel_gap", float(self.gap))
+            h.passModel(lp)
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:  # presolve could not tell which
+                h.setOptionValue("presolve", "off")
+                h.run()
+                status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2  # a feasible point
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise SolverError("HiGHS: the problem is infeasible", "infeasible")
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            raise SolverError("HiGHS: the problem is unbounded", "unbounded")
+        if not has_solution:
+            raise SolverError(f"HiGHS: {h.modelStatusToString(status)}, no feasible solution found", "failed")
+        objective = float(info.objective_function_value)
+        if mip:
+            gap = float(info.mip_gap)
+            bound = float(info.mip_dual_bound)
+        else:
+            gap, bound = 0.0, objective
+        if not math.isfinite(gap):  # no bound yet (stopped before the root finished)
+            gap = math.inf
+        done = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time limit"
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return Solution(x, objective, gap, bound, done, "highs")
 
 
 @dataclass(frozen=True)
