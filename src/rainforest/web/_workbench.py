@@ -86,16 +86,6 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     def may_edit(a: Access, aid: str) -> bool:
         return a.manages or (a.role == "member" and a.actor == aid)
 
-    def nav(slug: str, a: Access, here: str) -> dict[str, Any]:
-        return {
-            "slug": slug,
-            "role": a.role,
-            "actor": a.actor,
-            "here": here,
-            "sees_all": a.sees_all,
-            "manages": a.manages,
-        }
-
     # -- static files (served from the package: no CDN) -----------------------------------------
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
@@ -163,7 +153,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "actors.html",
             user=user,
-            nav=nav(slug, a, "actors"),
+            nav=a.nav("actors"),
             name=eco.name,
             rows=rows[(page - 1) * PAGE : page * PAGE],
             total=len(rows),
@@ -240,7 +230,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "actor.html",
             user=user,
-            nav=nav(slug, a, "actors"),
+            nav=a.nav("actors"),
             name=eco.name,
             aid=aid,
             view=view,
@@ -462,7 +452,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             "people.html",
             422 if error else 200,
             user=user,
-            nav=nav(slug, a, "people"),
+            nav=a.nav("people"),
             name=eco.name,
             people=store.members(slug),
             actors=eco.actor_ids,
@@ -621,15 +611,26 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     def data_page(slug: str, request: Request) -> Response:
         user, a = viewer(slug, request)
         sees_all(a, "import and export")
+        return render_data(slug, request, user, a)
+
+    def render_data(
+        slug: str,
+        request: Request,
+        user: Any,
+        a: Access,
+        problems: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+    ) -> Response:
         return _page(
             "data.html",
+            200 if error is None else 422,
             user=user,
-            nav=nav(slug, a, "data"),
+            nav=a.nav("data"),
             name=store.load(slug).name,
             version=store.head(slug),
             history=store.history(slug)[::-1][:20],
-            problems=None,
-            error=None,
+            problems=problems,
+            error=error,
             csrf=csrf_token(request),
         )
 
@@ -662,18 +663,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 error = f"{exc} Nothing was imported."
         if error is None:
             return RedirectResponse(f"/e/{slug}/data?imported=1", status_code=303)
-        return _page(
-            "data.html",
-            422,
-            user=user,
-            nav=nav(slug, a, "data"),
-            name=store.load(slug).name,
-            version=store.head(slug),
-            history=store.history(slug)[::-1][:20],
-            problems=problems,
-            error=error,
-            csrf=csrf_token(request),
-        )
+        return render_data(slug, request, user, a, problems, error)
 
     @app.get("/api/ecosystems/{slug}/export", tags=["ecosystems"])
     def api_export(slug: str, request: Request, form: str = "yaml", version: int | None = None) -> Response:
@@ -789,7 +779,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "jobs.html",
             user=user,
-            nav=nav(slug, a, "jobs"),
+            nav=a.nav("jobs"),
             name=store.load(slug).name,
             version=store.head(slug),
             jobs=store.jobs(slug)[:50],
@@ -835,7 +825,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "job.html",
             user=user,
-            nav=nav(slug, a, "jobs"),
+            nav=a.nav("jobs"),
             name=store.load(slug).name,
             job=job,
             result=result,
@@ -864,7 +854,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return _page(
             "analyses.html",
             user=user,
-            nav=nav(slug, a, "analyses"),
+            nav=a.nav("analyses"),
             name=store.load(slug).name,
             head=head,
             job=job,

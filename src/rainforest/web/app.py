@@ -42,6 +42,17 @@ class Access:
     def manages(self) -> bool:
         return self.role in ("admin", "manager")
 
+    def nav(self, here: str) -> dict[str, Any]:
+        """What the pages' navigation bar needs: where the caller is and what it may see."""
+        return {
+            "slug": self.slug,
+            "role": self.role,
+            "actor": self.actor,
+            "here": here,
+            "sees_all": self.sees_all,
+            "manages": self.manages,
+        }
+
 
 def visible_document(eco: Ecosystem, access: Access) -> dict[str, Any]:
     """The ``rainforest/1`` document as the caller may see it (rules in :mod:`rainforest.web`)."""
