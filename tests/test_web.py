@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -430,41 +431,28 @@ def test_serve_first_start(server: tuple[str, str]) -> None:
     assert [e["ecosystem"] for e in listed] == ["kalundborg"]
 
 
-def test_sign_in_with_a_real_browser(server: tuple[str, str]) -> None:
-    import os
-    import shutil
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_sign_in_with_a_real_browser(server: tuple[str, str], browser: Any) -> None:
     base, password = server
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        page = browser.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.goto(f"{base}/")
-        assert page.url.endswith("/login")
-        page.fill("#username", "admin")
-        page.fill("#password", "not the password")
-        page.click("button[type=submit]")
-        assert "Wrong user name or password" in page.inner_text("[role=alert]")
-        page.fill("#username", "admin")
-        page.fill("#password", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
-        assert "kalundborg" in page.inner_text("main")
-        page.click("text=kalundborg")
-        assert "exchanged between members" in page.inner_text("main")
-        page.click("text=Sign out")
-        page.wait_for_url(f"{base}/login")
-        assert problems == []
-        browser.close()
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/")
+    assert page.url.endswith("/login")
+    page.fill("#username", "admin")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert "Wrong user name or password" in page.inner_text("[role=alert]")
+    page.fill("#username", "admin")
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    assert "kalundborg" in page.inner_text("main")
+    page.click("text=kalundborg")
+    assert "exchanged between members" in page.inner_text("main")
+    page.click("text=Sign out")
+    page.wait_for_url(f"{base}/login")
+    assert problems == []
+    page.close()
 
 
 def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient]) -> None:

@@ -6,9 +6,7 @@ its own offers with the waste-code search, and run the analyses with their plots
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,22 +21,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     yield from _serve(f"sqlite:///{tmp_path / 'e2e.db'}")  # type: ignore[misc]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
 
 
 def _sign_in(page: Any, base: str, user: str, password: str) -> None:
