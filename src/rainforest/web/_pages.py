@@ -300,7 +300,14 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             if comment.strip():
                 store.comment(slug, pid, comment, author=user.username)
             if status:
-                store.move(slug, pid, status, author=user.username, expected=expected or None)
+                store.move(
+                    slug,
+                    pid,
+                    status,
+                    author=user.username,
+                    expected=expected or None,
+                    party=None if a.manages else a.actor,
+                )
         except StoreError as exc:
             raise HTTPException(409, str(exc)) from None
         return RedirectResponse(f"/e/{slug}/board", status_code=303)

@@ -168,7 +168,7 @@ def visible_ledger(eco: Ecosystem, proposals: list[Any], access: Access) -> dict
     behind it is its own or not confidential; else ``null`` with the reason."""
     from rainforest.optimize import exchanges
 
-    counted = [p for p in proposals if p.status == "active"]
+    counted = [p for p in proposals if p.status == "active" and p.agreed]
     plan, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in counted])
     ledger = exchanges.impacts(eco, plan)
     ledger["not_valued"] = skipped
@@ -496,16 +496,23 @@ def create_app(
     @app.post("/api/ecosystems/{slug}/proposals/{pid}/status", tags=["proposals"])
     def api_move(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Move a proposal ``{status, expected?, note?}``: proposed -> negotiating -> active ->
-        ended (managers, or a member that is a party). 409 when it moved meanwhile."""
+        ended (managers, or a member that is a party). A party's move to ``active`` records its
+        agreement (``agreed_by``); the exchange becomes active when the other party agrees too
+        (a manager's move makes it active at once). 409 when it moved meanwhile."""
         user = acting(slug, pid, request, body, "move a proposal")
+        a = access(user, slug)
+        expected = body.get("expected")
+        if expected is not None and not isinstance(expected, str):
+            return JSONResponse({"error": f"expected must be a status, got {expected!r}"}, status_code=422)
         try:
             moved = store.move(
                 slug,
                 pid,
                 str(body.get("status", "")),
                 author=user.username,
-                expected=body.get("expected"),
+                expected=expected,
                 note=str(body.get("note", "")),
+                party=None if a.manages else a.actor,
             )
         except StaleError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
@@ -524,7 +531,7 @@ def create_app(
 
     @app.get("/api/ecosystems/{slug}/ledger", tags=["proposals"])
     def api_ledger(slug: str, request: Request) -> dict[str, Any]:
-        """The impact ledger: active exchanges only, counted the way audited programmes count
+        """The impact ledger: agreed active exchanges only, counted the way audited programmes count
         them (disposal diverted, CO2e avoided, water and money saved per period; per exchange,
         per actor, in total). Members see the rows of their own exchanges and the totals."""
         a = access(require(request), slug)
