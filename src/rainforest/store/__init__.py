@@ -923,12 +923,23 @@ class Store:
         if app.status != "pending":
             raise StaleError(f"application {aid} was {app.status} already")
         if decision == "approve":
-            eco = self.load(slug)
-            if app.actor not in eco.actor_ids:
-                from rainforest.store._edit import add_actor
+            from rainforest.store._edit import add_actor
 
-                record = {"id": app.actor, **({"name": app.name} if app.name else {})}
-                self.commit(slug, add_actor(eco, record), author=author, message=f"registered {app.actor}")
+            record = {"id": app.actor, **({"name": app.name} if app.name else {})}
+            for _ in range(8):  # a compare-and-set on the version read; again on a newer one
+                number = self.head(slug)
+                eco = self.load(slug, number)
+                if app.actor in eco.actor_ids:
+                    break
+                try:
+                    self.commit(
+                        slug, add_actor(eco, record), author=author, message=f"registered {app.actor}", expected=number
+                    )
+                    break
+                except ConflictError:
+                    continue
+            else:
+                raise StaleError(f"ecosystem {slug!r} kept changing while {app.actor!r} was added: try again")
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(ApplicationRow)
