@@ -1046,19 +1046,23 @@ def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     throughout, as in enaR: no stocks are needed.
     """
     _check_size(fm, "control analysis", dense_limit, force_dense)
-    n = fm.n
     Fi = fm.dense().T
     T = Fi.sum(axis=1) + fm.inputs
-    invT = _inv_or_zero(T)
-    N = np.linalg.inv(np.eye(n) - Fi * invT[None, :])
-    eta = N * invT[:, None]
+    return _control(np.linalg.inv(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :]), T, fm.ids)
+
+
+def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
+    """Control from ``N`` in enaR's internal orientation (``N[i, j]``: from j to i) and the
+    input throughflow ``T``; :func:`analyze` passes the ``N`` of :func:`flow` (no second
+    inverse)."""
+    eta = N * _inv_or_zero(T)[:, None]
     CD = eta - eta.T
     sc = CD.sum(axis=0)
     TSC = float(np.abs(sc).sum() / 2)
     return {
         "TSC": TSC,
-        "sc": {fm.ids[i]: float(sc[i]) for i in range(n)},
-        "psc": {fm.ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(n)},
+        "sc": {ids[i]: float(sc[i]) for i in range(len(ids))},
+        "psc": {ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(len(ids))},
     }
 
 
@@ -1255,7 +1259,7 @@ def analyze(
     notes: list[str] = []
     flows = flow(
         fm,
-        matrices=matrices and dense,
+        matrices=dense,  # control reuses N
         dense_limit=dense_limit,
         force_dense=force_dense,
         exact_limit=exact_limit,
@@ -1263,7 +1267,7 @@ def analyze(
         rng=rng,
     )
     notes.extend(flows.notes)
-    mats = dict(flows.matrices)
+    mats = dict(flows.matrices) if matrices else {}
     util: dict[str, float] | None = None
     if dense:
         u = utility(fm, dense_limit=dense_limit, force_dense=force_dense)
@@ -1280,7 +1284,7 @@ def analyze(
     ctrl: dict[str, Any] | None = None
     reasons: dict[str, str] = {}
     if dense:
-        ctrl = control(fm, dense_limit=dense_limit, force_dense=force_dense)
+        ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
     if has_storage(fm) and dense:
         stor = storage(fm, dense_limit=dense_limit, force_dense=force_dense)
         closed = no_boundary_output(fm)
