@@ -342,6 +342,7 @@ def test_sparse_engine_agrees_with_dense_on_a_synthetic_economy() -> None:
             )
     assert sparse.utility is None
     assert any("dense limit" in note for note in sparse.notes)
+    assert sparse.to_dict()["reasons"]["flow.HMG.O"].startswith("left out: 600 nodes is above the dense limit")
 
 
 def test_out_of_balance_is_an_error_with_a_remedy() -> None:

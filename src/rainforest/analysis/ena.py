@@ -1269,6 +1269,7 @@ def analyze(
     notes.extend(flows.notes)
     mats = dict(flows.matrices) if matrices else {}
     util: dict[str, float] | None = None
+    reasons: dict[str, str] = {}
     if dense:
         u = utility(fm, dense_limit=dense_limit, force_dense=force_dense)
         util = u.scalars
@@ -1280,9 +1281,12 @@ def analyze(
             "and control analyses need every entry of an n-by-n matrix and are left out (force_dense=True "
             "computes them)."
         )
+        left_out = (
+            f"left out: {fm.n:,} nodes is above the dense limit of {dense_limit:,} (force_dense=True computes it)"
+        )
+        reasons.update({f"flow.{k}": left_out for k in ("HMG.I", "HMG.O", "AMP.I", "AMP.O")})
     stor: dict[str, float] | None = None
     ctrl: dict[str, Any] | None = None
-    reasons: dict[str, str] = {}
     if dense:
         ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
     if has_storage(fm) and dense:
