@@ -1190,7 +1190,7 @@ def _json_number(value: Any) -> Any:
 
 def _null_reasons(values: Mapping[str, Any], prefix: str, known: Mapping[str, str]) -> dict[str, str]:
     """Why each non-finite number under ``prefix`` is ``null`` in JSON: the analysis's own
-    reason where it gave one, else what the value is (as enaR computes it)."""
+    reason where it gave one, else what the value is."""
     out: dict[str, str] = {}
     for key, value in values.items():
         name = f"{prefix}.{key}"
@@ -1198,7 +1198,7 @@ def _null_reasons(values: Mapping[str, Any], prefix: str, known: Mapping[str, st
             out.update(_null_reasons(value, name, known))
         elif isinstance(value, (float, np.floating)) and not math.isfinite(value):
             what = "undefined (NaN)" if math.isnan(value) else f"{'minus ' if value < 0 else ''}infinite"
-            out[name] = known.get(name, f"{what}, as enaR computes it")
+            out[name] = known.get(name, f"{what}: not a finite number")
     return out
 
 
@@ -1285,6 +1285,15 @@ def analyze(
             f"left out: {fm.n:,} nodes is above the dense limit of {dense_limit:,} (force_dense=True computes it)"
         )
         reasons.update({f"flow.{k}": left_out for k in ("HMG.I", "HMG.O", "AMP.I", "AMP.O")})
+    struct = structure(fm, dense_limit=dense_limit if not force_dense else max(dense_limit, fm.n))
+    if math.isnan(struct["ppr"]):
+        reasons["structure.ppr"] = "undefined: the network has no cycle, so A^199 = A^200 = 0 (0/0; NaN in enaR too)"
+    for key in ("rho", "R"):
+        if math.isnan(struct[key]):
+            reasons[f"structure.{key}"] = (
+                "undefined: every eigenvalue of the adjacency matrix has the same modulus, so there is no "
+                "second one to compare with the dominant one"
+            )
     stor: dict[str, float] | None = None
     ctrl: dict[str, Any] | None = None
     if dense:
@@ -1306,7 +1315,7 @@ def analyze(
         unit=fm.unit,
         currency=fm.currency,
         method="dense" if dense else "sparse",
-        structure=structure(fm, dense_limit=dense_limit if not force_dense else max(dense_limit, fm.n)),
+        structure=struct,
         flow=flows.scalars,
         ascendency=ascendency(fm),
         utility=util,
