@@ -1298,6 +1298,8 @@ def analyze(
     ctrl: dict[str, Any] | None = None
     if dense:
         ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
+        if not ctrl["TSC"]:
+            reasons.update({f"control.psc.{i}": "undefined: total system control TSC is 0" for i in fm.ids})
     if has_storage(fm) and dense:
         stor = storage(fm, dense_limit=dense_limit, force_dense=force_dense)
         closed = no_boundary_output(fm)
