@@ -140,7 +140,7 @@ def test_every_null_in_json_has_a_reason() -> None:
     assert all(reason for reason in data["reasons"].values())
     lone = ena.analyze(rf.FlowMatrix.from_arrays(np.array([[0.0]]), inputs=[5], exports=[5], losses=[0])).to_dict()
     assert lone["control"]["TSC"] == 0
-    assert lone["reasons"]["control.psc.n1"] == "undefined: total system control TSC is 0"
+    assert lone["reasons"]["control.psc.n0"] == "undefined: total system control TSC is 0"
 
 
 #: enaR 3.1.0 (SEELab/enaR a1aca6b) under R 4.2.2: enaFlow(x)$ns, enaAscendency(x) and
