@@ -16,6 +16,9 @@ dense inverse) and the Neumann iteration ``y <- b + A y`` is used instead, stopp
 update changes the sum of ``y`` by at most 1e-15 of it (error below ``q^k / (1 - q)``).
 ``bench/bench_report.py`` measures both against ``numpy.linalg.inv``.
 
+Several regions with environmental extensions: :class:`IOSystem` (defined in
+:mod:`rainforest.analysis.mrio`, pymrio's vocabulary and numbers).
+
 References
 ----------
 Miller, R.E. & Blair, P.D. (2009). Input-Output Analysis: Foundations and Extensions, 2nd
@@ -35,10 +38,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.errors import SizeLimitError, UnknownIdError
 from rainforest.model.flowmatrix import FlowMatrix
 
 __all__ = [
+    "Extension",
+    "ExtensionAccounts",
+    "IOSystem",
     "IOTable",
     "ghosh_inverse",
     "hypothetical_extraction",
