@@ -453,7 +453,8 @@ def test_plan_diff_names_what_was_added_removed_and_changed() -> None:
     eco = park()
     before = ex.plan(eco)
     same = ex.diff(before, ex.plan(eco))
-    assert same.same and same.unchanged == len(before.exchanges)
+    assert same.same
+    assert same.unchanged == len(before.exchanges)
     after = {
         "exchanges": [e.to_dict() for e in before.exchanges if e.resource != "water"]
         + [{"from": "x", "to": "y", "resource": "heat", "quantity": 3.0}],
@@ -463,7 +464,8 @@ def test_plan_diff_names_what_was_added_removed_and_changed() -> None:
     changes = ex.diff(before, after)
     assert [a[:3] for a in changes.added] == [("x", "y", "heat")]
     assert [r[:3] for r in changes.removed] == [("refinery", "power", "water")]
-    assert len(changes.changed) == 1 and changes.changed[0][4] == pytest.approx(2 * changes.changed[0][3])
+    assert len(changes.changed) == 1
+    assert changes.changed[0][4] == pytest.approx(2 * changes.changed[0][3])
     assert changes.unchanged == len(before.exchanges) - 2
     assert changes.to_dict()["removed"][0]["quantity"] == pytest.approx(500_000)
     with pytest.raises(ex.PlanError, match="'exchanges'"):
@@ -487,7 +489,8 @@ def test_cli_match_shows_the_gap_and_what_changed(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--json"])
     data = json.loads(first.stdout)
-    assert data["solve"]["status"] == "optimal" and data["solve"]["gap"] <= 1e-4
+    assert data["solve"]["status"] == "optimal"
+    assert data["solve"]["gap"] <= 1e-4
     data["exchanges"] = [e for e in data["exchanges"] if e["resource"] != "water"]
     previous = tmp_path / "plan.json"
     previous.write_text(json.dumps(data))
