@@ -504,3 +504,34 @@ def test_cli_match_shows_the_gap_and_what_changed(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--previous", str(previous)])
     assert bad.exit_code == 2
     assert "expected an object with 'exchanges'" in bad.stdout + bad.stderr
+
+
+def test_highs_starts_from_the_given_solution() -> None:
+    """A start is passed to HiGHS (setSolution): stopped before it could search, HiGHS
+    still answers with the start, where without one it has nothing to answer."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from rainforest.optimize.solvers import SolverError
+
+    rng = np.random.default_rng(0)
+    value, weight = rng.uniform(1, 10, 60), rng.uniform(1, 10, 60)
+    knapsack = MILP(
+        -value,
+        sp.csr_array(weight[None, :]),
+        np.array([-math.inf]),
+        np.array([weight.sum() / 3]),
+        np.zeros(60),
+        np.ones(60),
+        np.ones(60, dtype=bool),
+    )
+    start = np.zeros(60)
+    start[np.argsort(-value / weight)[:5]] = 1.0
+    stopped = HighsSolver(time_limit_s=1e-9)
+    answer = stopped.solve(dataclasses.replace(knapsack, start=start))
+    assert answer.objective == pytest.approx(float(knapsack.c @ start))
+    assert answer.status == "time limit"
+    with pytest.raises(SolverError, match="no feasible solution"):
+        stopped.solve(knapsack)

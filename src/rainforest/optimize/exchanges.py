@@ -6,7 +6,9 @@
    :class:`~rainforest.optimize.solvers.Solver` interface: maximise net annual benefit
    (avoided virgin purchases + avoided disposal - transport - annualised fixed link
    costs), or minimise virgin use, or maximise CO2e avoided; qualities mix linearly and
-   every need is met exactly (by exchanges plus virgin supply).
+   every need is met exactly (by exchanges plus virgin supply). Every plan says how far
+   it is proven (:meth:`Plan.solve_info`); a plan re-made after a change starts from the
+   previous one, and :func:`diff` says what changed.
 3. :func:`impacts`: what the plan changes, counted as audited programmes count it (NISP):
    disposal diverted, virgin material saved, CO2e avoided (avoided disposal + avoided
    virgin production - transport), water saved, money saved, per exchange, per actor and
@@ -336,8 +338,10 @@ class Plan:
     benefits). ``gap`` is their relative distance; ``status`` is ``'optimal'`` when the
     solver proved the plan within its gap tolerance and ``'time limit'`` when it stopped
     first (the plan is then the best found, within ``gap`` of the best possible);
-    ``time_s`` is the solver's wall time. ``reductions`` says what was removed before
-    solving (links that can never pay, rows implied by others).
+    ``time_s`` is the wall time of the whole plan (the time limit covers the preparation
+    too). ``reductions`` says what was removed before solving (links that can never pay,
+    rows implied by others); ``warm_start`` whether the solver started from a previous
+    plan.
     """
 
     objective: str
