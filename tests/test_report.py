@@ -177,6 +177,8 @@ def test_exchanges_section_reports_the_plan(synthetic_eco: rf.Ecosystem, synthet
     assert s.data["benefit"] == pytest.approx(plan.benefit)
     assert s.data["exchanges"] == len(plan.exchanges)
     assert any(t.title.startswith("The gain split") for t in s.tables)
+    assert s.data["solve"]["status"] == "optimal"  # how far the plan is proven, wherever it is shown
+    assert s.tables[0].note.startswith("MILP: optimal (proven gap 0.00%")
 
 
 def test_radius_curve_never_falls_and_reaches_the_ecosystem(synthetic_eco: rf.Ecosystem) -> None:

@@ -669,26 +669,45 @@ def match(
     per_need: Annotated[
         int | None, typer.Option("--per-need", min=1, help="Keep each need's best N candidates (large ecosystems).")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="A previous plan (this command's --json output): start from it, never end worse, and say what changed.",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help="Seconds the solver may spend; the plan shows its proven gap."),
+    ] = 60.0,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """The optimal exchange plan, its impacts and a fair split of its gain."""
+    """The optimal exchange plan, its impacts and a fair split of its gain.
+
+    Every plan says how far it is proven: optimal, or stopped at the time limit with its proven gap.
+    """
 
     def work() -> None:
         from rainforest.optimize import exchanges
+        from rainforest.optimize.solvers import HighsSolver
 
         if objective not in ("benefit", "virgin", "co2e"):
             _fail(f"unknown objective {objective!r}; expected benefit, virgin or co2e", EXIT_BAD_INPUT, as_json)
         if share_method not in ("shapley", "nucleolus"):
             _fail(f"unknown share method {share_method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
+        before = _previous_plan(previous, as_json) if previous is not None else None
         result = exchanges.plan(
             eco,
             objective,  # type: ignore[arg-type]  # checked above
             max_distance_km=max_distance_km,
             failure_probability=failure_probability,
             per_need=per_need,
+            previous=before,
+            solver=HighsSolver(time_limit_s=time_limit),
         )
+        changes = exchanges.diff(before, result) if before is not None else None
         effects = exchanges.impacts(eco, result)
         shares = exchanges.share_gains(
             eco,
@@ -705,13 +724,19 @@ def match(
             "impacts": effects["total"],
             "sharing": shares["allocation"],
             "in_core": shares["in_core"],
+            "benefit": result.benefit,
             "gap": result.gap,
+            "solve": result.solve_info(),
             "notes": list(result.notes),
         }
+        if changes is not None:
+            data["changes"] = changes.to_dict()
         if as_json:
             _emit_json(data)
             return
-        table = Table(title=f"exchange plan ({objective}: {result.value:,.6g})", header_style="bold")
+        table = Table(
+            title=f"exchange plan ({objective}: {result.value:,.6g}; {result.describe()})", header_style="bold"
+        )
         for col in ("from", "to", "resource", "quantity", "benefit"):
             table.add_column(col)
         for e in result.exchanges:
@@ -724,10 +749,38 @@ def match(
         )
         split = ", ".join(f"{a}: {v:,.0f}" for a, v in shares["allocation"].items())
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
+        if changes is not None:
+            out.print("changes from the previous plan:")
+            for line in changes.lines():
+                out.print(f"  {escape(line)}")
         for note in result.notes:
             out.print(f"[yellow]note:[/] {escape(note)}")
 
     _with_errors(as_json, debug, work)
+
+
+def _previous_plan(path: Path, as_json: bool) -> dict[str, Any]:
+    """A previous plan from a file of ``match --json`` output; exit 2 with the reason
+    when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(
+            f"--previous {path}: cannot read a plan ({exc}); expected the output of `rainforest match --json`",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    rows = data.get("exchanges") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(
+        isinstance(e, dict) and {"from", "to", "resource", "quantity"} <= set(e) for e in rows
+    ):
+        _fail(
+            f"--previous {path}: expected an object with 'exchanges', a list of objects with 'from', 'to', "
+            "'resource' and 'quantity' (the output of `rainforest match --json`)",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    return dict(data)
 
 
 def _split(values: list[str] | None) -> list[str]:

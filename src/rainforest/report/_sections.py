@@ -1018,7 +1018,7 @@ def exchanges_section(ctx: Context) -> Section:
             f"The plan: {len(plan.exchanges)} exchange(s), largest benefit first",
             ("from", "to", "resource", "quantity", "benefit", "t CO2e avoided"),
             rows,
-            f"Optimal (MILP, {plan.engine}, gap {plan.gap:.2%})."
+            f"MILP: {plan.describe()}."
             + (f" Each need keeps its {result['per_need']} best candidates." if result["per_need"] else ""),
         )
     ]
@@ -1057,6 +1057,7 @@ def exchanges_section(ctx: Context) -> Section:
         data={
             "benefit": plan.benefit,
             "exchanges": len(plan.exchanges),
+            "solve": plan.solve_info(),
             "total": {k: v for k, v in total.items() if k != "virgin_saved"},
         },
     )
