@@ -406,7 +406,11 @@ def _grid(distances: Sequence[float], radii: Sequence[float] | None, points: int
     if radii is not None:
         return sorted({float(r) for r in radii})
     qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, points))
-    return sorted({float(round(q, 3)) for q in qs} | {0.0})
+    # rounded for the axis, except the last: rounding the largest distance down would leave
+    # its candidate out, so the curve would never reach the ecosystem without a limit
+    grid = {float(round(q, 3)) for q in qs[:-1]} | {0.0}
+    largest = float(qs[-1])
+    return sorted({r for r in grid if r < largest} | {largest})
 
 
 def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[str, float | None]:
