@@ -26,3 +26,122 @@ def test_cluster_curve_ends_at_the_plan_without_a_limit(park: rf.Ecosystem) -> N
     assert curve["benefit"][-1] == pytest.approx(curve["unlimited"]["benefit"])
     located = {a.id: a.location for a in park.actors if a.location is not None}
     assert curve["radius_km"][-1] == pytest.approx(max(report._sections._offer_need_distances(park, located)))
+
+
+THIN = """
+format: rainforest/1
+name: Five-firm park
+actors:
+  - {id: power, sector: "35.11", size: {revenue: 120000000}}
+  - {id: cement, sector: "23.51", size: {revenue: 60000000}}
+  - {id: board, sector: "23.62", size: {revenue: 30000000}}
+  - {id: brewery, sector: "11.05", size: {revenue: 15000000}}
+  - {id: farm, sector: "01.46", size: {revenue: 5000000}}
+resources:
+  - {id: fly_ash, kind: material, unit: t, price: 40}
+  - {id: gypsum, kind: material, unit: t, price: 25}
+  - {id: spent_grain, kind: material, unit: t, price: 180}
+  - {id: steam, kind: energy, unit: MWh, price: 30}
+flows:
+  - {from: power, to: cement, resource: fly_ash, quantity: 90000, kind: by-product}
+  - {from: power, to: board, resource: gypsum, quantity: 150000, kind: by-product}
+  - {from: brewery, to: farm, resource: spent_grain, quantity: 6000, kind: by-product}
+  - {from: power, to: brewery, resource: steam, quantity: 300000}
+"""
+
+
+@pytest.fixture(scope="module")
+def thin_report(tmp_path_factory: pytest.TempPathFactory) -> report.Report:
+    path = tmp_path_factory.mktemp("thin") / "thin.yaml"
+    path.write_text(THIN, encoding="utf-8")
+    return report.health_report(rf.load(path), plan=False)
+
+
+def test_thin_park_uses_the_declared_revenue_as_output(thin_report: report.Report) -> None:
+    """Issue 16, item 3: 'total output 17.4 million' (recorded sales between members) while
+    the actors declare 230 million of revenue; every actor, also those that sell nothing,
+    '100% of output lost if it leaves'."""
+    io = thin_report.section("io")
+    assert io.available
+    assert io.data["total_output"] == pytest.approx(230e6)
+    assert io.data["output"]["cement"] == pytest.approx(60e6)
+    shares = {a: v / io.data["total_output"] for a, v in io.data["extraction"].items()}
+    assert max(shares.values()) < 1.0
+    # cement sells nothing to members: what leaves with it is its own revenue and what it buys
+    assert shares["cement"] == pytest.approx((60e6 + 90_000 * 40) / 230e6)
+
+
+def test_thin_park_unknowns_name_what_is_really_missing(thin_report: report.Report) -> None:
+    what = [u["what"] for u in thin_report.section("unknowns").data["unknowns"]]
+    assert not any(w.startswith("revenue of") for w in what), what
+    assert any("direct material input" in w for w in what)
+    assert any("input costs" in w for w in what)  # the ESRI cascade's blind spot is named
+    dependence = next(n for n in thin_report.key_numbers if n["key"] == "dependence")
+    assert "ecosystem's output" not in dependence["meaning"]
+
+
+def test_io_without_any_sale_outside_shows_no_number(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Without revenue or sales to world the final demand is zero: no multipliers, a reason."""
+    path = tmp_path / "closed.yaml"
+    path.write_text(THIN.replace("size: {revenue: ", "x_size: {r: "), encoding="utf-8")
+    r = report.health_report(rf.load(path), plan=False, risk=False)
+    io = r.section("io")
+    assert not io.available
+    assert "size.revenue" in io.reason
+    assert "world" in io.reason
+    assert not io.numbers
+    assert not io.tables
+
+
+def test_multipliers_are_summarised_by_median_and_range() -> None:
+    """Issue 16, item 6: a mean of skewed multipliers (14.1 with median 3.6, max 212)."""
+    from rainforest.analysis import io_tables
+
+    values = {f"a{k}": v for k, v in enumerate([1.0, 1.2, 2.0, 3.0, 3.6, 3.6, 4.0, 5.0, 6.0, 212.0])}
+    s = io_tables.multiplier_summary(values)
+    assert s["median"] == pytest.approx(3.6)
+    assert s["p90"] < 212.0 < s["mean"] * 10
+    assert s["top"][0] == ("a9", 212.0)
+
+
+def test_report_multiplier_number_is_the_median(thin_report: report.Report) -> None:
+    from rainforest.analysis import io_tables
+
+    io = thin_report.section("io")
+    [number] = [n for n in io.numbers if "multiplier" in n["label"]]
+    assert "median" in number["label"]
+    assert "mean" not in number["label"]
+    assert number["value"].startswith(f"{io.data['multipliers']['median']:.3g} (10-90%")
+    assert io.data["multipliers"]["top"][0][0] in number["meaning"]
+    assert any(t.startswith("Reading the multiplier") for t in io.text)
+    assert io_tables.multiplier_summary  # the summary comes from the analysis, not the report
+
+
+@pytest.fixture(scope="module")
+def park_vs_synthetic(park: rf.Ecosystem) -> report.Comparison:
+    synthetic = rf.datasets.synthetic(n_actors=40, mean_degree=3, rng=3)
+    return report.compare([park, synthetic], plan=False)
+
+
+def test_a_side_without_the_data_never_leads(park_vs_synthetic: report.Comparison) -> None:
+    """Issue 16, item 5: the park (no flows) 'led' on the largest actor's share with 0.0%,
+    and its n/a values were explained as 'different currencies'."""
+    park_name = park_vs_synthetic.reports[0].ecosystem
+    for ind in park_vs_synthetic.indicators:
+        if ind["key"] in ("actors", "exchanges"):
+            continue
+        assert ind["values"][0] is None, ind["key"]
+        assert ind["leader"] != park_name
+        assert ind["reasons"][0], ind["key"]
+        assert "currencies" not in ind["note"]
+    share = next(i for i in park_vs_synthetic.indicators if i["key"] == "largest_throughflow_share")
+    assert "no flow" in share["reasons"][0]
+    residues = next(i for i in park_vs_synthetic.indicators if i["key"] == "residues")
+    assert "by-products" not in residues["reasons"][0]  # a reason, not the definition
+
+
+def test_no_plan_is_obeyed_by_the_cluster_curve(park_vs_synthetic: report.Comparison) -> None:
+    park_report, synthetic_report = park_vs_synthetic.reports
+    assert not park_report.section("cluster").available
+    assert "not asked for" in park_report.section("cluster").reason
+    assert synthetic_report.section("cluster").data["basis"] == "existing"

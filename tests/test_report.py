@@ -157,7 +157,13 @@ def test_money_layer_sections(synthetic_eco: rf.Ecosystem, synthetic: report.Rep
     assert io.available
     from rainforest.analysis import io_tables
 
-    table = io_tables.io_table(rf.FlowMatrix.from_ecosystem(synthetic_eco, "money"))
+    fm = rf.FlowMatrix.from_ecosystem(synthetic_eco, "money")
+    # output is each actor's declared revenue (every synthetic actor gives one), or its
+    # recorded sales where they exceed it
+    revenue = dict(zip(synthetic_eco.actor_ids, synthetic_eco.table("actors").numbers("size.revenue"), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    table = io_tables.io_table(fm, np.maximum([revenue[a] for a in fm.ids], recorded))
+    assert io.data["output"] == dict(zip(table.ids, table.x.tolist(), strict=True))
     first = next(iter(io.data["extraction"]))
     assert io.data["extraction"][first] == pytest.approx(io_tables.hypothetical_extraction(table, [first])[first])
     risk = synthetic.section("risk")
@@ -323,7 +329,7 @@ def test_cli_compare_one_and_two(tmp_path: Path, synthetic_eco: rf.Ecosystem) ->
     result = runner.invoke(app, ["compare", str(a), "-o", str(out), "--no-risk", "--no-plan", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["cluster"][0]["basis"] == "plan"
+    assert data["cluster"][0]["basis"] == "existing"  # --no-plan: today's exchanges, no plan per radius
     result = runner.invoke(app, ["compare", str(a), str(b), "-o", str(out), "--no-risk", "--no-plan"])
     assert result.exit_code == 0, result.output
     assert "side by side" in result.stdout

@@ -388,8 +388,15 @@ def compare(
                 table.add_column(letters[name], justify="right")
             table.add_column("leads")
             for ind in result.indicators:
-                cells = ["n/a" if v is None else report_module.format_number(v) for v in ind["values"]]
-                lead = letters.get(ind["leader"], ind["leader"]) if ind["leader"] else ind["note"]
+                cells = list(ind["display"])
+                if ind["leader"]:
+                    lead = letters.get(ind["leader"], ind["leader"])
+                elif any(ind["reasons"]):
+                    lead = "; ".join(
+                        f"{letters[n]} n/a: {why}" for n, why in zip(names, ind["reasons"], strict=True) if why
+                    )
+                else:
+                    lead = ind["note"]
                 table.add_row(ind["label"], *cells, lead)
             out.print(table)
             for name, letter in letters.items():

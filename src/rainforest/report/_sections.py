@@ -252,19 +252,39 @@ def run_io(ctx: Context) -> None:
             "payments as flows of a resource of kind money"
         )
         return
-    table = io_tables.io_table(fm)
+    # total output is each actor's revenue where the document gives it (sales to members are
+    # then part of it), else what the flows record it selling: to members and outside
+    actors = ctx.eco.table("actors")
+    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
+    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    rev = np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float)
+    has_revenue = np.isfinite(rev)
+    output = np.where(has_revenue, np.maximum(np.nan_to_num(rev), recorded), recorded)
+    table = io_tables.io_table(fm, output)
+    if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
+        ctx.results["io"] = (
+            "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
+            "flows to world): the input-output model is driven by those sales (final demand), so with none its "
+            "multipliers and extraction losses would describe an economy that only supplies itself. Give the "
+            "actors' revenue (size.revenue) or record their sales to world"
+        )
+        return
     try:
         multipliers = io_tables.output_multipliers(table)
     except RuntimeError as exc:  # a singular Leontief system (an actor that sells only to itself)
         ctx.results["io"] = f"the Leontief system is singular: {exc}"
         return
-    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP]]
+    producing = table.x > 0
+    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP] if producing[i]]
     ctx.results["io"] = {
         "fm": fm,
         "table": table,
         "multipliers": multipliers,
         "supply": io_tables.supply_multipliers(table),
         "extraction": io_tables.hypothetical_extraction(table, top),
+        "revenue_given": int(has_revenue.sum()),
+        "no_output": [a for a, p in zip(table.ids, producing.tolist(), strict=True) if not p],
     }
 
 
@@ -273,7 +293,7 @@ def run_plan(ctx: Context) -> None:
 
     eco = ctx.eco
     if not ctx.plan_wanted:
-        ctx.results["plan"] = "not asked for (--no-plan)"
+        ctx.results["plan"] = "the exchange plan was not asked for"
         return
     if not eco.offers or not eco.needs:
         ctx.results["plan"] = (
@@ -297,7 +317,7 @@ def run_plan(ctx: Context) -> None:
 
 def run_radius(ctx: Context) -> None:
     try:
-        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco))
+        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco), plan=ctx.plan_wanted)
     except RainforestError as exc:
         ctx.results["radius"] = str(exc)
 
@@ -307,27 +327,29 @@ def _per_need(eco: Ecosystem) -> int | None:
 
 
 def radius_curve(
-    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None
+    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None, plan: bool = True
 ) -> dict[str, Any]:
     """Cluster against ecosystem: the exchange potential when partners must lie within a
     radius (a cluster bound to one place) against no limit (an ecosystem across the chain).
 
     With offers and needs, each point is the optimal plan with ``max_distance_km=r``: its
     net benefit per period, its number of exchanges and the tonnes exchanged. Without
-    them, it is the share of today's exchanges (in the main physical currency) whose two
-    partners lie within ``r``. Radii default to the quantiles of the distances that occur.
+    them, or with ``plan=False`` (no plan is optimised), it is the share of today's
+    exchanges (in the main physical currency) whose two partners lie within ``r``. Radii
+    default to the quantiles of the distances that occur; the last is the largest one.
 
     Raises
     ------
     RainforestError
-        When the actors have no locations (distances are unknown).
+        When the actors have no locations (distances are unknown), or with ``plan=False``
+        when no exchange is recorded yet.
     """
     from rainforest.optimize import exchanges
 
     located = {a.id: a.location for a in eco.actors if a.location is not None}
     if not located:
         raise RainforestError("no actor has a location, so no distance between partners is known")
-    if eco.offers and eco.needs:
+    if eco.offers and eco.needs and plan:
         distances = _offer_need_distances(eco, located)
         if not distances:
             raise RainforestError("no candidate exchange joins two located actors")
@@ -345,6 +367,11 @@ def radius_curve(
             "per_need": per_need,
         }
     fm = physical_layer(eco)
+    if fm is None and not plan and eco.offers and eco.needs:
+        raise RainforestError(
+            "the curve of this document is the optimal plan at each radius, and the exchange plan was not "
+            "asked for; no exchange is recorded yet to measure against a radius instead"
+        )
     if fm is None:
         raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
     Z = fm.Z.tocoo()
@@ -558,6 +585,21 @@ def network_section(ctx: Context) -> Section:
     )
 
 
+def _money_unit(ctx: Context) -> str:
+    """The currency code money figures carry: the unit of the resources of kind money (EUR),
+    else the document's declared currency, else the neutral word 'money'."""
+    return money_unit(ctx.eco)
+
+
+def money_unit(eco: Ecosystem) -> str:
+    """The currency code of an ecosystem's money figures (see :func:`_money_unit`)."""
+    units = {r.unit for r in eco.resources if r.kind == "money"}
+    if len(units) == 1:
+        return str(units.pop())
+    declared = eco.extensions.get("x_currency")
+    return str(declared) if isinstance(declared, str) and declared else "money"
+
+
 def _currency_unit(currency: str | None, eco: Ecosystem) -> str:
     from rainforest.model.flowmatrix import CURRENCY_UNITS
 
@@ -644,7 +686,14 @@ def metabolism_section(ctx: Context) -> Section:
             "measured; only what the exchanges carry is known."
         )
     if circ["resource_productivity"] is None:
-        ctx.unknown("revenue of the actors", "resource productivity (value per mass) is not computed")
+        actors = ctx.eco.table("actors")
+        has_revenue = "size.revenue" in actors and bool(np.isfinite(actors.numbers("size.revenue")).any())
+        ctx.unknown(
+            "the direct material input (extraction and imports) of the actors that give their revenue"
+            if has_revenue
+            else "revenue of the actors (size.revenue)",
+            f"resource productivity (revenue per {unit} of direct material input) is not computed",
+        )
     numbers = tuple({"label": a, "value": b, "meaning": c} for a, b, c in definitions)
     accounts = Table(
         "Boundary accounts",
@@ -814,6 +863,8 @@ def ena_section(ctx: Context) -> Section:
 
 
 def io_section(ctx: Context) -> Section:
+    from rainforest.analysis import io_tables
+
     title = "The money layer (input-output)"
     io = ctx.results["io"]
     if isinstance(io, str):
@@ -822,6 +873,24 @@ def io_section(ctx: Context) -> Section:
     table = io["table"]
     total = float(table.x.sum())
     ext = io["extraction"]
+    money = _money_unit(ctx)
+    n = table.n
+    basis = (
+        f"Output: the revenue (size.revenue) of the {io['revenue_given']} actor(s) that give it"
+        + (f"; the recorded sales of the other {n - io['revenue_given']}" if io["revenue_given"] < n else "")
+        + "."
+        if io["revenue_given"]
+        else "Output: each actor's recorded sales, to members and outside (no actor gives its revenue)."
+    )
+    if io["revenue_given"] < n:
+        ctx.unknown(
+            f"revenue of {n - io['revenue_given']} of {n} actor(s)",
+            "their output in the input-output table is the sales the flows record (to members and to world)",
+        )
+    summary = io_tables.multiplier_summary(io["multipliers"])
+    producing = [a for a in table.ids if a not in set(io["no_output"])]
+    if len(producing) < n:
+        summary = io_tables.multiplier_summary({a: io["multipliers"][a] for a in producing})
     ranked = sorted(ext, key=lambda a: -ext[a])
     rows = tuple(
         (
@@ -840,6 +909,15 @@ def io_section(ctx: Context) -> Section:
             f"prices of {len(fm.excluded)} resource(s) ({', '.join(sorted(fm.excluded)[:6])}{'...' if len(fm.excluded) > 6 else ''})",
             "their flows are left out of the money layer",
         )
+    notes = []
+    if io["no_output"]:
+        notes.append(
+            f"{len(io['no_output'])} actor(s) sell nothing the document records and give no revenue "
+            f"({', '.join(io['no_output'][:6])}{'...' if len(io['no_output']) > 6 else ''}): their output is "
+            "unknown, so they are left out of the ranking and the multiplier summary."
+        )
+    top_text = ", ".join(f"{a} {v:.3g}" for a, v in summary["top"])
+    one = "unit of money" if money == "money" else money
     return Section(
         id="io",
         title=title,
@@ -848,19 +926,26 @@ def io_section(ctx: Context) -> Section:
             "total output across the ecosystem per unit of final demand for the actor (Leontief); supply "
             "multiplier: the same from the supply side (Ghosh); hypothetical extraction: total output lost if "
             "the actor left and the rest re-balanced (Miller & Blair 2009, 12.2).",
+            basis,
+            f"Reading the multiplier: when the median actor sells one more {one} outside the ecosystem, the "
+            f"ecosystem as a whole produces {summary['median']:.3g} {money} more (its own sale included), through "
+            "what it buys from members and they buy in turn. Multipliers are skewed, so the median and the "
+            f"10-90% range are shown, not the mean; the largest: {top_text}.",
         ),
         numbers=(
             {
                 "label": "total output",
-                "value": fmt(total, f"money per {ctx.period}"),
-                "meaning": "sales of every actor",
+                "value": fmt(total, f"{money} per {ctx.period}"),
+                "meaning": "sales of every actor: " + basis[len("Output: ") :].rstrip("."),
             },
             {
-                "label": "mean output multiplier",
-                "value": f"{float(np.mean(list(io['multipliers'].values()))):.3f}",
-                "meaning": "1 = no actor's demand reaches its suppliers; higher = tighter interdependence",
+                "label": "output multiplier (median)",
+                "value": f"{summary['median']:.3g} (10-90%: {summary['p10']:.3g} to {summary['p90']:.3g})",
+                "meaning": "total output across the ecosystem per unit of an actor's sales outside it; 1 = its "
+                f"demand reaches no member. Largest: {top_text}",
             },
         ),
+        notes=tuple(notes),
         tables=(
             Table(
                 f"Hypothetical extraction: the {len(rows)} largest actors by output",
@@ -882,7 +967,13 @@ def io_section(ctx: Context) -> Section:
                 figs.ranking(list(ranked), [ext[a] / total for a in ranked], "", "share of the ecosystem's output"),
             ),
         ),
-        data={"extraction": ext, "total_output": total},
+        data={
+            "extraction": ext,
+            "total_output": total,
+            "output": dict(zip(table.ids, table.x.tolist(), strict=True)),
+            "revenue_given": io["revenue_given"],
+            "multipliers": summary,
+        },
     )
 
 
@@ -918,8 +1009,16 @@ def risk_section(ctx: Context) -> Section:
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
     ]
+    esri_reason = ""
     if not has_esri:
-        text.append("No ESRI: " + next((n for n in pos.notes if "keystone index" in n), "no money layer") + ".")
+        esri_reason = (
+            "the ESRI cascades were not asked for"
+            if not ctx.risk
+            else next((n for n in pos.notes if "keystone index" in n), "no money layer")
+        )
+        text.append(f"No ESRI: {esri_reason}.")
+    else:
+        _esri_inputs_unknown(ctx)
     redundant = [(a.actor, r) for a in actors for r in a.redundancies]
     tables = [
         Table(
@@ -969,8 +1068,37 @@ def risk_section(ctx: Context) -> Section:
         tables=tuple(tables),
         figures=tuple(figures),
         notes=tuple(pos.notes),
-        data={"ranking": [(a.actor, getattr(a, key)) for a in ranked], "measure": key, "roles": roles},
+        data={
+            "ranking": [(a.actor, getattr(a, key)) for a in ranked],
+            "measure": key,
+            "roles": roles,
+            "esri_reason": esri_reason,
+        },
     )
+
+
+def _esri_inputs_unknown(ctx: Context) -> None:
+    """Name the buyers whose total input costs the document does not give: the cascade takes
+    what they buy from members as all they buy, so a supplier's failure stops them."""
+    try:
+        fm = FlowMatrix.from_ecosystem(ctx.eco, "money")
+    except CurrencyError:
+        return
+    actors = ctx.eco.table("actors")
+    costs = actors.numbers("size.costs") if "size.costs" in actors else np.full(actors.n, np.nan)
+    known = dict(zip(actors.texts("id"), np.isfinite(costs).tolist(), strict=True))
+    buys = np.asarray(fm.Z.sum(axis=0)).ravel() > 0
+    blind = [
+        a
+        for a, b, imp in zip(fm.ids, buys.tolist(), fm.inputs.tolist(), strict=True)
+        if b and not known.get(a) and imp <= 0
+    ]
+    if blind:
+        ctx.unknown(
+            f"total input costs of {len(blind)} actor(s) that buy from members (size.costs or purchases from world)",
+            "the ESRI cascade takes what they buy from members as all they buy, so losing a supplier stops them "
+            "in proportion (or entirely, for essential inputs): their ESRI losses are an upper bound",
+        )
 
 
 def exchanges_section(ctx: Context) -> Section:
@@ -1155,7 +1283,9 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
             "label": "residues put to use",
             "value": diverted,
             "display": fmt(diverted, per),
-            "meaning": "by-products and wastes that reached a user instead of disposal",
+            "meaning": "by-products and wastes that reached a user instead of disposal"
+            if diverted is not None
+            else (m if isinstance(m, str) else "not known"),
         }
     )
     result = ctx.results.get("ena")
@@ -1198,7 +1328,7 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
                 "label": "largest systemic risk",
                 "value": value,
                 "display": pct(value),
-                "meaning": f"of the ecosystem's output is lost if {actor} fails (ESRI, Diem et al. 2022)",
+                "meaning": f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
             }
         )
     elif fm is not None and fm.Z.nnz:
