@@ -6,6 +6,9 @@ its source (the analysis), so the CLI, the report and the workbench agree.
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 import rainforest as rf
@@ -145,3 +148,51 @@ def test_no_plan_is_obeyed_by_the_cluster_curve(park_vs_synthetic: report.Compar
     assert not park_report.section("cluster").available
     assert "not asked for" in park_report.section("cluster").reason
     assert synthetic_report.section("cluster").data["basis"] == "existing"
+
+
+def test_simulation_states_its_assumptions_and_units() -> None:
+    """Issue 16, item 10: simulating Kalundborg (no prices, no revenue) reported 'value_added
+    2.76 million' with no word on where the sizes, hazards and growth came from."""
+    from rainforest.simulate import scenario
+
+    ens = scenario.monte_carlo(rf.datasets.kalundborg(), periods=4, runs=2, seed=1)
+    s = ens.summary()
+    quantities = [a["quantity"] for a in s["assumptions"]]
+    for needed in ("actor sizes", "strata", "ages", "exit and founding hazards", "growth rates"):
+        assert needed in quantities
+    assert s["units"]["value_added"] == "relative to period 1"
+    raw = ens.metric("value_added")
+    assert s["final"]["value_added"]["mean"] == pytest.approx(float((raw[:, -1] / raw[:, 0].mean()).mean()))
+    assert "benefit" not in s["final"]  # no prices, no disposal costs: not money, not reported
+    assert all(s["meanings"].get(m) for m in s["final"]), [m for m in s["final"] if not s["meanings"].get(m)]
+    page = report.simulation_page([ens], "Kalundborg")
+    assert "Assumptions" in page
+    assert "exit and founding hazards" in page
+    assert "relative to period 1" in page
+
+
+def test_simulation_in_money_when_the_document_has_money() -> None:
+    from rainforest import simulate
+
+    eco = rf.datasets.synthetic(n_actors=40, rng=2)
+    result = simulate.Model(eco, seed=3).run(3)
+    s = result.summary()
+    assert s["units"]["value_added"] == "EUR"
+    assert s["final"]["value_added"] == pytest.approx(float(result.series["value_added"][-1]))
+    assert "actor sizes" not in [a["quantity"] for a in s["assumptions"]]  # every actor gives its revenue
+    assert s["meanings"]["survival"].startswith("Share of the period-0 actors")
+
+
+def test_cli_simulate_lists_the_assumptions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    doc = rf.save(rf.datasets.kalundborg(), tmp_path / "k.yaml")
+    result = CliRunner().invoke(app, ["simulate", str(doc), "--periods", "3", "-o", str(tmp_path / "sim")])
+    assert result.exit_code == 0, result.output
+    assert "Assumed" in result.stdout
+    assert "growth rates" in result.stdout
+    assert re.search(r"value_added\s*│\s*[0-9.]+x", result.stdout)  # a multiple of period 1, not money
+    summary = json.loads((tmp_path / "sim" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"]

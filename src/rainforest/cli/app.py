@@ -1029,19 +1029,29 @@ def simulate(
         table = Table(
             title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
         )
-        table.add_column("metric")
+        table.add_column("metric", overflow="fold")
         table.add_column("mean", justify="right")
-        table.add_column("5%", justify="right")
-        table.add_column("95%", justify="right")
+        table.add_column("5-95%", justify="right")
+        table.add_column("what it means", ratio=1)
         first = ensembles[0].summary()
+
+        def shown(x: float, unit: str) -> str:
+            return f"{x:.3g}x" if unit == "relative to period 1" else report_module.format_number(x, unit)
+
         for name, v in first["final"].items():
+            unit = first["units"].get(name, "")
+            relative = unit == "relative to period 1"
+            meaning = first["meanings"].get(name, "")
+            if relative:
+                meaning += " Relative to period 1 (the document gives no money)."
             table.add_row(
-                name,
-                report_module.format_number(v["mean"]),
-                report_module.format_number(v["p05"]),
-                report_module.format_number(v["p95"]),
+                name, shown(v["mean"], unit), f"{shown(v['p05'], unit)} to {shown(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
+        if first["assumptions"]:
+            out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
+            for item in first["assumptions"]:
+                out.print(f"  - {escape(item['quantity'])}: {escape(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
 
     _with_errors(as_json, debug, work)

@@ -409,7 +409,7 @@ def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
         for k, ens in enumerate(ensembles):
             if metric not in ens.metrics():
                 continue
-            band = ens.band(metric)
+            band = ens.band(metric, scaled=True)
             periods = list(range(1, ens.periods + 1))
             colour = palette[str(k)]
             label = ", ".join(f"{n}={v:g}" for n, v in ens.point.items()) or "mean"
@@ -452,6 +452,10 @@ def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
                     "hovertemplate": "period %{x}: %{y:.4g}<extra></extra>",
                 }
             )
+        units = {u for ens in ensembles for u in [(ens.assumptions.units if ens.assumptions else {}).get(metric)] if u}
+        if units:
+            axis = units.pop() if len(units) == 1 else axis
+            axis = f"{axis} per period" if axis not in ("relative to period 1",) else axis
         if traces:
             spec = {
                 "data": traces,
