@@ -196,3 +196,102 @@ def test_cli_simulate_lists_the_assumptions(tmp_path) -> None:  # type: ignore[n
     assert re.search(r"value_added\s*│\s*[0-9.]+x", result.stdout)  # a multiple of period 1, not money
     summary = json.loads((tmp_path / "sim" / "summary.json").read_text(encoding="utf-8"))
     assert summary["assumptions"]
+
+
+# -- item 8: the interface's own words ---------------------------------------------------------------
+PYTHON_WORDS = re.compile(r"\b\w+=(True|False)\b|\b(resource|kind|currency|property)=(?=[ ,]|$)|dense_limit")
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "80"})
+    return result.exit_code, result.output
+
+
+def test_cli_messages_name_cli_options(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16, item 8: 'pass eigen_check=False', 'valued=True', 'a resource= or a kind='."""
+    path = tmp_path / "thin.yaml"
+    path.write_text(THIN, encoding="utf-8")
+    code, printed = _cli("ena", str(path))
+    assert code != 0
+    assert "--resource or --kind" in printed
+    code, printed = _cli("position", "docs/examples/supply_chain.yaml")
+    assert code == 0, printed
+    assert "eigenvalue of Q" in printed  # the note is there, in the CLI's words
+    assert not PYTHON_WORDS.search(printed), printed
+
+
+def test_page_words_name_no_keyword_arguments() -> None:
+    from rainforest.errors import in_words_of
+
+    for message in (
+        "no resource of kind money; pass valued=True (CLI: --valued) to value flows at prices",
+        "so M = (I - Q)^-1 - I is not their sum (enaR returns NA here). Pass eigen_check=False to compute M anyway.",
+        "the document has 4 resources; choose a currency ('mass', 'energy', 'water', 'money'), a resource= or a kind=",
+        "Pass force_dense=True (CLI: --force-dense) to compute it anyway, or raise dense_limit.",
+    ):
+        for interface in ("cli", "page"):
+            assert not PYTHON_WORDS.search(in_words_of(message, interface)), (interface, message)
+        assert "CLI" not in in_words_of(message, "cli")
+
+
+def test_report_says_no_python_option() -> None:
+    r = report.health_report(rf.load("docs/examples/supply_chain.yaml"), plan=False)
+    text = json.dumps(r.to_dict()["sections"])
+    assert not PYTHON_WORDS.search(text)
+
+
+def test_risk_without_money_values_flows_at_prices(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "thin.yaml"
+    path.write_text(THIN, encoding="utf-8")
+    code, printed = _cli("risk", str(path))
+    assert code == 0, printed
+    assert "valued at" in printed
+    assert "power" in printed
+
+
+def test_cli_numbers_units_and_80_columns() -> None:
+    from rainforest.cli.app import number
+
+    assert number(14_997_224.3, "EUR") == "14,997,200 EUR"
+    assert number(80_069.6, "t") == "80,070 t"
+    assert number(68.7712) == "68.77"
+    code, printed = _cli("match", PARK)
+    assert code == 0, printed
+    assert "e+0" not in printed
+    assert "m**3" not in printed
+    assert "m³" in printed
+    assert "14,997,200" in printed
+    assert "kg CO2e" not in printed  # t only: never kg and t on one screen
+    code, printed = _cli("position", "docs/examples/supply_chain.yaml")
+    table = [line for line in printed.splitlines() if line.startswith(("┏", "┃", "│", "└"))]
+    assert max(len(line) for line in table) <= 80
+    assert "irreplace-" in printed
+    assert "…" not in printed  # nothing cut
+
+
+def test_inputs_people_write_get_a_hint(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hints.yaml"
+    path.write_text(
+        """format: rainforest/1
+name: hints
+actors:
+  - {id: a, size: {revenue: 120e6}}
+  - {id: b}
+resources:
+  - {id: water, kind: water, unit: m3}
+  - {id: ash, kind: material, unit: t}
+flows:
+  - {from: a, to: b, resource: ash, quantity: 300 kt}
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(rf.DocumentError) as caught:
+        rf.load(path)
+    hints = {i.path: i.hint or "" for i in caught.value.issues}
+    assert "write 120000000" in hints["actors[0].size.revenue"]
+    assert "m**3" in hints["resources[0].unit"]
+    assert "unit: kt" in hints["flows[0].quantity"]

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
-from rainforest.errors import DocumentError, RainforestError
+from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ def _emit_json(data: Any) -> None:
 
 
 def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    message = in_words_of(message, "cli")  # the library names Python's options; say the CLI's
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
@@ -302,6 +303,58 @@ def _report_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] 
         yield step
 
 
+def _header(name: str, width: int = 10) -> str:
+    """A column header that wraps instead of being cut: words longer than ``width`` are
+    hyphenated onto two lines (``irreplace-`` / ``ability``)."""
+    words = []
+    for word in name.split(" "):
+        while len(word) > width + 2:
+            words.append(word[: width - 1] + "-\n")
+            word = word[width - 1 :]
+        words.append(word)
+    return " ".join(words).replace("-\n ", "-\n")
+
+
+def _add_columns(table: Table, columns: list[tuple[str, str, bool]]) -> None:
+    """Columns that fit 80 terminal columns by wrapping: ``(name, justify, key)``; key
+    columns (ids, numbers) are never wrapped or cut, the others wrap their text."""
+    for name, justify, key in columns:
+        table.add_column(
+            _header(name),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=key,
+            overflow="fold",
+            min_width=min(len(name), 10) if key else None,
+        )
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A number for the terminal: thousands separators and six significant digits at most
+    (``14,997,200 EUR``, ``80,070 t``, ``68.77``), never ``1.49972e+07``; ``n/a`` for None."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    x = float(value)
+    if abs(x) >= 1000:
+        digits = int(np.floor(np.log10(abs(x)))) + 1
+        text = f"{round(x, 6 - digits):,.0f}"
+    elif x == int(x):
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:.4g}"
+    # "money" is no currency: the document names none, so the number stands alone
+    return f"{text} {unit}".strip() if unit != "money" else text
+
+
+def _co2e_in_t(text: str) -> str:
+    """Factors in kg CO2e per unit as t CO2e per unit, so one screen never mixes kg and t."""
+    import re
+
+    def to_t(m: re.Match[str]) -> str:
+        return f"{float(m.group(1)) / 1000:.4g} t CO2e"
+
+    return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", to_t, text)
+
+
 def _key_numbers_table(title: str, numbers: Any) -> Table:
     table = Table(title=title, header_style="bold", title_justify="left")
     table.add_column("indicator")
@@ -529,7 +582,7 @@ def ena(
         if result.control is not None:
             out.print(f"control: TSC = {result.control['TSC']:.6g}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
 
     _with_errors(as_json, debug, work)
 
@@ -718,21 +771,41 @@ def match(
         if as_json:
             _emit_json(data)
             return
-        table = Table(title=f"exchange plan ({objective}: {result.value:,.6g})", header_style="bold")
-        for col in ("from", "to", "resource", "quantity", "benefit"):
-            table.add_column(col)
+        from rainforest.model.units import label
+        from rainforest.report import money_unit
+
+        money = money_unit(eco)
+        units = {r.id: label(r.unit) for r in eco.resources}
+        value_unit = {"benefit": money, "co2e": "kg CO2e", "virgin": ""}[objective]
+        if objective == "co2e":
+            title_value = number(result.value / 1000, "t CO2e")
+        else:
+            title_value = number(result.value, value_unit)
+        table = Table(title=f"exchange plan ({objective}: {title_value} per {eco.period})", header_style="bold")
+        _add_columns(
+            table,
+            [
+                ("from", "left", True),
+                ("to", "left", True),
+                ("resource", "left", False),
+                ("quantity", "right", True),
+                ("benefit" + (f" ({money})" if money != "money" else ""), "right", True),
+            ],
+        )
         for e in result.exchanges:
-            table.add_row(e.source, e.target, e.resource, f"{e.quantity:,.6g}", f"{e.benefit:,.6g}")
+            table.add_row(e.source, e.target, e.resource, number(e.quantity, units[e.resource]), number(e.benefit))
         out.print(table)
         total = effects["total"]
         out.print(
-            f"per {eco.period}: money saved {total['money_saved']:,.0f}; CO2e avoided {total['co2e_avoided_kg'] / 1000:,.1f} t; "
-            f"disposal diverted {total['disposal_diverted_t']:,.0f} t; water saved {total['water_saved_m3']:,.0f} m3"
+            f"per {eco.period}: money saved {number(total['money_saved'], money)}; "
+            f"CO2e avoided {number(total['co2e_avoided_kg'] / 1000, 't')}; "
+            f"disposal diverted {number(total['disposal_diverted_t'], 't')}; "
+            f"water saved {number(total['water_saved_m3'], 'm³')}"
         )
-        split = ", ".join(f"{a}: {v:,.0f}" for a, v in shares["allocation"].items())
+        split = ", ".join(f"{a}: {number(v, money)}" for a, v in shares["allocation"].items())
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
 
@@ -825,7 +898,19 @@ def risk(
         eco = rf.load(file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", rf.errors.RainforestWarning)
-            net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+            try:
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+                valued_here = valued
+            except rf.CurrencyError:
+                if valued:
+                    raise
+                # no money flows: value the flows at their prices, as the report does, and say so
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=True)
+                valued_here = True
+                err.print(
+                    "note: the document records no money flows between actors: flows are valued at their "
+                    "resources' prices (as `rainforest report` does; --valued asks for this explicitly)"
+                )
             scenarios: dict[str, dict[str, float]] | None = None
             if partial or sectors or together:
                 joint: dict[str, float] = dict.fromkeys(chosen, 1.0) if together else {}
@@ -865,11 +950,12 @@ def risk(
                 )
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
-                err.print(f"[yellow]warning:[/] {escape(str(w.message))}")
+                err.print(f"[yellow]warning:[/] {escape(in_words_of(str(w.message), 'cli'))}")
         if as_json:
             _emit_json(profile.to_dict(losses=losses))
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
+        mode += ", flows valued at prices" if valued_here and not valued else ""
         mode += ", no damping" if no_damping else ""
         out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
@@ -928,8 +1014,13 @@ def position(
             return "-" if x is None else format(x, fmt)
 
         table = Table(title=f"{eco.name}: positioning", header_style="bold")
-        for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone", "redundant non-core"):
-            table.add_column(col, justify="right" if col in ("irreplaceability", "keystone") else "left")
+        _add_columns(
+            table,
+            [
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", True)
+                for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone")
+            ],
+        )
         for a in result.actors:
             table.add_row(
                 escape(a.actor),
@@ -938,9 +1029,15 @@ def position(
                 a.role,
                 num(a.irreplaceability),
                 num(a.keystone),
-                escape(", ".join(r["capability"] for r in a.redundancies)) or "-",
             )
         out.print(table)
+        # below the table, so that the table fits 80 columns without cutting a key column
+        for a in result.actors:
+            for r in a.redundancies:
+                out.print(
+                    f"redundant non-core: {escape(a.actor)} runs {escape(r['capability'])}, held as core by "
+                    f"{escape(', '.join(r['core_at'][:5]))}"
+                )
         profile = Table(title="rainforest profile", header_style="bold")
         for col in ("stratum", "actors", "share of actors", "share of throughflow", f"share of {result.size_measure}"):
             profile.add_column(col, justify="left" if col == "stratum" else "right")
@@ -956,7 +1053,7 @@ def position(
         for finding in result.health["findings"]:
             out.print(f"health: {escape(finding)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
             out.print("* stratum inferred by the rule in rainforest.analysis.positioning")
 

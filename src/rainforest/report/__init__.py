@@ -46,6 +46,7 @@ __all__ = [
     "Table",
     "compare",
     "health_report",
+    "money_unit",
     "radius_curve",
     "simulation_page",
 ]

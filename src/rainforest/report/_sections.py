@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rainforest.errors import CurrencyError, RainforestError
+from rainforest.errors import CurrencyError, RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import BOUNDARY
@@ -127,7 +127,9 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def _unit_label(unit: str) -> str:
-    return {"m**3": "m³", "kg*CO2e": "kg CO2e"}.get(unit, unit)
+    from rainforest.model.units import label
+
+    return label(unit)
 
 
 def physical_layer(eco: Ecosystem) -> FlowMatrix | None:
@@ -1426,4 +1428,30 @@ def compute(
     sections.append(unknowns_section(ctx))
     if progress is not None:
         progress(total, total, "done")
+    # the analyses' messages name Python's options; a report is read as a page
+    sections = [_in_page_words(s) for s in sections]
+    numbers = [{**n, "meaning": in_words_of(str(n["meaning"]), "page")} for n in numbers]
     return ctx, sections, numbers
+
+
+def _in_page_words(s: Section) -> Section:
+    from dataclasses import replace
+
+    def words(text: str) -> str:
+        return in_words_of(text, "page")
+
+    tables = tuple(
+        replace(
+            t,
+            rows=tuple(tuple(words(c) if isinstance(c, str) else c for c in row) for row in t.rows),
+            note=words(t.note),
+        )
+        for t in s.tables
+    )
+    return replace(
+        s,
+        reason=words(s.reason),
+        text=tuple(words(t) for t in s.text),
+        notes=tuple(words(n) for n in s.notes),
+        tables=tables,
+    )
