@@ -295,3 +295,40 @@ flows:
     assert "write 120000000" in hints["actors[0].size.revenue"]
     assert "m**3" in hints["resources[0].unit"]
     assert "unit: kt" in hints["flows[0].quantity"]
+
+
+# -- item 9: the first report of a new park ----------------------------------------------------------
+def test_new_park_report_leads_with_what_can_be_done(park: rf.Ecosystem) -> None:
+    """Issue 16, item 9: park.yaml (offers and needs, no flows) showed five n/a tiles, every
+    firm as 'moss / consumer' and an empty network."""
+    from rainforest.optimize import exchanges
+
+    r = report.health_report(park)
+    assert r.facts["pathway"] == "plan"
+    numbers = {n["key"]: n for n in r.key_numbers}
+    assert list(numbers) == ["candidates", "benefit", "co2e", "disposal", "split"]
+    assert all(n["value"] is not None for n in numbers.values())
+    plan = exchanges.plan(park)
+    assert numbers["benefit"]["value"] == pytest.approx(plan.benefit)
+    assert numbers["candidates"]["value"] == len(exchanges.candidates(park))
+    assert numbers["co2e"]["value"] == pytest.approx(exchanges.impacts(park, plan)["total"]["co2e_avoided_kg"] / 1000)
+    assert [s.id for s in r.sections][:2] == ["exchanges", "cluster"]
+    assert "cycling (Finn index)" in r.facts["after_flows"]
+    assert not r.section("network").available
+    assert not r.section("risk").available  # no 'consumer' role read off flows that do not exist
+    assert "recorded yet" in r.section("io").reason
+    html = r.to_html()
+    assert "What this park can do" in html
+    assert "Once exchanges are recorded" in html
+
+
+def test_existing_ecosystem_keeps_its_five_numbers() -> None:
+    r = report.health_report(rf.datasets.kalundborg(), risk=False, plan=False)
+    assert r.facts["pathway"] == "existing"
+    assert [n["key"] for n in r.key_numbers] == ["exchanged", "residues", "cycling", "robustness", "dependence"]
+
+
+def test_bundled_park_is_the_documented_park() -> None:
+    from pathlib import Path
+
+    assert rf.datasets.path("park").read_text(encoding="utf-8") == Path(PARK).read_text(encoding="utf-8")

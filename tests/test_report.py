@@ -340,15 +340,21 @@ def test_cli_compare_one_and_two(tmp_path: Path, synthetic_eco: rf.Ecosystem) ->
 
 def test_cli_demo_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "demo.html"
-    result = runner.invoke(app, ["demo", "-o", str(out)])
+    park = tmp_path / "park.html"
+    result = runner.invoke(app, ["demo", "-o", str(out), "--park-output", str(park)])
     assert result.exit_code == 0, result.output
     assert out.exists()
+    assert park.exists()  # the second pathway: a new park's plan
     assert "the five numbers that matter" in result.stdout
+    assert "what its optimal exchange plan can do" in result.stdout
     assert "health report written to" in result.stdout
-    data = json.loads(runner.invoke(app, ["demo", "-o", str(out), "--json"]).stdout)
+    data = json.loads(runner.invoke(app, ["demo", "-o", str(out), "--park-output", str(park), "--json"]).stdout)
     assert data["report"] == str(out)
     assert len(data["key_numbers"]) == 5
     assert all(n["value"] is None or math.isfinite(n["value"]) for n in data["key_numbers"])
+    assert data["park"]["pathway"] == "plan"
+    assert [n["key"] for n in data["park"]["key_numbers"]][:2] == ["candidates", "benefit"]
+    assert all(n["value"] is not None for n in data["park"]["key_numbers"])
 
 
 def test_format_numbers() -> None:

@@ -393,7 +393,14 @@ def report(
             data["output"] = str(path)
             _emit_json(data)
             return
-        out.print(_key_numbers_table(result.ecosystem, result.key_numbers))
+        plan_pathway = result.facts.get("pathway") == "plan"
+        title = f"{result.ecosystem}: what this park can do" if plan_pathway else result.ecosystem
+        out.print(_key_numbers_table(title, result.key_numbers))
+        if plan_pathway:
+            out.print(
+                "no exchange is recorded yet; once flows are recorded the report also shows: "
+                + "; ".join(result.facts["after_flows"])
+            )
         missing = [s.title for s in result.sections if not s.available]
         if missing:
             out.print(f"not available for this document: {', '.join(missing)} (the report says why)")
@@ -477,10 +484,14 @@ def compare(
 @app.command()
 def demo(
     output: OutputOption = Path("kalundborg-report.html"),
+    park_output: Annotated[Path, typer.Option("--park-output", help="Where to write the new park's report.")] = Path(
+        "park-report.html"
+    ),
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Write the health report of the bundled Kalundborg Symbiosis and print its five key numbers."""
+    """Both pathways: the health report of the bundled Kalundborg Symbiosis (an existing
+    symbiosis) and the plan of a new park with offers and needs, with their key numbers."""
 
     def work() -> None:
         from rainforest import report as report_module
@@ -499,10 +510,20 @@ def demo(
         with _report_progress(not as_json) as progress:
             result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
         path = result.save(output)
+        with _report_progress(not as_json) as progress:
+            park = report_module.health_report(
+                rf.datasets.park(), source="rainforest.datasets.park()", progress=progress
+            )
+        park_path = park.save(park_output)
         if as_json:
             data["store"] = store_url
             data["report"] = str(path)
             data["key_numbers"] = [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in result.key_numbers]
+            data["park"] = {
+                "report": str(park_path),
+                "pathway": park.facts["pathway"],
+                "key_numbers": [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in park.key_numbers],
+            }
             _emit_json(data)
             return
         out.print(_counts_table(data))
@@ -519,6 +540,14 @@ def demo(
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
         out.print(f"health report written to {path.resolve()}: open it in any browser (it works offline)")
         out.print(f"the ecosystem is kept in the store {store_url} (see `rainforest store --help`)")
+        out.print()
+        out.print(
+            f"[bold]A new park[/]: {park.ecosystem}, {park.facts['offers']} offers and {park.facts['needs']} needs, "
+            "no exchange yet (rainforest.datasets.park(), also docs/examples/park.yaml)",
+            markup=True,
+        )
+        out.print(_key_numbers_table("what its optimal exchange plan can do", park.key_numbers))
+        out.print(f"its report (the plan, the gain split, the cluster curve) written to {park_path.resolve()}")
 
     _with_errors(as_json, debug, work)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report._sections import (
+    AFTER_FLOWS,
     Figure,
     Progress,
     Section,
@@ -150,6 +151,8 @@ def health_report(
         "needs": len(eco.needs),
         "currency": ctx.layer.currency if ctx.layer is not None else None,
         "money": money_unit(eco),
+        "pathway": ctx.pathway,
+        "after_flows": list(AFTER_FLOWS) if ctx.pathway == "plan" else [],
         "unit": ctx.unit,
         "period": eco.period,
     }
@@ -198,6 +201,8 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
         number = next((n for n in report.key_numbers if n["key"] == key), None)
         if number is not None:
             value, reason = number["value"], number["meaning"]
+        else:
+            reason = "no exchange between actors is recorded yet"
     elif where == "circularity":
         s = report.section("metabolism")
         value = s.data.get("circularity", {}).get(key) if s.available else None

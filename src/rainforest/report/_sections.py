@@ -157,6 +157,17 @@ class Context:
         self.results: dict[str, Any] = {}
         self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
+        flows = eco.table("flows")
+        actors = set(eco.actor_ids)
+        #: exchanges between actors recorded as active flows (any resource, money included)
+        self.recorded = sum(
+            1
+            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
+            if status in (None, "active") and src in actors and dst in actors
+        )
+        #: 'existing': the report reads recorded exchanges; 'plan': a new park with offers and
+        #: needs and no exchange yet, where the report leads with what can be done
+        self.pathway = "plan" if not self.recorded and eco.offers and eco.needs else "existing"
 
     def unknown(self, what: str, how: str) -> None:
         """Record a quantity the document does not give and how the report treats it."""
@@ -250,7 +261,9 @@ def run_io(ctx: Context) -> None:
         return
     if not fm.Z.nnz:
         ctx.results["io"] = (
-            "no money flows between actors: give resources a price (flows are then valued) or record "
+            "no exchange between actors is recorded yet"
+            if not ctx.recorded
+            else "no money flows between actors: give resources a price (flows are then valued) or record "
             "payments as flows of a resource of kind money"
         )
         return
@@ -310,6 +323,7 @@ def run_plan(ctx: Context) -> None:
         ctx.results["plan"] = str(exc)
         return
     result: dict[str, Any] = {"plan": plan, "per_need": per_need, "impacts": exchanges.impacts(eco, plan)}
+    result["candidates"] = len(exchanges.candidates(eco, per_need=per_need))
     try:
         result["sharing"] = exchanges.share_gains(eco, plan)
     except RainforestError as exc:
@@ -531,6 +545,13 @@ def profile_section(ctx: Context) -> Section:
 
 def network_section(ctx: Context) -> Section:
     eco = ctx.eco
+    if not ctx.recorded:
+        return unavailable(
+            "network",
+            "The network",
+            "no exchange between actors is recorded yet"
+            + ("; the recommended exchanges show the ones that could be" if ctx.pathway == "plan" else ""),
+        )
     pos = ctx.results["positioning"]
     ids = list(eco.actor_ids)
     index = {a: i for i, a in enumerate(ids)}
@@ -983,6 +1004,26 @@ def risk_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "Positioning and systemic risk"
     actors = list(pos.actors)
+    if not ctx.recorded:
+        redundant_rows = tuple(
+            (a.actor, r["capability"], ", ".join(r["core_at"][:5])) for a in actors for r in a.redundancies
+        )
+        return unavailable(
+            "risk",
+            title,
+            "no exchange between actors is recorded yet: roles, systemic risk, keystoneness and irreplaceability "
+            "all measure dependence along recorded flows",
+            tables=(
+                Table(
+                    "Redundant investment: non-core capabilities another actor holds as core",
+                    ("actor", "capability", "held as core by"),
+                    redundant_rows,
+                ),
+            )
+            if redundant_rows
+            else (),
+            data={"ranking": [], "measure": None, "roles": {}, "esri_reason": "no exchange recorded yet"},
+        )
     has_esri = any(a.esri is not None for a in actors)
     has_ks = any(a.keystoneness is not None for a in actors)
     if has_esri:
@@ -1251,8 +1292,105 @@ def cluster_section(ctx: Context) -> Section:
     )
 
 
+#: What the report shows once exchanges are recorded (the existing pathway's key numbers).
+AFTER_FLOWS = (
+    "exchanged between members",
+    "residues put to use",
+    "cycling (Finn index)",
+    "robustness",
+    "dependence on one actor (or systemic risk, with money flows)",
+    "the network, the metabolism and the network analysis",
+)
+
+
+def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
+    """A new park's five numbers: what the optimal plan over its offers and needs can do."""
+    result = ctx.results.get("plan")
+    per = ctx.per_period
+    money = _money_unit(ctx)
+    if not isinstance(result, dict):
+        reason = result if isinstance(result, str) else "no exchange plan"
+        return [
+            {"key": k, "label": label, "value": None, "display": "n/a", "meaning": reason}
+            for k, label in (
+                ("candidates", "candidate exchanges"),
+                ("benefit", "net benefit of the optimal plan"),
+                ("co2e", "CO2e avoided"),
+                ("disposal", "disposal diverted"),
+                ("split", "the fair split"),
+            )
+        ]
+    plan, total = result["plan"], result["impacts"]["total"]
+    out: list[dict[str, Any]] = [
+        {
+            "key": "candidates",
+            "label": "candidate exchanges",
+            "value": float(result["candidates"]),
+            "display": f"{result['candidates']:,}",
+            "meaning": "offer-need pairs that fit (resource or substitute, quality, supply pattern); the plan keeps "
+            f"{len(plan.exchanges)}",
+        },
+        {
+            "key": "benefit",
+            "label": "net benefit of the optimal plan",
+            "value": plan.benefit,
+            "display": fmt(plan.benefit, per(money)),
+            "meaning": "avoided purchases and disposal - transport - annualised link costs",
+        },
+        {
+            "key": "co2e",
+            "label": "CO2e avoided",
+            "value": total["co2e_avoided_kg"] / 1000,
+            "display": fmt(total["co2e_avoided_kg"] / 1000, per("t CO2e")),
+            "meaning": "avoided disposal and virgin production - transport",
+        },
+        {
+            "key": "disposal",
+            "label": "disposal diverted",
+            "value": total["disposal_diverted_t"],
+            "display": fmt(total["disposal_diverted_t"], per("t")),
+            "meaning": "residues that would otherwise be disposed of",
+        },
+    ]
+    sharing = result.get("sharing")
+    if isinstance(sharing, dict) and sharing.get("allocation"):
+        alloc = sharing["allocation"]
+        gain = sum(1 for v in alloc.values() if v > 0)
+        top = max(alloc, key=lambda a: alloc[a])
+        share = alloc[top] / plan.benefit if plan.benefit else None
+        core = sharing.get("in_core")
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": float(gain),
+                "display": f"{gain} of {len(alloc)} partners gain",
+                "meaning": f"Shapley value; the largest share goes to {top} ({pct(share, 0)})"
+                + (
+                    ""
+                    if core is None
+                    else ("; in the core: no coalition would rather leave" if core else "; not in the core")
+                ),
+            }
+        )
+    else:
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": None,
+                "display": "n/a",
+                "meaning": sharing if isinstance(sharing, str) else "the plan has no partners to share a gain",
+            }
+        )
+    return out
+
+
 def key_numbers(ctx: Context) -> list[dict[str, Any]]:
-    """The five numbers that matter, each with what it means (or why it is not known)."""
+    """The five numbers that matter, each with what it means (or why it is not known); for
+    a new park (offers and needs, no exchange yet) what its optimal plan can do."""
+    if ctx.pathway == "plan":
+        return plan_numbers(ctx)
     out: list[dict[str, Any]] = []
     fm = ctx.layer
     per = ctx.per_period(ctx.unit)
@@ -1424,6 +1562,8 @@ def compute(
         exchanges_section(ctx),
         cluster_section(ctx),
     ]
+    if ctx.pathway == "plan":  # a new park: lead with what can be done
+        sections = sections[-2:] + sections[:-2]
     numbers = key_numbers(ctx)
     sections.append(unknowns_section(ctx))
     if progress is not None:
