@@ -138,7 +138,7 @@ def test_a_side_without_the_data_never_leads(park_vs_synthetic: report.Compariso
         assert ind["reasons"][0], ind["key"]
         assert "currencies" not in ind["note"]
     share = next(i for i in park_vs_synthetic.indicators if i["key"] == "largest_throughflow_share")
-    assert "no flow" in share["reasons"][0]
+    assert "no exchange is recorded" in share["reasons"][0]
     residues = next(i for i in park_vs_synthetic.indicators if i["key"] == "residues")
     assert "by-products" not in residues["reasons"][0]  # a reason, not the definition
 
@@ -317,9 +317,15 @@ def test_new_park_report_leads_with_what_can_be_done(park: rf.Ecosystem) -> None
     assert not r.section("network").available
     assert not r.section("risk").available  # no 'consumer' role read off flows that do not exist
     assert "recorded yet" in r.section("io").reason
+    assert not r.section("profile").available  # not six 'moss' firms: nothing places them yet
+    assert "recorded yet" in r.section("metabolism").reason
     html = r.to_html()
     assert "What this park can do" in html
     assert "Once exchanges are recorded" in html
+    # read as a reader: one unit of CO2e on the page, quantities with their units, no 'money' unit
+    assert "kg CO2e" not in html
+    assert "500,000 m³" in html
+    assert "money per" not in html
 
 
 def test_existing_ecosystem_keeps_its_five_numbers() -> None:

@@ -345,16 +345,6 @@ def number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip() if unit != "money" else text
 
 
-def _co2e_in_t(text: str) -> str:
-    """Factors in kg CO2e per unit as t CO2e per unit, so one screen never mixes kg and t."""
-    import re
-
-    def to_t(m: re.Match[str]) -> str:
-        return f"{float(m.group(1)) / 1000:.4g} t CO2e"
-
-    return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", to_t, text)
-
-
 def _key_numbers_table(title: str, numbers: Any) -> Table:
     table = Table(title=title, header_style="bold", title_justify="left")
     table.add_column("indicator")
@@ -800,6 +790,7 @@ def match(
         if as_json:
             _emit_json(data)
             return
+        from rainforest import report as report_module
         from rainforest.model.units import label
         from rainforest.report import money_unit
 
@@ -834,7 +825,7 @@ def match(
         split = ", ".join(f"{a}: {number(v, money)}" for a, v in shares["allocation"].items())
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(_co2e_in_t(in_words_of(note, 'cli')))}")
+            out.print(f"[yellow]note:[/] {escape(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
 

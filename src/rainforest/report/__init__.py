@@ -32,6 +32,7 @@ from rainforest.report._sections import (
     Progress,
     Section,
     Table,
+    co2e_in_t,
     compute,
     fmt,
     money_unit,
@@ -220,9 +221,10 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
         value = (s.data.get(where) or {}).get(key) if s.available else None
         reason = s.reason if not s.available else "not computed on this network (the report's notes say why)"
     elif where == "health":
-        health = report.section("profile").data.get("health", {})
+        profile = report.section("profile")
+        health = profile.data.get("health", {})
         value = health.get(key)
-        reason = health.get("reason") or "no throughflow recorded"
+        reason = profile.reason or health.get("reason") or "no throughflow recorded"
     elif where == "risk":
         s = report.section("risk")
         values = [v for _, v in s.data.get("ranking", []) if v is not None] if s.data.get("measure") == "esri" else []
@@ -507,3 +509,4 @@ def to_json(value: Any) -> str:
 # re-exported formatting helpers for templates and the CLI
 format_number = fmt
 format_share = pct
+format_co2e_in_t = co2e_in_t

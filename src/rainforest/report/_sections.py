@@ -180,6 +180,12 @@ class Context:
 
 
 # -- the analyses (run once, in the order of the progress bar) ----------------------------------
+def _no_flows(ctx: Context) -> str:
+    if not ctx.recorded:
+        return "no exchange between actors is recorded yet"
+    return "no physical flows between actors (mass, energy or water)"
+
+
 def run_positioning(ctx: Context) -> None:
     from rainforest.analysis import positioning
 
@@ -190,7 +196,7 @@ def run_ena(ctx: Context) -> None:
     from rainforest.analysis import ena
 
     if ctx.layer is None:
-        ctx.results["ena"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["ena"] = _no_flows(ctx)
         return
     fm = ctx.layer
     method: Literal["boundary"] | None = None
@@ -215,7 +221,7 @@ def run_metabolism(ctx: Context) -> None:
     from rainforest.analysis import metabolism
 
     if ctx.layer is None:
-        ctx.results["metabolism"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["metabolism"] = _no_flows(ctx)
         return
     fm = ctx.layer
     currency = fm.currency
@@ -478,6 +484,22 @@ def _strata(ctx: Context) -> dict[str, str]:
 def profile_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "The rainforest profile"
+    sized = any(
+        a.stratum or (a.size is not None and (a.size.revenue or a.size.employees or a.size.capacity))
+        for a in ctx.eco.actors
+    )
+    if not ctx.recorded and not sized:
+        # strata would all read 'moss' and roles 'consumer' by default: say what is missing instead
+        ctx.unknown(
+            "the size of the actors (revenue, employees) and their exchanges",
+            "no stratum or role is shown: nothing in the document places the actors yet",
+        )
+        return unavailable(
+            "profile",
+            title,
+            "no actor gives a size (size.revenue, size.employees) or a stratum, and no exchange is recorded yet: "
+            "nothing places the actors in the strata of the forest",
+        )
     rows = tuple(
         (
             p["stratum"],
@@ -612,6 +634,25 @@ def _money_unit(ctx: Context) -> str:
     """The currency code money figures carry: the unit of the resources of kind money (EUR),
     else the document's declared currency, else the neutral word 'money'."""
     return money_unit(ctx.eco)
+
+
+def _per_money(ctx: Context) -> str:
+    """'EUR per year', or 'per year' when the document names no currency (the figure is in
+    the currency its prices are given in)."""
+    money = _money_unit(ctx)
+    return ctx.per_period(money) if money != "money" else f"per {ctx.period}"
+
+
+def co2e_in_t(text: str) -> str:
+    """Emission factors written in kg CO2e as t CO2e, so that a page or screen that gives
+    totals in t never mixes kg and t.
+
+    >>> co2e_in_t("landfill, 520.5327 kg CO2e/t")
+    'landfill, 0.5205 t CO2e/t'
+    """
+    import re
+
+    return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", lambda m: f"{float(m.group(1)) / 1000:.4g} t CO2e", text)
 
 
 def money_unit(eco: Ecosystem) -> str:
@@ -891,7 +932,10 @@ def io_section(ctx: Context) -> Section:
     title = "The money layer (input-output)"
     io = ctx.results["io"]
     if isinstance(io, str):
-        ctx.unknown("the money layer (prices or payments)", "input-output analysis and systemic risk are not computed")
+        if ctx.recorded:
+            ctx.unknown(
+                "the money layer (prices or payments)", "input-output analysis and systemic risk are not computed"
+            )
         return unavailable("io", title, io)
     table = io["table"]
     total = float(table.x.sum())
@@ -971,10 +1015,10 @@ def io_section(ctx: Context) -> Section:
         notes=tuple(notes),
         tables=(
             Table(
-                f"Hypothetical extraction: the {len(rows)} largest actors by output",
+                f"Hypothetical extraction: the {len(rows)} largest actors by output, most output lost first",
                 (
                     "actor",
-                    "output",
+                    f"output ({_per_money(ctx)})",
                     "output lost if it leaves",
                     "share of all output",
                     "output multiplier",
@@ -1027,7 +1071,7 @@ def risk_section(ctx: Context) -> Section:
     has_esri = any(a.esri is not None for a in actors)
     has_ks = any(a.keystoneness is not None for a in actors)
     if has_esri:
-        key, label = "esri", "ESRI (share of output lost)"
+        key, label = "esri", "ESRI (share of sales between members lost)"
     elif has_ks:
         key, label = "keystoneness", "keystoneness (Libralato)"
     else:
@@ -1047,7 +1091,7 @@ def risk_section(ctx: Context) -> Section:
         for a in ranked
     )
     text = [
-        "ESRI: the share of the ecosystem's output lost when the actor fails, through its suppliers and customers "
+        "ESRI: the share of the sales between members lost when the actor fails, through its suppliers and customers "
         "(Diem et al. 2022); keystone index: ESRI over the actor's own share (1 = it takes only itself down); "
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
@@ -1162,14 +1206,22 @@ def exchanges_section(ctx: Context) -> Section:
         return unavailable("exchanges", title, result, tables=tables)
     plan, effects, sharing = result["plan"], result["impacts"], result["sharing"]
     total = effects["total"]
+    units = {r.id: _unit_label(r.unit) for r in ctx.eco.resources}
     rows = tuple(
-        (e["from"], e["to"], e["resource"], fmt(e["quantity"]), fmt(e["money_saved"]), fmt(e["co2e_avoided_kg"] / 1000))
+        (
+            e["from"],
+            e["to"],
+            e["resource"],
+            fmt(e["quantity"], units.get(e["resource"], "")),
+            fmt(e["money_saved"]),
+            fmt(e["co2e_avoided_kg"] / 1000),
+        )
         for e in sorted(effects["exchanges"], key=lambda e: -e["money_saved"])[: 2 * TOP]
     )
     numbers = [
         {
             "label": "net benefit",
-            "value": fmt(plan.benefit, f"money per {ctx.period}"),
+            "value": fmt(plan.benefit, _per_money(ctx)),
             "meaning": "avoided purchases and disposal - transport - link costs",
         },
         {
@@ -1218,10 +1270,10 @@ def exchanges_section(ctx: Context) -> Section:
                 ),
             )
         )
-    notes = list(plan.notes) + list(effects.get("notes", []))
+    notes = [co2e_in_t(n) for n in [*plan.notes, *effects.get("notes", [])]]
     for note in plan.notes:
         if "default" in note or "no co2e" in note.lower():
-            ctx.unknown("emission factors of some resources", note)
+            ctx.unknown("emission factors of some resources", co2e_in_t(note))
     return Section(
         id="exchanges",
         title=title,
@@ -1274,7 +1326,7 @@ def cluster_section(ctx: Context) -> Section:
         text: tuple[str, ...] = (
             "The optimal plan when partners must lie within r km of each other (a cluster bound to one place) "
             "against no limit (an ecosystem across the chain).",
-            f"Without a limit: {fmt(full, f'money per {ctx.period}')}; half of it is reached within "
+            f"Without a limit: {fmt(full, _per_money(ctx))}; half of it is reached within "
             f"{fmt(half, 'km') if half is not None else 'no radius drawn'}.",
         )
     else:
@@ -1307,7 +1359,6 @@ def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
     """A new park's five numbers: what the optimal plan over its offers and needs can do."""
     result = ctx.results.get("plan")
     per = ctx.per_period
-    money = _money_unit(ctx)
     if not isinstance(result, dict):
         reason = result if isinstance(result, str) else "no exchange plan"
         return [
@@ -1334,7 +1385,7 @@ def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
             "key": "benefit",
             "label": "net benefit of the optimal plan",
             "value": plan.benefit,
-            "display": fmt(plan.benefit, per(money)),
+            "display": fmt(plan.benefit, _per_money(ctx)),
             "meaning": "avoided purchases and disposal - transport - annualised link costs",
         },
         {
