@@ -232,6 +232,7 @@ def test_page_words_name_no_keyword_arguments() -> None:
         "so M = (I - Q)^-1 - I is not their sum (enaR returns NA here). Pass eigen_check=False to compute M anyway.",
         "the document has 4 resources; choose a currency ('mass', 'energy', 'water', 'money'), a resource= or a kind=",
         "Pass force_dense=True (CLI: --force-dense) to compute it anyway, or raise dense_limit.",
+        "left out: 3,000 nodes is above the dense limit of 2,000 (force_dense=True computes it)",
     ):
         for interface in ("cli", "page"):
             assert not PYTHON_WORDS.search(in_words_of(message, interface)), (interface, message)

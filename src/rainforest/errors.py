@@ -227,7 +227,7 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
         "Add --force-dense to compute it anyway.",
         "It is not computed at this size.",
     ),
-    (r"\(force_dense=True computes them\)", "(--force-dense computes them)", "(not computed at this size)"),
+    (r"\(force_dense=True\s+computes (them|it)\)", r"(--force-dense computes \1)", "(not computed at this size)"),
     (r"\s*[Pp]ass eigen_check=False to compute M anyway\.", "", ""),
     (
         r"\b[Pp]ass balance='input' or 'output' to balance the model first, or a larger tolerance",
