@@ -18,6 +18,7 @@ from rich.table import Table
 import rainforest as rf
 from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
+from rainforest.model.units import label as unit_label
 
 app = typer.Typer(
     name="rainforest",
@@ -251,7 +252,7 @@ def info(
         kinds.add_column("resources", justify="right")
         kinds.add_column("units")
         for kind, count in data["resource_kinds"].items():
-            kinds.add_row(kind, str(count), ", ".join(data["units_by_kind"][kind]))
+            kinds.add_row(kind, str(count), ", ".join(unit_label(u) for u in data["units_by_kind"][kind]))
         out.print(kinds)
         cur = Table(title="currencies (for analyses)", header_style="bold")
         cur.add_column("currency")
@@ -259,7 +260,7 @@ def info(
         cur.add_column("resources", justify="right")
         cur.add_column("excluded", justify="right")
         for name, c in data["currencies"].items():
-            cur.add_row(name, c["unit"], str(c["resources"]), str(c["excluded"]))
+            cur.add_row(name, unit_label(c["unit"]), str(c["resources"]), str(c["excluded"]))
         out.print(cur)
         strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
         out.print(f"strata: {strata}")
@@ -520,7 +521,7 @@ def demo(
         fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
         out.print(
             f"by-product exchanges with a published quantity: {data['counts']['flows']}; "
-            f"mass exchanged: {fm.Z.sum():,.0f} {fm.unit} per year"
+            f"mass exchanged: {number(float(fm.Z.sum()), unit_label(fm.unit))} per year"
         )
         out.print(
             f"exchanges known but without a published quantity: {len(unquantified)} "
@@ -586,7 +587,8 @@ def ena(
             _emit_json(result.to_dict(matrices=matrices))
             return
         out.print(
-            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({fm.unit or 'no unit'}), {result.method} engine"
+            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
+            f"{result.method} engine"
         )
         for section in ("structure", "flow", "ascendency", "utility", "storage"):
             values = getattr(result, section)
@@ -644,9 +646,9 @@ def target(
         if as_json:
             _emit_json(data)
             return
-        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit}):")
-        out.print(f"  minimum virgin supply  {result.virgin:,.6g}")
-        out.print(f"  minimum discharge      {result.discharge:,.6g}")
+        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit_label(unit)}):")
+        out.print(f"  minimum virgin supply  {number(result.virgin, unit_label(unit))}")
+        out.print(f"  minimum discharge      {number(result.discharge, unit_label(unit))}")
         pinch = ", ".join(f"{p:g}" for p in result.pinch) or f"none ({result.threshold} threshold problem)"
         out.print(f"  pinch quality          {pinch}")
 
