@@ -51,6 +51,7 @@ __all__ = [
     "hypothetical_extraction",
     "io_table",
     "leontief_inverse",
+    "multiplier_summary",
     "output_for",
     "output_multipliers",
     "supply_multipliers",
@@ -275,3 +276,35 @@ def hypothetical_extraction(
         reduced[k] = 0.0
         out[a] = total - float(reduced.sum())
     return out
+
+
+def multiplier_summary(multipliers: dict[str, float], *, top: int = 3) -> dict[str, Any]:
+    """What a reader needs of a set of multipliers, which are skewed (a few actors in long
+    supply loops reach 100 while most sit near 1-4): the median, the 10-90% range and the
+    largest, named, instead of a mean that one actor drags up.
+
+    Returns
+    -------
+    dict
+        ``median``, ``p10``, ``p90``, ``mean``, ``max`` and ``top``: the ``top`` largest as
+        ``(actor, multiplier)`` pairs, largest first.
+
+    Examples
+    --------
+    >>> s = multiplier_summary({"a": 1.0, "b": 1.5, "c": 2.0, "d": 40.0})
+    >>> s["median"], s["top"][0]
+    (1.75, ('d', 40.0))
+    """
+    if not multipliers:
+        raise ValueError("multiplier_summary needs at least one multiplier")
+    values = np.asarray(list(multipliers.values()), dtype=np.float64)
+    p10, median, p90 = (float(q) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+    ranked = sorted(multipliers.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return {
+        "median": median,
+        "p10": p10,
+        "p90": p90,
+        "mean": float(values.mean()),
+        "max": float(values.max()),
+        "top": [(a, float(v)) for a, v in ranked],
+    }
