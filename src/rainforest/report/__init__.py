@@ -191,11 +191,8 @@ def _indicator(report: Report, key: str, where: str) -> float | None:
         value = next((n["value"] for n in report.key_numbers if n["key"] == key), None)
     elif where == "circularity":
         s = report.section("metabolism")
+        # shares whose inputs are not recorded are already None (metabolism.circularity)
         value = s.data.get("circularity", {}).get(key) if s.available else None
-        if s.available and key != "landfill_diverted":
-            acc = s.data["accounts"]
-            if acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"] == 0:
-                value = None  # no boundary flows: shares are not known
     elif where in ("flow", "ascendency", "utility"):
         s = report.section("ena")
         value = (s.data.get(where) or {}).get(key) if s.available else None
