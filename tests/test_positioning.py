@@ -190,6 +190,9 @@ def test_strata_rest_on_size_not_on_what_happens_to_be_exchanged() -> None:
     rows = {r["stratum"]: r["actors"] for r in p.profile}
     assert rows["unknown"] == 6
     assert p.to_dict()["actors"]["gyproc"]["stratum_basis"] == "employees"
+    # nor is exchanged mass a market share: the farmers were "100% of agriculture"
+    assert p["farmers"].market_share is None
+    assert all(row["size_share"] is None for row in p.profile)
 
 
 def test_stratum_basis_follows_the_rule_in_order() -> None:

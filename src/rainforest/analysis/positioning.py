@@ -1,9 +1,10 @@
 """Differentiated positioning: where each actor stands in the rainforest.
 
 For every actor: its stratum (given, or inferred by the rule below), life-cycle stage, its
-role in the metabolism, market share in its sector, irreplaceability of what it supplies,
-a keystone index (systemic impact relative to size, from the ESRI cascade), and the
-redundant non-core investments it shares with an actor that holds them as core.
+role in the metabolism, market share in its sector (by revenue or head count when every
+actor gives one, else unknown), irreplaceability of what it supplies, a keystone index
+(systemic impact relative to size, from the ESRI cascade), and the redundant non-core
+investments it shares with an actor that holds them as core.
 
 Every rule here is rainforest's own, stated with its thresholds (none is a published
 standard; the constants are module attributes so a study can change them):
@@ -387,11 +388,14 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
         notes.append("no flows: roles and throughflow cannot be read from the metabolism")
 
     # market share in the sector (by the size measure)
+    sized = size_measure in ("revenue", "employees")
     sector_total: dict[str | None, float] = {}
     for sec, m in zip(sectors, measure.tolist(), strict=True):
         sector_total[sec] = sector_total.get(sec, 0.0) + m
+    # a share of the sector's size: by revenue or head count when every actor gives one; what an
+    # actor happens to exchange is not its share of a market
     market = [
-        (m / sector_total[sec]) if sec is not None and sector_total[sec] > 0 else None
+        (m / sector_total[sec]) if sized and sec is not None and sector_total[sec] > 0 else None
         for sec, m in zip(sectors, measure.tolist(), strict=True)
     ]
 

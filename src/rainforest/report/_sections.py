@@ -443,13 +443,14 @@ _BASIS_WORDS = {
 def profile_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "The rainforest profile"
+    sized = any(p["size_share"] is not None for p in pos.profile)  # a size every actor gives
     rows = tuple(
         (
             p["stratum"],
             p["actors"],
             pct(p["actor_share"]),
             pct(p["throughflow_share"]),
-            pct(p["size_share"]),
+            *((pct(p["size_share"]),) if sized else ()),
             ", ".join(f"{k} {v}" for k, v in sorted(p["roles"].items(), key=lambda kv: -kv[1])),
         )
         for p in pos.profile
@@ -508,7 +509,14 @@ def profile_section(ctx: Context) -> Section:
         tables=(
             Table(
                 "Strata",
-                ("stratum", "actors", "share of actors", "share of throughflow", "share of size", "roles"),
+                (
+                    "stratum",
+                    "actors",
+                    "share of actors",
+                    "share of throughflow",
+                    *((f"share of {pos.size_measure}",) if sized else ()),
+                    "roles",
+                ),
                 rows,
             ),
         ),
