@@ -61,10 +61,16 @@ def nearest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``."""
+    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``.
+
+    Only candidates about as close as the best are named: ``quantiy`` suggests
+    ``quantity``, not also ``quantified``.
+    """
     close = nearest(name, candidates)
     if not close:
         return None
+    score = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
+    close = [c for c, s in zip(close, score, strict=True) if s >= max(score) - 0.1]
     return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 

@@ -214,8 +214,11 @@ def generate(
 
 
 def _info(eco: rf.Ecosystem) -> dict[str, Any]:
+    from rainforest.analysis.structure import network_structure
+
     summary = eco.summary()
     summary["currencies"] = _currencies(eco)
+    summary["network"] = network_structure(eco).to_dict()
     summary["content_hash"] = eco.content_hash()
     return summary
 
@@ -229,7 +232,12 @@ def _currencies(eco: rf.Ecosystem) -> dict[str, Any]:
             fm = rf.FlowMatrix.from_ecosystem(eco, currency)
         except rf.CurrencyError:
             continue
-        found[currency] = {"unit": fm.unit, "resources": len(fm.resources), "excluded": len(fm.excluded)}
+        found[currency] = {
+            "unit": fm.unit,
+            "resources": len(fm.resources),
+            "excluded": len(fm.excluded),
+            "unquantified_flows": fm.unquantified,
+        }
     return found
 
 
@@ -264,6 +272,23 @@ def info(
         out.print(cur)
         strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
         out.print(f"strata: {strata}")
+        net = data["network"]
+        if net["nodes"]:
+            out.print(
+                f"network (every active exchange between actors, quantified or not): {net['nodes']:,} actors, "
+                f"{net['links']:,} links ({net['unquantified_links']:,} without any quantity), "
+                f"link density {net['link_density']:.2f}, connectance {net['connectance']:.3f}, "
+                f"cyclicity {net['cyclicity']:.2f}"
+            )
+            loops = "; ".join(" → ".join([*c, c[0]]) for c in net["cycles"][:5])
+            more = f" (and {len(net['cycles']) - 5:,} more)" if len(net["cycles"]) > 5 else ""
+            out.print(f"loops: {escape(loops) + more if loops else 'none'} ({net['cycles_note']})")
+        skipped = {k: c["unquantified_flows"] for k, c in data["currencies"].items() if c["unquantified_flows"]}
+        if skipped:
+            out.print(
+                "flows without a quantity, skipped by the analyses in each currency: "
+                + ", ".join(f"{k} {v:,}" for k, v in skipped.items())
+            )
 
     _with_errors(as_json, debug, work)
 
@@ -496,7 +521,7 @@ def demo(
             eco = store.load("kalundborg")
             store_url = store.url
         data = _info(eco)
-        unquantified = eco.extensions.get("x_unquantified_flows", ())
+        unquantified = [f for f in eco.flows if not f.quantified]
         data["unquantified_exchanges"] = len(unquantified)
         with _report_progress(not as_json) as progress:
             result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
@@ -520,12 +545,12 @@ def demo(
         out.print(_counts_table(data))
         fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
         out.print(
-            f"by-product exchanges with a published quantity: {data['counts']['flows']}; "
+            f"by-product exchanges with a published quantity: {data['counts']['flows'] - len(unquantified)}; "
             f"mass exchanged: {number(float(fm.Z.sum()), unit_label(fm.unit))} per year"
         )
         out.print(
             f"exchanges known but without a published quantity: {len(unquantified)} "
-            "(kept under x_unquantified_flows, never given an invented number)"
+            "(flows marked 'quantified: false', never given an invented number)"
         )
         out.print("Sources and licences: rainforest/datasets/data/README.md")
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
@@ -1094,13 +1119,14 @@ def position(
             table,
             [
                 (col, "right" if col in ("irreplaceability", "keystone") else "left", True)
-                for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone")
+                for col in ("actor", "stratum", "from", "stage", "role", "irreplaceability", "keystone")
             ],
         )
         for a in result.actors:
             table.add_row(
                 escape(a.actor),
                 a.stratum + ("*" if a.stratum_inferred else ""),
+                a.stratum_basis,
                 a.stage or "-",
                 a.role,
                 num(a.irreplaceability),
@@ -1115,7 +1141,10 @@ def position(
                     f"{escape(', '.join(r['core_at'][:5]))}"
                 )
         profile = Table(title="rainforest profile", header_style="bold")
-        for col in ("stratum", "actors", "share of actors", "share of throughflow", f"share of {result.size_measure}"):
+        sized = any(row["size_share"] is not None for row in result.profile)
+        columns = ["stratum", "actors", "share of actors", "share of throughflow"]
+        columns += [f"share of {result.size_measure}"] if sized else []
+        for col in columns:
             profile.add_column(col, justify="left" if col == "stratum" else "right")
         for row in result.profile:
             profile.add_row(
@@ -1123,7 +1152,7 @@ def position(
                 str(row["actors"]),
                 f"{row['actor_share']:.0%}",
                 f"{row['throughflow_share']:.0%}",
-                f"{row['size_share']:.0%}",
+                *([f"{row['size_share']:.0%}"] if sized else []),
             )
         out.print(profile)
         for finding in result.health["findings"]:
@@ -1131,7 +1160,10 @@ def position(
         for note in result.notes:
             out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
-            out.print("* stratum inferred by the rule in rainforest.analysis.positioning")
+            out.print(
+                "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
+                "(declared, revenue, employees, capacity, throughflow, or unknown)"
+            )
 
     _with_errors(as_json, debug, work)
 

@@ -206,6 +206,7 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
             reason = "no exchange between actors is recorded yet"
     elif where == "circularity":
         s = report.section("metabolism")
+        # shares whose inputs are not recorded are already None (metabolism.circularity)
         value = s.data.get("circularity", {}).get(key) if s.available else None
         reason = s.reason
         if s.available and key != "landfill_diverted":
