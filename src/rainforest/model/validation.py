@@ -106,6 +106,29 @@ def path_text(path: Path) -> str:
     return out
 
 
+def number_hint(text: str) -> str | None:
+    """What to write instead of a number people naturally write as text: ``120e6`` (YAML
+    1.1 reads a float only with a dot and a signed exponent), ``300 kt`` (a unit beside
+    the number), ``120,000`` (a thousands separator)."""
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", t):
+        value = float(t)
+        plain = f"{value:.0f}" if value == int(value) and abs(value) < 1e15 else repr(value)
+        return f"YAML reads {t} as text (it needs a dot and a signed exponent, as in 1.2e+8): write {plain}."
+    if re.fullmatch(r"[+-]?\d{1,3}([, _]\d{3})+(\.\d+)?", t):
+        return f"Write the number without thousands separators: {re.sub(r'[, _]', '', t)}."
+    unit = re.fullmatch(r"([+-]?[\d.,_ ]*\d)\s*([^\d\s].*)", t)
+    if unit:
+        return (
+            f"Write the number alone ({unit.group(1).replace(',', '').replace(' ', '')}): a quantity is in the "
+            f"unit of its resource, so declare the resource with unit {unit.group(2).strip()!r}, or give this "
+            f"entry a unit field (unit: {unit.group(2).strip()})."
+        )
+    return None
+
+
 def describe(value: Any) -> str:
     """A short description of a found value for messages."""
     if value is None or value is MISSING:
@@ -339,12 +362,24 @@ class _Builder:
                     try:
                         num = float(text)
                     except ValueError:
-                        self.c.add((name, i, spec.name), "not a number", expected="a number", got=describe(v))
+                        self.c.add(
+                            (name, i, spec.name),
+                            "not a number",
+                            expected="a number",
+                            got=describe(v),
+                            hint=number_hint(text),
+                        )
                         continue
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
                     num = float(v)
                 else:
-                    self.c.add((name, i, spec.name), "wrong type", expected="a number", got=describe(v))
+                    self.c.add(
+                        (name, i, spec.name),
+                        "wrong type",
+                        expected="a number",
+                        got=describe(v),
+                        hint=number_hint(v) if isinstance(v, str) else None,
+                    )
                     continue
                 if math.isnan(num) or math.isinf(num):
                     self.c.add(
@@ -561,10 +596,10 @@ class _Builder:
             for i in range(sec.n):
                 self.missing(sec, i, spec.name)
 
-    def missing(self, sec: RawSection, i: int, name: str) -> None:
+    def missing(self, sec: RawSection, i: int, name: str, hint: str | None = None) -> None:
         if i in sec.broken_rows or (sec.name, i, name) in self.explained:
             return
-        self.c.add((sec.name, i), f"missing required field {name!r}")
+        self.c.add((sec.name, i), f"missing required field {name!r}", hint=hint)
 
     def unknown_columns(self, sec: RawSection, spec: SectionSpec) -> None:
         from rainforest.errors import nearest
@@ -610,8 +645,12 @@ class _Builder:
         if sec.tabular:
             self.gather_maps(sec, spec)
         clean: dict[str, Any] = {}
+        # rows whose quantity is missing: an error unless the flow is marked 'quantified: false',
+        # which is read after the quantity (so these are decided once every field is clean)
+        unquantifiable: list[int] | None = None
         for f in spec.fields:
             col = sec.columns.get(f.name)
+            deferred = sec.name == "flows" and f.name == "quantity"
             if isinstance(col, Coded):
                 empty = self.default_column(1, f)[0]
                 clean[f.name] = self.on_uniques(sec, f, col, per_cell[f.kind], empty)
@@ -628,7 +667,9 @@ class _Builder:
                         clean[f.name] = done
                 continue
             if col is None:
-                if f.required and sec.n:
+                if deferred:
+                    unquantifiable = list(range(sec.n))
+                elif f.required and sec.n:
                     self.missing_column(sec, f)
                 if f.kind == "number":
                     clean[f.name] = np.full(sec.n, np.nan)
@@ -655,6 +696,9 @@ class _Builder:
             elif f.required:
                 missing = np.isnan(clean[f.name])
                 raw_missing = [i for i in np.flatnonzero(missing).tolist() if _empty(col[i], sec.tabular)]
+                if deferred:
+                    unquantifiable = raw_missing
+                    continue
                 for i in raw_missing:
                     self.missing(sec, i, f.name)
             if f.default is not None:
@@ -669,7 +713,35 @@ class _Builder:
         for key, col in sec.columns.items():
             if key.startswith("x_"):
                 clean[key] = self.extension_column(sec, col)
+        if sec.name == "flows":
+            self.quantified(sec, clean, unquantifiable or [])
         return clean
+
+    def quantified(self, sec: RawSection, clean: dict[str, Any], missing: list[int]) -> None:
+        """A flow has a quantity, or is marked ``quantified: false`` and has none."""
+        marked = _plain(clean["quantified"])
+        unknown = np.asarray([v is False for v in marked.tolist()], dtype=bool)
+        hint = (
+            "If the exchange is documented but its quantity is not known, write 'quantified: false' "
+            "instead of a number (it then counts in the network's structure, not in any quantity)."
+        )
+        unexplained = [i for i in missing if not unknown[i]]
+        if sec.tabular and "quantity" not in sec.columns and unexplained:
+            if (sec.name, -1, "quantity") not in self.explained:
+                self.c.add((sec.name,), "missing required column 'quantity'", expected="a column 'quantity'", hint=hint)
+        else:
+            for i in unexplained:
+                self.missing(sec, i, "quantity", hint)
+        if not unknown.any():
+            return
+        for name in ("quantity", "uncertainty"):
+            given = ~np.isnan(np.asarray(clean[name], dtype=np.float64)) & unknown
+            for i in np.flatnonzero(given).tolist():
+                self.c.add(
+                    (sec.name, i, name),
+                    f"a {name} on a flow marked 'quantified: false'",
+                    hint=f"Remove the {name}, or remove 'quantified: false' if the quantity is known.",
+                )
 
     def gather_maps(self, sec: RawSection, spec: SectionSpec) -> None:
         """Tabular map fields arrive as dotted columns (``quality.ppm``): gather each into
