@@ -227,6 +227,75 @@ class _Limiter:
             self._failures.pop(key, None)
 
 
+#: The largest request body by default, in MiB (``RAINFOREST_MAX_REQUEST_MB`` changes it).
+MAX_REQUEST_MB = 256.0
+
+
+class TooLarge(StarletteHTTPException):
+    """A request body above the limit (answered 413 before it is read any further)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"the request is larger than this server accepts ({limit / 2**20:g} MiB): "
+            "split the document, or ask the administrator to raise RAINFOREST_MAX_REQUEST_MB",
+        )
+
+
+class _SizeLimit:
+    """ASGI middleware refusing request bodies above ``limit`` bytes: at once by their
+    ``Content-Length``, else as soon as the streamed body passes the limit (nothing more is
+    read)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if length.strip().isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge(self.limit)
+            return message
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except TooLarge:
+            if started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        import json
+
+        body = json.dumps({"detail": TooLarge(self.limit).detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_app(
     store: Store,
     *,
@@ -234,11 +303,15 @@ def create_app(
     secure_cookies: bool = False,
     executor: str = "thread",
     workers: int = 1,
+    max_request_mb: float | None = None,
 ) -> FastAPI:
     """The workbench over ``store``. ``secret`` signs the session cookies (a random one by
     default: sessions then end when the server restarts); ``secure_cookies`` marks them
     Secure (serve over HTTPS). Long work runs on a :class:`rainforest.web.jobs.Worker` with
-    ``executor`` and ``workers``, started at the first job and stopped with the application."""
+    ``executor`` and ``workers``, started at the first job and stopped with the application.
+    ``max_request_mb``: the largest request body (an upload), :data:`MAX_REQUEST_MB` or
+    ``$RAINFOREST_MAX_REQUEST_MB`` by default; larger ones answer 413 before they are read."""
+    import os
     from contextlib import asynccontextmanager
 
     from rainforest.web import _pages, _workbench
@@ -274,6 +347,11 @@ def create_app(
         https_only=secure_cookies,
         max_age=12 * 3600,
     )
+    if max_request_mb is None:
+        max_request_mb = float(os.environ.get("RAINFOREST_MAX_REQUEST_MB") or MAX_REQUEST_MB)
+    limit = int(max_request_mb * 2**20)
+    app.add_middleware(_SizeLimit, limit=limit)
+    app.state.max_request_bytes = limit
     limiter = _Limiter()
     cache: dict[tuple[str, str], Any] = {}
 
@@ -425,14 +503,14 @@ def create_app(
         if not a.manages:
             raise HTTPException(403, "only the ecosystem's managers import documents")
         check_csrf(request, csrf or request.headers.get("x-csrf-token"))
-        from rainforest.web._workbench import problems_of, read_upload
+        from rainforest.web._workbench import import_upload, problems_of, read_upload
 
         name = Path(file.filename or "upload").name
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = await read_upload(file, tmp)
                 note = message if message is not None else f"imported {name}"
-                version = store.import_file(slug, path, author=user.username, message=note, expected=expected)
+                version = import_upload(store, slug, path, author=user.username, message=note, expected=expected)
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)
                 return JSONResponse({"error": first, "problems": problems}, status_code=422)
