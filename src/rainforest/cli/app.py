@@ -1115,23 +1115,20 @@ def position(
             return "-" if x is None else format(x, fmt)
 
         table = Table(title=f"{eco.name}: positioning", header_style="bold")
+        staged = any(a.stage for a in result.actors)  # no column of dashes
+        names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
         _add_columns(
             table,
             [
-                (col, "right" if col in ("irreplaceability", "keystone") else "left", True)
-                for col in ("actor", "stratum", "from", "stage", "role", "irreplaceability", "keystone")
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", col not in ("from", "role"))
+                for col in names
             ],
         )
         for a in result.actors:
-            table.add_row(
-                escape(a.actor),
-                a.stratum + ("*" if a.stratum_inferred else ""),
-                a.stratum_basis,
-                a.stage or "-",
-                a.role,
-                num(a.irreplaceability),
-                num(a.keystone),
-            )
+            cells = [escape(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            cells += [a.stage or "-"] if staged else []
+            cells += [a.role, num(a.irreplaceability), num(a.keystone)]
+            table.add_row(*cells)
         out.print(table)
         # below the table, so that the table fits 80 columns without cutting a key column
         for a in result.actors:
