@@ -313,19 +313,28 @@ def create_app(
     ) -> Response:
         """Import a document as the next version (managers). Errors: 422 with every problem and
         its place (nothing changes); 409 when the ecosystem moved past ``expected``."""
-        user = require(request)
-        a = access(user, slug)
-        if not a.manages:
-            raise HTTPException(403, "only the ecosystem's managers import documents")
-        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+        from starlette.concurrency import run_in_threadpool
+
         from rainforest.web._workbench import problems_of, read_upload
 
+        def allowed() -> User:
+            user = require(request)
+            if not access(user, slug).manages:
+                raise HTTPException(403, "only the ecosystem's managers import documents")
+            check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+            return user
+
+        # everything but receiving the upload runs on the thread pool: checking a password,
+        # reading, validating and saving a large document must not stop the event loop
+        user = await run_in_threadpool(allowed)
         name = Path(file.filename or "upload").name
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = await read_upload(file, tmp)
                 note = message if message is not None else f"imported {name}"
-                version = store.import_file(slug, path, author=user.username, message=note, expected=expected)
+                version = await run_in_threadpool(
+                    store.import_file, slug, path, author=user.username, message=note, expected=expected
+                )
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)
                 return JSONResponse({"error": first, "problems": problems}, status_code=422)
