@@ -1096,6 +1096,8 @@ def serve(
         out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
     if not store.ecosystems():
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    for line in store.repair():  # a server killed mid-write leaves nothing half-made
+        err.print(f"start-up check: {line}")
     stopped = store.interrupted()
     if stopped:
         err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")

@@ -247,6 +247,13 @@ class EcosystemInfo:
     created_at: _dt.datetime
 
 
+def crash_point(name: str) -> None:
+    """For the kill tests only: end the process at once (as ``kill -9`` would) when
+    ``RAINFOREST_CRASH_AT`` names this point. Unset, it does nothing."""
+    if os.environ.get("RAINFOREST_CRASH_AT") == name:
+        os._exit(137)
+
+
 def default_url() -> str:
     """SQLite in the user's data directory: ``$RAINFOREST_DATA``, else
     ``$XDG_DATA_HOME/rainforest``, else ``~/.local/share/rainforest`` (created if missing)."""
@@ -618,7 +625,8 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
     def create(self, slug: str, eco: Ecosystem, *, author: str, message: str = "created") -> Version:
-        """A new ecosystem whose version 1 is ``eco``."""
+        """A new ecosystem whose version 1 is ``eco``: the ecosystem and its first version are
+        written in one transaction (a server killed in between leaves neither)."""
         from sqlalchemy import insert
         from sqlalchemy.exc import IntegrityError
 
@@ -629,12 +637,16 @@ class Store:
                 f"invalid ecosystem name {slug!r}: expected 1-100 lower-case letters, digits, '-' or '_', "
                 "starting with a letter or digit"
             )
+        blob = _encode(eco)
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(EcosystemRow).values(slug=slug, name=eco.name, created_at=_now(), head=0))
+                crash_point("create:ecosystem-row")
+                version = self._write(conn, slug, eco, blob, author=author, message=message, expected=0)
         except IntegrityError:
             raise StoreError(f"ecosystem {slug!r} exists already; import into it or choose another name") from None
-        return self.commit(slug, eco, author=author, message=message, expected=0)
+        self._keep(slug, 1, version.content_hash, eco)
+        return version
 
     def commit(
         self, slug: str, eco: Ecosystem, *, author: str, message: str = "", expected: int | None = None
@@ -644,51 +656,88 @@ class Store:
         With ``expected``, save only if the ecosystem is still at that version (optimistic
         locking); without it, on top of whatever is there. One transaction: the version row
         and the head move together or not at all."""
+        blob = _encode(eco)
+        with self.engine.begin() as conn:
+            version = self._write(conn, slug, eco, blob, author=author, message=message, expected=expected)
+        self._keep(slug, version.number, version.content_hash, eco)
+        return version
+
+    def _write(
+        self, conn: Any, slug: str, eco: Ecosystem, blob: bytes, *, author: str, message: str, expected: int | None
+    ) -> Version:
+        """Write the next version and move the head, in the caller's transaction."""
         from sqlalchemy import insert, select, update
 
         from rainforest.store._schema import EcosystemRow, VersionRow
 
-        blob = _encode(eco)
         digest = eco.content_hash()
         v = VersionRow.__table__
-        with self.engine.begin() as conn:
-            row = self._row(conn, slug)
-            base = row.head if expected is None else expected
-            if expected is not None and row.head != expected:
-                raise ConflictError(slug, expected, row.head)
-            previous = None
-            if base > 0:
-                where = (v.c.ecosystem_id == row.id, v.c.number == base)
-                before = conn.execute(select(v.c.content_hash).where(*where)).scalar_one()
-                previous = self._cached(slug, base, before)
-                if previous is None:
-                    previous = _decode(conn.execute(select(v.c.document).where(*where)).scalar_one(), f"{slug}@{base}")
-            moved = conn.execute(
-                update(EcosystemRow)
-                .where(EcosystemRow.id == row.id, EcosystemRow.head == base)
-                .values(head=base + 1, name=eco.name)
-            ).rowcount
-            if moved != 1:  # somebody committed between our read and our write
-                current = conn.execute(select(EcosystemRow.head).where(EcosystemRow.id == row.id)).scalar_one()
-                raise ConflictError(slug, base, int(current))
-            what = changes(previous, eco)
-            created = _now()
-            conn.execute(
-                insert(VersionRow).values(
-                    ecosystem_id=row.id,
-                    number=base + 1,
-                    created_at=created,
-                    author=author,
-                    message=message,
-                    content_hash=digest,
-                    actors=len(eco.actors),
-                    flows=len(eco.flows),
-                    changes=json.dumps(what, sort_keys=True),
-                    document=blob,
-                )
+        row = self._row(conn, slug)
+        base = row.head if expected is None else expected
+        if expected is not None and row.head != expected:
+            raise ConflictError(slug, expected, row.head)
+        previous = None
+        if base > 0:
+            where = (v.c.ecosystem_id == row.id, v.c.number == base)
+            before = conn.execute(select(v.c.content_hash).where(*where)).scalar_one()
+            previous = self._cached(slug, base, before)
+            if previous is None:
+                previous = _decode(conn.execute(select(v.c.document).where(*where)).scalar_one(), f"{slug}@{base}")
+        moved = conn.execute(
+            update(EcosystemRow)
+            .where(EcosystemRow.id == row.id, EcosystemRow.head == base)
+            .values(head=base + 1, name=eco.name)
+        ).rowcount
+        if moved != 1:  # somebody committed between our read and our write
+            current = conn.execute(select(EcosystemRow.head).where(EcosystemRow.id == row.id)).scalar_one()
+            raise ConflictError(slug, base, int(current))
+        what = changes(previous, eco)
+        created = _now()
+        conn.execute(
+            insert(VersionRow).values(
+                ecosystem_id=row.id,
+                number=base + 1,
+                created_at=created,
+                author=author,
+                message=message,
+                content_hash=digest,
+                actors=len(eco.actors),
+                flows=len(eco.flows),
+                changes=json.dumps(what, sort_keys=True),
+                document=blob,
             )
-        self._keep(slug, base + 1, digest, eco)
+        )
+        crash_point("commit:version-row")
         return Version(slug, base + 1, created, author, message, digest, len(eco.actors), len(eco.flows), what)
+
+    def repair(self) -> list[str]:
+        """The start-up check: remove ecosystems that have no version (a server killed while
+        creating one, before writes were one transaction) and move a head that points past
+        the last stored version back to it. What was done, one line each."""
+        from sqlalchemy import delete, func, select, update
+
+        from rainforest.store._schema import EcosystemRow, VersionRow
+
+        done = []
+        with self.engine.begin() as conn:
+            last = (
+                select(VersionRow.ecosystem_id, func.max(VersionRow.number).label("last"))
+                .group_by(VersionRow.ecosystem_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(EcosystemRow.id, EcosystemRow.slug, EcosystemRow.head, last.c.last).outerjoin(
+                    last, last.c.ecosystem_id == EcosystemRow.id
+                )
+            ).all()
+            for r in rows:
+                if r.last is None:
+                    conn.execute(delete(EcosystemRow).where(EcosystemRow.id == r.id))
+                    done.append(f"ecosystem {r.slug!r} had no version (its creation was cut short): removed")
+                elif r.head != r.last:
+                    conn.execute(update(EcosystemRow).where(EcosystemRow.id == r.id).values(head=r.last))
+                    done.append(f"ecosystem {r.slug!r} pointed at version {r.head}; its last version is {r.last}")
+        return done
 
     def import_file(
         self,
@@ -705,6 +754,7 @@ class Store:
         from rainforest.io import load
 
         eco = load(path)  # every problem is reported here, and nothing has been written yet
+        crash_point("import:validated")
         note = message if message is not None else f"imported {Path(path).name}"
         known = {info.slug for info in self.ecosystems()}
         if slug not in known:

@@ -34,7 +34,7 @@ from typing import Any
 from rainforest.errors import RainforestError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
-from rainforest.store import Job, Store
+from rainforest.store import Job, Store, crash_point
 
 __all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
 
@@ -182,9 +182,11 @@ def run(store: Store, slug: str, jid: int) -> str:
     if not store.claim(jid):
         return store.job(slug, jid).status  # someone else runs it
     job = store.job(slug, jid)
+    crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
         summary, result, artifact = RUNNERS[job.kind](eco, job.params, _Reporter(store, jid), f"{slug} v{job.version}")
+        crash_point("job:computed")
     except RainforestError as exc:
         store.finish(jid, error=str(exc))
         return "failed"
