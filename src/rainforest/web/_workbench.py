@@ -454,6 +454,28 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             return JSONResponse({"error": str(exc)}, 422)
         return JSONResponse({"username": m.username, "role": m.role, "actor": m.actor}, 201)
 
+    @app.delete("/api/ecosystems/{slug}/people/{username}", tags=["people"])
+    def api_revoke(slug: str, username: str, request: Request) -> Response:
+        """Take someone's role away (managers); the user's sessions end."""
+        a = access(require(request), slug)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return Response(status_code=204)
+
+    @app.post("/e/{slug}/people/{username}/remove", include_in_schema=False)
+    def revoke_page(slug: str, username: str, request: Request, csrf: str = Form("")) -> Response:
+        _, a = acting(slug, request, csrf)
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            return people_page(slug, request, error=str(exc))
+        return RedirectResponse(f"/e/{slug}/people", status_code=303)
+
     @app.get("/e/{slug}/people", response_class=HTMLResponse, include_in_schema=False)
     def people_page(slug: str, request: Request, error: str = "") -> Response:
         user, a = viewer(slug, request)
@@ -703,6 +725,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 from rainforest.io import save
 
                 save(eco, Path(tmp) / "document", form="csv")
+                for sheet in (Path(tmp) / "document").glob("*.csv"):
+                    _neutralise_csv(sheet)
                 shutil.make_archive(str(Path(tmp) / "document"), "zip", Path(tmp) / "document")
             else:
                 from rainforest.io import save
@@ -881,6 +905,33 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             titles=ANALYSES,
             csrf=csrf_token(request),
         )
+
+
+#: What a spreadsheet reads as the start of a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise_csv(path: Path) -> None:
+    """Rewrite a downloaded CSV file so that no text cell starts a formula when the file is
+    opened in a spreadsheet: such cells get a leading apostrophe (the usual escape; the
+    Excel download stores them as text cells instead). Numbers, negative ones included, stay
+    as they are."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    changed = False
+    for row in rows:
+        for i, cell in enumerate(row):
+            if cell.startswith(_FORMULA_START):
+                try:
+                    float(cell)
+                except ValueError:
+                    row[i] = "'" + cell
+                    changed = True
+    if changed:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
 def _float(text: str) -> Any:
