@@ -1297,6 +1297,14 @@ def serve(
         str, typer.Option(help="Where long work runs: thread, process, dask (a LocalCluster) or dask:ADDRESS.")
     ] = "thread",
     workers: Annotated[int, typer.Option(help="How many long jobs run at once.")] = 1,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For / X-Forwarded-Proto headers are believed "
+            "(repeatable). Without it those headers are ignored: any client could set them.",
+        ),
+    ] = None,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1311,10 +1319,15 @@ def serve(
     store = Store(db)
     if not store.users():
         password = secrets.token_urlsafe(12)
-        store.create_user("admin", password, admin=True)
-        out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
+        store.create_user("admin", password, admin=True, one_time=True)
+        out.print(
+            f"first start: administrator 'admin' with the one-time password {password} "
+            "(shown once; replace it at the first sign-in)"
+        )
     if not store.ecosystems():
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    for line in store.repair():  # a server killed mid-write leaves nothing half-made
+        err.print(f"start-up check: {line}")
     stopped = store.interrupted()
     if stopped:
         err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")
@@ -1327,7 +1340,32 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        timeout_graceful_shutdown=3,  # requests still running then are cancelled
+        # the client's address (sign-in limits) comes from X-Forwarded-For only when a
+        # configured proxy sent it
+        proxy_headers=bool(trusted_proxy),
+        forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
     )
+    _exit_soon(grace=3.0)
+
+
+def _exit_soon(grace: float) -> None:
+    """After the server stopped: give threads still at work (a request's computation, a job
+    that did not reach its next progress report) ``grace`` seconds, then end the process
+    anyway, so that stopping the server takes seconds, not as long as the longest work."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        err.print("work still running at shutdown was abandoned (its jobs are marked failed)")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 store_app = typer.Typer(
@@ -1445,6 +1483,127 @@ def store_export(
         out.print(f"{ecosystem} written to {path}")
 
     _with_errors(as_json, debug, work)
+
+
+store_user_app = typer.Typer(
+    name="user",
+    help="Accounts of the workbench: list, add, change a password, remove.",
+    no_args_is_help=True,
+)
+store_app.add_typer(store_user_app)
+UserArgument = Annotated[str, typer.Argument(help="The user name.")]
+OneTimeOption = Annotated[bool, typer.Option("--one-time", help="The password must be replaced at the next sign-in.")]
+
+
+def _new_password() -> str:
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+def _account_work(as_json: bool, debug: bool, work: Callable[[], dict[str, Any]], text: Callable[[Any], str]) -> None:
+    """Run an account command: a refused request (a short password, the last administrator)
+    is bad input (exit 2)."""
+
+    def run() -> None:
+        from rainforest.store import StoreError
+
+        try:
+            result = work()
+        except StoreError as exc:
+            if debug:
+                raise
+            _fail(str(exc), EXIT_BAD_INPUT, as_json)
+        if as_json:
+            _emit_json(result)
+        else:
+            out.print(text(result))
+
+    _with_errors(as_json, debug, run)
+
+
+@store_user_app.command("list")
+def store_user_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Every account, with whether it is an administrator."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            return {
+                "users": [
+                    {"username": u.username, "admin": u.admin, "one_time_password": u.must_change}
+                    for u in store.users()
+                ]
+            }
+
+    def text(result: dict[str, Any]) -> str:
+        return "\n".join(
+            u["username"]
+            + (" (administrator)" if u["admin"] else "")
+            + (" (one-time password)" if u["one_time_password"] else "")
+            for u in result["users"]
+        )
+
+    _account_work(as_json, debug, work, text)
+
+
+@store_user_app.command("add")
+def store_user_add(
+    username: UserArgument,
+    admin: Annotated[bool, typer.Option("--admin", help="An administrator: sees and manages every ecosystem.")] = False,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Add an account; the password is asked for (twice, not shown)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            user = store.create_user(username, password, admin=admin, one_time=one_time)
+        return {"username": user.username, "admin": user.admin, "one_time_password": user.must_change}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} added")
+
+
+@store_user_app.command("password")
+def store_user_password(
+    username: UserArgument,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Set a new password (asked for twice, not shown); every session of the user ends."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            store.set_password(username, password, one_time=one_time)
+        return {"username": username, "changed": True, "one_time_password": one_time}
+
+    _account_work(as_json, debug, work, lambda r: f"new password for {r['username']}; its sessions have ended")
+
+
+@store_user_app.command("remove")
+def store_user_remove(
+    username: UserArgument, db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """Remove an account with its roles; its sessions end (never the last administrator)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            store.remove_user(username)
+        return {"username": username, "removed": True}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} removed")
 
 
 def main() -> None:
