@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from rainforest.errors import Issue, did_you_mean
 from rainforest.io._source import foreign_bom, read_text
+from rainforest.io.limits import DEFAULT_LIMITS, Limits, unzip_sizes
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Capability
 from rainforest.model.schema import FORMAT, SECTIONS
@@ -330,17 +331,26 @@ def _as_column(series: Any) -> Column:
     return Coded(np.asarray(codes, dtype=np.int64), np.asarray(uniques.to_numpy(dtype=object)))
 
 
-def read_excel(path: FilePath) -> RawDocument:
-    """Read an Excel workbook (one sheet per section, ``ecosystem`` for the top level)."""
+def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
+    """Read an Excel workbook (one sheet per section, ``ecosystem`` for the top level).
+
+    A workbook is a zip: what it unpacks to is checked against ``limits`` first.
+    """
+    import zipfile
     from zipfile import BadZipFile
 
     import openpyxl
 
     label = path.name
+    infos: list[zipfile.ZipInfo] = []
+    with contextlib.suppress(BadZipFile, OSError, ValueError, EOFError), zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()  # a broken file is reported below, as openpyxl finds it
+    unzip_sizes(infos, limits or DEFAULT_LIMITS, label)
     files = {s: f"{label}[{s}]" for s in [*SECTIONS, TOP_SHEET]}
     doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(path))
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # from memory: a workbook openpyxl fails to read would otherwise leave its file open
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
         size = path.stat().st_size if path.exists() else 0
         what = "the file is empty" if size == 0 else f"not an Excel workbook ({type(exc).__name__})"
