@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -26,6 +27,7 @@ from rainforest.errors import Issue, LimitError
 __all__ = ["DEFAULT_LIMITS", "Limits"]
 
 _MB = 1_000_000
+_NESTED = re.compile(r"(?:\[\]){4,}")  # a path through many nested lists, shown as []*N
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +204,7 @@ def measure_values(values: list[Any], depth: int, where: str, limits: Limits, la
                 depth,
                 limits.max_depth,
                 file=label,
-                path=where,
+                path=_NESTED.sub(lambda m: f"[]*{len(m.group()) // 2}", where),
             )
         maps: list[dict[Any, Any]] = values if kinds == {dict} else [v for v in values if type(v) is dict]
         if maps:

@@ -503,7 +503,7 @@ def raw_from_data(
                 continue
             if limits is not None:
                 check_rows(len(value), limits, label, key)
-            section, bad_rows = records_to_section(key, value, _encode_texts)
+            section, bad_rows = records_to_section(key, value, encode_texts)
             if limits is not None:
                 keys += _measure_section(section, [value[i] for i in bad_rows], limits, label)
             for i in bad_rows:
@@ -530,7 +530,7 @@ def raw_from_data(
     return doc
 
 
-def _encode_texts(values: list[Any]) -> Coded:
+def encode_texts(values: list[Any]) -> Coded:
     """Texts or ``None`` dictionary-encoded by pyarrow (in C, twice as fast as a dict
     of codes); an empty text is no text, as in every other form."""
     import pyarrow as pa

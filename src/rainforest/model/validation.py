@@ -580,9 +580,13 @@ class _Builder:
 
     def capabilities(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
         out = np.empty(sec.n, dtype=object)
+        parsed: dict[str, tuple[Capability, ...]] = {}  # a table repeats the same few cells
         for i, v in enumerate(col.tolist()):
             out[i] = ()
             if _absent(v):
+                continue
+            if type(v) is str and sec.tabular and v in parsed:
+                out[i] = parsed[v]
                 continue
             if isinstance(v, str) and sec.tabular:
                 text = v.strip()
@@ -605,7 +609,7 @@ class _Builder:
                             continue
                         core = not part.endswith("[non-core]")
                         caps.append(Capability(part.removesuffix("[non-core]").strip(), core))
-                    out[i] = tuple(caps)
+                    out[i] = parsed[v] = tuple(caps)
                     continue
             if not isinstance(v, list):
                 self.c.add((sec.name, i, spec.name), "wrong type", expected="a list of {name, core}", got=describe(v))
