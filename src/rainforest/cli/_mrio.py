@@ -34,9 +34,10 @@ def io_command(
     production, import and export accounts of every extension (pymrio's formulas)."""
 
     def work() -> None:
+        from rainforest.analysis.mrio import IOSystem
         from rainforest.io.mrio import load_io_system
 
-        io = load_io_system(system)
+        io = IOSystem.from_tables(load_io_system(system))
         if as_json:
             data: dict[str, object] = {"x": io.x.tolist()}
             if matrices:
