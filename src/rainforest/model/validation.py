@@ -255,7 +255,11 @@ def records_to_section(
         except KeyError:
             values = [r.get(key, MISSING) for r in rows]
         if key in nested:
-            at = [i for i, v in enumerate(values) if isinstance(v, Mapping)]
+            kinds = set(map(type, values))
+            if any(k is not dict and issubclass(k, Mapping) for k in kinds):
+                at = [i for i, v in enumerate(values) if isinstance(v, Mapping)]
+            else:  # dicts, as parsers give them: no abstract-class check per entry
+                at = [i for i, v in enumerate(values) if type(v) is dict]
             if at:
                 maps = [values[i] for i in at]
                 n_keys += sum(map(len, maps))
@@ -270,6 +274,20 @@ def records_to_section(
                     continue
         columns[key] = _column(spec, key, values, encode)
     return RawSection(name, columns, n, tabular=False, broken_rows=set(not_mappings), keys=n_keys), not_mappings
+
+
+def _capabilities_key(value: list[Any]) -> tuple[Any, ...] | None:
+    """A hashable stand-in for a capability list (types included, so that ``core: 1``
+    is not taken for ``core: true``); ``None`` when an item cannot be hashed."""
+    key = tuple(
+        (tuple(item.items()), tuple(map(type, item.values()))) if type(item) is dict else (item, type(item))
+        for item in value
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _all_keys(rows: list[dict[Any, Any]]) -> dict[Any, None]:
@@ -615,7 +633,9 @@ class _Builder:
 
     def capabilities(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
         out = np.empty(sec.n, dtype=object)
-        parsed: dict[str, tuple[Capability, ...]] = {}  # a table repeats the same few cells
+        # documents repeat the same few capability lists: each is checked once
+        parsed: dict[str, tuple[Capability, ...]] = {}
+        checked: dict[tuple[Any, ...], tuple[Capability, ...]] = {}
         for i, v in enumerate(col.tolist()):
             out[i] = ()
             if _absent(v):
@@ -623,6 +643,11 @@ class _Builder:
             if type(v) is str and sec.tabular and v in parsed:
                 out[i] = parsed[v]
                 continue
+            list_key = _capabilities_key(v) if type(v) is list else None
+            if list_key is not None and list_key in checked:
+                out[i] = checked[list_key]
+                continue
+            issues_before = len(self.c.pending)
             if isinstance(v, str) and sec.tabular:
                 text = v.strip()
                 if text.startswith("["):
@@ -676,6 +701,8 @@ class _Builder:
                     core = True
                 caps.append(Capability(item["name"], core))
             out[i] = tuple(caps)
+            if list_key is not None and len(self.c.pending) == issues_before:
+                checked[list_key] = out[i]
         return out
 
     # -- sections --------------------------------------------------------------
