@@ -12,10 +12,10 @@ from typing import Annotated, Any, NoReturn
 import numpy as np
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
+from rainforest.cli._text import shown
 from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
 from rainforest.model.units import label as unit_label
@@ -52,7 +52,7 @@ def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None =
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+        err.print(f"[bold red]error:[/] {shown(message)}", markup=True)
     raise typer.Exit(code)
 
 
@@ -95,10 +95,10 @@ def _print_issues(exc: DocumentError, as_json: bool) -> None:
         return
     count = len(exc.issues)
     err.print(
-        f"[bold red]{escape(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
+        f"[bold red]{shown(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
     )
     for issue in exc.issues:
-        err.print(f"  [red]x[/] {escape(str(issue))}", markup=True, highlight=False)
+        err.print(f"  [red]x[/] {shown(issue)}", markup=True, highlight=False)
 
 
 def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
@@ -120,7 +120,7 @@ def _root(
 
 
 def _counts_table(summary: dict[str, Any]) -> Table:
-    table = Table(title=summary["name"], show_header=True, header_style="bold")
+    table = Table(title=shown(summary["name"]), show_header=True, header_style="bold")
     table.add_column("section")
     table.add_column("entries", justify="right")
     for section, count in summary["counts"].items():
@@ -129,24 +129,121 @@ def _counts_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+MaxFileOption = Annotated[
+    float | None, typer.Option("--max-file-mb", min=0.001, help="Largest file to read, in MB (default 1000).")
+]
+MaxDepthOption = Annotated[
+    int | None, typer.Option("--max-depth", min=1, help="Deepest nesting of lists and mappings (default 64).")
+]
+MaxTextOption = Annotated[
+    int | None, typer.Option("--max-text-chars", min=1, help="Longest text, in characters (default 1,000,000).")
+]
+MaxRowsOption = Annotated[
+    int | None, typer.Option("--max-rows", min=1, help="Most entries in one section (default 10,000,000).")
+]
+MaxUnzippedOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-unzipped-mb", min=0.001, help="Largest unpacked size of a zip or workbook, in MB (default 4000)."
+    ),
+]
+MaxRatioOption = Annotated[
+    float | None,
+    typer.Option("--max-zip-ratio", min=1, help="Largest unpacked-to-packed ratio of a zip entry (default 200)."),
+]
+AliasesOption = Annotated[
+    bool, typer.Option("--yaml-aliases", help="Read YAML anchors and aliases (refused by default).")
+]
+
+
+def _limits(
+    max_file_mb: float | None,
+    max_depth: int | None,
+    max_text_chars: int | None,
+    max_rows: int | None,
+    max_unzipped_mb: float | None,
+    max_zip_ratio: float | None,
+    yaml_aliases: bool,
+) -> Any:
+    from rainforest.io import Limits
+
+    given: dict[str, Any] = {
+        "max_file_mb": max_file_mb,
+        "max_depth": max_depth,
+        "max_text_chars": max_text_chars,
+        "max_rows": max_rows,
+        "max_unzipped_mb": max_unzipped_mb,
+        "max_zip_ratio": max_zip_ratio,
+        "yaml_aliases": yaml_aliases or None,
+    }
+    return Limits(**{k: v for k, v in given.items() if v is not None})
+
+
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor or a folder of CSV files.")],
+    file: Annotated[
+        Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor, a folder of CSV files or a .zip of one.")
+    ],
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Validate a document: exit 0 when valid, 2 with every problem and its place."""
+    """Validate a document: exit 0 when valid, 2 with every problem and its place.
+
+    Documents past a reading limit (file size, nesting depth, text length, rows, unpacked
+    zip size and ratio, YAML aliases) are refused; the --max-... options raise a limit.
+    """
 
     def work() -> None:
-        eco = rf.load(file)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(file, limits=limits)
         summary = eco.summary()
         if as_json:
             _emit_json({"valid": True, "source": str(file), "counts": summary["counts"]})
         else:
             parts = ", ".join(f"{n:,} {s}" for s, n in summary["counts"].items() if n)
-            out.print(f"[green]ok[/] {file}: a valid {rf.model.schema.FORMAT} document ({parts}).")
+            out.print(f"[green]ok[/] {shown(file)}: a valid {rf.model.schema.FORMAT} document ({parts}).")
 
     _with_errors(as_json, debug, work)
+
+
+def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str | None:
+    """Why ``convert`` must not write ``target``, if it must not: it never overwrites or
+    deletes what it did not write."""
+    if not target.parent.exists():
+        if not parents:
+            return f"{target.parent} does not exist. Create it, or pass --parents to create it."
+        return None
+    if not target.exists():
+        return None
+    if form == "csv":
+        if not target.is_dir():
+            return f"{target} exists and is not a folder; a CSV document is a folder. Choose another target."
+        from rainforest.io.tabular import TOP_SHEET
+        from rainforest.model.schema import SECTIONS
+
+        ours = {f"{name}.csv" for name in [*SECTIONS, TOP_SHEET]}
+        others = sorted(c.name for c in target.iterdir() if c.name not in ours)
+        if others:
+            shown_names = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            return (
+                f"{target} holds files that are not part of a rainforest CSV document ({shown_names}); "
+                "they would be mixed with the converted sections. Choose an empty or new folder."
+            )
+        if any(target.iterdir()) and not force:
+            return f"{target} already holds a CSV document. Pass --force to replace it."
+        return None
+    if target.is_dir():
+        return f"{target} is a folder; a {form} document is a file. Choose another target."
+    if not force:
+        return f"{target} already exists. Pass --force to replace it."
+    return None
 
 
 @app.command()
@@ -158,23 +255,40 @@ def convert(
     ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing target document.")] = False,
+    parents: Annotated[bool, typer.Option("--parents", help="Create the target's missing parent folders.")] = False,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Convert a document from one form to another (the target appears whole or not at all)."""
+    """Convert a document from one form to another (the target appears whole or not at all).
+
+    An existing target is replaced only with --force, and a folder holding files of its
+    own is never written into; a missing parent folder is created only with --parents.
+    """
 
     def work() -> None:
         from rainforest.io import FORMS, form_of
 
         if to is not None and to not in FORMS:
             _fail(f"unknown form {to!r}; expected one of {', '.join(FORMS)}", EXIT_BAD_INPUT, as_json)
-        eco = rf.load(source)
         form = to or form_of(target)
+        problem = _target_problem(target, form, force, parents)
+        if problem:
+            _fail(problem, EXIT_BAD_INPUT, as_json)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(source, limits=limits)
         written = rf.save(eco, target, form=form, currency=currency, resource=resource)  # type: ignore[arg-type]
         if as_json:
             _emit_json({"source": str(source), "target": str(written), "form": form})
         else:
-            out.print(f"wrote {written} ({form})")
+            out.print(f"wrote {shown(written)} ({form})")
 
     _with_errors(as_json, debug, work)
 
@@ -282,7 +396,7 @@ def info(
             )
             loops = "; ".join(" → ".join([*c, c[0]]) for c in net["cycles"][:5])
             more = f" (and {len(net['cycles']) - 5:,} more)" if len(net["cycles"]) > 5 else ""
-            out.print(f"loops: {escape(loops) + more if loops else 'none'} ({net['cycles_note']})")
+            out.print(f"loops: {shown(loops) + more if loops else 'none'} ({net['cycles_note']})")
         skipped = {k: c["unquantified_flows"] for k, c in data["currencies"].items() if c["unquantified_flows"]}
         if skipped:
             out.print(
@@ -476,7 +590,7 @@ def compare(
                 table.add_row(ind["label"], *cells, lead)
             out.print(table)
             for name, letter in letters.items():
-                out.print(f"{letter}: {name}")
+                out.print(f"{letter}: {shown(name)}")
         for r in result.reports:
             s = r.section("cluster")
             if not s.available:
@@ -612,7 +726,7 @@ def ena(
             _emit_json(result.to_dict(matrices=matrices))
             return
         out.print(
-            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
+            f"[bold]{shown(eco.name)}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
             f"{result.method} engine"
         )
         for section in ("structure", "flow", "ascendency", "utility", "storage"):
@@ -628,7 +742,7 @@ def ena(
         if result.control is not None:
             out.print(f"control: TSC = {result.control['TSC']:.6g}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
 
     _with_errors(as_json, debug, work)
 
@@ -752,7 +866,15 @@ def candidates(
         for col in ("from", "to", "resource", "max quantity", "saving/unit", "why", "limits"):
             table.add_column(col)
         for c in found:
-            table.add_row(c.source, c.target, c.resource, f"{c.upper:,.6g}", f"{c.unit_saving:,.4g}", c.why, c.limits)
+            table.add_row(
+                shown(c.source),
+                shown(c.target),
+                shown(c.resource),
+                f"{c.upper:,.6g}",
+                f"{c.unit_saving:,.4g}",
+                shown(c.why),
+                shown(c.limits),
+            )
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -866,7 +988,13 @@ def match(
             ],
         )
         for e in result.exchanges:
-            table.add_row(e.source, e.target, e.resource, number(e.quantity, units[e.resource]), number(e.benefit))
+            table.add_row(
+                shown(e.source),
+                shown(e.target),
+                shown(e.resource),
+                number(e.quantity, units[e.resource]),
+                number(e.benefit),
+            )
         out.print(table)
         total = effects["total"]
         out.print(
@@ -880,9 +1008,9 @@ def match(
         if changes is not None:
             out.print("changes from the previous plan:")
             for line in changes.lines():
-                out.print(f"  {escape(line)}")
+                out.print(f"  {shown(line)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
+            out.print(f"[yellow]note:[/] {shown(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
 
@@ -1051,14 +1179,14 @@ def risk(
                 )
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
-                err.print(f"[yellow]warning:[/] {escape(in_words_of(str(w.message), 'cli'))}")
+                err.print(f"[yellow]warning:[/] {shown(in_words_of(str(w.message), 'cli'))}")
         if as_json:
             _emit_json(profile.to_dict(losses=losses))
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
         mode += ", flows valued at prices" if valued_here and not valued else ""
         mode += ", no damping" if no_damping else ""
-        out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
+        out.print(f"[bold]{shown(eco.name)}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
         for col, justify in (
             ("scenario", "left"),
@@ -1071,7 +1199,7 @@ def risk(
         order = np.argsort(-profile.esri, kind="stable")[:top]
         for k in order.tolist():
             table.add_row(
-                escape(profile.labels[k]),
+                shown(profile.labels[k]),
                 f"{profile.esri[k]:.4f}",
                 f"{profile.esri_down[k]:.4f}",
                 f"{profile.esri_up[k]:.4f}",
@@ -1114,7 +1242,7 @@ def position(
         def num(x: float | None, fmt: str = ".2f") -> str:
             return "-" if x is None else format(x, fmt)
 
-        table = Table(title=f"{eco.name}: positioning", header_style="bold")
+        table = Table(title=f"{shown(eco.name)}: positioning", header_style="bold")
         staged = any(a.stage for a in result.actors)  # no column of dashes
         names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
         _add_columns(
@@ -1125,7 +1253,7 @@ def position(
             ],
         )
         for a in result.actors:
-            cells = [escape(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            cells = [shown(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
             cells += [a.stage or "-"] if staged else []
             cells += [a.role, num(a.irreplaceability), num(a.keystone)]
             table.add_row(*cells)
@@ -1134,8 +1262,8 @@ def position(
         for a in result.actors:
             for r in a.redundancies:
                 out.print(
-                    f"redundant non-core: {escape(a.actor)} runs {escape(r['capability'])}, held as core by "
-                    f"{escape(', '.join(r['core_at'][:5]))}"
+                    f"redundant non-core: {shown(a.actor)} runs {shown(r['capability'])}, held as core by "
+                    f"{shown(', '.join(r['core_at'][:5]))}"
                 )
         profile = Table(title="rainforest profile", header_style="bold")
         sized = any(row["size_share"] is not None for row in result.profile)
@@ -1153,9 +1281,9 @@ def position(
             )
         out.print(profile)
         for finding in result.health["findings"]:
-            out.print(f"health: {escape(finding)}")
+            out.print(f"health: {shown(finding)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
             out.print(
                 "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
@@ -1229,7 +1357,9 @@ def simulate(
             _emit_json(summary)
             return
         table = Table(
-            title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
+            title=f"{shown(base.name)}: period {spec.periods}, {spec.runs} run(s)",
+            header_style="bold",
+            title_justify="left",
         )
         table.add_column("metric", overflow="fold")
         table.add_column("mean", justify="right")
@@ -1237,7 +1367,7 @@ def simulate(
         table.add_column("what it means", ratio=1)
         first = ensembles[0].summary()
 
-        def shown(x: float, unit: str) -> str:
+        def figure(x: float, unit: str) -> str:
             return f"{x:.3g}x" if unit == "relative to period 1" else report_module.format_number(x, unit)
 
         for name, v in first["final"].items():
@@ -1247,13 +1377,13 @@ def simulate(
             if relative:
                 meaning += " Relative to period 1 (the document gives no money)."
             table.add_row(
-                name, shown(v["mean"], unit), f"{shown(v['p05'], unit)} to {shown(v['p95'], unit)}", meaning.strip()
+                name, figure(v["mean"], unit), f"{figure(v['p05'], unit)} to {figure(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
         if first["assumptions"]:
             out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
             for item in first["assumptions"]:
-                out.print(f"  - {escape(item['quantity'])}: {escape(item['rule'])}", markup=True)
+                out.print(f"  - {shown(item['quantity'])}: {shown(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
 
     _with_errors(as_json, debug, work)
@@ -1397,7 +1527,7 @@ def store_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOpt
         for col in ("ecosystem", "name", "version"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["ecosystem"], r["name"], str(r["version"]))
+            table.add_row(shown(r["ecosystem"]), shown(r["name"]), str(r["version"]))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1424,7 +1554,9 @@ def store_import(
         if as_json:
             _emit_json(version.to_dict())
             return
-        out.print(f"{ecosystem}: version {version.number} saved ({version.actors} actors, {version.flows} flows)")
+        out.print(
+            f"{shown(ecosystem)}: version {version.number} saved ({version.actors} actors, {version.flows} flows)"
+        )
 
     _with_errors(as_json, debug, work)
 
@@ -1455,7 +1587,7 @@ def store_history(
                 for section, c in r["changes"].items()
                 if "added" in c
             )
-            table.add_row(str(r["number"]), r["created_at"][:19], r["author"], r["message"], what)
+            table.add_row(str(r["number"]), r["created_at"][:19], shown(r["author"]), shown(r["message"]), shown(what))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1480,7 +1612,7 @@ def store_export(
         if as_json:
             _emit_json({"ecosystem": ecosystem, "version": version, "path": str(path)})
             return
-        out.print(f"{ecosystem} written to {path}")
+        out.print(f"{shown(ecosystem)} written to {shown(path)}")
 
     _with_errors(as_json, debug, work)
 
