@@ -443,6 +443,54 @@ def heavy_tailed(n: int, seed: int = 7) -> SupplyNetwork:
     )
 
 
+def hub_network(n: int = 300, seed: int = 11) -> SupplyNetwork:
+    """heavy_tailed plus two hubs (actor 0 sells to a third of the actors, actor 1 buys from
+    a third), with revenue and costs for every actor (the network carries 30-100%)."""
+    base = heavy_tailed(n, seed)
+    rng = np.random.default_rng(seed)
+    fans = rng.choice(np.arange(2, n), size=n // 3, replace=False)
+    src = np.concatenate([base.supplier, np.zeros(len(fans), dtype=np.int64), fans])
+    dst = np.concatenate([base.customer, fans, np.ones(len(fans), dtype=np.int64)])
+    w = np.concatenate([base.weight, rng.lognormal(0, 1, 2 * len(fans))])
+    cls = np.concatenate([base.link_class, rng.choice(3, size=2 * len(fans))])
+    s_out = np.bincount(src, weights=w, minlength=n)
+    s_in = np.bincount(dst, weights=w, minlength=n)
+    return SupplyNetwork.from_arrays(
+        base.ids,
+        src,
+        dst,
+        w,
+        sector=[base.sectors[k] for k in base.sector],
+        link_class=cls,
+        revenue=s_out / rng.uniform(0.3, 1.0, n),
+        costs=s_in / rng.uniform(0.3, 1.0, n),
+    )
+
+
+@pytest.mark.parametrize("substitution", [False, True])
+@pytest.mark.parametrize("stop", ["fixed-point", "reference"])
+def test_engines_agree_on_a_hub_network(substitution: bool, stop: str) -> None:
+    """Hubs with a hundred customers (suppliers) and the reference damping: the numpy and
+    compiled engines give the same sweeps and the same losses, on 1 and 2 threads."""
+    from rainforest.analysis.cascade import threads
+
+    net = hub_network()
+    assert np.bincount(net.supplier).max() >= 100
+    a = esri(net, substitution=substitution, stop=stop, engine="numpy", losses=True)  # type: ignore[arg-type]
+    with threads(1):
+        b = esri(net, substitution=substitution, stop=stop, engine="compiled", losses=True)  # type: ignore[arg-type]
+    with threads(2):
+        c = esri(net, substitution=substitution, stop=stop, engine="compiled", losses=True)  # type: ignore[arg-type]
+    assert a.losses is not None
+    assert b.losses is not None
+    np.testing.assert_array_equal(a.sweeps, b.sweeps)
+    np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.esri, b.esri, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(b.esri, c.esri)
+    np.testing.assert_array_equal(b.sweeps, c.sweeps)
+    assert a.sweeps.max() > 2  # the cascades do spread
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_gives_identical_numbers() -> None:
     net = heavy_tailed(400)
