@@ -22,7 +22,9 @@ Two engines compute the same formulas:
 Where we differ from enaR, on purpose:
 
 - enaR rounds the integral matrices ``N`` and ``NP`` to 10 decimals before deriving
-  statistics; we keep full precision (differences below 1e-10).
+  statistics; we keep full precision. The differences stay below 1e-10 absolute; relative
+  to a small statistic they can reach 2.5e-9 (``TSC`` of the Chesapeake Bay model, a sum of
+  entries of order 1e-5).
 - ``ppr`` (pathway proliferation rate) is ``sum(A^200) / sum(A^199)`` as in enaR, but
   computed with a rescaled power iteration, so it does not overflow to ``NaN`` when the
   dominant eigenvalue is large (enaR forms ``A^200`` literally).
@@ -33,10 +35,17 @@ Where we differ from enaR, on purpose:
 - enaR's steady-state check warns and goes on with an unbalanced model; we raise
   :class:`~rainforest.errors.SteadyStateError` beyond the caller's tolerance, and offer
   ``balance="input"`` / ``"output"`` to balance first.
-- Storage analysis: enaR's ``ART`` divides storage by exports only, which is infinite for a
-  compartment without exports (the oyster reef has none); we report it as enaR does and
-  add ``ART.out`` = mean of storage / (exports + respiration), the residence time over all
-  boundary outputs.
+- A number that is not finite is ``null`` in JSON, with its reason under ``reasons``.
+
+Storage and control are enaR 3.1.0's (the tests hold enaR's own figures for every bundled
+model): ``ART`` is the mean over compartments of storage / (exports + respiration), enaR's
+average residence time, and infinite where a compartment has no boundary output, as in
+enaR. ``TSC``, ``sc`` and ``psc`` are enaR's flow-based control (``enaControl``): no stocks
+needed, the storage-based ``CQ`` plays no part, and ``G``, ``N`` and ``eta = N / T`` all
+use the input throughflow ``T``, as enaR's ``enaFlow`` does; a model balanced only within
+the tolerance (the oyster reef to 2e-5, the Neuse estuary to 1e-3) has a different output
+throughflow, and a control built on it misses enaR's ``TSC`` (by 2e-5 and 2.4e-3 relative
+on those two models).
 
 References
 ----------
@@ -82,6 +91,7 @@ __all__ = [
     "control",
     "flow",
     "mixed_trophic_impacts",
+    "no_boundary_output",
     "steady_state",
     "storage",
     "structure",
@@ -966,8 +976,10 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     ``dt = -1 / floor(min diag C)``, ``P = I + C dt`` and ``Q = (I - P)^-1``. Returns ``TSS``
     (total system storage), ``CIS`` (storage cycling index), ``BSI``/``DSI``/``ISI``,
     ``ID.S``/``ID.S.I``/``ID.S.O``, ``HMG.S.O``/``HMG.S.I``, ``NAS``/``NASP``, the storage
-    modes ``mode0.S``..``mode4.S``, ``ART`` (enaR: mean storage/export) and ``ART.out``
-    (mean storage/(export + respiration)).
+    modes ``mode0.S``..``mode4.S`` and ``ART``, enaR's average residence time: the mean over
+    compartments of ``x_i / (e_i + r_i)``, storage over boundary output (exports plus
+    respiration). ``ART`` is infinite, as in enaR, when a compartment has no boundary output
+    (:func:`no_boundary_output` names them).
     """
     _check_size(fm, "storage analysis", dense_limit, force_dense)
     if not has_storage(fm):
@@ -990,9 +1002,8 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     dQ = np.diag(Q)
     TSS = float(x.sum())
     cycled = float(((dQ - 1) / dQ) @ x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rt_export = x / fm.exports
-        rt_out = x / (fm.exports + fm.losses)
+    with np.errstate(divide="ignore"):
+        residence = x / (fm.exports + fm.losses)  # stocks are positive: a zero output gives +inf
     mode1 = float((((Q * (1.0 / dQ)[:, None]) - I) @ np.diag(z) * dt).sum())
     mode2 = float(((dQ - 1)[:, None] * (Q * (1.0 / dQ)[:, None]) @ np.diag(z) * dt).sum())
     return {
@@ -1013,39 +1024,45 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
         "mode2.S": mode2,
         "mode3.S": mode1,
         "mode4.S": float(((fm.exports + fm.losses) * dt).sum()),
-        "ART": float(np.mean(rt_export)),
-        "ART.out": float(np.mean(rt_out)),
+        "ART": float(np.mean(residence)),
     }
+
+
+def no_boundary_output(fm: FlowMatrix) -> tuple[str, ...]:
+    """The compartments with neither exports nor respiration: their residence time
+    storage / (exports + respiration), and so ``ART``, is infinite."""
+    return tuple(fm.ids[i] for i in np.flatnonzero(fm.exports + fm.losses == 0))
 
 
 def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool = False) -> dict[str, Any]:
     """Distributed control (Schramski et al. 2006), as enaR ``enaControl`` computes it.
 
-    ``eta = N / T_out`` (output-oriented integral intensities per unit throughflow), the
-    control difference ``CD = eta - eta^T`` and the system control vector ``sc`` (column
-    sums of CD, in enaR's internal orientation): positive for a node that controls more
-    than it is controlled. ``TSC`` (total system control) is the sum of the positive
-    entries of ``sc`` (equal to the sum of the negative ones' magnitudes, since the total
-    is zero) and ``psc`` each node's share of it in percent.
+    With ``T`` the input throughflow (boundary input plus internal inflow), ``G[i, j] =
+    F[j, i] / T_j`` and ``N = (I - G)^-1`` as in :func:`flow`, ``eta = N / T``: the control
+    difference ``CD = eta - eta^T`` and the system control vector ``sc`` (column sums of CD,
+    in enaR's internal orientation), positive for a node that controls more than it is
+    controlled. ``TSC`` (total system control) is ``sum(|sc|) / 2`` (the sum of the positive
+    entries: ``sc`` sums to zero) and ``psc`` each node's share of it in percent. Flow-based
+    throughout, as in enaR: no stocks are needed.
     """
     _check_size(fm, "control analysis", dense_limit, force_dense)
-    n = fm.n
     Fi = fm.dense().T
-    z = fm.inputs
-    y = fm.exports + fm.losses
-    I = np.eye(n)
-    T_out = Fi.sum(axis=0) + y
-    G = Fi * _inv_or_zero(T_out)[None, :]
-    N = np.linalg.inv(I - G)
-    through = N @ z
-    eta = N * _inv_or_zero(through)[:, None]
+    T = Fi.sum(axis=1) + fm.inputs
+    return _control(np.linalg.inv(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :]), T, fm.ids)
+
+
+def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
+    """Control from ``N`` in enaR's internal orientation (``N[i, j]``: from j to i) and the
+    input throughflow ``T``; :func:`analyze` passes the ``N`` of :func:`flow` (no second
+    inverse)."""
+    eta = N * _inv_or_zero(T)[:, None]
     CD = eta - eta.T
     sc = CD.sum(axis=0)
-    TSC = float(sc[sc > 0].sum())
+    TSC = float(np.abs(sc).sum() / 2)
     return {
         "TSC": TSC,
-        "sc": {fm.ids[i]: float(sc[i]) for i in range(n)},
-        "psc": {fm.ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(n)},
+        "sc": {ids[i]: float(sc[i]) for i in range(len(ids))},
+        "psc": {ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(len(ids))},
     }
 
 
@@ -1129,21 +1146,21 @@ class ENA:
     steady_state: SteadyState
     matrices: dict[str, Array] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self, matrices: bool = False) -> dict[str, Any]:
-        """JSON-ready: the sections as maps from enaR's names to numbers (non-finite
-        numbers as ``None``), and matrices (rows = from) only when asked."""
-        out: dict[str, Any] = {
-            "structure": _json_numbers(self.structure),
-            "flow": _json_numbers(self.flow),
-            "ascendency": _json_numbers(self.ascendency),
-        }
-        if self.utility is not None:
-            out["utility"] = _json_numbers(self.utility)
-        if self.storage is not None:
-            out["storage"] = _json_numbers(self.storage)
-        if self.control is not None:
-            out["control"] = _json_numbers(self.control)
+        """JSON-ready: the sections as maps from enaR's names to numbers, non-finite numbers
+        as ``None`` with the reason under ``reasons`` (keyed ``section.name``), and matrices
+        (rows = from) only when asked."""
+        out: dict[str, Any] = {}
+        reasons: dict[str, str] = {}
+        for section in ("structure", "flow", "ascendency", "utility", "storage", "control"):
+            values = getattr(self, section)
+            if values is not None:
+                out[section] = _json_numbers(values)
+                reasons.update(_null_reasons(values, section, self.reasons))
+        if reasons:
+            out["reasons"] = reasons
         if matrices:
             out["matrices"] = {
                 "ids": list(self.ids),
@@ -1169,6 +1186,20 @@ def _json_number(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+def _null_reasons(values: Mapping[str, Any], prefix: str, known: Mapping[str, str]) -> dict[str, str]:
+    """Why each non-finite number under ``prefix`` is ``null`` in JSON: the analysis's own
+    reason where it gave one, else what the value is."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            out.update(_null_reasons(value, name, known))
+        elif isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            what = "undefined (NaN)" if math.isnan(value) else f"{'minus ' if value < 0 else ''}infinite"
+            out[name] = known.get(name, f"{what}: not a finite number")
+    return out
 
 
 def _json_numbers(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -1228,7 +1259,7 @@ def analyze(
     notes: list[str] = []
     flows = flow(
         fm,
-        matrices=matrices and dense,
+        matrices=dense,  # control reuses N
         dense_limit=dense_limit,
         force_dense=force_dense,
         exact_limit=exact_limit,
@@ -1236,8 +1267,9 @@ def analyze(
         rng=rng,
     )
     notes.extend(flows.notes)
-    mats = dict(flows.matrices)
+    mats = dict(flows.matrices) if matrices else {}
     util: dict[str, float] | None = None
+    reasons: dict[str, str] = {}
     if dense:
         u = utility(fm, dense_limit=dense_limit, force_dense=force_dense)
         util = u.scalars
@@ -1245,22 +1277,47 @@ def analyze(
             mats.update({"D": u.D, "U": u.U, "Y": u.Y})
     else:
         notes.append(
-            f"{fm.n:,} nodes is above the dense limit of {dense_limit:,}: HMG, AMP and the utility analysis "
-            "need every entry of an n-by-n matrix and are left out (force_dense=True computes them)."
+            f"{fm.n:,} nodes is above the dense limit of {dense_limit:,}: HMG, AMP and the utility, storage "
+            "and control analyses need every entry of an n-by-n matrix and are left out (force_dense=True "
+            "computes them)."
         )
+        left_out = (
+            f"left out: {fm.n:,} nodes is above the dense limit of {dense_limit:,} (force_dense=True computes it)"
+        )
+        reasons.update({f"flow.{k}": left_out for k in ("HMG.I", "HMG.O", "AMP.I", "AMP.O")})
+    struct = structure(fm, dense_limit=dense_limit if not force_dense else max(dense_limit, fm.n))
+    if math.isnan(struct["ppr"]):
+        reasons["structure.ppr"] = "undefined: the network has no cycle, so A^199 = A^200 = 0 (0/0; NaN in enaR too)"
+    for key in ("rho", "R"):
+        if math.isnan(struct[key]):
+            reasons[f"structure.{key}"] = (
+                "undefined: every eigenvalue of the adjacency matrix has the same modulus, so there is no "
+                "second one to compare with the dominant one"
+            )
     stor: dict[str, float] | None = None
     ctrl: dict[str, Any] | None = None
+    if dense:
+        ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
+        if not ctrl["TSC"]:
+            reasons.update({f"control.psc.{i}": "undefined: total system control TSC is 0" for i in fm.ids})
     if has_storage(fm) and dense:
         stor = storage(fm, dense_limit=dense_limit, force_dense=force_dense)
-        ctrl = control(fm, dense_limit=dense_limit, force_dense=force_dense)
+        closed = no_boundary_output(fm)
+        if closed:
+            named = ", ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")
+            reasons["storage.ART"] = (
+                f"infinite: {len(closed)} compartment(s) ({named}) have no boundary output (exports + "
+                "respiration = 0), so their residence time storage / output is infinite; enaR gives Inf"
+            )
+            notes.append(f"ART is {reasons['storage.ART']}")
     elif not has_storage(fm):
-        notes.append("no stocks for every node: storage and control analyses are not defined")
+        notes.append("no stocks for every node: the storage analysis is not defined")
     return ENA(
         ids=fm.ids,
         unit=fm.unit,
         currency=fm.currency,
         method="dense" if dense else "sparse",
-        structure=structure(fm, dense_limit=dense_limit if not force_dense else max(dense_limit, fm.n)),
+        structure=struct,
         flow=flows.scalars,
         ascendency=ascendency(fm),
         utility=util,
@@ -1270,4 +1327,5 @@ def analyze(
         steady_state=steady_state(fm, tolerance),
         matrices=mats,
         notes=tuple(notes),
+        reasons=reasons,
     )
