@@ -535,3 +535,26 @@ def test_highs_starts_from_the_given_solution() -> None:
     assert answer.status == "time limit"
     with pytest.raises(SolverError, match="no feasible solution"):
         stopped.solve(knapsack)
+
+
+def test_a_second_thread_count_in_one_process_is_a_clear_error() -> None:
+    """HiGHS keeps one thread pool per process: a solve asking for another number of
+    threads than the first one is refused, and the error says why."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np, scipy.sparse as sp
+from rainforest.optimize.solvers import HighsSolver, MILP, SolverError
+p = MILP(np.array([-1.0]), sp.csr_array(np.ones((1, 1))), np.array([0.0]), np.array([2.5]),
+         np.array([0.0]), np.array([9.0]), np.array([True]))
+print(HighsSolver(threads=1).solve(p).objective)
+try:
+    HighsSolver(threads=2).solve(p)
+except SolverError as exc:
+    print(exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    first, second = out.stdout.strip().splitlines()
+    assert first == "-2.0"
+    assert "its thread pool was started with another number" in second
