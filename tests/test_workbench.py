@@ -317,6 +317,12 @@ def test_simulation_job_stores_its_page(world: tuple[Store, TestClient]) -> None
     page = client.get(f"/api/ecosystems/park/jobs/{job['id']}/page", auth=manny)
     assert page.status_code == 200
     assert "<!doctype html>" in page.text.lower()
+    # what the model assumed for what the document does not give (issue 16, item 10)
+    assert job["summary"]["assumptions"]
+    assert "Assumptions" in page.text
+    html = client.get(f"/e/park/jobs/{job['id']}", auth=manny).text
+    assert 'id="assumptions"' in html
+    assert job["summary"]["assumptions"][0]["quantity"] in html
 
 
 def test_analyses_pages_show_the_reports_numbers(world: tuple[Store, TestClient]) -> None:

@@ -6,7 +6,7 @@ tables, so a field is declared exactly once.
 
 Fields the project adds to the spec (allowed: "the project may add fields") are marked
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
-network models), ``unit`` on offers, needs, stocks, virgin and links (converted on load
+network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers, needs, stocks, virgin and links (converted on load
 like a flow's), and ``x_*`` extensions everywhere.
 """
 
@@ -128,6 +128,7 @@ _ACTORS = SectionSpec(
         _num("size.capacity", "production capacity", minimum=0.0),
         FieldSpec("capabilities", "capabilities", description="list of {name, core}"),
         FieldSpec("living", "bool", added=True, description="living compartment (ecological network models)"),
+        FieldSpec("region", "text", added=True, description="region of a multi-regional ecosystem (country, province)"),
     ),
 )
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from rainforest.errors import RainforestError
+from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
 from rainforest.store import Job, Store
@@ -196,7 +196,7 @@ def run(store: Store, slug: str, jid: int) -> str:
             params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
         summary, result, artifact = RUNNERS[job.kind](eco, params, _Reporter(store, jid), f"{slug} v{job.version}")
     except RainforestError as exc:
-        store.finish(jid, error=str(exc))
+        store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
     except Exception as exc:  # a bug: keep the server up, say so, log the traceback
         log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)
