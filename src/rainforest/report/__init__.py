@@ -206,6 +206,7 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
             reason = "no exchange between actors is recorded yet"
     elif where == "circularity":
         s = report.section("metabolism")
+        # shares whose inputs are not recorded are already None (metabolism.circularity)
         value = s.data.get("circularity", {}).get(key) if s.available else None
         reason = s.reason
         if s.available and key != "landfill_diverted":
@@ -501,9 +502,15 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+#: Characters JSON leaves as they are that change how HTML reads a ``<script>`` element
+#: (``<!--<script>`` makes its end tag no end) or how JavaScript reads a string.
+_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def to_json(value: Any) -> str:
-    """Compact JSON of plain data, safe to embed in a ``<script>`` element."""
-    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    """Compact JSON of plain data, safe to embed in a ``<script>`` element: ``<``, ``>``,
+    ``&``, U+2028 and U+2029 are written as ``\\u`` escapes (the data reads back the same)."""
+    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).translate(_UNSAFE)
 
 
 # re-exported formatting helpers for templates and the CLI
