@@ -1092,8 +1092,16 @@ def risk(
     weights: Annotated[
         str, typer.Option(help="out-strength, revenue, costs, or any numeric actor column (employees, x_value).")
     ] = "out-strength",
+    damping: Annotated[
+        str | None,
+        typer.Option(
+            help="How revenues and costs (size.revenue, size.costs, trade with world) damp the cascade: "
+            "reference (the published implementation, default), outside-trade (only trade outside the "
+            "network is spared; essential inputs undamped) or none."
+        ),
+    ] = None,
     no_damping: Annotated[
-        bool, typer.Option("--no-damping", help="Ignore revenues, costs and outside trade (the reference model).")
+        bool, typer.Option("--no-damping", help="Ignore revenues, costs and outside trade (--damping none).")
     ] = False,
     valued: Annotated[
         bool, typer.Option("--valued", help="Use every flow valued at its resource's price, not only money flows.")
@@ -1117,6 +1125,13 @@ def risk(
 
         if stop not in ("fixed-point", "reference"):
             _fail(f"unknown stop rule {stop!r}; expected fixed-point or reference", EXIT_BAD_INPUT, as_json)
+        if damping is not None and damping not in cascade_module.DAMPINGS:
+            _fail(
+                f"unknown damping {damping!r}; expected {', '.join(cascade_module.DAMPINGS)}", EXIT_BAD_INPUT, as_json
+            )
+        if no_damping and damping not in (None, "none"):
+            _fail(f"--no-damping contradicts --damping {damping}", EXIT_BAD_INPUT, as_json)
+        rule = "none" if no_damping else (damping or "reference")
         if engine not in ("auto", "compiled", "numpy"):
             _fail(f"unknown engine {engine!r}; expected auto, compiled or numpy", EXIT_BAD_INPUT, as_json)
         if more and not actors:
@@ -1170,7 +1185,7 @@ def risk(
                     stop=stop,  # type: ignore[arg-type]  # checked above
                     eps=eps,
                     weights=cascade_module.actor_weights(net, weights, eco),
-                    damping=not no_damping,
+                    damping=rule,
                     losses=losses,
                     dask=dask,
                     workers=workers,
@@ -1185,7 +1200,7 @@ def risk(
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
         mode += ", flows valued at prices" if valued_here and not valued else ""
-        mode += ", no damping" if no_damping else ""
+        mode += {"reference": "", "outside-trade": ", damping outside-trade", "none": ", no damping"}[rule]
         out.print(f"[bold]{shown(eco.name)}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
         for col, justify in (

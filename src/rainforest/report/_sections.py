@@ -259,6 +259,24 @@ def run_metabolism(ctx: Context) -> None:
     ctx.results["metabolism"] = out
 
 
+def run_regions(ctx: Context) -> None:
+    """The money layer as a multi-regional system, when actors give their region."""
+    from rainforest.analysis.mrio import IOSystem
+
+    regions = {a.region for a in ctx.eco.actors if a.region}
+    if not regions:
+        return  # nothing regional in the document: no section
+    if isinstance(ctx.results.get("io"), str):
+        ctx.results["regions"] = str(ctx.results["io"])
+        return
+    try:
+        system = IOSystem.from_ecosystem(ctx.eco)
+    except CurrencyError as exc:
+        ctx.results["regions"] = str(exc)
+        return
+    ctx.results["regions"] = system
+
+
 def run_io(ctx: Context) -> None:
     from rainforest.analysis import io_tables
 
@@ -280,11 +298,8 @@ def run_io(ctx: Context) -> None:
     actors = ctx.eco.table("actors")
     given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
     revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
-    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
-    rev = np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float)
-    has_revenue = np.isfinite(rev)
-    output = np.where(has_revenue, np.maximum(np.nan_to_num(rev), recorded), recorded)
-    table = io_tables.io_table(fm, output)
+    has_revenue = np.isfinite(np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float))
+    table = io_tables.io_table(fm, io_tables.ecosystem_output(ctx.eco, fm))
     if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
         ctx.results["io"] = (
             "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
@@ -1174,6 +1189,78 @@ def io_section(ctx: Context) -> Section:
     )
 
 
+def regions_section(ctx: Context) -> Section | None:
+    """Regions side by side: output, value added and the emissions each region's final
+    demand causes (consumption-based) against what its actors emit (production-based)."""
+    from rainforest.analysis.mrio import IOSystem
+
+    title = "Regions (multi-regional input-output)"
+    system = ctx.results.get("regions")
+    if system is None:
+        return None
+    if isinstance(system, str):
+        return unavailable("regions", title, system)
+    assert isinstance(system, IOSystem)
+    money = _money_unit(ctx)
+    R, N = len(system.regions), len(system.sectors)
+    output = system.x.reshape(R, N).sum(axis=1)
+    added = system.value_added.reshape(R, N).sum(axis=1)
+    members = [sum(1 for a in ctx.eco.actors if (a.region or "unassigned") == r) for r in system.regions]
+    rows = tuple(
+        (r, members[i], fmt(float(output[i]), money), fmt(float(added[i]), money)) for i, r in enumerate(system.regions)
+    )
+    tables = [
+        Table(
+            "Regions",
+            ("region", "actors", f"output ({money} per {ctx.period})", f"value added ({money} per {ctx.period})"),
+            rows,
+            "Output: revenue where the actor gives it, else its recorded sales; value added: output less what it "
+            "buys from members.",
+        )
+    ]
+    text = [
+        f"{R} region(s) from the actors' region field"
+        + (" (actors without one form the region 'unassigned')" if "unassigned" in system.regions else "")
+        + ". Each actor is a sector of its region; its sales outside the ecosystem are that region's final demand."
+    ]
+    data: dict[str, Any] = {"regions": list(system.regions), "output": output.tolist(), "value_added": added.tolist()}
+    if "emissions" in system.extensions:
+        acc = system.accounts("emissions")
+        ext = system.extensions["emissions"]
+        rows_e = []
+        for k, stressor in enumerate(ext.stressors):
+            unit = ext.units[k] if ext.units else ""
+            for i, r in enumerate(system.regions):
+                rows_e.append(
+                    (
+                        stressor,
+                        r,
+                        fmt(float(acc.D_pba_reg[k, i]), unit),
+                        fmt(float(acc.D_cba_reg[k, i]), unit),
+                        fmt(float(acc.D_imp_reg[k, i]), unit),
+                        fmt(float(acc.D_exp_reg[k, i]), unit),
+                    )
+                )
+        tables.append(
+            Table(
+                "Emissions by region: produced and caused",
+                ("released", "region", "produced there", "caused by its final demand", "imported", "exported"),
+                tuple(rows_e),
+                "Produced: released by the region's actors. Caused: released anywhere in the ecosystem to make what "
+                "the region's actors sell outside it. Caused = produced - exported + imported.",
+            )
+        )
+        data["emissions"] = {
+            "stressors": list(ext.stressors),
+            **{k: getattr(acc, k).tolist() for k in ("D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")},
+        }
+    else:
+        text.append(
+            "No flow to the environment is recorded, so no region's emissions (produced or caused) can be shown."
+        )
+    return Section(id="regions", title=title, text=tuple(text), tables=tuple(tables), data=data)
+
+
 def risk_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "Positioning and systemic risk"
@@ -1718,6 +1805,7 @@ STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("metabolism and balances", run_metabolism),
     ("ecological network analysis", run_ena),
     ("input-output", run_io),
+    ("regions", run_regions),
     ("exchange plan and gain split", run_plan),
     ("cluster against ecosystem", run_radius),
 )
@@ -1741,6 +1829,7 @@ def compute(
         metabolism_section(ctx),
         ena_section(ctx),
         io_section(ctx),
+        *([regions] if (regions := regions_section(ctx)) is not None else []),
         risk_section(ctx),
         exchanges_section(ctx),
         cluster_section(ctx),
