@@ -260,7 +260,12 @@ class _Factor:
         if b.size == 0:
             return np.zeros_like(b)
         if self.method == "regional":
-            X = self._regional_solve(b, trans)
+            from threadpoolctl import threadpool_limits
+
+            # the domestic blocks are small products: BLAS threads only spin-wait on them,
+            # while the trade product runs on numba's threads
+            with threadpool_limits(limits=1, user_api="blas"):
+                X = self._regional_solve(b, trans)
             if X is not None:
                 return X
             self.method = "lu"

@@ -613,6 +613,9 @@ def _build(
     return MILP(cost, A, np.array(lo), np.array(hi), lower, upper, integer), nk, nj
 
 
+_START_FROM = 100  # binaries from which plan() computes a start of its own
+
+
 def _implied_rows(model: _Model, drop: npt.NDArray[np.bool_] | None) -> int:
     """How many per-candidate rows :func:`_build` leaves out as implied by their link's row."""
     by_link: dict[int, list[int]] = {}
@@ -901,7 +904,7 @@ def plan(
     if previous is not None and problem.integer.any():
         start = _fixed_links(problem, nk, nj, _links_of(model, previous), lp)
         warm = start is not None
-    if reduce and problem.integer.any():
+    if reduce and problem.integer.sum() >= _START_FROM:  # smaller ones HiGHS solves before a start would pay
         rounded = _rounded_start(problem, nk, nj, model.link_of, lp)
         if rounded is not None and (start is None or rounded.objective < start.objective):
             start = rounded

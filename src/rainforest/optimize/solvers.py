@@ -209,12 +209,18 @@ class HighsSolver:
             if mip and problem.start is not None:
                 start = np.asarray(problem.start, dtype=np.float64)
                 h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32), start)
-            h.run()
+            ran = h.run()
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:  # presolve could not tell which
                 h.setOptionValue("presolve", "off")
                 h.run()
                 status = h.getModelStatus()
+        if ran == highspy.HighsStatus.kError and self.threads is not None:
+            raise SolverError(
+                f"HiGHS did not run with threads={self.threads}: its thread pool was started with another "
+                "number by an earlier solve in this process; every solve of a process must ask for the same number",
+                "failed",
+            )
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2  # a feasible point
         if status == highspy.HighsModelStatus.kInfeasible:
