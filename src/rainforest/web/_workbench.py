@@ -1096,11 +1096,7 @@ def _unpack(filename: str | None, data: BinaryIO, tmp: str) -> Path:
                         target.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
         raise DocumentError(
-            [
-                Issue(
-                    "", "not a readable zip archive", expected="a zip of the CSV folder", got=str(exc)[:200], file=name
-                )
-            ],
+            [Issue("", "not a zip archive", expected="a zip of the CSV folder", got=str(exc)[:200], file=name)],
             source=name,
         ) from None
     return folder
