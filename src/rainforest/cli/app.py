@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rainforest as rf
-from rainforest.cli._text import shown
+from rainforest.cli.terminal import shown
 from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
 from rainforest.model.units import label as unit_label
