@@ -300,3 +300,24 @@ def test_an_ecosystem_as_a_two_region_system() -> None:
     np.testing.assert_allclose(acc.D_imp_reg, [[0.42 / 0.94, 2.88 / 0.94]], rtol=1e-12)
     np.testing.assert_allclose(acc.D_exp_reg, [[2.88 / 0.94, 0.42 / 0.94]], rtol=1e-12)
     assert io_system_to_dict(io)["format"] == "io-system/1"
+
+
+def test_report_and_compare_show_regions() -> None:
+    """The report of a document whose actors give a region has a regions section with the
+    hand-derived footprints (docs/examples/two_towns.yaml); a document without regions has
+    none, and compare says why its regional indicators are n/a."""
+    from rainforest import report
+
+    towns = rf.load("docs/examples/two_towns.yaml")
+    section = report.health_report(towns, plan=False).section("regions")
+    assert section.available
+    assert section.data["regions"] == ["north", "south"]
+    np.testing.assert_allclose(section.data["emissions"]["D_cba_reg"], [[8.82 / 0.94, 5.28 / 0.94]])
+    np.testing.assert_allclose(section.data["value_added"], [80.0, 70.0])
+    park = rf.load("docs/examples/park.yaml")
+    assert all(s.id != "regions" for s in report.health_report(park, plan=False).sections)
+    both = report.compare([towns, park], plan=False, risk=False)
+    row = next(i for i in both.indicators if i["key"] == "top_region_value_added")
+    assert row["values"] == [pytest.approx(80 / 150), None]
+    assert row["reasons"][1] == "no actor gives its region"
+    assert row["leader"] is None  # a side without the data never leads

@@ -78,11 +78,35 @@ def test_sections_without_their_analysis_say_why_and_show_no_numbers(kalundborg:
 def test_every_unknown_is_stated(kalundborg: report.Report) -> None:
     unknowns = {u["what"]: u["how"] for u in kalundborg.section("unknowns").data["unknowns"]}
     text = " | ".join(unknowns)
-    assert "the quantity of 11 known exchange(s)" in text
-    assert "the stratum of 10 of 10 actor(s)" in text
+    assert "the quantity of 11 documented exchange(s)" in text
+    assert "the stratum of 4 of 10 actor(s)" in text  # from the published head counts
+    assert "the size of 6 actor(s)" in text
     assert "the money layer" in text
     assert "locations" in text
     assert any("closed at the boundary" in how for how in unknowns.values())
+
+
+def test_kalundborg_headlines_say_what_is_known(kalundborg: report.Report) -> None:
+    """Issue 16, items 1, 2 and 4: no stratum from exchanged mass, no unrecorded account
+    shown as 0, and Finn's 0% not read as 'no loop' when a documented loop exists."""
+    cycling = next(n for n in kalundborg.key_numbers if n["key"] == "cycling")
+    assert "no loop closed" not in cycling["meaning"]
+    assert "asnaes → statoil_refinery → asnaes" in cycling["meaning"]
+    assert "quantified" in cycling["meaning"]
+    network = kalundborg.section("network").data["structure"]
+    assert network["cycles"] == [["asnaes", "statoil_refinery"]]
+    accounts = kalundborg.section("metabolism").data["accounts"]
+    for key in ("imports", "exports", "DMI"):
+        assert accounts[key] is None
+        assert accounts["reasons"][key]
+    table = next(t for t in kalundborg.section("metabolism").tables if t.title == "Boundary accounts")
+    shown = {row[0]: row[1] for row in table.rows}
+    assert shown["imports"] == shown["exports"] == shown["DMI"] == "n/a"
+    profile = " ".join(kalundborg.section("profile").text)
+    assert "by head count: asnaes, statoil_refinery, novo_nordisk, gyproc" in profile
+    strata = {row[0]: row[1] for row in kalundborg.section("profile").tables[0].rows}
+    assert strata["unknown"] == 6  # the farmers among them, no longer canopy
+    assert strata["moss"] == 0  # the refinery (250 employees) is not moss
 
 
 def test_sankey_links_sum_to_the_flows(synthetic_eco: rf.Ecosystem, synthetic: report.Report) -> None:
@@ -376,6 +400,7 @@ def test_sankey_by_inferred_strata() -> None:
     plain = metabolism.sankey(eco, by="stratum")
     assert plain["nodes"] == ["unknown"]
     inferred = metabolism.sankey(eco, by="stratum", strata=strata)
-    assert "unknown" not in inferred["nodes"]
+    # the four firms with a published head count get a stratum; the six others stay unknown
+    assert inferred["nodes"] == ["canopy", "understory", "unknown"]
     assert sum(lk["value"] for lk in inferred["links"]) == pytest.approx(sum(lk["value"] for lk in plain["links"]))
     assert np.isclose(sum(lk["value"] for lk in inferred["links"]), 1_519_000)

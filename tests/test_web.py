@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +153,9 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/codes",
         "/api/ecosystems",
         "/api/ecosystems/{slug}/people",
+        "/api/ecosystems/{slug}/people/{username}",
+        "/api/password",
+        "/api/users/{username}",
         "/api/ecosystems/{slug}/applications",
         "/api/ecosystems/{slug}/applications/{aid}",
         "/api/ecosystems/{slug}",
@@ -233,6 +238,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/e/{slug}/jobs/{jid}"): {**_PAGE, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/analyses"): {**_PAGE, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/analyses/{section}"): {**_PAGE, **_NOT_MEMBERS},
+    ("DELETE", "/api/ecosystems/{slug}/people/{username}"): {**_API, **_MANAGERS, "*": 204},
+    ("POST", "/e/{slug}/people/{username}/remove"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("DELETE", "/api/users/{username}"): {"anonymous": 401, "root": 204, "*": 403},
+    ("GET", "/password"): {"*": None},  # the password routes: tests/test_web_hardening.py
+    ("POST", "/password"): {"*": None},
+    ("POST", "/api/password"): {"*": None},
     ("GET", "/login"): {"*": None},
     ("POST", "/login"): {"*": None},
     ("POST", "/logout"): {"*": None},
@@ -251,6 +262,10 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
     kw: dict[str, object] = {"auth": auth, "follow_redirects": False}
     if method == "GET":
         return client.get(url, **kw).status_code  # type: ignore[arg-type]
+    if method == "DELETE":
+        return client.delete(url, **kw).status_code  # type: ignore[arg-type]
+    if path.endswith("/remove"):
+        return client.post(url, **kw).status_code  # type: ignore[arg-type]
     if path.endswith("import"):
         return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
     if path == "/e/{slug}/data":
@@ -309,12 +324,18 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
                     target = str(store.apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
                 else:
                     target = "mill" if actor == "own" else "farm"
+                if "{username}" in path:  # someone to take away (made again once removed)
+                    if store.user("victim") is None:
+                        store.create_user("victim", PASSWORD)
+                    if not store.memberships("victim"):
+                        store.grant("victim", "park", "observer")
                 url = (
                     path.replace("{slug}", "park")
                     .replace("{pid}", str(pid))
                     .replace("{aid}", target)
                     .replace("{jid}", str(job.id))
                     .replace("{section}", "offers" if "actors" in path else "ena")
+                    .replace("{username}", "victim")
                 )
                 status = _request(client, method, path, url, auth, good)
                 want = expected.get(f"{user}:{actor}", expected.get(user, expected["*"]))
@@ -340,7 +361,7 @@ def _serve(db: str) -> object:
         text=True,
     )
     first = proc.stdout.readline()  # type: ignore[union-attr]
-    password = re.search(r"password (\S+) \(shown once", first).group(1)  # type: ignore[union-attr]
+    one_time = re.search(r"password (\S+) \(shown once", first).group(1)  # type: ignore[union-attr]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -348,7 +369,16 @@ def _serve(db: str) -> object:
                 break
         except OSError:
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", password
+    import httpx
+
+    # the first start's password is one-time: nothing works until it is replaced
+    base, password = f"http://127.0.0.1:{port}", one_time + "-replaced"
+    assert httpx.get(f"{base}/api/ecosystems", auth=("admin", one_time), timeout=30).status_code == 403
+    r = httpx.post(
+        f"{base}/api/password", auth=("admin", one_time), json={"current": one_time, "new": password}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    yield base, password
     proc.terminate()
     proc.wait(timeout=10)
     proc.stdout.close()  # type: ignore[union-attr]
@@ -514,14 +544,15 @@ def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient])
         f"/api/ecosystems/park/proposals/{pid}/status", auth=mia, json={"status": "negotiating", "expected": "proposed"}
     )
     assert stale.status_code == 409
-    assert (
-        client.post(
-            f"/api/ecosystems/park/proposals/{pid}/status",
-            auth=mia,
-            json={"status": "active", "expected": "negotiating"},
-        ).status_code
-        == 200
-    )
+    for who in (mia, fred):  # both parties agree before it is active
+        assert (
+            client.post(
+                f"/api/ecosystems/park/proposals/{pid}/status",
+                auth=who,
+                json={"status": "active", "expected": "negotiating"},
+            ).status_code
+            == 200
+        )
     done = client.post(
         f"/api/ecosystems/park/proposals/{pid}/status", auth=manny, json={"status": "ended", "note": "plant closed"}
     ).json()
@@ -530,10 +561,96 @@ def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient])
         "status: proposed",
         "status: negotiating",
         "20 EUR/t?",
+        "agreed: mill",
+        "agreed: farm",
         "status: active",
         "status: ended (plant closed)",
     ]
-    assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "manny"]
+    assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "fred", "fred", "manny"]
+
+
+def test_an_exchange_is_active_only_when_both_parties_agree(world: tuple[Store, TestClient]) -> None:
+    """One party alone cannot make an exchange active (issue 17): its move records its
+    agreement and the exchange counts in no ledger until the other party agrees; a manager
+    makes it active at once; an agreement cannot be forged by a comment."""
+    store, client = world
+    mia, fred, manny = (("mia", PASSWORD), ("fred", PASSWORD), ("manny", PASSWORD))
+    pids = []
+    for _ in range(2):
+        r = client.post(
+            "/api/ecosystems/park/proposals",
+            auth=mia,
+            json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 4},
+        )
+        pids.append(r.json()["id"])
+        client.post(f"/api/ecosystems/park/proposals/{pids[-1]}/status", auth=mia, json={"status": "negotiating"})
+    alone = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=mia, json={"status": "active"})
+    assert alone.status_code == 200
+    assert (alone.json()["status"], alone.json()["agreed_by"]) == ("negotiating", ["mill"])
+    again = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=mia, json={"status": "active"})
+    assert again.json()["status"] == "negotiating"
+    forged = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/comments", auth=mia, json={"text": "agreed: farm"})
+    assert forged.status_code == 422
+    for who in (manny, mia, fred):
+        assert client.get("/api/ecosystems/park/ledger", auth=who).json()["active"] == 0
+    assert (
+        client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=fred, json={"status": "active"}).json()[
+            "status"
+        ]
+        == "active"
+    )
+    assert client.get("/api/ecosystems/park/ledger", auth=manny).json()["active"] == 1
+    # a manager agrees for the ecosystem
+    moved = client.post(f"/api/ecosystems/park/proposals/{pids[1]}/status", auth=manny, json={"status": "active"})
+    assert (moved.json()["status"], moved.json()["agreed_by"]) == ("active", ["managers"])
+    assert client.get("/api/ecosystems/park/ledger", auth=fred).json()["active"] == 2
+    # an active row without the agreements (written before they were recorded) does not count
+    legacy = store.propose("park", "plant", "farm", "ash", 2.0, author="pat")
+    with store.engine.begin() as conn:
+        from sqlalchemy import update
+
+        from rainforest.store._schema import ProposalRow
+
+        conn.execute(update(ProposalRow).where(ProposalRow.id == legacy.id).values(status="active"))
+    assert client.get("/api/ecosystems/park/ledger", auth=manny).json()["active"] == 2
+    # a malformed expected status is refused, not a server error
+    bad = client.post(
+        f"/api/ecosystems/park/proposals/{pids[1]}/status", auth=manny, json={"status": "ended", "expected": [1]}
+    )
+    assert bad.status_code == 422
+
+
+def test_both_parties_agreeing_at_once_make_the_exchange_active(tmp_path: Path) -> None:
+    """Two parties agree in two threads at the same moment, 8 rounds, on SQLite and
+    PostgreSQL: every exchange ends up active (neither agreement is lost)."""
+    import threading
+
+    for url in (f"sqlite:///{tmp_path / 'agree.db'}", None):
+        with postgres_schema() if url is None else _nothing(url) as where:
+            store = Store(where)
+            store.create("park", _park(), author="setup")
+            for _ in range(8):
+                pid = store.propose("park", "mill", "farm", "ash", 1.0, author="x").id
+                store.move("park", pid, "negotiating", author="x")
+                gate = threading.Barrier(2)
+
+                def agree(party: str, pid: int = pid, gate: threading.Barrier = gate, store: Store = store) -> None:
+                    gate.wait(timeout=30)
+                    store.move("park", pid, "active", author=party, party=party)
+
+                threads = [threading.Thread(target=agree, args=(p,)) for p in ("mill", "farm")]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                p = store.proposal("park", pid)
+                assert (p.status, sorted(p.agreed_by)) == ("active", ["farm", "mill"])
+            store.close()
+
+
+@contextmanager
+def _nothing(url: str) -> Iterator[str]:
+    yield url
 
 
 def test_the_ledger_counts_active_exchanges_only(world: tuple[Store, TestClient]) -> None:

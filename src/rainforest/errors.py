@@ -4,7 +4,10 @@
 
     RainforestError                      every error the library raises on purpose
     ├── DocumentError (ValueError)       a document (file, folder, records) has problems;
-    │                                    ``.issues`` lists every one with its place
+    │   │                                ``.issues`` lists every one with its place
+    │   └── LimitError                   a document is past a reading limit (file size,
+    │                                    nesting depth, ...); names the limit and how to
+    │                                    raise it
     ├── UnknownIdError (KeyError)        an id lookup found nothing; names the nearest ids
     ├── UnitError (ValueError)           a unit is unknown or does not convert
     ├── CurrencyError (ValueError)       a flow matrix cannot be built in the asked currency
@@ -31,6 +34,7 @@ __all__ = [
     "DocumentError",
     "FormatError",
     "Issue",
+    "LimitError",
     "RainforestError",
     "RainforestWarning",
     "SizeLimitError",
@@ -61,10 +65,16 @@ def nearest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``."""
+    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``.
+
+    Only candidates about as close as the best are named: ``quantiy`` suggests
+    ``quantity``, not also ``quantified``.
+    """
     close = nearest(name, candidates)
     if not close:
         return None
+    score = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
+    close = [c for c, s in zip(close, score, strict=True) if s >= max(score) - 0.1]
     return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
@@ -164,6 +174,23 @@ class DocumentError(RainforestError, ValueError):
         shown = "\n".join(f"  - {issue}" for issue in self.issues[:50])
         more = f"\n  ... and {count - 50} more" if count > 50 else ""
         super().__init__(f"{head}{count} {noun} found; nothing was loaded.\n{shown}{more}")
+
+
+class LimitError(DocumentError):
+    """A document is past one of the reading limits (:class:`rainforest.io.Limits`): too
+    large a file, too deep a nesting, too long a text, too many rows, a zip that unpacks
+    too large, YAML anchors. Nothing was loaded; the message names the limit and how to
+    raise it.
+
+    ``limit`` is the name of the setting (``max_depth``, ...), ``found`` what the
+    document holds and ``allowed`` the setting's value.
+    """
+
+    def __init__(self, issue: Issue, *, limit: str, found: float, allowed: float, source: str | None = None) -> None:
+        self.limit = limit
+        self.found = found
+        self.allowed = allowed
+        super().__init__([issue], source=source)
 
 
 class UnknownIdError(RainforestError, KeyError):

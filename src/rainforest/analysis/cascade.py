@@ -326,7 +326,7 @@ class SupplyNetwork:
             if status not in (None, "active"):
                 continue
             factor = value.get(rid)
-            if factor is None or q == 0:
+            if factor is None or q == 0 or math.isnan(q):  # NaN: a flow marked 'quantified: false'
                 continue
             v = float(q) * factor
             if kind == "payment":

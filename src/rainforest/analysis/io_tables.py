@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,11 +42,15 @@ from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.errors import SizeLimitError, UnknownIdError
 from rainforest.model.flowmatrix import FlowMatrix
 
+if TYPE_CHECKING:
+    from rainforest.model.ecosystem import Ecosystem
+
 __all__ = [
     "Extension",
     "ExtensionAccounts",
     "IOSystem",
     "IOTable",
+    "ecosystem_output",
     "ghosh_inverse",
     "hypothetical_extraction",
     "io_table",
@@ -114,6 +118,18 @@ def io_table(fm: FlowMatrix, output: Sequence[float] | Array | None = None) -> I
     if x.shape != (fm.n,):
         raise ValueError(f"output must have one value per actor ({fm.n}), got shape {x.shape}")
     return IOTable(fm.ids, Z, x, x - sales)
+
+
+def ecosystem_output(eco: Ecosystem, fm: FlowMatrix) -> Array:
+    """Each actor's total output for an input-output table of ``eco``'s money layer ``fm``:
+    its revenue (``size.revenue``) where the document gives it and it is at least what the
+    flows record it selling, else the recorded sales (to members, outside and losses)."""
+    actors = eco.table("actors")
+    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
+    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    rev = np.array([revenue.get(a, np.nan) for a in fm.ids], dtype=float)
+    return np.asarray(np.where(np.isfinite(rev), np.maximum(np.nan_to_num(rev), recorded), recorded), dtype=np.float64)
 
 
 def technical_coefficients(table: IOTable) -> Any:

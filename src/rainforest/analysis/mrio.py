@@ -336,8 +336,10 @@ class IOSystem(MRIOTables):
         Every actor is a sector of every region (rows of the regions it is not in are
         zero); its region is the actor's ``region`` (actors without one form the region
         ``"unassigned"``). ``Z`` is the money layer (money flows at face value, other flows
-        valued at their resource's price), final demand the one category ``"outside"``:
-        sales outside the ecosystem, in the seller's region. The extension ``"emissions"``
+        valued at their resource's price); an actor's output is its revenue where given
+        (as in the report's input-output section), else its recorded sales; final demand,
+        the one category ``"outside"``, is output less sales to members, in the seller's
+        region. The extension ``"emissions"``
         holds what each actor releases to the environment, one stressor per resource, in
         the resource's unit.
 
@@ -346,11 +348,11 @@ class IOSystem(MRIOTables):
         CurrencyError
             The document has no money flows and no priced resource.
         """
-        from rainforest.analysis.io_tables import io_table
+        from rainforest.analysis.io_tables import ecosystem_output, io_table
         from rainforest.model.flowmatrix import FlowMatrix
 
         fm = FlowMatrix.from_ecosystem(eco, "money")
-        table = io_table(fm)
+        table = io_table(fm, ecosystem_output(eco, fm))
         ids = list(fm.ids)
         region_of = {a.id: a.region or "unassigned" for a in eco.actors}
         regions = tuple(dict.fromkeys(region_of[a] for a in ids))

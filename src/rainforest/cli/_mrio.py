@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
+from rainforest.cli._text import shown as escape
 from rainforest.cli.app import DebugOption, JsonOption, _emit_json, _with_errors, app, out
 
 

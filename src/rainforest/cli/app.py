@@ -12,10 +12,10 @@ from typing import Annotated, Any, NoReturn
 import numpy as np
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
+from rainforest.cli._text import shown
 from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
 from rainforest.model.units import label as unit_label
@@ -52,7 +52,7 @@ def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None =
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+        err.print(f"[bold red]error:[/] {shown(message)}", markup=True)
     raise typer.Exit(code)
 
 
@@ -95,10 +95,10 @@ def _print_issues(exc: DocumentError, as_json: bool) -> None:
         return
     count = len(exc.issues)
     err.print(
-        f"[bold red]{escape(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
+        f"[bold red]{shown(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
     )
     for issue in exc.issues:
-        err.print(f"  [red]x[/] {escape(str(issue))}", markup=True, highlight=False)
+        err.print(f"  [red]x[/] {shown(issue)}", markup=True, highlight=False)
 
 
 def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
@@ -120,7 +120,7 @@ def _root(
 
 
 def _counts_table(summary: dict[str, Any]) -> Table:
-    table = Table(title=summary["name"], show_header=True, header_style="bold")
+    table = Table(title=shown(summary["name"]), show_header=True, header_style="bold")
     table.add_column("section")
     table.add_column("entries", justify="right")
     for section, count in summary["counts"].items():
@@ -129,24 +129,121 @@ def _counts_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+MaxFileOption = Annotated[
+    float | None, typer.Option("--max-file-mb", min=0.001, help="Largest file to read, in MB (default 1000).")
+]
+MaxDepthOption = Annotated[
+    int | None, typer.Option("--max-depth", min=1, help="Deepest nesting of lists and mappings (default 64).")
+]
+MaxTextOption = Annotated[
+    int | None, typer.Option("--max-text-chars", min=1, help="Longest text, in characters (default 1,000,000).")
+]
+MaxRowsOption = Annotated[
+    int | None, typer.Option("--max-rows", min=1, help="Most entries in one section (default 10,000,000).")
+]
+MaxUnzippedOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-unzipped-mb", min=0.001, help="Largest unpacked size of a zip or workbook, in MB (default 4000)."
+    ),
+]
+MaxRatioOption = Annotated[
+    float | None,
+    typer.Option("--max-zip-ratio", min=1, help="Largest unpacked-to-packed ratio of a zip entry (default 200)."),
+]
+AliasesOption = Annotated[
+    bool, typer.Option("--yaml-aliases", help="Read YAML anchors and aliases (refused by default).")
+]
+
+
+def _limits(
+    max_file_mb: float | None,
+    max_depth: int | None,
+    max_text_chars: int | None,
+    max_rows: int | None,
+    max_unzipped_mb: float | None,
+    max_zip_ratio: float | None,
+    yaml_aliases: bool,
+) -> Any:
+    from rainforest.io import Limits
+
+    given: dict[str, Any] = {
+        "max_file_mb": max_file_mb,
+        "max_depth": max_depth,
+        "max_text_chars": max_text_chars,
+        "max_rows": max_rows,
+        "max_unzipped_mb": max_unzipped_mb,
+        "max_zip_ratio": max_zip_ratio,
+        "yaml_aliases": yaml_aliases or None,
+    }
+    return Limits(**{k: v for k, v in given.items() if v is not None})
+
+
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor or a folder of CSV files.")],
+    file: Annotated[
+        Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor, a folder of CSV files or a .zip of one.")
+    ],
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Validate a document: exit 0 when valid, 2 with every problem and its place."""
+    """Validate a document: exit 0 when valid, 2 with every problem and its place.
+
+    Documents past a reading limit (file size, nesting depth, text length, rows, unpacked
+    zip size and ratio, YAML aliases) are refused; the --max-... options raise a limit.
+    """
 
     def work() -> None:
-        eco = rf.load(file)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(file, limits=limits)
         summary = eco.summary()
         if as_json:
             _emit_json({"valid": True, "source": str(file), "counts": summary["counts"]})
         else:
             parts = ", ".join(f"{n:,} {s}" for s, n in summary["counts"].items() if n)
-            out.print(f"[green]ok[/] {file}: a valid {rf.model.schema.FORMAT} document ({parts}).")
+            out.print(f"[green]ok[/] {shown(file)}: a valid {rf.model.schema.FORMAT} document ({parts}).")
 
     _with_errors(as_json, debug, work)
+
+
+def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str | None:
+    """Why ``convert`` must not write ``target``, if it must not: it never overwrites or
+    deletes what it did not write."""
+    if not target.parent.exists():
+        if not parents:
+            return f"{target.parent} does not exist. Create it, or pass --parents to create it."
+        return None
+    if not target.exists():
+        return None
+    if form == "csv":
+        if not target.is_dir():
+            return f"{target} exists and is not a folder; a CSV document is a folder. Choose another target."
+        from rainforest.io.tabular import TOP_SHEET
+        from rainforest.model.schema import SECTIONS
+
+        ours = {f"{name}.csv" for name in [*SECTIONS, TOP_SHEET]}
+        others = sorted(c.name for c in target.iterdir() if c.name not in ours)
+        if others:
+            shown_names = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            return (
+                f"{target} holds files that are not part of a rainforest CSV document ({shown_names}); "
+                "they would be mixed with the converted sections. Choose an empty or new folder."
+            )
+        if any(target.iterdir()) and not force:
+            return f"{target} already holds a CSV document. Pass --force to replace it."
+        return None
+    if target.is_dir():
+        return f"{target} is a folder; a {form} document is a file. Choose another target."
+    if not force:
+        return f"{target} already exists. Pass --force to replace it."
+    return None
 
 
 @app.command()
@@ -158,23 +255,40 @@ def convert(
     ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing target document.")] = False,
+    parents: Annotated[bool, typer.Option("--parents", help="Create the target's missing parent folders.")] = False,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Convert a document from one form to another (the target appears whole or not at all)."""
+    """Convert a document from one form to another (the target appears whole or not at all).
+
+    An existing target is replaced only with --force, and a folder holding files of its
+    own is never written into; a missing parent folder is created only with --parents.
+    """
 
     def work() -> None:
         from rainforest.io import FORMS, form_of
 
         if to is not None and to not in FORMS:
             _fail(f"unknown form {to!r}; expected one of {', '.join(FORMS)}", EXIT_BAD_INPUT, as_json)
-        eco = rf.load(source)
         form = to or form_of(target)
+        problem = _target_problem(target, form, force, parents)
+        if problem:
+            _fail(problem, EXIT_BAD_INPUT, as_json)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(source, limits=limits)
         written = rf.save(eco, target, form=form, currency=currency, resource=resource)  # type: ignore[arg-type]
         if as_json:
             _emit_json({"source": str(source), "target": str(written), "form": form})
         else:
-            out.print(f"wrote {written} ({form})")
+            out.print(f"wrote {shown(written)} ({form})")
 
     _with_errors(as_json, debug, work)
 
@@ -214,8 +328,11 @@ def generate(
 
 
 def _info(eco: rf.Ecosystem) -> dict[str, Any]:
+    from rainforest.analysis.structure import network_structure
+
     summary = eco.summary()
     summary["currencies"] = _currencies(eco)
+    summary["network"] = network_structure(eco).to_dict()
     summary["content_hash"] = eco.content_hash()
     return summary
 
@@ -229,7 +346,12 @@ def _currencies(eco: rf.Ecosystem) -> dict[str, Any]:
             fm = rf.FlowMatrix.from_ecosystem(eco, currency)
         except rf.CurrencyError:
             continue
-        found[currency] = {"unit": fm.unit, "resources": len(fm.resources), "excluded": len(fm.excluded)}
+        found[currency] = {
+            "unit": fm.unit,
+            "resources": len(fm.resources),
+            "excluded": len(fm.excluded),
+            "unquantified_flows": fm.unquantified,
+        }
     return found
 
 
@@ -264,6 +386,23 @@ def info(
         out.print(cur)
         strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
         out.print(f"strata: {strata}")
+        net = data["network"]
+        if net["nodes"]:
+            out.print(
+                f"network (every active exchange between actors, quantified or not): {net['nodes']:,} actors, "
+                f"{net['links']:,} links ({net['unquantified_links']:,} without any quantity), "
+                f"link density {net['link_density']:.2f}, connectance {net['connectance']:.3f}, "
+                f"cyclicity {net['cyclicity']:.2f}"
+            )
+            loops = "; ".join(" → ".join([*c, c[0]]) for c in net["cycles"][:5])
+            more = f" (and {len(net['cycles']) - 5:,} more)" if len(net["cycles"]) > 5 else ""
+            out.print(f"loops: {shown(loops) + more if loops else 'none'} ({net['cycles_note']})")
+        skipped = {k: c["unquantified_flows"] for k, c in data["currencies"].items() if c["unquantified_flows"]}
+        if skipped:
+            out.print(
+                "flows without a quantity, skipped by the analyses in each currency: "
+                + ", ".join(f"{k} {v:,}" for k, v in skipped.items())
+            )
 
     _with_errors(as_json, debug, work)
 
@@ -451,7 +590,7 @@ def compare(
                 table.add_row(ind["label"], *cells, lead)
             out.print(table)
             for name, letter in letters.items():
-                out.print(f"{letter}: {name}")
+                out.print(f"{letter}: {shown(name)}")
         for r in result.reports:
             s = r.section("cluster")
             if not s.available:
@@ -496,7 +635,7 @@ def demo(
             eco = store.load("kalundborg")
             store_url = store.url
         data = _info(eco)
-        unquantified = eco.extensions.get("x_unquantified_flows", ())
+        unquantified = [f for f in eco.flows if not f.quantified]
         data["unquantified_exchanges"] = len(unquantified)
         with _report_progress(not as_json) as progress:
             result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
@@ -520,12 +659,12 @@ def demo(
         out.print(_counts_table(data))
         fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
         out.print(
-            f"by-product exchanges with a published quantity: {data['counts']['flows']}; "
+            f"by-product exchanges with a published quantity: {data['counts']['flows'] - len(unquantified)}; "
             f"mass exchanged: {number(float(fm.Z.sum()), unit_label(fm.unit))} per year"
         )
         out.print(
             f"exchanges known but without a published quantity: {len(unquantified)} "
-            "(kept under x_unquantified_flows, never given an invented number)"
+            "(flows marked 'quantified: false', never given an invented number)"
         )
         out.print("Sources and licences: rainforest/datasets/data/README.md")
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
@@ -587,7 +726,7 @@ def ena(
             _emit_json(result.to_dict(matrices=matrices))
             return
         out.print(
-            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
+            f"[bold]{shown(eco.name)}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
             f"{result.method} engine"
         )
         for section in ("structure", "flow", "ascendency", "utility", "storage"):
@@ -603,7 +742,7 @@ def ena(
         if result.control is not None:
             out.print(f"control: TSC = {result.control['TSC']:.6g}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
 
     _with_errors(as_json, debug, work)
 
@@ -727,7 +866,15 @@ def candidates(
         for col in ("from", "to", "resource", "max quantity", "saving/unit", "why", "limits"):
             table.add_column(col)
         for c in found:
-            table.add_row(c.source, c.target, c.resource, f"{c.upper:,.6g}", f"{c.unit_saving:,.4g}", c.why, c.limits)
+            table.add_row(
+                shown(c.source),
+                shown(c.target),
+                shown(c.resource),
+                f"{c.upper:,.6g}",
+                f"{c.unit_saving:,.4g}",
+                shown(c.why),
+                shown(c.limits),
+            )
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -841,7 +988,13 @@ def match(
             ],
         )
         for e in result.exchanges:
-            table.add_row(e.source, e.target, e.resource, number(e.quantity, units[e.resource]), number(e.benefit))
+            table.add_row(
+                shown(e.source),
+                shown(e.target),
+                shown(e.resource),
+                number(e.quantity, units[e.resource]),
+                number(e.benefit),
+            )
         out.print(table)
         total = effects["total"]
         out.print(
@@ -855,9 +1008,9 @@ def match(
         if changes is not None:
             out.print("changes from the previous plan:")
             for line in changes.lines():
-                out.print(f"  {escape(line)}")
+                out.print(f"  {shown(line)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
+            out.print(f"[yellow]note:[/] {shown(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
 
@@ -1041,14 +1194,14 @@ def risk(
                 )
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
-                err.print(f"[yellow]warning:[/] {escape(in_words_of(str(w.message), 'cli'))}")
+                err.print(f"[yellow]warning:[/] {shown(in_words_of(str(w.message), 'cli'))}")
         if as_json:
             _emit_json(profile.to_dict(losses=losses))
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
         mode += ", flows valued at prices" if valued_here and not valued else ""
         mode += {"reference": "", "outside-trade": ", damping outside-trade", "none": ", no damping"}[rule]
-        out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
+        out.print(f"[bold]{shown(eco.name)}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
         for col, justify in (
             ("scenario", "left"),
@@ -1061,7 +1214,7 @@ def risk(
         order = np.argsort(-profile.esri, kind="stable")[:top]
         for k in order.tolist():
             table.add_row(
-                escape(profile.labels[k]),
+                shown(profile.labels[k]),
                 f"{profile.esri[k]:.4f}",
                 f"{profile.esri_down[k]:.4f}",
                 f"{profile.esri_up[k]:.4f}",
@@ -1104,33 +1257,34 @@ def position(
         def num(x: float | None, fmt: str = ".2f") -> str:
             return "-" if x is None else format(x, fmt)
 
-        table = Table(title=f"{eco.name}: positioning", header_style="bold")
+        table = Table(title=f"{shown(eco.name)}: positioning", header_style="bold")
+        staged = any(a.stage for a in result.actors)  # no column of dashes
+        names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
         _add_columns(
             table,
             [
-                (col, "right" if col in ("irreplaceability", "keystone") else "left", True)
-                for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone")
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", col not in ("from", "role"))
+                for col in names
             ],
         )
         for a in result.actors:
-            table.add_row(
-                escape(a.actor),
-                a.stratum + ("*" if a.stratum_inferred else ""),
-                a.stage or "-",
-                a.role,
-                num(a.irreplaceability),
-                num(a.keystone),
-            )
+            cells = [shown(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            cells += [a.stage or "-"] if staged else []
+            cells += [a.role, num(a.irreplaceability), num(a.keystone)]
+            table.add_row(*cells)
         out.print(table)
         # below the table, so that the table fits 80 columns without cutting a key column
         for a in result.actors:
             for r in a.redundancies:
                 out.print(
-                    f"redundant non-core: {escape(a.actor)} runs {escape(r['capability'])}, held as core by "
-                    f"{escape(', '.join(r['core_at'][:5]))}"
+                    f"redundant non-core: {shown(a.actor)} runs {shown(r['capability'])}, held as core by "
+                    f"{shown(', '.join(r['core_at'][:5]))}"
                 )
         profile = Table(title="rainforest profile", header_style="bold")
-        for col in ("stratum", "actors", "share of actors", "share of throughflow", f"share of {result.size_measure}"):
+        sized = any(row["size_share"] is not None for row in result.profile)
+        columns = ["stratum", "actors", "share of actors", "share of throughflow"]
+        columns += [f"share of {result.size_measure}"] if sized else []
+        for col in columns:
             profile.add_column(col, justify="left" if col == "stratum" else "right")
         for row in result.profile:
             profile.add_row(
@@ -1138,15 +1292,18 @@ def position(
                 str(row["actors"]),
                 f"{row['actor_share']:.0%}",
                 f"{row['throughflow_share']:.0%}",
-                f"{row['size_share']:.0%}",
+                *([f"{row['size_share']:.0%}"] if sized else []),
             )
         out.print(profile)
         for finding in result.health["findings"]:
-            out.print(f"health: {escape(finding)}")
+            out.print(f"health: {shown(finding)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
-            out.print("* stratum inferred by the rule in rainforest.analysis.positioning")
+            out.print(
+                "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
+                "(declared, revenue, employees, capacity, throughflow, or unknown)"
+            )
 
     _with_errors(as_json, debug, work)
 
@@ -1215,7 +1372,9 @@ def simulate(
             _emit_json(summary)
             return
         table = Table(
-            title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
+            title=f"{shown(base.name)}: period {spec.periods}, {spec.runs} run(s)",
+            header_style="bold",
+            title_justify="left",
         )
         table.add_column("metric", overflow="fold")
         table.add_column("mean", justify="right")
@@ -1223,7 +1382,7 @@ def simulate(
         table.add_column("what it means", ratio=1)
         first = ensembles[0].summary()
 
-        def shown(x: float, unit: str) -> str:
+        def figure(x: float, unit: str) -> str:
             return f"{x:.3g}x" if unit == "relative to period 1" else report_module.format_number(x, unit)
 
         for name, v in first["final"].items():
@@ -1233,13 +1392,13 @@ def simulate(
             if relative:
                 meaning += " Relative to period 1 (the document gives no money)."
             table.add_row(
-                name, shown(v["mean"], unit), f"{shown(v['p05'], unit)} to {shown(v['p95'], unit)}", meaning.strip()
+                name, figure(v["mean"], unit), f"{figure(v['p05'], unit)} to {figure(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
         if first["assumptions"]:
             out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
             for item in first["assumptions"]:
-                out.print(f"  - {escape(item['quantity'])}: {escape(item['rule'])}", markup=True)
+                out.print(f"  - {shown(item['quantity'])}: {shown(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
 
     _with_errors(as_json, debug, work)
@@ -1283,6 +1442,14 @@ def serve(
         str, typer.Option(help="Where long work runs: thread, process, dask (a LocalCluster) or dask:ADDRESS.")
     ] = "thread",
     workers: Annotated[int, typer.Option(help="How many long jobs run at once.")] = 1,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For / X-Forwarded-Proto headers are believed "
+            "(repeatable). Without it those headers are ignored: any client could set them.",
+        ),
+    ] = None,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1297,10 +1464,15 @@ def serve(
     store = Store(db)
     if not store.users():
         password = secrets.token_urlsafe(12)
-        store.create_user("admin", password, admin=True)
-        out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
+        store.create_user("admin", password, admin=True, one_time=True)
+        out.print(
+            f"first start: administrator 'admin' with the one-time password {password} "
+            "(shown once; replace it at the first sign-in)"
+        )
     if not store.ecosystems():
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    for line in store.repair():  # a server killed mid-write leaves nothing half-made
+        err.print(f"start-up check: {line}")
     stopped = store.interrupted()
     if stopped:
         err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")
@@ -1313,7 +1485,32 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        timeout_graceful_shutdown=3,  # requests still running then are cancelled
+        # the client's address (sign-in limits) comes from X-Forwarded-For only when a
+        # configured proxy sent it
+        proxy_headers=bool(trusted_proxy),
+        forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
     )
+    _exit_soon(grace=3.0)
+
+
+def _exit_soon(grace: float) -> None:
+    """After the server stopped: give threads still at work (a request's computation, a job
+    that did not reach its next progress report) ``grace`` seconds, then end the process
+    anyway, so that stopping the server takes seconds, not as long as the longest work."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        err.print("work still running at shutdown was abandoned (its jobs are marked failed)")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 store_app = typer.Typer(
@@ -1345,7 +1542,7 @@ def store_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOpt
         for col in ("ecosystem", "name", "version"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["ecosystem"], r["name"], str(r["version"]))
+            table.add_row(shown(r["ecosystem"]), shown(r["name"]), str(r["version"]))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1372,7 +1569,9 @@ def store_import(
         if as_json:
             _emit_json(version.to_dict())
             return
-        out.print(f"{ecosystem}: version {version.number} saved ({version.actors} actors, {version.flows} flows)")
+        out.print(
+            f"{shown(ecosystem)}: version {version.number} saved ({version.actors} actors, {version.flows} flows)"
+        )
 
     _with_errors(as_json, debug, work)
 
@@ -1403,7 +1602,7 @@ def store_history(
                 for section, c in r["changes"].items()
                 if "added" in c
             )
-            table.add_row(str(r["number"]), r["created_at"][:19], r["author"], r["message"], what)
+            table.add_row(str(r["number"]), r["created_at"][:19], shown(r["author"]), shown(r["message"]), shown(what))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1428,9 +1627,130 @@ def store_export(
         if as_json:
             _emit_json({"ecosystem": ecosystem, "version": version, "path": str(path)})
             return
-        out.print(f"{ecosystem} written to {path}")
+        out.print(f"{shown(ecosystem)} written to {shown(path)}")
 
     _with_errors(as_json, debug, work)
+
+
+store_user_app = typer.Typer(
+    name="user",
+    help="Accounts of the workbench: list, add, change a password, remove.",
+    no_args_is_help=True,
+)
+store_app.add_typer(store_user_app)
+UserArgument = Annotated[str, typer.Argument(help="The user name.")]
+OneTimeOption = Annotated[bool, typer.Option("--one-time", help="The password must be replaced at the next sign-in.")]
+
+
+def _new_password() -> str:
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+def _account_work(as_json: bool, debug: bool, work: Callable[[], dict[str, Any]], text: Callable[[Any], str]) -> None:
+    """Run an account command: a refused request (a short password, the last administrator)
+    is bad input (exit 2)."""
+
+    def run() -> None:
+        from rainforest.store import StoreError
+
+        try:
+            result = work()
+        except StoreError as exc:
+            if debug:
+                raise
+            _fail(str(exc), EXIT_BAD_INPUT, as_json)
+        if as_json:
+            _emit_json(result)
+        else:
+            out.print(text(result))
+
+    _with_errors(as_json, debug, run)
+
+
+@store_user_app.command("list")
+def store_user_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Every account, with whether it is an administrator."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            return {
+                "users": [
+                    {"username": u.username, "admin": u.admin, "one_time_password": u.must_change}
+                    for u in store.users()
+                ]
+            }
+
+    def text(result: dict[str, Any]) -> str:
+        return "\n".join(
+            u["username"]
+            + (" (administrator)" if u["admin"] else "")
+            + (" (one-time password)" if u["one_time_password"] else "")
+            for u in result["users"]
+        )
+
+    _account_work(as_json, debug, work, text)
+
+
+@store_user_app.command("add")
+def store_user_add(
+    username: UserArgument,
+    admin: Annotated[bool, typer.Option("--admin", help="An administrator: sees and manages every ecosystem.")] = False,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Add an account; the password is asked for (twice, not shown)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            user = store.create_user(username, password, admin=admin, one_time=one_time)
+        return {"username": user.username, "admin": user.admin, "one_time_password": user.must_change}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} added")
+
+
+@store_user_app.command("password")
+def store_user_password(
+    username: UserArgument,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Set a new password (asked for twice, not shown); every session of the user ends."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            store.set_password(username, password, one_time=one_time)
+        return {"username": username, "changed": True, "one_time_password": one_time}
+
+    _account_work(as_json, debug, work, lambda r: f"new password for {r['username']}; its sessions have ended")
+
+
+@store_user_app.command("remove")
+def store_user_remove(
+    username: UserArgument, db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """Remove an account with its roles; its sessions end (never the last administrator)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            store.remove_user(username)
+        return {"username": username, "removed": True}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} removed")
 
 
 def main() -> None:

@@ -53,16 +53,18 @@ def path(name: str) -> Path:
 def kalundborg() -> Any:
     """The Kalundborg Symbiosis, classic network (c. 2000), as an :class:`Ecosystem`.
 
-    Ten park actors, fifteen resources and the seven exchanges with a published
-    quantity. The eleven exchanges without one are kept under the extension
-    ``x_unquantified_flows`` (they are not given a number). Quantities come from
-    different years (1990s-2010) and scopes and do not form a balanced inventory.
+    Ten park actors, fifteen resources and eighteen documented exchanges: seven with a
+    published quantity and eleven without one, marked ``quantified: false`` (they are
+    not given a number: they count in the network's structure, not in its quantities).
+    Quantities come from different years (1990s-2010) and scopes and do not form a
+    balanced inventory. Firms' sizes (employees, capacity) are published figures, each
+    cited in the data README.
 
     Examples
     --------
     >>> import rainforest as rf
     >>> eco = rf.datasets.kalundborg()
-    >>> eco.resource("fly_ash").unit, len(eco.extensions["x_unquantified_flows"])
+    >>> eco.resource("fly_ash").unit, sum(not f.quantified for f in eco.flows)
     ('t', 11)
     """
     from rainforest.io import load

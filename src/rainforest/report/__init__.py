@@ -185,11 +185,20 @@ INDICATORS: tuple[tuple[str, str, str, str | None], ...] = (
     ("throughflow_evenness", "evenness of throughflow", "health", "higher"),
     ("esri_max", "largest systemic risk (ESRI)", "risk", "lower"),
     ("benefit", "benefit of the recommended exchanges", "exchanges", "higher"),
+    ("regions", "regions (multi-regional input-output)", "regions", None),
+    ("top_region_value_added", "largest region's share of value added", "regions", "lower"),
     ("disposal_diverted_t", "disposal diverted by them (t)", "exchanges", "higher"),
 )
 _PHYSICAL = {"exchanged", "residues"}
 #: Indicators that are shares, shown as percentages.
-_SHARES = {"recycled_input_share", "disposal_share", "FCI", "largest_throughflow_share", "esri_max"}
+_SHARES = {
+    "recycled_input_share",
+    "disposal_share",
+    "FCI",
+    "largest_throughflow_share",
+    "esri_max",
+    "top_region_value_added",
+}
 
 
 def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]:
@@ -206,6 +215,7 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
             reason = "no exchange between actors is recorded yet"
     elif where == "circularity":
         s = report.section("metabolism")
+        # shares whose inputs are not recorded are already None (metabolism.circularity)
         value = s.data.get("circularity", {}).get(key) if s.available else None
         reason = s.reason
         if s.available and key != "landfill_diverted":
@@ -231,6 +241,18 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
         value = max(values) if values else None
         reason = s.data.get("esri_reason") or "no ESRI on this document"
         reason = reason.removeprefix("no keystone index: ")
+    elif where == "regions":
+        found = [s for s in report.sections if s.id == "regions"]
+        if not found:
+            reason = "no actor gives its region"
+        elif not found[0].available:
+            reason = found[0].reason
+        elif key == "regions":
+            value = len(found[0].data["regions"])
+        else:
+            added = [max(v, 0.0) for v in found[0].data["value_added"]]
+            value = max(added) / sum(added) if sum(added) > 0 else None
+            reason = "no value added is recorded"
     elif where == "exchanges":
         s = report.section("exchanges")
         if s.available:
@@ -501,9 +523,15 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+#: Characters JSON leaves as they are that change how HTML reads a ``<script>`` element
+#: (``<!--<script>`` makes its end tag no end) or how JavaScript reads a string.
+_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def to_json(value: Any) -> str:
-    """Compact JSON of plain data, safe to embed in a ``<script>`` element."""
-    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    """Compact JSON of plain data, safe to embed in a ``<script>`` element: ``<``, ``>``,
+    ``&``, U+2028 and U+2029 are written as ``\\u`` escapes (the data reads back the same)."""
+    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).translate(_UNSAFE)
 
 
 # re-exported formatting helpers for templates and the CLI

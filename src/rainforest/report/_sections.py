@@ -194,7 +194,9 @@ def run_positioning(ctx: Context) -> None:
 
 def run_ena(ctx: Context) -> None:
     from rainforest.analysis import ena
+    from rainforest.analysis.structure import network_structure
 
+    ctx.results["structure"] = network_structure(ctx.eco)
     if ctx.layer is None:
         ctx.results["ena"] = _no_flows(ctx)
         return
@@ -257,6 +259,24 @@ def run_metabolism(ctx: Context) -> None:
     ctx.results["metabolism"] = out
 
 
+def run_regions(ctx: Context) -> None:
+    """The money layer as a multi-regional system, when actors give their region."""
+    from rainforest.analysis.mrio import IOSystem
+
+    regions = {a.region for a in ctx.eco.actors if a.region}
+    if not regions:
+        return  # nothing regional in the document: no section
+    if isinstance(ctx.results.get("io"), str):
+        ctx.results["regions"] = str(ctx.results["io"])
+        return
+    try:
+        system = IOSystem.from_ecosystem(ctx.eco)
+    except CurrencyError as exc:
+        ctx.results["regions"] = str(exc)
+        return
+    ctx.results["regions"] = system
+
+
 def run_io(ctx: Context) -> None:
     from rainforest.analysis import io_tables
 
@@ -278,11 +298,8 @@ def run_io(ctx: Context) -> None:
     actors = ctx.eco.table("actors")
     given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
     revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
-    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
-    rev = np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float)
-    has_revenue = np.isfinite(rev)
-    output = np.where(has_revenue, np.maximum(np.nan_to_num(rev), recorded), recorded)
-    table = io_tables.io_table(fm, output)
+    has_revenue = np.isfinite(np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float))
+    table = io_tables.io_table(fm, io_tables.ecosystem_output(ctx.eco, fm))
     if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
         ctx.results["io"] = (
             "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
@@ -481,14 +498,24 @@ def _strata(ctx: Context) -> dict[str, str]:
 
 
 # -- the sections ------------------------------------------------------------------------------------
+_BASIS_WORDS = {
+    "declared": "declared in the document",
+    "revenue": "ranked by revenue",
+    "employees": "by head count",
+    "capacity": "ranked by capacity",
+    "throughflow": "ranked by throughflow, boundary flows recorded",
+    "unknown": "unknown, no size in the document",
+}
+
+
 def profile_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "The rainforest profile"
-    sized = any(
+    placed = any(
         a.stratum or (a.size is not None and (a.size.revenue or a.size.employees or a.size.capacity))
         for a in ctx.eco.actors
     )
-    if not ctx.recorded and not sized:
+    if not ctx.recorded and not placed:
         # strata would all read 'moss' and roles 'consumer' by default: say what is missing instead
         ctx.unknown(
             "the size of the actors (revenue, employees) and their exchanges",
@@ -500,23 +527,37 @@ def profile_section(ctx: Context) -> Section:
             "no actor gives a size (size.revenue, size.employees) or a stratum, and no exchange is recorded yet: "
             "nothing places the actors in the strata of the forest",
         )
+    sized = any(p["size_share"] is not None for p in pos.profile)  # a size every actor gives
     rows = tuple(
         (
             p["stratum"],
             p["actors"],
             pct(p["actor_share"]),
             pct(p["throughflow_share"]),
-            pct(p["size_share"]),
+            *((pct(p["size_share"]),) if sized else ()),
             ", ".join(f"{k} {v}" for k, v in sorted(p["roles"].items(), key=lambda kv: -kv[1])),
         )
         for p in pos.profile
     )
+    bases: dict[str, list[str]] = {}
+    for a in pos.actors:
+        bases.setdefault(a.stratum_basis, []).append(a.actor)
     inferred = sum(1 for a in pos.actors if a.stratum_inferred)
     if inferred:
         ctx.unknown(
             f"the stratum of {inferred} of {len(pos.actors)} actor(s)",
-            f"inferred from {pos.size_measure} by the documented ABC rule (canopy to 50% of the total, "
-            "understory to 80%, shrub to 95%, moss after; platforms canopy, 5+ partners at least understory)",
+            "inferred from "
+            + ", ".join(f"{b} ({len(v)})" for b, v in bases.items() if b not in ("declared", "unknown"))
+            + " by the documented rule (employees: EU size classes, 250+ canopy, 50+ understory, 10+ shrub; "
+            "revenue, capacity, throughflow: canopy to 50% of the total, understory to 80%, shrub to 95%; platforms "
+            "canopy, 5+ partners at least understory)",
+        )
+    if "unknown" in bases:
+        ctx.unknown(
+            f"the size of {len(bases['unknown'])} actor(s) ({', '.join(bases['unknown'][:8])}"
+            f"{'...' if len(bases['unknown']) > 8 else ''})",
+            "stratum shown as 'unknown': no declared stratum, no size (revenue, employees, capacity) and no "
+            "recorded boundary flow; what an actor happens to exchange does not say how large it is",
         )
     no_stage = sum(1 for a in pos.actors if a.stage is None)
     if no_stage:
@@ -524,7 +565,11 @@ def profile_section(ctx: Context) -> Section:
     health = pos.health
     text = [
         "Canopy: the leading firms and platforms; understory and shrubs: mid-size firms; moss: small firms and "
-        f"start-ups. Sizes are measured by {pos.size_measure}.",
+        "start-ups. Each stratum rests on what the document says ("
+        + "; ".join(
+            f"{_BASIS_WORDS.get(b, b)}: {', '.join(v[:6])}{'...' if len(v) > 6 else ''}" for b, v in bases.items()
+        )
+        + "); what an actor happens to exchange does not make it large.",
         *[f"Finding: {f}." for f in health["findings"]],
         f"Rule: {health['rule']}.",
     ]
@@ -548,7 +593,14 @@ def profile_section(ctx: Context) -> Section:
         tables=(
             Table(
                 "Strata",
-                ("stratum", "actors", "share of actors", "share of throughflow", "share of size", "roles"),
+                (
+                    "stratum",
+                    "actors",
+                    "share of actors",
+                    "share of throughflow",
+                    *((f"share of {pos.size_measure}",) if sized else ()),
+                    "roles",
+                ),
                 rows,
             ),
         ),
@@ -602,8 +654,8 @@ def network_section(ctx: Context) -> Section:
     if n_edges > NETWORK_EDGES:
         largest: dict[str, float] = {}
         for e in edges:
-            largest[e["resource"]] = max(largest.get(e["resource"], 0.0), e["quantity"])
-        edges.sort(key=lambda e: -e["quantity"] / (largest[e["resource"]] or 1.0))
+            largest[e["resource"]] = max(largest.get(e["resource"], 0.0), e["quantity"] or 0.0)
+        edges.sort(key=lambda e: -(e["quantity"] or 0.0) / (largest[e["resource"]] or 1.0))
         edges = edges[:NETWORK_EDGES]
         notes.append(
             f"{n_edges:,} exchanges among the actors shown; the {NETWORK_EDGES:,} largest (relative to the largest "
@@ -617,16 +669,66 @@ def network_section(ctx: Context) -> Section:
         edges,
         _currency_unit(pos.currency, eco),
     )
+    s = ctx.results["structure"]
+    text = [
+        "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
+        "exchange, coloured by resource, with a marker pointing towards the receiver (exchanges documented "
+        "without a quantity are drawn too; hover a marker for the quantity).",
+        _structure_sentence(s),
+    ]
+    loops = "; ".join(" → ".join([*c, c[0]]) for c in s.cycles[:TOP])
+    structure = Table(
+        "Structure of the documented network (every active exchange between actors, quantified or not)",
+        ("measure", "value", "meaning"),
+        (
+            ("actors (nodes)", f"{s.nodes:,}", "every actor of the document"),
+            ("links", f"{s.links:,}", "distinct ordered pairs of actors with at least one exchange"),
+            (
+                "links without any quantity",
+                f"{s.unquantified_links:,}",
+                "invisible to every flow-based number (Finn's index, ENA, metabolism)",
+            ),
+            ("link density", fmt(s.link_density), "links per actor, L/n"),
+            ("connectance", fmt(s.connectance), "share of the n² possible directed links that exist, L/n²"),
+            (
+                "cyclicity",
+                fmt(s.cyclicity),
+                "dominant eigenvalue of the adjacency matrix: 0 = no loop, 1 = a single loop, above 1 = "
+                "interlocking loops",
+            ),
+            ("loops (simple cycles)", f"{len(s.cycles):,}" + ("" if s.cycles_complete else "+"), s.cycles_note),
+        ),
+        ("Loops: " + loops + ("; ..." if len(s.cycles) > TOP else "") + ". ") * bool(loops)
+        + "Definitions: Pimm (1982), Fath & Halnes (2007), Layton, Bras & Weissburg (2016); as enaR's C, LD, lam1A.",
+    )
     return Section(
         id="network",
         title="The network",
-        text=(
-            "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
-            "exchange, coloured by resource, with a marker pointing towards the receiver.",
-        ),
+        text=tuple(text),
+        tables=(structure,),
         figures=(Figure("network", "Who exchanges what with whom", spec),),
         notes=tuple(notes),
-        data={"actors_drawn": len(keep), "exchanges_drawn": len(edges), "exchanges": n_edges},
+        data={
+            "actors_drawn": len(keep),
+            "exchanges_drawn": len(edges),
+            "exchanges": n_edges,
+            "structure": s.to_dict(),
+        },
+    )
+
+
+def _structure_sentence(s: Any) -> str:
+    """What the structure says about loops, in one sentence."""
+    if not s.links:
+        return "No exchange between actors is documented yet: the network has no links."
+    unknown = f", {s.unquantified_links} of them without any quantity" if s.unquantified_links else ""
+    if not s.cycles:
+        return f"{s.links} links between {s.nodes} actors{unknown}; no loop closes (cyclicity 0)."
+    first = " → ".join([*s.cycles[0], s.cycles[0][0]])
+    count = f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s)"
+    return (
+        f"{s.links} links between {s.nodes} actors{unknown}; {count} close (cyclicity {fmt(s.cyclicity)}), "
+        f"e.g. {first}."
     )
 
 
@@ -713,7 +815,8 @@ def metabolism_section(ctx: Context) -> Section:
         return unavailable("metabolism", title, m)
     acc, circ = m["accounts"], m["circularity"]
     unit = ctx.unit
-    boundary_total = acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"]
+    why = {**acc["reasons"], **circ["reasons"]}
+    boundary_known = any(acc[k] is not None for k in ("extraction", "imports", "exports", "losses"))
     text = [
         f"Currency: {circ['currency']} in {unit} per {ctx.period}; resources that cannot be expressed in it are "
         "left out of these numbers.",
@@ -733,21 +836,31 @@ def metabolism_section(ctx: Context) -> Section:
         ("exchange share", pct(circ["exchange_share"]), "flows between actors over all outputs"),
         (
             "resource productivity",
-            fmt(circ["resource_productivity"], f"money per {unit}") if circ["resource_productivity"] else "n/a",
+            fmt(circ["resource_productivity"], f"money per {unit}"),
             "revenue over direct material input of the actors that report revenue (EUROSTAT's indicator, at "
             "actor level)",
         ),
     ]
-    if boundary_total == 0:
+    keys = {
+        "recycled input share": "recycled_input_share",
+        "disposal share": "disposal_share",
+        "exchange share": "exchange_share",
+        "resource productivity": "resource_productivity",
+    }
+    # a number that cannot be known says why in place of its meaning
+    definitions = [
+        (a, b, f"n/a: {why[keys[a]]}" if a in keys and circ[keys[a]] is None and keys[a] in why else c)
+        for a, b, c in definitions
+    ]
+    if not boundary_known:
         ctx.unknown(
             f"all boundary flows in {circ['currency']} (extraction, imports, exports, losses)",
-            "shares over inputs and outputs are computed over the exchanges alone and are 100% or 0% by "
-            "construction: read them as 'not known'",
+            "the boundary accounts and every share over inputs or outputs are n/a (over the exchanges alone they "
+            "would be 100% or 0% by construction); no boundary flow is invented",
         )
-        definitions = [d for d in definitions if d[0] in ("residues put to use", "resource productivity")]
         text.append(
-            "The document gives no flow across the ecosystem's boundary, so input and output shares cannot be "
-            "measured; only what the exchanges carry is known."
+            "The document gives no flow across the ecosystem's boundary with a quantity, so imports, exports, "
+            "DMI and the input and output shares are not known; only what the exchanges carry is."
         )
     if circ["resource_productivity"] is None:
         actors = ctx.eco.table("actors")
@@ -756,21 +869,26 @@ def metabolism_section(ctx: Context) -> Section:
             "the direct material input (extraction and imports) of the actors that give their revenue"
             if has_revenue
             else "revenue of the actors (size.revenue)",
-            f"resource productivity (revenue per {unit} of direct material input) is not computed",
+            f"resource productivity (revenue per {unit} of direct material input) is not computed: "
+            f"{why.get('resource_productivity', 'not known')}",
+        )
+    if circ.get("unquantified"):
+        text.append(
+            f"{circ['unquantified']} exchange(s) in {circ['currency']} are documented without a quantity: they are "
+            "left out of these numbers (the network's structure counts them)."
         )
     numbers = tuple({"label": a, "value": b, "meaning": c} for a, b, c in definitions)
+    order = ("extraction", "imports", "internal", "exports", "losses", "stock_change", "DMI", "balance")
     accounts = Table(
         "Boundary accounts",
-        ("account", f"{unit} per {ctx.period}"),
-        tuple(
-            (k, fmt(acc[k]))
-            for k in ("extraction", "imports", "internal", "exports", "losses", "stock_change", "DMI", "balance")
-        ),
-        "DMI = extraction + imports; balance = DMI - exports - losses - stock change (zero when every actor balances).",
+        ("account", f"{unit} per {ctx.period}", "why n/a, or what it assumes"),
+        tuple((k, fmt(acc[k]), acc["reasons"].get(k) or acc["notes"].get(k, "")) for k in order),
+        "DMI = extraction + imports; balance = DMI - exports - losses - stock change (zero when every actor balances). "
+        "n/a = not recorded in the document, never zero.",
     )
     notes: list[str] = []
     tables = [accounts]
-    if m["violations"] and boundary_total == 0:
+    if m["violations"] and not boundary_known:
         text.append(
             f"Every actor that exchanges is out of balance ({sum(m['violations'].values())} actor-resource pairs): "
             "with no boundary flow recorded, what an actor receives is never matched by what it sends."
@@ -876,6 +994,21 @@ _ENA_MEANING = {
 }
 
 
+def _finn_meaning(ctx: Context, fci: float, currency: str) -> str:
+    """What Finn's index measures here: quantified cycling only, and the loops it cannot see."""
+    s = ctx.results.get("structure")
+    base = f"share of the quantified {currency} throughflow that comes back round a loop (Finn 1976)"
+    if s is None or not s.cycles:
+        return base + "; no loop closes even among the exchanges without a quantity"
+    if fci <= 0:
+        first = " → ".join([*s.cycles[0], s.cycles[0][0]])
+        return (
+            base + f"; 0 because no loop closes among the quantified flows, but the documented network has "
+            f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) (e.g. {first}) whose quantities are not all known"
+        )
+    return base + f"; the documented network has {len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) in all"
+
+
 def ena_section(ctx: Context) -> Section:
     from rainforest.analysis import ena
 
@@ -891,7 +1024,19 @@ def ena_section(ctx: Context) -> Section:
             continue
         v = values[key]
         shown = fmt(v, ctx.per_period(unit)) if key == "TST" else (pct(v) if key == "FCI" else fmt(v))
+        if key == "FCI":
+            meaning = _finn_meaning(ctx, float(v), ctx.layer.currency if ctx.layer is not None else result.currency)
         numbers.append({"label": f"{label} ({key})", "value": shown, "meaning": meaning})
+        if key == "FCI":
+            s = ctx.results["structure"]
+            numbers.append(
+                {
+                    "label": "loops in the documented network (cyclicity)",
+                    "value": f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s), cyclicity {fmt(s.cyclicity)}",
+                    "meaning": "simple cycles over every documented exchange, quantified or not, and the dominant "
+                    "eigenvalue of the adjacency matrix (0 = no loop)",
+                }
+            )
     wov = ena.window_of_vitality(result.ascendency)
     text = [
         f"On the {result.currency} layer. The ecosystem is {wov['side']}: robustness {wov['robustness']:.3f}, "
@@ -1042,6 +1187,78 @@ def io_section(ctx: Context) -> Section:
             "multipliers": summary,
         },
     )
+
+
+def regions_section(ctx: Context) -> Section | None:
+    """Regions side by side: output, value added and the emissions each region's final
+    demand causes (consumption-based) against what its actors emit (production-based)."""
+    from rainforest.analysis.mrio import IOSystem
+
+    title = "Regions (multi-regional input-output)"
+    system = ctx.results.get("regions")
+    if system is None:
+        return None
+    if isinstance(system, str):
+        return unavailable("regions", title, system)
+    assert isinstance(system, IOSystem)
+    money = _money_unit(ctx)
+    R, N = len(system.regions), len(system.sectors)
+    output = system.x.reshape(R, N).sum(axis=1)
+    added = system.value_added.reshape(R, N).sum(axis=1)
+    members = [sum(1 for a in ctx.eco.actors if (a.region or "unassigned") == r) for r in system.regions]
+    rows = tuple(
+        (r, members[i], fmt(float(output[i]), money), fmt(float(added[i]), money)) for i, r in enumerate(system.regions)
+    )
+    tables = [
+        Table(
+            "Regions",
+            ("region", "actors", f"output ({money} per {ctx.period})", f"value added ({money} per {ctx.period})"),
+            rows,
+            "Output: revenue where the actor gives it, else its recorded sales; value added: output less what it "
+            "buys from members.",
+        )
+    ]
+    text = [
+        f"{R} region(s) from the actors' region field"
+        + (" (actors without one form the region 'unassigned')" if "unassigned" in system.regions else "")
+        + ". Each actor is a sector of its region; its sales outside the ecosystem are that region's final demand."
+    ]
+    data: dict[str, Any] = {"regions": list(system.regions), "output": output.tolist(), "value_added": added.tolist()}
+    if "emissions" in system.extensions:
+        acc = system.accounts("emissions")
+        ext = system.extensions["emissions"]
+        rows_e = []
+        for k, stressor in enumerate(ext.stressors):
+            unit = ext.units[k] if ext.units else ""
+            for i, r in enumerate(system.regions):
+                rows_e.append(
+                    (
+                        stressor,
+                        r,
+                        fmt(float(acc.D_pba_reg[k, i]), unit),
+                        fmt(float(acc.D_cba_reg[k, i]), unit),
+                        fmt(float(acc.D_imp_reg[k, i]), unit),
+                        fmt(float(acc.D_exp_reg[k, i]), unit),
+                    )
+                )
+        tables.append(
+            Table(
+                "Emissions by region: produced and caused",
+                ("released", "region", "produced there", "caused by its final demand", "imported", "exported"),
+                tuple(rows_e),
+                "Produced: released by the region's actors. Caused: released anywhere in the ecosystem to make what "
+                "the region's actors sell outside it. Caused = produced - exported + imported.",
+            )
+        )
+        data["emissions"] = {
+            "stressors": list(ext.stressors),
+            **{k: getattr(acc, k).tolist() for k in ("D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")},
+        }
+    else:
+        text.append(
+            "No flow to the environment is recorded, so no region's emissions (produced or caused) can be shown."
+        )
+    return Section(id="regions", title=title, text=tuple(text), tables=tuple(tables), data=data)
 
 
 def risk_section(ctx: Context) -> Section:
@@ -1492,7 +1709,7 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
                 "label": "cycling (Finn index)",
                 "value": fci,
                 "display": pct(fci),
-                "meaning": "share of throughflow that comes back round a loop; 0 = open chains, no loop closed",
+                "meaning": _finn_meaning(ctx, fci, fm.currency if fm is not None else result.currency),
             }
         )
         out.append(
@@ -1552,13 +1769,14 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
 
 def unknowns_section(ctx: Context) -> Section:
     eco = ctx.eco
-    unquantified = eco.extensions.get("x_unquantified_flows", ())
+    unquantified = int(np.isnan(eco.table("flows").numbers("quantity")).sum())
     if unquantified:
         ctx.unknowns.insert(
             0,
             {
-                "what": f"the quantity of {len(unquantified)} known exchange(s)",
-                "how": "left out of every number (kept in the document under x_unquantified_flows); no quantity is invented",
+                "what": f"the quantity of {unquantified} documented exchange(s)",
+                "how": "left out of every quantity (no quantity is invented); counted in the network's structure "
+                "(links, connectance, cyclicity, loops)",
             },
         )
     planned = sum(1 for status in eco.table("flows").texts("status") if status != "active")
@@ -1587,6 +1805,7 @@ STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("metabolism and balances", run_metabolism),
     ("ecological network analysis", run_ena),
     ("input-output", run_io),
+    ("regions", run_regions),
     ("exchange plan and gain split", run_plan),
     ("cluster against ecosystem", run_radius),
 )
@@ -1610,6 +1829,7 @@ def compute(
         metabolism_section(ctx),
         ena_section(ctx),
         io_section(ctx),
+        *([regions] if (regions := regions_section(ctx)) is not None else []),
         risk_section(ctx),
         exchanges_section(ctx),
         cluster_section(ctx),

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
@@ -187,19 +188,36 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         a = access(require(request), slug)
         return {"version": store.head(slug), **actor_view(store.load(slug), a, aid)}
 
-    def save_edit(slug: str, aid: str, user: Any, expected: int | None, message: str, **parts: Any) -> Any:
+    def save_edit(slug: str, aid: str, user: Any, base: int, message: str, *, merge: bool, **parts: Any) -> Any:
+        """Save an edit of ``aid``'s ``parts`` made on version ``base``, by a compare-and-set
+        on that version. When someone saved meanwhile: with ``merge`` (the caller named no
+        version), the edit is made again on the new version if nobody changed the parts it
+        replaces, else (or without ``merge``) :class:`ConflictError`: nobody's change is
+        ever reverted."""
         from rainforest.store._edit import edit_actor
 
-        eco = store.load(slug, expected) if expected is not None else store.load(slug)
-        edited = edit_actor(eco, aid, **parts)
-        return store.commit(slug, edited, author=user.username, message=message, expected=expected)
+        eco = store.load(slug, base)
+        for _ in range(MERGES):
+            try:
+                return store.commit(
+                    slug, edit_actor(eco, aid, **parts), author=user.username, message=message, expected=base
+                )
+            except ConflictError as exc:
+                newer = store.load(slug, exc.head)
+                if not merge or any(_part(eco, k, aid) != _part(newer, k, aid) for k in parts):
+                    raise
+                eco, base = newer, exc.head
+        raise ConflictError(slug, base, store.head(slug))
 
     @app.post("/api/ecosystems/{slug}/actors/{aid}", tags=["actors"])
     def api_edit_actor(slug: str, aid: str, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Replace an actor's ``record``, ``offers``, ``needs`` or ``flows`` (those it is a
         party to) with the given ``rainforest/1`` records; parts left out stay. Members edit
         only their own actor, managers every one. ``expected``: the version the edit starts
-        from (409 when someone saved meanwhile); 422 with every problem and its place."""
+        from (409 when someone saved meanwhile). Without it, the edit is made on the latest
+        version and, when someone saves meanwhile, made again on theirs if they changed none
+        of the parts it replaces (else 409): nobody's change is reverted. 422 with every
+        problem and its place."""
         user = require(request)
         a = access(user, slug)
         check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
@@ -211,9 +229,11 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 return JSONResponse({"error": f"{k} must be {'an object' if k == 'record' else 'a list'}"}, 422)
         expected = body.get("expected")
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-            return JSONResponse({"error": f"expected must be a version number, got {expected!r}"}, 422)
+            return JSONResponse({"error": f"expected must be a version number, got {str(expected)[:40]!r}"}, 422)
+        base = store.head(slug) if expected is None else expected
+        message = str(body.get("message") or f"edited {aid}")
         try:
-            version = save_edit(slug, aid, user, expected, str(body.get("message") or f"edited {aid}"), **parts)
+            version = save_edit(slug, aid, user, base, message, merge=expected is None, **parts)
         except DocumentError as exc:
             return JSONResponse({"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422)
         except ConflictError as exc:
@@ -244,21 +264,22 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             csrf=csrf_token(request),
         )
 
-    def based(slug: str, expected: str) -> tuple[Ecosystem, int | None]:
-        """The version a form was filled in on (its hidden ``expected``), or the latest."""
-        if not expected:
-            return store.load(slug), None
+    def based(slug: str, expected: str) -> tuple[Ecosystem, int, bool]:
+        """The version a form was filled in on (its hidden ``expected``), else the latest, and
+        whether the edit may be merged into a newer version (only without ``expected``)."""
         head = store.head(slug)
-        if not expected.isdigit() or not 1 <= int(expected) <= head:
+        if not expected:
+            return store.load(slug, head), head, True
+        if not (expected.isascii() and expected.isdigit()) or not 1 <= int(expected) <= head:
             raise HTTPException(422, f"expected must be a version number from 1 to {head}, got {expected[:40]!r}")
-        return store.load(slug, int(expected)), int(expected)
+        return store.load(slug, int(expected)), int(expected), False
 
-    def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: int | None, **parts: Any) -> Response:
+    def edit_form(slug: str, aid: str, request: Request, csrf: str, base: int, merge: bool, **parts: Any) -> Response:
         user, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
         try:
-            save_edit(slug, aid, user, expected, f"edited {aid}", **parts)
+            save_edit(slug, aid, user, base, f"edited {aid}", merge=merge, **parts)
         except DocumentError as exc:
             return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues))
         except ConflictError as exc:
@@ -282,7 +303,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         _, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
-        eco, version = based(slug, expected)
+        eco, version, merge = based(slug, expected)
         record = _thaw(entity_to_record("actors", eco.actor(aid)))
         for key, value in (("name", name.strip()), ("sector", sector.strip())):
             if value:
@@ -294,7 +315,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             record["x_public"] = shown
         else:
             record.pop("x_public", None)
-        return edit_form(slug, aid, request, csrf, version, record=record)
+        return edit_form(slug, aid, request, csrf, version, merge, record=record)
 
     def part_records(eco: Ecosystem, section: str, aid: str) -> list[dict[str, Any]]:
         from rainforest.model.entities import entity_to_record
@@ -327,7 +348,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         _, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
-        eco, version = based(slug, expected)
+        eco, version, merge = based(slug, expected)
         eco.actor(aid)
         records = part_records(eco, section, aid)
         if remove:
@@ -345,7 +366,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 new["price" if section == "needs" else "disposal_cost"] = _float(price)
             new["confidential"] = confidential != "false"
             records.append(new)
-        return edit_form(slug, aid, request, csrf, version, **{section: records})
+        return edit_form(slug, aid, request, csrf, version, merge, **{section: records})
 
     # -- new ecosystems (administrators) and the people of an ecosystem (managers) ---------------
     def create_ecosystem(slug: str, path: Path, user: Any) -> Any:
@@ -363,13 +384,18 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     ) -> JSONResponse:
         """A new ecosystem from a document (administrators). 422 with every problem and its
         place (nothing is created); 422 also when the name is taken or invalid."""
-        user = require(request)
-        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
-        if not user.admin:
-            raise HTTPException(403, "only administrators create ecosystems")
+
+        def allowed() -> Any:
+            user = require(request)
+            check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+            if not user.admin:
+                raise HTTPException(403, "only administrators create ecosystems")
+            return user
+
+        user = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                version = create_ecosystem(slug, await read_upload(file, tmp), user)
+                version = await run_in_threadpool(create_ecosystem, slug, await read_upload(file, tmp), user)
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)
                 return JSONResponse({"error": first, "problems": problems}, 422)
@@ -384,14 +410,18 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
         csrf: str = Form(""),
     ) -> Response:
-        user = signed_in(request)
-        check_csrf(request, csrf)
-        if not user.admin:
-            raise HTTPException(403, "only administrators create ecosystems")
+        def allowed() -> Any:
+            user = signed_in(request)
+            check_csrf(request, csrf)
+            if not user.admin:
+                raise HTTPException(403, "only administrators create ecosystems")
+            return user
+
+        user = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         problems, error = None, None
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                create_ecosystem(slug.strip(), await read_upload(file, tmp), user)
+                await run_in_threadpool(create_ecosystem, slug.strip(), await read_upload(file, tmp), user)
             except DocumentError as exc:
                 problems = problems_of(exc, tmp)[1]
                 error = f"{file.filename}: {len(problems)} problem(s) found; nothing was created."
@@ -399,7 +429,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 error = str(exc)
         if error is None:
             return RedirectResponse(f"/e/{slug.strip()}", status_code=303)
-        return _page(
+        return await run_in_threadpool(
+            _page,
             "index.html",
             422,
             user=user,
@@ -442,6 +473,28 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         except (StoreError, UnknownIdError) as exc:
             return JSONResponse({"error": str(exc)}, 422)
         return JSONResponse({"username": m.username, "role": m.role, "actor": m.actor}, 201)
+
+    @app.delete("/api/ecosystems/{slug}/people/{username}", tags=["people"])
+    def api_revoke(slug: str, username: str, request: Request) -> Response:
+        """Take someone's role away (managers); the user's sessions end."""
+        a = access(require(request), slug)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return Response(status_code=204)
+
+    @app.post("/e/{slug}/people/{username}/remove", include_in_schema=False)
+    def revoke_page(slug: str, username: str, request: Request, csrf: str = Form("")) -> Response:
+        _, a = acting(slug, request, csrf)
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            return people_page(slug, request, error=str(exc))
+        return RedirectResponse(f"/e/{slug}/people", status_code=303)
 
     @app.get("/e/{slug}/people", response_class=HTMLResponse, include_in_schema=False)
     def people_page(slug: str, request: Request, error: str = "") -> Response:
@@ -642,14 +695,19 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         expected: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        user, a = acting(slug, request, csrf)
-        manages(a, "import documents")
+        def allowed() -> tuple[Any, Access]:
+            user, a = acting(slug, request, csrf)
+            manages(a, "import documents")
+            return user, a
+
+        user, a = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         name = Path(file.filename or "upload.yaml").name
         problems, error = None, None
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = await read_upload(file, tmp)
-                store.import_file(
+                await run_in_threadpool(
+                    store.import_file,
                     slug,
                     path,
                     author=user.username,
@@ -663,7 +721,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 error = f"{exc} Nothing was imported."
         if error is None:
             return RedirectResponse(f"/e/{slug}/data?imported=1", status_code=303)
-        return render_data(slug, request, user, a, problems, error)
+        return await run_in_threadpool(render_data, slug, request, user, a, problems, error)
 
     @app.get("/api/ecosystems/{slug}/export", tags=["ecosystems"])
     def api_export(slug: str, request: Request, form: str = "yaml", version: int | None = None) -> Response:
@@ -687,6 +745,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 from rainforest.io import save
 
                 save(eco, Path(tmp) / "document", form="csv")
+                for sheet in (Path(tmp) / "document").glob("*.csv"):
+                    _neutralise_csv(sheet)
                 shutil.make_archive(str(Path(tmp) / "document"), "zip", Path(tmp) / "document")
             else:
                 from rainforest.io import save
@@ -867,6 +927,47 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         )
 
 
+#: What a spreadsheet reads as the start of a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise_csv(path: Path) -> None:
+    """Rewrite a downloaded CSV file so that no text cell starts a formula when the file is
+    opened in a spreadsheet: such cells get a leading apostrophe (the usual escape; the
+    Excel download stores them as text cells instead). Numbers, negative ones included, stay
+    as they are."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    changed = False
+    for row in rows:
+        for i, cell in enumerate(row):
+            if cell.startswith(_FORMULA_START):
+                try:
+                    float(cell)
+                except ValueError:
+                    row[i] = "'" + cell
+                    changed = True
+    if changed:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+#: How many times an edit without ``expected`` is made again on a newer version before 409.
+MERGES = 8
+
+
+def _part(eco: Ecosystem, part: str, aid: str) -> list[Any]:
+    """One actor's ``part`` of an edit (``record``, ``offers``, ``needs``, ``flows``) as
+    comparable values: what a merged edit must find unchanged."""
+    if part == "record":
+        return [eco.actor(aid)] if aid in eco.actor_ids else []
+    if part == "flows":
+        return [f for f in eco.flows if aid in (f.source, f.target)]
+    return [x for x in (eco.offers if part == "offers" else eco.needs) if x.actor == aid]
+
+
 def _float(text: str) -> Any:
     try:
         return float(text)
@@ -886,10 +987,19 @@ UPLOADS = (".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".zip")
 
 async def read_upload(file: UploadFile, tmp: str) -> Path:
     """The uploaded document as a path in ``tmp``: a file, or the folder of a zipped CSV
-    folder. An unknown kind of file or a broken zip raises :class:`DocumentError`."""
+    folder. An unknown kind of file or a broken zip raises :class:`DocumentError`.
+
+    Only receiving the upload runs on the event loop; writing and unpacking it, like the
+    routes' reading, validating and saving, runs on the thread pool (an upload on the event
+    loop stops every other request, sign-in included, until it is done)."""
+    data = await file.read()
+    return await run_in_threadpool(_unpack, file.filename, data, tmp)
+
+
+def _unpack(filename: str | None, data: bytes, tmp: str) -> Path:
     import zipfile
 
-    name = Path(file.filename or "upload").name or "upload"
+    name = Path(filename or "upload").name or "upload"
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOADS:
         raise DocumentError(
@@ -906,7 +1016,7 @@ async def read_upload(file: UploadFile, tmp: str) -> Path:
             source=name,
         )
     path = Path(tmp) / name
-    path.write_bytes(await file.read())
+    path.write_bytes(data)
     if suffix != ".zip":
         return path
     folder = Path(tmp) / (Path(name).stem or "document")

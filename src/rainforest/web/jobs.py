@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -34,7 +35,7 @@ from typing import Any
 from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
-from rainforest.store import Job, Store
+from rainforest.store import Job, Store, crash_point
 
 __all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
 
@@ -169,32 +170,51 @@ def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Reporter:
-    """Writes progress to the store at most twice a second."""
+class _StoppedError(Exception):
+    """The worker is closing: the job stops at its next progress report."""
 
-    def __init__(self, store: Store, jid: int) -> None:
-        self.store, self.jid, self.last = store, jid, 0.0
+
+STOPPED = "the server stopped before this work finished: start it again"
+
+
+class _Reporter:
+    """Writes progress to the store at most twice a second; stops the job when the worker
+    closes (``stop`` set)."""
+
+    def __init__(self, store: Store, jid: int, stop: threading.Event | None = None) -> None:
+        self.store, self.jid, self.last, self.stop = store, jid, 0.0, stop
 
     def __call__(self, fraction: float, message: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise _StoppedError
         now = time.monotonic()
         if now - self.last >= 0.5 or fraction >= 1.0:
             self.last = now
             self.store.report_progress(self.jid, fraction, message)
 
 
-def run(store: Store, slug: str, jid: int) -> str:
+def run(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """Run one queued job of ``slug`` to the end and store its outcome; its final status.
-    Errors in the work are stored as the job's message, never raised."""
+    Errors in the work are stored as the job's message, never raised. When ``stop`` is set
+    the job ends (failed, to be started again) at its next progress report."""
+    if stop is not None and stop.is_set():
+        return store.job(slug, jid).status  # the worker closed before this one started
     if not store.claim(jid):
         return store.job(slug, jid).status  # someone else runs it
     job = store.job(slug, jid)
+    crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
         params = dict(job.params)
         before = store.latest(slug, "plan") if job.kind == "plan" else None
         if before is not None:  # re-planning starts from the previous plan and says what changed
             params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
-        summary, result, artifact = RUNNERS[job.kind](eco, params, _Reporter(store, jid), f"{slug} v{job.version}")
+        reporter = _Reporter(store, jid, stop)
+        summary, result, artifact = RUNNERS[job.kind](eco, params, reporter, f"{slug} v{job.version}")
+        crash_point("job:computed")
+    except _StoppedError:
+        store.finish(jid, error=STOPPED)
+        return "failed"
     except RainforestError as exc:
         store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
@@ -206,11 +226,11 @@ def run(store: Store, slug: str, jid: int) -> str:
     return "done"
 
 
-def _guarded(store: Store, slug: str, jid: int) -> str:
+def _guarded(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """:func:`run`; should the store itself fail (the job then cannot even say so through
     :func:`run`), log it and try once more to mark the job failed, so no page waits forever."""
     try:
-        return run(store, slug, jid)
+        return run(store, slug, jid, stop)
     except Exception as exc:
         log.exception("job %s on %s could not run", jid, slug)
         try:
@@ -251,6 +271,8 @@ class Worker:
                 "use --db with a file or a server, or the thread executor"
             )
         self.store, self.executor, self.workers = store, executor, workers
+        self._stop = threading.Event()
+        self._started: dict[int, Future[str]] = {}  # job id -> its future (thread executor)
         self._cluster: Any = None
         self._pool: Any
         if kind == "thread":
@@ -278,20 +300,44 @@ class Worker:
         """Run ``job`` as soon as a worker is free; a future of its final status (a Dask
         future with the Dask executors)."""
         if self.executor == "thread":
-            future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id)
+            future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id, self._stop)
         elif self.executor == "process":
             future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id)
         else:
-            future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
+            dask_future: Future[str] = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
+            return dask_future
+        self._started = {k: f for k, f in self._started.items() if not f.done()}
+        self._started[job.id] = future
         return future
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> list[int]:
+        """Stop: queued jobs are dropped, running ones asked to stop at their next progress
+        report (they end failed, to be started again). ``timeout``: how long to wait for
+        them (None: until they end). The ids of jobs still running when it returns; they are
+        marked failed in the store (a thread cannot be killed: the process ends it)."""
         if self.executor.startswith("dask"):
             self._pool.close()
             if self._cluster is not None:
                 self._cluster.close()
-        else:
+            return []
+        self._stop.set()
+        if timeout is None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            return []
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        from concurrent.futures import wait
+
+        wait(list(self._started.values()), timeout=timeout)
+        if self.executor == "process":  # worker processes can be stopped outright
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
+        left = [jid for jid, f in self._started.items() if not f.done()]
+        for jid in left:
+            try:
+                self.store.finish(jid, error=STOPPED)
+            except Exception:
+                log.exception("job %s could not be marked stopped", jid)
+        return left
 
     def __enter__(self) -> Worker:
         return self
