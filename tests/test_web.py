@@ -151,6 +151,9 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/codes",
         "/api/ecosystems",
         "/api/ecosystems/{slug}/people",
+        "/api/ecosystems/{slug}/people/{username}",
+        "/api/password",
+        "/api/users/{username}",
         "/api/ecosystems/{slug}/applications",
         "/api/ecosystems/{slug}/applications/{aid}",
         "/api/ecosystems/{slug}",
@@ -233,6 +236,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/e/{slug}/jobs/{jid}"): {**_PAGE, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/analyses"): {**_PAGE, **_NOT_MEMBERS},
     ("GET", "/e/{slug}/analyses/{section}"): {**_PAGE, **_NOT_MEMBERS},
+    ("DELETE", "/api/ecosystems/{slug}/people/{username}"): {**_API, **_MANAGERS, "*": 204},
+    ("POST", "/e/{slug}/people/{username}/remove"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("DELETE", "/api/users/{username}"): {"anonymous": 401, "root": 204, "*": 403},
+    ("GET", "/password"): {"*": None},  # the password routes: tests/test_web_hardening.py
+    ("POST", "/password"): {"*": None},
+    ("POST", "/api/password"): {"*": None},
     ("GET", "/login"): {"*": None},
     ("POST", "/login"): {"*": None},
     ("POST", "/logout"): {"*": None},
@@ -251,6 +260,10 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
     kw: dict[str, object] = {"auth": auth, "follow_redirects": False}
     if method == "GET":
         return client.get(url, **kw).status_code  # type: ignore[arg-type]
+    if method == "DELETE":
+        return client.delete(url, **kw).status_code  # type: ignore[arg-type]
+    if path.endswith("/remove"):
+        return client.post(url, **kw).status_code  # type: ignore[arg-type]
     if path.endswith("import"):
         return client.post(url, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
     if path == "/e/{slug}/data":
@@ -309,12 +322,18 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
                     target = str(store.apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
                 else:
                     target = "mill" if actor == "own" else "farm"
+                if "{username}" in path:  # someone to take away (made again once removed)
+                    if store.user("victim") is None:
+                        store.create_user("victim", PASSWORD)
+                    if not store.memberships("victim"):
+                        store.grant("victim", "park", "observer")
                 url = (
                     path.replace("{slug}", "park")
                     .replace("{pid}", str(pid))
                     .replace("{aid}", target)
                     .replace("{jid}", str(job.id))
                     .replace("{section}", "offers" if "actors" in path else "ena")
+                    .replace("{username}", "victim")
                 )
                 status = _request(client, method, path, url, auth, good)
                 want = expected.get(f"{user}:{actor}", expected.get(user, expected["*"]))
@@ -340,7 +359,7 @@ def _serve(db: str) -> object:
         text=True,
     )
     first = proc.stdout.readline()  # type: ignore[union-attr]
-    password = re.search(r"password (\S+) \(shown once", first).group(1)  # type: ignore[union-attr]
+    one_time = re.search(r"password (\S+) \(shown once", first).group(1)  # type: ignore[union-attr]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -348,7 +367,16 @@ def _serve(db: str) -> object:
                 break
         except OSError:
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", password
+    import httpx
+
+    # the first start's password is one-time: nothing works until it is replaced
+    base, password = f"http://127.0.0.1:{port}", one_time + "-replaced"
+    assert httpx.get(f"{base}/api/ecosystems", auth=("admin", one_time), timeout=30).status_code == 403
+    r = httpx.post(
+        f"{base}/api/password", auth=("admin", one_time), json={"current": one_time, "new": password}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    yield base, password
     proc.terminate()
     proc.wait(timeout=10)
     proc.stdout.close()  # type: ignore[union-attr]

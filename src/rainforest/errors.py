@@ -37,6 +37,7 @@ __all__ = [
     "SteadyStateError",
     "UnitError",
     "UnknownIdError",
+    "in_words_of",
     "nearest",
 ]
 
@@ -210,3 +211,63 @@ class SizeLimitError(RainforestError, ValueError):
 class RainforestWarning(UserWarning):
     """A result is computed but rests on an assumption the user should know about
     (e.g. no revenues given, so every sale is assumed to stay inside the network)."""
+
+
+# -- the words of each interface ---------------------------------------------------------------
+#: Library messages name options as Python takes them (``valued=True``); a shell shows each
+#: message in its own words: the CLI's flags, or on a page (the report, the workbench) the
+#: choice in plain words. ``(python pattern, CLI words, page words)``; an empty replacement
+#: drops a remedy that interface does not offer.
+_WORDS: tuple[tuple[str, str, str], ...] = (
+    (r"\s*\(CLI:? --[\w-]+\)", "", ""),
+    (r"\b[Pp]ass valued=True to value", "add --valued to value", "value"),
+    (
+        r"\(valued=True counts it at its price\)",
+        "(--valued counts it at its price)",
+        "(counted when flows are valued at their prices)",
+    ),
+    (r"\bdamping=False\b", "--no-damping", "switching damping off"),
+    (r"\bstop='reference'", "--stop reference", "the reference stop rule"),
+    (
+        r"\b[Pp]ass force_dense=True to compute it anyway, or raise dense_limit\.",
+        "Add --force-dense to compute it anyway.",
+        "It is not computed at this size.",
+    ),
+    (r"\(force_dense=True\s+computes (them|it)\)", r"(--force-dense computes \1)", "(not computed at this size)"),
+    (r"\s*[Pp]ass eigen_check=False to compute M anyway\.", "", ""),
+    (
+        r"\b[Pp]ass balance='input' or 'output' to balance the model first, or a larger tolerance",
+        "add --balance input (or output, or boundary) to balance the model first, or a larger --tolerance",
+        "balance the model first",
+    ),
+    (
+        r"give only one of currency=, resource= or kind=",
+        "give only one of --currency, --resource or --kind",
+        "choose only one of a currency, a resource or a kind",
+    ),
+    (
+        r"choose a currency \('mass', 'energy', 'water', 'money'\), a resource= or a kind=",
+        "choose --currency (mass, energy, water or money), --resource or --kind",
+        "choose a currency (mass, energy, water or money), a resource or a kind",
+    ),
+    (r"\b[Pp]ass property=", "add --property", "choose the quality property"),
+)
+_COMPILED = tuple((re.compile(p), cli, page) for p, cli, page in _WORDS)
+
+
+def in_words_of(message: str, interface: str) -> str:
+    """A library message in the words of an interface: ``'cli'`` (its flags) or ``'page'``
+    (the report and the workbench, which have no keyword arguments to pass).
+
+    >>> in_words_of("no resource of kind money; pass valued=True to value flows at prices", "cli")
+    'no resource of kind money; add --valued to value flows at prices'
+    >>> in_words_of("give only one of currency=, resource= or kind=", "page")
+    'choose only one of a currency, a resource or a kind'
+    """
+    if interface not in ("cli", "page"):
+        raise ValueError(
+            f"The 'interface' parameter of in_words_of must be 'cli' or 'page'. Got {interface!r} instead."
+        )
+    for pattern, cli, page in _COMPILED:
+        message = pattern.sub(cli if interface == "cli" else page, message)
+    return message

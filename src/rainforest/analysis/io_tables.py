@@ -16,6 +16,9 @@ dense inverse) and the Neumann iteration ``y <- b + A y`` is used instead, stopp
 update changes the sum of ``y`` by at most 1e-15 of it (error below ``q^k / (1 - q)``).
 ``bench/bench_report.py`` measures both against ``numpy.linalg.inv``.
 
+Several regions with environmental extensions: :class:`IOSystem` (defined in
+:mod:`rainforest.analysis.mrio`, pymrio's vocabulary and numbers).
+
 References
 ----------
 Miller, R.E. & Blair, P.D. (2009). Input-Output Analysis: Foundations and Extensions, 2nd
@@ -35,15 +38,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.errors import SizeLimitError, UnknownIdError
 from rainforest.model.flowmatrix import FlowMatrix
 
 __all__ = [
+    "Extension",
+    "ExtensionAccounts",
+    "IOSystem",
     "IOTable",
     "ghosh_inverse",
     "hypothetical_extraction",
     "io_table",
     "leontief_inverse",
+    "multiplier_summary",
     "output_for",
     "output_multipliers",
     "supply_multipliers",
@@ -268,3 +276,35 @@ def hypothetical_extraction(
         reduced[k] = 0.0
         out[a] = total - float(reduced.sum())
     return out
+
+
+def multiplier_summary(multipliers: dict[str, float], *, top: int = 3) -> dict[str, Any]:
+    """What a reader needs of a set of multipliers, which are skewed (a few actors in long
+    supply loops reach 100 while most sit near 1-4): the median, the 10-90% range and the
+    largest, named, instead of a mean that one actor drags up.
+
+    Returns
+    -------
+    dict
+        ``median``, ``p10``, ``p90``, ``mean``, ``max`` and ``top``: the ``top`` largest as
+        ``(actor, multiplier)`` pairs, largest first.
+
+    Examples
+    --------
+    >>> s = multiplier_summary({"a": 1.0, "b": 1.5, "c": 2.0, "d": 40.0})
+    >>> s["median"], s["top"][0]
+    (1.75, ('d', 40.0))
+    """
+    if not multipliers:
+        raise ValueError("multiplier_summary needs at least one multiplier")
+    values = np.asarray(list(multipliers.values()), dtype=np.float64)
+    p10, median, p90 = (float(q) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+    ranked = sorted(multipliers.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return {
+        "median": median,
+        "p10": p10,
+        "p90": p90,
+        "mean": float(values.mean()),
+        "max": float(values.max()),
+        "top": [(a, float(v)) for a, v in ranked],
+    }

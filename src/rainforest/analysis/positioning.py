@@ -582,12 +582,19 @@ def _profile(
         )
     shares = np.array([p.throughflow for p in positions]) / total_t
     nonzero = shares[shares > 0]
-    evenness = float(-(nonzero * np.log(nonzero)).sum() / math.log(len(nonzero))) if len(nonzero) > 1 else 0.0
-    largest = float(shares.max()) if n else 0.0
+    largest: float | None = float(shares.max()) if n else None
+    evenness: float | None = (
+        float(-(nonzero * np.log(nonzero)).sum() / math.log(len(nonzero))) if len(nonzero) > 1 else 0.0
+    )
+    no_flow = not nonzero.size  # nothing flows through any actor: shares are unknown, not 0
+    if no_flow:
+        largest = evenness = None
     understory = sum(1 for p in positions if p.stratum == "understory")
     unknown = sum(1 for p in positions if p.stratum == "unknown")
     findings = []
-    if largest > DOMINANCE:
+    if no_flow:
+        findings.append("no throughflow recorded: the shares of throughflow are not known")
+    elif largest is not None and largest > DOMINANCE:
         findings.append(f"monoculture: one actor holds {largest:.0%} of the throughflow (more than {DOMINANCE:.0%})")
     if unknown and understory < 2:
         findings.append(
@@ -600,6 +607,7 @@ def _profile(
     health = {
         "largest_throughflow_share": largest,
         "throughflow_evenness": evenness,
+        "reason": "no flow between actors or across the boundary is recorded" if no_flow else "",
         "findings": findings,
         "rule": (
             "healthy: no actor holds more than half the throughflow and at least two understory actors; "

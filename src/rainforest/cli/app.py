@@ -16,8 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
-from rainforest.errors import DocumentError, RainforestError
+from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
+from rainforest.model.units import label as unit_label
 
 app = typer.Typer(
     name="rainforest",
@@ -47,6 +48,7 @@ def _emit_json(data: Any) -> None:
 
 
 def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    message = in_words_of(message, "cli")  # the library names Python's options; say the CLI's
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
@@ -258,7 +260,7 @@ def info(
         kinds.add_column("resources", justify="right")
         kinds.add_column("units")
         for kind, count in data["resource_kinds"].items():
-            kinds.add_row(kind, str(count), ", ".join(data["units_by_kind"][kind]))
+            kinds.add_row(kind, str(count), ", ".join(unit_label(u) for u in data["units_by_kind"][kind]))
         out.print(kinds)
         cur = Table(title="currencies (for analyses)", header_style="bold")
         cur.add_column("currency")
@@ -266,7 +268,7 @@ def info(
         cur.add_column("resources", justify="right")
         cur.add_column("excluded", justify="right")
         for name, c in data["currencies"].items():
-            cur.add_row(name, c["unit"], str(c["resources"]), str(c["excluded"]))
+            cur.add_row(name, unit_label(c["unit"]), str(c["resources"]), str(c["excluded"]))
         out.print(cur)
         strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
         out.print(f"strata: {strata}")
@@ -327,6 +329,48 @@ def _report_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] 
         yield step
 
 
+def _header(name: str, width: int = 10) -> str:
+    """A column header that wraps instead of being cut: words longer than ``width`` are
+    hyphenated onto two lines (``irreplace-`` / ``ability``)."""
+    words = []
+    for word in name.split(" "):
+        while len(word) > width + 2:
+            words.append(word[: width - 1] + "-\n")
+            word = word[width - 1 :]
+        words.append(word)
+    return " ".join(words).replace("-\n ", "-\n")
+
+
+def _add_columns(table: Table, columns: list[tuple[str, str, bool]]) -> None:
+    """Columns that fit 80 terminal columns by wrapping: ``(name, justify, key)``; key
+    columns (ids, numbers) are never wrapped or cut, the others wrap their text."""
+    for name, justify, key in columns:
+        table.add_column(
+            _header(name),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=key,
+            overflow="fold",
+            min_width=min(len(name), 10) if key else None,
+        )
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A number for the terminal: thousands separators and six significant digits at most
+    (``14,997,200 EUR``, ``80,070 t``, ``68.77``), never ``1.49972e+07``; ``n/a`` for None."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    x = float(value)
+    if abs(x) >= 1000:
+        digits = int(np.floor(np.log10(abs(x)))) + 1
+        text = f"{round(x, 6 - digits):,.0f}"
+    elif x == int(x):
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:.4g}"
+    # "money" is no currency: the document names none, so the number stands alone
+    return f"{text} {unit}".strip() if unit != "money" else text
+
+
 def _key_numbers_table(title: str, numbers: Any) -> Table:
     table = Table(title=title, header_style="bold", title_justify="left")
     table.add_column("indicator")
@@ -365,7 +409,14 @@ def report(
             data["output"] = str(path)
             _emit_json(data)
             return
-        out.print(_key_numbers_table(result.ecosystem, result.key_numbers))
+        plan_pathway = result.facts.get("pathway") == "plan"
+        title = f"{result.ecosystem}: what this park can do" if plan_pathway else result.ecosystem
+        out.print(_key_numbers_table(title, result.key_numbers))
+        if plan_pathway:
+            out.print(
+                "no exchange is recorded yet; once flows are recorded the report also shows: "
+                + "; ".join(result.facts["after_flows"])
+            )
         missing = [s.title for s in result.sections if not s.available]
         if missing:
             out.print(f"not available for this document: {', '.join(missing)} (the report says why)")
@@ -413,8 +464,15 @@ def compare(
                 table.add_column(letters[name], justify="right")
             table.add_column("leads")
             for ind in result.indicators:
-                cells = ["n/a" if v is None else report_module.format_number(v) for v in ind["values"]]
-                lead = letters.get(ind["leader"], ind["leader"]) if ind["leader"] else ind["note"]
+                cells = list(ind["display"])
+                if ind["leader"]:
+                    lead = letters.get(ind["leader"], ind["leader"])
+                elif any(ind["reasons"]):
+                    lead = "; ".join(
+                        f"{letters[n]} n/a: {why}" for n, why in zip(names, ind["reasons"], strict=True) if why
+                    )
+                else:
+                    lead = ind["note"]
                 table.add_row(ind["label"], *cells, lead)
             out.print(table)
             for name, letter in letters.items():
@@ -442,10 +500,14 @@ def compare(
 @app.command()
 def demo(
     output: OutputOption = Path("kalundborg-report.html"),
+    park_output: Annotated[Path, typer.Option("--park-output", help="Where to write the new park's report.")] = Path(
+        "park-report.html"
+    ),
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Write the health report of the bundled Kalundborg Symbiosis and print its five key numbers."""
+    """Both pathways: the health report of the bundled Kalundborg Symbiosis (an existing
+    symbiosis) and the plan of a new park with offers and needs, with their key numbers."""
 
     def work() -> None:
         from rainforest import report as report_module
@@ -464,17 +526,27 @@ def demo(
         with _report_progress(not as_json) as progress:
             result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
         path = result.save(output)
+        with _report_progress(not as_json) as progress:
+            park = report_module.health_report(
+                rf.datasets.park(), source="rainforest.datasets.park()", progress=progress
+            )
+        park_path = park.save(park_output)
         if as_json:
             data["store"] = store_url
             data["report"] = str(path)
             data["key_numbers"] = [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in result.key_numbers]
+            data["park"] = {
+                "report": str(park_path),
+                "pathway": park.facts["pathway"],
+                "key_numbers": [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in park.key_numbers],
+            }
             _emit_json(data)
             return
         out.print(_counts_table(data))
         fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
         out.print(
             f"by-product exchanges with a published quantity: {data['counts']['flows'] - len(unquantified)}; "
-            f"mass exchanged: {fm.Z.sum():,.0f} {fm.unit} per year"
+            f"mass exchanged: {number(float(fm.Z.sum()), unit_label(fm.unit))} per year"
         )
         out.print(
             f"exchanges known but without a published quantity: {len(unquantified)} "
@@ -484,6 +556,14 @@ def demo(
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
         out.print(f"health report written to {path.resolve()}: open it in any browser (it works offline)")
         out.print(f"the ecosystem is kept in the store {store_url} (see `rainforest store --help`)")
+        out.print()
+        out.print(
+            f"[bold]A new park[/]: {park.ecosystem}, {park.facts['offers']} offers and {park.facts['needs']} needs, "
+            "no exchange yet (rainforest.datasets.park(), also docs/examples/park.yaml)",
+            markup=True,
+        )
+        out.print(_key_numbers_table("what its optimal exchange plan can do", park.key_numbers))
+        out.print(f"its report (the plan, the gain split, the cluster curve) written to {park_path.resolve()}")
 
     _with_errors(as_json, debug, work)
 
@@ -532,7 +612,8 @@ def ena(
             _emit_json(result.to_dict(matrices=matrices))
             return
         out.print(
-            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({fm.unit or 'no unit'}), {result.method} engine"
+            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
+            f"{result.method} engine"
         )
         for section in ("structure", "flow", "ascendency", "utility", "storage"):
             values = getattr(result, section)
@@ -547,7 +628,7 @@ def ena(
         if result.control is not None:
             out.print(f"control: TSC = {result.control['TSC']:.6g}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
 
     _with_errors(as_json, debug, work)
 
@@ -590,9 +671,9 @@ def target(
         if as_json:
             _emit_json(data)
             return
-        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit}):")
-        out.print(f"  minimum virgin supply  {result.virgin:,.6g}")
-        out.print(f"  minimum discharge      {result.discharge:,.6g}")
+        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit_label(unit)}):")
+        out.print(f"  minimum virgin supply  {number(result.virgin, unit_label(unit))}")
+        out.print(f"  minimum discharge      {number(result.discharge, unit_label(unit))}")
         pinch = ", ".join(f"{p:g}" for p in result.pinch) or f"none ({result.threshold} threshold problem)"
         out.print(f"  pinch quality          {pinch}")
 
@@ -694,26 +775,45 @@ def match(
     per_need: Annotated[
         int | None, typer.Option("--per-need", min=1, help="Keep each need's best N candidates (large ecosystems).")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="A previous plan (this command's --json output): start from it, never end worse, and say what changed.",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help="Seconds the solver may spend; the plan shows its proven gap."),
+    ] = 60.0,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """The optimal exchange plan, its impacts and a fair split of its gain."""
+    """The optimal exchange plan, its impacts and a fair split of its gain.
+
+    Every plan says how far it is proven: optimal, or stopped at the time limit with its proven gap.
+    """
 
     def work() -> None:
         from rainforest.optimize import exchanges
+        from rainforest.optimize.solvers import HighsSolver
 
         if objective not in ("benefit", "virgin", "co2e"):
             _fail(f"unknown objective {objective!r}; expected benefit, virgin or co2e", EXIT_BAD_INPUT, as_json)
         if share_method not in ("shapley", "nucleolus"):
             _fail(f"unknown share method {share_method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
+        before = _previous_plan(previous, as_json) if previous is not None else None
         result = exchanges.plan(
             eco,
             objective,  # type: ignore[arg-type]  # checked above
             max_distance_km=max_distance_km,
             failure_probability=failure_probability,
             per_need=per_need,
+            previous=before,
+            solver=HighsSolver(time_limit_s=time_limit),
         )
+        changes = exchanges.diff(before, result) if before is not None else None
         effects = exchanges.impacts(eco, result)
         shares = exchanges.share_gains(
             eco,
@@ -730,29 +830,85 @@ def match(
             "impacts": effects["total"],
             "sharing": shares["allocation"],
             "in_core": shares["in_core"],
+            "benefit": result.benefit,
             "gap": result.gap,
+            "solve": result.solve_info(),
             "notes": list(result.notes),
         }
+        if changes is not None:
+            data["changes"] = changes.to_dict()
         if as_json:
             _emit_json(data)
             return
-        table = Table(title=f"exchange plan ({objective}: {result.value:,.6g})", header_style="bold")
-        for col in ("from", "to", "resource", "quantity", "benefit"):
-            table.add_column(col)
+        from rainforest import report as report_module
+        from rainforest.model.units import label
+        from rainforest.report import money_unit
+
+        money = money_unit(eco)
+        units = {r.id: label(r.unit) for r in eco.resources}
+        value_unit = {"benefit": money, "co2e": "kg CO2e", "virgin": ""}[objective]
+        if objective == "co2e":
+            title_value = number(result.value / 1000, "t CO2e")
+        else:
+            title_value = number(result.value, value_unit)
+        table = Table(
+            title=f"exchange plan ({objective}: {title_value} per {eco.period}; {result.describe()})",
+            header_style="bold",
+        )
+        _add_columns(
+            table,
+            [
+                ("from", "left", True),
+                ("to", "left", True),
+                ("resource", "left", False),
+                ("quantity", "right", True),
+                ("benefit" + (f" ({money})" if money != "money" else ""), "right", True),
+            ],
+        )
         for e in result.exchanges:
-            table.add_row(e.source, e.target, e.resource, f"{e.quantity:,.6g}", f"{e.benefit:,.6g}")
+            table.add_row(e.source, e.target, e.resource, number(e.quantity, units[e.resource]), number(e.benefit))
         out.print(table)
         total = effects["total"]
         out.print(
-            f"per {eco.period}: money saved {total['money_saved']:,.0f}; CO2e avoided {total['co2e_avoided_kg'] / 1000:,.1f} t; "
-            f"disposal diverted {total['disposal_diverted_t']:,.0f} t; water saved {total['water_saved_m3']:,.0f} m3"
+            f"per {eco.period}: money saved {number(total['money_saved'], money)}; "
+            f"CO2e avoided {number(total['co2e_avoided_kg'] / 1000, 't')}; "
+            f"disposal diverted {number(total['disposal_diverted_t'], 't')}; "
+            f"water saved {number(total['water_saved_m3'], 'm³')}"
         )
-        split = ", ".join(f"{a}: {v:,.0f}" for a, v in shares["allocation"].items())
+        split = ", ".join(f"{a}: {number(v, money)}" for a, v in shares["allocation"].items())
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
+        if changes is not None:
+            out.print("changes from the previous plan:")
+            for line in changes.lines():
+                out.print(f"  {escape(line)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
+
+
+def _previous_plan(path: Path, as_json: bool) -> dict[str, Any]:
+    """A previous plan from a file of ``match --json`` output; exit 2 with the reason
+    when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(
+            f"--previous {path}: cannot read a plan ({exc}); expected the output of `rainforest match --json`",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    rows = data.get("exchanges") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(
+        isinstance(e, dict) and {"from", "to", "resource", "quantity"} <= set(e) for e in rows
+    ):
+        _fail(
+            f"--previous {path}: expected an object with 'exchanges', a list of objects with 'from', 'to', "
+            "'resource' and 'quantity' (the output of `rainforest match --json`)",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    return dict(data)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -843,7 +999,19 @@ def risk(
         eco = rf.load(file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", rf.errors.RainforestWarning)
-            net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+            try:
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+                valued_here = valued
+            except rf.CurrencyError:
+                if valued:
+                    raise
+                # no money flows: value the flows at their prices, as the report does, and say so
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=True)
+                valued_here = True
+                err.print(
+                    "note: the document records no money flows between actors: flows are valued at their "
+                    "resources' prices (as `rainforest report` does; --valued asks for this explicitly)"
+                )
             scenarios: dict[str, dict[str, float]] | None = None
             if partial or sectors or together:
                 joint: dict[str, float] = dict.fromkeys(chosen, 1.0) if together else {}
@@ -883,11 +1051,12 @@ def risk(
                 )
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
-                err.print(f"[yellow]warning:[/] {escape(str(w.message))}")
+                err.print(f"[yellow]warning:[/] {escape(in_words_of(str(w.message), 'cli'))}")
         if as_json:
             _emit_json(profile.to_dict(losses=losses))
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
+        mode += ", flows valued at prices" if valued_here and not valued else ""
         mode += ", no damping" if no_damping else ""
         out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
@@ -946,20 +1115,28 @@ def position(
             return "-" if x is None else format(x, fmt)
 
         table = Table(title=f"{eco.name}: positioning", header_style="bold")
-        for col in ("actor", "stratum", "from", "stage", "role", "irreplaceability", "keystone", "redundant non-core"):
-            table.add_column(col, justify="right" if col in ("irreplaceability", "keystone") else "left")
+        staged = any(a.stage for a in result.actors)  # no column of dashes
+        names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
+        _add_columns(
+            table,
+            [
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", col not in ("from", "role"))
+                for col in names
+            ],
+        )
         for a in result.actors:
-            table.add_row(
-                escape(a.actor),
-                a.stratum + ("*" if a.stratum_inferred else ""),
-                a.stratum_basis,
-                a.stage or "-",
-                a.role,
-                num(a.irreplaceability),
-                num(a.keystone),
-                escape(", ".join(r["capability"] for r in a.redundancies)) or "-",
-            )
+            cells = [escape(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            cells += [a.stage or "-"] if staged else []
+            cells += [a.role, num(a.irreplaceability), num(a.keystone)]
+            table.add_row(*cells)
         out.print(table)
+        # below the table, so that the table fits 80 columns without cutting a key column
+        for a in result.actors:
+            for r in a.redundancies:
+                out.print(
+                    f"redundant non-core: {escape(a.actor)} runs {escape(r['capability'])}, held as core by "
+                    f"{escape(', '.join(r['core_at'][:5]))}"
+                )
         profile = Table(title="rainforest profile", header_style="bold")
         sized = any(row["size_share"] is not None for row in result.profile)
         columns = ["stratum", "actors", "share of actors", "share of throughflow"]
@@ -978,7 +1155,7 @@ def position(
         for finding in result.health["findings"]:
             out.print(f"health: {escape(finding)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {escape(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
             out.print(
                 "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
@@ -1054,19 +1231,29 @@ def simulate(
         table = Table(
             title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
         )
-        table.add_column("metric")
+        table.add_column("metric", overflow="fold")
         table.add_column("mean", justify="right")
-        table.add_column("5%", justify="right")
-        table.add_column("95%", justify="right")
+        table.add_column("5-95%", justify="right")
+        table.add_column("what it means", ratio=1)
         first = ensembles[0].summary()
+
+        def shown(x: float, unit: str) -> str:
+            return f"{x:.3g}x" if unit == "relative to period 1" else report_module.format_number(x, unit)
+
         for name, v in first["final"].items():
+            unit = first["units"].get(name, "")
+            relative = unit == "relative to period 1"
+            meaning = first["meanings"].get(name, "")
+            if relative:
+                meaning += " Relative to period 1 (the document gives no money)."
             table.add_row(
-                name,
-                report_module.format_number(v["mean"]),
-                report_module.format_number(v["p05"]),
-                report_module.format_number(v["p95"]),
+                name, shown(v["mean"], unit), f"{shown(v['p05'], unit)} to {shown(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
+        if first["assumptions"]:
+            out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
+            for item in first["assumptions"]:
+                out.print(f"  - {escape(item['quantity'])}: {escape(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
 
     _with_errors(as_json, debug, work)
@@ -1110,6 +1297,14 @@ def serve(
         str, typer.Option(help="Where long work runs: thread, process, dask (a LocalCluster) or dask:ADDRESS.")
     ] = "thread",
     workers: Annotated[int, typer.Option(help="How many long jobs run at once.")] = 1,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For / X-Forwarded-Proto headers are believed "
+            "(repeatable). Without it those headers are ignored: any client could set them.",
+        ),
+    ] = None,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1124,10 +1319,15 @@ def serve(
     store = Store(db)
     if not store.users():
         password = secrets.token_urlsafe(12)
-        store.create_user("admin", password, admin=True)
-        out.print(f"first start: administrator 'admin' with password {password} (shown once: write it down)")
+        store.create_user("admin", password, admin=True, one_time=True)
+        out.print(
+            f"first start: administrator 'admin' with the one-time password {password} "
+            "(shown once; replace it at the first sign-in)"
+        )
     if not store.ecosystems():
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
+    for line in store.repair():  # a server killed mid-write leaves nothing half-made
+        err.print(f"start-up check: {line}")
     stopped = store.interrupted()
     if stopped:
         err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")
@@ -1140,7 +1340,32 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        timeout_graceful_shutdown=3,  # requests still running then are cancelled
+        # the client's address (sign-in limits) comes from X-Forwarded-For only when a
+        # configured proxy sent it
+        proxy_headers=bool(trusted_proxy),
+        forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
     )
+    _exit_soon(grace=3.0)
+
+
+def _exit_soon(grace: float) -> None:
+    """After the server stopped: give threads still at work (a request's computation, a job
+    that did not reach its next progress report) ``grace`` seconds, then end the process
+    anyway, so that stopping the server takes seconds, not as long as the longest work."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        err.print("work still running at shutdown was abandoned (its jobs are marked failed)")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 store_app = typer.Typer(
@@ -1258,6 +1483,127 @@ def store_export(
         out.print(f"{ecosystem} written to {path}")
 
     _with_errors(as_json, debug, work)
+
+
+store_user_app = typer.Typer(
+    name="user",
+    help="Accounts of the workbench: list, add, change a password, remove.",
+    no_args_is_help=True,
+)
+store_app.add_typer(store_user_app)
+UserArgument = Annotated[str, typer.Argument(help="The user name.")]
+OneTimeOption = Annotated[bool, typer.Option("--one-time", help="The password must be replaced at the next sign-in.")]
+
+
+def _new_password() -> str:
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+def _account_work(as_json: bool, debug: bool, work: Callable[[], dict[str, Any]], text: Callable[[Any], str]) -> None:
+    """Run an account command: a refused request (a short password, the last administrator)
+    is bad input (exit 2)."""
+
+    def run() -> None:
+        from rainforest.store import StoreError
+
+        try:
+            result = work()
+        except StoreError as exc:
+            if debug:
+                raise
+            _fail(str(exc), EXIT_BAD_INPUT, as_json)
+        if as_json:
+            _emit_json(result)
+        else:
+            out.print(text(result))
+
+    _with_errors(as_json, debug, run)
+
+
+@store_user_app.command("list")
+def store_user_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Every account, with whether it is an administrator."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            return {
+                "users": [
+                    {"username": u.username, "admin": u.admin, "one_time_password": u.must_change}
+                    for u in store.users()
+                ]
+            }
+
+    def text(result: dict[str, Any]) -> str:
+        return "\n".join(
+            u["username"]
+            + (" (administrator)" if u["admin"] else "")
+            + (" (one-time password)" if u["one_time_password"] else "")
+            for u in result["users"]
+        )
+
+    _account_work(as_json, debug, work, text)
+
+
+@store_user_app.command("add")
+def store_user_add(
+    username: UserArgument,
+    admin: Annotated[bool, typer.Option("--admin", help="An administrator: sees and manages every ecosystem.")] = False,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Add an account; the password is asked for (twice, not shown)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            user = store.create_user(username, password, admin=admin, one_time=one_time)
+        return {"username": user.username, "admin": user.admin, "one_time_password": user.must_change}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} added")
+
+
+@store_user_app.command("password")
+def store_user_password(
+    username: UserArgument,
+    one_time: OneTimeOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Set a new password (asked for twice, not shown); every session of the user ends."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        password = _new_password()
+        with Store(db) as store:
+            store.set_password(username, password, one_time=one_time)
+        return {"username": username, "changed": True, "one_time_password": one_time}
+
+    _account_work(as_json, debug, work, lambda r: f"new password for {r['username']}; its sessions have ended")
+
+
+@store_user_app.command("remove")
+def store_user_remove(
+    username: UserArgument, db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """Remove an account with its roles; its sessions end (never the last administrator)."""
+
+    def work() -> dict[str, Any]:
+        from rainforest.store import Store
+
+        with Store(db) as store:
+            store.remove_user(username)
+        return {"username": username, "removed": True}
+
+    _account_work(as_json, debug, work, lambda r: f"user {r['username']} removed")
 
 
 def main() -> None:

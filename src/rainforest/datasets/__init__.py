@@ -19,7 +19,7 @@ from typing import Any
 from rainforest.datasets.synthetic import synthetic
 from rainforest.errors import UnknownIdError
 
-__all__ = ["ENA_MODELS", "ena_model", "ena_models", "kalundborg", "kalundborg_sources", "path", "synthetic"]
+__all__ = ["ENA_MODELS", "ena_model", "ena_models", "kalundborg", "kalundborg_sources", "park", "path", "synthetic"]
 
 ENA_MODELS = (
     "oyster_reef",
@@ -43,9 +43,11 @@ def path(name: str) -> Path:
         return _data_dir() / "kalundborg.rainforest.json"
     if name == "kalundborg_sources":
         return _data_dir() / "kalundborg.json"
+    if name == "park":
+        return _data_dir() / "park.yaml"
     if name in ENA_MODELS:
         return _data_dir() / "ena-models" / f"{name}.json"
-    raise UnknownIdError("dataset", name, ("kalundborg", "kalundborg_sources", *ENA_MODELS))
+    raise UnknownIdError("dataset", name, ("kalundborg", "kalundborg_sources", "park", *ENA_MODELS))
 
 
 def kalundborg() -> Any:
@@ -94,3 +96,21 @@ def ena_model(name: str) -> Any:
     from rainforest.io import load
 
     return load(path(name))
+
+
+def park() -> Any:
+    """A small eco-industrial park with offers and needs and no exchange yet (illustrative
+    numbers, not data about a real place): the new-park pathway of ``rainforest demo``,
+    where the report leads with the optimal exchange plan. The same file as
+    ``docs/examples/park.yaml``.
+
+    Examples
+    --------
+    >>> import rainforest as rf
+    >>> eco = rf.datasets.park()
+    >>> len(eco.offers), len(eco.needs), len(eco.flows)
+    (4, 4, 0)
+    """
+    from rainforest.io import load
+
+    return load(path("park"))

@@ -79,6 +79,7 @@ class Actor:
     size: Size | None = None
     capabilities: tuple[Capability, ...] = ()
     living: bool | None = None
+    region: str | None = None
     extensions: FrozenMap = field(default_factory=_empty)
 
 

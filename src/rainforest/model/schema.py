@@ -6,11 +6,12 @@ tables, so a field is declared exactly once.
 
 Fields the project adds to the spec (allowed: "the project may add fields") are marked
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
-network models), ``unit`` on offers, needs, stocks, virgin and links (converted on load
-like a flow's), ``flows[].uncertainty`` (for data reconciliation), ``flows[].quantified``
-(``false`` marks a documented exchange whose quantity is unknown: it has no ``quantity``,
-counts in the network's structure and is skipped, with a count, by every quantitative
-analysis), and ``x_*`` extensions everywhere.
+network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers,
+needs, stocks, virgin and links (converted on load like a flow's), ``flows[].uncertainty``
+(for data reconciliation), ``flows[].quantified`` (``false`` marks a documented exchange
+whose quantity is unknown: it has no ``quantity``, counts in the network's structure and
+is skipped, with a count, by every quantitative analysis), and ``x_*`` extensions
+everywhere.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ _ACTORS = SectionSpec(
         _num("size.capacity", "production capacity", minimum=0.0),
         FieldSpec("capabilities", "capabilities", description="list of {name, core}"),
         FieldSpec("living", "bool", added=True, description="living compartment (ecological network models)"),
+        FieldSpec("region", "text", added=True, description="region of a multi-regional ecosystem (country, province)"),
     ),
 )
 

@@ -106,6 +106,29 @@ def path_text(path: Path) -> str:
     return out
 
 
+def number_hint(text: str) -> str | None:
+    """What to write instead of a number people naturally write as text: ``120e6`` (YAML
+    1.1 reads a float only with a dot and a signed exponent), ``300 kt`` (a unit beside
+    the number), ``120,000`` (a thousands separator)."""
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", t):
+        value = float(t)
+        plain = f"{value:.0f}" if value == int(value) and abs(value) < 1e15 else repr(value)
+        return f"YAML reads {t} as text (it needs a dot and a signed exponent, as in 1.2e+8): write {plain}."
+    if re.fullmatch(r"[+-]?\d{1,3}([, _]\d{3})+(\.\d+)?", t):
+        return f"Write the number without thousands separators: {re.sub(r'[, _]', '', t)}."
+    unit = re.fullmatch(r"([+-]?[\d.,_ ]*\d)\s*([^\d\s].*)", t)
+    if unit:
+        return (
+            f"Write the number alone ({unit.group(1).replace(',', '').replace(' ', '')}): a quantity is in the "
+            f"unit of its resource, so declare the resource with unit {unit.group(2).strip()!r}, or give this "
+            f"entry a unit field (unit: {unit.group(2).strip()})."
+        )
+    return None
+
+
 def describe(value: Any) -> str:
     """A short description of a found value for messages."""
     if value is None or value is MISSING:
@@ -339,12 +362,24 @@ class _Builder:
                     try:
                         num = float(text)
                     except ValueError:
-                        self.c.add((name, i, spec.name), "not a number", expected="a number", got=describe(v))
+                        self.c.add(
+                            (name, i, spec.name),
+                            "not a number",
+                            expected="a number",
+                            got=describe(v),
+                            hint=number_hint(text),
+                        )
                         continue
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
                     num = float(v)
                 else:
-                    self.c.add((name, i, spec.name), "wrong type", expected="a number", got=describe(v))
+                    self.c.add(
+                        (name, i, spec.name),
+                        "wrong type",
+                        expected="a number",
+                        got=describe(v),
+                        hint=number_hint(v) if isinstance(v, str) else None,
+                    )
                     continue
                 if math.isnan(num) or math.isinf(num):
                     self.c.add(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rainforest.errors import CurrencyError, RainforestError
+from rainforest.errors import CurrencyError, RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import BOUNDARY
@@ -127,7 +127,9 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def _unit_label(unit: str) -> str:
-    return {"m**3": "m³", "kg*CO2e": "kg CO2e"}.get(unit, unit)
+    from rainforest.model.units import label
+
+    return label(unit)
 
 
 def physical_layer(eco: Ecosystem) -> FlowMatrix | None:
@@ -155,6 +157,17 @@ class Context:
         self.results: dict[str, Any] = {}
         self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
+        flows = eco.table("flows")
+        actors = set(eco.actor_ids)
+        #: exchanges between actors recorded as active flows (any resource, money included)
+        self.recorded = sum(
+            1
+            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
+            if status in (None, "active") and src in actors and dst in actors
+        )
+        #: 'existing': the report reads recorded exchanges; 'plan': a new park with offers and
+        #: needs and no exchange yet, where the report leads with what can be done
+        self.pathway = "plan" if not self.recorded and eco.offers and eco.needs else "existing"
 
     def unknown(self, what: str, how: str) -> None:
         """Record a quantity the document does not give and how the report treats it."""
@@ -167,6 +180,12 @@ class Context:
 
 
 # -- the analyses (run once, in the order of the progress bar) ----------------------------------
+def _no_flows(ctx: Context) -> str:
+    if not ctx.recorded:
+        return "no exchange between actors is recorded yet"
+    return "no physical flows between actors (mass, energy or water)"
+
+
 def run_positioning(ctx: Context) -> None:
     from rainforest.analysis import positioning
 
@@ -179,7 +198,7 @@ def run_ena(ctx: Context) -> None:
 
     ctx.results["structure"] = network_structure(ctx.eco)
     if ctx.layer is None:
-        ctx.results["ena"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["ena"] = _no_flows(ctx)
         return
     fm = ctx.layer
     method: Literal["boundary"] | None = None
@@ -204,7 +223,7 @@ def run_metabolism(ctx: Context) -> None:
     from rainforest.analysis import metabolism
 
     if ctx.layer is None:
-        ctx.results["metabolism"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["metabolism"] = _no_flows(ctx)
         return
     fm = ctx.layer
     currency = fm.currency
@@ -250,23 +269,45 @@ def run_io(ctx: Context) -> None:
         return
     if not fm.Z.nnz:
         ctx.results["io"] = (
-            "no money flows between actors: give resources a price (flows are then valued) or record "
+            "no exchange between actors is recorded yet"
+            if not ctx.recorded
+            else "no money flows between actors: give resources a price (flows are then valued) or record "
             "payments as flows of a resource of kind money"
         )
         return
-    table = io_tables.io_table(fm)
+    # total output is each actor's revenue where the document gives it (sales to members are
+    # then part of it), else what the flows record it selling: to members and outside
+    actors = ctx.eco.table("actors")
+    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
+    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    rev = np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float)
+    has_revenue = np.isfinite(rev)
+    output = np.where(has_revenue, np.maximum(np.nan_to_num(rev), recorded), recorded)
+    table = io_tables.io_table(fm, output)
+    if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
+        ctx.results["io"] = (
+            "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
+            "flows to world): the input-output model is driven by those sales (final demand), so with none its "
+            "multipliers and extraction losses would describe an economy that only supplies itself. Give the "
+            "actors' revenue (size.revenue) or record their sales to world"
+        )
+        return
     try:
         multipliers = io_tables.output_multipliers(table)
     except RuntimeError as exc:  # a singular Leontief system (an actor that sells only to itself)
         ctx.results["io"] = f"the Leontief system is singular: {exc}"
         return
-    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP]]
+    producing = table.x > 0
+    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP] if producing[i]]
     ctx.results["io"] = {
         "fm": fm,
         "table": table,
         "multipliers": multipliers,
         "supply": io_tables.supply_multipliers(table),
         "extraction": io_tables.hypothetical_extraction(table, top),
+        "revenue_given": int(has_revenue.sum()),
+        "no_output": [a for a, p in zip(table.ids, producing.tolist(), strict=True) if not p],
     }
 
 
@@ -275,7 +316,7 @@ def run_plan(ctx: Context) -> None:
 
     eco = ctx.eco
     if not ctx.plan_wanted:
-        ctx.results["plan"] = "not asked for (--no-plan)"
+        ctx.results["plan"] = "the exchange plan was not asked for"
         return
     if not eco.offers or not eco.needs:
         ctx.results["plan"] = (
@@ -290,6 +331,7 @@ def run_plan(ctx: Context) -> None:
         ctx.results["plan"] = str(exc)
         return
     result: dict[str, Any] = {"plan": plan, "per_need": per_need, "impacts": exchanges.impacts(eco, plan)}
+    result["candidates"] = len(exchanges.candidates(eco, per_need=per_need))
     try:
         result["sharing"] = exchanges.share_gains(eco, plan)
     except RainforestError as exc:
@@ -299,7 +341,7 @@ def run_plan(ctx: Context) -> None:
 
 def run_radius(ctx: Context) -> None:
     try:
-        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco))
+        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco), plan=ctx.plan_wanted)
     except RainforestError as exc:
         ctx.results["radius"] = str(exc)
 
@@ -309,27 +351,29 @@ def _per_need(eco: Ecosystem) -> int | None:
 
 
 def radius_curve(
-    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None
+    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None, plan: bool = True
 ) -> dict[str, Any]:
     """Cluster against ecosystem: the exchange potential when partners must lie within a
     radius (a cluster bound to one place) against no limit (an ecosystem across the chain).
 
     With offers and needs, each point is the optimal plan with ``max_distance_km=r``: its
     net benefit per period, its number of exchanges and the tonnes exchanged. Without
-    them, it is the share of today's exchanges (in the main physical currency) whose two
-    partners lie within ``r``. Radii default to the quantiles of the distances that occur.
+    them, or with ``plan=False`` (no plan is optimised), it is the share of today's
+    exchanges (in the main physical currency) whose two partners lie within ``r``. Radii
+    default to the quantiles of the distances that occur; the last is the largest one.
 
     Raises
     ------
     RainforestError
-        When the actors have no locations (distances are unknown).
+        When the actors have no locations (distances are unknown), or with ``plan=False``
+        when no exchange is recorded yet.
     """
     from rainforest.optimize import exchanges
 
     located = {a.id: a.location for a in eco.actors if a.location is not None}
     if not located:
         raise RainforestError("no actor has a location, so no distance between partners is known")
-    if eco.offers and eco.needs:
+    if eco.offers and eco.needs and plan:
         distances = _offer_need_distances(eco, located)
         if not distances:
             raise RainforestError("no candidate exchange joins two located actors")
@@ -347,6 +391,11 @@ def radius_curve(
             "per_need": per_need,
         }
     fm = physical_layer(eco)
+    if fm is None and not plan and eco.offers and eco.needs:
+        raise RainforestError(
+            "the curve of this document is the optimal plan at each radius, and the exchange plan was not "
+            "asked for; no exchange is recorded yet to measure against a radius instead"
+        )
     if fm is None:
         raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
     Z = fm.Z.tocoo()
@@ -408,7 +457,11 @@ def _grid(distances: Sequence[float], radii: Sequence[float] | None, points: int
     if radii is not None:
         return sorted({float(r) for r in radii})
     qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, points))
-    return sorted({float(round(q, 3)) for q in qs} | {0.0})
+    # rounded for the axis, except the last: rounding the largest distance down would leave
+    # its candidate out, so the curve would never reach the ecosystem without a limit
+    grid = {float(round(q, 3)) for q in qs[:-1]} | {0.0}
+    largest = float(qs[-1])
+    return sorted({r for r in grid if r < largest} | {largest})
 
 
 def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[str, float | None]:
@@ -443,6 +496,22 @@ _BASIS_WORDS = {
 def profile_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "The rainforest profile"
+    placed = any(
+        a.stratum or (a.size is not None and (a.size.revenue or a.size.employees or a.size.capacity))
+        for a in ctx.eco.actors
+    )
+    if not ctx.recorded and not placed:
+        # strata would all read 'moss' and roles 'consumer' by default: say what is missing instead
+        ctx.unknown(
+            "the size of the actors (revenue, employees) and their exchanges",
+            "no stratum or role is shown: nothing in the document places the actors yet",
+        )
+        return unavailable(
+            "profile",
+            title,
+            "no actor gives a size (size.revenue, size.employees) or a stratum, and no exchange is recorded yet: "
+            "nothing places the actors in the strata of the forest",
+        )
     sized = any(p["size_share"] is not None for p in pos.profile)  # a size every actor gives
     rows = tuple(
         (
@@ -535,6 +604,13 @@ def profile_section(ctx: Context) -> Section:
 
 def network_section(ctx: Context) -> Section:
     eco = ctx.eco
+    if not ctx.recorded:
+        return unavailable(
+            "network",
+            "The network",
+            "no exchange between actors is recorded yet"
+            + ("; the recommended exchanges show the ones that could be" if ctx.pathway == "plan" else ""),
+        )
     pos = ctx.results["positioning"]
     ids = list(eco.actor_ids)
     index = {a: i for i, a in enumerate(ids)}
@@ -641,6 +717,40 @@ def _structure_sentence(s: Any) -> str:
     )
 
 
+def _money_unit(ctx: Context) -> str:
+    """The currency code money figures carry: the unit of the resources of kind money (EUR),
+    else the document's declared currency, else the neutral word 'money'."""
+    return money_unit(ctx.eco)
+
+
+def _per_money(ctx: Context) -> str:
+    """'EUR per year', or 'per year' when the document names no currency (the figure is in
+    the currency its prices are given in)."""
+    money = _money_unit(ctx)
+    return ctx.per_period(money) if money != "money" else f"per {ctx.period}"
+
+
+def co2e_in_t(text: str) -> str:
+    """Emission factors written in kg CO2e as t CO2e, so that a page or screen that gives
+    totals in t never mixes kg and t.
+
+    >>> co2e_in_t("landfill, 520.5327 kg CO2e/t")
+    'landfill, 0.5205 t CO2e/t'
+    """
+    import re
+
+    return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", lambda m: f"{float(m.group(1)) / 1000:.4g} t CO2e", text)
+
+
+def money_unit(eco: Ecosystem) -> str:
+    """The currency code of an ecosystem's money figures (see :func:`_money_unit`)."""
+    units = {r.unit for r in eco.resources if r.kind == "money"}
+    if len(units) == 1:
+        return str(units.pop())
+    declared = eco.extensions.get("x_currency")
+    return str(declared) if isinstance(declared, str) and declared else "money"
+
+
 def _currency_unit(currency: str | None, eco: Ecosystem) -> str:
     from rainforest.model.flowmatrix import CURRENCY_UNITS
 
@@ -738,9 +848,14 @@ def metabolism_section(ctx: Context) -> Section:
             "DMI and the input and output shares are not known; only what the exchanges carry is."
         )
     if circ["resource_productivity"] is None:
+        actors = ctx.eco.table("actors")
+        has_revenue = "size.revenue" in actors and bool(np.isfinite(actors.numbers("size.revenue")).any())
         ctx.unknown(
-            "revenue of the actors and their inputs from outside",
-            f"resource productivity is not computed: {why.get('resource_productivity', 'not known')}",
+            "the direct material input (extraction and imports) of the actors that give their revenue"
+            if has_revenue
+            else "revenue of the actors (size.revenue)",
+            f"resource productivity (revenue per {unit} of direct material input) is not computed: "
+            f"{why.get('resource_productivity', 'not known')}",
         )
     if circ.get("unquantified"):
         text.append(
@@ -942,14 +1057,37 @@ def ena_section(ctx: Context) -> Section:
 
 
 def io_section(ctx: Context) -> Section:
+    from rainforest.analysis import io_tables
+
     title = "The money layer (input-output)"
     io = ctx.results["io"]
     if isinstance(io, str):
-        ctx.unknown("the money layer (prices or payments)", "input-output analysis and systemic risk are not computed")
+        if ctx.recorded:
+            ctx.unknown(
+                "the money layer (prices or payments)", "input-output analysis and systemic risk are not computed"
+            )
         return unavailable("io", title, io)
     table = io["table"]
     total = float(table.x.sum())
     ext = io["extraction"]
+    money = _money_unit(ctx)
+    n = table.n
+    basis = (
+        f"Output: the revenue (size.revenue) of the {io['revenue_given']} actor(s) that give it"
+        + (f"; the recorded sales of the other {n - io['revenue_given']}" if io["revenue_given"] < n else "")
+        + "."
+        if io["revenue_given"]
+        else "Output: each actor's recorded sales, to members and outside (no actor gives its revenue)."
+    )
+    if io["revenue_given"] < n:
+        ctx.unknown(
+            f"revenue of {n - io['revenue_given']} of {n} actor(s)",
+            "their output in the input-output table is the sales the flows record (to members and to world)",
+        )
+    summary = io_tables.multiplier_summary(io["multipliers"])
+    producing = [a for a in table.ids if a not in set(io["no_output"])]
+    if len(producing) < n:
+        summary = io_tables.multiplier_summary({a: io["multipliers"][a] for a in producing})
     ranked = sorted(ext, key=lambda a: -ext[a])
     rows = tuple(
         (
@@ -968,6 +1106,15 @@ def io_section(ctx: Context) -> Section:
             f"prices of {len(fm.excluded)} resource(s) ({', '.join(sorted(fm.excluded)[:6])}{'...' if len(fm.excluded) > 6 else ''})",
             "their flows are left out of the money layer",
         )
+    notes = []
+    if io["no_output"]:
+        notes.append(
+            f"{len(io['no_output'])} actor(s) sell nothing the document records and give no revenue "
+            f"({', '.join(io['no_output'][:6])}{'...' if len(io['no_output']) > 6 else ''}): their output is "
+            "unknown, so they are left out of the ranking and the multiplier summary."
+        )
+    top_text = ", ".join(f"{a} {v:.3g}" for a, v in summary["top"])
+    one = "unit of money" if money == "money" else money
     return Section(
         id="io",
         title=title,
@@ -976,25 +1123,32 @@ def io_section(ctx: Context) -> Section:
             "total output across the ecosystem per unit of final demand for the actor (Leontief); supply "
             "multiplier: the same from the supply side (Ghosh); hypothetical extraction: total output lost if "
             "the actor left and the rest re-balanced (Miller & Blair 2009, 12.2).",
+            basis,
+            f"Reading the multiplier: when the median actor sells one more {one} outside the ecosystem, the "
+            f"ecosystem as a whole produces {summary['median']:.3g} {money} more (its own sale included), through "
+            "what it buys from members and they buy in turn. Multipliers are skewed, so the median and the "
+            f"10-90% range are shown, not the mean; the largest: {top_text}.",
         ),
         numbers=(
             {
                 "label": "total output",
-                "value": fmt(total, f"money per {ctx.period}"),
-                "meaning": "sales of every actor",
+                "value": fmt(total, f"{money} per {ctx.period}"),
+                "meaning": "sales of every actor: " + basis[len("Output: ") :].rstrip("."),
             },
             {
-                "label": "mean output multiplier",
-                "value": f"{float(np.mean(list(io['multipliers'].values()))):.3f}",
-                "meaning": "1 = no actor's demand reaches its suppliers; higher = tighter interdependence",
+                "label": "output multiplier (median)",
+                "value": f"{summary['median']:.3g} (10-90%: {summary['p10']:.3g} to {summary['p90']:.3g})",
+                "meaning": "total output across the ecosystem per unit of an actor's sales outside it; 1 = its "
+                f"demand reaches no member. Largest: {top_text}",
             },
         ),
+        notes=tuple(notes),
         tables=(
             Table(
-                f"Hypothetical extraction: the {len(rows)} largest actors by output",
+                f"Hypothetical extraction: the {len(rows)} largest actors by output, most output lost first",
                 (
                     "actor",
-                    "output",
+                    f"output ({_per_money(ctx)})",
                     "output lost if it leaves",
                     "share of all output",
                     "output multiplier",
@@ -1010,7 +1164,13 @@ def io_section(ctx: Context) -> Section:
                 figs.ranking(list(ranked), [ext[a] / total for a in ranked], "", "share of the ecosystem's output"),
             ),
         ),
-        data={"extraction": ext, "total_output": total},
+        data={
+            "extraction": ext,
+            "total_output": total,
+            "output": dict(zip(table.ids, table.x.tolist(), strict=True)),
+            "revenue_given": io["revenue_given"],
+            "multipliers": summary,
+        },
     )
 
 
@@ -1018,10 +1178,30 @@ def risk_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "Positioning and systemic risk"
     actors = list(pos.actors)
+    if not ctx.recorded:
+        redundant_rows = tuple(
+            (a.actor, r["capability"], ", ".join(r["core_at"][:5])) for a in actors for r in a.redundancies
+        )
+        return unavailable(
+            "risk",
+            title,
+            "no exchange between actors is recorded yet: roles, systemic risk, keystoneness and irreplaceability "
+            "all measure dependence along recorded flows",
+            tables=(
+                Table(
+                    "Redundant investment: non-core capabilities another actor holds as core",
+                    ("actor", "capability", "held as core by"),
+                    redundant_rows,
+                ),
+            )
+            if redundant_rows
+            else (),
+            data={"ranking": [], "measure": None, "roles": {}, "esri_reason": "no exchange recorded yet"},
+        )
     has_esri = any(a.esri is not None for a in actors)
     has_ks = any(a.keystoneness is not None for a in actors)
     if has_esri:
-        key, label = "esri", "ESRI (share of output lost)"
+        key, label = "esri", "ESRI (share of sales between members lost)"
     elif has_ks:
         key, label = "keystoneness", "keystoneness (Libralato)"
     else:
@@ -1041,13 +1221,21 @@ def risk_section(ctx: Context) -> Section:
         for a in ranked
     )
     text = [
-        "ESRI: the share of the ecosystem's output lost when the actor fails, through its suppliers and customers "
+        "ESRI: the share of the sales between members lost when the actor fails, through its suppliers and customers "
         "(Diem et al. 2022); keystone index: ESRI over the actor's own share (1 = it takes only itself down); "
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
     ]
+    esri_reason = ""
     if not has_esri:
-        text.append("No ESRI: " + next((n for n in pos.notes if "keystone index" in n), "no money layer") + ".")
+        esri_reason = (
+            "the ESRI cascades were not asked for"
+            if not ctx.risk
+            else next((n for n in pos.notes if "keystone index" in n), "no money layer")
+        )
+        text.append(f"No ESRI: {esri_reason}.")
+    else:
+        _esri_inputs_unknown(ctx)
     redundant = [(a.actor, r) for a in actors for r in a.redundancies]
     tables = [
         Table(
@@ -1097,8 +1285,37 @@ def risk_section(ctx: Context) -> Section:
         tables=tuple(tables),
         figures=tuple(figures),
         notes=tuple(pos.notes),
-        data={"ranking": [(a.actor, getattr(a, key)) for a in ranked], "measure": key, "roles": roles},
+        data={
+            "ranking": [(a.actor, getattr(a, key)) for a in ranked],
+            "measure": key,
+            "roles": roles,
+            "esri_reason": esri_reason,
+        },
     )
+
+
+def _esri_inputs_unknown(ctx: Context) -> None:
+    """Name the buyers whose total input costs the document does not give: the cascade takes
+    what they buy from members as all they buy, so a supplier's failure stops them."""
+    try:
+        fm = FlowMatrix.from_ecosystem(ctx.eco, "money")
+    except CurrencyError:
+        return
+    actors = ctx.eco.table("actors")
+    costs = actors.numbers("size.costs") if "size.costs" in actors else np.full(actors.n, np.nan)
+    known = dict(zip(actors.texts("id"), np.isfinite(costs).tolist(), strict=True))
+    buys = np.asarray(fm.Z.sum(axis=0)).ravel() > 0
+    blind = [
+        a
+        for a, b, imp in zip(fm.ids, buys.tolist(), fm.inputs.tolist(), strict=True)
+        if b and not known.get(a) and imp <= 0
+    ]
+    if blind:
+        ctx.unknown(
+            f"total input costs of {len(blind)} actor(s) that buy from members (size.costs or purchases from world)",
+            "the ESRI cascade takes what they buy from members as all they buy, so losing a supplier stops them "
+            "in proportion (or entirely, for essential inputs): their ESRI losses are an upper bound",
+        )
 
 
 def exchanges_section(ctx: Context) -> Section:
@@ -1119,14 +1336,22 @@ def exchanges_section(ctx: Context) -> Section:
         return unavailable("exchanges", title, result, tables=tables)
     plan, effects, sharing = result["plan"], result["impacts"], result["sharing"]
     total = effects["total"]
+    units = {r.id: _unit_label(r.unit) for r in ctx.eco.resources}
     rows = tuple(
-        (e["from"], e["to"], e["resource"], fmt(e["quantity"]), fmt(e["money_saved"]), fmt(e["co2e_avoided_kg"] / 1000))
+        (
+            e["from"],
+            e["to"],
+            e["resource"],
+            fmt(e["quantity"], units.get(e["resource"], "")),
+            fmt(e["money_saved"]),
+            fmt(e["co2e_avoided_kg"] / 1000),
+        )
         for e in sorted(effects["exchanges"], key=lambda e: -e["money_saved"])[: 2 * TOP]
     )
     numbers = [
         {
             "label": "net benefit",
-            "value": fmt(plan.benefit, f"money per {ctx.period}"),
+            "value": fmt(plan.benefit, _per_money(ctx)),
             "meaning": "avoided purchases and disposal - transport - link costs",
         },
         {
@@ -1150,7 +1375,7 @@ def exchanges_section(ctx: Context) -> Section:
             f"The plan: {len(plan.exchanges)} exchange(s), largest benefit first",
             ("from", "to", "resource", "quantity", "benefit", "t CO2e avoided"),
             rows,
-            f"Optimal (MILP, {plan.engine}, gap {plan.gap:.2%})."
+            f"MILP: {plan.describe()}."
             + (f" Each need keeps its {result['per_need']} best candidates." if result["per_need"] else ""),
         )
     ]
@@ -1175,10 +1400,10 @@ def exchanges_section(ctx: Context) -> Section:
                 ),
             )
         )
-    notes = list(plan.notes) + list(effects.get("notes", []))
+    notes = [co2e_in_t(n) for n in [*plan.notes, *effects.get("notes", [])]]
     for note in plan.notes:
         if "default" in note or "no co2e" in note.lower():
-            ctx.unknown("emission factors of some resources", note)
+            ctx.unknown("emission factors of some resources", co2e_in_t(note))
     return Section(
         id="exchanges",
         title=title,
@@ -1189,6 +1414,7 @@ def exchanges_section(ctx: Context) -> Section:
         data={
             "benefit": plan.benefit,
             "exchanges": len(plan.exchanges),
+            "solve": plan.solve_info(),
             "total": {k: v for k, v in total.items() if k != "virgin_saved"},
         },
     )
@@ -1231,7 +1457,7 @@ def cluster_section(ctx: Context) -> Section:
         text: tuple[str, ...] = (
             "The optimal plan when partners must lie within r km of each other (a cluster bound to one place) "
             "against no limit (an ecosystem across the chain).",
-            f"Without a limit: {fmt(full, f'money per {ctx.period}')}; half of it is reached within "
+            f"Without a limit: {fmt(full, _per_money(ctx))}; half of it is reached within "
             f"{fmt(half, 'km') if half is not None else 'no radius drawn'}.",
         )
     else:
@@ -1249,8 +1475,104 @@ def cluster_section(ctx: Context) -> Section:
     )
 
 
+#: What the report shows once exchanges are recorded (the existing pathway's key numbers).
+AFTER_FLOWS = (
+    "exchanged between members",
+    "residues put to use",
+    "cycling (Finn index)",
+    "robustness",
+    "dependence on one actor (or systemic risk, with money flows)",
+    "the network, the metabolism and the network analysis",
+)
+
+
+def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
+    """A new park's five numbers: what the optimal plan over its offers and needs can do."""
+    result = ctx.results.get("plan")
+    per = ctx.per_period
+    if not isinstance(result, dict):
+        reason = result if isinstance(result, str) else "no exchange plan"
+        return [
+            {"key": k, "label": label, "value": None, "display": "n/a", "meaning": reason}
+            for k, label in (
+                ("candidates", "candidate exchanges"),
+                ("benefit", "net benefit of the optimal plan"),
+                ("co2e", "CO2e avoided"),
+                ("disposal", "disposal diverted"),
+                ("split", "the fair split"),
+            )
+        ]
+    plan, total = result["plan"], result["impacts"]["total"]
+    out: list[dict[str, Any]] = [
+        {
+            "key": "candidates",
+            "label": "candidate exchanges",
+            "value": float(result["candidates"]),
+            "display": f"{result['candidates']:,}",
+            "meaning": "offer-need pairs that fit (resource or substitute, quality, supply pattern); the plan keeps "
+            f"{len(plan.exchanges)}",
+        },
+        {
+            "key": "benefit",
+            "label": "net benefit of the optimal plan",
+            "value": plan.benefit,
+            "display": fmt(plan.benefit, _per_money(ctx)),
+            "meaning": "avoided purchases and disposal - transport - annualised link costs",
+        },
+        {
+            "key": "co2e",
+            "label": "CO2e avoided",
+            "value": total["co2e_avoided_kg"] / 1000,
+            "display": fmt(total["co2e_avoided_kg"] / 1000, per("t CO2e")),
+            "meaning": "avoided disposal and virgin production - transport",
+        },
+        {
+            "key": "disposal",
+            "label": "disposal diverted",
+            "value": total["disposal_diverted_t"],
+            "display": fmt(total["disposal_diverted_t"], per("t")),
+            "meaning": "residues that would otherwise be disposed of",
+        },
+    ]
+    sharing = result.get("sharing")
+    if isinstance(sharing, dict) and sharing.get("allocation"):
+        alloc = sharing["allocation"]
+        gain = sum(1 for v in alloc.values() if v > 0)
+        top = max(alloc, key=lambda a: alloc[a])
+        share = alloc[top] / plan.benefit if plan.benefit else None
+        core = sharing.get("in_core")
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": float(gain),
+                "display": f"{gain} of {len(alloc)} partners gain",
+                "meaning": f"Shapley value; the largest share goes to {top} ({pct(share, 0)})"
+                + (
+                    ""
+                    if core is None
+                    else ("; in the core: no coalition would rather leave" if core else "; not in the core")
+                ),
+            }
+        )
+    else:
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": None,
+                "display": "n/a",
+                "meaning": sharing if isinstance(sharing, str) else "the plan has no partners to share a gain",
+            }
+        )
+    return out
+
+
 def key_numbers(ctx: Context) -> list[dict[str, Any]]:
-    """The five numbers that matter, each with what it means (or why it is not known)."""
+    """The five numbers that matter, each with what it means (or why it is not known); for
+    a new park (offers and needs, no exchange yet) what its optimal plan can do."""
+    if ctx.pathway == "plan":
+        return plan_numbers(ctx)
     out: list[dict[str, Any]] = []
     fm = ctx.layer
     per = ctx.per_period(ctx.unit)
@@ -1283,7 +1605,9 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
             "label": "residues put to use",
             "value": diverted,
             "display": fmt(diverted, per),
-            "meaning": "by-products and wastes that reached a user instead of disposal",
+            "meaning": "by-products and wastes that reached a user instead of disposal"
+            if diverted is not None
+            else (m if isinstance(m, str) else "not known"),
         }
     )
     result = ctx.results.get("ena")
@@ -1326,7 +1650,7 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
                 "label": "largest systemic risk",
                 "value": value,
                 "display": pct(value),
-                "meaning": f"of the ecosystem's output is lost if {actor} fails (ESRI, Diem et al. 2022)",
+                "meaning": f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
             }
         )
     elif fm is not None and fm.Z.nnz:
@@ -1421,8 +1745,36 @@ def compute(
         exchanges_section(ctx),
         cluster_section(ctx),
     ]
+    if ctx.pathway == "plan":  # a new park: lead with what can be done
+        sections = sections[-2:] + sections[:-2]
     numbers = key_numbers(ctx)
     sections.append(unknowns_section(ctx))
     if progress is not None:
         progress(total, total, "done")
+    # the analyses' messages name Python's options; a report is read as a page
+    sections = [_in_page_words(s) for s in sections]
+    numbers = [{**n, "meaning": in_words_of(str(n["meaning"]), "page")} for n in numbers]
     return ctx, sections, numbers
+
+
+def _in_page_words(s: Section) -> Section:
+    from dataclasses import replace
+
+    def words(text: str) -> str:
+        return in_words_of(text, "page")
+
+    tables = tuple(
+        replace(
+            t,
+            rows=tuple(tuple(words(c) if isinstance(c, str) else c for c in row) for row in t.rows),
+            note=words(t.note),
+        )
+        for t in s.tables
+    )
+    return replace(
+        s,
+        reason=words(s.reason),
+        text=tuple(words(t) for t in s.text),
+        notes=tuple(words(n) for n in s.notes),
+        tables=tables,
+    )

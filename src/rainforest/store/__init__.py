@@ -33,6 +33,7 @@ import json
 import math
 import os
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -126,6 +127,8 @@ class Version:
 class User:
     username: str
     admin: bool
+    #: signed in with a one-time password that must be replaced before anything else
+    must_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,34 @@ class EcosystemInfo:
     name: str
     head: int
     created_at: _dt.datetime
+
+
+def crash_point(name: str) -> None:
+    """For the kill tests only: end the process at once (as ``kill -9`` would) when
+    ``RAINFOREST_CRASH_AT`` names this point. Unset, it does nothing."""
+    if os.environ.get("RAINFOREST_CRASH_AT") == name:
+        os._exit(137)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600: it holds password
+    hashes and every confidential record); SQLite gives its -wal and -shm files the same
+    mode. An existing file keeps its mode."""
+    from sqlalchemy.engine import make_url
+
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+#: At most this many Argon2id checks at once (64 MiB each): sign-in floods cannot exhaust memory.
+_HASHING = threading.BoundedSemaphore(4)
 
 
 def default_url() -> str:
@@ -444,6 +475,7 @@ class Store:
         from sqlalchemy.pool import StaticPool
 
         self.url = url or default_url()
+        _private_sqlite_file(self.url)
         # decoded versions, most recently used last: versions never change once written
         self._decoded: OrderedDict[tuple[str, int, str], Ecosystem] = OrderedDict()
         self._decoded_lock = threading.Lock()
@@ -618,7 +650,8 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
     def create(self, slug: str, eco: Ecosystem, *, author: str, message: str = "created") -> Version:
-        """A new ecosystem whose version 1 is ``eco``."""
+        """A new ecosystem whose version 1 is ``eco``: the ecosystem and its first version are
+        written in one transaction (a server killed in between leaves neither)."""
         from sqlalchemy import insert
         from sqlalchemy.exc import IntegrityError
 
@@ -629,12 +662,16 @@ class Store:
                 f"invalid ecosystem name {slug!r}: expected 1-100 lower-case letters, digits, '-' or '_', "
                 "starting with a letter or digit"
             )
+        blob = _encode(eco)
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(EcosystemRow).values(slug=slug, name=eco.name, created_at=_now(), head=0))
+                crash_point("create:ecosystem-row")
+                version = self._write(conn, slug, eco, blob, author=author, message=message, expected=0)
         except IntegrityError:
             raise StoreError(f"ecosystem {slug!r} exists already; import into it or choose another name") from None
-        return self.commit(slug, eco, author=author, message=message, expected=0)
+        self._keep(slug, 1, version.content_hash, eco)
+        return version
 
     def commit(
         self, slug: str, eco: Ecosystem, *, author: str, message: str = "", expected: int | None = None
@@ -644,51 +681,88 @@ class Store:
         With ``expected``, save only if the ecosystem is still at that version (optimistic
         locking); without it, on top of whatever is there. One transaction: the version row
         and the head move together or not at all."""
+        blob = _encode(eco)
+        with self.engine.begin() as conn:
+            version = self._write(conn, slug, eco, blob, author=author, message=message, expected=expected)
+        self._keep(slug, version.number, version.content_hash, eco)
+        return version
+
+    def _write(
+        self, conn: Any, slug: str, eco: Ecosystem, blob: bytes, *, author: str, message: str, expected: int | None
+    ) -> Version:
+        """Write the next version and move the head, in the caller's transaction."""
         from sqlalchemy import insert, select, update
 
         from rainforest.store._schema import EcosystemRow, VersionRow
 
-        blob = _encode(eco)
         digest = eco.content_hash()
         v = VersionRow.__table__
-        with self.engine.begin() as conn:
-            row = self._row(conn, slug)
-            base = row.head if expected is None else expected
-            if expected is not None and row.head != expected:
-                raise ConflictError(slug, expected, row.head)
-            previous = None
-            if base > 0:
-                where = (v.c.ecosystem_id == row.id, v.c.number == base)
-                before = conn.execute(select(v.c.content_hash).where(*where)).scalar_one()
-                previous = self._cached(slug, base, before)
-                if previous is None:
-                    previous = _decode(conn.execute(select(v.c.document).where(*where)).scalar_one(), f"{slug}@{base}")
-            moved = conn.execute(
-                update(EcosystemRow)
-                .where(EcosystemRow.id == row.id, EcosystemRow.head == base)
-                .values(head=base + 1, name=eco.name)
-            ).rowcount
-            if moved != 1:  # somebody committed between our read and our write
-                current = conn.execute(select(EcosystemRow.head).where(EcosystemRow.id == row.id)).scalar_one()
-                raise ConflictError(slug, base, int(current))
-            what = changes(previous, eco)
-            created = _now()
-            conn.execute(
-                insert(VersionRow).values(
-                    ecosystem_id=row.id,
-                    number=base + 1,
-                    created_at=created,
-                    author=author,
-                    message=message,
-                    content_hash=digest,
-                    actors=len(eco.actors),
-                    flows=len(eco.flows),
-                    changes=json.dumps(what, sort_keys=True),
-                    document=blob,
-                )
+        row = self._row(conn, slug)
+        base = row.head if expected is None else expected
+        if expected is not None and row.head != expected:
+            raise ConflictError(slug, expected, row.head)
+        previous = None
+        if base > 0:
+            where = (v.c.ecosystem_id == row.id, v.c.number == base)
+            before = conn.execute(select(v.c.content_hash).where(*where)).scalar_one()
+            previous = self._cached(slug, base, before)
+            if previous is None:
+                previous = _decode(conn.execute(select(v.c.document).where(*where)).scalar_one(), f"{slug}@{base}")
+        moved = conn.execute(
+            update(EcosystemRow)
+            .where(EcosystemRow.id == row.id, EcosystemRow.head == base)
+            .values(head=base + 1, name=eco.name)
+        ).rowcount
+        if moved != 1:  # somebody committed between our read and our write
+            current = conn.execute(select(EcosystemRow.head).where(EcosystemRow.id == row.id)).scalar_one()
+            raise ConflictError(slug, base, int(current))
+        what = changes(previous, eco)
+        created = _now()
+        conn.execute(
+            insert(VersionRow).values(
+                ecosystem_id=row.id,
+                number=base + 1,
+                created_at=created,
+                author=author,
+                message=message,
+                content_hash=digest,
+                actors=len(eco.actors),
+                flows=len(eco.flows),
+                changes=json.dumps(what, sort_keys=True),
+                document=blob,
             )
-        self._keep(slug, base + 1, digest, eco)
+        )
+        crash_point("commit:version-row")
         return Version(slug, base + 1, created, author, message, digest, len(eco.actors), len(eco.flows), what)
+
+    def repair(self) -> list[str]:
+        """The start-up check: remove ecosystems that have no version (a server killed while
+        creating one, before writes were one transaction) and move a head that points past
+        the last stored version back to it. What was done, one line each."""
+        from sqlalchemy import delete, func, select, update
+
+        from rainforest.store._schema import EcosystemRow, VersionRow
+
+        done = []
+        with self.engine.begin() as conn:
+            last = (
+                select(VersionRow.ecosystem_id, func.max(VersionRow.number).label("last"))
+                .group_by(VersionRow.ecosystem_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(EcosystemRow.id, EcosystemRow.slug, EcosystemRow.head, last.c.last).outerjoin(
+                    last, last.c.ecosystem_id == EcosystemRow.id
+                )
+            ).all()
+            for r in rows:
+                if r.last is None:
+                    conn.execute(delete(EcosystemRow).where(EcosystemRow.id == r.id))
+                    done.append(f"ecosystem {r.slug!r} had no version (its creation was cut short): removed")
+                elif r.head != r.last:
+                    conn.execute(update(EcosystemRow).where(EcosystemRow.id == r.id).values(head=r.last))
+                    done.append(f"ecosystem {r.slug!r} pointed at version {r.head}; its last version is {r.last}")
+        return done
 
     def import_file(
         self,
@@ -705,6 +779,7 @@ class Store:
         from rainforest.io import load
 
         eco = load(path)  # every problem is reported here, and nothing has been written yet
+        crash_point("import:validated")
         note = message if message is not None else f"imported {Path(path).name}"
         known = {info.slug for info in self.ecosystems()}
         if slug not in known:
@@ -712,8 +787,9 @@ class Store:
         return self.commit(slug, eco, author=author, message=note, expected=expected)
 
     # -- accounts --------------------------------------------------------------------------
-    def create_user(self, username: str, password: str, *, admin: bool = False) -> User:
-        """An account; the password is stored only as an Argon2id hash (argon2-cffi)."""
+    def create_user(self, username: str, password: str, *, admin: bool = False, one_time: bool = False) -> User:
+        """An account; the password is stored only as an Argon2id hash (argon2-cffi). A
+        ``one_time`` password must be replaced at the first sign-in."""
         from argon2 import PasswordHasher
         from sqlalchemy import insert
         from sqlalchemy.exc import IntegrityError
@@ -728,11 +804,17 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    insert(UserRow).values(username=username, password_hash=digest, admin=admin, created_at=_now())
+                    insert(UserRow).values(
+                        username=username,
+                        password_hash=digest,
+                        admin=admin,
+                        created_at=_now(),
+                        must_change_password=one_time,
+                    )
                 )
         except IntegrityError:
             raise StoreError(f"user {username!r} exists already") from None
-        return User(username, admin)
+        return User(username, admin, one_time)
 
     def user(self, username: str) -> User | None:
         """One account by name (None when there is none)."""
@@ -741,8 +823,10 @@ class Store:
         from rainforest.store._schema import UserRow
 
         with self.engine.connect() as conn:
-            row = conn.execute(select(UserRow.admin).where(UserRow.username == username)).first()
-        return User(username, bool(row.admin)) if row is not None else None
+            row = conn.execute(
+                select(UserRow.admin, UserRow.must_change_password).where(UserRow.username == username)
+            ).first()
+        return User(username, bool(row.admin), bool(row.must_change_password)) if row is not None else None
 
     def users(self) -> list[User]:
         from sqlalchemy import select
@@ -750,8 +834,10 @@ class Store:
         from rainforest.store._schema import UserRow
 
         with self.engine.connect() as conn:
-            rows = conn.execute(select(UserRow.username, UserRow.admin).order_by(UserRow.username)).all()
-        return [User(r.username, bool(r.admin)) for r in rows]
+            rows = conn.execute(
+                select(UserRow.username, UserRow.admin, UserRow.must_change_password).order_by(UserRow.username)
+            ).all()
+        return [User(r.username, bool(r.admin), bool(r.must_change_password)) for r in rows]
 
     def verify(self, username: str, password: str) -> User | None:
         """The user when the password matches, else None (same work either way)."""
@@ -763,13 +849,123 @@ class Store:
 
         hasher = PasswordHasher()
         with self.engine.connect() as conn:
-            row = conn.execute(select(UserRow.password_hash, UserRow.admin).where(UserRow.username == username)).first()
+            row = conn.execute(
+                select(UserRow.password_hash, UserRow.admin, UserRow.must_change_password).where(
+                    UserRow.username == username
+                )
+            ).first()
         digest = row.password_hash if row is not None else _DUMMY_HASH
         try:
-            hasher.verify(digest, password)
+            with _HASHING:
+                hasher.verify(digest, password)
         except (VerificationError, InvalidHashError):
             return None
-        return User(username, bool(row.admin)) if row is not None else None
+        return User(username, bool(row.admin), bool(row.must_change_password)) if row is not None else None
+
+    def set_password(self, username: str, password: str, *, current: str | None = None, one_time: bool = False) -> None:
+        """Give ``username`` a new password (checked against ``current`` when given) and end
+        every session it has: a stolen session does not outlive a new password. A
+        ``one_time`` password (an administrator resetting someone's) must be replaced at the
+        next sign-in."""
+        from argon2 import PasswordHasher
+        from sqlalchemy import update
+
+        from rainforest.store._schema import UserRow
+
+        if self.user(username) is None:
+            raise UnknownIdError("user", username, [u.username for u in self.users()])
+        if current is not None and self.verify(username, current) is None:
+            raise StoreError("the current password is wrong: nothing was changed")
+        if len(password) < 10:
+            raise StoreError("a password needs at least 10 characters")
+        if current is not None and password == current:
+            raise StoreError("the new password is the current one: choose another")
+        digest = PasswordHasher().hash(password)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(UserRow)
+                .where(UserRow.username == username)
+                .values(password_hash=digest, must_change_password=one_time)
+            )
+        self.end_sessions(username)
+
+    def remove_user(self, username: str) -> None:
+        """Remove an account with its roles and sessions (never the last administrator)."""
+        from sqlalchemy import delete
+
+        from rainforest.store._schema import UserRow
+
+        user = self.user(username)
+        if user is None:
+            raise UnknownIdError("user", username, [u.username for u in self.users()])
+        if user.admin and sum(u.admin for u in self.users()) == 1:
+            raise StoreError(f"{username!r} is the last administrator: make another one first")
+        self.end_sessions(username)
+        with self.engine.begin() as conn:
+            conn.execute(delete(UserRow).where(UserRow.username == username))
+
+    # -- sessions --------------------------------------------------------------------------
+    #: How long a session lasts from sign-in.
+    SESSION_HOURS = 12
+
+    def start_session(self, username: str) -> str:
+        """A new session for ``username``: the token for the cookie (the store keeps only its
+        SHA-256). Expired sessions are cleared on the way."""
+        import secrets
+
+        from sqlalchemy import delete, insert, select
+
+        from rainforest.store._schema import SessionRow, UserRow
+
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self.engine.begin() as conn:
+            uid = conn.execute(select(UserRow.id).where(UserRow.username == username)).scalar_one_or_none()
+            if uid is None:
+                raise UnknownIdError("user", username, [])
+            conn.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
+            conn.execute(
+                insert(SessionRow).values(
+                    token_hash=_token_hash(token),
+                    user_id=uid,
+                    created_at=now,
+                    expires_at=now + _dt.timedelta(hours=self.SESSION_HOURS),
+                )
+            )
+        return token
+
+    def session_user(self, token: str) -> User | None:
+        """The user of a live session (None when it ended, expired or never was)."""
+        from sqlalchemy import select
+
+        from rainforest.store._schema import SessionRow, UserRow
+
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(UserRow.username, UserRow.admin, UserRow.must_change_password)
+                .join(SessionRow, SessionRow.user_id == UserRow.id)
+                .where(SessionRow.token_hash == _token_hash(token), SessionRow.expires_at > _now())
+            ).first()
+        return User(row.username, bool(row.admin), bool(row.must_change_password)) if row is not None else None
+
+    def end_session(self, token: str) -> None:
+        """End one session (signing out)."""
+        from sqlalchemy import delete
+
+        from rainforest.store._schema import SessionRow
+
+        with self.engine.begin() as conn:
+            conn.execute(delete(SessionRow).where(SessionRow.token_hash == _token_hash(token)))
+
+    def end_sessions(self, username: str) -> int:
+        """End every session of ``username``; how many there were."""
+        from sqlalchemy import delete, select
+
+        from rainforest.store._schema import SessionRow, UserRow
+
+        with self.engine.begin() as conn:
+            uid = select(UserRow.id).where(UserRow.username == username).scalar_subquery()
+            return int(conn.execute(delete(SessionRow).where(SessionRow.user_id == uid)).rowcount)
 
     def grant(self, username: str, slug: str, role: str, actor: str | None = None) -> Membership:
         """Give ``username`` a role in ``slug`` (replacing its previous one there)."""
@@ -799,6 +995,26 @@ class Store:
                 )
             )
         return Membership(username, slug, role, actor if role == "member" else None)
+
+    def revoke(self, username: str, slug: str) -> None:
+        """Take ``username``'s role in ``slug`` away, and end its sessions."""
+        from sqlalchemy import delete, select
+
+        from rainforest.store._schema import MembershipRow, UserRow
+
+        with self.engine.begin() as conn:
+            eco_row = self._row(conn, slug)
+            uid = conn.execute(select(UserRow.id).where(UserRow.username == username)).scalar_one_or_none()
+            gone = (
+                conn.execute(
+                    delete(MembershipRow).where(MembershipRow.user_id == uid, MembershipRow.ecosystem_id == eco_row.id)
+                ).rowcount
+                if uid is not None
+                else 0
+            )
+        if not gone:
+            raise StoreError(f"{username!r} has no role in {slug!r}")
+        self.end_sessions(username)
 
     def memberships(self, username: str) -> list[Membership]:
         """The ecosystems a user has a role in."""
@@ -1257,6 +1473,12 @@ class Store:
                     )
                 ).rowcount
             )
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # a valid Argon2id hash of a random string: unknown users cost the same time as known ones

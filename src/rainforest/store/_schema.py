@@ -58,6 +58,21 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
     admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # a one-time password (the first start's administrator): replaced at the first sign-in
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class SessionRow(Base):
+    """A signed-in browser: the cookie holds a random token, the store only its SHA-256, so
+    signing out, a new password or a removed account ends the session on the server."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class MembershipRow(Base):

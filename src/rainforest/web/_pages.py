@@ -9,6 +9,7 @@ from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rainforest.store import Store
+from rainforest.web.app import SignInError
 
 
 @lru_cache(maxsize=1)
@@ -38,9 +39,12 @@ _ICON = (
     b'd="M8 1C4 4 3 8 5 11l-2 4h2l1-3c3 1 7-1 8-6-2 0-4 0-6 2 1-2 1-4 0-7z"/></svg>'
 )
 
+#: Scripts only from this server's files (no inline script, no eval: the figures' specs are
+#: JSON data blocks, and plotly draws the workbench's charts without eval); inline styles
+#: stay allowed (the pages' stylesheet, and the style elements plotly adds as it draws).
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'",
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -75,7 +79,7 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
     ) -> Response:
         check_csrf(request, csrf)
         key = (username, request.client.host if request.client else "")
-        if limiter.blocked(key):
+        if limiter.sign_in_blocked(*key):
             return _page(
                 "login.html",
                 429,
@@ -85,27 +89,110 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             )
         user = store.verify(username, password)
         if user is None:
-            limiter.fail(key)
+            limiter.sign_in_failed(*key)
             # the form again with the message, status 200 (a 401 page makes browsers log an error)
             return _page(
                 "login.html", csrf=csrf_token(request), error="Wrong user name or password.", username=username
             )
         limiter.clear(key)
         request.session.clear()  # a new session at sign-in (no fixation)
-        request.session["user"] = user.username
-        return RedirectResponse("/", status_code=303)
+        request.session["sid"] = store.start_session(user.username)
+        return RedirectResponse("/password" if user.must_change else "/", status_code=303)
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request, csrf: str = Form("")) -> Response:
         check_csrf(request, csrf)
+        token = request.session.get("sid")
+        if token:
+            store.end_session(str(token))  # a copy of the cookie kept elsewhere ends too
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+    # -- passwords ---------------------------------------------------------------------------------
+    def change_password(request: Request, current: str, new: str, repeat: str | None) -> Any:
+        """The caller's new password, or the error to show; every session of the caller ends
+        (a new one starts for this browser when it signed in by cookie)."""
+        from rainforest.errors import UnknownIdError
+        from rainforest.store import StoreError
+
+        user = caller(request)
+        if user is None:
+            raise SignInError("/login")
+        key = (user.username, request.client.host if request.client else "")
+        if limiter.sign_in_blocked(*key):
+            raise HTTPException(429, "too many failed sign-ins: wait 15 minutes")
+        if repeat is not None and new != repeat:
+            return "the two new passwords differ: nothing was changed"
+        try:
+            store.set_password(user.username, new, current=current)
+        except (StoreError, UnknownIdError) as exc:
+            if "current password is wrong" in str(exc):
+                limiter.sign_in_failed(*key)
+            return str(exc)
+        if request.session.get("sid") and not getattr(request.state, "by_basic", False):
+            request.session.clear()
+            request.session["sid"] = store.start_session(user.username)
+        return None
+
+    @app.get("/password", response_class=HTMLResponse, include_in_schema=False)
+    def password_form(request: Request) -> Response:
+        user = caller(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return _page("password.html", user=user, error=None, csrf=csrf_token(request))
+
+    @app.post("/password", include_in_schema=False)
+    def password(
+        request: Request,
+        current: str = Form(""),
+        new: str = Form(""),
+        repeat: str = Form(""),
+        csrf: str = Form(""),
+    ) -> Response:
+        check_csrf(request, csrf)
+        error = change_password(request, current, new, repeat)
+        if error is not None:
+            return _page("password.html", 422, user=caller(request), error=error, csrf=csrf_token(request))
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/api/password", tags=["accounts"])
+    def api_password(request: Request, body: dict[str, Any]) -> Response:
+        """Change the caller's password ``{current, new}``: every session of the caller ends
+        (this browser's is renewed). Required first after signing in with a one-time password."""
+        from fastapi.responses import JSONResponse
+
+        hooks["require"](request)
+        check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
+        error = change_password(request, str(body.get("current", "")), str(body.get("new", "")), None)
+        if error is not None:
+            return JSONResponse({"error": error}, status_code=422)
+        return JSONResponse({"changed": True})
+
+    @app.delete("/api/users/{username}", tags=["accounts"])
+    def api_remove_user(username: str, request: Request) -> Response:
+        """Remove an account with its roles and sessions (administrators)."""
+        from fastapi.responses import JSONResponse
+
+        from rainforest.errors import UnknownIdError
+        from rainforest.store import StoreError
+
+        user = hooks["require"](request)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        if not user.admin:
+            raise HTTPException(403, "only administrators remove accounts")
+        try:
+            store.remove_user(username)
+        except UnknownIdError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return Response(status_code=204)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:
         user = caller(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
+        if user is None or user.must_change:
+            return RedirectResponse("/password" if user else "/login", status_code=303)
         return _page(
             "index.html",
             user=user,

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
@@ -363,13 +364,18 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
     ) -> JSONResponse:
         """A new ecosystem from a document (administrators). 422 with every problem and its
         place (nothing is created); 422 also when the name is taken or invalid."""
-        user = require(request)
-        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
-        if not user.admin:
-            raise HTTPException(403, "only administrators create ecosystems")
+
+        def allowed() -> Any:
+            user = require(request)
+            check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+            if not user.admin:
+                raise HTTPException(403, "only administrators create ecosystems")
+            return user
+
+        user = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                version = create_ecosystem(slug, await read_upload(file, tmp), user)
+                version = await run_in_threadpool(create_ecosystem, slug, await read_upload(file, tmp), user)
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)
                 return JSONResponse({"error": first, "problems": problems}, 422)
@@ -384,14 +390,18 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         file: UploadFile = File(...),  # noqa: B008 - FastAPI's declaration style
         csrf: str = Form(""),
     ) -> Response:
-        user = signed_in(request)
-        check_csrf(request, csrf)
-        if not user.admin:
-            raise HTTPException(403, "only administrators create ecosystems")
+        def allowed() -> Any:
+            user = signed_in(request)
+            check_csrf(request, csrf)
+            if not user.admin:
+                raise HTTPException(403, "only administrators create ecosystems")
+            return user
+
+        user = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         problems, error = None, None
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                create_ecosystem(slug.strip(), await read_upload(file, tmp), user)
+                await run_in_threadpool(create_ecosystem, slug.strip(), await read_upload(file, tmp), user)
             except DocumentError as exc:
                 problems = problems_of(exc, tmp)[1]
                 error = f"{file.filename}: {len(problems)} problem(s) found; nothing was created."
@@ -399,7 +409,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 error = str(exc)
         if error is None:
             return RedirectResponse(f"/e/{slug.strip()}", status_code=303)
-        return _page(
+        return await run_in_threadpool(
+            _page,
             "index.html",
             422,
             user=user,
@@ -442,6 +453,28 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         except (StoreError, UnknownIdError) as exc:
             return JSONResponse({"error": str(exc)}, 422)
         return JSONResponse({"username": m.username, "role": m.role, "actor": m.actor}, 201)
+
+    @app.delete("/api/ecosystems/{slug}/people/{username}", tags=["people"])
+    def api_revoke(slug: str, username: str, request: Request) -> Response:
+        """Take someone's role away (managers); the user's sessions end."""
+        a = access(require(request), slug)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return Response(status_code=204)
+
+    @app.post("/e/{slug}/people/{username}/remove", include_in_schema=False)
+    def revoke_page(slug: str, username: str, request: Request, csrf: str = Form("")) -> Response:
+        _, a = acting(slug, request, csrf)
+        manages(a, "take roles away")
+        try:
+            store.revoke(username, slug)
+        except StoreError as exc:
+            return people_page(slug, request, error=str(exc))
+        return RedirectResponse(f"/e/{slug}/people", status_code=303)
 
     @app.get("/e/{slug}/people", response_class=HTMLResponse, include_in_schema=False)
     def people_page(slug: str, request: Request, error: str = "") -> Response:
@@ -642,14 +675,19 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         expected: str = Form(""),
         csrf: str = Form(""),
     ) -> Response:
-        user, a = acting(slug, request, csrf)
-        manages(a, "import documents")
+        def allowed() -> tuple[Any, Access]:
+            user, a = acting(slug, request, csrf)
+            manages(a, "import documents")
+            return user, a
+
+        user, a = await run_in_threadpool(allowed)  # off the event loop: see read_upload
         name = Path(file.filename or "upload.yaml").name
         problems, error = None, None
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = await read_upload(file, tmp)
-                store.import_file(
+                await run_in_threadpool(
+                    store.import_file,
                     slug,
                     path,
                     author=user.username,
@@ -663,7 +701,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 error = f"{exc} Nothing was imported."
         if error is None:
             return RedirectResponse(f"/e/{slug}/data?imported=1", status_code=303)
-        return render_data(slug, request, user, a, problems, error)
+        return await run_in_threadpool(render_data, slug, request, user, a, problems, error)
 
     @app.get("/api/ecosystems/{slug}/export", tags=["ecosystems"])
     def api_export(slug: str, request: Request, form: str = "yaml", version: int | None = None) -> Response:
@@ -687,6 +725,8 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 from rainforest.io import save
 
                 save(eco, Path(tmp) / "document", form="csv")
+                for sheet in (Path(tmp) / "document").glob("*.csv"):
+                    _neutralise_csv(sheet)
                 shutil.make_archive(str(Path(tmp) / "document"), "zip", Path(tmp) / "document")
             else:
                 from rainforest.io import save
@@ -867,6 +907,33 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         )
 
 
+#: What a spreadsheet reads as the start of a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise_csv(path: Path) -> None:
+    """Rewrite a downloaded CSV file so that no text cell starts a formula when the file is
+    opened in a spreadsheet: such cells get a leading apostrophe (the usual escape; the
+    Excel download stores them as text cells instead). Numbers, negative ones included, stay
+    as they are."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    changed = False
+    for row in rows:
+        for i, cell in enumerate(row):
+            if cell.startswith(_FORMULA_START):
+                try:
+                    float(cell)
+                except ValueError:
+                    row[i] = "'" + cell
+                    changed = True
+    if changed:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
 def _float(text: str) -> Any:
     try:
         return float(text)
@@ -886,10 +953,19 @@ UPLOADS = (".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".zip")
 
 async def read_upload(file: UploadFile, tmp: str) -> Path:
     """The uploaded document as a path in ``tmp``: a file, or the folder of a zipped CSV
-    folder. An unknown kind of file or a broken zip raises :class:`DocumentError`."""
+    folder. An unknown kind of file or a broken zip raises :class:`DocumentError`.
+
+    Only receiving the upload runs on the event loop; writing and unpacking it, like the
+    routes' reading, validating and saving, runs on the thread pool (an upload on the event
+    loop stops every other request, sign-in included, until it is done)."""
+    data = await file.read()
+    return await run_in_threadpool(_unpack, file.filename, data, tmp)
+
+
+def _unpack(filename: str | None, data: bytes, tmp: str) -> Path:
     import zipfile
 
-    name = Path(file.filename or "upload").name or "upload"
+    name = Path(filename or "upload").name or "upload"
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOADS:
         raise DocumentError(
@@ -906,7 +982,7 @@ async def read_upload(file: UploadFile, tmp: str) -> Path:
             source=name,
         )
     path = Path(tmp) / name
-    path.write_bytes(await file.read())
+    path.write_bytes(data)
     if suffix != ".zip":
         return path
     folder = Path(tmp) / (Path(name).stem or "document")

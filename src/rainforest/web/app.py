@@ -24,6 +24,10 @@ from rainforest.store import ConflictError, StaleError, Store, StoreError, User
 DIRECTORY = ("id", "name", "sector")
 FAILURES = 5  # failed sign-ins per user name and address ...
 WINDOW_S = 15 * 60  # ... within this window block sign-in for as long
+#: failed sign-ins from one address, whatever the user names, within the window: each costs
+#: an Argon2id check (64 MiB, about 0.4 s), so fresh user names must not make it free
+FAILURES_PER_ADDRESS = 30
+STOP_GRACE_S = 3.0  # at shutdown, how long running jobs get to stop
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,21 @@ class _Limiter:
         self._lock = threading.Lock()
         self._failures: dict[tuple[str, str], list[float]] = {}
 
-    def blocked(self, key: tuple[str, str]) -> bool:
+    def blocked(self, key: tuple[str, str], limit: int | None = None) -> bool:
         now = time.monotonic()
         with self._lock:
             recent = [t for t in self._failures.get(key, []) if now - t < WINDOW_S]
             self._failures[key] = recent
-            return len(recent) >= FAILURES
+            return len(recent) >= (FAILURES if limit is None else limit)
+
+    def sign_in_blocked(self, username: str, address: str) -> bool:
+        """Too many failed sign-ins for this user name from this address, or for any user
+        name from this address (``*`` is no user name)."""
+        return self.blocked((username, address)) or self.blocked(("*", address), FAILURES_PER_ADDRESS)
+
+    def sign_in_failed(self, username: str, address: str) -> None:
+        self.fail((username, address))
+        self.fail(("*", address))
 
     def fail(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -118,6 +131,71 @@ class _Limiter:
     def clear(self, key: tuple[str, str]) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+#: Every response that sets no policy of its own (JSON, downloads, redirects): nothing may
+#: load, run or frame it.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_BASE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class _SecurityHeaders:
+    """ASGI middleware: the security headers on every response (pages set their own
+    Content-Security-Policy, everything else gets :data:`API_CSP`), and ``Cache-Control:
+    no-store`` on every response to a request that carries credentials (the session cookie,
+    ``Authorization``) or that sets a cookie, so no shared or browser cache keeps them.
+    Static files keep their caching."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.datastructures import MutableHeaders
+
+        asked = dict(scope["headers"])
+        credentialed = b"authorization" in asked or b"rainforest_session=" in asked.get(b"cookie", b"")
+        static = scope["path"].startswith("/static/") or scope["path"] == "/favicon.ico"
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _BASE_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", API_CSP)
+                if not static and (credentialed or "set-cookie" in headers):
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _docs(request: Request) -> Response:
+    """The OpenAPI explorer (Swagger UI from its CDN, as FastAPI serves it) with a policy
+    that lets its one inline script run by its hash, and nothing else inline."""
+    import hashlib
+    import re
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="rainforest workbench: API")
+    html = bytes(page.body).decode("utf-8")
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii") + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    )
+    policy = (
+        f"default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
+        "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
 def create_app(
@@ -149,15 +227,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
         yield
+        # stop within seconds: running jobs are asked to stop (they end as failed, to be
+        # started again) and not waited for beyond the grace period
         for w in running:
-            w.close()
+            w.close(timeout=STOP_GRACE_S)
 
     app = FastAPI(
         lifespan=lifespan,
         title="rainforest workbench",
         description="Ecosystems, their members and their history; the same permissions as the pages.",
         version=_version(),
+        docs_url=None,  # served below, with a policy for its inline script
+        redoc_url=None,
     )
+    app.add_route("/docs", _docs, include_in_schema=False)
     secret = secret or secrets.token_urlsafe(32)
     app.add_middleware(
         SessionMiddleware,
@@ -167,6 +250,7 @@ def create_app(
         https_only=secure_cookies,
         max_age=12 * 3600,
     )
+    app.add_middleware(_SecurityHeaders)
     limiter = _Limiter()
     cache: dict[tuple[str, str], Any] = {}
 
@@ -178,17 +262,21 @@ def create_app(
                 username, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return None
-            key = (username, request.client.host if request.client else "")
-            if limiter.blocked(key):
+            address = request.client.host if request.client else ""
+            if limiter.sign_in_blocked(username, address):
                 raise HTTPException(429, "too many failed sign-ins: wait 15 minutes")
             user = store.verify(username, password)
             if user is None:
-                limiter.fail(key)
+                limiter.sign_in_failed(username, address)
+            else:
+                request.state.by_basic = True  # no ambient credential: no CSRF token needed
             return user
-        name = request.session.get("user")
-        if not name:
+        token = request.session.get("sid")
+        if not token:
             return None
-        return store.user(name)
+        # the session lives on the server: signing out, a new password, a removed account or
+        # role end it there, whatever copy of the cookie is kept
+        return store.session_user(str(token))
 
     def require(request: Request) -> User:
         user = caller(request)
@@ -196,13 +284,18 @@ def create_app(
             raise HTTPException(
                 401, "sign in first (a session from /login, or HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
             )
+        if user.must_change and request.url.path != "/api/password":
+            raise HTTPException(403, "replace your one-time password first (/password, or POST /api/password)")
         return user
 
     def signed_in(request: Request) -> User:
-        """The caller of a page; without one, off to /login."""
+        """The caller of a page; without one, off to /login (with a one-time password, off
+        to /password first)."""
         user = caller(request)
         if user is None:
             raise SignInError("/login")
+        if user.must_change:
+            raise SignInError("/password")
         return user
 
     def viewer(slug: str, request: Request) -> tuple[User, Access]:
@@ -249,8 +342,8 @@ def create_app(
         return str(token)
 
     def check_csrf(request: Request, given: str | None) -> None:
-        if "authorization" in request.headers:
-            return  # HTTP Basic: no ambient credential to forge
+        if getattr(request.state, "by_basic", False):
+            return  # authenticated by HTTP Basic: no ambient credential to forge
         expected = request.session.get("csrf")
         if not expected or not given or not secrets.compare_digest(str(expected), given):
             raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
@@ -291,16 +384,53 @@ def create_app(
             raise HTTPException(403, "the history is for the ecosystem's managers and observers")
         return store.history(slug)
 
-    @app.get("/api/ecosystems/{slug}/report", tags=["ecosystems"], response_class=HTMLResponse)
-    def api_report(slug: str, request: Request) -> HTMLResponse:
-        """The health report, one self-contained HTML file (managers and observers)."""
-        from rainforest import report
+    report_lock = threading.Lock()
 
-        a = access(require(request), slug)
+    @app.get("/api/ecosystems/{slug}/report", tags=["ecosystems"], response_class=HTMLResponse)
+    def api_report(slug: str, request: Request) -> Response:
+        """The health report, one self-contained HTML file (managers and observers). Above
+        the overview's size limit it is never computed in the request: the stored analyses
+        of the latest version are served, else they are queued as long work (one job per
+        version, whoever asks) and the answer is 202 with the job to poll
+        (``Location``); its ``/page`` is the report once done."""
+        from rainforest import report
+        from rainforest.web import _workbench
+
+        user = require(request)
+        a = access(user, slug)
         if not a.sees_all:
             raise HTTPException(403, "the report is for the ecosystem's managers and observers")
-        html = report.health_report(store.load(slug), source=f"{slug} v{store.head(slug)}").to_html()
-        return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{slug}-report.html"'})
+        eco, head = store.load(slug), store.head(slug)
+        attachment = {"Content-Disposition": f'attachment; filename="{slug}-report.html"'}
+        actors, flows = _workbench.SYNC_LIMIT
+        if len(eco.actors) <= actors and len(eco.flows) <= flows:
+            return HTMLResponse(report.health_report(eco, source=f"{slug} v{head}").to_html(), headers=attachment)
+        done = store.latest(slug, "analyses", head)
+        page = store.artifact(slug, done.id) if done is not None else None
+        if page is not None:
+            return HTMLResponse(page, headers=attachment)
+        with report_lock:  # one job per version, however many ask at once
+            job = next(
+                (
+                    j
+                    for j in store.jobs(slug)
+                    if j.kind == "analyses" and j.version == head and j.status in ("queued", "running")
+                ),
+                None,
+            )
+            if job is None:
+                job = store.submit(slug, "analyses", author=user.username)
+                worker().start(job)
+        where = f"/api/ecosystems/{slug}/jobs/{job.id}"
+        return JSONResponse(
+            {
+                "detail": f"the report of {len(eco.actors):,} actors is computed as long work: poll {where}, "
+                f"then fetch {where}/page",
+                "job": job.to_dict(),
+            },
+            status_code=202,
+            headers={"Location": where},
+        )
 
     @app.post("/api/ecosystems/{slug}/import", tags=["ecosystems"])
     async def api_import(
@@ -313,19 +443,28 @@ def create_app(
     ) -> Response:
         """Import a document as the next version (managers). Errors: 422 with every problem and
         its place (nothing changes); 409 when the ecosystem moved past ``expected``."""
-        user = require(request)
-        a = access(user, slug)
-        if not a.manages:
-            raise HTTPException(403, "only the ecosystem's managers import documents")
-        check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+        from starlette.concurrency import run_in_threadpool
+
         from rainforest.web._workbench import problems_of, read_upload
 
+        def allowed() -> User:
+            user = require(request)
+            if not access(user, slug).manages:
+                raise HTTPException(403, "only the ecosystem's managers import documents")
+            check_csrf(request, csrf or request.headers.get("x-csrf-token"))
+            return user
+
+        # everything but receiving the upload runs on the thread pool: checking a password,
+        # reading, validating and saving a large document must not stop the event loop
+        user = await run_in_threadpool(allowed)
         name = Path(file.filename or "upload").name
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = await read_upload(file, tmp)
                 note = message if message is not None else f"imported {name}"
-                version = store.import_file(slug, path, author=user.username, message=note, expected=expected)
+                version = await run_in_threadpool(
+                    store.import_file, slug, path, author=user.username, message=note, expected=expected
+                )
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)
                 return JSONResponse({"error": first, "problems": problems}, status_code=422)
@@ -451,6 +590,7 @@ def create_app(
         signed_in=signed_in,
         viewer=viewer,
         form=form,
+        require=require,
     )
 
     _workbench.add_workbench(

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from rainforest.errors import RainforestError
+from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
-from rainforest.store import Job, Store
+from rainforest.store import Job, Store, crash_point
 
 __all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
 
@@ -75,11 +76,13 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
     objective = str(params.get("objective", "benefit"))
     distance = params.get("max_distance_km")
+    previous = params.get("previous")  # the newest plan before this one (set by run, never stored)
     progress(0.05, "finding candidates and solving the exchange plan")
     plan = exchanges.plan(
         eco,
         objective,  # type: ignore[arg-type]  # checked by check_params
         max_distance_km=float(distance) if distance not in (None, "") else None,
+        previous=previous["result"] if previous else None,
     )
     progress(0.9, "counting the plan's impacts")
     rows = [{**e.to_dict(), "co2e_avoided": e.co2e_avoided} for e in plan.exchanges]
@@ -89,10 +92,14 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
         "co2e_avoided": plan.co2e_avoided,
         "gap": plan.gap,
         "engine": plan.engine,
+        "solve": {**plan.solve_info(), "text": plan.describe()},
         "exchanges": rows,
         "notes": list(plan.notes),
         "impacts": exchanges.impacts(eco, plan),
     }
+    if previous:
+        changes = exchanges.diff(previous["result"], plan)
+        result["changes"] = {**changes.to_dict(), "lines": changes.lines(), "previous_version": previous["version"]}
     result = json.loads(to_json(result))
     summary = {"benefit": plan.benefit, "co2e_avoided": plan.co2e_avoided, "exchanges": len(rows)}
     return summary, result, None
@@ -163,30 +170,53 @@ def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Reporter:
-    """Writes progress to the store at most twice a second."""
+class _StoppedError(Exception):
+    """The worker is closing: the job stops at its next progress report."""
 
-    def __init__(self, store: Store, jid: int) -> None:
-        self.store, self.jid, self.last = store, jid, 0.0
+
+STOPPED = "the server stopped before this work finished: start it again"
+
+
+class _Reporter:
+    """Writes progress to the store at most twice a second; stops the job when the worker
+    closes (``stop`` set)."""
+
+    def __init__(self, store: Store, jid: int, stop: threading.Event | None = None) -> None:
+        self.store, self.jid, self.last, self.stop = store, jid, 0.0, stop
 
     def __call__(self, fraction: float, message: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise _StoppedError
         now = time.monotonic()
         if now - self.last >= 0.5 or fraction >= 1.0:
             self.last = now
             self.store.report_progress(self.jid, fraction, message)
 
 
-def run(store: Store, slug: str, jid: int) -> str:
+def run(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """Run one queued job of ``slug`` to the end and store its outcome; its final status.
-    Errors in the work are stored as the job's message, never raised."""
+    Errors in the work are stored as the job's message, never raised. When ``stop`` is set
+    the job ends (failed, to be started again) at its next progress report."""
+    if stop is not None and stop.is_set():
+        return store.job(slug, jid).status  # the worker closed before this one started
     if not store.claim(jid):
         return store.job(slug, jid).status  # someone else runs it
     job = store.job(slug, jid)
+    crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
-        summary, result, artifact = RUNNERS[job.kind](eco, job.params, _Reporter(store, jid), f"{slug} v{job.version}")
+        params = dict(job.params)
+        before = store.latest(slug, "plan") if job.kind == "plan" else None
+        if before is not None:  # re-planning starts from the previous plan and says what changed
+            params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
+        reporter = _Reporter(store, jid, stop)
+        summary, result, artifact = RUNNERS[job.kind](eco, params, reporter, f"{slug} v{job.version}")
+        crash_point("job:computed")
+    except _StoppedError:
+        store.finish(jid, error=STOPPED)
+        return "failed"
     except RainforestError as exc:
-        store.finish(jid, error=str(exc))
+        store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
     except Exception as exc:  # a bug: keep the server up, say so, log the traceback
         log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)
@@ -196,11 +226,11 @@ def run(store: Store, slug: str, jid: int) -> str:
     return "done"
 
 
-def _guarded(store: Store, slug: str, jid: int) -> str:
+def _guarded(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """:func:`run`; should the store itself fail (the job then cannot even say so through
     :func:`run`), log it and try once more to mark the job failed, so no page waits forever."""
     try:
-        return run(store, slug, jid)
+        return run(store, slug, jid, stop)
     except Exception as exc:
         log.exception("job %s on %s could not run", jid, slug)
         try:
@@ -241,6 +271,8 @@ class Worker:
                 "use --db with a file or a server, or the thread executor"
             )
         self.store, self.executor, self.workers = store, executor, workers
+        self._stop = threading.Event()
+        self._started: dict[int, Future[str]] = {}  # job id -> its future (thread executor)
         self._cluster: Any = None
         self._pool: Any
         if kind == "thread":
@@ -268,20 +300,44 @@ class Worker:
         """Run ``job`` as soon as a worker is free; a future of its final status (a Dask
         future with the Dask executors)."""
         if self.executor == "thread":
-            future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id)
+            future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id, self._stop)
         elif self.executor == "process":
             future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id)
         else:
-            future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
+            dask_future: Future[str] = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
+            return dask_future
+        self._started = {k: f for k, f in self._started.items() if not f.done()}
+        self._started[job.id] = future
         return future
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> list[int]:
+        """Stop: queued jobs are dropped, running ones asked to stop at their next progress
+        report (they end failed, to be started again). ``timeout``: how long to wait for
+        them (None: until they end). The ids of jobs still running when it returns; they are
+        marked failed in the store (a thread cannot be killed: the process ends it)."""
         if self.executor.startswith("dask"):
             self._pool.close()
             if self._cluster is not None:
                 self._cluster.close()
-        else:
+            return []
+        self._stop.set()
+        if timeout is None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            return []
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        from concurrent.futures import wait
+
+        wait(list(self._started.values()), timeout=timeout)
+        if self.executor == "process":  # worker processes can be stopped outright
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
+        left = [jid for jid, f in self._started.items() if not f.done()]
+        for jid in left:
+            try:
+                self.store.finish(jid, error=STOPPED)
+            except Exception:
+                log.exception("job %s could not be marked stopped", jid)
+        return left
 
     def __enter__(self) -> Worker:
         return self
