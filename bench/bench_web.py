@@ -234,6 +234,7 @@ def during_import(seconds: float) -> None:
     small, big = _dataset(10_000), _dataset(100_000)
     with tempfile.TemporaryDirectory() as tmp:
         archive = shutil.make_archive(str(Path(tmp) / "synthetic-100000"), "zip", big)
+        size = Path(archive).stat().st_size
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         store = Store(url)
         store.create("big", rf.load(small), author="bench")
@@ -275,7 +276,7 @@ def during_import(seconds: float) -> None:
             proc.wait(timeout=30)
     load = os.getloadavg()
     print(
-        f"\nimport of 100,000 actors (zipped CSV, {Path(archive).stat().st_size / 2**20:.0f} MB) through the API "
+        f"\nimport of 100,000 actors (zipped CSV, {size / 2**20:.0f} MB) through the API "
         f"while 20 clients use the pages of a 10,000-actor ecosystem (SQLite, one server process); "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores"
     )
