@@ -110,8 +110,6 @@ def run_pymrio(path: Path, out: Path) -> dict[str, float]:
     return {"seconds": seconds}
 
 
-
-
 def child(engine: str, path: Path, out: Path) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = (run_rainforest if engine == "rainforest" else run_pymrio)(path, out)

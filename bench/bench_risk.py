@@ -8,6 +8,12 @@ essential / non-essential / negligible sector pairs in the IHS shares Diem et al
   a straightforward per-scenario implementation of the same sweeps (dictionary loops, the
   way the published reference code is written) measured in the same run;
 - the full 10,000-actor profile time;
+- networks with hubs (out-degrees uncapped, revenue and costs for every actor): the full
+  10,000-actor profile under the reference stop rule (eps 1e-2) with the reference damping
+  and without damping, in wall and CPU seconds, with sweeps per cascade (mean, max); with
+  ``--baseline SRC`` also the same profile computed by another rainforest source tree
+  (e.g. ``git archive`` of an older commit) in a subprocess, its time, the ratio, and the
+  largest ESRI difference (without damping, which both versions have);
 - at 100,000 actors / 800,000 links: ms per cascade, and the profile time of a fixed
   subset of actors on a Dask LocalCluster of W = 1, 2, 4 workers (this machine has 2
   cores: the curve should halve from 1 to 2 and flatten after).
@@ -15,13 +21,19 @@ essential / non-essential / negligible sector pairs in the IHS shares Diem et al
 In one process the compiled engine splits each sweep's rows among numba's threads (every
 core); on Dask each worker runs one thread and the parallelism comes from the workers.
 
-Run: python bench/bench_risk.py [--skip-large] [--sample N]
+The machine is shared: every section prints ``os.getloadavg()``, and CPU seconds (which
+a busy machine inflates much less than wall seconds) beside wall seconds.
+
+Run: python bench/bench_risk.py [--skip-large] [--skip-capped] [--sample N] [--baseline SRC]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -121,6 +133,67 @@ def section_10k(sample: int) -> None:
         print(f"full profile, {net.n:,} cascades, reference rule: {time.perf_counter() - t:.1f} s")
 
 
+BASELINE = """
+import sys, time, warnings
+import numpy as np
+sys.path.insert(0, {bench!r})
+from _supply import supply_network
+from rainforest.analysis.cascade import esri
+warnings.simplefilter("ignore")
+net = supply_network(10_000, out_cap=float("inf"), money=True)
+esri(net, actors=list(net.ids[:2]), stop="reference", damping=False)
+t, c = time.perf_counter(), time.process_time()
+p = esri(net, stop="reference", damping=False)
+print(time.perf_counter() - t, time.process_time() - c, p.sweeps.mean(), p.sweeps.max())
+np.save({out!r}, p.esri)
+"""
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def section_hubs(baseline: str | None) -> None:
+    import numba
+
+    print("== 10,000 actors with hubs: out-degree uncapped, mean out-degree 8, 100 sectors, revenue and costs ==")
+    net = supply_network(10_000, out_cap=np.inf, money=True)
+    print(
+        f"{len(net.weight):,} links, max out-degree {np.bincount(net.supplier).max():,}, "
+        f"max in-degree {np.bincount(net.customer).max():,}; {numba.get_num_threads()} threads; {load()}"
+    )
+    esri(net, actors=list(net.ids[:2]), stop="reference")  # compile (cached after the first run)
+    mine = None
+    for damping in ("reference", "none"):
+        t, c = time.perf_counter(), time.process_time()
+        p = esri(net, stop="reference", eps=1e-2, damping=damping)  # type: ignore[arg-type]
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        print(
+            f"damping {damping}: full profile ({net.n:,} cascades, reference rule, eps 1e-2) in {wall:.1f} s "
+            f"({wall / net.n * 1e3:.2f} ms per cascade; CPU {cpu:.1f} s, {cpu / net.n * 1e3:.2f} ms per cascade); "
+            f"sweeps per cascade mean {p.sweeps.mean():.2f}, max {p.sweeps.max()}; {load()}"
+        )
+        mine = p
+    if baseline is None or mine is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "esri.npy")
+        script = BASELINE.format(bench=str(Path(__file__).parent), out=out)
+        env = {**os.environ, "PYTHONPATH": str(Path(baseline) / "src")}
+        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        wall_b, cpu_b, sw_mean, sw_max = (float(x) for x in result.stdout.split())
+        diff = float(np.abs(np.load(out) - mine.esri).max())
+    t, c = time.perf_counter(), time.process_time()
+    esri(net, stop="reference", eps=1e-2, damping="none")
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    print(
+        f"baseline {baseline} (no damping): {wall_b:.1f} s ({wall_b / net.n * 1e3:.2f} ms per cascade; "
+        f"CPU {cpu_b:.1f} s), sweeps mean {sw_mean:.2f}, max {sw_max:.0f}; this tree again: {wall:.1f} s "
+        f"(CPU {cpu:.1f} s) -> {wall_b / wall:.1f}x wall, {cpu_b / cpu:.1f}x CPU; "
+        f"largest ESRI difference {diff:.1e}; {load()}"
+    )
+
+
 def section_100k(sample: int) -> None:
     print("== 100,000 actors, mean out-degree 8, 100 sectors ==")
     net = supply_network(100_000, cap=1000.0)
@@ -146,9 +219,13 @@ def section_100k(sample: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-capped", action="store_true")
     parser.add_argument("--sample", type=int, default=500)
+    parser.add_argument("--baseline", help="another rainforest source tree to time on the hub network")
     args = parser.parse_args()
-    section_10k(args.sample)
+    if not args.skip_capped:
+        section_10k(args.sample)
+    section_hubs(args.baseline)
     if not args.skip_large:
         section_100k(args.sample * 4)
 

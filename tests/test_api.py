@@ -41,6 +41,7 @@ PUBLIC = [
     "__version__",
     "datasets",
     "ena",
+    "io_tables",
     "json_schema",
     "load",
     "save",

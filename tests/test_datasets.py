@@ -10,15 +10,20 @@ import rainforest as rf
 
 def test_kalundborg_keeps_unknown_quantities_unknown() -> None:
     eco = rf.datasets.kalundborg()
-    assert (len(eco.actors), len(eco.resources), len(eco.flows)) == (10, 15, 7)
-    unquantified = eco.extensions["x_unquantified_flows"]
+    assert (len(eco.actors), len(eco.resources), len(eco.flows)) == (10, 15, 18)
+    unquantified = [f for f in eco.flows if not f.quantified]
     assert len(unquantified) == 11
-    assert all("quantity" not in u and "no published quantity" in u["x_reason"] for u in unquantified)
+    assert all(f.quantity is None and "no published quantity" in f.extensions["x_reason"] for f in unquantified)
+    assert "x_unquantified_flows" not in eco.extensions
     sources = rf.datasets.kalundborg_sources()
     assert len(sources["actors"]) == 16
-    published = {f.extensions["x_exchange_id"]: f.quantity for f in eco.flows}
+    # every exchange of the c. 2000 snapshot is in the document, quantified or not
+    snapshot = set(sources["snapshots"]["classic_c2000"]["edges"])
+    assert {f.extensions["x_exchange_id"] for f in eco.flows} == snapshot
+    published = {f.extensions["x_exchange_id"]: f.quantity for f in eco.flows if f.quantified}
+    assert len(published) == 7
     assert published["E16"] == 150_000.0  # FGD gypsum to Gyproc, Symbiosis 2010
-    assert all(f.extensions["x_source"] for f in eco.flows)
+    assert all(f.extensions["x_source"] for f in eco.flows if f.quantified)
 
 
 def test_kalundborg_sources_document_every_exchange() -> None:

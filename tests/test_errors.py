@@ -243,6 +243,30 @@ def test_duplicate_keys_in_yaml_and_json(tmp_path: Path) -> None:
     assert issue.line == 2
 
 
+@pytest.mark.parametrize(
+    ("doc", "duplicate"),
+    [
+        # colons and escaped quotes inside texts: more ':' than keys, no duplicate
+        ('{"format": "rainforest/1", "name": "a: \\": b", "actors": [{"id": "a", "name": "12:30"}]}', None),
+        # a duplicate deep inside a section, besides colons in texts
+        (
+            '{"format": "rainforest/1", "name": "t: 1", "actors": [{"id": "a",\n "location": {"lat": 1, "lat": 2}}]}',
+            "lat",
+        ),
+        ('{"format": "rainforest/1", "name": "p", "actors": [{"id": "a", "id" : "b"}]}', "id"),
+    ],
+)
+def test_duplicate_keys_found_after_a_fast_parse(tmp_path: Path, doc: str, duplicate: str | None) -> None:
+    """msgspec keeps the last of duplicate keys silently; the key count against the text
+    must still find every duplicate, and only duplicates."""
+    path = write(tmp_path, "d.json", doc)
+    if duplicate is None:
+        assert rf.load(path).actors
+        return
+    issue = only(issues_of(path))
+    assert f"duplicate key {duplicate!r}" in str(issue)
+
+
 def test_every_problem_is_reported_at_once_and_nothing_is_loaded(tmp_path: Path) -> None:
     text = (
         GOOD_YAML.replace("  - id: farm\n", "  - id: farm\n  - id: mill\n")

@@ -17,7 +17,7 @@ from rainforest.cli import app
 from rainforest.model import FrozenMap
 from rainforest.optimize import exchanges as ex
 from rainforest.optimize import taxonomy
-from rainforest.optimize.solvers import EnumerationSolver, HighsSolver
+from rainforest.optimize.solvers import MILP, EnumerationSolver, HighsSolver, Solution
 from rainforest.optimize.targeting import target
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -264,3 +264,297 @@ libc.printf(b"native after\\n")
     solve += "np.array([2.5]), np.array([0.0]), np.array([9.0]), np.array([True]))).objective)"
     out = subprocess.run([sys.executable, "-c", solve], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["-2.0"]
+
+
+# -- the fixed-cost plan: reductions, stability, warm starts, the proven gap (issue 15) --------------
+def fixed_cost_market(n: int, seed: int, *, fixed: tuple[float, float] = (20_000, 150_000)) -> rf.Ecosystem:
+    """The bench's market (bench/bench_exchanges.py) at a size the tests solve to optimality."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+
+    def place() -> rf.Location:
+        return rf.Location(55 + rng.normal(0, 0.3), 11 + rng.normal(0, 0.5))
+
+    actors = [rf.Actor(f"s{i}", location=place()) for i in range(n)] + [
+        rf.Actor(f"k{j}", location=place()) for j in range(n)
+    ]
+    offers = [
+        rf.Offer(
+            f"s{i}",
+            "slag",
+            float(rng.uniform(2_000, 20_000)),
+            quality=FrozenMap({"ppm": float(rng.uniform(0, 100))}),
+            disposal_cost=float(rng.uniform(5, 40)),
+        )
+        for i in range(n)
+    ]
+    needs = [
+        rf.Need(
+            f"k{j}",
+            float(rng.uniform(2_000, 20_000)),
+            resource="slag",
+            max_quality=FrozenMap({"ppm": float(rng.uniform(20, 120))}),
+        )
+        for j in range(n)
+    ]
+    links = [
+        rf.Link(
+            f"s{i}",
+            f"k{j}",
+            "slag",
+            fixed_cost=float(rng.uniform(*fixed)),
+            capacity=float(rng.uniform(3_000, 15_000)),
+        )
+        for i in range(n)
+        for j in range(n)
+    ]
+    return rf.Ecosystem(
+        name="fixed-cost market",
+        actors=actors,
+        resources=[rf.Resource("slag", "material", "t", price=35.0, transport_cost=0.08, co2e_virgin=25.0)],
+        offers=offers,
+        needs=needs,
+        links=links,
+        virgin=[rf.Virgin("slag", quality=FrozenMap({"ppm": 0.0}))],
+    )
+
+
+def _flows(plan: ex.Plan) -> dict[tuple[str, str, str], float]:
+    return {(e.source, e.target, e.resource): e.quantity for e in plan.exchanges}
+
+
+def test_links_that_never_pay_and_implied_rows_are_dropped_and_the_plan_is_unchanged() -> None:
+    eco = fixed_cost_market(8, 4, fixed=(60_000, 400_000))
+    exact = HighsSolver(gap=1e-9)
+    reduced = ex.plan(eco, solver=exact)
+    full = ex.plan(eco, solver=exact, presolve=False)
+    assert reduced.reductions["links_that_never_pay"] > 0
+    assert reduced.reductions["implied_rows"] > 0  # one candidate per link: its row was the link's row
+    assert full.reductions == {}
+    assert reduced.benefit == pytest.approx(full.benefit, rel=1e-9)
+    assert _flows(reduced).keys() == _flows(full).keys()
+    for key, quantity in _flows(full).items():
+        assert _flows(reduced)[key] == pytest.approx(quantity, rel=1e-6)
+    # a link dropped is one whose largest saving is at most its fixed cost
+    model = ex._model(eco, None, None)
+    drop = ex._never_pay(model, model.saving, 1.0)
+    for k in drop.nonzero()[0]:
+        link = model.links[model.link_of[k]][1]
+        assert model.saving[k] * min(model.cands[k].upper, link.capacity) <= link.fixed_cost
+
+
+def test_a_dirty_virgin_supply_keeps_the_links_it_cannot_replace() -> None:
+    """Dropping a link is valid only while virgin supply can replace its exchanges: a
+    virgin supply over a need's limit cannot, and one dirtier than an offer may not (the
+    clean offer may be what dilutes a dirtier one), so those links stay."""
+    eco = fixed_cost_market(6, 1, fixed=(60_000, 400_000))
+
+    def with_virgin(ppm: float) -> rf.Ecosystem:
+        return rf.Ecosystem(
+            name=eco.name,
+            actors=list(eco.actors),
+            resources=list(eco.resources),
+            offers=list(eco.offers),
+            needs=list(eco.needs),
+            links=list(eco.links),
+            virgin=[rf.Virgin("slag", quality=FrozenMap({"ppm": ppm}))],
+        )
+
+    clean = ex._model(with_virgin(0.0), None, None)
+    dropped_clean = ex._never_pay(clean, clean.saving, 1.0)
+    model = ex._model(with_virgin(30.0), None, None)
+    dropped = ex._never_pay(model, model.saving, 1.0)
+    offers, needs = list(eco.offers), list(eco.needs)
+    kept = [
+        k
+        for k, c in enumerate(model.cands)
+        if offers[c.offer].quality["ppm"] < 30 or needs[c.need].max_quality["ppm"] < 30
+    ]
+    assert dropped_clean[kept].any()  # some of them would have been dropped with a clean virgin supply
+    assert not dropped[kept].any()
+    assert dropped.any()  # the others still are
+
+
+@settings(max_examples=25, deadline=None)
+@given(eco=markets())
+def test_reductions_never_change_the_best_benefit(eco: rf.Ecosystem) -> None:
+    exact = HighsSolver(gap=1e-9)
+    assert ex.plan(eco, solver=exact).benefit == pytest.approx(
+        ex.plan(eco, solver=exact, presolve=False).benefit, rel=1e-7, abs=1e-6
+    )
+
+
+def test_the_same_instance_always_gives_the_same_plan() -> None:
+    first = ex.plan(fixed_cost_market(5, 7))
+    for _ in range(2):
+        again = ex.plan(fixed_cost_market(5, 7))
+        assert again.exchanges == first.exchanges
+        assert again.links_built == first.links_built
+
+
+def _with_offer_quantity(eco: rf.Ecosystem, index: int, factor: float) -> rf.Ecosystem:
+    import dataclasses
+
+    offers = list(eco.offers)
+    offers[index] = dataclasses.replace(offers[index], quantity=offers[index].quantity * factor)
+    return rf.Ecosystem(
+        name=eco.name,
+        actors=list(eco.actors),
+        resources=list(eco.resources),
+        offers=offers,
+        needs=list(eco.needs),
+        links=list(eco.links),
+        virgin=list(eco.virgin),
+    )
+
+
+class _IgnoresStarts:
+    """An engine that returns the do-nothing plan (feasible: virgin supply meets every
+    need) and ignores any start: what a weak solver, or one that rejects a start, gives."""
+
+    def solve(self, problem: MILP) -> Solution:
+        import numpy as np
+
+        nj = int(np.count_nonzero(problem.row_lower == problem.row_upper))  # the needs' rows
+        x = np.zeros(problem.c.size)
+        nk = problem.c.size - nj - int(problem.integer.sum())
+        x[nk : nk + nj] = problem.upper[nk : nk + nj]
+        objective = float(problem.c @ x)
+        return Solution(x, objective, math.inf, -math.inf, "time limit", "weak")
+
+
+@pytest.mark.parametrize("factor", [0.95, 1.05])
+def test_replanning_starts_from_the_previous_plan_and_is_never_worse(factor: float) -> None:
+    eco = fixed_cost_market(5, 7)
+    before = ex.plan(eco)
+    used = max(before.exchanges, key=lambda e: e.quantity).offer  # an offer the plan relies on
+    changed = _with_offer_quantity(eco, used, factor)
+    # the previous plan's links with today's quantities: what re-planning must at least reach
+    kept, _ = ex.evaluate(changed, [(e.source, e.target, e.resource, e.quantity) for e in before.exchanges])
+    still_feasible = sum(e.quantity for e in before.exchanges if e.offer == used) <= changed.offers[used].quantity
+    for solver in (HighsSolver(), _IgnoresStarts()):
+        after = ex.plan(changed, previous=before, solver=solver, presolve=False)
+        assert after.warm_start
+        if still_feasible:
+            assert after.benefit >= kept.benefit - 1e-6 * abs(kept.benefit)
+        else:  # at least the previous plan with the shrunk offer's exchanges scaled down to it
+            lost = (1 - factor) * sum(e.benefit for e in kept.exchanges if e.offer == used)
+            assert after.benefit >= kept.benefit - lost - 1e-6 * abs(kept.benefit)
+    # from its JSON form too (what `match --previous` reads)
+    as_json = {"exchanges": [e.to_dict() for e in before.exchanges], "benefit": before.benefit}
+    assert ex.plan(changed, previous=as_json, solver=_IgnoresStarts(), presolve=False).benefit > 0
+    changes = ex.diff(before, ex.plan(changed, previous=before))
+    assert changes.benefit_before == pytest.approx(before.benefit)
+    assert not changes.added or all(key not in _flows(before) for key in [a[:3] for a in changes.added])
+
+
+def test_plan_diff_names_what_was_added_removed_and_changed() -> None:
+    eco = park()
+    before = ex.plan(eco)
+    same = ex.diff(before, ex.plan(eco))
+    assert same.same
+    assert same.unchanged == len(before.exchanges)
+    after = {
+        "exchanges": [e.to_dict() for e in before.exchanges if e.resource != "water"]
+        + [{"from": "x", "to": "y", "resource": "heat", "quantity": 3.0}],
+        "benefit": 1.0,
+    }
+    after["exchanges"][0]["quantity"] *= 2
+    changes = ex.diff(before, after)
+    assert [a[:3] for a in changes.added] == [("x", "y", "heat")]
+    assert [r[:3] for r in changes.removed] == [("refinery", "power", "water")]
+    assert len(changes.changed) == 1
+    assert changes.changed[0][4] == pytest.approx(2 * changes.changed[0][3])
+    assert changes.unchanged == len(before.exchanges) - 2
+    assert changes.to_dict()["removed"][0]["quantity"] == pytest.approx(500_000)
+    with pytest.raises(ex.PlanError, match="'exchanges'"):
+        ex.diff({"exchanges": [{"from": "a"}]}, before)
+
+
+def test_every_plan_carries_its_proof() -> None:
+    plan = ex.plan(park())
+    info = plan.solve_info()
+    assert info["status"] == "optimal"
+    assert info["gap"] <= 1e-4
+    assert info["bound"] >= info["primal"] - 1e-6 * abs(info["primal"])  # benefit is maximised
+    assert info["primal"] == pytest.approx(plan.benefit, rel=1e-9)
+    assert plan.describe().startswith("optimal (proven gap 0.00%")
+    stopped = ex.describe_solve({"status": "time limit", "gap": 0.0123, "primal": 1e6, "bound": 1.0123e6})
+    assert stopped.startswith("stopped at the time limit: proven gap 1.23%")
+    assert "no proven gap" in ex.describe_solve({"status": "time limit", "gap": None})
+
+
+def test_cli_match_shows_the_gap_and_what_changed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--json"])
+    data = json.loads(first.stdout)
+    assert data["solve"]["status"] == "optimal"
+    assert data["solve"]["gap"] <= 1e-4
+    data["exchanges"] = [e for e in data["exchanges"] if e["resource"] != "water"]
+    previous = tmp_path / "plan.json"
+    previous.write_text(json.dumps(data))
+    again = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--previous", str(previous), "--json"])
+    assert again.exit_code == 0, again.stdout
+    assert json.loads(again.stdout)["changes"]["added"][0]["resource"] == "water"
+    text = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--previous", str(previous)])
+    assert "optimal (proven gap" in text.stdout
+    assert "added refinery -> power (water)" in text.stdout
+    previous.write_text('{"plan": []}')
+    bad = runner.invoke(app, ["match", str(EXAMPLES / "park.yaml"), "--previous", str(previous)])
+    assert bad.exit_code == 2
+    assert "expected an object with 'exchanges'" in bad.stdout + bad.stderr
+
+
+def test_highs_starts_from_the_given_solution() -> None:
+    """A start is passed to HiGHS (setSolution): stopped before it could search, HiGHS
+    still answers with the start, where without one it has nothing to answer."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from rainforest.optimize.solvers import SolverError
+
+    rng = np.random.default_rng(0)
+    value, weight = rng.uniform(1, 10, 60), rng.uniform(1, 10, 60)
+    knapsack = MILP(
+        -value,
+        sp.csr_array(weight[None, :]),
+        np.array([-math.inf]),
+        np.array([weight.sum() / 3]),
+        np.zeros(60),
+        np.ones(60),
+        np.ones(60, dtype=bool),
+    )
+    start = np.zeros(60)
+    start[np.argsort(-value / weight)[:5]] = 1.0
+    stopped = HighsSolver(time_limit_s=1e-9)
+    answer = stopped.solve(dataclasses.replace(knapsack, start=start))
+    assert answer.objective == pytest.approx(float(knapsack.c @ start))
+    assert answer.status == "time limit"
+    with pytest.raises(SolverError, match="no feasible solution"):
+        stopped.solve(knapsack)
+
+
+def test_a_second_thread_count_in_one_process_is_a_clear_error() -> None:
+    """HiGHS keeps one thread pool per process: a solve asking for another number of
+    threads than the first one is refused, and the error says why."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np, scipy.sparse as sp
+from rainforest.optimize.solvers import HighsSolver, MILP, SolverError
+p = MILP(np.array([-1.0]), sp.csr_array(np.ones((1, 1))), np.array([0.0]), np.array([2.5]),
+         np.array([0.0]), np.array([9.0]), np.array([True]))
+print(HighsSolver(threads=1).solve(p).objective)
+try:
+    HighsSolver(threads=2).solve(p)
+except SolverError as exc:
+    print(exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    first, second = out.stdout.strip().splitlines()
+    assert first == "-2.0"
+    assert "its thread pool was started with another number" in second

@@ -88,7 +88,39 @@ def test_boundary_accounts_close_for_a_balanced_economy() -> None:
     eco = rf.datasets.synthetic(n_actors=400, rng=9)
     accounts = metabolism.boundary_accounts(rf.FlowMatrix.from_ecosystem(eco, "mass"))
     assert accounts["balance"] == pytest.approx(0.0, abs=1e-6 * accounts["DMI"])
-    assert accounts["DMI"] == pytest.approx(accounts["extraction"] + accounts["imports"])
+    # the synthetic economy records imports but no extraction: DMI is the imports, and says so
+    assert accounts["extraction"] is None
+    assert "environment" in accounts["reasons"]["extraction"]
+    assert accounts["DMI"] == pytest.approx(accounts["imports"])
+    assert "extraction" in accounts["notes"]["DMI"]
+
+
+def test_unrecorded_boundary_accounts_are_unknown_not_zero() -> None:
+    """Kalundborg publishes no quantity for any flow across its boundary: imports,
+    exports, DMI and the balance are unknown, each with its reason (issue 16, item 2)."""
+    eco = rf.datasets.kalundborg()
+    accounts = metabolism.boundary_accounts(rf.FlowMatrix.from_ecosystem(eco, "water"))
+    for key in ("extraction", "imports", "exports", "losses", "DMI", "balance"):
+        assert accounts[key] is None, key
+        assert accounts["reasons"][key], key
+    # two water intakes from Lake Tissø are documented, without a published volume
+    assert "2 documented without one" in accounts["reasons"]["extraction"]
+    assert accounts["internal"] == pytest.approx(700_000.0)  # cooling water, the one quantified water flow
+    # a recorded zero stays zero: an import of 0 t is a measurement, not a gap
+    zero = rf.Ecosystem(
+        "z",
+        actors=[rf.Actor("a"), rf.Actor("b")],
+        resources=[rf.Resource("ore", "material", "t")],
+        flows=[rf.Flow("world", "a", "ore", 0.0), rf.Flow("a", "b", "ore", 5.0), rf.Flow("b", "world", "ore", 5.0)],
+    )
+    acc = metabolism.boundary_accounts(rf.FlowMatrix.from_ecosystem(zero, "mass"))
+    assert acc["imports"] == 0.0
+    assert acc["DMI"] == 0.0
+    assert acc["exports"] == 5.0
+    assert acc["extraction"] is None
+    assert acc["losses"] is None
+    assert acc["balance"] == pytest.approx(-5.0)
+    assert "losses" in acc["notes"]["balance"]
 
 
 def test_circularity_indicators_on_kalundborg() -> None:
@@ -96,11 +128,19 @@ def test_circularity_indicators_on_kalundborg() -> None:
     c = metabolism.circularity(eco, "mass")
     # every published Kalundborg exchange in mass is a by-product or waste between actors
     expected = sum(
-        f.quantity for f in eco.flows if f.kind in ("by-product", "waste") and eco.resource(f.resource).unit == "t"
+        f.quantity
+        for f in eco.flows
+        if f.quantified and f.kind in ("by-product", "waste") and eco.resource(f.resource).unit == "t"
     )
     assert c["landfill_diverted"] == pytest.approx(expected)
-    assert c["recycled_input_share"] == pytest.approx(1.0)  # no boundary inputs are published
+    # no boundary input is published: the share of inputs is unknown, not 100%
+    assert c["recycled_input_share"] is None
+    assert "no input from outside" in c["reasons"]["recycled_input_share"]
+    assert c["disposal_share"] is None
+    assert c["exchange_share"] is None
     assert c["resource_productivity"] is None  # no revenue is published
+    assert "revenue" in c["reasons"]["resource_productivity"]
+    assert c["unquantified"] == 4  # steam to the refinery and Novo Nordisk, fish-pond and sewage sludge
 
 
 def test_sankey_links_sum_to_the_flows() -> None:

@@ -36,6 +36,10 @@ with warnings.catch_warnings():
 TOL = 1e-9
 
 
+def _load(path: Path) -> IOSystem:
+    return IOSystem.from_tables(load_io_system(path))
+
+
 def _close(ours: Any, theirs: Any, what: str) -> None:
     a, b = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
     assert a.shape == b.shape, f"{what}: shape {a.shape} != pymrio's {b.shape}"
@@ -83,7 +87,7 @@ def _assert_equal_to_pymrio(io: IOSystem, reference: Any) -> None:
 @pytest.mark.parametrize("fmt", ["txt", "parquet"])
 @pytest.mark.parametrize("method", ["lu", "regional"])
 def test_every_quantity_equals_pymrio(fmt: str, method: str, saved: dict[str, Path], reference: Any) -> None:
-    io = dataclasses.replace(load_io_system(saved[fmt]), method=method)
+    io = dataclasses.replace(_load(saved[fmt]), method=method)
     assert io.regions == tuple(reference.get_regions())
     assert io.sectors == tuple(reference.get_sectors())
     assert io.final_demand_categories == tuple(reference.get_Y_categories())
@@ -105,7 +109,7 @@ def test_aggregation_equals_pymrio(saved: dict[str, Path], reference: Any) -> No
         for ext in theirs.get_extensions(data=True):
             ext.M_down = None
         theirs.calc_all(include_ghosh=True)
-    ours = load_io_system(saved["txt"]).aggregate(regions=regions, sectors=sectors)
+    ours = _load(saved["txt"]).aggregate(regions=regions, sectors=sectors)
     assert ours.regions == ("north", "south", "east")
     assert ours.sectors == ("primary", "other")
     _close(ours.Z, theirs.Z, "Z")
@@ -114,7 +118,7 @@ def test_aggregation_equals_pymrio(saved: dict[str, Path], reference: Any) -> No
 
 
 def test_aggregation_by_concordance_matrix(saved: dict[str, Path]) -> None:
-    io = load_io_system(saved["txt"])
+    io = _load(saved["txt"])
     C = np.zeros((2, 6))
     C[0, :3] = C[1, 3:] = 1.0
     by_matrix = io.aggregate(regions=C, region_names=["west", "rest"])
@@ -150,7 +154,7 @@ def test_exiobase_archive_layout_reads_as_pymrio_parses_it(saved: dict[str, Path
         warnings.simplefilter("ignore")
         theirs = pymrio.parse_exiobase3(archive)
         theirs.calc_all(include_ghosh=True)
-    ours = load_io_system(archive)
+    ours = _load(archive)
     assert ours.extensions["emissions"].F_Y is not None  # F_hh read as F_Y
     _assert_equal_to_pymrio(ours, theirs)
 
@@ -169,12 +173,12 @@ def test_exiobase_iso3_region_names_are_renamed_as_pymrio_does(tmp_path: Path) -
         )
         theirs.save_all(folder)
         parsed = pymrio.parse_exiobase3(folder)
-    assert load_io_system(folder).regions == tuple(parsed.get_regions()) == ("AT", "DE")
+    assert _load(folder).regions == tuple(parsed.get_regions()) == ("AT", "DE")
 
 
 def test_io_system_json_round_trip_and_cli(saved: dict[str, Path], reference: Any, tmp_path: Path) -> None:
     path = tmp_path / "system.json"
-    save_io_system(load_io_system(saved["parquet"]), path)
+    save_io_system(_load(saved["parquet"]), path)
     assert json.loads(path.read_text())["format"] == "io-system/1"
     result = CliRunner().invoke(app, ["io", str(path), "--json"])
     assert result.exit_code == 0, result.output
@@ -205,7 +209,7 @@ def test_bad_io_system_lists_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc))
     with pytest.raises(DocumentError) as info:
-        load_io_system(path)
+        _load(path)
     text = str(info.value)
     assert "3 problems" in text
     assert "Z: wrong shape. Expected 2 x 2, got 2 x 3" in text
@@ -217,9 +221,9 @@ def test_bad_io_system_lists_every_problem(tmp_path: Path) -> None:
         '{"format": "io-system/1", "regions": ["a"], "sectors": ["s"], "final_demand_categories": ["h"], "Z": [[NaN]], "Y": [[1]]}'
     )
     with pytest.raises(DocumentError, match="not valid JSON"):
-        load_io_system(path)
+        _load(path)
     with pytest.raises(DocumentError, match="no pymrio system found"):
-        load_io_system(tmp_path)
+        _load(tmp_path)
 
 
 def test_dense_results_are_guarded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,3 +300,24 @@ def test_an_ecosystem_as_a_two_region_system() -> None:
     np.testing.assert_allclose(acc.D_imp_reg, [[0.42 / 0.94, 2.88 / 0.94]], rtol=1e-12)
     np.testing.assert_allclose(acc.D_exp_reg, [[2.88 / 0.94, 0.42 / 0.94]], rtol=1e-12)
     assert io_system_to_dict(io)["format"] == "io-system/1"
+
+
+def test_report_and_compare_show_regions() -> None:
+    """The report of a document whose actors give a region has a regions section with the
+    hand-derived footprints (docs/examples/two_towns.yaml); a document without regions has
+    none, and compare says why its regional indicators are n/a."""
+    from rainforest import report
+
+    towns = rf.load("docs/examples/two_towns.yaml")
+    section = report.health_report(towns, plan=False).section("regions")
+    assert section.available
+    assert section.data["regions"] == ["north", "south"]
+    np.testing.assert_allclose(section.data["emissions"]["D_cba_reg"], [[8.82 / 0.94, 5.28 / 0.94]])
+    np.testing.assert_allclose(section.data["value_added"], [80.0, 70.0])
+    park = rf.load("docs/examples/park.yaml")
+    assert all(s.id != "regions" for s in report.health_report(park, plan=False).sections)
+    both = report.compare([towns, park], plan=False, risk=False)
+    row = next(i for i in both.indicators if i["key"] == "top_region_value_added")
+    assert row["values"] == [pytest.approx(80 / 150), None]
+    assert row["reasons"][1] == "no actor gives its region"
+    assert row["leader"] is None  # a side without the data never leads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,7 @@ def test_kalundborg_positions_every_actor() -> None:
     eco = rf.datasets.kalundborg()
     rows = profile_table(position(eco, risk=False))
     assert len(rows) == len(eco.actor_ids)
-    assert {r["stratum"] for r in rows} <= {"canopy", "understory", "shrub", "moss"}
+    assert {r["stratum"] for r in rows} <= {"canopy", "understory", "shrub", "moss", "unknown"}
 
 
 def test_keystoneness_is_libralato_from_mixed_trophic_impacts() -> None:
@@ -172,3 +173,57 @@ def test_keystoneness_absent_with_the_reason_when_impacts_diverge() -> None:
     p = position(rf.load(Path(__file__).parents[1] / "docs" / "examples" / "supply_chain.yaml"), risk=False)
     assert all(a.keystoneness is None for a in p.actors)
     assert any("diverges" in note for note in p.notes)
+
+
+def test_strata_rest_on_size_not_on_what_happens_to_be_exchanged() -> None:
+    """Issue 16, item 1: Kalundborg's strata came from exchanged mass (farmers in the
+    canopy, the refinery in the moss). With the published head counts (Grann, early 1990s,
+    cited in the data README) the four firms are ranked by employees; actors without a
+    size or a recorded boundary flow are 'unknown', never ranked by what they receive."""
+    p = position(rf.datasets.kalundborg(), risk=False)
+    basis = {a.actor: a.stratum_basis for a in p.actors}
+    assert {a for a, b in basis.items() if b == "employees"} == {"asnaes", "statoil_refinery", "novo_nordisk", "gyproc"}
+    assert p["farmers"].stratum == "unknown"
+    assert p["farmers"].stratum_basis == "unknown"
+    assert p["novo_nordisk"].stratum == "canopy"  # 1,100 of 2,125 employees
+    assert p["statoil_refinery"].stratum != "moss"
+    rows = {r["stratum"]: r["actors"] for r in p.profile}
+    assert rows["unknown"] == 6
+    assert p.to_dict()["actors"]["gyproc"]["stratum_basis"] == "employees"
+    # nor is exchanged mass a market share: the farmers were "100% of agriculture"
+    assert p["farmers"].market_share is None
+    assert all(row["size_share"] is None for row in p.profile)
+
+
+def test_stratum_basis_follows_the_rule_in_order() -> None:
+    doc = {
+        "format": "rainforest/1",
+        "name": "bases",
+        "actors": [
+            {"id": "a", "stratum": "moss", "size": {"revenue": 100}},
+            {"id": "b", "size": {"revenue": 10}},
+            {"id": "c", "size": {"employees": 5}},
+            {"id": "d", "size": {"employees": 500}},
+            {"id": "e"},
+            {"id": "f"},
+            {"id": "g"},
+        ],
+        "resources": [{"id": "ore", "kind": "material", "unit": "t"}],
+        "flows": [
+            {"from": "world", "to": "e", "resource": "ore", "quantity": 90},
+            {"from": "world", "to": "f", "resource": "ore", "quantity": 10},
+            {"from": "e", "to": "g", "resource": "ore", "quantity": 1000},
+        ],
+    }
+    path = Path(tempfile.mkdtemp()) / "bases.json"
+    path.write_text(json.dumps(doc))
+    eco = rf.load(path)
+    p = position(eco, risk=False)
+    got = {a.actor: (a.stratum, a.stratum_basis) for a in p.actors}
+    assert got["a"] == ("moss", "declared")
+    assert got["b"][1] == "revenue"
+    assert got["d"] == ("canopy", "employees")
+    assert got["c"][1] == "employees"
+    assert got["e"][1] == got["f"][1] == "throughflow"  # their inputs from the world are recorded
+    # g receives 1,000 t, more than anyone, but records nothing across the boundary: unknown
+    assert got["g"] == ("unknown", "unknown")

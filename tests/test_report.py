@@ -78,11 +78,35 @@ def test_sections_without_their_analysis_say_why_and_show_no_numbers(kalundborg:
 def test_every_unknown_is_stated(kalundborg: report.Report) -> None:
     unknowns = {u["what"]: u["how"] for u in kalundborg.section("unknowns").data["unknowns"]}
     text = " | ".join(unknowns)
-    assert "the quantity of 11 known exchange(s)" in text
-    assert "the stratum of 10 of 10 actor(s)" in text
+    assert "the quantity of 11 documented exchange(s)" in text
+    assert "the stratum of 4 of 10 actor(s)" in text  # from the published head counts
+    assert "the size of 6 actor(s)" in text
     assert "the money layer" in text
     assert "locations" in text
     assert any("closed at the boundary" in how for how in unknowns.values())
+
+
+def test_kalundborg_headlines_say_what_is_known(kalundborg: report.Report) -> None:
+    """Issue 16, items 1, 2 and 4: no stratum from exchanged mass, no unrecorded account
+    shown as 0, and Finn's 0% not read as 'no loop' when a documented loop exists."""
+    cycling = next(n for n in kalundborg.key_numbers if n["key"] == "cycling")
+    assert "no loop closed" not in cycling["meaning"]
+    assert "asnaes → statoil_refinery → asnaes" in cycling["meaning"]
+    assert "quantified" in cycling["meaning"]
+    network = kalundborg.section("network").data["structure"]
+    assert network["cycles"] == [["asnaes", "statoil_refinery"]]
+    accounts = kalundborg.section("metabolism").data["accounts"]
+    for key in ("imports", "exports", "DMI"):
+        assert accounts[key] is None
+        assert accounts["reasons"][key]
+    table = next(t for t in kalundborg.section("metabolism").tables if t.title == "Boundary accounts")
+    shown = {row[0]: row[1] for row in table.rows}
+    assert shown["imports"] == shown["exports"] == shown["DMI"] == "n/a"
+    profile = " ".join(kalundborg.section("profile").text)
+    assert "by head count: asnaes, statoil_refinery, novo_nordisk, gyproc" in profile
+    strata = {row[0]: row[1] for row in kalundborg.section("profile").tables[0].rows}
+    assert strata["unknown"] == 6  # the farmers among them, no longer canopy
+    assert strata["moss"] == 0  # the refinery (250 employees) is not moss
 
 
 def test_sankey_links_sum_to_the_flows(synthetic_eco: rf.Ecosystem, synthetic: report.Report) -> None:
@@ -157,7 +181,13 @@ def test_money_layer_sections(synthetic_eco: rf.Ecosystem, synthetic: report.Rep
     assert io.available
     from rainforest.analysis import io_tables
 
-    table = io_tables.io_table(rf.FlowMatrix.from_ecosystem(synthetic_eco, "money"))
+    fm = rf.FlowMatrix.from_ecosystem(synthetic_eco, "money")
+    # output is each actor's declared revenue (every synthetic actor gives one), or its
+    # recorded sales where they exceed it
+    revenue = dict(zip(synthetic_eco.actor_ids, synthetic_eco.table("actors").numbers("size.revenue"), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    table = io_tables.io_table(fm, np.maximum([revenue[a] for a in fm.ids], recorded))
+    assert io.data["output"] == dict(zip(table.ids, table.x.tolist(), strict=True))
     first = next(iter(io.data["extraction"]))
     assert io.data["extraction"][first] == pytest.approx(io_tables.hypothetical_extraction(table, [first])[first])
     risk = synthetic.section("risk")
@@ -177,6 +207,8 @@ def test_exchanges_section_reports_the_plan(synthetic_eco: rf.Ecosystem, synthet
     assert s.data["benefit"] == pytest.approx(plan.benefit)
     assert s.data["exchanges"] == len(plan.exchanges)
     assert any(t.title.startswith("The gain split") for t in s.tables)
+    assert s.data["solve"]["status"] == "optimal"  # how far the plan is proven, wherever it is shown
+    assert s.tables[0].note.startswith("MILP: optimal (proven gap 0.00%")
 
 
 def test_radius_curve_never_falls_and_reaches_the_ecosystem(synthetic_eco: rf.Ecosystem) -> None:
@@ -323,7 +355,7 @@ def test_cli_compare_one_and_two(tmp_path: Path, synthetic_eco: rf.Ecosystem) ->
     result = runner.invoke(app, ["compare", str(a), "-o", str(out), "--no-risk", "--no-plan", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["cluster"][0]["basis"] == "plan"
+    assert data["cluster"][0]["basis"] == "existing"  # --no-plan: today's exchanges, no plan per radius
     result = runner.invoke(app, ["compare", str(a), str(b), "-o", str(out), "--no-risk", "--no-plan"])
     assert result.exit_code == 0, result.output
     assert "side by side" in result.stdout
@@ -334,15 +366,21 @@ def test_cli_compare_one_and_two(tmp_path: Path, synthetic_eco: rf.Ecosystem) ->
 
 def test_cli_demo_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "demo.html"
-    result = runner.invoke(app, ["demo", "-o", str(out)])
+    park = tmp_path / "park.html"
+    result = runner.invoke(app, ["demo", "-o", str(out), "--park-output", str(park)])
     assert result.exit_code == 0, result.output
     assert out.exists()
+    assert park.exists()  # the second pathway: a new park's plan
     assert "the five numbers that matter" in result.stdout
+    assert "what its optimal exchange plan can do" in result.stdout
     assert "health report written to" in result.stdout
-    data = json.loads(runner.invoke(app, ["demo", "-o", str(out), "--json"]).stdout)
+    data = json.loads(runner.invoke(app, ["demo", "-o", str(out), "--park-output", str(park), "--json"]).stdout)
     assert data["report"] == str(out)
     assert len(data["key_numbers"]) == 5
     assert all(n["value"] is None or math.isfinite(n["value"]) for n in data["key_numbers"])
+    assert data["park"]["pathway"] == "plan"
+    assert [n["key"] for n in data["park"]["key_numbers"]][:2] == ["candidates", "benefit"]
+    assert all(n["value"] is not None for n in data["park"]["key_numbers"])
 
 
 def test_format_numbers() -> None:
@@ -362,6 +400,7 @@ def test_sankey_by_inferred_strata() -> None:
     plain = metabolism.sankey(eco, by="stratum")
     assert plain["nodes"] == ["unknown"]
     inferred = metabolism.sankey(eco, by="stratum", strata=strata)
-    assert "unknown" not in inferred["nodes"]
+    # the four firms with a published head count get a stratum; the six others stay unknown
+    assert inferred["nodes"] == ["canopy", "understory", "unknown"]
     assert sum(lk["value"] for lk in inferred["links"]) == pytest.approx(sum(lk["value"] for lk in plain["links"]))
     assert np.isclose(sum(lk["value"] for lk in inferred["links"]), 1_519_000)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -542,14 +544,15 @@ def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient])
         f"/api/ecosystems/park/proposals/{pid}/status", auth=mia, json={"status": "negotiating", "expected": "proposed"}
     )
     assert stale.status_code == 409
-    assert (
-        client.post(
-            f"/api/ecosystems/park/proposals/{pid}/status",
-            auth=mia,
-            json={"status": "active", "expected": "negotiating"},
-        ).status_code
-        == 200
-    )
+    for who in (mia, fred):  # both parties agree before it is active
+        assert (
+            client.post(
+                f"/api/ecosystems/park/proposals/{pid}/status",
+                auth=who,
+                json={"status": "active", "expected": "negotiating"},
+            ).status_code
+            == 200
+        )
     done = client.post(
         f"/api/ecosystems/park/proposals/{pid}/status", auth=manny, json={"status": "ended", "note": "plant closed"}
     ).json()
@@ -558,10 +561,96 @@ def test_proposals_move_through_their_lifecycle(world: tuple[Store, TestClient])
         "status: proposed",
         "status: negotiating",
         "20 EUR/t?",
+        "agreed: mill",
+        "agreed: farm",
         "status: active",
         "status: ended (plant closed)",
     ]
-    assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "manny"]
+    assert [c["author"] for c in done["comments"]] == ["mia", "fred", "mia", "mia", "fred", "fred", "manny"]
+
+
+def test_an_exchange_is_active_only_when_both_parties_agree(world: tuple[Store, TestClient]) -> None:
+    """One party alone cannot make an exchange active (issue 17): its move records its
+    agreement and the exchange counts in no ledger until the other party agrees; a manager
+    makes it active at once; an agreement cannot be forged by a comment."""
+    store, client = world
+    mia, fred, manny = (("mia", PASSWORD), ("fred", PASSWORD), ("manny", PASSWORD))
+    pids = []
+    for _ in range(2):
+        r = client.post(
+            "/api/ecosystems/park/proposals",
+            auth=mia,
+            json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 4},
+        )
+        pids.append(r.json()["id"])
+        client.post(f"/api/ecosystems/park/proposals/{pids[-1]}/status", auth=mia, json={"status": "negotiating"})
+    alone = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=mia, json={"status": "active"})
+    assert alone.status_code == 200
+    assert (alone.json()["status"], alone.json()["agreed_by"]) == ("negotiating", ["mill"])
+    again = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=mia, json={"status": "active"})
+    assert again.json()["status"] == "negotiating"
+    forged = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/comments", auth=mia, json={"text": "agreed: farm"})
+    assert forged.status_code == 422
+    for who in (manny, mia, fred):
+        assert client.get("/api/ecosystems/park/ledger", auth=who).json()["active"] == 0
+    assert (
+        client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=fred, json={"status": "active"}).json()[
+            "status"
+        ]
+        == "active"
+    )
+    assert client.get("/api/ecosystems/park/ledger", auth=manny).json()["active"] == 1
+    # a manager agrees for the ecosystem
+    moved = client.post(f"/api/ecosystems/park/proposals/{pids[1]}/status", auth=manny, json={"status": "active"})
+    assert (moved.json()["status"], moved.json()["agreed_by"]) == ("active", ["managers"])
+    assert client.get("/api/ecosystems/park/ledger", auth=fred).json()["active"] == 2
+    # an active row without the agreements (written before they were recorded) does not count
+    legacy = store.propose("park", "plant", "farm", "ash", 2.0, author="pat")
+    with store.engine.begin() as conn:
+        from sqlalchemy import update
+
+        from rainforest.store._schema import ProposalRow
+
+        conn.execute(update(ProposalRow).where(ProposalRow.id == legacy.id).values(status="active"))
+    assert client.get("/api/ecosystems/park/ledger", auth=manny).json()["active"] == 2
+    # a malformed expected status is refused, not a server error
+    bad = client.post(
+        f"/api/ecosystems/park/proposals/{pids[1]}/status", auth=manny, json={"status": "ended", "expected": [1]}
+    )
+    assert bad.status_code == 422
+
+
+def test_both_parties_agreeing_at_once_make_the_exchange_active(tmp_path: Path) -> None:
+    """Two parties agree in two threads at the same moment, 8 rounds, on SQLite and
+    PostgreSQL: every exchange ends up active (neither agreement is lost)."""
+    import threading
+
+    for url in (f"sqlite:///{tmp_path / 'agree.db'}", None):
+        with postgres_schema() if url is None else _nothing(url) as where:
+            store = Store(where)
+            store.create("park", _park(), author="setup")
+            for _ in range(8):
+                pid = store.propose("park", "mill", "farm", "ash", 1.0, author="x").id
+                store.move("park", pid, "negotiating", author="x")
+                gate = threading.Barrier(2)
+
+                def agree(party: str, pid: int = pid, gate: threading.Barrier = gate, store: Store = store) -> None:
+                    gate.wait(timeout=30)
+                    store.move("park", pid, "active", author=party, party=party)
+
+                threads = [threading.Thread(target=agree, args=(p,)) for p in ("mill", "farm")]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                p = store.proposal("park", pid)
+                assert (p.status, sorted(p.agreed_by)) == ("active", ["farm", "mill"])
+            store.close()
+
+
+@contextmanager
+def _nothing(url: str) -> Iterator[str]:
+    yield url
 
 
 def test_the_ledger_counts_active_exchanges_only(world: tuple[Store, TestClient]) -> None:

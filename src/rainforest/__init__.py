@@ -47,6 +47,7 @@ from rainforest.model import (
 if TYPE_CHECKING:
     from rainforest import datasets as datasets
     from rainforest.analysis import ena as ena
+    from rainforest.analysis import io_tables as io_tables
     from rainforest.io import load as load
     from rainforest.io import save as save
 
@@ -80,6 +81,7 @@ __all__ = [
     "__version__",
     "datasets",
     "ena",
+    "io_tables",
     "json_schema",
     "load",
     "save",
@@ -90,6 +92,7 @@ _LAZY = {
     "save": ("rainforest.io", "save"),
     "datasets": ("rainforest.datasets", None),
     "ena": ("rainforest.analysis.ena", None),
+    "io_tables": ("rainforest.analysis.io_tables", None),
 }
 
 

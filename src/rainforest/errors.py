@@ -4,7 +4,10 @@
 
     RainforestError                      every error the library raises on purpose
     ├── DocumentError (ValueError)       a document (file, folder, records) has problems;
-    │                                    ``.issues`` lists every one with its place
+    │   │                                ``.issues`` lists every one with its place
+    │   └── LimitError                   a document is past a reading limit (file size,
+    │                                    nesting depth, ...); names the limit and how to
+    │                                    raise it
     ├── UnknownIdError (KeyError)        an id lookup found nothing; names the nearest ids
     ├── UnitError (ValueError)           a unit is unknown or does not convert
     ├── CurrencyError (ValueError)       a flow matrix cannot be built in the asked currency
@@ -31,12 +34,14 @@ __all__ = [
     "DocumentError",
     "FormatError",
     "Issue",
+    "LimitError",
     "RainforestError",
     "RainforestWarning",
     "SizeLimitError",
     "SteadyStateError",
     "UnitError",
     "UnknownIdError",
+    "in_words_of",
     "nearest",
 ]
 
@@ -60,10 +65,16 @@ def nearest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``."""
+    """Return ``"Did you mean 'x'?"`` (or ``'x' or 'y'``) or ``None``.
+
+    Only candidates about as close as the best are named: ``quantiy`` suggests
+    ``quantity``, not also ``quantified``.
+    """
     close = nearest(name, candidates)
     if not close:
         return None
+    score = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
+    close = [c for c, s in zip(close, score, strict=True) if s >= max(score) - 0.1]
     return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
@@ -165,6 +176,23 @@ class DocumentError(RainforestError, ValueError):
         super().__init__(f"{head}{count} {noun} found; nothing was loaded.\n{shown}{more}")
 
 
+class LimitError(DocumentError):
+    """A document is past one of the reading limits (:class:`rainforest.io.Limits`): too
+    large a file, too deep a nesting, too long a text, too many rows, a zip that unpacks
+    too large, YAML anchors. Nothing was loaded; the message names the limit and how to
+    raise it.
+
+    ``limit`` is the name of the setting (``max_depth``, ...), ``found`` what the
+    document holds and ``allowed`` the setting's value.
+    """
+
+    def __init__(self, issue: Issue, *, limit: str, found: float, allowed: float, source: str | None = None) -> None:
+        self.limit = limit
+        self.found = found
+        self.allowed = allowed
+        super().__init__([issue], source=source)
+
+
 class UnknownIdError(RainforestError, KeyError):
     """An id lookup found no such entry; the message names the nearest known ids."""
 
@@ -204,3 +232,63 @@ class SizeLimitError(RainforestError, ValueError):
 class RainforestWarning(UserWarning):
     """A result is computed but rests on an assumption the user should know about
     (e.g. no revenues given, so every sale is assumed to stay inside the network)."""
+
+
+# -- the words of each interface ---------------------------------------------------------------
+#: Library messages name options as Python takes them (``valued=True``); a shell shows each
+#: message in its own words: the CLI's flags, or on a page (the report, the workbench) the
+#: choice in plain words. ``(python pattern, CLI words, page words)``; an empty replacement
+#: drops a remedy that interface does not offer.
+_WORDS: tuple[tuple[str, str, str], ...] = (
+    (r"\s*\(CLI:? --[\w-]+\)", "", ""),
+    (r"\b[Pp]ass valued=True to value", "add --valued to value", "value"),
+    (
+        r"\(valued=True counts it at its price\)",
+        "(--valued counts it at its price)",
+        "(counted when flows are valued at their prices)",
+    ),
+    (r"\bdamping=False\b", "--no-damping", "switching damping off"),
+    (r"\bstop='reference'", "--stop reference", "the reference stop rule"),
+    (
+        r"\b[Pp]ass force_dense=True to compute it anyway, or raise dense_limit\.",
+        "Add --force-dense to compute it anyway.",
+        "It is not computed at this size.",
+    ),
+    (r"\(force_dense=True\s+computes (them|it)\)", r"(--force-dense computes \1)", "(not computed at this size)"),
+    (r"\s*[Pp]ass eigen_check=False to compute M anyway\.", "", ""),
+    (
+        r"\b[Pp]ass balance='input' or 'output' to balance the model first, or a larger tolerance",
+        "add --balance input (or output, or boundary) to balance the model first, or a larger --tolerance",
+        "balance the model first",
+    ),
+    (
+        r"give only one of currency=, resource= or kind=",
+        "give only one of --currency, --resource or --kind",
+        "choose only one of a currency, a resource or a kind",
+    ),
+    (
+        r"choose a currency \('mass', 'energy', 'water', 'money'\), a resource= or a kind=",
+        "choose --currency (mass, energy, water or money), --resource or --kind",
+        "choose a currency (mass, energy, water or money), a resource or a kind",
+    ),
+    (r"\b[Pp]ass property=", "add --property", "choose the quality property"),
+)
+_COMPILED = tuple((re.compile(p), cli, page) for p, cli, page in _WORDS)
+
+
+def in_words_of(message: str, interface: str) -> str:
+    """A library message in the words of an interface: ``'cli'`` (its flags) or ``'page'``
+    (the report and the workbench, which have no keyword arguments to pass).
+
+    >>> in_words_of("no resource of kind money; pass valued=True to value flows at prices", "cli")
+    'no resource of kind money; add --valued to value flows at prices'
+    >>> in_words_of("give only one of currency=, resource= or kind=", "page")
+    'choose only one of a currency, a resource or a kind'
+    """
+    if interface not in ("cli", "page"):
+        raise ValueError(
+            f"The 'interface' parameter of in_words_of must be 'cli' or 'page'. Got {interface!r} instead."
+        )
+    for pattern, cli, page in _COMPILED:
+        message = pattern.sub(cli if interface == "cli" else page, message)
+    return message

@@ -7,11 +7,13 @@ the SLOTS sums live in registers (the helpers below spell the lanes out, which i
 lets the compiler keep them there; a loop over a small array would not). A slot whose
 scenario has stopped takes the next one from the queue, so every slot stays busy.
 
-Within a sweep the rows are independent (each reads only the previous sweep's state), so
-the sweep is split into one block of rows per thread (numba's ``prange``; as many blocks as
-``numba.get_num_threads()`` when called): the numbers do not depend on the thread count, as each row's
-sums run in the same order and the largest change is a maximum.
+The threads (numba's ``prange``; as many as ``numba.get_num_threads()`` when called)
+each run their own SLOTS slots over every T-th scenario, with their own state: they never
+wait for one another (a barrier in every sweep cost more than the sweep itself on a busy
+machine), and the numbers do not depend on the thread count, as every scenario runs
+exactly as it would on one thread.
 
+Every scenario starts from its shock (``l(0) = phi``, the reference's start).
 Shocks apply after each pass, to the few shocked rows only: a shock ``phi <= 1``, so
 ``max(min(t, 1), phi) == min(max(t, phi), 1)``, and the pass's change for a shocked row
 never exceeds its true change.
@@ -41,6 +43,13 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 SLOTS = 16  # scenarios side by side; the lane helpers below are written for exactly this many
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _jit(f: F) -> F:
+    """Compile a helper of the kernel (lazily, on first use; no-op without numba)."""
+    if numba is None:  # pragma: no cover
+        return f
+    return cast(F, numba.njit(cache=True, nogil=True)(f))
 
 
 def _inline(f: F) -> F:
@@ -177,15 +186,83 @@ def run_scenarios(
     losses: FloatArray,  # n x k when kept, else 0 x 0
     out: FloatArray,  # k x 3: esri, esri_down, esri_up
     sweeps_out: IntArray,
-    threads: int,  # blocks of rows per sweep (one per thread)
+    threads: int,  # groups of slots (one per thread)
 ) -> None:
-    """Run scenario ``s`` (shocked actors ``sc_idx[sc_ptr[s]:sc_ptr[s+1]]``) for every s."""
+    """Run scenario ``s`` (shocked actors ``sc_idx[sc_ptr[s]:sc_ptr[s+1]]``) for every s.
+
+    Thread ``c`` runs scenarios ``c, c + T, c + 2T, ...`` in its own SLOTS slots: the
+    threads never wait for each other (a barrier per sweep costs more than the sweep on a
+    busy machine), and every scenario's numbers are those of a run on one thread.
+    """
     k = len(sc_ptr) - 1
-    keep = losses.shape[0] > 0
     total = 0.0
     for i in range(n):
         total += weight[i]
     norm = total if total > 0.0 else 1.0
+    threads = max(1, min(threads, (k + SLOTS - 1) // SLOTS))
+    for c in prange(threads):
+        _slots(
+            np.arange(c, k, threads),
+            n,
+            ne_ptr,
+            ne_idx,
+            ne_val,
+            cg_ptr,
+            g_ptr,
+            es_idx,
+            es_val,
+            up_ptr,
+            up_idx,
+            up_val,
+            s_out,
+            sector,
+            n_sectors,
+            substitution,
+            sc_ptr,
+            sc_idx,
+            sc_val,
+            weight,
+            norm,
+            tol,
+            max_sweeps,
+            losses,
+            out,
+            sweeps_out,
+        )
+
+
+@_jit
+def _slots(
+    queue: IntArray,
+    n: int,
+    ne_ptr: IntArray,
+    ne_idx: IntArray,
+    ne_val: FloatArray,
+    cg_ptr: IntArray,
+    g_ptr: IntArray,
+    es_idx: IntArray,
+    es_val: FloatArray,
+    up_ptr: IntArray,
+    up_idx: IntArray,
+    up_val: FloatArray,
+    s_out: FloatArray,
+    sector: IntArray,
+    n_sectors: int,
+    substitution: bool,
+    sc_ptr: IntArray,
+    sc_idx: IntArray,
+    sc_val: FloatArray,
+    weight: FloatArray,
+    norm: float,
+    tol: float,
+    max_sweeps: int,
+    losses: FloatArray,
+    out: FloatArray,
+    sweeps_out: IntArray,
+) -> None:
+    """The scenarios of ``queue`` in SLOTS slots; a slot whose scenario stopped takes the next."""
+    k = len(queue)
+    keep = losses.shape[0] > 0
     B = SLOTS
     ld = np.zeros((n, B))
     lu = np.zeros((n, B))
@@ -195,17 +272,20 @@ def run_scenarios(
     x = np.zeros((n, B)) if substitution else ld
     volume = np.zeros((n_sectors, B))
     change = np.zeros(B)
-    threads = max(1, min(threads, n))
-    chunk_change = np.zeros((threads, B))
     running = np.full(B, -1, dtype=np.int64)  # scenario in each slot, -1 = empty
     sweeps = np.zeros(B, dtype=np.int64)
     queued = 0
     busy = 0
     for b in range(B):
         if queued < k:
-            running[b] = queued
-            for p in range(sc_ptr[queued], sc_ptr[queued + 1]):
-                phi[sc_idx[p], b] = max(phi[sc_idx[p], b], sc_val[p])
+            s = queue[queued]
+            running[b] = s
+            # the reference's start: the shocked actors at their shock
+            for p in range(sc_ptr[s], sc_ptr[s + 1]):
+                i = sc_idx[p]
+                phi[i, b] = max(phi[i, b], sc_val[p])
+                ld[i, b] = phi[i, b]
+                lu[i, b] = phi[i, b]
             queued += 1
             busy += 1
     while busy > 0:
@@ -222,23 +302,13 @@ def run_scenarios(
                     v = volume[sector[i], b]
                     share = min(1.0, s_out[i] / v) if v > 0.0 else 1.0
                     x[i, b] = ld[i, b] * share
-        # every row from the previous sweep's state (Jacobi): rows are independent, so
-        # the threads take a block of rows each, with their own largest changes
-        chunk_change[:, :] = 0.0
-        for c in prange(threads):
-            lo = c * n // threads
-            hi = (c + 1) * n // threads
-            mine = chunk_change[c]
-            for j in range(lo, hi):
-                best = _dot(ne_ptr[j], ne_ptr[j + 1], ne_idx, ne_val, x)
-                for g in range(cg_ptr[j], cg_ptr[j + 1]):
-                    best = _max(best, _dot(g_ptr[g], g_ptr[g + 1], es_idx, es_val, x))
-                _finish(best, ld, vd, j, mine)
-            for i in range(lo, hi):
-                _finish(_dot(up_ptr[i], up_ptr[i + 1], up_idx, up_val, lu), lu, vu, i, mine)
-        for c in range(threads):
-            for b in range(B):
-                change[b] = max(change[b], chunk_change[c, b])
+        # every row from the previous sweep's state (Jacobi)
+        for j in range(n):
+            best = _dot(ne_ptr[j], ne_ptr[j + 1], ne_idx, ne_val, x)
+            for g in range(cg_ptr[j], cg_ptr[j + 1]):
+                best = _max(best, _dot(g_ptr[g], g_ptr[g + 1], es_idx, es_val, x))
+            _finish(best, ld, vd, j, change)
+            _finish(_dot(up_ptr[j], up_ptr[j + 1], up_idx, up_val, lu), lu, vu, j, change)
         for b in range(B):
             s = running[b]
             if s < 0:
@@ -281,9 +351,13 @@ def run_scenarios(
             sweeps_out[s] = sweeps[b]
             sweeps[b] = 0
             if queued < k:
-                running[b] = queued
-                for p in range(sc_ptr[queued], sc_ptr[queued + 1]):
-                    phi[sc_idx[p], b] = max(phi[sc_idx[p], b], sc_val[p])
+                s = queue[queued]
+                running[b] = s
+                for p in range(sc_ptr[s], sc_ptr[s + 1]):
+                    i = sc_idx[p]
+                    phi[i, b] = max(phi[i, b], sc_val[p])
+                    ld[i, b] = phi[i, b]
+                    lu[i, b] = phi[i, b]
                 queued += 1
             else:
                 running[b] = -1

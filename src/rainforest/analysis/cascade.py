@@ -11,47 +11,77 @@ The model, in losses ``l = 1 - h`` (``h`` is the production level, 1 = undisturb
 (E1) Initial shock. ``psi_i`` in [0, 1] is the production level actor ``i`` may keep
      (0 = it stops); ``phi_i = 1 - psi_i`` is the shock.
 (E2) Upstream (a customer's failure cuts its suppliers' sales): production is linear in
-     sales, ``lu_i(t+1) = max(phi_i, sum_j W_ij / R_i * lu_j(t))`` with ``R_i`` the
-     out-strength ``s_out_i = sum_j W_ij``.
+     sales, ``lu_i(t+1) = max(phi_i, sum_j Lu_ij lu_j(t))`` with ``Lu_ij = W_ij / R_i``,
+     ``R_i`` the revenue of ``i`` where it is given, else its out-strength
+     ``s_out_i = sum_j W_ij`` (a zero ``R_i`` counts as 1).
 (E3) Downstream (a supplier's failure cuts its customers' inputs), the generalized
      Leontief production function: a customer ``j`` needs each *essential* supplier
      sector ``k`` (Leontief), and loses *non-essential* inputs in proportion to their
      share of all its inputs; *negligible* inputs do not limit production:
 
-         ld_j(t+1) = max(phi_j,  max_k  sum_{i in k, essential} W_ij / E_jk * sigma_i ld_i(t),
-                                 sum_{i non-essential} W_ij / C_j * sigma_i ld_i(t))
+         ld_j(t+1) = max(phi_j,  max_k  sum_{i in k, essential} Ld_ij sigma_i ld_i(t),
+                                 sum_{i non-essential} Ld_ij sigma_i ld_i(t))
 
-     with ``E_jk`` the essential inputs ``j`` buys from sector ``k`` and ``C_j`` the
-     in-strength ``s_in_j`` (all inputs, negligible and essential ones included).
+     with ``Ld_ij = W_ij / E_jk * D_j`` for an essential input (``E_jk`` the essential
+     inputs ``j`` buys from sector ``k``), ``Ld_ij = W_ij / z_j * D_j`` for a
+     non-essential one (``z_j = s_in_j``, all inputs, negligible and essential ones
+     included), and the cost adjustment ``D_j = z_j / costs_j`` where ``j``'s costs are
+     given, else 1 (a zero ``z_j`` or ``costs_j`` counts as 1). Losses above 1 are 1.
 (E4) Substitution (optional): a customer replaces the part of a lost supply that the
      rest of the supplier's sector can still deliver; the part it cannot replace is the
      supplier's share of its sector's remaining output,
-     ``sigma_i(t) = min(1, s_out_i / sum_{m in sector(i)} s_out_m h_m^d(t))``. Without
-     substitution ``sigma = 1``.
+     ``sigma_i(t) = min(1, s_out_i / sum_{m in sector(i)} s_out_m h_m^d(t))``, and 1 when
+     nothing remains. Without substitution ``sigma = 1``.
 (E5) The final loss of actor ``j`` is ``max(ld_j, lu_j)`` (production level
      ``min(h^d, h^u)``), and the systemic risk of the scenario is the weighted loss
      ``ESRI = sum_j w_j max(ld_j, lu_j) / sum_j w_j``; its downstream and upstream parts
      use ``ld`` and ``lu`` alone. Weights ``w`` default to the out-strength.
-(E6) Both cascades start undisturbed (``l(0) = 0``) and are swept together (Jacobi:
-     every update uses the previous sweep's state). The default stop is the fixed point
-     (largest change of a sweep at most 1e-14). ``stop='reference'`` reproduces the
-     reference implementation: stop after the first sweep whose largest change is at
-     most ``eps`` (default 1e-2), which for a single failure is the sweep count the
-     published ESRI values were computed with.
+(E6) Both cascades start from the shock (``l(0) = phi``) and are swept together (Jacobi:
+     every update uses the previous sweep's state); ``sweeps`` counts the updates. The
+     default stop is the fixed point (largest change of a sweep at most 1e-14).
+     ``stop='reference'`` is the reference's rule: stop after the first sweep whose
+     largest change is at most ``eps`` (default 1e-2).
 
-Project additions, documented as such:
+The reference implementation is the R package behind Diem et al. (2022): GLcascade with
+its C++ engine fastcascade, version 0.9.3 (``GL_cascade``, ``conv_type = 1``). Its
+damping is (E2) and (E3) above: ``revenue`` divides the upstream impacts and
+``in-strength / costs`` multiplies every downstream impact, essential and non-essential
+alike. That is ``damping='reference'``, the default: on a document whose actors give
+``size.revenue`` and ``size.costs`` the ESRI is the published one. Deliberate
+differences, each for a reason:
 
-- **Damping** (on by default, ``damping=False`` switches it off): where the document
-  gives an actor's total sales (``size.revenue``, or sales outside the ecosystem as flows
-  to ``world``) or total input costs (``size.costs``, or purchases from ``world``), the
-  denominators become ``R_i = max(s_out_i, revenue_i)`` and ``C_j = max(s_in_j,
-  costs_j)``: sales and inputs outside the network are not hit by the cascade. Without
-  such data every sale is assumed to stay inside the network; iterated to the fixed point
-  the upstream cascade of a strongly connected network then tends to total loss (a
-  warning says so). The reference implementation has no damping.
-- Input classes come per link: a flow's ``input_class``, else the document's
-  ``essentiality`` table for (supplier sector, customer sector), else non-essential
-  (the spec's default). The reference implementation takes them per sector pair.
+- **Input classes per link.** A flow's ``input_class`` wins, else the document's
+  ``essentiality`` table for (supplier sector, customer sector), else non-essential (the
+  spec's default); the reference takes classes per sector pair only. So ``E_jk`` counts
+  the *essential* inputs of ``j`` from sector ``k``; the reference's ``Pi_jk`` counts all
+  of them, which is the same thing when classes come by sector pair (a document that
+  marks single links needs the per-link rule to mean anything).
+- **Revenue and costs per actor, and from trade with ``world``.** The reference takes a
+  revenue (costs) vector for all firms or none; here an actor without ``size.revenue``
+  whose document records its sales to ``world`` has revenue ``s_out + sales to world``
+  (costs likewise ``s_in + purchases from world``), and an actor with neither keeps
+  ``R = s_out`` (``D = 1``), what the reference does without the vector. Flows to and from
+  ``world`` are the same information as a revenue in another form.
+- **The default stop is the fixed point**, because what the cascade converges to should
+  not depend on a tolerance; ``stop='reference'`` gives the published numbers. The
+  reference's other stop rule (``conv_type = 2``, relative ESRI change) is not offered.
+- **Substitution within the supplier's own sector**; the reference can use a separate
+  market classification (``p_market``). The document has one sector per actor. And when
+  nothing of the sector remains, nothing is replaced (``sigma = 1``); the reference
+  divides by 1 when the remaining output is at most 1e-10, so a supplier selling less
+  than 1 would become partly replaceable by a sector that has nothing left, and a larger
+  shock could mean a smaller loss.
+
+``damping='outside-trade'`` is an alternative for documents of a complete ecosystem
+(every link between its actors recorded, as in a park's metabolism, unlike the
+reference's national VAT data, where a reporting threshold hides links and the
+revenue/costs adjustment stands in for them): ``R_i = max(s_out_i, revenue_i)``,
+``C_j = max(s_in_j, costs_j)`` in place of ``z_j`` for non-essential inputs, and
+essential inputs undamped, because inputs bought outside the ecosystem cannot stand in
+for an essential input that was recorded in full. ``damping='none'`` (CLI
+``--no-damping``) uses out- and in-strengths only. Without revenue data every sale is
+assumed to stay inside the network; iterated to the fixed point the upstream cascade of
+a strongly connected network then tends to total loss (a warning says so).
 
 Single-actor profiles run as batches of scenarios: the losses of B scenarios are the
 columns of an n-by-B array and each sweep is a few sparse-times-dense products, so the
@@ -93,12 +123,15 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Stop = Literal["fixed-point", "reference"]
 Engine = Literal["auto", "compiled", "numpy"]
+Damping = Literal["reference", "outside-trade", "none"]
+DAMPINGS: tuple[Damping, ...] = ("reference", "outside-trade", "none")
 
 NEGLIGIBLE, NON_ESSENTIAL, ESSENTIAL = 0, 1, 2
 CLASS_CODES = {"negligible": NEGLIGIBLE, "non-essential": NON_ESSENTIAL, "essential": ESSENTIAL}
 FIXED_POINT_TOL = 1e-14
 REFERENCE_EPS = 1e-2
 MAX_SWEEPS = 100_000
+IMPACT_CAP = 1e300  # largest impact coefficient: it only changes losses below 1e-300
 BATCH = 128
 COMPILED_CHUNK = 1024
 
@@ -293,7 +326,7 @@ class SupplyNetwork:
             if status not in (None, "active"):
                 continue
             factor = value.get(rid)
-            if factor is None or q == 0:
+            if factor is None or q == 0 or math.isnan(q):  # NaN: a flow marked 'quantified: false'
                 continue
             v = float(q) * factor
             if kind == "payment":
@@ -383,33 +416,74 @@ class _Operators:
         )
 
 
-def _operators(net: SupplyNetwork, *, damping: bool, substitution: bool) -> _Operators:
+def _damping(damping: Damping | bool) -> Damping:
+    """The damping rule by name (``True`` is the default rule, ``False`` none)."""
+    if damping is True:
+        return "reference"
+    if damping is False:
+        return "none"
+    if damping in DAMPINGS:
+        return damping
+    raise ValueError(f"damping must be one of {', '.join(DAMPINGS)}, got {damping!r}")
+
+
+def _ratio(a: FloatArray, b: FloatArray | float) -> FloatArray:
+    """``a / b`` kept at most IMPACT_CAP (a revenue or cost of 1e-300 against sales of 10
+    gives an impact so large that any loss is total; infinity would make 0 * inf, and the
+    cap leaves room for links summed by the sparse operators)."""
+    with np.errstate(over="ignore"):
+        out: FloatArray = np.minimum(np.asarray(a, dtype=np.float64) / b, IMPACT_CAP)
+    return out
+
+
+def _operators(net: SupplyNetwork, *, damping: Damping | bool, substitution: bool) -> _Operators:
     n = net.n
+    rule = _damping(damping)
     s_out, s_in = net.out_strength, net.in_strength
-    R, C = s_out.copy(), s_in.copy()
-    if damping:
-        rev = np.where(np.isfinite(net.revenue), net.revenue, s_out + net.final_demand)
-        cost = np.where(np.isfinite(net.costs), net.costs, s_in + net.outside_inputs)
-        R = np.maximum(R, rev)
-        C = np.maximum(C, cost)
     src, dst, w, cls = net.supplier, net.customer, net.weight, net.link_class
     keep = w > 0
     src, dst, w, cls = src[keep], dst[keep], w[keep], cls[keep]
-    up = sp.csr_matrix((w / R[src], (src, dst)), shape=(n, n))
     ne = cls == NON_ESSENTIAL
-    rows = [dst[ne]]
-    cols = [src[ne]]
-    vals = [w[ne] / C[dst[ne]]]
     es = cls == ESSENTIAL
     e_src, e_dst, e_w = src[es], dst[es], w[es]
     key = e_dst * (len(net.sectors) + 1) + net.sector[e_src]
     groups, group_of = np.unique(key, return_inverse=True)
     group_total = np.bincount(group_of, weights=e_w, minlength=len(groups))
-    rows.append(n + group_of)
-    cols.append(e_src)
-    vals.append(e_w / group_total[group_of])
+    ess_vals = e_w / group_total[group_of]
+    if rule == "outside-trade":
+        rev = np.where(np.isfinite(net.revenue), net.revenue, s_out + net.final_demand)
+        cost = np.where(np.isfinite(net.costs), net.costs, s_in + net.outside_inputs)
+        R = np.maximum(s_out, rev)
+        ne_vals = w[ne] / np.maximum(s_in, cost)[dst[ne]]
+    else:
+        # the reference (GLcascade 0.9.3): upstream W_ij / revenue_i, downstream
+        # W_ij / z_j or W_ij / Pi_jk, both then times z_j / costs_j; a zero denominator is 1
+        z = np.where(s_in > 0, s_in, 1.0)
+        ne_vals = w[ne] / z[dst[ne]]
+        R = np.where(s_out > 0, s_out, 1.0)
+        if rule == "reference":
+            rev = np.where(np.isfinite(net.revenue), net.revenue, s_out + net.final_demand)
+            cost = np.where(np.isfinite(net.costs), net.costs, s_in + net.outside_inputs)
+            R = np.where(rev > 0, rev, 1.0)
+            given = np.isfinite(net.costs) | (net.outside_inputs > 0)
+            if given.any():
+                # z_j / costs_j first, then the product, in the reference's order
+                factor = np.where(given, _ratio(z, np.where(cost > 0, cost, 1.0)), 1.0)
+                with np.errstate(over="ignore"):
+                    ne_vals = _ratio(ne_vals * factor[dst[ne]], 1.0)
+                    ess_vals = _ratio(ess_vals * factor[e_dst], 1.0)
+    up = sp.csr_matrix((_ratio(w, R[src]), (src, dst)), shape=(n, n))
     g = len(groups)
-    down = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n + g, n))
+    down = sp.csr_matrix(
+        (
+            np.concatenate([ne_vals, ess_vals]),
+            (np.concatenate([dst[ne], n + group_of]), np.concatenate([src[ne], e_src])),
+        ),
+        shape=(n + g, n),
+    )
+    # links of one pair are summed: keep the sums finite too
+    np.minimum(up.data, IMPACT_CAP, out=up.data)
+    np.minimum(down.data, IMPACT_CAP, out=down.data)
     group_cust = groups // (len(net.sectors) + 1)
     cust, start = np.unique(group_cust, return_index=True)
     sector_matrix = None
@@ -441,8 +515,9 @@ def _sweeps(ops: _Operators, shock: FloatArray, tol: float, max_sweeps: int) -> 
     sweeps = np.zeros(b, dtype=np.int64)
     active = np.arange(b)
     phi = np.ascontiguousarray(shock)
-    ld = np.zeros((n, b))
-    lu = np.zeros((n, b))
+    # the reference's start: the shocked actors at their shock, the others undisturbed
+    ld = phi.copy()
+    lu = phi.copy()
     has_groups = len(ops.group_customer) > 0
     for sweep in range(1, max_sweeps + 1):
         x = ld
@@ -607,17 +682,17 @@ def _network(source: SupplyNetwork | Ecosystem, valued: bool) -> tuple[SupplyNet
     return SupplyNetwork.from_ecosystem(source, valued=valued), source
 
 
-def _warn_undamped(net: SupplyNetwork, damping: bool) -> None:
+def _warn_undamped(net: SupplyNetwork, damping: Damping | bool) -> None:
     """Warn when damping is asked for but nothing in the document gives outside sales.
 
-    ``damping=False`` is the reference model chosen on purpose, so it does not warn.
+    ``damping='none'`` is chosen on purpose, so it does not warn.
     """
-    if damping and not net.has_outside_data:
+    if _damping(damping) != "none" and not net.has_outside_data:
         warnings.warn(
             "no actor gives its revenue (size.revenue) or sales outside the ecosystem (flows to 'world'): "
             "every sale is assumed to stay inside the network, so the upstream cascade tends to total loss "
             "wherever the network is strongly connected (at the fixed point). Give revenues or final demand, "
-            "read esri_down, or use stop='reference' as Diem et al. did; damping=False (CLI --no-damping) "
+            "read esri_down, or use stop='reference' as Diem et al. did; damping='none' (CLI --no-damping) "
             "silences this.",
             RainforestWarning,
             stacklevel=3,
@@ -657,7 +732,7 @@ def cascade(
     stop: Stop = "fixed-point",
     eps: float | None = None,
     weights: str | Sequence[float] | FloatArray = "out-strength",
-    damping: bool = True,
+    damping: Damping | bool = "reference",
     valued: bool = False,
     max_sweeps: int = MAX_SWEEPS,
 ) -> CascadeResult:
@@ -826,7 +901,7 @@ def esri(
     stop: Stop = "fixed-point",
     eps: float | None = None,
     weights: str | Sequence[float] | FloatArray = "out-strength",
-    damping: bool = True,
+    damping: Damping | bool = "reference",
     valued: bool = False,
     losses: bool = False,
     batch: int = BATCH,
@@ -856,7 +931,9 @@ def esri(
         ``'out-strength'`` (default), ``'revenue'``, ``'costs'``, any numeric actor
         column (``'employees'``, ``'size.capacity'``, ``'x_value'``) or an array.
     damping:
-        Use revenues/costs and outside trade where given (see the module notes).
+        ``'reference'`` (default: revenues and costs damp as in the reference
+        implementation), ``'outside-trade'`` or ``'none'`` (see the module notes);
+        ``True``/``False`` mean ``'reference'``/``'none'``.
     losses:
         Keep every scenario's per-actor losses (actors x scenarios).
     batch:
@@ -868,8 +945,8 @@ def esri(
     progress:
         Called with (scenarios done, scenarios total) after each batch (local runs).
     engine:
-        ``'compiled'`` (numba: one scenario at a time, visiting only the actors whose
-        inputs changed), ``'numpy'`` (batches of ``batch`` scenarios as the columns of
+        ``'compiled'`` (numba: 16 scenarios side by side per thread, each sweep one
+        fused pass over the links, a finished scenario's slot refilled at once), ``'numpy'`` (batches of ``batch`` scenarios as the columns of
         sparse-times-dense products) or ``'auto'`` (compiled when numba is installed).
         Both give the same numbers up to rounding (1e-12 in the tests).
 

@@ -16,6 +16,9 @@ dense inverse) and the Neumann iteration ``y <- b + A y`` is used instead, stopp
 update changes the sum of ``y`` by at most 1e-15 of it (error below ``q^k / (1 - q)``).
 ``bench/bench_report.py`` measures both against ``numpy.linalg.inv``.
 
+Several regions with environmental extensions: :class:`IOSystem` (defined in
+:mod:`rainforest.analysis.mrio`, pymrio's vocabulary and numbers).
+
 References
 ----------
 Miller, R.E. & Blair, P.D. (2009). Input-Output Analysis: Foundations and Extensions, 2nd
@@ -30,20 +33,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.errors import SizeLimitError, UnknownIdError
 from rainforest.model.flowmatrix import FlowMatrix
 
+if TYPE_CHECKING:
+    from rainforest.model.ecosystem import Ecosystem
+
 __all__ = [
+    "Extension",
+    "ExtensionAccounts",
+    "IOSystem",
     "IOTable",
+    "ecosystem_output",
     "ghosh_inverse",
     "hypothetical_extraction",
     "io_table",
     "leontief_inverse",
+    "multiplier_summary",
     "output_for",
     "output_multipliers",
     "supply_multipliers",
@@ -106,6 +118,18 @@ def io_table(fm: FlowMatrix, output: Sequence[float] | Array | None = None) -> I
     if x.shape != (fm.n,):
         raise ValueError(f"output must have one value per actor ({fm.n}), got shape {x.shape}")
     return IOTable(fm.ids, Z, x, x - sales)
+
+
+def ecosystem_output(eco: Ecosystem, fm: FlowMatrix) -> Array:
+    """Each actor's total output for an input-output table of ``eco``'s money layer ``fm``:
+    its revenue (``size.revenue``) where the document gives it and it is at least what the
+    flows record it selling, else the recorded sales (to members, outside and losses)."""
+    actors = eco.table("actors")
+    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
+    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
+    recorded = np.asarray(fm.Z.sum(axis=1)).ravel() + fm.exports + fm.losses
+    rev = np.array([revenue.get(a, np.nan) for a in fm.ids], dtype=float)
+    return np.asarray(np.where(np.isfinite(rev), np.maximum(np.nan_to_num(rev), recorded), recorded), dtype=np.float64)
 
 
 def technical_coefficients(table: IOTable) -> Any:
@@ -268,3 +292,35 @@ def hypothetical_extraction(
         reduced[k] = 0.0
         out[a] = total - float(reduced.sum())
     return out
+
+
+def multiplier_summary(multipliers: dict[str, float], *, top: int = 3) -> dict[str, Any]:
+    """What a reader needs of a set of multipliers, which are skewed (a few actors in long
+    supply loops reach 100 while most sit near 1-4): the median, the 10-90% range and the
+    largest, named, instead of a mean that one actor drags up.
+
+    Returns
+    -------
+    dict
+        ``median``, ``p10``, ``p90``, ``mean``, ``max`` and ``top``: the ``top`` largest as
+        ``(actor, multiplier)`` pairs, largest first.
+
+    Examples
+    --------
+    >>> s = multiplier_summary({"a": 1.0, "b": 1.5, "c": 2.0, "d": 40.0})
+    >>> s["median"], s["top"][0]
+    (1.75, ('d', 40.0))
+    """
+    if not multipliers:
+        raise ValueError("multiplier_summary needs at least one multiplier")
+    values = np.asarray(list(multipliers.values()), dtype=np.float64)
+    p10, median, p90 = (float(q) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+    ranked = sorted(multipliers.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return {
+        "median": median,
+        "p10": p10,
+        "p90": p90,
+        "mean": float(values.mean()),
+        "max": float(values.max()),
+        "top": [(a, float(v)) for a, v in ranked],
+    }

@@ -59,12 +59,17 @@ class Balance:
 def _active_flows(eco: Any, resource: str) -> tuple[list[int], list[Any]]:
     if resource not in eco.resource_ids:
         raise UnknownIdError("resource", resource, eco.resource_ids)
-    rows = [(k, f) for k, f in enumerate(eco.flows) if f.resource == resource and f.status == "active"]
+    rows = [
+        (k, f)
+        for k, f in enumerate(eco.flows)
+        if f.resource == resource and f.status == "active" and f.quantity is not None
+    ]
     return [k for k, _ in rows], [f for _, f in rows]
 
 
 def _active_rows(eco: Any) -> Iterator[tuple[Any, Any, Any, Any, float]]:
-    """(from, to, resource, kind, quantity) of every active flow, read off the columns."""
+    """(from, to, resource, kind, quantity) of every active flow with a quantity (flows
+    marked ``quantified: false`` have none to add), read off the columns."""
     table = eco.table("flows")
     rows = zip(
         table.texts("from"),
@@ -75,7 +80,7 @@ def _active_rows(eco: Any) -> Iterator[tuple[Any, Any, Any, Any, float]]:
         table.numbers("quantity").tolist(),
         strict=True,
     )
-    return ((s, d, r, k, q) for s, d, r, k, status, q in rows if status == "active")
+    return ((s, d, r, k, q) for s, d, r, k, status, q in rows if status == "active" and not math.isnan(q))
 
 
 def balances(eco: Any, resource: str, *, absolute: float = 1e-9, relative: float = 1e-6) -> Balance:
@@ -199,27 +204,78 @@ def reconcile(eco: Any, resource: str) -> Reconciliation:
     return Reconciliation(resource, tuple(idx), m, np.maximum(x, 0.0), s, sigma_after, chi2, dof)
 
 
-def boundary_accounts(fm: Any) -> dict[str, float]:
+_ACCOUNT_PLACE = {
+    "extraction": "from the environment (extraction)",
+    "imports": "from the world (imports)",
+    "exports": "to the world (exports)",
+    "losses": "to the environment (losses: emissions, disposal)",
+    "internal": "between actors",
+}
+
+
+def _not_recorded(fm: Any, account: str) -> str | None:
+    """Why an account of ``fm`` is not known, or None when it is recorded."""
+    if not fm.recorded:  # built from arrays: every account is given
+        return None
+    quantified, unquantified = fm.recorded.get(account, (0, 0))
+    if quantified:
+        return None
+    if account == "stock_change":
+        return f"no stock change is recorded in {fm.currency}"
+    why = f"no flow {_ACCOUNT_PLACE[account]} is recorded in {fm.currency}"
+    if unquantified:
+        why += f" with a quantity ({unquantified} documented without one)"
+    return why
+
+
+def boundary_accounts(fm: Any) -> dict[str, Any]:
     """System boundary accounts of a flow matrix (any currency), as in economy-wide MFA:
     ``extraction`` (from the environment), ``imports`` (from the world), ``exports`` (to
     the world), ``losses`` (to the environment: emissions, disposal), ``stock_change``,
     ``internal`` (exchanged between actors), ``DMI`` = extraction + imports and
-    ``balance`` = DMI - exports - losses - stock_change (zero when every actor balances)."""
-    extraction = float(fm.extraction.sum())
-    imports = float(fm.imports.sum())
-    exports = float(fm.exports.sum())
-    losses = float(fm.losses.sum())
-    change = float(fm.stock_change.sum())
-    return {
-        "extraction": extraction,
-        "imports": imports,
-        "exports": exports,
-        "losses": losses,
-        "stock_change": change,
+    ``balance`` = DMI - exports - losses - stock_change (zero when every actor balances).
+
+    An account the document does not record (no flow of its kind with a quantity) is
+    ``None``, never 0, and ``reasons[account]`` says why. ``DMI`` is known when either of
+    its parts is, ``balance`` when ``DMI`` and either output are: a part that is not
+    recorded then counts as none, and ``notes[account]`` says which.
+    """
+    values: dict[str, float | None] = {
+        "extraction": float(fm.extraction.sum()),
+        "imports": float(fm.imports.sum()),
+        "exports": float(fm.exports.sum()),
+        "losses": float(fm.losses.sum()),
+        "stock_change": float(fm.stock_change.sum()),
         "internal": float(fm.Z.sum()),
-        "DMI": extraction + imports,
-        "balance": extraction + imports - exports - losses - change,
     }
+    reasons: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for account in list(values):
+        why = _not_recorded(fm, account)
+        if why is not None:
+            values[account] = None
+            reasons[account] = why
+
+    def total(account: str, parts: tuple[str, ...], sign: tuple[float, ...]) -> None:
+        known = [p for p in parts if values[p] is not None]
+        missing = [p for p in parts if values[p] is None]
+        if not known:
+            values[account] = None
+            reasons[account] = f"none of its parts ({', '.join(parts)}) is recorded in {fm.currency}"
+            return
+        values[account] = sum(s * (values[p] or 0.0) for p, s in zip(parts, sign, strict=True))
+        if missing:
+            notes[account] = "counts as none what is not recorded: " + ", ".join(missing)
+
+    total("DMI", ("extraction", "imports"), (1.0, 1.0))
+    if values["DMI"] is None or (values["exports"] is None and values["losses"] is None):
+        values["balance"] = None
+        reasons["balance"] = (
+            "no boundary input is recorded" if values["DMI"] is None else "no boundary output is recorded"
+        ) + f" in {fm.currency}"
+    else:
+        total("balance", ("DMI", "exports", "losses", "stock_change"), (1.0, -1.0, -1.0, -1.0))
+    return {**values, "reasons": reasons, "notes": notes}
 
 
 def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
@@ -234,6 +290,11 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
       i.e. residues that reached a user instead of disposal (existing exchanges);
     - ``resource_productivity``: revenue of the actors that report it per unit of direct
       material input of those actors (money per currency unit), or ``None``.
+
+    A share whose denominator is not recorded (no boundary input, or no boundary output,
+    in this currency) is ``None`` with ``reasons[name]``: over the exchanges alone it
+    would be 100% or 0% by construction. Flows marked ``quantified: false`` are skipped
+    (``unquantified`` counts them).
     """
     from rainforest.model.flowmatrix import FlowMatrix
 
@@ -255,20 +316,49 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
             residue += q * factors[res]
     inputs = float(fm.Z.sum() + fm.inputs.sum())
     outputs = float(fm.Z.sum() + fm.exports.sum() + fm.losses.sum())
+    reasons: dict[str, str] = {}
+    inputs_known = _not_recorded(fm, "imports") is None or _not_recorded(fm, "extraction") is None
+    outputs_known = _not_recorded(fm, "exports") is None or _not_recorded(fm, "losses") is None
+    recycled: float | None = residue / inputs if inputs else None
+    if not inputs_known:
+        recycled = None
+        reasons["recycled_input_share"] = (
+            f"no input from outside the ecosystem is recorded in {fm.currency}, so all inputs are not known"
+        )
+    disposal: float | None = float(fm.losses.sum()) / outputs if outputs else None
+    exchange: float | None = float(fm.Z.sum()) / outputs if outputs else None
+    if not outputs_known:
+        disposal = exchange = None
+        why = f"no output to outside the ecosystem is recorded in {fm.currency}, so all outputs are not known"
+        reasons["disposal_share"] = reasons["exchange_share"] = why
+    elif _not_recorded(fm, "losses") is not None:
+        disposal = None
+        reasons["disposal_share"] = str(_not_recorded(fm, "losses"))
     revenue = 0.0
     dmi = 0.0
+    reporting = 0
     for i, actor in enumerate(eco.actors):
         if actor.size is not None and actor.size.revenue is not None:
+            reporting += 1
             revenue += actor.size.revenue
             dmi += float(fm.inputs[i])
+    productivity = revenue / dmi if dmi else None
+    if not reporting:
+        reasons["resource_productivity"] = "no actor reports its revenue (size.revenue)"
+    elif not dmi:
+        reasons["resource_productivity"] = (
+            f"the {reporting} actor(s) that report revenue have no recorded input from outside in {fm.currency}"
+        )
     return {
         "currency": fm.currency,
         "unit": fm.unit,
-        "recycled_input_share": residue / inputs if inputs else None,
-        "disposal_share": float(fm.losses.sum()) / outputs if outputs else None,
-        "exchange_share": float(fm.Z.sum()) / outputs if outputs else None,
+        "recycled_input_share": recycled,
+        "disposal_share": disposal,
+        "exchange_share": exchange,
         "landfill_diverted": residue,
-        "resource_productivity": revenue / dmi if dmi else None,
+        "resource_productivity": productivity,
+        "unquantified": fm.unquantified,
+        "reasons": reasons,
     }
 
 

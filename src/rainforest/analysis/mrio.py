@@ -71,6 +71,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rainforest.errors import FormatError, SizeLimitError, UnknownIdError
+from rainforest.model.mrio import Extension, MRIOTables, _sparse
 
 if TYPE_CHECKING:
     from rainforest.model.ecosystem import Ecosystem
@@ -106,72 +107,12 @@ DENSE_LIMIT = 10_000
 SPARSE_DENSITY = 0.02
 
 
-def _sparse(x: Any) -> bool:
-    """Whether ``x`` is a scipy sparse matrix (a plain bool: no type narrowing)."""
-    import scipy.sparse as sp
-
-    return bool(sp.issparse(x))
-
-
 def _reciprocal(v: Array) -> Array:
     """``1 / v`` with zero where ``v`` is zero (pymrio's convention for outputs of 0)."""
     with np.errstate(divide="ignore"):
         r = 1.0 / v
     r[~np.isfinite(r)] = 0.0
     return r
-
-
-def _labels(name: str, values: Sequence[str]) -> tuple[str, ...]:
-    out = tuple(str(v) for v in values)
-    if len(set(out)) != len(out):
-        dupes = sorted({v for v in out if out.count(v) > 1})
-        raise FormatError(f"{name}: labels must be unique; repeated: {', '.join(dupes[:5])}")
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class Extension:
-    """Stressors of an environmental or factor-input extension.
-
-    Parameters
-    ----------
-    name:
-        The extension's name (``"emissions"``).
-    stressors:
-        One label per row of ``F``.
-    F:
-        ``k x n`` stressors by producing sector.
-    F_Y:
-        ``k x (regions x categories)`` stressors caused directly by final demand (e.g.
-        household emissions), or ``None``.
-    units:
-        One unit per stressor, or ``None``.
-    """
-
-    name: str
-    stressors: tuple[str, ...]
-    F: Array
-    F_Y: Array | None = None
-    units: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stressors", _labels(f"extension {self.name!r} stressors", self.stressors))
-        F = np.atleast_2d(np.asarray(self.F, dtype=np.float64))
-        object.__setattr__(self, "F", F)
-        if F.shape[0] != len(self.stressors):
-            raise FormatError(
-                f"extension {self.name!r}: F has {F.shape[0]} rows but {len(self.stressors)} stressors are named"
-            )
-        if self.F_Y is not None:
-            FY = np.atleast_2d(np.asarray(self.F_Y, dtype=np.float64))
-            if FY.shape[0] != F.shape[0]:
-                raise FormatError(f"extension {self.name!r}: F_Y has {FY.shape[0]} rows, F has {F.shape[0]}")
-            object.__setattr__(self, "F_Y", FY)
-        if self.units is not None:
-            units = tuple(str(u) for u in self.units)
-            if len(units) != len(self.stressors):
-                raise FormatError(f"extension {self.name!r}: {len(units)} units for {len(self.stressors)} stressors")
-            object.__setattr__(self, "units", units)
 
 
 @dataclass(frozen=True, eq=False)
@@ -319,7 +260,12 @@ class _Factor:
         if b.size == 0:
             return np.zeros_like(b)
         if self.method == "regional":
-            X = self._regional_solve(b, trans)
+            from threadpoolctl import threadpool_limits
+
+            # the domestic blocks are small products: BLAS threads only spin-wait on them,
+            # while the trade product runs on numba's threads
+            with threadpool_limits(limits=1, user_api="blas"):
+                X = self._regional_solve(b, trans)
             if X is not None:
                 return X
             self.method = "lu"
@@ -327,7 +273,7 @@ class _Factor:
 
 
 @dataclass(frozen=True, eq=False)
-class IOSystem:
+class IOSystem(MRIOTables):
     """A multi-regional input-output system with environmental extensions.
 
     Parameters
@@ -368,51 +314,25 @@ class IOSystem:
     [100.0, 100.0]
     >>> acc = io.accounts("co2")
     >>> acc.D_pba_reg.round(3).tolist(), acc.D_cba_reg.round(3).tolist()
-    ([[10.0, 4.0]], [[8.021, 5.979]])
+    ([[10.0, 4.0]], [[9.421, 4.579]])
     """
 
-    regions: tuple[str, ...]
-    sectors: tuple[str, ...]
-    final_demand_categories: tuple[str, ...]
-    Z: Any
-    Y: Array
-    extensions: Mapping[str, Extension] = field(default_factory=dict)
-    unit: str | None = None
     method: str = "auto"
     carried: Mapping[str, Mapping[str, Array]] = field(default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
-        import scipy.sparse as sp
-
-        object.__setattr__(self, "regions", _labels("regions", self.regions))
-        object.__setattr__(self, "sectors", _labels("sectors", self.sectors))
-        object.__setattr__(
-            self, "final_demand_categories", _labels("final_demand_categories", self.final_demand_categories)
+    @classmethod
+    def from_tables(cls, tables: MRIOTables, *, method: str = "auto") -> IOSystem:
+        """The analyses of a system read from a file (:func:`rainforest.io.mrio.load_io_system`)."""
+        return cls(
+            tables.regions,
+            tables.sectors,
+            tables.final_demand_categories,
+            tables.Z,
+            tables.Y,
+            tables.extensions,
+            tables.unit,
+            method,
         )
-        n = len(self.regions) * len(self.sectors)
-        Z = sp.csr_array(self.Z, dtype=np.float64) if _sparse(self.Z) else np.asarray(self.Z, dtype=np.float64)
-        if Z.shape != (n, n):
-            raise FormatError(
-                f"Z must be {n} x {n} ({len(self.regions)} regions x {len(self.sectors)} sectors), got {Z.shape[0]} x {Z.shape[1]}"
-            )
-        Y = np.asarray(self.Y, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        m = len(self.regions) * len(self.final_demand_categories)
-        if Y.shape != (n, m):
-            raise FormatError(
-                f"Y must be {n} x {m} (sectors x regions x final demand categories), got {Y.shape[0]} x {Y.shape[1]}"
-            )
-        object.__setattr__(self, "Z", Z)
-        object.__setattr__(self, "Y", Y)
-        for name, ext in self.extensions.items():
-            if ext.F.shape[1] != n:
-                raise FormatError(f"extension {name!r}: F has {ext.F.shape[1]} columns, expected {n} (one per sector)")
-            if ext.F_Y is not None and ext.F_Y.shape[1] != m:
-                raise FormatError(
-                    f"extension {name!r}: F_Y has {ext.F_Y.shape[1]} columns, expected {m} (one per Y column)"
-                )
-        object.__setattr__(self, "extensions", dict(self.extensions))
 
     @classmethod
     def from_ecosystem(cls, eco: Ecosystem, *, method: str = "auto") -> IOSystem:
@@ -421,8 +341,10 @@ class IOSystem:
         Every actor is a sector of every region (rows of the regions it is not in are
         zero); its region is the actor's ``region`` (actors without one form the region
         ``"unassigned"``). ``Z`` is the money layer (money flows at face value, other flows
-        valued at their resource's price), final demand the one category ``"outside"``:
-        sales outside the ecosystem, in the seller's region. The extension ``"emissions"``
+        valued at their resource's price); an actor's output is its revenue where given
+        (as in the report's input-output section), else its recorded sales; final demand,
+        the one category ``"outside"``, is output less sales to members, in the seller's
+        region. The extension ``"emissions"``
         holds what each actor releases to the environment, one stressor per resource, in
         the resource's unit.
 
@@ -431,11 +353,11 @@ class IOSystem:
         CurrencyError
             The document has no money flows and no priced resource.
         """
-        from rainforest.analysis.io_tables import io_table
+        from rainforest.analysis.io_tables import ecosystem_output, io_table
         from rainforest.model.flowmatrix import FlowMatrix
 
         fm = FlowMatrix.from_ecosystem(eco, "money")
-        table = io_table(fm)
+        table = io_table(fm, ecosystem_output(eco, fm))
         ids = list(fm.ids)
         region_of = {a.id: a.region or "unassigned" for a in eco.actors}
         regions = tuple(dict.fromkeys(region_of[a] for a in ids))
@@ -462,23 +384,6 @@ class IOSystem:
             units = tuple(eco.resource(r).unit for r in names)
             extensions["emissions"] = Extension("emissions", names, np.array([emitted[r] for r in names]), None, units)
         return cls(regions, tuple(ids), ("outside",), Z, Y, extensions, fm.unit, method)
-
-    # ---- sizes and labels -------------------------------------------------------------
-
-    @property
-    def n(self) -> int:
-        """Number of (region, sector) rows."""
-        return len(self.regions) * len(self.sectors)
-
-    @property
-    def index(self) -> list[tuple[str, str]]:
-        """The (region, sector) label of each row, region-major."""
-        return [(r, s) for r in self.regions for s in self.sectors]
-
-    @property
-    def y_index(self) -> list[tuple[str, str]]:
-        """The (region, category) label of each column of ``Y``."""
-        return [(r, c) for r in self.regions for c in self.final_demand_categories]
 
     def _dense_guard(self, what: str, force_dense: bool) -> None:
         if self.n > DENSE_LIMIT and not force_dense:

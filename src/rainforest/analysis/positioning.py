@@ -1,23 +1,40 @@
 """Differentiated positioning: where each actor stands in the rainforest.
 
 For every actor: its stratum (given, or inferred by the rule below), life-cycle stage, its
-role in the metabolism, market share in its sector, irreplaceability of what it supplies,
-a keystone index (systemic impact relative to size, from the ESRI cascade), and the
-redundant non-core investments it shares with an actor that holds them as core.
+role in the metabolism, market share in its sector (by revenue or head count when every
+actor gives one, else unknown), irreplaceability of what it supplies, a keystone index
+(systemic impact relative to size, from the ESRI cascade), and the redundant non-core
+investments it shares with an actor that holds them as core.
 
 Every rule here is rainforest's own, stated with its thresholds (none is a published
 standard; the constants are module attributes so a study can change them):
 
-Strata (when the document does not give one)
-    Actors are ranked by a size measure: ``size.revenue`` when every actor gives it, else
-    ``size.employees`` when every actor gives it, else throughflow (inflow + outflow) in
-    the first currency that exists of money, mass, energy. Going down the ranking, the
-    actors that make up the first ``CANOPY_SHARE`` (50%) of the total are ``canopy``, the
-    next ones up to ``UNDERSTORY_SHARE`` (80%) ``understory``, up to ``SHRUB_SHARE`` (95%)
-    ``shrub``, and the tail ``moss``: the ABC analysis of inventory management applied to
-    size. Network position then promotes: a platform provider (a module with adopters) is
-    ``canopy``; an actor with at least ``HUB_PARTNERS`` (5) distinct partners is at least
-    ``understory``.
+Strata (``stratum_basis`` says which rule gave each)
+    A stratum says how large and central a firm is, not how much it happens to exchange.
+    A stratum the document declares wins (``declared``). Otherwise the first size the
+    actor gives decides, in this order (the basis is named after it):
+
+    - ``revenue`` when every actor gives it: ranked among all actors by the ABC rule below
+      (money units differ between documents, so no absolute threshold);
+    - ``employees``: the head-count classes of the EU definition of enterprises
+      (Commission Recommendation 2003/361/EC): 250 or more (large) ``canopy``, 50-249
+      (medium) ``understory``, 10-49 (small) ``shrub``, fewer than 10 (micro) ``moss``;
+    - ``revenue`` given by some actors only: ranked by the ABC rule among those (at least
+      two must give it);
+    - ``capacity``: ranked by the ABC rule among the actors that give one (at least two;
+      capacities are compared as given, so give them in one unit).
+
+    Without a size, throughflow (inflow + outflow in the first currency of money, mass,
+    energy) ranks the actor by the ABC rule, but only when its boundary flows are recorded
+    (at least one flow with a quantity from or to ``world``/``environment``): over the
+    exchanges alone throughflow measures what a firm happens to exchange, not its size
+    (basis ``throughflow``). Else the stratum is ``unknown``. The ABC rule: going down a
+    ranking, the actors that make up the first ``CANOPY_SHARE`` (50%) of the total are
+    ``canopy``, the next ones up to ``UNDERSTORY_SHARE`` (80%) ``understory``, up to
+    ``SHRUB_SHARE`` (95%) ``shrub``, and the tail ``moss``: the ABC analysis of inventory
+    management applied to size. Network position then promotes an inferred stratum: a
+    platform provider (a module with adopters) is ``canopy``; an actor with at least
+    ``HUB_PARTNERS`` (5) distinct partners is at least ``understory``.
 Roles (from flows, several may hold; ``role`` is the first in this order)
     ``platform`` provides a module with adopters; ``utility`` sends utility flows (kind
     ``utility``, or resources of kind energy or water) to at least two actors;
@@ -58,13 +75,27 @@ from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
-__all__ = ["STRATA", "ActorPosition", "Positioning", "abc_strata", "position", "profile_table", "throughflow"]
+__all__ = [
+    "STRATA",
+    "STRATUM_BASES",
+    "ActorPosition",
+    "Positioning",
+    "abc_strata",
+    "position",
+    "profile_table",
+    "throughflow",
+]
 
 STRATA = ("canopy", "understory", "shrub", "moss")
+#: Where a stratum comes from, in the order the rule tries them.
+STRATUM_BASES = ("declared", "revenue", "employees", "capacity", "throughflow", "unknown")
 CANOPY_SHARE = 0.50
 UNDERSTORY_SHARE = 0.80
 SHRUB_SHARE = 0.95
 HUB_PARTNERS = 5
+#: Lower head-count bounds of the EU enterprise classes (Recommendation 2003/361/EC):
+#: large (canopy), medium (understory), small (shrub); micro below (moss).
+EMPLOYEE_CLASSES = (("canopy", 250.0), ("understory", 50.0), ("shrub", 10.0))
 DECOMPOSER_SHARE = 0.25
 DOMINANCE = 0.5  # one actor holding more of the throughflow than this is a monoculture
 FloatArray = npt.NDArray[np.float64]
@@ -78,6 +109,7 @@ class ActorPosition:
     sector: str | None
     stratum: str
     stratum_inferred: bool
+    stratum_basis: str
     stage: str | None
     role: str
     roles: tuple[str, ...]
@@ -97,6 +129,7 @@ class ActorPosition:
             "sector": self.sector,
             "stratum": self.stratum,
             "stratum_inferred": self.stratum_inferred,
+            "stratum_basis": self.stratum_basis,
             "stage": self.stage,
             "role": self.role,
             "roles": list(self.roles),
@@ -183,6 +216,49 @@ def abc_strata(measure: FloatArray) -> list[str]:
     return result
 
 
+def _inferred_strata(
+    given: list[str | None], sizes: dict[str, FloatArray], through: FloatArray, fm: FlowMatrix | None
+) -> tuple[list[str], list[str]]:
+    """Each actor's stratum and its basis by the rule in the module notes."""
+    n = len(given)
+    strata = ["unknown"] * n
+    basis = ["unknown"] * n
+    todo = np.array([g is None for g in given], dtype=bool)
+    for i in np.flatnonzero(~todo).tolist():
+        strata[i], basis[i] = str(given[i]), "declared"
+    revenue = np.isfinite(sizes["revenue"])
+    if n and revenue.all() and todo.any():
+        ranked = abc_strata(sizes["revenue"])
+        for i in np.flatnonzero(todo).tolist():
+            strata[i], basis[i] = ranked[i], "revenue"
+        todo[:] = False
+    employees = sizes["employees"]
+    for i in np.flatnonzero(todo & np.isfinite(employees)).tolist():
+        strata[i] = next((s for s, low in EMPLOYEE_CLASSES if employees[i] >= low), "moss")
+        basis[i] = "employees"
+        todo[i] = False
+    for name in ("revenue", "capacity"):
+        values = sizes[name]
+        has = np.isfinite(values)
+        if has.sum() < 2 or not (todo & has).any():
+            continue  # one actor alone cannot be ranked
+        ranked = abc_strata(np.where(has, values, 0.0))
+        for i in np.flatnonzero(todo & has).tolist():
+            strata[i], basis[i] = ranked[i], name
+        todo &= ~has
+    if todo.any() and fm is not None and fm.recorded:
+        boundary = np.zeros(n, dtype=bool)
+        if fm.recorded.get("imports", (0, 0))[0] or fm.recorded.get("extraction", (0, 0))[0]:
+            boundary |= fm.inputs > 0
+        if fm.recorded.get("exports", (0, 0))[0] or fm.recorded.get("losses", (0, 0))[0]:
+            boundary |= fm.outputs > 0
+        if boundary.sum() >= 2:
+            ranked = abc_strata(np.where(boundary, through, 0.0))
+            for i in np.flatnonzero(todo & boundary).tolist():
+                strata[i], basis[i] = ranked[i], "throughflow"
+    return strata, basis
+
+
 def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     """Position every actor of ``eco`` (see the module notes for each rule).
 
@@ -206,6 +282,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     stages = actors.texts("stage")
     revenue = actors.numbers("size.revenue")
     employees = actors.numbers("size.employees")
+    capacity = actors.numbers("size.capacity")
     through, currency, fm = throughflow(eco)
     if n and np.isfinite(revenue).all():
         measure, size_measure = revenue, "revenue"
@@ -213,7 +290,9 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
         measure, size_measure = employees, "employees"
     else:
         measure, size_measure = through, f"throughflow ({currency})" if currency else "none"
-    inferred = abc_strata(measure)
+    inferred, basis = _inferred_strata(
+        given, {"revenue": revenue, "employees": employees, "capacity": capacity}, through, fm
+    )
 
     # network position: partners, platform providers
     flows = eco.table("flows")
@@ -246,6 +325,10 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             was_inferred.append(False)
             continue
         s = inferred[i]
+        if s == "unknown":
+            strata.append(s)
+            was_inferred.append(False)
+            continue
         if ids[i] in providers:
             s = "canopy"
         elif len(partners[i]) >= HUB_PARTNERS and STRATA.index(s) > 1:
@@ -269,7 +352,9 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     for a, b, r, q, k, ok in zip(src, dst, res, qty.tolist(), kinds, active, strict=True):
         if not ok:
             continue
-        v = 1.0 if q > 0 else 0.0  # by count: quantities of different resources do not add
+        # by count: quantities of different resources do not add; a documented exchange of
+        # unknown quantity (NaN) counts like any other
+        v = 1.0 if q > 0 or math.isnan(q) else 0.0
         if b in pos:
             j = pos[b]
             all_in[j] += v
@@ -303,11 +388,14 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
         notes.append("no flows: roles and throughflow cannot be read from the metabolism")
 
     # market share in the sector (by the size measure)
+    sized = size_measure in ("revenue", "employees")
     sector_total: dict[str | None, float] = {}
     for sec, m in zip(sectors, measure.tolist(), strict=True):
         sector_total[sec] = sector_total.get(sec, 0.0) + m
+    # a share of the sector's size: by revenue or head count when every actor gives one; what an
+    # actor happens to exchange is not its share of a market
     market = [
-        (m / sector_total[sec]) if sec is not None and sector_total[sec] > 0 else None
+        (m / sector_total[sec]) if sized and sec is not None and sector_total[sec] > 0 else None
         for sec, m in zip(sectors, measure.tolist(), strict=True)
     ]
 
@@ -332,7 +420,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             suppliers_of.setdefault(r, set()).add(a)
     supplies: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     for a, b, r, q, ok in zip(src, dst, res, qty.tolist(), active, strict=True):
-        if not ok or a not in pos or b not in pos or a == b or q <= 0:
+        if not ok or a not in pos or b not in pos or a == b or not q > 0:  # NaN: no quantity to replace
             continue
         alternatives = {
             other: amount
@@ -435,6 +523,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             sector=sectors[i],
             stratum=strata[i],
             stratum_inferred=was_inferred[i],
+            stratum_basis=basis[i],
             stage=stages[i],
             role=roles[i][0],
             roles=roles[i],
@@ -451,10 +540,19 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     )
     table, health = _profile(positions, measure, size_measure)
     if any(was_inferred):
+        counts = _count(b for b, w in zip(basis, was_inferred, strict=True) if w)
         notes.append(
-            f"strata inferred for {sum(was_inferred)} actor(s) from {size_measure} "
-            f"(canopy to {CANOPY_SHARE:.0%} of the total, understory to {UNDERSTORY_SHARE:.0%}, "
+            f"strata inferred for {sum(was_inferred)} actor(s) from "
+            + ", ".join(f"{k} ({v})" for k, v in counts.items())
+            + f" (employees: EU size classes, 250+ canopy, 50+ understory, 10+ shrub; revenue, capacity and "
+            f"throughflow: canopy to {CANOPY_SHARE:.0%} of the total, understory to {UNDERSTORY_SHARE:.0%}, "
             f"shrub to {SHRUB_SHARE:.0%}; platform providers canopy, {HUB_PARTNERS}+ partners at least understory)"
+        )
+    unknown = [ids[i] for i in range(n) if basis[i] == "unknown"]
+    if unknown:
+        notes.append(
+            f"stratum unknown for {len(unknown)} actor(s) ({', '.join(unknown[:8])}{'...' if len(unknown) > 8 else ''}): "
+            "no declared stratum, no size (revenue, employees, capacity) and no recorded boundary flow"
         )
     return Positioning(positions, table, health, size_measure, currency, tuple(notes))
 
@@ -463,10 +561,12 @@ def _profile(
     positions: tuple[ActorPosition, ...], measure: FloatArray, size_measure: str
 ) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
     n = len(positions)
+    sized = size_measure in ("revenue", "employees")
     total_t = sum(p.throughflow for p in positions) or 1.0
     total_m = float(measure.sum()) or 1.0
     rows = []
-    for s in STRATA:
+    present = [*STRATA, "unknown"] if any(p.stratum == "unknown" for p in positions) else list(STRATA)
+    for s in present:
         members = [i for i, p in enumerate(positions) if p.stratum == s]
         rows.append(
             {
@@ -474,26 +574,40 @@ def _profile(
                 "actors": len(members),
                 "actor_share": len(members) / n if n else 0.0,
                 "throughflow_share": sum(positions[i].throughflow for i in members) / total_t,
-                "size_share": float(measure[members].sum()) / total_m if members else 0.0,
+                # a size share only where every actor gives a size: throughflow is not size
+                "size_share": (float(measure[members].sum()) / total_m if members else 0.0) if sized else None,
                 "stages": _count(positions[i].stage or "unknown" for i in members),
                 "roles": _count(positions[i].role for i in members),
             }
         )
     shares = np.array([p.throughflow for p in positions]) / total_t
     nonzero = shares[shares > 0]
-    evenness = float(-(nonzero * np.log(nonzero)).sum() / math.log(len(nonzero))) if len(nonzero) > 1 else 0.0
-    largest = float(shares.max()) if n else 0.0
+    largest: float | None = float(shares.max()) if n else None
+    evenness: float | None = (
+        float(-(nonzero * np.log(nonzero)).sum() / math.log(len(nonzero))) if len(nonzero) > 1 else 0.0
+    )
+    no_flow = not nonzero.size  # nothing flows through any actor: shares are unknown, not 0
+    if no_flow:
+        largest = evenness = None
     understory = sum(1 for p in positions if p.stratum == "understory")
+    unknown = sum(1 for p in positions if p.stratum == "unknown")
     findings = []
-    if largest > DOMINANCE:
+    if no_flow:
+        findings.append("no throughflow recorded: the shares of throughflow are not known")
+    elif largest is not None and largest > DOMINANCE:
         findings.append(f"monoculture: one actor holds {largest:.0%} of the throughflow (more than {DOMINANCE:.0%})")
-    if understory < 2:
+    if unknown and understory < 2:
+        findings.append(
+            f"the size of {unknown} of {n} actors is unknown, so whether the understory is populated cannot be judged"
+        )
+    elif understory < 2:
         findings.append("thin understory: fewer than two mid-size actors between the canopy and the small ones")
     if not findings:
         findings.append("no canopy monoculture and a populated understory")
     health = {
         "largest_throughflow_share": largest,
         "throughflow_evenness": evenness,
+        "reason": "no flow between actors or across the boundary is recorded" if no_flow else "",
         "findings": findings,
         "rule": (
             "healthy: no actor holds more than half the throughflow and at least two understory actors; "
@@ -516,6 +630,7 @@ def profile_table(p: Positioning) -> list[dict[str, Any]]:
         {
             "actor": a.actor,
             "stratum": a.stratum,
+            "stratum_basis": a.stratum_basis,
             "stage": a.stage,
             "role": a.role,
             "irreplaceability": a.irreplaceability,

@@ -12,12 +12,13 @@ from typing import Annotated, Any, NoReturn
 import numpy as np
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 import rainforest as rf
-from rainforest.errors import DocumentError, RainforestError
+from rainforest.cli.terminal import shown
+from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
+from rainforest.model.units import label as unit_label
 
 app = typer.Typer(
     name="rainforest",
@@ -47,10 +48,11 @@ def _emit_json(data: Any) -> None:
 
 
 def _fail(message: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    message = in_words_of(message, "cli")  # the library names Python's options; say the CLI's
     if as_json:
         _emit_json({"error": message, **(extra or {})})
     else:
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+        err.print(f"[bold red]error:[/] {shown(message)}", markup=True)
     raise typer.Exit(code)
 
 
@@ -93,10 +95,10 @@ def _print_issues(exc: DocumentError, as_json: bool) -> None:
         return
     count = len(exc.issues)
     err.print(
-        f"[bold red]{escape(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
+        f"[bold red]{shown(exc.source or 'document')}: {count} problem{'s' if count != 1 else ''}; nothing was loaded.[/]"
     )
     for issue in exc.issues:
-        err.print(f"  [red]x[/] {escape(str(issue))}", markup=True, highlight=False)
+        err.print(f"  [red]x[/] {shown(issue)}", markup=True, highlight=False)
 
 
 def _with_errors(as_json: bool, debug: bool, work: Callable[[], None]) -> None:
@@ -118,7 +120,7 @@ def _root(
 
 
 def _counts_table(summary: dict[str, Any]) -> Table:
-    table = Table(title=summary["name"], show_header=True, header_style="bold")
+    table = Table(title=shown(summary["name"]), show_header=True, header_style="bold")
     table.add_column("section")
     table.add_column("entries", justify="right")
     for section, count in summary["counts"].items():
@@ -127,24 +129,121 @@ def _counts_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+MaxFileOption = Annotated[
+    float | None, typer.Option("--max-file-mb", min=0.001, help="Largest file to read, in MB (default 1000).")
+]
+MaxDepthOption = Annotated[
+    int | None, typer.Option("--max-depth", min=1, help="Deepest nesting of lists and mappings (default 64).")
+]
+MaxTextOption = Annotated[
+    int | None, typer.Option("--max-text-chars", min=1, help="Longest text, in characters (default 1,000,000).")
+]
+MaxRowsOption = Annotated[
+    int | None, typer.Option("--max-rows", min=1, help="Most entries in one section (default 10,000,000).")
+]
+MaxUnzippedOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-unzipped-mb", min=0.001, help="Largest unpacked size of a zip or workbook, in MB (default 4000)."
+    ),
+]
+MaxRatioOption = Annotated[
+    float | None,
+    typer.Option("--max-zip-ratio", min=1, help="Largest unpacked-to-packed ratio of a zip entry (default 200)."),
+]
+AliasesOption = Annotated[
+    bool, typer.Option("--yaml-aliases", help="Read YAML anchors and aliases (refused by default).")
+]
+
+
+def _limits(
+    max_file_mb: float | None,
+    max_depth: int | None,
+    max_text_chars: int | None,
+    max_rows: int | None,
+    max_unzipped_mb: float | None,
+    max_zip_ratio: float | None,
+    yaml_aliases: bool,
+) -> Any:
+    from rainforest.io import Limits
+
+    given: dict[str, Any] = {
+        "max_file_mb": max_file_mb,
+        "max_depth": max_depth,
+        "max_text_chars": max_text_chars,
+        "max_rows": max_rows,
+        "max_unzipped_mb": max_unzipped_mb,
+        "max_zip_ratio": max_zip_ratio,
+        "yaml_aliases": yaml_aliases or None,
+    }
+    return Limits(**{k: v for k, v in given.items() if v is not None})
+
+
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor or a folder of CSV files.")],
+    file: Annotated[
+        Path, typer.Argument(help="A document: .yaml, .json, .xlsx, .scor, a folder of CSV files or a .zip of one.")
+    ],
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Validate a document: exit 0 when valid, 2 with every problem and its place."""
+    """Validate a document: exit 0 when valid, 2 with every problem and its place.
+
+    Documents past a reading limit (file size, nesting depth, text length, rows, unpacked
+    zip size and ratio, YAML aliases) are refused; the --max-... options raise a limit.
+    """
 
     def work() -> None:
-        eco = rf.load(file)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(file, limits=limits)
         summary = eco.summary()
         if as_json:
             _emit_json({"valid": True, "source": str(file), "counts": summary["counts"]})
         else:
             parts = ", ".join(f"{n:,} {s}" for s, n in summary["counts"].items() if n)
-            out.print(f"[green]ok[/] {file}: a valid {rf.model.schema.FORMAT} document ({parts}).")
+            out.print(f"[green]ok[/] {shown(file)}: a valid {rf.model.schema.FORMAT} document ({parts}).")
 
     _with_errors(as_json, debug, work)
+
+
+def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str | None:
+    """Why ``convert`` must not write ``target``, if it must not: it never overwrites or
+    deletes what it did not write."""
+    if not target.parent.exists():
+        if not parents:
+            return f"{target.parent} does not exist. Create it, or pass --parents to create it."
+        return None
+    if not target.exists():
+        return None
+    if form == "csv":
+        if not target.is_dir():
+            return f"{target} exists and is not a folder; a CSV document is a folder. Choose another target."
+        from rainforest.io.tabular import TOP_SHEET
+        from rainforest.model.schema import SECTIONS
+
+        ours = {f"{name}.csv" for name in [*SECTIONS, TOP_SHEET]}
+        others = sorted(c.name for c in target.iterdir() if c.name not in ours)
+        if others:
+            shown_names = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            return (
+                f"{target} holds files that are not part of a rainforest CSV document ({shown_names}); "
+                "they would be mixed with the converted sections. Choose an empty or new folder."
+            )
+        if any(target.iterdir()) and not force:
+            return f"{target} already holds a CSV document. Pass --force to replace it."
+        return None
+    if target.is_dir():
+        return f"{target} is a folder; a {form} document is a file. Choose another target."
+    if not force:
+        return f"{target} already exists. Pass --force to replace it."
+    return None
 
 
 @app.command()
@@ -156,23 +255,40 @@ def convert(
     ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing target document.")] = False,
+    parents: Annotated[bool, typer.Option("--parents", help="Create the target's missing parent folders.")] = False,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    max_file_mb: MaxFileOption = None,
+    max_depth: MaxDepthOption = None,
+    max_text_chars: MaxTextOption = None,
+    max_rows: MaxRowsOption = None,
+    max_unzipped_mb: MaxUnzippedOption = None,
+    max_zip_ratio: MaxRatioOption = None,
+    yaml_aliases: AliasesOption = False,
 ) -> None:
-    """Convert a document from one form to another (the target appears whole or not at all)."""
+    """Convert a document from one form to another (the target appears whole or not at all).
+
+    An existing target is replaced only with --force, and a folder holding files of its
+    own is never written into; a missing parent folder is created only with --parents.
+    """
 
     def work() -> None:
         from rainforest.io import FORMS, form_of
 
         if to is not None and to not in FORMS:
             _fail(f"unknown form {to!r}; expected one of {', '.join(FORMS)}", EXIT_BAD_INPUT, as_json)
-        eco = rf.load(source)
         form = to or form_of(target)
+        problem = _target_problem(target, form, force, parents)
+        if problem:
+            _fail(problem, EXIT_BAD_INPUT, as_json)
+        limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
+        eco = rf.load(source, limits=limits)
         written = rf.save(eco, target, form=form, currency=currency, resource=resource)  # type: ignore[arg-type]
         if as_json:
             _emit_json({"source": str(source), "target": str(written), "form": form})
         else:
-            out.print(f"wrote {written} ({form})")
+            out.print(f"wrote {shown(written)} ({form})")
 
     _with_errors(as_json, debug, work)
 
@@ -212,8 +328,11 @@ def generate(
 
 
 def _info(eco: rf.Ecosystem) -> dict[str, Any]:
+    from rainforest.analysis.structure import network_structure
+
     summary = eco.summary()
     summary["currencies"] = _currencies(eco)
+    summary["network"] = network_structure(eco).to_dict()
     summary["content_hash"] = eco.content_hash()
     return summary
 
@@ -227,7 +346,12 @@ def _currencies(eco: rf.Ecosystem) -> dict[str, Any]:
             fm = rf.FlowMatrix.from_ecosystem(eco, currency)
         except rf.CurrencyError:
             continue
-        found[currency] = {"unit": fm.unit, "resources": len(fm.resources), "excluded": len(fm.excluded)}
+        found[currency] = {
+            "unit": fm.unit,
+            "resources": len(fm.resources),
+            "excluded": len(fm.excluded),
+            "unquantified_flows": fm.unquantified,
+        }
     return found
 
 
@@ -250,7 +374,7 @@ def info(
         kinds.add_column("resources", justify="right")
         kinds.add_column("units")
         for kind, count in data["resource_kinds"].items():
-            kinds.add_row(kind, str(count), ", ".join(data["units_by_kind"][kind]))
+            kinds.add_row(kind, str(count), ", ".join(unit_label(u) for u in data["units_by_kind"][kind]))
         out.print(kinds)
         cur = Table(title="currencies (for analyses)", header_style="bold")
         cur.add_column("currency")
@@ -258,10 +382,27 @@ def info(
         cur.add_column("resources", justify="right")
         cur.add_column("excluded", justify="right")
         for name, c in data["currencies"].items():
-            cur.add_row(name, c["unit"], str(c["resources"]), str(c["excluded"]))
+            cur.add_row(name, unit_label(c["unit"]), str(c["resources"]), str(c["excluded"]))
         out.print(cur)
         strata = ", ".join(f"{k}: {v:,}" for k, v in data["strata"].items())
         out.print(f"strata: {strata}")
+        net = data["network"]
+        if net["nodes"]:
+            out.print(
+                f"network (every active exchange between actors, quantified or not): {net['nodes']:,} actors, "
+                f"{net['links']:,} links ({net['unquantified_links']:,} without any quantity), "
+                f"link density {net['link_density']:.2f}, connectance {net['connectance']:.3f}, "
+                f"cyclicity {net['cyclicity']:.2f}"
+            )
+            loops = "; ".join(" → ".join([*c, c[0]]) for c in net["cycles"][:5])
+            more = f" (and {len(net['cycles']) - 5:,} more)" if len(net["cycles"]) > 5 else ""
+            out.print(f"loops: {shown(loops) + more if loops else 'none'} ({net['cycles_note']})")
+        skipped = {k: c["unquantified_flows"] for k, c in data["currencies"].items() if c["unquantified_flows"]}
+        if skipped:
+            out.print(
+                "flows without a quantity, skipped by the analyses in each currency: "
+                + ", ".join(f"{k} {v:,}" for k, v in skipped.items())
+            )
 
     _with_errors(as_json, debug, work)
 
@@ -302,6 +443,48 @@ def _report_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] 
         yield step
 
 
+def _header(name: str, width: int = 10) -> str:
+    """A column header that wraps instead of being cut: words longer than ``width`` are
+    hyphenated onto two lines (``irreplace-`` / ``ability``)."""
+    words = []
+    for word in name.split(" "):
+        while len(word) > width + 2:
+            words.append(word[: width - 1] + "-\n")
+            word = word[width - 1 :]
+        words.append(word)
+    return " ".join(words).replace("-\n ", "-\n")
+
+
+def _add_columns(table: Table, columns: list[tuple[str, str, bool]]) -> None:
+    """Columns that fit 80 terminal columns by wrapping: ``(name, justify, key)``; key
+    columns (ids, numbers) are never wrapped or cut, the others wrap their text."""
+    for name, justify, key in columns:
+        table.add_column(
+            _header(name),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=key,
+            overflow="fold",
+            min_width=min(len(name), 10) if key else None,
+        )
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A number for the terminal: thousands separators and six significant digits at most
+    (``14,997,200 EUR``, ``80,070 t``, ``68.77``), never ``1.49972e+07``; ``n/a`` for None."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    x = float(value)
+    if abs(x) >= 1000:
+        digits = int(np.floor(np.log10(abs(x)))) + 1
+        text = f"{round(x, 6 - digits):,.0f}"
+    elif x == int(x):
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:.4g}"
+    # "money" is no currency: the document names none, so the number stands alone
+    return f"{text} {unit}".strip() if unit != "money" else text
+
+
 def _key_numbers_table(title: str, numbers: Any) -> Table:
     table = Table(title=title, header_style="bold", title_justify="left")
     table.add_column("indicator")
@@ -340,7 +523,14 @@ def report(
             data["output"] = str(path)
             _emit_json(data)
             return
-        out.print(_key_numbers_table(result.ecosystem, result.key_numbers))
+        plan_pathway = result.facts.get("pathway") == "plan"
+        title = f"{result.ecosystem}: what this park can do" if plan_pathway else result.ecosystem
+        out.print(_key_numbers_table(title, result.key_numbers))
+        if plan_pathway:
+            out.print(
+                "no exchange is recorded yet; once flows are recorded the report also shows: "
+                + "; ".join(result.facts["after_flows"])
+            )
         missing = [s.title for s in result.sections if not s.available]
         if missing:
             out.print(f"not available for this document: {', '.join(missing)} (the report says why)")
@@ -388,12 +578,19 @@ def compare(
                 table.add_column(letters[name], justify="right")
             table.add_column("leads")
             for ind in result.indicators:
-                cells = ["n/a" if v is None else report_module.format_number(v) for v in ind["values"]]
-                lead = letters.get(ind["leader"], ind["leader"]) if ind["leader"] else ind["note"]
+                cells = list(ind["display"])
+                if ind["leader"]:
+                    lead = letters.get(ind["leader"], ind["leader"])
+                elif any(ind["reasons"]):
+                    lead = "; ".join(
+                        f"{letters[n]} n/a: {why}" for n, why in zip(names, ind["reasons"], strict=True) if why
+                    )
+                else:
+                    lead = ind["note"]
                 table.add_row(ind["label"], *cells, lead)
             out.print(table)
             for name, letter in letters.items():
-                out.print(f"{letter}: {name}")
+                out.print(f"{letter}: {shown(name)}")
         for r in result.reports:
             s = r.section("cluster")
             if not s.available:
@@ -417,10 +614,14 @@ def compare(
 @app.command()
 def demo(
     output: OutputOption = Path("kalundborg-report.html"),
+    park_output: Annotated[Path, typer.Option("--park-output", help="Where to write the new park's report.")] = Path(
+        "park-report.html"
+    ),
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Write the health report of the bundled Kalundborg Symbiosis and print its five key numbers."""
+    """Both pathways: the health report of the bundled Kalundborg Symbiosis (an existing
+    symbiosis) and the plan of a new park with offers and needs, with their key numbers."""
 
     def work() -> None:
         from rainforest import report as report_module
@@ -434,31 +635,49 @@ def demo(
             eco = store.load("kalundborg")
             store_url = store.url
         data = _info(eco)
-        unquantified = eco.extensions.get("x_unquantified_flows", ())
+        unquantified = [f for f in eco.flows if not f.quantified]
         data["unquantified_exchanges"] = len(unquantified)
         with _report_progress(not as_json) as progress:
             result = report_module.health_report(eco, source="the store's 'kalundborg'", progress=progress)
         path = result.save(output)
+        with _report_progress(not as_json) as progress:
+            park = report_module.health_report(
+                rf.datasets.park(), source="rainforest.datasets.park()", progress=progress
+            )
+        park_path = park.save(park_output)
         if as_json:
             data["store"] = store_url
             data["report"] = str(path)
             data["key_numbers"] = [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in result.key_numbers]
+            data["park"] = {
+                "report": str(park_path),
+                "pathway": park.facts["pathway"],
+                "key_numbers": [{k: n[k] for k in ("key", "label", "value", "meaning")} for n in park.key_numbers],
+            }
             _emit_json(data)
             return
         out.print(_counts_table(data))
         fm = rf.FlowMatrix.from_ecosystem(eco, "mass")
         out.print(
-            f"by-product exchanges with a published quantity: {data['counts']['flows']}; "
-            f"mass exchanged: {fm.Z.sum():,.0f} {fm.unit} per year"
+            f"by-product exchanges with a published quantity: {data['counts']['flows'] - len(unquantified)}; "
+            f"mass exchanged: {number(float(fm.Z.sum()), unit_label(fm.unit))} per year"
         )
         out.print(
             f"exchanges known but without a published quantity: {len(unquantified)} "
-            "(kept under x_unquantified_flows, never given an invented number)"
+            "(flows marked 'quantified: false', never given an invented number)"
         )
         out.print("Sources and licences: rainforest/datasets/data/README.md")
         out.print(_key_numbers_table("the five numbers that matter", result.key_numbers))
         out.print(f"health report written to {path.resolve()}: open it in any browser (it works offline)")
         out.print(f"the ecosystem is kept in the store {store_url} (see `rainforest store --help`)")
+        out.print()
+        out.print(
+            f"[bold]A new park[/]: {park.ecosystem}, {park.facts['offers']} offers and {park.facts['needs']} needs, "
+            "no exchange yet (rainforest.datasets.park(), also docs/examples/park.yaml)",
+            markup=True,
+        )
+        out.print(_key_numbers_table("what its optimal exchange plan can do", park.key_numbers))
+        out.print(f"its report (the plan, the gain split, the cluster curve) written to {park_path.resolve()}")
 
     _with_errors(as_json, debug, work)
 
@@ -507,7 +726,8 @@ def ena(
             _emit_json(result.to_dict(matrices=matrices))
             return
         out.print(
-            f"[bold]{eco.name}[/]: {fm.n:,} nodes, currency {fm.currency} ({fm.unit or 'no unit'}), {result.method} engine"
+            f"[bold]{shown(eco.name)}[/]: {fm.n:,} nodes, currency {fm.currency} ({unit_label(fm.unit) or 'no unit'}), "
+            f"{result.method} engine"
         )
         for section in ("structure", "flow", "ascendency", "utility", "storage"):
             values = getattr(result, section)
@@ -522,7 +742,7 @@ def ena(
         if result.control is not None:
             out.print(f"control: TSC = {result.control['TSC']:.6g}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
 
     _with_errors(as_json, debug, work)
 
@@ -565,9 +785,9 @@ def target(
         if as_json:
             _emit_json(data)
             return
-        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit}):")
-        out.print(f"  minimum virgin supply  {result.virgin:,.6g}")
-        out.print(f"  minimum discharge      {result.discharge:,.6g}")
+        out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit_label(unit)}):")
+        out.print(f"  minimum virgin supply  {number(result.virgin, unit_label(unit))}")
+        out.print(f"  minimum discharge      {number(result.discharge, unit_label(unit))}")
         pinch = ", ".join(f"{p:g}" for p in result.pinch) or f"none ({result.threshold} threshold problem)"
         out.print(f"  pinch quality          {pinch}")
 
@@ -646,7 +866,15 @@ def candidates(
         for col in ("from", "to", "resource", "max quantity", "saving/unit", "why", "limits"):
             table.add_column(col)
         for c in found:
-            table.add_row(c.source, c.target, c.resource, f"{c.upper:,.6g}", f"{c.unit_saving:,.4g}", c.why, c.limits)
+            table.add_row(
+                shown(c.source),
+                shown(c.target),
+                shown(c.resource),
+                f"{c.upper:,.6g}",
+                f"{c.unit_saving:,.4g}",
+                shown(c.why),
+                shown(c.limits),
+            )
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -669,26 +897,45 @@ def match(
     per_need: Annotated[
         int | None, typer.Option("--per-need", min=1, help="Keep each need's best N candidates (large ecosystems).")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="A previous plan (this command's --json output): start from it, never end worse, and say what changed.",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, help="Seconds the solver may spend; the plan shows its proven gap."),
+    ] = 60.0,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """The optimal exchange plan, its impacts and a fair split of its gain."""
+    """The optimal exchange plan, its impacts and a fair split of its gain.
+
+    Every plan says how far it is proven: optimal, or stopped at the time limit with its proven gap.
+    """
 
     def work() -> None:
         from rainforest.optimize import exchanges
+        from rainforest.optimize.solvers import HighsSolver
 
         if objective not in ("benefit", "virgin", "co2e"):
             _fail(f"unknown objective {objective!r}; expected benefit, virgin or co2e", EXIT_BAD_INPUT, as_json)
         if share_method not in ("shapley", "nucleolus"):
             _fail(f"unknown share method {share_method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
+        before = _previous_plan(previous, as_json) if previous is not None else None
         result = exchanges.plan(
             eco,
             objective,  # type: ignore[arg-type]  # checked above
             max_distance_km=max_distance_km,
             failure_probability=failure_probability,
             per_need=per_need,
+            previous=before,
+            solver=HighsSolver(time_limit_s=time_limit),
         )
+        changes = exchanges.diff(before, result) if before is not None else None
         effects = exchanges.impacts(eco, result)
         shares = exchanges.share_gains(
             eco,
@@ -705,29 +952,91 @@ def match(
             "impacts": effects["total"],
             "sharing": shares["allocation"],
             "in_core": shares["in_core"],
+            "benefit": result.benefit,
             "gap": result.gap,
+            "solve": result.solve_info(),
             "notes": list(result.notes),
         }
+        if changes is not None:
+            data["changes"] = changes.to_dict()
         if as_json:
             _emit_json(data)
             return
-        table = Table(title=f"exchange plan ({objective}: {result.value:,.6g})", header_style="bold")
-        for col in ("from", "to", "resource", "quantity", "benefit"):
-            table.add_column(col)
+        from rainforest import report as report_module
+        from rainforest.model.units import label
+        from rainforest.report import money_unit
+
+        money = money_unit(eco)
+        units = {r.id: label(r.unit) for r in eco.resources}
+        value_unit = {"benefit": money, "co2e": "kg CO2e", "virgin": ""}[objective]
+        if objective == "co2e":
+            title_value = number(result.value / 1000, "t CO2e")
+        else:
+            title_value = number(result.value, value_unit)
+        table = Table(
+            title=f"exchange plan ({objective}: {title_value} per {eco.period}; {result.describe()})",
+            header_style="bold",
+        )
+        _add_columns(
+            table,
+            [
+                ("from", "left", True),
+                ("to", "left", True),
+                ("resource", "left", False),
+                ("quantity", "right", True),
+                ("benefit" + (f" ({money})" if money != "money" else ""), "right", True),
+            ],
+        )
         for e in result.exchanges:
-            table.add_row(e.source, e.target, e.resource, f"{e.quantity:,.6g}", f"{e.benefit:,.6g}")
+            table.add_row(
+                shown(e.source),
+                shown(e.target),
+                shown(e.resource),
+                number(e.quantity, units[e.resource]),
+                number(e.benefit),
+            )
         out.print(table)
         total = effects["total"]
         out.print(
-            f"per {eco.period}: money saved {total['money_saved']:,.0f}; CO2e avoided {total['co2e_avoided_kg'] / 1000:,.1f} t; "
-            f"disposal diverted {total['disposal_diverted_t']:,.0f} t; water saved {total['water_saved_m3']:,.0f} m3"
+            f"per {eco.period}: money saved {number(total['money_saved'], money)}; "
+            f"CO2e avoided {number(total['co2e_avoided_kg'] / 1000, 't')}; "
+            f"disposal diverted {number(total['disposal_diverted_t'], 't')}; "
+            f"water saved {number(total['water_saved_m3'], 'm³')}"
         )
-        split = ", ".join(f"{a}: {v:,.0f}" for a, v in shares["allocation"].items())
+        split = ", ".join(f"{a}: {number(v, money)}" for a, v in shares["allocation"].items())
         out.print(f"{share_method} split of the gain: {split} ({'in' if shares['in_core'] else 'not in'} the core)")
+        if changes is not None:
+            out.print("changes from the previous plan:")
+            for line in changes.lines():
+                out.print(f"  {shown(line)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {shown(report_module.format_co2e_in_t(in_words_of(note, 'cli')))}")
 
     _with_errors(as_json, debug, work)
+
+
+def _previous_plan(path: Path, as_json: bool) -> dict[str, Any]:
+    """A previous plan from a file of ``match --json`` output; exit 2 with the reason
+    when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(
+            f"--previous {path}: cannot read a plan ({exc}); expected the output of `rainforest match --json`",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    rows = data.get("exchanges") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(
+        isinstance(e, dict) and {"from", "to", "resource", "quantity"} <= set(e) for e in rows
+    ):
+        _fail(
+            f"--previous {path}: expected an object with 'exchanges', a list of objects with 'from', 'to', "
+            "'resource' and 'quantity' (the output of `rainforest match --json`)",
+            EXIT_BAD_INPUT,
+            as_json,
+        )
+    return dict(data)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -783,8 +1092,16 @@ def risk(
     weights: Annotated[
         str, typer.Option(help="out-strength, revenue, costs, or any numeric actor column (employees, x_value).")
     ] = "out-strength",
+    damping: Annotated[
+        str | None,
+        typer.Option(
+            help="How revenues and costs (size.revenue, size.costs, trade with world) damp the cascade: "
+            "reference (the published implementation, default), outside-trade (only trade outside the "
+            "network is spared; essential inputs undamped) or none."
+        ),
+    ] = None,
     no_damping: Annotated[
-        bool, typer.Option("--no-damping", help="Ignore revenues, costs and outside trade (the reference model).")
+        bool, typer.Option("--no-damping", help="Ignore revenues, costs and outside trade (--damping none).")
     ] = False,
     valued: Annotated[
         bool, typer.Option("--valued", help="Use every flow valued at its resource's price, not only money flows.")
@@ -808,6 +1125,13 @@ def risk(
 
         if stop not in ("fixed-point", "reference"):
             _fail(f"unknown stop rule {stop!r}; expected fixed-point or reference", EXIT_BAD_INPUT, as_json)
+        if damping is not None and damping not in cascade_module.DAMPINGS:
+            _fail(
+                f"unknown damping {damping!r}; expected {', '.join(cascade_module.DAMPINGS)}", EXIT_BAD_INPUT, as_json
+            )
+        if no_damping and damping not in (None, "none"):
+            _fail(f"--no-damping contradicts --damping {damping}", EXIT_BAD_INPUT, as_json)
+        rule = "none" if no_damping else (damping or "reference")
         if engine not in ("auto", "compiled", "numpy"):
             _fail(f"unknown engine {engine!r}; expected auto, compiled or numpy", EXIT_BAD_INPUT, as_json)
         if more and not actors:
@@ -818,7 +1142,19 @@ def risk(
         eco = rf.load(file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", rf.errors.RainforestWarning)
-            net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+            try:
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=valued)
+                valued_here = valued
+            except rf.CurrencyError:
+                if valued:
+                    raise
+                # no money flows: value the flows at their prices, as the report does, and say so
+                net = cascade_module.SupplyNetwork.from_ecosystem(eco, valued=True)
+                valued_here = True
+                err.print(
+                    "note: the document records no money flows between actors: flows are valued at their "
+                    "resources' prices (as `rainforest report` does; --valued asks for this explicitly)"
+                )
             scenarios: dict[str, dict[str, float]] | None = None
             if partial or sectors or together:
                 joint: dict[str, float] = dict.fromkeys(chosen, 1.0) if together else {}
@@ -849,7 +1185,7 @@ def risk(
                     stop=stop,  # type: ignore[arg-type]  # checked above
                     eps=eps,
                     weights=cascade_module.actor_weights(net, weights, eco),
-                    damping=not no_damping,
+                    damping=rule,
                     losses=losses,
                     dask=dask,
                     workers=workers,
@@ -858,13 +1194,14 @@ def risk(
                 )
         for w in caught:
             if issubclass(w.category, rf.errors.RainforestWarning):
-                err.print(f"[yellow]warning:[/] {escape(str(w.message))}")
+                err.print(f"[yellow]warning:[/] {shown(in_words_of(str(w.message), 'cli'))}")
         if as_json:
             _emit_json(profile.to_dict(losses=losses))
             return
         mode = f"stop {stop} (eps {profile.tol:g})" + (", substitution" if substitution else "")
-        mode += ", no damping" if no_damping else ""
-        out.print(f"[bold]{eco.name}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
+        mode += ", flows valued at prices" if valued_here and not valued else ""
+        mode += {"reference": "", "outside-trade": ", damping outside-trade", "none": ", no damping"}[rule]
+        out.print(f"[bold]{shown(eco.name)}[/]: {net.n:,} actors, {len(net.weight):,} money links; {mode}")
         table = Table(title="economic systemic risk index", header_style="bold")
         for col, justify in (
             ("scenario", "left"),
@@ -877,7 +1214,7 @@ def risk(
         order = np.argsort(-profile.esri, kind="stable")[:top]
         for k in order.tolist():
             table.add_row(
-                escape(profile.labels[k]),
+                shown(profile.labels[k]),
                 f"{profile.esri[k]:.4f}",
                 f"{profile.esri_down[k]:.4f}",
                 f"{profile.esri_up[k]:.4f}",
@@ -920,22 +1257,34 @@ def position(
         def num(x: float | None, fmt: str = ".2f") -> str:
             return "-" if x is None else format(x, fmt)
 
-        table = Table(title=f"{eco.name}: positioning", header_style="bold")
-        for col in ("actor", "stratum", "stage", "role", "irreplaceability", "keystone", "redundant non-core"):
-            table.add_column(col, justify="right" if col in ("irreplaceability", "keystone") else "left")
+        table = Table(title=f"{shown(eco.name)}: positioning", header_style="bold")
+        staged = any(a.stage for a in result.actors)  # no column of dashes
+        names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
+        _add_columns(
+            table,
+            [
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", col not in ("from", "role"))
+                for col in names
+            ],
+        )
         for a in result.actors:
-            table.add_row(
-                escape(a.actor),
-                a.stratum + ("*" if a.stratum_inferred else ""),
-                a.stage or "-",
-                a.role,
-                num(a.irreplaceability),
-                num(a.keystone),
-                escape(", ".join(r["capability"] for r in a.redundancies)) or "-",
-            )
+            cells = [shown(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            cells += [a.stage or "-"] if staged else []
+            cells += [a.role, num(a.irreplaceability), num(a.keystone)]
+            table.add_row(*cells)
         out.print(table)
+        # below the table, so that the table fits 80 columns without cutting a key column
+        for a in result.actors:
+            for r in a.redundancies:
+                out.print(
+                    f"redundant non-core: {shown(a.actor)} runs {shown(r['capability'])}, held as core by "
+                    f"{shown(', '.join(r['core_at'][:5]))}"
+                )
         profile = Table(title="rainforest profile", header_style="bold")
-        for col in ("stratum", "actors", "share of actors", "share of throughflow", f"share of {result.size_measure}"):
+        sized = any(row["size_share"] is not None for row in result.profile)
+        columns = ["stratum", "actors", "share of actors", "share of throughflow"]
+        columns += [f"share of {result.size_measure}"] if sized else []
+        for col in columns:
             profile.add_column(col, justify="left" if col == "stratum" else "right")
         for row in result.profile:
             profile.add_row(
@@ -943,15 +1292,18 @@ def position(
                 str(row["actors"]),
                 f"{row['actor_share']:.0%}",
                 f"{row['throughflow_share']:.0%}",
-                f"{row['size_share']:.0%}",
+                *([f"{row['size_share']:.0%}"] if sized else []),
             )
         out.print(profile)
         for finding in result.health["findings"]:
-            out.print(f"health: {escape(finding)}")
+            out.print(f"health: {shown(finding)}")
         for note in result.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}")
+            out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
-            out.print("* stratum inferred by the rule in rainforest.analysis.positioning")
+            out.print(
+                "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
+                "(declared, revenue, employees, capacity, throughflow, or unknown)"
+            )
 
     _with_errors(as_json, debug, work)
 
@@ -1020,21 +1372,33 @@ def simulate(
             _emit_json(summary)
             return
         table = Table(
-            title=f"{base.name}: period {spec.periods}, {spec.runs} run(s)", header_style="bold", title_justify="left"
+            title=f"{shown(base.name)}: period {spec.periods}, {spec.runs} run(s)",
+            header_style="bold",
+            title_justify="left",
         )
-        table.add_column("metric")
+        table.add_column("metric", overflow="fold")
         table.add_column("mean", justify="right")
-        table.add_column("5%", justify="right")
-        table.add_column("95%", justify="right")
+        table.add_column("5-95%", justify="right")
+        table.add_column("what it means", ratio=1)
         first = ensembles[0].summary()
+
+        def figure(x: float, unit: str) -> str:
+            return f"{x:.3g}x" if unit == "relative to period 1" else report_module.format_number(x, unit)
+
         for name, v in first["final"].items():
+            unit = first["units"].get(name, "")
+            relative = unit == "relative to period 1"
+            meaning = first["meanings"].get(name, "")
+            if relative:
+                meaning += " Relative to period 1 (the document gives no money)."
             table.add_row(
-                name,
-                report_module.format_number(v["mean"]),
-                report_module.format_number(v["p05"]),
-                report_module.format_number(v["p95"]),
+                name, figure(v["mean"], unit), f"{figure(v['p05'], unit)} to {figure(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
+        if first["assumptions"]:
+            out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
+            for item in first["assumptions"]:
+                out.print(f"  - {shown(item['quantity'])}: {shown(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
 
     _with_errors(as_json, debug, work)
@@ -1178,7 +1542,7 @@ def store_list(db: DbOption = None, as_json: JsonOption = False, debug: DebugOpt
         for col in ("ecosystem", "name", "version"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["ecosystem"], r["name"], str(r["version"]))
+            table.add_row(shown(r["ecosystem"]), shown(r["name"]), str(r["version"]))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1205,7 +1569,9 @@ def store_import(
         if as_json:
             _emit_json(version.to_dict())
             return
-        out.print(f"{ecosystem}: version {version.number} saved ({version.actors} actors, {version.flows} flows)")
+        out.print(
+            f"{shown(ecosystem)}: version {version.number} saved ({version.actors} actors, {version.flows} flows)"
+        )
 
     _with_errors(as_json, debug, work)
 
@@ -1236,7 +1602,7 @@ def store_history(
                 for section, c in r["changes"].items()
                 if "added" in c
             )
-            table.add_row(str(r["number"]), r["created_at"][:19], r["author"], r["message"], what)
+            table.add_row(str(r["number"]), r["created_at"][:19], shown(r["author"]), shown(r["message"]), shown(what))
         out.print(table)
 
     _with_errors(as_json, debug, work)
@@ -1261,7 +1627,7 @@ def store_export(
         if as_json:
             _emit_json({"ecosystem": ecosystem, "version": version, "path": str(path)})
             return
-        out.print(f"{ecosystem} written to {path}")
+        out.print(f"{shown(ecosystem)} written to {shown(path)}")
 
     _with_errors(as_json, debug, work)
 

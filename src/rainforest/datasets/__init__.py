@@ -19,7 +19,7 @@ from typing import Any
 from rainforest.datasets.synthetic import synthetic
 from rainforest.errors import UnknownIdError
 
-__all__ = ["ENA_MODELS", "ena_model", "ena_models", "kalundborg", "kalundborg_sources", "path", "synthetic"]
+__all__ = ["ENA_MODELS", "ena_model", "ena_models", "kalundborg", "kalundborg_sources", "park", "path", "synthetic"]
 
 ENA_MODELS = (
     "oyster_reef",
@@ -43,24 +43,28 @@ def path(name: str) -> Path:
         return _data_dir() / "kalundborg.rainforest.json"
     if name == "kalundborg_sources":
         return _data_dir() / "kalundborg.json"
+    if name == "park":
+        return _data_dir() / "park.yaml"
     if name in ENA_MODELS:
         return _data_dir() / "ena-models" / f"{name}.json"
-    raise UnknownIdError("dataset", name, ("kalundborg", "kalundborg_sources", *ENA_MODELS))
+    raise UnknownIdError("dataset", name, ("kalundborg", "kalundborg_sources", "park", *ENA_MODELS))
 
 
 def kalundborg() -> Any:
     """The Kalundborg Symbiosis, classic network (c. 2000), as an :class:`Ecosystem`.
 
-    Ten park actors, fifteen resources and the seven exchanges with a published
-    quantity. The eleven exchanges without one are kept under the extension
-    ``x_unquantified_flows`` (they are not given a number). Quantities come from
-    different years (1990s-2010) and scopes and do not form a balanced inventory.
+    Ten park actors, fifteen resources and eighteen documented exchanges: seven with a
+    published quantity and eleven without one, marked ``quantified: false`` (they are
+    not given a number: they count in the network's structure, not in its quantities).
+    Quantities come from different years (1990s-2010) and scopes and do not form a
+    balanced inventory. Firms' sizes (employees, capacity) are published figures, each
+    cited in the data README.
 
     Examples
     --------
     >>> import rainforest as rf
     >>> eco = rf.datasets.kalundborg()
-    >>> eco.resource("fly_ash").unit, len(eco.extensions["x_unquantified_flows"])
+    >>> eco.resource("fly_ash").unit, sum(not f.quantified for f in eco.flows)
     ('t', 11)
     """
     from rainforest.io import load
@@ -92,3 +96,21 @@ def ena_model(name: str) -> Any:
     from rainforest.io import load
 
     return load(path(name))
+
+
+def park() -> Any:
+    """A small eco-industrial park with offers and needs and no exchange yet (illustrative
+    numbers, not data about a real place): the new-park pathway of ``rainforest demo``,
+    where the report leads with the optimal exchange plan. The same file as
+    ``docs/examples/park.yaml``.
+
+    Examples
+    --------
+    >>> import rainforest as rf
+    >>> eco = rf.datasets.park()
+    >>> len(eco.offers), len(eco.needs), len(eco.flows)
+    (4, 4, 0)
+    """
+    from rainforest.io import load
+
+    return load(path("park"))

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from rainforest.analysis.mrio import Extension, IOSystem
 from rainforest.errors import DocumentError, Issue
+from rainforest.model.mrio import Extension, MRIOTables
 
 __all__ = ["FORMAT", "load_io_system", "save_io_system"]
 
@@ -218,8 +218,8 @@ def _labels(doc: dict[str, Any], key: str, source: str, issues: list[Issue]) -> 
     return tuple(value)
 
 
-def io_system_from_dict(doc: Any, source: str = "<io-system>") -> IOSystem:
-    """Build an :class:`IOSystem` from an ``io-system/1`` mapping; every problem is
+def io_system_from_dict(doc: Any, source: str = "<io-system>") -> MRIOTables:
+    """Build an :class:`~rainforest.model.mrio.MRIOTables` from an ``io-system/1`` mapping; every problem is
     reported at once (:class:`DocumentError`)."""
     if not isinstance(doc, dict):
         raise _fail(source, "not an io-system document", expected="a JSON object", got=type(doc).__name__)
@@ -263,10 +263,10 @@ def io_system_from_dict(doc: Any, source: str = "<io-system>") -> IOSystem:
     if issues:
         raise DocumentError(issues, source)
     unit = doc.get("unit")
-    return IOSystem(regions, sectors, cats, Z, Y, extensions, str(unit) if unit is not None else None)
+    return MRIOTables(regions, sectors, cats, Z, Y, extensions, str(unit) if unit is not None else None)
 
 
-def io_system_to_dict(system: IOSystem) -> dict[str, Any]:
+def io_system_to_dict(system: MRIOTables) -> dict[str, Any]:
     """The ``io-system/1`` mapping of a system (its inputs, not its results)."""
     import scipy.sparse as sp
 
@@ -378,7 +378,7 @@ def _label(value: Any) -> str:
     return " / ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
 
 
-def _pymrio_system(tree: _Tree, source: str) -> IOSystem:
+def _pymrio_system(tree: _Tree, source: str) -> MRIOTables:
     import pandas as pd
 
     roots = sorted(
@@ -463,7 +463,7 @@ def _pymrio_system(tree: _Tree, source: str) -> IOSystem:
         unit = values.pop() if len(values) == 1 else None
     if _is_exiobase(tree, core_folder, source):
         regions = tuple(_EXIOBASE_REGIONS.get(r, r) for r in regions)
-    return IOSystem(regions, sectors, cats, Z.to_numpy(), Y.to_numpy(), extensions, unit)
+    return MRIOTables(regions, sectors, cats, Z.to_numpy(), Y.to_numpy(), extensions, unit)
 
 
 def _is_exiobase(tree: _Tree, folder: str, source: str) -> bool:
@@ -478,7 +478,7 @@ def _is_exiobase(tree: _Tree, folder: str, source: str) -> bool:
     return re.search(r"IOT_\d{4}_(pxp|ixi)", source) is not None
 
 
-def load_io_system(path: str | Path) -> IOSystem:
+def load_io_system(path: str | Path) -> MRIOTables:
     """Read a multi-regional input-output system.
 
     Parameters
@@ -515,6 +515,6 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def save_io_system(system: IOSystem, path: str | Path) -> None:
+def save_io_system(system: MRIOTables, path: str | Path) -> None:
     """Write a system's inputs as ``io-system/1`` JSON."""
     Path(path).write_text(json.dumps(io_system_to_dict(system)), encoding="utf-8")

@@ -19,10 +19,10 @@ from pathlib import Path as FilePath
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from rainforest.errors import Issue, did_you_mean
 from rainforest.io._source import foreign_bom, read_text
+from rainforest.io.limits import DEFAULT_LIMITS, Limits, unzip_sizes
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Capability
 from rainforest.model.schema import FORMAT, SECTIONS
@@ -330,18 +330,24 @@ def _as_column(series: Any) -> Column:
     return Coded(np.asarray(codes, dtype=np.int64), np.asarray(uniques.to_numpy(dtype=object)))
 
 
-def read_excel(path: FilePath) -> RawDocument:
-    """Read an Excel workbook (one sheet per section, ``ecosystem`` for the top level)."""
+def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
+    """Read an Excel workbook (one sheet per section, ``ecosystem`` for the top level).
+
+    A workbook is a zip: what it unpacks to is checked against ``limits`` first.
+    """
+    import zipfile
     from zipfile import BadZipFile
 
-    import openpyxl
-
     label = path.name
+    infos: list[zipfile.ZipInfo] = []
+    with contextlib.suppress(BadZipFile, OSError, ValueError, EOFError), zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()  # a broken file is reported below, as openpyxl finds it
+    unzip_sizes(infos, limits or DEFAULT_LIMITS, label)
     files = {s: f"{label}[{s}]" for s in [*SECTIONS, TOP_SHEET]}
     doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(path))
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        book = _Book(path)
+    except Exception as exc:
         size = path.stat().st_size if path.exists() else 0
         what = "the file is empty" if size == 0 else f"not an Excel workbook ({type(exc).__name__})"
         doc.issues.append(
@@ -351,7 +357,7 @@ def read_excel(path: FilePath) -> RawDocument:
         doc.top = {"format": FORMAT, "name": path.stem}
         return doc
     try:
-        names = list(book.sheetnames)
+        names = list(book.names)
         known = [*SECTIONS, TOP_SHEET]
         for name in names:
             if name not in known:
@@ -364,7 +370,7 @@ def read_excel(path: FilePath) -> RawDocument:
                     )
                 )
         if TOP_SHEET in names:
-            rows = _sheet_rows(book[TOP_SHEET])
+            rows = book.rows(TOP_SHEET)
             if len(rows) < 2:
                 doc.issues.append(
                     Issue(
@@ -412,7 +418,7 @@ def read_excel(path: FilePath) -> RawDocument:
         for section in SECTIONS:
             if section not in names:
                 continue
-            rows = _sheet_rows(book[section])
+            rows = book.rows(section)
             if not rows:
                 doc.issues.append(
                     Issue(
@@ -429,25 +435,78 @@ def read_excel(path: FilePath) -> RawDocument:
                 continue
             body = rows[1:]
             n = len(body)
-            columns: dict[str, npt.NDArray[Any]] = {}
-            for j, name in enumerate(header):
-                col = np.empty(n, dtype=object)
-                col[:] = [row[j] if j < len(row) else None for row in body]
-                columns[name] = col
+            width = len(header)
+            if n and min(map(len, body)) < width:
+                body = [(*r, *([None] * (width - len(r)))) for r in body]
+            cells = list(zip(*body, strict=False))[:width] if n else [() for _ in header]
+            columns = {name: _cells_column(section, name, list(col)) for name, col in zip(header, cells, strict=True)}
             doc.sections[section] = RawSection(section, columns, n, tabular=True)
     finally:
         book.close()
     return doc
 
 
-def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        cells = tuple(None if (isinstance(v, str) and v == "") else v for v in row)
-        rows.append(cells)
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    return rows
+class _Book:
+    """A workbook's sheets as rows of cell values, empty cells ``None``: python-calamine
+    (Rust; about 10x faster than openpyxl here, see bench/bench_load.py --forms) when it
+    is installed, else openpyxl in read-only mode. Read from memory, so that a workbook
+    an engine fails on leaves no file open."""
+
+    def __init__(self, path: FilePath) -> None:
+        data = io.BytesIO(path.read_bytes())
+        self._calamine: Any = None
+        self._openpyxl: Any = None
+        if importlib.util.find_spec("python_calamine") is not None:
+            from python_calamine import CalamineWorkbook
+
+            self._calamine = CalamineWorkbook.from_filelike(data)
+            self.names: list[str] = list(self._calamine.sheet_names)
+        else:
+            import openpyxl
+
+            self._openpyxl = openpyxl.load_workbook(data, read_only=True, data_only=True)
+            self.names = list(self._openpyxl.sheetnames)
+
+    def rows(self, name: str) -> list[tuple[Any, ...]]:
+        """The rows of sheet ``name`` (row 1 first), trailing empty rows left out; an
+        empty cell is ``None`` or an empty text."""
+        if self._calamine is not None:
+            raw = self._calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        else:
+            raw = self._openpyxl[name].iter_rows(values_only=True)
+        rows: list[tuple[Any, ...]] = list(map(tuple, raw))
+        while rows and all(v is None or v == "" for v in rows[-1]):
+            rows.pop()
+        return rows
+
+    def close(self) -> None:
+        if self._openpyxl is not None:
+            self._openpyxl.close()
+        if self._calamine is not None:
+            self._calamine.close()
+
+
+_TEXT_KINDS = frozenset({"slug", "text", "enum", "ref", "unit"})
+
+
+def _cells_column(section: str, name: str, values: list[Any]) -> Column:
+    """A sheet's column as the CSV reader gives it: known text fields whose cells are all
+    texts dictionary-encoded, number fields whose cells are all numbers as float64 (NaN =
+    empty), anything else as objects for the cell-by-cell checks."""
+    if "" in values:  # an empty cell, as some engines give it
+        values = [None if type(v) is str and v == "" else v for v in values]
+    f = SECTIONS[section].by_name.get(name)
+    kinds = set(map(type, values))
+    if f is not None and f.kind in _TEXT_KINDS and kinds <= {str, type(None)}:
+        from rainforest.io.text import encode_texts
+
+        return encode_texts(values)
+    if f is not None and f.kind == "number" and kinds <= {float, int, type(None)}:
+        with contextlib.suppress(OverflowError):
+            return np.asarray([math.nan if v is None else v for v in values], dtype=np.float64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 # -- writing --------------------------------------------------------------------------

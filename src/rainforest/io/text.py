@@ -8,10 +8,22 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rainforest.errors import Issue
+import numpy as np
+
+from rainforest.errors import Issue, LimitError
 from rainforest.io._source import LineIndex
+from rainforest.io.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_rows,
+    check_texts,
+    limit_error,
+    measure,
+    measure_values,
+)
 from rainforest.model.schema import SECTIONS
-from rainforest.model.validation import Path, Place, RawDocument, records_to_section
+from rainforest.model.table import Coded
+from rainforest.model.validation import Path, Place, RawDocument, RawSection, records_to_section
 
 __all__ = ["dump_json", "dump_yaml", "parse_json", "parse_yaml", "raw_from_data"]
 
@@ -86,7 +98,7 @@ def _json_locator(text: str, label: str) -> Callable[[Path], Place]:
         if "positions" not in cache:
             try:
                 cache["positions"] = json_positions(text)[0]
-            except (ValueError, IndexError, AssertionError):
+            except (ValueError, IndexError, AssertionError, RecursionError):
                 cache["positions"] = {}
             cache["lines"] = LineIndex(text)
         positions: dict[Path, int] = cache["positions"]
@@ -104,8 +116,72 @@ def _constant(name: str) -> float:
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]
 
 
-def parse_json(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path], Place]]:
-    """Parse JSON text; returns ``(data, issues, locate)`` (``data`` is None on a syntax error)."""
+def _json_error(exc: json.JSONDecodeError, label: str) -> Issue:
+    return Issue(
+        "",
+        f"malformed JSON: {exc.msg}",
+        file=label,
+        line=exc.lineno,
+        column=exc.colno,
+        hint="Check for a missing comma, quote or bracket just before this place.",
+    )
+
+
+def _too_deep(limits: Limits, label: str) -> LimitError:
+    return limit_error(
+        "max_depth",
+        f"lists and mappings nested too deep to read (more than {limits.max_depth} levels allowed, max_depth)",
+        math.inf,
+        limits.max_depth,
+        file=label,
+    )
+
+
+def parse_json(
+    text: str, label: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Any, list[Issue], Callable[[Path], Place]]:
+    """Parse JSON text; returns ``(data, issues, locate)`` (``data`` is None on a syntax
+    error), every limit checked (see :func:`read_json` for the reader's faster split).
+
+    Raises
+    ------
+    LimitError
+        When the document is past one of ``limits``.
+    """
+    data, issues, locate, pending = read_json(text, label, limits)
+    if data is not None:
+        keys = measure(data, limits, label)
+        if pending is not None:
+            issues.extend(pending(keys))
+    return data, issues, locate
+
+
+#: Finds duplicate keys once the number of keys in the parsed data is known.
+KeyCheck = Callable[[int], list[Issue]]
+
+
+def read_json(
+    text: str, label: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Any, list[Issue], Callable[[Path], Place], KeyCheck | None]:
+    """Parse JSON text; returns ``(data, issues, locate, pending)``.
+
+    The limits on the parsed data (depth, texts, rows) are left to the caller, which
+    checks them column-wise as it builds the sections (:func:`raw_from_data`), and so is
+    the duplicate-key check: ``pending(keys)`` returns the duplicate-key issues given the
+    number of keys the data holds (``None`` when they are already in ``issues``).
+
+    msgspec parses (about as fast as JSON parsing gets in Python); a text it refuses
+    (a syntax error, or the NaN and Infinity some tools write) goes to the standard
+    library's parser, which says where the problem is or reads the constants so that the
+    checks report them as values.
+
+    Raises
+    ------
+    LimitError
+        When the document is past one of ``limits``.
+    """
+    import msgspec
+
     locate = _json_locator(text, label)
     if not text.strip():
         return (
@@ -120,7 +196,50 @@ def parse_json(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
                 )
             ],
             locate,
+            None,
         )
+    try:
+        data = msgspec.json.decode(text)
+        careful = False
+    except (msgspec.DecodeError, RecursionError):
+        careful = True
+    if careful:
+        try:
+            data, duplicates = _careful_json(text)
+        except json.JSONDecodeError as exc:
+            return None, [_json_error(exc, label)], locate, None
+        except RecursionError:
+            raise _too_deep(limits, label) from None
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            return None, [Issue("", f"malformed JSON: {exc}", file=label, line=1)], locate, None
+        return data, _duplicate_issues(text, label) if duplicates else [], locate, None
+
+    def pending(keys: int) -> list[Issue]:
+        return _duplicate_issues(text, label) if _has_duplicate_keys(text, keys) else []
+
+    return data, [], locate, pending
+
+
+def _duplicate_issues(text: str, label: str) -> list[Issue]:
+    lines = LineIndex(text)
+    issues: list[Issue] = []
+    for path, offset in json_positions(text)[1]:
+        line, column = lines.position(offset)
+        issues.append(
+            Issue(
+                _path_str(path),
+                f"duplicate key {path[-1]!r}",
+                hint="Each key may appear once in a mapping; the later one would silently win.",
+                file=label,
+                line=line,
+                column=column,
+            )
+        )
+    return issues
+
+
+def _careful_json(text: str) -> tuple[Any, bool]:
+    """The standard library's parse, with NaN and Infinity read and duplicate keys noticed."""
     dup_found: list[bool] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -129,39 +248,27 @@ def parse_json(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
             dup_found.append(True)
         return out
 
-    try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_constant)
-    except json.JSONDecodeError as exc:
-        return (
-            None,
-            [
-                Issue(
-                    "",
-                    f"malformed JSON: {exc.msg}",
-                    file=label,
-                    line=exc.lineno,
-                    column=exc.colno,
-                    hint="Check for a missing comma, quote or bracket just before this place.",
-                )
-            ],
-            locate,
-        )
-    issues: list[Issue] = []
-    if dup_found:
-        lines = LineIndex(text)
-        for path, offset in json_positions(text)[1]:
-            line, column = lines.position(offset)
-            issues.append(
-                Issue(
-                    _path_str(path),
-                    f"duplicate key {path[-1]!r}",
-                    hint="Each key may appear once in a mapping; the later one would silently win.",
-                    file=label,
-                    line=line,
-                    column=column,
-                )
-            )
-    return data, issues, locate
+    data = json.loads(text, object_pairs_hook=pairs, parse_constant=_constant)
+    return data, bool(dup_found)
+
+
+_KEY_END = re.compile(r'"[ \t\r\n]*:')
+
+
+def _has_duplicate_keys(text: str, keys: int) -> bool:
+    """Whether a valid JSON text repeats a key in a mapping, given the number of keys the
+    parsed data holds (a fast parser keeps the last of duplicates silently).
+
+    Each key in the text is followed by one ':', so more colons than parsed keys means a
+    colon inside a text or a duplicate. Counting colons is nearly free; counting
+    ``"<space>:`` is exact up to colons right after an escaped quote inside a text; only
+    when both disagree does the careful parser decide.
+    """
+    if text.count(":") == keys:
+        return False
+    if sum(1 for _ in _KEY_END.finditer(text)) == keys:
+        return False
+    return _careful_json(text)[1]
 
 
 def _path_str(path: Path) -> str:
@@ -224,8 +331,42 @@ def _yaml_locator(text: str, label: str) -> Callable[[Path], Place]:
     return locate
 
 
-def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path], Place]]:
-    """Parse YAML text; returns ``(data, issues, locate)``."""
+#: where an anchor (``&a``) or an alias (``*a``) may start: at the start of a node. Texts
+#: such as ``'R&D'`` or ``'a *b'`` may match too; the event scan then decides.
+_ANCHOR = re.compile(r"(?<![^\s\[{,:-])[&*][^\s\]},]")
+
+
+def _first_alias(text: str) -> tuple[int, int] | None:
+    """The 1-based (line, column) of the first YAML anchor or alias in ``text``, if any."""
+    import yaml
+
+    if not _ANCHOR.search(text):
+        return None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                mark = event.start_mark
+                return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    except yaml.YAMLError:
+        return None  # the parse below reports the syntax error
+    return None
+
+
+def parse_yaml(
+    text: str, label: str, limits: Limits = DEFAULT_LIMITS, *, measured: bool = True
+) -> tuple[Any, list[Issue], Callable[[Path], Place]]:
+    """Parse YAML text; returns ``(data, issues, locate)``.
+
+    With ``measured=False`` the depth, text and row limits are left to the caller
+    (:func:`raw_from_data` checks them column-wise); aliases are refused here.
+
+    Raises
+    ------
+    LimitError
+        For anchors and aliases (unless ``limits.yaml_aliases``) and when the document is
+        past one of the other ``limits``.
+    """
     import yaml
 
     locate = _yaml_locator(text, label)
@@ -243,6 +384,18 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
             ],
             locate,
         )
+    if not limits.yaml_aliases:
+        at = _first_alias(text)
+        if at is not None:
+            raise limit_error(
+                "yaml_aliases",
+                "a YAML anchor or alias (&name or *name); they are not read (yaml_aliases)",
+                1,
+                0,
+                file=label,
+                line=at[0],
+                column=at[1],
+            )
     Loader = _yaml_loader()
     loader = Loader(text)
     loader.duplicates = []
@@ -267,8 +420,16 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
         )
     except yaml.YAMLError as exc:
         return None, [Issue("", f"malformed YAML: {exc}", file=label)], locate
+    except RecursionError:
+        raise _too_deep(limits, label) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # a value the YAML types cannot hold (a date such as 2024-13-45, an integer of
+        # more digits than Python converts)
+        return None, [Issue("", f"malformed YAML: {exc}", file=label, line=1)], locate
     finally:
         loader.dispose()
+    if measured:
+        measure(data, limits, label)
     issues = [
         Issue(
             "",
@@ -284,12 +445,26 @@ def parse_yaml(text: str, label: str) -> tuple[Any, list[Issue], Callable[[Path]
 
 
 # -- shared -------------------------------------------------------------------------
-def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues: list[Issue]) -> RawDocument:
-    """A :class:`RawDocument` from parsed YAML/JSON data."""
+def raw_from_data(
+    data: Any,
+    label: str,
+    locate: Callable[[Path], Place],
+    issues: list[Issue],
+    limits: Limits | None = None,
+    pending: KeyCheck | None = None,
+) -> RawDocument:
+    """A :class:`RawDocument` from parsed YAML/JSON data.
+
+    With ``limits``, the data is checked against them section by section on the columns
+    built here (the parsers leave this to the reader for speed); ``pending`` then gets the
+    number of mapping keys found (see :func:`read_json`).
+    """
     doc = RawDocument(top={}, sections={}, locate=locate, source=label, issues=list(issues))
     if data is None:
         return doc
     if not isinstance(data, Mapping):
+        if limits is not None:
+            measure_values([data], 1, "", limits, label)
         doc.issues.append(
             Issue(
                 "",
@@ -303,12 +478,15 @@ def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues
         doc.top = {"format": "rainforest/1", "name": "?", "actors": None}
         doc.broken_sections.add("actors")
         return doc
+    keys = len(data)
     for key, value in data.items():
         key = str(key)
         if key in SECTIONS:
             if value is None:
                 value = []
             if not isinstance(value, list):
+                if limits is not None:
+                    keys += measure_values([value], 2, key, limits, label)
                 place = locate((key,))
                 doc.issues.append(
                     Issue(
@@ -323,7 +501,11 @@ def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues
                 )
                 doc.broken_sections.add(key)
                 continue
-            section, bad_rows = records_to_section(key, value)
+            if limits is not None:
+                check_rows(len(value), limits, label, key)
+            section, bad_rows = records_to_section(key, value, encode_texts)
+            if limits is not None:
+                keys += _measure_section(section, [value[i] for i in bad_rows], limits, label)
             for i in bad_rows:
                 place = locate((key, i))
                 doc.issues.append(
@@ -339,8 +521,44 @@ def raw_from_data(data: Any, label: str, locate: Callable[[Path], Place], issues
                 )
             doc.sections[key] = section
         else:
+            if limits is not None:
+                check_texts([key], limits, label, key)
+                keys += measure_values([value], 2, key, limits, label)
             doc.top[key] = value
+    if pending is not None:
+        doc.issues.extend(pending(keys))
     return doc
+
+
+def encode_texts(values: list[Any]) -> Coded:
+    """Texts or ``None`` dictionary-encoded by pyarrow (in C, twice as fast as a dict
+    of codes); an empty text is no text, as in every other form."""
+    import pyarrow as pa
+
+    encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    empty = np.flatnonzero(distinct == "")
+    if len(empty):
+        e = int(empty[0])
+        codes[codes == e] = -1
+        codes[codes > e] -= 1
+        distinct = np.delete(distinct, e)
+    return Coded(codes, distinct)
+
+
+def _measure_section(section: RawSection, broken: list[Any], limits: Limits, label: str) -> int:
+    """The limits on one section's columns; returns the mapping keys inside them."""
+    name = section.name
+    keys = section.keys + measure_values(broken, 3, f"{name}[]", limits, label)
+    check_texts(section.columns, limits, label, name)
+    for column, values in section.columns.items():
+        where = f"{name}[].{column}"
+        if isinstance(values, Coded):
+            check_texts(values.values.tolist(), limits, label, where)
+        elif values.dtype == object:
+            keys += measure_values(values.tolist(), 5 if "." in column else 4, where, limits, label)
+    return keys
 
 
 def _kind(value: Any) -> str:

@@ -101,17 +101,23 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Flow:
-    """A realised exchange from ``source`` to ``target`` (``world``/``environment`` at the edge)."""
+    """A realised exchange from ``source`` to ``target`` (``world``/``environment`` at the edge).
+
+    ``quantified=False`` marks a documented exchange whose quantity is not known: its
+    ``quantity`` is then ``None``; it counts in the network's structure and every
+    quantitative analysis skips it (and says how many it skipped).
+    """
 
     source: str
     target: str
     resource: str
-    quantity: float
+    quantity: float | None = None
     unit: str | None = None
     kind: str | None = None
     input_class: str | None = None
     status: str = "active"
     uncertainty: float | None = None
+    quantified: bool = True
     extensions: FrozenMap = field(default_factory=_empty)
 
 

@@ -62,6 +62,14 @@ class FlowMatrix:
         Resources left out and why (e.g. no price for the money currency).
     living:
         Per actor: living compartment (ecological models), or ``None`` when unknown.
+    unquantified:
+        How many flows of the included resources (and statuses) were left out because the
+        document marks them ``quantified: false`` (a documented exchange of unknown size).
+    recorded:
+        Per account (``internal``, ``imports``, ``extraction``, ``exports``, ``losses``,
+        ``stock_change``): how many entries of the document stand behind it, as
+        ``(quantified, unquantified)``; empty for a matrix built from arrays. An account
+        with no quantified entry is *not recorded*, which is not the same as zero.
     """
 
     ids: tuple[str, ...]
@@ -77,6 +85,8 @@ class FlowMatrix:
     resources: tuple[str, ...]
     excluded: dict[str, str] = field(default_factory=dict)
     living: npt.NDArray[np.bool_] | None = None
+    unquantified: int = 0
+    recorded: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -124,6 +134,7 @@ class FlowMatrix:
             "unit": self.unit,
             "resources": list(self.resources),
             "excluded": dict(self.excluded),
+            "unquantified": self.unquantified,
         }
 
     @classmethod
@@ -321,6 +332,17 @@ def _assemble(
         keep = np.fromiter((s in status_ok for s in flows["status"].tolist()), dtype=bool, count=flows.n)
     value = flows["quantity"] * factors[res]
     keep &= factors[res] != 0.0
+    unknown = np.isnan(value)  # flows marked 'quantified: false': no number to add
+    skipped = int((keep & unknown).sum())
+    accounts = {
+        "internal": (src >= 0) & (dst >= 0),
+        "imports": (src == -1) & (dst >= 0),
+        "extraction": (src == -2) & (dst >= 0),
+        "exports": (dst == -1) & (src >= 0),
+        "losses": (dst == -2) & (src >= 0),
+    }
+    recorded = {k: (int((keep & ~unknown & m).sum()), int((keep & unknown & m).sum())) for k, m in accounts.items()}
+    keep &= ~unknown
     src, dst, value = src[keep], dst[keep], value[keep]
 
     internal = (src >= 0) & (dst >= 0)
@@ -344,6 +366,9 @@ def _assemble(
         f = factors[s_res]
         stock = np.bincount(s_actor, weights=np.nan_to_num(stocks["quantity"]) * f, minlength=n).astype(np.float64)
         change = np.bincount(s_actor, weights=np.nan_to_num(stocks["change"]) * f, minlength=n).astype(np.float64)
+        recorded["stock_change"] = (int(((f != 0) & ~np.isnan(stocks["change"])).sum()), 0)
+    else:
+        recorded["stock_change"] = (0, 0)
 
     living_col = eco.table("actors")["living"].tolist()
     living = None if any(v is None for v in living_col) else np.array(living_col, dtype=bool)
@@ -361,4 +386,6 @@ def _assemble(
         resources=included,
         excluded=excluded,
         living=living,
+        unquantified=skipped,
+        recorded=recorded,
     )

@@ -6,8 +6,12 @@ tables, so a field is declared exactly once.
 
 Fields the project adds to the spec (allowed: "the project may add fields") are marked
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
-network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers, needs, stocks, virgin and links (converted on load
-like a flow's), and ``x_*`` extensions everywhere.
+network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers,
+needs, stocks, virgin and links (converted on load like a flow's), ``flows[].uncertainty``
+(for data reconciliation), ``flows[].quantified`` (``false`` marks a documented exchange
+whose quantity is unknown: it has no ``quantity``, counts in the network's structure and
+is skipped, with a count, by every quantitative analysis), and ``x_*`` extensions
+everywhere.
 """
 
 from __future__ import annotations
@@ -158,7 +162,18 @@ _FLOWS = SectionSpec(
         FieldSpec("to", "ref", required=True, ref="actors", boundary=True),
         FieldSpec("resource", "ref", required=True, ref="resources"),
         _num(
-            "quantity", "per period, in the resource's unit after conversion", required=True, minimum=0.0, quantity=True
+            "quantity",
+            "per period, in the resource's unit after conversion; absent only when 'quantified' is false",
+            required=True,
+            minimum=0.0,
+            quantity=True,
+        ),
+        FieldSpec(
+            "quantified",
+            "bool",
+            default=True,
+            added=True,
+            description="false: a documented exchange whose quantity is not known (no 'quantity' then)",
         ),
         FieldSpec("unit", "unit", description="must convert to the resource's unit"),
         FieldSpec("kind", "enum", choices=FLOW_KINDS),
@@ -357,6 +372,11 @@ def _section_schema(spec: SectionSpec) -> dict[str, Any]:
         "patternProperties": _EXTENSION,
         "additionalProperties": False,
     }
+    if spec.name == "flows":  # a flow marked 'quantified: false' has no quantity; every other flow has one
+        required.remove("quantity")
+        item["if"] = {"properties": {"quantified": {"const": False}}, "required": ["quantified"]}
+        item["then"] = {"not": {"required": ["quantity"]}}
+        item["else"] = {"required": ["quantity"]}
     if required:
         item["required"] = required
     out: dict[str, Any] = {"type": "array", "items": item}

@@ -17,7 +17,7 @@ from rainforest.errors import UnitError
 if TYPE_CHECKING:
     import pint
 
-__all__ = ["CURRENCIES", "conversion_factor", "dimension_of", "is_unit", "registry"]
+__all__ = ["CURRENCIES", "conversion_factor", "dimension_of", "is_unit", "label", "registry"]
 
 CURRENCIES = ("EUR", "USD", "GBP", "DKK", "CNY", "JPY", "SEK", "NOK", "CHF", "KRW", "HUF")
 
@@ -53,7 +53,7 @@ def _unit(text: str) -> pint.Unit:
         return reg.Unit(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(
-            f"unknown unit {text!r}: {exc}. Use a unit pint understands, such as "
+            f"unknown unit {text!r}: {exc}. {_spelling_hint(text)}Use a unit pint understands, such as "
             "'t', 'kt', 'MWh', 'GJ', 'm**3' or a currency code like 'EUR'."
         ) from None
     except Exception as exc:  # pint raises assorted parse errors (tokenizer, syntax)
@@ -61,6 +61,37 @@ def _unit(text: str) -> pint.Unit:
             f"unknown unit {text!r} ({type(exc).__name__}). Use a unit pint understands, "
             "such as 't', 'kt', 'MWh', 'GJ', 'm**3' or 'EUR'."
         ) from None
+
+
+def _spelling_hint(text: str) -> str:
+    """A suggestion for units as people write them that pint reads otherwise."""
+    import re
+
+    power = re.fullmatch(r"\s*([A-Za-z]+)\s*([23])\s*", text)
+    if power and is_unit(power.group(1)):
+        base, n = power.groups()
+        return f"Did you mean '{base}**{n}' ({base}{'²' if n == '2' else '³'})? "
+    if "co2" in text.lower():
+        return (
+            "CO2e is not a unit of a resource: give its physical unit (t, MWh, m**3) and its emission factors "
+            "(co2e_virgin, co2e_disposal: kg CO2e per unit). "
+        )
+    return ""
+
+
+_SUPERSCRIPTS = {"2": "²", "3": "³"}
+
+
+def label(unit: str) -> str:
+    """A unit as people write it: ``m**3`` as ``m³``, ``kg*CO2e`` as ``kg CO2e``.
+
+    >>> label("m**3"), label("t"), label("kg*CO2e"), label("m^2")
+    ('m³', 't', 'kg CO2e', 'm²')
+    """
+    import re
+
+    text = re.sub(r"\s*(\*\*|\^)\s*([23])\b", lambda m: _SUPERSCRIPTS[m.group(2)], unit)
+    return text.replace("*", " ").strip()
 
 
 def is_unit(text: str) -> bool:

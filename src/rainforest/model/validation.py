@@ -14,10 +14,12 @@ The checks are column-wise so that a million flows validate in well under a seco
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
+import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +39,7 @@ from rainforest.model.schema import (
     FieldSpec,
     SectionSpec,
 )
-from rainforest.model.table import MISSING, Coded, FrozenMap, Table
+from rainforest.model.table import MISSING, Coded, FrozenMap, Table, _Missing
 
 __all__ = ["Coded", "Place", "RawDocument", "RawSection", "build_ecosystem", "describe", "records_to_section"]
 
@@ -80,6 +82,9 @@ class RawSection:
     tabular: bool = False
     #: rows already reported as broken (not a mapping); no further checks on them
     broken_rows: set[int] = field(default_factory=set)
+    #: keys in the entries' mappings as read (a reader compares it with its text to
+    #: find duplicate keys)
+    keys: int = 0
 
 
 @dataclass
@@ -104,6 +109,29 @@ def path_text(path: Path) -> str:
         else:
             out += f".{part}" if out else part
     return out
+
+
+def number_hint(text: str) -> str | None:
+    """What to write instead of a number people naturally write as text: ``120e6`` (YAML
+    1.1 reads a float only with a dot and a signed exponent), ``300 kt`` (a unit beside
+    the number), ``120,000`` (a thousands separator)."""
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", t):
+        value = float(t)
+        plain = f"{value:.0f}" if value == int(value) and abs(value) < 1e15 else repr(value)
+        return f"YAML reads {t} as text (it needs a dot and a signed exponent, as in 1.2e+8): write {plain}."
+    if re.fullmatch(r"[+-]?\d{1,3}([, _]\d{3})+(\.\d+)?", t):
+        return f"Write the number without thousands separators: {re.sub(r'[, _]', '', t)}."
+    unit = re.fullmatch(r"([+-]?[\d.,_ ]*\d)\s*([^\d\s].*)", t)
+    if unit:
+        return (
+            f"Write the number alone ({unit.group(1).replace(',', '').replace(' ', '')}): a quantity is in the "
+            f"unit of its resource, so declare the resource with unit {unit.group(2).strip()!r}, or give this "
+            f"entry a unit field (unit: {unit.group(2).strip()})."
+        )
+    return None
 
 
 def describe(value: Any) -> str:
@@ -188,32 +216,132 @@ _FALSE = {"false", "no", "0", "n", "f"}
 
 
 def records_to_section(
-    name: str, records: Sequence[Any], issues: _Collector | None = None
+    name: str, records: Sequence[Any], encode: Callable[[list[Any]], Coded] | None = None
 ) -> tuple[RawSection, list[int]]:
     """Columns from a list of mappings (YAML/JSON); returns the section and the rows that
-    were not mappings (reported by the caller)."""
+    were not mappings (reported by the caller).
+
+    Column-wise: one pass per key over the records, so the cost is linear in the cells.
+    Text columns of known text fields come out dictionary-encoded (:class:`Coded`, each
+    distinct value checked once, as from a CSV file) and all-number columns as float64.
+    ``encode`` dictionary-encodes a list of texts and ``None`` (default
+    :func:`coded_texts`; a reader may pass a faster one).
+    """
+    encode = encode or coded_texts
     spec = SECTIONS[name]
     nested = {root for root in spec.roots if spec.sub_fields(root)}
     n = len(records)
-    cols: dict[str, list[Any]] = {}
+    rows: list[dict[Any, Any]]
     not_mappings: list[int] = []
-    for i, rec in enumerate(records):
-        if not isinstance(rec, Mapping):
-            not_mappings.append(i)
-            continue
-        for key, value in rec.items():
-            key = str(key)
-            if key in nested and isinstance(value, Mapping):
-                for sub, subvalue in value.items():
-                    cols.setdefault(f"{key}.{sub}", [MISSING] * n)[i] = subvalue
+    if set(map(type, records)) <= {dict}:
+        rows = records  # type: ignore[assignment]
+    else:
+        rows = []
+        for i, rec in enumerate(records):
+            if isinstance(rec, Mapping):
+                rows.append(dict(rec))
             else:
-                cols.setdefault(key, [MISSING] * n)[i] = value
-    columns = {}
-    for key, values in cols.items():
-        arr = np.empty(n, dtype=object)
-        arr[:] = values
-        columns[key] = arr
-    return RawSection(name, columns, n, tabular=False, broken_rows=set(not_mappings)), not_mappings
+                not_mappings.append(i)
+                rows.append({})
+    n_keys = sum(map(len, rows))
+    keys = _all_keys(rows)
+    if not all(type(k) is str for k in keys):
+        rows = [{str(k): v for k, v in r.items()} for r in rows]
+        keys = _all_keys(rows)
+    columns: dict[str, Any] = {}
+    for key in keys:
+        try:  # the usual case: every entry has the key
+            values = list(map(operator.itemgetter(key), rows))
+        except KeyError:
+            values = [r.get(key, MISSING) for r in rows]
+        if key in nested:
+            kinds = set(map(type, values))
+            if any(k is not dict and issubclass(k, Mapping) for k in kinds):
+                at = [i for i, v in enumerate(values) if isinstance(v, Mapping)]
+            else:  # dicts, as parsers give them: no abstract-class check per entry
+                at = [i for i, v in enumerate(values) if type(v) is dict]
+            if at:
+                maps = [values[i] for i in at]
+                n_keys += sum(map(len, maps))
+                for sub in dict.fromkeys(str(k) for m in maps for k in m):
+                    sub_values: list[Any] = [MISSING] * n
+                    for i, m in zip(at, maps, strict=True):
+                        sub_values[i] = m.get(sub, MISSING) if sub in m else _lookup_str(m, sub)
+                    columns[f"{key}.{sub}"] = _column(spec, f"{key}.{sub}", sub_values, encode)
+                for i in at:
+                    values[i] = MISSING
+                if all(v is MISSING for v in values):
+                    continue
+        columns[key] = _column(spec, key, values, encode)
+    return RawSection(name, columns, n, tabular=False, broken_rows=set(not_mappings), keys=n_keys), not_mappings
+
+
+def _capabilities_key(value: list[Any]) -> tuple[Any, ...] | None:
+    """A hashable stand-in for a capability list (types included, so that ``core: 1``
+    is not taken for ``core: true``); ``None`` when an item cannot be hashed."""
+    key = tuple(
+        (tuple(item.items()), tuple(map(type, item.values()))) if type(item) is dict else (item, type(item))
+        for item in value
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _all_keys(rows: list[dict[Any, Any]]) -> dict[Any, None]:
+    """The keys of all entries, in order: those of the first, then those of the few
+    entries with others (one C-level subset test per entry, not a look at every key)."""
+    keys: dict[Any, None] = dict.fromkeys(rows[0] if rows else ())
+    known = keys.keys()
+    odd: Iterator[Any] = itertools.filterfalse(known.__ge__, map(dict.keys, rows))
+    keys.update(dict.fromkeys(itertools.chain.from_iterable(odd)))
+    return keys
+
+
+def coded_texts(values: list[Any]) -> Coded:
+    """Texts or absent cells (``None``), dictionary-encoded; an empty text is no text, as
+    in every other form."""
+    index: dict[Any, int] = dict.fromkeys(values, -1)
+    for v in (MISSING, None, ""):
+        index.pop(v, None)
+    distinct = list(index)
+    index = dict(zip(distinct, range(len(distinct)), strict=True))
+    index.update({MISSING: -1, None: -1, "": -1})
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    return Coded(codes, np.fromiter(distinct, dtype=object, count=len(distinct)))
+
+
+def _lookup_str(mapping: Mapping[Any, Any], key: str) -> Any:
+    """``mapping[key]`` where the mapping's keys are not all texts (YAML ``1: x``)."""
+    for k, v in mapping.items():
+        if str(k) == key:
+            return v
+    return MISSING
+
+
+_TEXT_KINDS = frozenset({"slug", "text", "enum", "ref", "unit"})
+_NUMBER_TYPES = frozenset({float, int})
+
+
+def _column(spec: SectionSpec, key: str, values: list[Any], encode: Callable[[list[Any]], Coded]) -> Column:
+    """One raw column: dictionary-encoded text for a text field whose cells are all texts
+    (or absent), float64 for a number field whose cells are all numbers, else objects."""
+    f = spec.by_name.get(key)
+    if f is not None and f.kind in _TEXT_KINDS:
+        kinds = set(map(type, values))
+        if kinds <= {str, _Missing, type(None)}:
+            if _Missing in kinds:
+                values = [None if v is MISSING else v for v in values]
+            return encode(values)
+    elif f is not None and f.kind == "number" and set(map(type, values)) <= _NUMBER_TYPES:
+        # NaN and infinity stay objects: the checks report them as values, not gaps
+        with contextlib.suppress(OverflowError):
+            numbers = np.asarray(values, dtype=np.float64)
+            if np.isfinite(numbers).all():
+                return numbers
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 class _Builder:
@@ -339,12 +467,24 @@ class _Builder:
                     try:
                         num = float(text)
                     except ValueError:
-                        self.c.add((name, i, spec.name), "not a number", expected="a number", got=describe(v))
+                        self.c.add(
+                            (name, i, spec.name),
+                            "not a number",
+                            expected="a number",
+                            got=describe(v),
+                            hint=number_hint(text),
+                        )
                         continue
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
                     num = float(v)
                 else:
-                    self.c.add((name, i, spec.name), "wrong type", expected="a number", got=describe(v))
+                    self.c.add(
+                        (name, i, spec.name),
+                        "wrong type",
+                        expected="a number",
+                        got=describe(v),
+                        hint=number_hint(v) if isinstance(v, str) else None,
+                    )
                     continue
                 if math.isnan(num) or math.isinf(num):
                     self.c.add(
@@ -493,10 +633,21 @@ class _Builder:
 
     def capabilities(self, sec: RawSection, spec: FieldSpec, col: npt.NDArray[Any]) -> npt.NDArray[Any]:
         out = np.empty(sec.n, dtype=object)
+        # documents repeat the same few capability lists: each is checked once
+        parsed: dict[str, tuple[Capability, ...]] = {}
+        checked: dict[tuple[Any, ...], tuple[Capability, ...]] = {}
         for i, v in enumerate(col.tolist()):
             out[i] = ()
             if _absent(v):
                 continue
+            if type(v) is str and sec.tabular and v in parsed:
+                out[i] = parsed[v]
+                continue
+            list_key = _capabilities_key(v) if type(v) is list else None
+            if list_key is not None and list_key in checked:
+                out[i] = checked[list_key]
+                continue
+            issues_before = len(self.c.pending)
             if isinstance(v, str) and sec.tabular:
                 text = v.strip()
                 if text.startswith("["):
@@ -518,7 +669,7 @@ class _Builder:
                             continue
                         core = not part.endswith("[non-core]")
                         caps.append(Capability(part.removesuffix("[non-core]").strip(), core))
-                    out[i] = tuple(caps)
+                    out[i] = parsed[v] = tuple(caps)
                     continue
             if not isinstance(v, list):
                 self.c.add((sec.name, i, spec.name), "wrong type", expected="a list of {name, core}", got=describe(v))
@@ -550,6 +701,8 @@ class _Builder:
                     core = True
                 caps.append(Capability(item["name"], core))
             out[i] = tuple(caps)
+            if list_key is not None and len(self.c.pending) == issues_before:
+                checked[list_key] = out[i]
         return out
 
     # -- sections --------------------------------------------------------------
@@ -561,10 +714,10 @@ class _Builder:
             for i in range(sec.n):
                 self.missing(sec, i, spec.name)
 
-    def missing(self, sec: RawSection, i: int, name: str) -> None:
+    def missing(self, sec: RawSection, i: int, name: str, hint: str | None = None) -> None:
         if i in sec.broken_rows or (sec.name, i, name) in self.explained:
             return
-        self.c.add((sec.name, i), f"missing required field {name!r}")
+        self.c.add((sec.name, i), f"missing required field {name!r}", hint=hint)
 
     def unknown_columns(self, sec: RawSection, spec: SectionSpec) -> None:
         from rainforest.errors import nearest
@@ -610,8 +763,12 @@ class _Builder:
         if sec.tabular:
             self.gather_maps(sec, spec)
         clean: dict[str, Any] = {}
+        # rows whose quantity is missing: an error unless the flow is marked 'quantified: false',
+        # which is read after the quantity (so these are decided once every field is clean)
+        unquantifiable: list[int] | None = None
         for f in spec.fields:
             col = sec.columns.get(f.name)
+            deferred = sec.name == "flows" and f.name == "quantity"
             if isinstance(col, Coded):
                 empty = self.default_column(1, f)[0]
                 clean[f.name] = self.on_uniques(sec, f, col, per_cell[f.kind], empty)
@@ -628,7 +785,9 @@ class _Builder:
                         clean[f.name] = done
                 continue
             if col is None:
-                if f.required and sec.n:
+                if deferred:
+                    unquantifiable = list(range(sec.n))
+                elif f.required and sec.n:
                     self.missing_column(sec, f)
                 if f.kind == "number":
                     clean[f.name] = np.full(sec.n, np.nan)
@@ -655,6 +814,9 @@ class _Builder:
             elif f.required:
                 missing = np.isnan(clean[f.name])
                 raw_missing = [i for i in np.flatnonzero(missing).tolist() if _empty(col[i], sec.tabular)]
+                if deferred:
+                    unquantifiable = raw_missing
+                    continue
                 for i in raw_missing:
                     self.missing(sec, i, f.name)
             if f.default is not None:
@@ -669,7 +831,35 @@ class _Builder:
         for key, col in sec.columns.items():
             if key.startswith("x_"):
                 clean[key] = self.extension_column(sec, col)
+        if sec.name == "flows":
+            self.quantified(sec, clean, unquantifiable or [])
         return clean
+
+    def quantified(self, sec: RawSection, clean: dict[str, Any], missing: list[int]) -> None:
+        """A flow has a quantity, or is marked ``quantified: false`` and has none."""
+        marked = _plain(clean["quantified"])
+        unknown = np.asarray([v is False for v in marked.tolist()], dtype=bool)
+        hint = (
+            "If the exchange is documented but its quantity is not known, write 'quantified: false' "
+            "instead of a number (it then counts in the network's structure, not in any quantity)."
+        )
+        unexplained = [i for i in missing if not unknown[i]]
+        if sec.tabular and "quantity" not in sec.columns and unexplained:
+            if (sec.name, -1, "quantity") not in self.explained:
+                self.c.add((sec.name,), "missing required column 'quantity'", expected="a column 'quantity'", hint=hint)
+        else:
+            for i in unexplained:
+                self.missing(sec, i, "quantity", hint)
+        if not unknown.any():
+            return
+        for name in ("quantity", "uncertainty"):
+            given = ~np.isnan(np.asarray(clean[name], dtype=np.float64)) & unknown
+            for i in np.flatnonzero(given).tolist():
+                self.c.add(
+                    (sec.name, i, name),
+                    f"a {name} on a flow marked 'quantified: false'",
+                    hint=f"Remove the {name}, or remove 'quantified: false' if the quantity is known.",
+                )
 
     def gather_maps(self, sec: RawSection, spec: SectionSpec) -> None:
         """Tabular map fields arrive as dotted columns (``quality.ppm``): gather each into

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,11 +48,20 @@ class MILP:
     lower: npt.NDArray[np.float64]
     upper: npt.NDArray[np.float64]
     integer: npt.NDArray[np.bool_]
+    start: npt.NDArray[np.float64] | None = None
+    """A feasible point to start from (a warm start): an engine that can use one begins
+    with it as its incumbent, so its answer is never worse; others ignore it."""
 
 
 @dataclass(frozen=True)
 class Solution:
-    """A solver's answer: the variables, the objective, the proven gap and the bound."""
+    """A solver's answer: the variables, the objective, the proven gap and the bound.
+
+    ``bound`` is the proven lower bound on the (minimised) objective and ``gap`` the
+    relative distance between the two, ``(objective - bound) / |objective|``; ``status``
+    is ``'optimal'`` when the engine stopped because the gap reached its tolerance and
+    ``'time limit'`` when it ran out of time first; ``time_s`` is the wall time spent.
+    """
 
     x: npt.NDArray[np.float64]
     objective: float
@@ -59,6 +69,7 @@ class Solution:
     bound: float
     status: str
     engine: str
+    time_s: float = 0.0
 
 
 class Solver(Protocol):
@@ -141,10 +152,24 @@ class HighsSolver:
         Wall-time limit; the best solution found is returned with its proven gap.
     gap:
         Relative MIP gap at which to stop (1e-4 = 0.01 %).
+    threads:
+        Threads HiGHS may use (``None``: its default). HiGHS keeps one thread pool per
+        process, set by the first solve: every solve of a process must ask for the same
+        number (the bench asks for one).
+    heuristic_effort:
+        Share of the branch-and-bound effort spent on primal heuristics (HiGHS's
+        ``mip_heuristic_effort``; ``None``: its default, 0.05). On the bench's fixed-cost
+        plan, 0.2 and 0.05 gave the same plan and gap in the same 60 s (the start
+        :func:`rainforest.optimize.exchanges.plan` gives HiGHS mattered more).
+    options:
+        Further HiGHS options by name, applied last.
     """
 
     time_limit_s: float = 60.0
     gap: float = 1e-4
+    threads: int | None = None
+    heuristic_effort: float | None = None
+    options: tuple[tuple[str, Any], ...] = ()
 
     def solve(self, problem: MILP) -> Solution:
         """Solve with HiGHS."""
@@ -168,18 +193,34 @@ class HighsSolver:
         if mip:
             kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
             lp.integrality_ = [kinds[int(b)] for b in problem.integer]
+        started = time.perf_counter()
         with quiet_native_stdout():  # its banner and stray debugging lines
             h = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no annotations
             h.setOptionValue("output_flag", False)
             h.setOptionValue("time_limit", float(self.time_limit_s))
             h.setOptionValue("mip_rel_gap", float(self.gap))
+            if self.threads is not None:
+                h.setOptionValue("threads", int(self.threads))
+            if self.heuristic_effort is not None:
+                h.setOptionValue("mip_heuristic_effort", float(self.heuristic_effort))
+            for name, value in self.options:
+                h.setOptionValue(name, value)
             h.passModel(lp)
-            h.run()
+            if mip and problem.start is not None:
+                start = np.asarray(problem.start, dtype=np.float64)
+                h.setSolution(int(start.size), np.arange(start.size, dtype=np.int32), start)
+            ran = h.run()
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:  # presolve could not tell which
                 h.setOptionValue("presolve", "off")
                 h.run()
                 status = h.getModelStatus()
+        if ran == highspy.HighsStatus.kError and self.threads is not None:
+            raise SolverError(
+                f"HiGHS did not run with threads={self.threads}: its thread pool was started with another "
+                "number by an earlier solve in this process; every solve of a process must ask for the same number",
+                "failed",
+            )
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2  # a feasible point
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -198,7 +239,7 @@ class HighsSolver:
             gap = math.inf
         done = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time limit"
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        return Solution(x, objective, gap, bound, done, "highs")
+        return Solution(x, objective, gap, bound, done, "highs", time.perf_counter() - started)
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,15 @@ from typing import Any
 
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report._sections import (
+    AFTER_FLOWS,
     Figure,
     Progress,
     Section,
     Table,
+    co2e_in_t,
     compute,
     fmt,
+    money_unit,
     pct,
     radius_curve,
 )
@@ -45,6 +48,7 @@ __all__ = [
     "Table",
     "compare",
     "health_report",
+    "money_unit",
     "radius_curve",
     "simulation_page",
 ]
@@ -147,6 +151,9 @@ def health_report(
         "offers": len(eco.offers),
         "needs": len(eco.needs),
         "currency": ctx.layer.currency if ctx.layer is not None else None,
+        "money": money_unit(eco),
+        "pathway": ctx.pathway,
+        "after_flows": list(AFTER_FLOWS) if ctx.pathway == "plan" else [],
         "unit": ctx.unit,
         "period": eco.period,
     }
@@ -178,40 +185,82 @@ INDICATORS: tuple[tuple[str, str, str, str | None], ...] = (
     ("throughflow_evenness", "evenness of throughflow", "health", "higher"),
     ("esri_max", "largest systemic risk (ESRI)", "risk", "lower"),
     ("benefit", "benefit of the recommended exchanges", "exchanges", "higher"),
+    ("regions", "regions (multi-regional input-output)", "regions", None),
+    ("top_region_value_added", "largest region's share of value added", "regions", "lower"),
     ("disposal_diverted_t", "disposal diverted by them (t)", "exchanges", "higher"),
 )
 _PHYSICAL = {"exchanged", "residues"}
+#: Indicators that are shares, shown as percentages.
+_SHARES = {
+    "recycled_input_share",
+    "disposal_share",
+    "FCI",
+    "largest_throughflow_share",
+    "esri_max",
+    "top_region_value_added",
+}
 
 
-def _indicator(report: Report, key: str, where: str) -> float | None:
+def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]:
+    """One indicator of one report: its value, or ``None`` and the reason it is not known."""
     value: Any = None
+    reason = ""
     if where == "facts":
         value = report.facts.get(key)
     elif where == "key":
-        value = next((n["value"] for n in report.key_numbers if n["key"] == key), None)
+        number = next((n for n in report.key_numbers if n["key"] == key), None)
+        if number is not None:
+            value, reason = number["value"], number["meaning"]
+        else:
+            reason = "no exchange between actors is recorded yet"
     elif where == "circularity":
         s = report.section("metabolism")
+        # shares whose inputs are not recorded are already None (metabolism.circularity)
         value = s.data.get("circularity", {}).get(key) if s.available else None
+        reason = s.reason
         if s.available and key != "landfill_diverted":
             acc = s.data["accounts"]
-            if acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"] == 0:
-                value = None  # no boundary flows: shares are not known
+            boundary = [acc.get(k) for k in ("extraction", "imports", "exports", "losses")]
+            if any(v is None for v in boundary) or sum(boundary) == 0:
+                value = None
+                reason = (
+                    "no flow across the ecosystem's boundary is recorded, so shares of inputs and outputs are not known"
+                )
     elif where in ("flow", "ascendency", "utility"):
         s = report.section("ena")
         value = (s.data.get(where) or {}).get(key) if s.available else None
+        reason = s.reason if not s.available else "not computed on this network (the report's notes say why)"
     elif where == "health":
-        value = report.section("profile").data.get("health", {}).get(key)
+        profile = report.section("profile")
+        health = profile.data.get("health", {})
+        value = health.get(key)
+        reason = profile.reason or health.get("reason") or "no throughflow recorded"
     elif where == "risk":
         s = report.section("risk")
         values = [v for _, v in s.data.get("ranking", []) if v is not None] if s.data.get("measure") == "esri" else []
         value = max(values) if values else None
+        reason = s.data.get("esri_reason") or "no ESRI on this document"
+        reason = reason.removeprefix("no keystone index: ")
+    elif where == "regions":
+        found = [s for s in report.sections if s.id == "regions"]
+        if not found:
+            reason = "no actor gives its region"
+        elif not found[0].available:
+            reason = found[0].reason
+        elif key == "regions":
+            value = len(found[0].data["regions"])
+        else:
+            added = [max(v, 0.0) for v in found[0].data["value_added"]]
+            value = max(added) / sum(added) if sum(added) > 0 else None
+            reason = "no value added is recorded"
     elif where == "exchanges":
         s = report.section("exchanges")
         if s.available:
             value = s.data["benefit"] if key == "benefit" else s.data["total"].get(key)
+        reason = s.reason
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return float(value)
+        return None, reason or "not known"
+    return float(value), ""
 
 
 @dataclass(frozen=True)
@@ -274,6 +323,16 @@ class Comparison:
         return target
 
 
+def _unit_of(report: Report, key: str) -> str:
+    if key in _PHYSICAL:
+        return str(report.facts.get("unit") or "")
+    if key == "benefit":
+        return str(report.facts.get("money") or "")
+    if key == "disposal_diverted_t":
+        return "t"
+    return ""
+
+
 def _leader(names: Sequence[str], values: Sequence[float | None], better: str | None) -> str | None:
     known = [(v, n) for v, n in zip(values, names, strict=True) if v is not None]
     if better is None or len(known) < 2 or len(known) < len(values):
@@ -316,19 +375,34 @@ def compare(
 
         r = health_report(eco, source=src, risk=risk, plan=plan, progress=step)
         reports.append(Report(names[k], r.source, r.created, r.key_numbers, r.sections, r.facts))
-    same_unit = len({(r.facts["currency"], r.facts["unit"]) for r in reports}) == 1
     indicators = []
     for key, label, where, better in INDICATORS:
-        values = [_indicator(r, key, where) for r in reports]
-        comparable = same_unit or key not in _PHYSICAL
+        found = [_indicator(r, key, where) for r in reports]
+        values = [v for v, _ in found]
+        reasons = [why if v is None else "" for v, why in found]
+        known = [r for r, v in zip(reports, values, strict=True) if v is not None]
+        # physical quantities are compared only in one currency and unit (t with t, not t with MWh)
+        comparable = key not in _PHYSICAL or len({(r.facts["currency"], r.facts["unit"]) for r in known}) <= 1
+        note = ""
+        if not comparable:
+            note = "different currencies, not comparable: " + ", ".join(
+                f"{r.ecosystem} in {r.facts['currency']} ({r.facts['unit']})" for r in known
+            )
+        elif any(v is None for v in values):
+            note = "; ".join(f"{n}: n/a, {why}" for n, why in zip(names, reasons, strict=True) if why)
         indicators.append(
             {
                 "key": key,
                 "label": label,
                 "values": values,
+                "display": [
+                    "n/a" if v is None else (pct(v) if key in _SHARES else fmt(v, _unit_of(r, key)))
+                    for r, v in zip(reports, values, strict=True)
+                ],
+                "reasons": reasons,
                 "better": better,
                 "leader": _leader(names, values, better) if comparable else None,
-                "note": "" if comparable else "different currencies: not comparable",
+                "note": note,
             }
         )
     return Comparison(tuple(reports), tuple(indicators))
@@ -365,7 +439,7 @@ def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
         for k, ens in enumerate(ensembles):
             if metric not in ens.metrics():
                 continue
-            band = ens.band(metric)
+            band = ens.band(metric, scaled=True)
             periods = list(range(1, ens.periods + 1))
             colour = palette[str(k)]
             label = ", ".join(f"{n}={v:g}" for n, v in ens.point.items()) or "mean"
@@ -408,6 +482,10 @@ def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
                     "hovertemplate": "period %{x}: %{y:.4g}<extra></extra>",
                 }
             )
+        units = {u for ens in ensembles for u in [(ens.assumptions.units if ens.assumptions else {}).get(metric)] if u}
+        if units:
+            axis = units.pop() if len(units) == 1 else axis
+            axis = f"{axis} per period" if axis not in ("relative to period 1",) else axis
         if traces:
             spec = {
                 "data": traces,
@@ -445,11 +523,18 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+#: Characters JSON leaves as they are that change how HTML reads a ``<script>`` element
+#: (``<!--<script>`` makes its end tag no end) or how JavaScript reads a string.
+_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def to_json(value: Any) -> str:
-    """Compact JSON of plain data, safe to embed in a ``<script>`` element."""
-    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    """Compact JSON of plain data, safe to embed in a ``<script>`` element: ``<``, ``>``,
+    ``&``, U+2028 and U+2029 are written as ``\\u`` escapes (the data reads back the same)."""
+    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).translate(_UNSAFE)
 
 
 # re-exported formatting helpers for templates and the CLI
 format_number = fmt
 format_share = pct
+format_co2e_in_t = co2e_in_t

@@ -202,7 +202,7 @@ def network(
     """Actors coloured by stratum and sized by throughflow, exchanges coloured by resource.
 
     ``edges``: ``{"from": i, "to": j, "resource": r, "quantity": q, "unit": u}`` with
-    indices into ``ids``. Each exchange is a line with a marker two thirds of the way to
+    indices into ``ids`` (``q`` None for an exchange of unknown quantity). Each exchange is a line with a marker two thirds of the way to
     the receiver (hover it for the direction and the quantity)."""
     x, y = _layered_positions(ids, strata, [(int(e["from"]), int(e["to"])) for e in edges])
     counts: dict[str, int] = {}
@@ -230,7 +230,8 @@ def network(
             k = (2 * (len(px) - 1)) // 3
             mx.append(px[k])
             my.append(py[k])
-            text.append(f"{ids[a]} → {ids[b]}<br>{e['resource']}: {e['quantity']:,.4g} {e['unit']}")
+            amount = f"{e['quantity']:,.4g} {e['unit']}" if e["quantity"] is not None else "quantity not known"
+            text.append(f"{ids[a]} → {ids[b]}<br>{e['resource']}: {amount}")
         colour = colours.get(label, OTHER_COLOUR)
         data.append(
             {

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rainforest.errors import CurrencyError, RainforestError
+from rainforest.errors import CurrencyError, RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import BOUNDARY
@@ -127,7 +127,9 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def _unit_label(unit: str) -> str:
-    return {"m**3": "m³", "kg*CO2e": "kg CO2e"}.get(unit, unit)
+    from rainforest.model.units import label
+
+    return label(unit)
 
 
 def physical_layer(eco: Ecosystem) -> FlowMatrix | None:
@@ -155,6 +157,17 @@ class Context:
         self.results: dict[str, Any] = {}
         self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
+        flows = eco.table("flows")
+        actors = set(eco.actor_ids)
+        #: exchanges between actors recorded as active flows (any resource, money included)
+        self.recorded = sum(
+            1
+            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
+            if status in (None, "active") and src in actors and dst in actors
+        )
+        #: 'existing': the report reads recorded exchanges; 'plan': a new park with offers and
+        #: needs and no exchange yet, where the report leads with what can be done
+        self.pathway = "plan" if not self.recorded and eco.offers and eco.needs else "existing"
 
     def unknown(self, what: str, how: str) -> None:
         """Record a quantity the document does not give and how the report treats it."""
@@ -167,6 +180,12 @@ class Context:
 
 
 # -- the analyses (run once, in the order of the progress bar) ----------------------------------
+def _no_flows(ctx: Context) -> str:
+    if not ctx.recorded:
+        return "no exchange between actors is recorded yet"
+    return "no physical flows between actors (mass, energy or water)"
+
+
 def run_positioning(ctx: Context) -> None:
     from rainforest.analysis import positioning
 
@@ -175,9 +194,11 @@ def run_positioning(ctx: Context) -> None:
 
 def run_ena(ctx: Context) -> None:
     from rainforest.analysis import ena
+    from rainforest.analysis.structure import network_structure
 
+    ctx.results["structure"] = network_structure(ctx.eco)
     if ctx.layer is None:
-        ctx.results["ena"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["ena"] = _no_flows(ctx)
         return
     fm = ctx.layer
     method: Literal["boundary"] | None = None
@@ -202,7 +223,7 @@ def run_metabolism(ctx: Context) -> None:
     from rainforest.analysis import metabolism
 
     if ctx.layer is None:
-        ctx.results["metabolism"] = "no physical flows between actors (mass, energy or water)"
+        ctx.results["metabolism"] = _no_flows(ctx)
         return
     fm = ctx.layer
     currency = fm.currency
@@ -238,6 +259,24 @@ def run_metabolism(ctx: Context) -> None:
     ctx.results["metabolism"] = out
 
 
+def run_regions(ctx: Context) -> None:
+    """The money layer as a multi-regional system, when actors give their region."""
+    from rainforest.analysis.mrio import IOSystem
+
+    regions = {a.region for a in ctx.eco.actors if a.region}
+    if not regions:
+        return  # nothing regional in the document: no section
+    if isinstance(ctx.results.get("io"), str):
+        ctx.results["regions"] = str(ctx.results["io"])
+        return
+    try:
+        system = IOSystem.from_ecosystem(ctx.eco)
+    except CurrencyError as exc:
+        ctx.results["regions"] = str(exc)
+        return
+    ctx.results["regions"] = system
+
+
 def run_io(ctx: Context) -> None:
     from rainforest.analysis import io_tables
 
@@ -248,23 +287,42 @@ def run_io(ctx: Context) -> None:
         return
     if not fm.Z.nnz:
         ctx.results["io"] = (
-            "no money flows between actors: give resources a price (flows are then valued) or record "
+            "no exchange between actors is recorded yet"
+            if not ctx.recorded
+            else "no money flows between actors: give resources a price (flows are then valued) or record "
             "payments as flows of a resource of kind money"
         )
         return
-    table = io_tables.io_table(fm)
+    # total output is each actor's revenue where the document gives it (sales to members are
+    # then part of it), else what the flows record it selling: to members and outside
+    actors = ctx.eco.table("actors")
+    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
+    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
+    has_revenue = np.isfinite(np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float))
+    table = io_tables.io_table(fm, io_tables.ecosystem_output(ctx.eco, fm))
+    if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
+        ctx.results["io"] = (
+            "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
+            "flows to world): the input-output model is driven by those sales (final demand), so with none its "
+            "multipliers and extraction losses would describe an economy that only supplies itself. Give the "
+            "actors' revenue (size.revenue) or record their sales to world"
+        )
+        return
     try:
         multipliers = io_tables.output_multipliers(table)
     except RuntimeError as exc:  # a singular Leontief system (an actor that sells only to itself)
         ctx.results["io"] = f"the Leontief system is singular: {exc}"
         return
-    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP]]
+    producing = table.x > 0
+    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP] if producing[i]]
     ctx.results["io"] = {
         "fm": fm,
         "table": table,
         "multipliers": multipliers,
         "supply": io_tables.supply_multipliers(table),
         "extraction": io_tables.hypothetical_extraction(table, top),
+        "revenue_given": int(has_revenue.sum()),
+        "no_output": [a for a, p in zip(table.ids, producing.tolist(), strict=True) if not p],
     }
 
 
@@ -273,7 +331,7 @@ def run_plan(ctx: Context) -> None:
 
     eco = ctx.eco
     if not ctx.plan_wanted:
-        ctx.results["plan"] = "not asked for (--no-plan)"
+        ctx.results["plan"] = "the exchange plan was not asked for"
         return
     if not eco.offers or not eco.needs:
         ctx.results["plan"] = (
@@ -288,6 +346,7 @@ def run_plan(ctx: Context) -> None:
         ctx.results["plan"] = str(exc)
         return
     result: dict[str, Any] = {"plan": plan, "per_need": per_need, "impacts": exchanges.impacts(eco, plan)}
+    result["candidates"] = len(exchanges.candidates(eco, per_need=per_need))
     try:
         result["sharing"] = exchanges.share_gains(eco, plan)
     except RainforestError as exc:
@@ -297,7 +356,7 @@ def run_plan(ctx: Context) -> None:
 
 def run_radius(ctx: Context) -> None:
     try:
-        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco))
+        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco), plan=ctx.plan_wanted)
     except RainforestError as exc:
         ctx.results["radius"] = str(exc)
 
@@ -307,27 +366,29 @@ def _per_need(eco: Ecosystem) -> int | None:
 
 
 def radius_curve(
-    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None
+    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None, plan: bool = True
 ) -> dict[str, Any]:
     """Cluster against ecosystem: the exchange potential when partners must lie within a
     radius (a cluster bound to one place) against no limit (an ecosystem across the chain).
 
     With offers and needs, each point is the optimal plan with ``max_distance_km=r``: its
     net benefit per period, its number of exchanges and the tonnes exchanged. Without
-    them, it is the share of today's exchanges (in the main physical currency) whose two
-    partners lie within ``r``. Radii default to the quantiles of the distances that occur.
+    them, or with ``plan=False`` (no plan is optimised), it is the share of today's
+    exchanges (in the main physical currency) whose two partners lie within ``r``. Radii
+    default to the quantiles of the distances that occur; the last is the largest one.
 
     Raises
     ------
     RainforestError
-        When the actors have no locations (distances are unknown).
+        When the actors have no locations (distances are unknown), or with ``plan=False``
+        when no exchange is recorded yet.
     """
     from rainforest.optimize import exchanges
 
     located = {a.id: a.location for a in eco.actors if a.location is not None}
     if not located:
         raise RainforestError("no actor has a location, so no distance between partners is known")
-    if eco.offers and eco.needs:
+    if eco.offers and eco.needs and plan:
         distances = _offer_need_distances(eco, located)
         if not distances:
             raise RainforestError("no candidate exchange joins two located actors")
@@ -345,6 +406,11 @@ def radius_curve(
             "per_need": per_need,
         }
     fm = physical_layer(eco)
+    if fm is None and not plan and eco.offers and eco.needs:
+        raise RainforestError(
+            "the curve of this document is the optimal plan at each radius, and the exchange plan was not "
+            "asked for; no exchange is recorded yet to measure against a radius instead"
+        )
     if fm is None:
         raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
     Z = fm.Z.tocoo()
@@ -406,7 +472,11 @@ def _grid(distances: Sequence[float], radii: Sequence[float] | None, points: int
     if radii is not None:
         return sorted({float(r) for r in radii})
     qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, points))
-    return sorted({float(round(q, 3)) for q in qs} | {0.0})
+    # rounded for the axis, except the last: rounding the largest distance down would leave
+    # its candidate out, so the curve would never reach the ecosystem without a limit
+    grid = {float(round(q, 3)) for q in qs[:-1]} | {0.0}
+    largest = float(qs[-1])
+    return sorted({r for r in grid if r < largest} | {largest})
 
 
 def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[str, float | None]:
@@ -428,26 +498,66 @@ def _strata(ctx: Context) -> dict[str, str]:
 
 
 # -- the sections ------------------------------------------------------------------------------------
+_BASIS_WORDS = {
+    "declared": "declared in the document",
+    "revenue": "ranked by revenue",
+    "employees": "by head count",
+    "capacity": "ranked by capacity",
+    "throughflow": "ranked by throughflow, boundary flows recorded",
+    "unknown": "unknown, no size in the document",
+}
+
+
 def profile_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "The rainforest profile"
+    placed = any(
+        a.stratum or (a.size is not None and (a.size.revenue or a.size.employees or a.size.capacity))
+        for a in ctx.eco.actors
+    )
+    if not ctx.recorded and not placed:
+        # strata would all read 'moss' and roles 'consumer' by default: say what is missing instead
+        ctx.unknown(
+            "the size of the actors (revenue, employees) and their exchanges",
+            "no stratum or role is shown: nothing in the document places the actors yet",
+        )
+        return unavailable(
+            "profile",
+            title,
+            "no actor gives a size (size.revenue, size.employees) or a stratum, and no exchange is recorded yet: "
+            "nothing places the actors in the strata of the forest",
+        )
+    sized = any(p["size_share"] is not None for p in pos.profile)  # a size every actor gives
     rows = tuple(
         (
             p["stratum"],
             p["actors"],
             pct(p["actor_share"]),
             pct(p["throughflow_share"]),
-            pct(p["size_share"]),
+            *((pct(p["size_share"]),) if sized else ()),
             ", ".join(f"{k} {v}" for k, v in sorted(p["roles"].items(), key=lambda kv: -kv[1])),
         )
         for p in pos.profile
     )
+    bases: dict[str, list[str]] = {}
+    for a in pos.actors:
+        bases.setdefault(a.stratum_basis, []).append(a.actor)
     inferred = sum(1 for a in pos.actors if a.stratum_inferred)
     if inferred:
         ctx.unknown(
             f"the stratum of {inferred} of {len(pos.actors)} actor(s)",
-            f"inferred from {pos.size_measure} by the documented ABC rule (canopy to 50% of the total, "
-            "understory to 80%, shrub to 95%, moss after; platforms canopy, 5+ partners at least understory)",
+            "inferred from "
+            + ", ".join(f"{b} ({len(v)})" for b, v in bases.items() if b not in ("declared", "unknown"))
+            + " by the documented rule (employees: EU size classes, 250+ canopy, 50+ understory, 10+ shrub; "
+            "revenue, capacity, throughflow: canopy to 50% of the total, understory to 80%, shrub to 95%; platforms "
+            "canopy, 5+ partners at least understory)",
+        )
+    if "unknown" in bases:
+        ctx.unknown(
+            f"the size of {len(bases['unknown'])} actor(s) ({', '.join(bases['unknown'][:8])}"
+            f"{'...' if len(bases['unknown']) > 8 else ''})",
+            "stratum shown as 'unknown': no declared stratum, no size (revenue, employees, capacity) and no "
+            "recorded boundary flow; what an actor happens to exchange does not say how large it is",
         )
     no_stage = sum(1 for a in pos.actors if a.stage is None)
     if no_stage:
@@ -455,7 +565,11 @@ def profile_section(ctx: Context) -> Section:
     health = pos.health
     text = [
         "Canopy: the leading firms and platforms; understory and shrubs: mid-size firms; moss: small firms and "
-        f"start-ups. Sizes are measured by {pos.size_measure}.",
+        "start-ups. Each stratum rests on what the document says ("
+        + "; ".join(
+            f"{_BASIS_WORDS.get(b, b)}: {', '.join(v[:6])}{'...' if len(v) > 6 else ''}" for b, v in bases.items()
+        )
+        + "); what an actor happens to exchange does not make it large.",
         *[f"Finding: {f}." for f in health["findings"]],
         f"Rule: {health['rule']}.",
     ]
@@ -479,7 +593,14 @@ def profile_section(ctx: Context) -> Section:
         tables=(
             Table(
                 "Strata",
-                ("stratum", "actors", "share of actors", "share of throughflow", "share of size", "roles"),
+                (
+                    "stratum",
+                    "actors",
+                    "share of actors",
+                    "share of throughflow",
+                    *((f"share of {pos.size_measure}",) if sized else ()),
+                    "roles",
+                ),
                 rows,
             ),
         ),
@@ -498,6 +619,13 @@ def profile_section(ctx: Context) -> Section:
 
 def network_section(ctx: Context) -> Section:
     eco = ctx.eco
+    if not ctx.recorded:
+        return unavailable(
+            "network",
+            "The network",
+            "no exchange between actors is recorded yet"
+            + ("; the recommended exchanges show the ones that could be" if ctx.pathway == "plan" else ""),
+        )
     pos = ctx.results["positioning"]
     ids = list(eco.actor_ids)
     index = {a: i for i, a in enumerate(ids)}
@@ -526,8 +654,8 @@ def network_section(ctx: Context) -> Section:
     if n_edges > NETWORK_EDGES:
         largest: dict[str, float] = {}
         for e in edges:
-            largest[e["resource"]] = max(largest.get(e["resource"], 0.0), e["quantity"])
-        edges.sort(key=lambda e: -e["quantity"] / (largest[e["resource"]] or 1.0))
+            largest[e["resource"]] = max(largest.get(e["resource"], 0.0), e["quantity"] or 0.0)
+        edges.sort(key=lambda e: -(e["quantity"] or 0.0) / (largest[e["resource"]] or 1.0))
         edges = edges[:NETWORK_EDGES]
         notes.append(
             f"{n_edges:,} exchanges among the actors shown; the {NETWORK_EDGES:,} largest (relative to the largest "
@@ -541,17 +669,101 @@ def network_section(ctx: Context) -> Section:
         edges,
         _currency_unit(pos.currency, eco),
     )
+    s = ctx.results["structure"]
+    text = [
+        "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
+        "exchange, coloured by resource, with a marker pointing towards the receiver (exchanges documented "
+        "without a quantity are drawn too; hover a marker for the quantity).",
+        _structure_sentence(s),
+    ]
+    loops = "; ".join(" → ".join([*c, c[0]]) for c in s.cycles[:TOP])
+    structure = Table(
+        "Structure of the documented network (every active exchange between actors, quantified or not)",
+        ("measure", "value", "meaning"),
+        (
+            ("actors (nodes)", f"{s.nodes:,}", "every actor of the document"),
+            ("links", f"{s.links:,}", "distinct ordered pairs of actors with at least one exchange"),
+            (
+                "links without any quantity",
+                f"{s.unquantified_links:,}",
+                "invisible to every flow-based number (Finn's index, ENA, metabolism)",
+            ),
+            ("link density", fmt(s.link_density), "links per actor, L/n"),
+            ("connectance", fmt(s.connectance), "share of the n² possible directed links that exist, L/n²"),
+            (
+                "cyclicity",
+                fmt(s.cyclicity),
+                "dominant eigenvalue of the adjacency matrix: 0 = no loop, 1 = a single loop, above 1 = "
+                "interlocking loops",
+            ),
+            ("loops (simple cycles)", f"{len(s.cycles):,}" + ("" if s.cycles_complete else "+"), s.cycles_note),
+        ),
+        ("Loops: " + loops + ("; ..." if len(s.cycles) > TOP else "") + ". ") * bool(loops)
+        + "Definitions: Pimm (1982), Fath & Halnes (2007), Layton, Bras & Weissburg (2016); as enaR's C, LD, lam1A.",
+    )
     return Section(
         id="network",
         title="The network",
-        text=(
-            "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
-            "exchange, coloured by resource, with a marker pointing towards the receiver.",
-        ),
+        text=tuple(text),
+        tables=(structure,),
         figures=(Figure("network", "Who exchanges what with whom", spec),),
         notes=tuple(notes),
-        data={"actors_drawn": len(keep), "exchanges_drawn": len(edges), "exchanges": n_edges},
+        data={
+            "actors_drawn": len(keep),
+            "exchanges_drawn": len(edges),
+            "exchanges": n_edges,
+            "structure": s.to_dict(),
+        },
     )
+
+
+def _structure_sentence(s: Any) -> str:
+    """What the structure says about loops, in one sentence."""
+    if not s.links:
+        return "No exchange between actors is documented yet: the network has no links."
+    unknown = f", {s.unquantified_links} of them without any quantity" if s.unquantified_links else ""
+    if not s.cycles:
+        return f"{s.links} links between {s.nodes} actors{unknown}; no loop closes (cyclicity 0)."
+    first = " → ".join([*s.cycles[0], s.cycles[0][0]])
+    count = f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s)"
+    return (
+        f"{s.links} links between {s.nodes} actors{unknown}; {count} close (cyclicity {fmt(s.cyclicity)}), "
+        f"e.g. {first}."
+    )
+
+
+def _money_unit(ctx: Context) -> str:
+    """The currency code money figures carry: the unit of the resources of kind money (EUR),
+    else the document's declared currency, else the neutral word 'money'."""
+    return money_unit(ctx.eco)
+
+
+def _per_money(ctx: Context) -> str:
+    """'EUR per year', or 'per year' when the document names no currency (the figure is in
+    the currency its prices are given in)."""
+    money = _money_unit(ctx)
+    return ctx.per_period(money) if money != "money" else f"per {ctx.period}"
+
+
+def co2e_in_t(text: str) -> str:
+    """Emission factors written in kg CO2e as t CO2e, so that a page or screen that gives
+    totals in t never mixes kg and t.
+
+    >>> co2e_in_t("landfill, 520.5327 kg CO2e/t")
+    'landfill, 0.5205 t CO2e/t'
+    """
+    import re
+
+    return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", lambda m: f"{float(m.group(1)) / 1000:.4g} t CO2e", text)
+
+
+def money_unit(eco: Ecosystem) -> str:
+    """The currency code of an ecosystem's money figures (see :func:`_money_unit`)."""
+    units = {r.unit for r in eco.resources if r.kind == "money"}
+    if len(units) == 1:
+        return str(units.pop())
+    declared = eco.extensions.get("x_currency")
+    return str(declared) if isinstance(declared, str) and declared else "money"
 
 
 def _currency_unit(currency: str | None, eco: Ecosystem) -> str:
@@ -603,7 +815,8 @@ def metabolism_section(ctx: Context) -> Section:
         return unavailable("metabolism", title, m)
     acc, circ = m["accounts"], m["circularity"]
     unit = ctx.unit
-    boundary_total = acc["extraction"] + acc["imports"] + acc["exports"] + acc["losses"]
+    why = {**acc["reasons"], **circ["reasons"]}
+    boundary_known = any(acc[k] is not None for k in ("extraction", "imports", "exports", "losses"))
     text = [
         f"Currency: {circ['currency']} in {unit} per {ctx.period}; resources that cannot be expressed in it are "
         "left out of these numbers.",
@@ -623,37 +836,59 @@ def metabolism_section(ctx: Context) -> Section:
         ("exchange share", pct(circ["exchange_share"]), "flows between actors over all outputs"),
         (
             "resource productivity",
-            fmt(circ["resource_productivity"], f"money per {unit}") if circ["resource_productivity"] else "n/a",
+            fmt(circ["resource_productivity"], f"money per {unit}"),
             "revenue over direct material input of the actors that report revenue (EUROSTAT's indicator, at "
             "actor level)",
         ),
     ]
-    if boundary_total == 0:
+    keys = {
+        "recycled input share": "recycled_input_share",
+        "disposal share": "disposal_share",
+        "exchange share": "exchange_share",
+        "resource productivity": "resource_productivity",
+    }
+    # a number that cannot be known says why in place of its meaning
+    definitions = [
+        (a, b, f"n/a: {why[keys[a]]}" if a in keys and circ[keys[a]] is None and keys[a] in why else c)
+        for a, b, c in definitions
+    ]
+    if not boundary_known:
         ctx.unknown(
             f"all boundary flows in {circ['currency']} (extraction, imports, exports, losses)",
-            "shares over inputs and outputs are computed over the exchanges alone and are 100% or 0% by "
-            "construction: read them as 'not known'",
+            "the boundary accounts and every share over inputs or outputs are n/a (over the exchanges alone they "
+            "would be 100% or 0% by construction); no boundary flow is invented",
         )
-        definitions = [d for d in definitions if d[0] in ("residues put to use", "resource productivity")]
         text.append(
-            "The document gives no flow across the ecosystem's boundary, so input and output shares cannot be "
-            "measured; only what the exchanges carry is known."
+            "The document gives no flow across the ecosystem's boundary with a quantity, so imports, exports, "
+            "DMI and the input and output shares are not known; only what the exchanges carry is."
         )
     if circ["resource_productivity"] is None:
-        ctx.unknown("revenue of the actors", "resource productivity (value per mass) is not computed")
+        actors = ctx.eco.table("actors")
+        has_revenue = "size.revenue" in actors and bool(np.isfinite(actors.numbers("size.revenue")).any())
+        ctx.unknown(
+            "the direct material input (extraction and imports) of the actors that give their revenue"
+            if has_revenue
+            else "revenue of the actors (size.revenue)",
+            f"resource productivity (revenue per {unit} of direct material input) is not computed: "
+            f"{why.get('resource_productivity', 'not known')}",
+        )
+    if circ.get("unquantified"):
+        text.append(
+            f"{circ['unquantified']} exchange(s) in {circ['currency']} are documented without a quantity: they are "
+            "left out of these numbers (the network's structure counts them)."
+        )
     numbers = tuple({"label": a, "value": b, "meaning": c} for a, b, c in definitions)
+    order = ("extraction", "imports", "internal", "exports", "losses", "stock_change", "DMI", "balance")
     accounts = Table(
         "Boundary accounts",
-        ("account", f"{unit} per {ctx.period}"),
-        tuple(
-            (k, fmt(acc[k]))
-            for k in ("extraction", "imports", "internal", "exports", "losses", "stock_change", "DMI", "balance")
-        ),
-        "DMI = extraction + imports; balance = DMI - exports - losses - stock change (zero when every actor balances).",
+        ("account", f"{unit} per {ctx.period}", "why n/a, or what it assumes"),
+        tuple((k, fmt(acc[k]), acc["reasons"].get(k) or acc["notes"].get(k, "")) for k in order),
+        "DMI = extraction + imports; balance = DMI - exports - losses - stock change (zero when every actor balances). "
+        "n/a = not recorded in the document, never zero.",
     )
     notes: list[str] = []
     tables = [accounts]
-    if m["violations"] and boundary_total == 0:
+    if m["violations"] and not boundary_known:
         text.append(
             f"Every actor that exchanges is out of balance ({sum(m['violations'].values())} actor-resource pairs): "
             "with no boundary flow recorded, what an actor receives is never matched by what it sends."
@@ -759,6 +994,21 @@ _ENA_MEANING = {
 }
 
 
+def _finn_meaning(ctx: Context, fci: float, currency: str) -> str:
+    """What Finn's index measures here: quantified cycling only, and the loops it cannot see."""
+    s = ctx.results.get("structure")
+    base = f"share of the quantified {currency} throughflow that comes back round a loop (Finn 1976)"
+    if s is None or not s.cycles:
+        return base + "; no loop closes even among the exchanges without a quantity"
+    if fci <= 0:
+        first = " → ".join([*s.cycles[0], s.cycles[0][0]])
+        return (
+            base + f"; 0 because no loop closes among the quantified flows, but the documented network has "
+            f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) (e.g. {first}) whose quantities are not all known"
+        )
+    return base + f"; the documented network has {len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) in all"
+
+
 def ena_section(ctx: Context) -> Section:
     from rainforest.analysis import ena
 
@@ -774,7 +1024,19 @@ def ena_section(ctx: Context) -> Section:
             continue
         v = values[key]
         shown = fmt(v, ctx.per_period(unit)) if key == "TST" else (pct(v) if key == "FCI" else fmt(v))
+        if key == "FCI":
+            meaning = _finn_meaning(ctx, float(v), ctx.layer.currency if ctx.layer is not None else result.currency)
         numbers.append({"label": f"{label} ({key})", "value": shown, "meaning": meaning})
+        if key == "FCI":
+            s = ctx.results["structure"]
+            numbers.append(
+                {
+                    "label": "loops in the documented network (cyclicity)",
+                    "value": f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s), cyclicity {fmt(s.cyclicity)}",
+                    "meaning": "simple cycles over every documented exchange, quantified or not, and the dominant "
+                    "eigenvalue of the adjacency matrix (0 = no loop)",
+                }
+            )
     wov = ena.window_of_vitality(result.ascendency)
     text = [
         f"On the {result.currency} layer. The ecosystem is {wov['side']}: robustness {wov['robustness']:.3f}, "
@@ -810,14 +1072,37 @@ def ena_section(ctx: Context) -> Section:
 
 
 def io_section(ctx: Context) -> Section:
+    from rainforest.analysis import io_tables
+
     title = "The money layer (input-output)"
     io = ctx.results["io"]
     if isinstance(io, str):
-        ctx.unknown("the money layer (prices or payments)", "input-output analysis and systemic risk are not computed")
+        if ctx.recorded:
+            ctx.unknown(
+                "the money layer (prices or payments)", "input-output analysis and systemic risk are not computed"
+            )
         return unavailable("io", title, io)
     table = io["table"]
     total = float(table.x.sum())
     ext = io["extraction"]
+    money = _money_unit(ctx)
+    n = table.n
+    basis = (
+        f"Output: the revenue (size.revenue) of the {io['revenue_given']} actor(s) that give it"
+        + (f"; the recorded sales of the other {n - io['revenue_given']}" if io["revenue_given"] < n else "")
+        + "."
+        if io["revenue_given"]
+        else "Output: each actor's recorded sales, to members and outside (no actor gives its revenue)."
+    )
+    if io["revenue_given"] < n:
+        ctx.unknown(
+            f"revenue of {n - io['revenue_given']} of {n} actor(s)",
+            "their output in the input-output table is the sales the flows record (to members and to world)",
+        )
+    summary = io_tables.multiplier_summary(io["multipliers"])
+    producing = [a for a in table.ids if a not in set(io["no_output"])]
+    if len(producing) < n:
+        summary = io_tables.multiplier_summary({a: io["multipliers"][a] for a in producing})
     ranked = sorted(ext, key=lambda a: -ext[a])
     rows = tuple(
         (
@@ -836,6 +1121,15 @@ def io_section(ctx: Context) -> Section:
             f"prices of {len(fm.excluded)} resource(s) ({', '.join(sorted(fm.excluded)[:6])}{'...' if len(fm.excluded) > 6 else ''})",
             "their flows are left out of the money layer",
         )
+    notes = []
+    if io["no_output"]:
+        notes.append(
+            f"{len(io['no_output'])} actor(s) sell nothing the document records and give no revenue "
+            f"({', '.join(io['no_output'][:6])}{'...' if len(io['no_output']) > 6 else ''}): their output is "
+            "unknown, so they are left out of the ranking and the multiplier summary."
+        )
+    top_text = ", ".join(f"{a} {v:.3g}" for a, v in summary["top"])
+    one = "unit of money" if money == "money" else money
     return Section(
         id="io",
         title=title,
@@ -844,25 +1138,32 @@ def io_section(ctx: Context) -> Section:
             "total output across the ecosystem per unit of final demand for the actor (Leontief); supply "
             "multiplier: the same from the supply side (Ghosh); hypothetical extraction: total output lost if "
             "the actor left and the rest re-balanced (Miller & Blair 2009, 12.2).",
+            basis,
+            f"Reading the multiplier: when the median actor sells one more {one} outside the ecosystem, the "
+            f"ecosystem as a whole produces {summary['median']:.3g} {money} more (its own sale included), through "
+            "what it buys from members and they buy in turn. Multipliers are skewed, so the median and the "
+            f"10-90% range are shown, not the mean; the largest: {top_text}.",
         ),
         numbers=(
             {
                 "label": "total output",
-                "value": fmt(total, f"money per {ctx.period}"),
-                "meaning": "sales of every actor",
+                "value": fmt(total, f"{money} per {ctx.period}"),
+                "meaning": "sales of every actor: " + basis[len("Output: ") :].rstrip("."),
             },
             {
-                "label": "mean output multiplier",
-                "value": f"{float(np.mean(list(io['multipliers'].values()))):.3f}",
-                "meaning": "1 = no actor's demand reaches its suppliers; higher = tighter interdependence",
+                "label": "output multiplier (median)",
+                "value": f"{summary['median']:.3g} (10-90%: {summary['p10']:.3g} to {summary['p90']:.3g})",
+                "meaning": "total output across the ecosystem per unit of an actor's sales outside it; 1 = its "
+                f"demand reaches no member. Largest: {top_text}",
             },
         ),
+        notes=tuple(notes),
         tables=(
             Table(
-                f"Hypothetical extraction: the {len(rows)} largest actors by output",
+                f"Hypothetical extraction: the {len(rows)} largest actors by output, most output lost first",
                 (
                     "actor",
-                    "output",
+                    f"output ({_per_money(ctx)})",
                     "output lost if it leaves",
                     "share of all output",
                     "output multiplier",
@@ -878,18 +1179,116 @@ def io_section(ctx: Context) -> Section:
                 figs.ranking(list(ranked), [ext[a] / total for a in ranked], "", "share of the ecosystem's output"),
             ),
         ),
-        data={"extraction": ext, "total_output": total},
+        data={
+            "extraction": ext,
+            "total_output": total,
+            "output": dict(zip(table.ids, table.x.tolist(), strict=True)),
+            "revenue_given": io["revenue_given"],
+            "multipliers": summary,
+        },
     )
+
+
+def regions_section(ctx: Context) -> Section | None:
+    """Regions side by side: output, value added and the emissions each region's final
+    demand causes (consumption-based) against what its actors emit (production-based)."""
+    from rainforest.analysis.mrio import IOSystem
+
+    title = "Regions (multi-regional input-output)"
+    system = ctx.results.get("regions")
+    if system is None:
+        return None
+    if isinstance(system, str):
+        return unavailable("regions", title, system)
+    assert isinstance(system, IOSystem)
+    money = _money_unit(ctx)
+    R, N = len(system.regions), len(system.sectors)
+    output = system.x.reshape(R, N).sum(axis=1)
+    added = system.value_added.reshape(R, N).sum(axis=1)
+    members = [sum(1 for a in ctx.eco.actors if (a.region or "unassigned") == r) for r in system.regions]
+    rows = tuple(
+        (r, members[i], fmt(float(output[i]), money), fmt(float(added[i]), money)) for i, r in enumerate(system.regions)
+    )
+    tables = [
+        Table(
+            "Regions",
+            ("region", "actors", f"output ({money} per {ctx.period})", f"value added ({money} per {ctx.period})"),
+            rows,
+            "Output: revenue where the actor gives it, else its recorded sales; value added: output less what it "
+            "buys from members.",
+        )
+    ]
+    text = [
+        f"{R} region(s) from the actors' region field"
+        + (" (actors without one form the region 'unassigned')" if "unassigned" in system.regions else "")
+        + ". Each actor is a sector of its region; its sales outside the ecosystem are that region's final demand."
+    ]
+    data: dict[str, Any] = {"regions": list(system.regions), "output": output.tolist(), "value_added": added.tolist()}
+    if "emissions" in system.extensions:
+        acc = system.accounts("emissions")
+        ext = system.extensions["emissions"]
+        rows_e = []
+        for k, stressor in enumerate(ext.stressors):
+            unit = ext.units[k] if ext.units else ""
+            for i, r in enumerate(system.regions):
+                rows_e.append(
+                    (
+                        stressor,
+                        r,
+                        fmt(float(acc.D_pba_reg[k, i]), unit),
+                        fmt(float(acc.D_cba_reg[k, i]), unit),
+                        fmt(float(acc.D_imp_reg[k, i]), unit),
+                        fmt(float(acc.D_exp_reg[k, i]), unit),
+                    )
+                )
+        tables.append(
+            Table(
+                "Emissions by region: produced and caused",
+                ("released", "region", "produced there", "caused by its final demand", "imported", "exported"),
+                tuple(rows_e),
+                "Produced: released by the region's actors. Caused: released anywhere in the ecosystem to make what "
+                "the region's actors sell outside it. Caused = produced - exported + imported.",
+            )
+        )
+        data["emissions"] = {
+            "stressors": list(ext.stressors),
+            **{k: getattr(acc, k).tolist() for k in ("D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")},
+        }
+    else:
+        text.append(
+            "No flow to the environment is recorded, so no region's emissions (produced or caused) can be shown."
+        )
+    return Section(id="regions", title=title, text=tuple(text), tables=tuple(tables), data=data)
 
 
 def risk_section(ctx: Context) -> Section:
     pos = ctx.results["positioning"]
     title = "Positioning and systemic risk"
     actors = list(pos.actors)
+    if not ctx.recorded:
+        redundant_rows = tuple(
+            (a.actor, r["capability"], ", ".join(r["core_at"][:5])) for a in actors for r in a.redundancies
+        )
+        return unavailable(
+            "risk",
+            title,
+            "no exchange between actors is recorded yet: roles, systemic risk, keystoneness and irreplaceability "
+            "all measure dependence along recorded flows",
+            tables=(
+                Table(
+                    "Redundant investment: non-core capabilities another actor holds as core",
+                    ("actor", "capability", "held as core by"),
+                    redundant_rows,
+                ),
+            )
+            if redundant_rows
+            else (),
+            data={"ranking": [], "measure": None, "roles": {}, "esri_reason": "no exchange recorded yet"},
+        )
     has_esri = any(a.esri is not None for a in actors)
     has_ks = any(a.keystoneness is not None for a in actors)
     if has_esri:
-        key, label = "esri", "ESRI (share of output lost)"
+        key, label = "esri", "ESRI (share of sales between members lost)"
     elif has_ks:
         key, label = "keystoneness", "keystoneness (Libralato)"
     else:
@@ -909,13 +1308,21 @@ def risk_section(ctx: Context) -> Section:
         for a in ranked
     )
     text = [
-        "ESRI: the share of the ecosystem's output lost when the actor fails, through its suppliers and customers "
+        "ESRI: the share of the sales between members lost when the actor fails, through its suppliers and customers "
         "(Diem et al. 2022); keystone index: ESRI over the actor's own share (1 = it takes only itself down); "
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
     ]
+    esri_reason = ""
     if not has_esri:
-        text.append("No ESRI: " + next((n for n in pos.notes if "keystone index" in n), "no money layer") + ".")
+        esri_reason = (
+            "the ESRI cascades were not asked for"
+            if not ctx.risk
+            else next((n for n in pos.notes if "keystone index" in n), "no money layer")
+        )
+        text.append(f"No ESRI: {esri_reason}.")
+    else:
+        _esri_inputs_unknown(ctx)
     redundant = [(a.actor, r) for a in actors for r in a.redundancies]
     tables = [
         Table(
@@ -965,8 +1372,37 @@ def risk_section(ctx: Context) -> Section:
         tables=tuple(tables),
         figures=tuple(figures),
         notes=tuple(pos.notes),
-        data={"ranking": [(a.actor, getattr(a, key)) for a in ranked], "measure": key, "roles": roles},
+        data={
+            "ranking": [(a.actor, getattr(a, key)) for a in ranked],
+            "measure": key,
+            "roles": roles,
+            "esri_reason": esri_reason,
+        },
     )
+
+
+def _esri_inputs_unknown(ctx: Context) -> None:
+    """Name the buyers whose total input costs the document does not give: the cascade takes
+    what they buy from members as all they buy, so a supplier's failure stops them."""
+    try:
+        fm = FlowMatrix.from_ecosystem(ctx.eco, "money")
+    except CurrencyError:
+        return
+    actors = ctx.eco.table("actors")
+    costs = actors.numbers("size.costs") if "size.costs" in actors else np.full(actors.n, np.nan)
+    known = dict(zip(actors.texts("id"), np.isfinite(costs).tolist(), strict=True))
+    buys = np.asarray(fm.Z.sum(axis=0)).ravel() > 0
+    blind = [
+        a
+        for a, b, imp in zip(fm.ids, buys.tolist(), fm.inputs.tolist(), strict=True)
+        if b and not known.get(a) and imp <= 0
+    ]
+    if blind:
+        ctx.unknown(
+            f"total input costs of {len(blind)} actor(s) that buy from members (size.costs or purchases from world)",
+            "the ESRI cascade takes what they buy from members as all they buy, so losing a supplier stops them "
+            "in proportion (or entirely, for essential inputs): their ESRI losses are an upper bound",
+        )
 
 
 def exchanges_section(ctx: Context) -> Section:
@@ -987,14 +1423,22 @@ def exchanges_section(ctx: Context) -> Section:
         return unavailable("exchanges", title, result, tables=tables)
     plan, effects, sharing = result["plan"], result["impacts"], result["sharing"]
     total = effects["total"]
+    units = {r.id: _unit_label(r.unit) for r in ctx.eco.resources}
     rows = tuple(
-        (e["from"], e["to"], e["resource"], fmt(e["quantity"]), fmt(e["money_saved"]), fmt(e["co2e_avoided_kg"] / 1000))
+        (
+            e["from"],
+            e["to"],
+            e["resource"],
+            fmt(e["quantity"], units.get(e["resource"], "")),
+            fmt(e["money_saved"]),
+            fmt(e["co2e_avoided_kg"] / 1000),
+        )
         for e in sorted(effects["exchanges"], key=lambda e: -e["money_saved"])[: 2 * TOP]
     )
     numbers = [
         {
             "label": "net benefit",
-            "value": fmt(plan.benefit, f"money per {ctx.period}"),
+            "value": fmt(plan.benefit, _per_money(ctx)),
             "meaning": "avoided purchases and disposal - transport - link costs",
         },
         {
@@ -1018,7 +1462,7 @@ def exchanges_section(ctx: Context) -> Section:
             f"The plan: {len(plan.exchanges)} exchange(s), largest benefit first",
             ("from", "to", "resource", "quantity", "benefit", "t CO2e avoided"),
             rows,
-            f"Optimal (MILP, {plan.engine}, gap {plan.gap:.2%})."
+            f"MILP: {plan.describe()}."
             + (f" Each need keeps its {result['per_need']} best candidates." if result["per_need"] else ""),
         )
     ]
@@ -1043,10 +1487,10 @@ def exchanges_section(ctx: Context) -> Section:
                 ),
             )
         )
-    notes = list(plan.notes) + list(effects.get("notes", []))
+    notes = [co2e_in_t(n) for n in [*plan.notes, *effects.get("notes", [])]]
     for note in plan.notes:
         if "default" in note or "no co2e" in note.lower():
-            ctx.unknown("emission factors of some resources", note)
+            ctx.unknown("emission factors of some resources", co2e_in_t(note))
     return Section(
         id="exchanges",
         title=title,
@@ -1057,6 +1501,7 @@ def exchanges_section(ctx: Context) -> Section:
         data={
             "benefit": plan.benefit,
             "exchanges": len(plan.exchanges),
+            "solve": plan.solve_info(),
             "total": {k: v for k, v in total.items() if k != "virgin_saved"},
         },
     )
@@ -1099,7 +1544,7 @@ def cluster_section(ctx: Context) -> Section:
         text: tuple[str, ...] = (
             "The optimal plan when partners must lie within r km of each other (a cluster bound to one place) "
             "against no limit (an ecosystem across the chain).",
-            f"Without a limit: {fmt(full, f'money per {ctx.period}')}; half of it is reached within "
+            f"Without a limit: {fmt(full, _per_money(ctx))}; half of it is reached within "
             f"{fmt(half, 'km') if half is not None else 'no radius drawn'}.",
         )
     else:
@@ -1117,8 +1562,104 @@ def cluster_section(ctx: Context) -> Section:
     )
 
 
+#: What the report shows once exchanges are recorded (the existing pathway's key numbers).
+AFTER_FLOWS = (
+    "exchanged between members",
+    "residues put to use",
+    "cycling (Finn index)",
+    "robustness",
+    "dependence on one actor (or systemic risk, with money flows)",
+    "the network, the metabolism and the network analysis",
+)
+
+
+def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
+    """A new park's five numbers: what the optimal plan over its offers and needs can do."""
+    result = ctx.results.get("plan")
+    per = ctx.per_period
+    if not isinstance(result, dict):
+        reason = result if isinstance(result, str) else "no exchange plan"
+        return [
+            {"key": k, "label": label, "value": None, "display": "n/a", "meaning": reason}
+            for k, label in (
+                ("candidates", "candidate exchanges"),
+                ("benefit", "net benefit of the optimal plan"),
+                ("co2e", "CO2e avoided"),
+                ("disposal", "disposal diverted"),
+                ("split", "the fair split"),
+            )
+        ]
+    plan, total = result["plan"], result["impacts"]["total"]
+    out: list[dict[str, Any]] = [
+        {
+            "key": "candidates",
+            "label": "candidate exchanges",
+            "value": float(result["candidates"]),
+            "display": f"{result['candidates']:,}",
+            "meaning": "offer-need pairs that fit (resource or substitute, quality, supply pattern); the plan keeps "
+            f"{len(plan.exchanges)}",
+        },
+        {
+            "key": "benefit",
+            "label": "net benefit of the optimal plan",
+            "value": plan.benefit,
+            "display": fmt(plan.benefit, _per_money(ctx)),
+            "meaning": "avoided purchases and disposal - transport - annualised link costs",
+        },
+        {
+            "key": "co2e",
+            "label": "CO2e avoided",
+            "value": total["co2e_avoided_kg"] / 1000,
+            "display": fmt(total["co2e_avoided_kg"] / 1000, per("t CO2e")),
+            "meaning": "avoided disposal and virgin production - transport",
+        },
+        {
+            "key": "disposal",
+            "label": "disposal diverted",
+            "value": total["disposal_diverted_t"],
+            "display": fmt(total["disposal_diverted_t"], per("t")),
+            "meaning": "residues that would otherwise be disposed of",
+        },
+    ]
+    sharing = result.get("sharing")
+    if isinstance(sharing, dict) and sharing.get("allocation"):
+        alloc = sharing["allocation"]
+        gain = sum(1 for v in alloc.values() if v > 0)
+        top = max(alloc, key=lambda a: alloc[a])
+        share = alloc[top] / plan.benefit if plan.benefit else None
+        core = sharing.get("in_core")
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": float(gain),
+                "display": f"{gain} of {len(alloc)} partners gain",
+                "meaning": f"Shapley value; the largest share goes to {top} ({pct(share, 0)})"
+                + (
+                    ""
+                    if core is None
+                    else ("; in the core: no coalition would rather leave" if core else "; not in the core")
+                ),
+            }
+        )
+    else:
+        out.append(
+            {
+                "key": "split",
+                "label": "the fair split",
+                "value": None,
+                "display": "n/a",
+                "meaning": sharing if isinstance(sharing, str) else "the plan has no partners to share a gain",
+            }
+        )
+    return out
+
+
 def key_numbers(ctx: Context) -> list[dict[str, Any]]:
-    """The five numbers that matter, each with what it means (or why it is not known)."""
+    """The five numbers that matter, each with what it means (or why it is not known); for
+    a new park (offers and needs, no exchange yet) what its optimal plan can do."""
+    if ctx.pathway == "plan":
+        return plan_numbers(ctx)
     out: list[dict[str, Any]] = []
     fm = ctx.layer
     per = ctx.per_period(ctx.unit)
@@ -1151,7 +1692,9 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
             "label": "residues put to use",
             "value": diverted,
             "display": fmt(diverted, per),
-            "meaning": "by-products and wastes that reached a user instead of disposal",
+            "meaning": "by-products and wastes that reached a user instead of disposal"
+            if diverted is not None
+            else (m if isinstance(m, str) else "not known"),
         }
     )
     result = ctx.results.get("ena")
@@ -1166,7 +1709,7 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
                 "label": "cycling (Finn index)",
                 "value": fci,
                 "display": pct(fci),
-                "meaning": "share of throughflow that comes back round a loop; 0 = open chains, no loop closed",
+                "meaning": _finn_meaning(ctx, fci, fm.currency if fm is not None else result.currency),
             }
         )
         out.append(
@@ -1194,7 +1737,7 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
                 "label": "largest systemic risk",
                 "value": value,
                 "display": pct(value),
-                "meaning": f"of the ecosystem's output is lost if {actor} fails (ESRI, Diem et al. 2022)",
+                "meaning": f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
             }
         )
     elif fm is not None and fm.Z.nnz:
@@ -1226,13 +1769,14 @@ def key_numbers(ctx: Context) -> list[dict[str, Any]]:
 
 def unknowns_section(ctx: Context) -> Section:
     eco = ctx.eco
-    unquantified = eco.extensions.get("x_unquantified_flows", ())
+    unquantified = int(np.isnan(eco.table("flows").numbers("quantity")).sum())
     if unquantified:
         ctx.unknowns.insert(
             0,
             {
-                "what": f"the quantity of {len(unquantified)} known exchange(s)",
-                "how": "left out of every number (kept in the document under x_unquantified_flows); no quantity is invented",
+                "what": f"the quantity of {unquantified} documented exchange(s)",
+                "how": "left out of every quantity (no quantity is invented); counted in the network's structure "
+                "(links, connectance, cyclicity, loops)",
             },
         )
     planned = sum(1 for status in eco.table("flows").texts("status") if status != "active")
@@ -1261,6 +1805,7 @@ STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("metabolism and balances", run_metabolism),
     ("ecological network analysis", run_ena),
     ("input-output", run_io),
+    ("regions", run_regions),
     ("exchange plan and gain split", run_plan),
     ("cluster against ecosystem", run_radius),
 )
@@ -1284,12 +1829,41 @@ def compute(
         metabolism_section(ctx),
         ena_section(ctx),
         io_section(ctx),
+        *([regions] if (regions := regions_section(ctx)) is not None else []),
         risk_section(ctx),
         exchanges_section(ctx),
         cluster_section(ctx),
     ]
+    if ctx.pathway == "plan":  # a new park: lead with what can be done
+        sections = sections[-2:] + sections[:-2]
     numbers = key_numbers(ctx)
     sections.append(unknowns_section(ctx))
     if progress is not None:
         progress(total, total, "done")
+    # the analyses' messages name Python's options; a report is read as a page
+    sections = [_in_page_words(s) for s in sections]
+    numbers = [{**n, "meaning": in_words_of(str(n["meaning"]), "page")} for n in numbers]
     return ctx, sections, numbers
+
+
+def _in_page_words(s: Section) -> Section:
+    from dataclasses import replace
+
+    def words(text: str) -> str:
+        return in_words_of(text, "page")
+
+    tables = tuple(
+        replace(
+            t,
+            rows=tuple(tuple(words(c) if isinstance(c, str) else c for c in row) for row in t.rows),
+            note=words(t.note),
+        )
+        for t in s.tables
+    )
+    return replace(
+        s,
+        reason=words(s.reason),
+        text=tuple(words(t) for t in s.text),
+        notes=tuple(words(n) for n in s.notes),
+        tables=tables,
+    )

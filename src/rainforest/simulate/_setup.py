@@ -219,6 +219,7 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
             kind=f.kind,
             input_class=f.input_class,
             status=f.status,
+            quantified=f.quantified,
         )
         for f in base.flows
         if local(f.source) in keep_id and local(f.target) in keep_id

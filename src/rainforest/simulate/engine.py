@@ -194,9 +194,35 @@ class Result:
     model: Any
 
     def summary(self) -> dict[str, Any]:
-        """Plain numbers of the last period and the event counts (no wall times, no paths)."""
-        last = {k: float(v[-1]) for k, v in self.series.items() if len(v)}
-        return {"seed": self.seed, "periods": self.periods, "final": last, "events": self.events.counts()}
+        """Plain numbers of the last period and the event counts (no wall times, no paths),
+        with the assumptions the model made for what the document does not give, each
+        metric's meaning, and the unit of money metrics (relative to period 1 when the
+        document has no money; left out when they mean nothing for it)."""
+        from rainforest.simulate.assumptions import assumptions, meaning
+
+        made = assumptions(self.model.ecosystems[0], self.model.params) if self.model is not None else None
+        last: dict[str, float] = {}
+        for k, v in self.series.items():
+            if not len(v):
+                continue
+            unit = made.units.get(k) if made is not None else None
+            if unit == "":
+                continue
+            if unit == "relative to period 1":
+                if not v[0] > 0:
+                    continue
+                last[k] = float(v[-1] / v[0])
+            else:
+                last[k] = float(v[-1])
+        return {
+            "seed": self.seed,
+            "periods": self.periods,
+            "final": last,
+            "units": {k: u for k, u in (made.units if made is not None else {}).items() if k in last},
+            "meanings": {k: meaning(k) for k in last if k != "period"},
+            "assumptions": [dict(x) for x in made.items] if made is not None else [],
+            "events": self.events.counts(),
+        }
 
 
 Mechanism = Callable[["Model"], None]

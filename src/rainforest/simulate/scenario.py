@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
 from rainforest.simulate.engine import Model, SimulationError
 from rainforest.simulate.params import Params
 
@@ -189,6 +190,7 @@ class Ensemble:
     periods: int
     seed: int
     point: dict[str, Any] = field(default_factory=dict)
+    assumptions: Assumptions | None = None
 
     def metric(self, name: str) -> np.ndarray:
         """``runs x periods`` values of one metric (NaN where a run did not record it)."""
@@ -202,9 +204,13 @@ class Ensemble:
     def metrics(self) -> list[str]:
         return list(dict.fromkeys(k for run in self.runs for k in run.series))
 
-    def band(self, name: str, level: float = 0.9) -> dict[str, np.ndarray]:
-        """Mean and the central ``level`` band over runs, per period (NaN-aware)."""
+    def band(self, name: str, level: float = 0.9, *, scaled: bool = False) -> dict[str, np.ndarray]:
+        """Mean and the central ``level`` band over runs, per period (NaN-aware); with
+        ``scaled``, of the values as reported (:meth:`scaled`; all NaN when not reported)."""
         values = self.metric(name)
+        if scaled:
+            shown = self.scaled(name)
+            values = shown if shown is not None else np.full_like(values, np.nan)
         lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
         with np.errstate(all="ignore"):
             import warnings
@@ -217,14 +223,34 @@ class Ensemble:
                     "high": np.nanquantile(values, hi, axis=0),
                 }
 
+    def scaled(self, name: str) -> np.ndarray | None:
+        """``runs x periods`` values of a metric as reported: money metrics of a document
+        without money relative to their first-period mean over runs; ``None`` when the
+        metric is not money here and has no meaning (see :mod:`~rainforest.simulate.assumptions`)."""
+        values = self.metric(name)
+        unit = self.assumptions.units.get(name) if self.assumptions is not None else None
+        if unit is None or unit not in ("", "relative to period 1"):
+            return values
+        if unit == "":
+            return None
+        first = values[:, 0][np.isfinite(values[:, 0])] if self.periods else values[:, :0]
+        base = float(first.mean()) if first.size else 0.0
+        return values / base if base > 0 else None
+
     def summary(self) -> dict[str, Any]:
         """Deterministic plain numbers: last-period mean and 5-95% band of every metric, mean
-        event counts per run. The same scenario and seed give the same summary anywhere."""
+        event counts per run, each metric's unit and meaning, and the assumptions the model
+        made for what the document does not give. The same scenario and seed give the same
+        summary anywhere."""
         final: dict[str, Any] = {}
+        units: dict[str, str] = {}
+        meanings: dict[str, str] = {}
         for name in self.metrics():
             if name == "period":
                 continue
-            column = self.metric(name)
+            column = self.scaled(name)
+            if column is None:
+                continue
             last = column[:, -1] if self.periods else column[:, :0]
             last = last[np.isfinite(last)]
             if last.size:
@@ -233,6 +259,9 @@ class Ensemble:
                     "p05": float(np.quantile(last, 0.05)),
                     "p95": float(np.quantile(last, 0.95)),
                 }
+                if self.assumptions is not None and name in self.assumptions.units:
+                    units[name] = self.assumptions.units[name]
+                meanings[name] = meaning(name)
         kinds = sorted({k for run in self.runs for k in run.events})
         events = {k: sum(run.events.get(k, 0) for run in self.runs) / max(len(self.runs), 1) for k in kinds}
         return {
@@ -241,6 +270,9 @@ class Ensemble:
             "seed": self.seed,
             "point": self.point,
             "final": final,
+            "units": units,
+            "meanings": meanings,
+            "assumptions": [dict(x) for x in self.assumptions.items] if self.assumptions is not None else [],
             "events": events,
         }
 
@@ -284,7 +316,7 @@ def monte_carlo(
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, runs)
-    return Ensemble(tuple(r for r in results if r is not None), periods, seed, dict(point or {}))
+    return Ensemble(tuple(r for r in results if r is not None), periods, seed, dict(point or {}), assumptions(eco, p))
 
 
 def sweep_points(

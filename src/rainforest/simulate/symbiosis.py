@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,13 @@ def setup(model: Model) -> None:
         flows.numbers("quantity").tolist(),
         strict=True,
     ):
-        if status == "active" and kind in ("by-product", "waste") and source in index and target in index:
+        if (
+            status == "active"
+            and kind in ("by-product", "waste")
+            and source in index
+            and target in index
+            and not math.isnan(quantity)  # a flow marked 'quantified: false' has no quantity to simulate
+        ):
             rows["src"].append(index[source])
             rows["dst"].append(index[target])
             rows["resource"].append(resource)

@@ -71,6 +71,10 @@ TRANSITIONS = {
     "ended": (),
 }
 
+#: How an agreement to make an exchange active is written in its history; comments cannot
+#: start with it.
+AGREED = "agreed: "
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -155,6 +159,17 @@ class Proposal:
     updated_at: _dt.datetime
     comments: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def agreed_by(self) -> tuple[str, ...]:
+        """The parties that agreed to make the exchange active (``managers`` when a manager
+        made it active), from the proposal's history."""
+        return tuple(dict.fromkeys(c["text"][len(AGREED) :] for c in self.comments if c["text"].startswith(AGREED)))
+
+    @property
+    def agreed(self) -> bool:
+        """Whether both parties, or a manager, agreed: only then does it count as active."""
+        return "managers" in self.agreed_by or {self.source, self.target} <= set(self.agreed_by)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -168,6 +183,7 @@ class Proposal:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "comments": list(self.comments),
+            "agreed_by": list(self.agreed_by),
         }
 
 
@@ -1123,12 +1139,23 @@ class Store:
         if app.status != "pending":
             raise StaleError(f"application {aid} was {app.status} already")
         if decision == "approve":
-            eco = self.load(slug)
-            if app.actor not in eco.actor_ids:
-                from rainforest.store._edit import add_actor
+            from rainforest.store._edit import add_actor
 
-                record = {"id": app.actor, **({"name": app.name} if app.name else {})}
-                self.commit(slug, add_actor(eco, record), author=author, message=f"registered {app.actor}")
+            record = {"id": app.actor, **({"name": app.name} if app.name else {})}
+            for _ in range(8):  # a compare-and-set on the version read; again on a newer one
+                number = self.head(slug)
+                eco = self.load(slug, number)
+                if app.actor in eco.actor_ids:
+                    break
+                try:
+                    self.commit(
+                        slug, add_actor(eco, record), author=author, message=f"registered {app.actor}", expected=number
+                    )
+                    break
+                except ConflictError:
+                    continue
+            else:
+                raise StaleError(f"ecosystem {slug!r} kept changing while {app.actor!r} was added: try again")
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(ApplicationRow)
@@ -1229,28 +1256,48 @@ class Store:
         )
 
     def move(
-        self, slug: str, pid: int, status: str, *, author: str, expected: str | None = None, note: str = ""
+        self,
+        slug: str,
+        pid: int,
+        status: str,
+        *,
+        author: str,
+        expected: str | None = None,
+        note: str = "",
+        party: str | None = None,
     ) -> Proposal:
         """Move a proposal to ``status`` (see :data:`TRANSITIONS`); with ``expected``, only if it
-        is still in that status (two parties answering at once cannot both win)."""
+        is still in that status (two parties answering at once cannot both win).
+
+        ``active`` needs both parties' agreement: ``party`` (the actor a member acts for)
+        records that party's agreement, and the proposal becomes active with the second one;
+        without ``party`` (a manager) it becomes active at once."""
         from sqlalchemy import insert, update
 
         from rainforest.store._schema import CommentRow, ProposalRow
 
         current = self.proposal(slug, pid)
         origin = expected or current.status
-        if status not in TRANSITIONS.get(origin, ()):
-            allowed = ", ".join(TRANSITIONS.get(origin, ())) or "nothing (it has ended)"
+        if not isinstance(origin, str) or status not in TRANSITIONS.get(origin, ()):
+            allowed = ", ".join(TRANSITIONS.get(origin, ()) if isinstance(origin, str) else ()) or "nothing"
             raise StoreError(f"proposal {pid} is {origin}: it can move to {allowed}, not to {status!r}")
+        if party is not None and party not in (current.source, current.target):
+            raise StoreError(f"{party!r} is not a party to proposal {pid}")
         now = _now()
         with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(ProposalRow)
-                .where(ProposalRow.id == pid, ProposalRow.status == origin)
-                .values(status=status, updated_at=now)
+            # the row is locked from here on: two parties agreeing at once see each other
+            locked = conn.execute(
+                update(ProposalRow).where(ProposalRow.id == pid, ProposalRow.status == origin).values(updated_at=now)
             ).rowcount
-            if moved != 1:
+            if locked != 1:
                 raise StaleError(f"proposal {pid} is no longer {origin}: reload it and try again")
+            if status == "active":
+                who = party if party is not None else "managers"
+                conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=now, text=AGREED + who))
+                agreed = set(self._proposal(conn, slug, pid).agreed_by)
+                if who != "managers" and not {current.source, current.target} <= agreed:
+                    return self._proposal(conn, slug, pid)  # waiting for the other party
+            conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(status=status))
             text = f"status: {status}" + (f" ({note})" if note else "")
             conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=now, text=text))
         return self.proposal(slug, pid)
@@ -1262,6 +1309,8 @@ class Store:
 
         if not text.strip():
             raise StoreError("an empty comment says nothing")
+        if text.strip().startswith(AGREED.strip()):
+            raise StoreError(f"a comment cannot start with {AGREED.strip()!r}: agree by moving the proposal to active")
         self.proposal(slug, pid)  # exists in this ecosystem
         with self.engine.begin() as conn:
             conn.execute(insert(CommentRow).values(proposal_id=pid, author=author, at=_now(), text=text.strip()))

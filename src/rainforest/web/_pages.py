@@ -294,11 +294,14 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
         """Candidates with their explanations, the optimised plan (managers and observers), the
         proposals the caller may see with the moves it may make, and the ledger's totals."""
         from rainforest.optimize import exchanges
+        from rainforest.web.app import visible_candidates, visible_ledger
 
         user, a = viewer(slug, request)
         eco = store.load(slug)
-        cands = [c for c in exchanges.candidates(eco) if a.sees_all or a.actor in (c.source, c.target)]
-        cands.sort(key=lambda c: -c.unit_saving)
+        cands = visible_candidates(eco, exchanges.candidates(eco), a)
+        # best saving first; confidential ones after them, in the document's order (sorting them
+        # by their saving would rank the other firms' prices)
+        cands.sort(key=lambda c: (c["saving"] is None, -(c["saving"] or 0.0)))
         plan, plan_job = None, None
         head = store.head(slug)
         if a.sees_all and eco.offers and eco.needs:
@@ -310,10 +313,10 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
                     (j for j in store.jobs(slug) if j.kind == "plan" and j.version == head and j.status != "done"),
                     None,
                 )
-        proposals = [p for p in store.proposals(slug) if party(a, p)]
-        active = [p for p in proposals if p.status == "active"]
-        valued, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in active])
-        ledger = exchanges.impacts(eco, valued)["total"]
+        every = store.proposals(slug)
+        proposals = [p for p in every if party(a, p)]
+        counted = visible_ledger(eco, every, a)
+        ledger, skipped = counted["total"], counted["not_valued"]
         from rainforest.store import TRANSITIONS
 
         rows = [
@@ -384,7 +387,14 @@ def add_pages(app: FastAPI, store: Store, **hooks: Any) -> None:
             if comment.strip():
                 store.comment(slug, pid, comment, author=user.username)
             if status:
-                store.move(slug, pid, status, author=user.username, expected=expected or None)
+                store.move(
+                    slug,
+                    pid,
+                    status,
+                    author=user.username,
+                    expected=expected or None,
+                    party=None if a.manages else a.actor,
+                )
         except StoreError as exc:
             raise HTTPException(409, str(exc)) from None
         return RedirectResponse(f"/e/{slug}/board", status_code=303)

@@ -188,19 +188,36 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         a = access(require(request), slug)
         return {"version": store.head(slug), **actor_view(store.load(slug), a, aid)}
 
-    def save_edit(slug: str, aid: str, user: Any, expected: int | None, message: str, **parts: Any) -> Any:
+    def save_edit(slug: str, aid: str, user: Any, base: int, message: str, *, merge: bool, **parts: Any) -> Any:
+        """Save an edit of ``aid``'s ``parts`` made on version ``base``, by a compare-and-set
+        on that version. When someone saved meanwhile: with ``merge`` (the caller named no
+        version), the edit is made again on the new version if nobody changed the parts it
+        replaces, else (or without ``merge``) :class:`ConflictError`: nobody's change is
+        ever reverted."""
         from rainforest.store._edit import edit_actor
 
-        eco = store.load(slug, expected) if expected is not None else store.load(slug)
-        edited = edit_actor(eco, aid, **parts)
-        return store.commit(slug, edited, author=user.username, message=message, expected=expected)
+        eco = store.load(slug, base)
+        for _ in range(MERGES):
+            try:
+                return store.commit(
+                    slug, edit_actor(eco, aid, **parts), author=user.username, message=message, expected=base
+                )
+            except ConflictError as exc:
+                newer = store.load(slug, exc.head)
+                if not merge or any(_part(eco, k, aid) != _part(newer, k, aid) for k in parts):
+                    raise
+                eco, base = newer, exc.head
+        raise ConflictError(slug, base, store.head(slug))
 
     @app.post("/api/ecosystems/{slug}/actors/{aid}", tags=["actors"])
     def api_edit_actor(slug: str, aid: str, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Replace an actor's ``record``, ``offers``, ``needs`` or ``flows`` (those it is a
         party to) with the given ``rainforest/1`` records; parts left out stay. Members edit
         only their own actor, managers every one. ``expected``: the version the edit starts
-        from (409 when someone saved meanwhile); 422 with every problem and its place."""
+        from (409 when someone saved meanwhile). Without it, the edit is made on the latest
+        version and, when someone saves meanwhile, made again on theirs if they changed none
+        of the parts it replaces (else 409): nobody's change is reverted. 422 with every
+        problem and its place."""
         user = require(request)
         a = access(user, slug)
         check_csrf(request, body.get("csrf") or request.headers.get("x-csrf-token"))
@@ -212,9 +229,11 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 return JSONResponse({"error": f"{k} must be {'an object' if k == 'record' else 'a list'}"}, 422)
         expected = body.get("expected")
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-            return JSONResponse({"error": f"expected must be a version number, got {expected!r}"}, 422)
+            return JSONResponse({"error": f"expected must be a version number, got {str(expected)[:40]!r}"}, 422)
+        base = store.head(slug) if expected is None else expected
+        message = str(body.get("message") or f"edited {aid}")
         try:
-            version = save_edit(slug, aid, user, expected, str(body.get("message") or f"edited {aid}"), **parts)
+            version = save_edit(slug, aid, user, base, message, merge=expected is None, **parts)
         except DocumentError as exc:
             return JSONResponse({"error": str(exc).splitlines()[0], "problems": [_issue(i) for i in exc.issues]}, 422)
         except ConflictError as exc:
@@ -245,21 +264,22 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             csrf=csrf_token(request),
         )
 
-    def based(slug: str, expected: str) -> tuple[Ecosystem, int | None]:
-        """The version a form was filled in on (its hidden ``expected``), or the latest."""
-        if not expected:
-            return store.load(slug), None
+    def based(slug: str, expected: str) -> tuple[Ecosystem, int, bool]:
+        """The version a form was filled in on (its hidden ``expected``), else the latest, and
+        whether the edit may be merged into a newer version (only without ``expected``)."""
         head = store.head(slug)
-        if not expected.isdigit() or not 1 <= int(expected) <= head:
+        if not expected:
+            return store.load(slug, head), head, True
+        if not (expected.isascii() and expected.isdigit()) or not 1 <= int(expected) <= head:
             raise HTTPException(422, f"expected must be a version number from 1 to {head}, got {expected[:40]!r}")
-        return store.load(slug, int(expected)), int(expected)
+        return store.load(slug, int(expected)), int(expected), False
 
-    def edit_form(slug: str, aid: str, request: Request, csrf: str, expected: int | None, **parts: Any) -> Response:
+    def edit_form(slug: str, aid: str, request: Request, csrf: str, base: int, merge: bool, **parts: Any) -> Response:
         user, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
         try:
-            save_edit(slug, aid, user, expected, f"edited {aid}", **parts)
+            save_edit(slug, aid, user, base, f"edited {aid}", merge=merge, **parts)
         except DocumentError as exc:
             return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues))
         except ConflictError as exc:
@@ -283,7 +303,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         _, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
-        eco, version = based(slug, expected)
+        eco, version, merge = based(slug, expected)
         record = _thaw(entity_to_record("actors", eco.actor(aid)))
         for key, value in (("name", name.strip()), ("sector", sector.strip())):
             if value:
@@ -295,7 +315,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             record["x_public"] = shown
         else:
             record.pop("x_public", None)
-        return edit_form(slug, aid, request, csrf, version, record=record)
+        return edit_form(slug, aid, request, csrf, version, merge, record=record)
 
     def part_records(eco: Ecosystem, section: str, aid: str) -> list[dict[str, Any]]:
         from rainforest.model.entities import entity_to_record
@@ -328,7 +348,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         _, a = acting(slug, request, csrf)
         if not may_edit(a, aid):
             raise HTTPException(403, "a member edits only its own actor; observers edit nothing")
-        eco, version = based(slug, expected)
+        eco, version, merge = based(slug, expected)
         eco.actor(aid)
         records = part_records(eco, section, aid)
         if remove:
@@ -346,7 +366,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
                 new["price" if section == "needs" else "disposal_cost"] = _float(price)
             new["confidential"] = confidential != "false"
             records.append(new)
-        return edit_form(slug, aid, request, csrf, version, **{section: records})
+        return edit_form(slug, aid, request, csrf, version, merge, **{section: records})
 
     # -- new ecosystems (administrators) and the people of an ecosystem (managers) ---------------
     def create_ecosystem(slug: str, path: Path, user: Any) -> Any:
@@ -932,6 +952,20 @@ def _neutralise_csv(path: Path) -> None:
     if changed:
         with path.open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+#: How many times an edit without ``expected`` is made again on a newer version before 409.
+MERGES = 8
+
+
+def _part(eco: Ecosystem, part: str, aid: str) -> list[Any]:
+    """One actor's ``part`` of an edit (``record``, ``offers``, ``needs``, ``flows``) as
+    comparable values: what a merged edit must find unchanged."""
+    if part == "record":
+        return [eco.actor(aid)] if aid in eco.actor_ids else []
+    if part == "flows":
+        return [f for f in eco.flows if aid in (f.source, f.target)]
+    return [x for x in (eco.offers if part == "offers" else eco.needs) if x.actor == aid]
 
 
 def _float(text: str) -> Any:

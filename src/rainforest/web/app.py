@@ -93,6 +93,113 @@ def visible_document(eco: Ecosystem, access: Access) -> dict[str, Any]:
     return doc
 
 
+def _shows(access: Access, record: Any) -> bool:
+    """Whether the caller sees an offer's or a need's quantities, quality and prices."""
+    return access.sees_all or record.actor == access.actor or record.confidential is False
+
+
+def _within(km: float) -> str:
+    """A distance as a bound (1, 2, 5, 10, 20, 50... km): exact distances would place a
+    firm whose location is not public."""
+    step = 1.0
+    while True:
+        for k in (1.0, 2.0, 5.0):
+            if km <= k * step:
+                return f"within {k * step:g} km"
+        step *= 10
+
+
+def visible_candidates(eco: Ecosystem, cands: list[Any], access: Access) -> list[dict[str, Any]]:
+    """The candidate exchanges (:func:`rainforest.optimize.exchanges.candidates`) the caller
+    may see, as plain data: all of them for managers and observers; for a member, those its
+    actor is a party to. A candidate built on the other party's confidential offer or need
+    shows no quantity, quality or price of it ("farm: a firm within 50 km needs ash"), and
+    the distance to a firm whose location is not public is a bound, never exact."""
+    out = []
+    for c in cands:
+        row = {
+            "source": c.source,
+            "target": c.target,
+            "resource": c.resource,
+            "upper": c.upper,
+            "saving": c.unit_saving,
+            "why": c.why,
+            "saves": c.saves,
+            "limits": c.limits,
+            "open": True,
+        }
+        if access.sees_all:
+            out.append(row)
+            continue
+        me = access.actor
+        if me not in (c.source, c.target):
+            continue
+        offer, need = eco.offers[c.offer], eco.needs[c.need]
+        other = c.target if me == c.source else c.source
+        public = eco.actor(other).extensions.get("x_public") or ()
+        near = ""
+        if c.distance_km is not None and "location" not in public:
+            near = " " + _within(c.distance_km)
+            row["limits"] = "; ".join(
+                near.strip() if part.endswith(" km apart") else part for part in c.limits.split("; ")
+            )
+        if _shows(access, offer) and _shows(access, need):
+            out.append(row)
+            continue
+        if me == c.source:
+            why = f"{other}: a firm{near} needs {need.accepted[0]}; you offer {offer.resource}"
+            limits = f"your offer {offer.quantity:g}"
+        else:
+            why = f"{other}: a firm{near} offers {offer.resource}; you need {need.accepted[0]}"
+            limits = f"your need {need.quantity:g}"
+        row.update(
+            upper=None,
+            saving=None,
+            why=why,
+            saves=f"n/a: the quantity and price of {other} are confidential; agree them in a proposal",
+            limits=limits + (f";{near}" if near else ""),
+            open=False,
+        )
+        out.append(row)
+    return out
+
+
+def visible_ledger(eco: Ecosystem, proposals: list[Any], access: Access) -> dict[str, Any]:
+    """The impact ledger of the agreed active exchanges (every one of the ecosystem) as the
+    caller may see it: managers and observers all of it; a member the rows of its own
+    exchanges and the totals. Money saved includes the parties' prices and disposal costs,
+    so a member sees it (a row's, its actor's, the total) only when every offer and need
+    behind it is its own or not confidential; else ``null`` with the reason."""
+    from rainforest.optimize import exchanges
+
+    counted = [p for p in proposals if p.status == "active" and p.agreed]
+    plan, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in counted])
+    ledger = exchanges.impacts(eco, plan)
+    ledger["not_valued"] = skipped
+    ledger["active"] = len(counted)
+    if access.sees_all:
+        return ledger
+    me = access.actor
+    secret = [not (_shows(access, eco.offers[e.offer]) and _shows(access, eco.needs[e.need])) for e in plan.exchanges]
+    reason = "includes the confidential price or disposal cost of another firm"
+    rows = []
+    for row, hidden in zip(ledger["exchanges"], secret, strict=True):
+        if me not in (row["from"], row["to"]):
+            continue
+        if hidden:
+            row = {**row, "money_saved": None, "money_saved_reason": reason}
+        rows.append(row)
+    ledger["exchanges"] = rows
+    actors = {k: v for k, v in ledger["actors"].items() if k == me}
+    if me in actors and any(h and me in (e.source, e.target) for e, h in zip(plan.exchanges, secret, strict=True)):
+        actors[me] = {**actors[me], "money_saved": None, "money_saved_reason": reason}
+    ledger["actors"] = actors
+    if any(secret):
+        ledger["total"] = {**ledger["total"], "money_saved": None, "money_saved_reason": reason}
+    ledger["not_valued"] = [e for e in skipped if me in (e["from"], e["to"])]
+    return ledger
+
+
 class SignInError(Exception):
     """A page was asked for without signing in: the answer is a redirect to ``target``."""
 
@@ -528,16 +635,23 @@ def create_app(
     @app.post("/api/ecosystems/{slug}/proposals/{pid}/status", tags=["proposals"])
     def api_move(slug: str, pid: int, request: Request, body: dict[str, Any]) -> JSONResponse:
         """Move a proposal ``{status, expected?, note?}``: proposed -> negotiating -> active ->
-        ended (managers, or a member that is a party). 409 when it moved meanwhile."""
+        ended (managers, or a member that is a party). A party's move to ``active`` records its
+        agreement (``agreed_by``); the exchange becomes active when the other party agrees too
+        (a manager's move makes it active at once). 409 when it moved meanwhile."""
         user = acting(slug, pid, request, body, "move a proposal")
+        a = access(user, slug)
+        expected = body.get("expected")
+        if expected is not None and not isinstance(expected, str):
+            return JSONResponse({"error": f"expected must be a status, got {expected!r}"}, status_code=422)
         try:
             moved = store.move(
                 slug,
                 pid,
                 str(body.get("status", "")),
                 author=user.username,
-                expected=body.get("expected"),
+                expected=expected,
                 note=str(body.get("note", "")),
+                party=None if a.manages else a.actor,
             )
         except StaleError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
@@ -556,23 +670,11 @@ def create_app(
 
     @app.get("/api/ecosystems/{slug}/ledger", tags=["proposals"])
     def api_ledger(slug: str, request: Request) -> dict[str, Any]:
-        """The impact ledger: active exchanges only, counted the way audited programmes count
+        """The impact ledger: agreed active exchanges only, counted the way audited programmes count
         them (disposal diverted, CO2e avoided, water and money saved per period; per exchange,
         per actor, in total). Members see the rows of their own exchanges and the totals."""
-        from rainforest.optimize import exchanges
-
         a = access(require(request), slug)
-        eco = store.load(slug)
-        active = [p for p in store.proposals(slug) if p.status == "active"]
-        plan, skipped = exchanges.evaluate(eco, [(p.source, p.target, p.resource, p.quantity) for p in active])
-        ledger = exchanges.impacts(eco, plan)
-        ledger["not_valued"] = skipped
-        ledger["active"] = len(active)
-        if not a.sees_all:
-            ledger["exchanges"] = [e for e in ledger["exchanges"] if a.actor in (e["from"], e["to"])]
-            ledger["actors"] = {k: v for k, v in ledger["actors"].items() if k == a.actor}
-            ledger["not_valued"] = [e for e in skipped if a.actor in (e["from"], e["to"])]
-        return ledger
+        return visible_ledger(store.load(slug), store.proposals(slug), a)
 
     # -- pages -------------------------------------------------------------------------------------
     _pages.add_pages(

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from rainforest.errors import RainforestError
+from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
 from rainforest.store import Job, Store, crash_point
@@ -76,11 +76,13 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
     objective = str(params.get("objective", "benefit"))
     distance = params.get("max_distance_km")
+    previous = params.get("previous")  # the newest plan before this one (set by run, never stored)
     progress(0.05, "finding candidates and solving the exchange plan")
     plan = exchanges.plan(
         eco,
         objective,  # type: ignore[arg-type]  # checked by check_params
         max_distance_km=float(distance) if distance not in (None, "") else None,
+        previous=previous["result"] if previous else None,
     )
     progress(0.9, "counting the plan's impacts")
     rows = [{**e.to_dict(), "co2e_avoided": e.co2e_avoided} for e in plan.exchanges]
@@ -90,10 +92,14 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
         "co2e_avoided": plan.co2e_avoided,
         "gap": plan.gap,
         "engine": plan.engine,
+        "solve": {**plan.solve_info(), "text": plan.describe()},
         "exchanges": rows,
         "notes": list(plan.notes),
         "impacts": exchanges.impacts(eco, plan),
     }
+    if previous:
+        changes = exchanges.diff(previous["result"], plan)
+        result["changes"] = {**changes.to_dict(), "lines": changes.lines(), "previous_version": previous["version"]}
     result = json.loads(to_json(result))
     summary = {"benefit": plan.benefit, "co2e_avoided": plan.co2e_avoided, "exchanges": len(rows)}
     return summary, result, None
@@ -199,14 +205,18 @@ def run(store: Store, slug: str, jid: int, stop: threading.Event | None = None) 
     crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
+        params = dict(job.params)
+        before = store.latest(slug, "plan") if job.kind == "plan" else None
+        if before is not None:  # re-planning starts from the previous plan and says what changed
+            params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
         reporter = _Reporter(store, jid, stop)
-        summary, result, artifact = RUNNERS[job.kind](eco, job.params, reporter, f"{slug} v{job.version}")
+        summary, result, artifact = RUNNERS[job.kind](eco, params, reporter, f"{slug} v{job.version}")
         crash_point("job:computed")
     except _StoppedError:
         store.finish(jid, error=STOPPED)
         return "failed"
     except RainforestError as exc:
-        store.finish(jid, error=str(exc))
+        store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
     except Exception as exc:  # a bug: keep the server up, say so, log the traceback
         log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from rainforest.cli.app import DebugOption, JsonOption, _emit_json, _with_errors, app, out
+from rainforest.cli.terminal import shown as escape
 
 
 def _number(value: float) -> str:
@@ -34,9 +34,10 @@ def io_command(
     production, import and export accounts of every extension (pymrio's formulas)."""
 
     def work() -> None:
+        from rainforest.analysis.mrio import IOSystem
         from rainforest.io.mrio import load_io_system
 
-        io = load_io_system(system)
+        io = IOSystem.from_tables(load_io_system(system))
         if as_json:
             data: dict[str, object] = {"x": io.x.tolist()}
             if matrices:
