@@ -130,12 +130,13 @@ def test_forms_add_and_remove_offers_and_needs(world: tuple[Store, TestClient]) 
     r = client.post(
         "/e/park/actors/farm/offers", data={"resource": "ash", "quantity": "lots", "csrf": token}
     )  # a problem: the page again, with it
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "quantity" in r.text
     assert 'id="edit-error"' in r.text
     r = client.post(
         "/e/park/actors/farm", data={"name": "Pig farm", "sector": "01.46", "csrf": token, "expected": str(head)}
     )  # stale: says so, saves nothing
+    assert r.status_code == 409
     assert "not saved" in r.text
     assert store.load("park").actor("farm").name is None
 

@@ -150,7 +150,12 @@ POSTS: dict[str, dict[str, object]] = {
     "/register/{slug}": {"data": {}},
     "/login": {},
     "/logout": {},
+    "/password": {"data": {}},
+    "/api/password": {"json": {}},
+    "/e/{slug}/people/{username}/remove": {"data": {}},
 }
+#: DELETE routes (all for managers or administrators: a member is refused).
+DELETES = ("/api/ecosystems/{slug}/people/{username}", "/api/users/{username}")
 #: Routes left out: sign-in and sign-out, and the public files.
 PUBLIC = {"/login", "/logout", "/favicon.ico", "/static/{name}"}
 
@@ -172,6 +177,7 @@ def _urls(path: str, store: Store, member: str) -> Iterator[str]:
         "{pid}": [str(p.id) for p in store.proposals("vault")],
         "{jid}": [str(j.id) for j in store.jobs("vault")],
         "{section}": ["summary", *ANALYSES] if "analyses" in path else ["offers", "needs", "flows"],
+        "{username}": ["manny"],
     }
     if "applications/{aid}" in path:
         values["{aid}"] = [str(store.apply("vault", f"firm{len(store.users())}", PASSWORD, actor="newfirm").id)]
@@ -197,7 +203,9 @@ def test_no_view_shows_a_member_what_the_document_hides(vault: tuple[Store, Test
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
     headers = {"x-csrf-token": token}
     routes = sorted((m, r.path) for r in client.app.routes if isinstance(r, APIRoute) for m in r.methods)  # type: ignore[attr-defined]
-    listed = {("POST", p) for p in POSTS} | {("GET", r) for m, r in routes if m == "GET"}
+    listed = (
+        {("POST", p) for p in POSTS} | {("GET", r) for m, r in routes if m == "GET"} | {("DELETE", p) for p in DELETES}
+    )
     assert set(routes) == listed, "a new route: add its request to POSTS"
     seen = 0
     for method, path in routes:
@@ -208,6 +216,8 @@ def test_no_view_shows_a_member_what_the_document_hides(vault: tuple[Store, Test
                 responses = [client.get(url, follow_redirects=False)]
                 if not url.startswith("/api"):  # an error as the browser asks for it: a page
                     responses.append(client.get(url, headers={"accept": "text/html"}, follow_redirects=False))
+            elif method == "DELETE":
+                responses = [client.delete(url, headers=headers, follow_redirects=False)]
             else:
                 body: dict[str, object] = _fill(POSTS[path], me, other)  # type: ignore[assignment]
                 if "data" in body or "files" in body:

@@ -435,6 +435,8 @@ class _Builder:
                 continue
             if key.startswith("x_"):
                 extensions[key] = value
+                if _nonfinite(value):
+                    self.c.add((key,), "not a finite number", expected="finite numbers", got="inf or nan inside")
                 continue
             self.c.add(
                 (key,),
@@ -831,6 +833,10 @@ class _Builder:
         for key, col in sec.columns.items():
             if key.startswith("x_"):
                 clean[key] = self.extension_column(sec, col)
+                for i in [i for i, v in enumerate(clean[key].tolist()) if _nonfinite(v)]:
+                    self.c.add(
+                        (sec.name, i, key), "not a finite number", expected="finite numbers", got="inf or nan inside"
+                    )
         if sec.name == "flows":
             self.quantified(sec, clean, unquantifiable or [])
         return clean
@@ -1216,6 +1222,21 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_thaw(v) for v in value]
     return value
+
+
+def _nonfinite(value: Any) -> bool:
+    """Whether an extension's value holds inf or nan anywhere (no form writes them back)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return True
+        elif isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return False
 
 
 def build_tables(doc: RawDocument) -> tuple[str, str, dict[str, Any], dict[str, Table]]:

@@ -291,7 +291,7 @@ def _private_sqlite_file(url: str) -> None:
 
 
 #: At most this many Argon2id checks at once (64 MiB each): sign-in floods cannot exhaust memory.
-_HASHING = threading.BoundedSemaphore(4)
+_HASHING = threading.BoundedSemaphore(8)
 
 
 def default_url() -> str:
@@ -1184,8 +1184,8 @@ class Store:
             raise UnknownIdError("resource", resource, eco.resource_ids)
         if source == target:
             raise StoreError("an exchange needs two different actors")
-        if not quantity > 0:
-            raise StoreError(f"the quantity must be a positive number, got {quantity!r}")
+        if not (quantity > 0 and math.isfinite(quantity)):
+            raise StoreError(f"the quantity must be a positive (finite) number, got {quantity!r}")
         now = _now()
         with self.engine.begin() as conn:
             row = self._row(conn, slug)

@@ -9,7 +9,7 @@ import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -243,12 +243,13 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         return JSONResponse(version.to_dict())
 
     @app.get("/e/{slug}/actors/{aid}", response_class=HTMLResponse, include_in_schema=False)
-    def actor_page(slug: str, aid: str, request: Request, error: str = "") -> Response:
+    def actor_page(slug: str, aid: str, request: Request, error: str = "", status: int = 200) -> Response:
         user, a = viewer(slug, request)
         eco = store.load(slug)
         view = actor_view(eco, a, aid)
         return _page(
             "actor.html",
+            status,
             user=user,
             nav=a.nav("actors"),
             name=eco.name,
@@ -281,9 +282,10 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         try:
             save_edit(slug, aid, user, base, f"edited {aid}", merge=merge, **parts)
         except DocumentError as exc:
-            return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues))
+            return actor_page(slug, aid, request, error="; ".join(str(i) for i in exc.issues), status=422)
         except ConflictError as exc:
-            return actor_page(slug, aid, request, error=f"{exc} Your change was not saved; here is the latest version.")
+            error = f"{exc} Your change was not saved; here is the latest version."
+            return actor_page(slug, aid, request, error=error, status=409)
         return RedirectResponse(f"/e/{slug}/actors/{aid}", status_code=303)
 
     @app.post("/e/{slug}/actors/{aid}", include_in_schema=False)
@@ -707,12 +709,13 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
             try:
                 path = await read_upload(file, tmp)
                 await run_in_threadpool(
-                    store.import_file,
+                    import_upload,
+                    store,
                     slug,
                     path,
                     author=user.username,
                     message=f"imported {name}",
-                    expected=int(expected) if expected.isdigit() else None,
+                    expected=int(expected) if expected.isascii() and expected.isdigit() else None,
                 )
             except DocumentError as exc:
                 problems = problems_of(exc, tmp)[1]
@@ -838,6 +841,7 @@ def add_workbench(app: FastAPI, store: Store, **hooks: Any) -> None:
         sees_all(a, "long work")
         return _page(
             "jobs.html",
+            422 if error else 200,
             user=user,
             nav=a.nav("jobs"),
             name=store.load(slug).name,
@@ -976,13 +980,46 @@ def _float(text: str) -> Any:
 
 
 def _load(path: Path) -> Ecosystem:
+    """Read an uploaded document: any failure to read it (too deeply nested, a broken or
+    refused file) is a :class:`DocumentError` with what went wrong (422), never a 500."""
     from rainforest.io import load
 
-    return load(path)
+    try:
+        return load(path)
+    except DocumentError:
+        raise
+    except RecursionError:
+        problem = Issue(
+            "",
+            "the document is nested too deeply to read",
+            expected="sections of records, each a mapping of fields",
+            hint="Check the file: no rainforest document nests more than a few levels.",
+            file=path.name,
+        )
+    except Exception as exc:  # an upload is untrusted: whatever breaks the reader is its problem
+        problem = Issue(
+            "",
+            "the file could not be read",
+            expected="a YAML, JSON or Excel document, or a zip of the CSV folder",
+            got=f"{type(exc).__name__}: {str(exc)[:200]}",
+            hint="Open and save it again with the program that made it, or `rainforest convert` it.",
+            file=path.name,
+        )
+    raise DocumentError([problem], source=path.name)
+
+
+def import_upload(store: Store, slug: str, path: Path, *, author: str, message: str, expected: int | None) -> Any:
+    """Read an upload (see :func:`_load`), then save it as the next version of ``slug``."""
+    return store.commit(slug, _load(path), author=author, message=message, expected=expected)
 
 
 #: What an upload may be (a zip holds the CSV folder).
 UPLOADS = (".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".zip")
+#: Uploads are copied and unzipped this many bytes at a time.
+CHUNK = 1 << 20
+#: A zipped CSV folder unpacks to at most this many times its size, and at most this much.
+ZIP_RATIO = 100
+UNZIPPED_MAX = 1 << 30
 
 
 async def read_upload(file: UploadFile, tmp: str) -> Path:
@@ -992,12 +1029,14 @@ async def read_upload(file: UploadFile, tmp: str) -> Path:
     Only receiving the upload runs on the event loop; writing and unpacking it, like the
     routes' reading, validating and saving, runs on the thread pool (an upload on the event
     loop stops every other request, sign-in included, until it is done)."""
-    data = await file.read()
-    return await run_in_threadpool(_unpack, file.filename, data, tmp)
+    await file.seek(0)
+    return await run_in_threadpool(_unpack, file.filename, file.file, tmp)
 
 
-def _unpack(filename: str | None, data: bytes, tmp: str) -> Path:
+def _unpack(filename: str | None, data: BinaryIO, tmp: str) -> Path:
+    import shutil
     import zipfile
+    import zlib
 
     name = Path(filename or "upload").name or "upload"
     suffix = Path(name).suffix.lower()
@@ -1016,21 +1055,84 @@ def _unpack(filename: str | None, data: bytes, tmp: str) -> Path:
             source=name,
         )
     path = Path(tmp) / name
-    path.write_bytes(data)
+    with path.open("wb") as out:  # in chunks: the upload is never held in memory whole
+        shutil.copyfileobj(data, out, CHUNK)
+    if suffix in (".xlsx", ".xlsm"):
+        _no_dtd(path, name)
     if suffix != ".zip":
         return path
     folder = Path(tmp) / (Path(name).stem or "document")
     folder.mkdir(exist_ok=True)
+    budget = min(UNZIPPED_MAX, max(ZIP_RATIO * path.stat().st_size, CHUNK))
+
+    def bomb(size: str) -> DocumentError:
+        return DocumentError(
+            [
+                Issue(
+                    "",
+                    "the zip unpacks to more than this server accepts",
+                    expected=f"at most {budget:,} bytes of CSV ({ZIP_RATIO} times the zip, {UNZIPPED_MAX // 2**20} MiB at most)",
+                    got=size,
+                    hint="Upload the document as YAML, JSON or Excel, or split it.",
+                    file=name,
+                )
+            ],
+            source=name,
+        )
+
     try:
         with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if member.endswith(".csv"):
-                    (folder / Path(member).name).write_bytes(archive.read(member))
-    except zipfile.BadZipFile:
+            members = [i for i in archive.infolist() if i.filename.endswith(".csv")]
+            declared = sum(i.file_size for i in members)
+            if declared > budget:
+                raise bomb(f"{declared:,} bytes declared")
+            written = 0
+            for info in members:  # counted as written: the declared sizes may lie
+                with archive.open(info) as source, (folder / Path(info.filename).name).open("wb") as target:
+                    while chunk := source.read(CHUNK):
+                        written += len(chunk)
+                        if written > budget:
+                            raise bomb(f"more than {budget:,} bytes")
+                        target.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
         raise DocumentError(
-            [Issue("", "not a zip archive", expected="a zip of the CSV folder", file=name)], source=name
+            [
+                Issue(
+                    "", "not a readable zip archive", expected="a zip of the CSV folder", got=str(exc)[:200], file=name
+                )
+            ],
+            source=name,
         ) from None
     return folder
+
+
+def _no_dtd(path: Path, name: str) -> None:
+    """Refuse a workbook whose XML declares a document type: Excel never writes one, and its
+    entities are how XML bombs and external entities come in."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(info) as part:
+                        prolog = part.read(4096)
+                    if b"<!DOCTYPE" in prolog:
+                        raise DocumentError(
+                            [
+                                Issue(
+                                    "",
+                                    "the workbook declares a document type (DTD)",
+                                    expected="an Excel workbook as Excel or LibreOffice saves it (no DTD)",
+                                    got=f"<!DOCTYPE in {info.filename}",
+                                    hint="Open it in Excel or LibreOffice and save it again.",
+                                    file=name,
+                                )
+                            ],
+                            source=name,
+                        )
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        return  # not a readable zip: the reader says what is wrong with it
 
 
 def problems_of(exc: DocumentError, tmp: str) -> tuple[str, list[dict[str, Any]]]:

@@ -240,6 +240,75 @@ class _Limiter:
             self._failures.pop(key, None)
 
 
+#: The largest request body by default, in MiB (``RAINFOREST_MAX_REQUEST_MB`` changes it).
+MAX_REQUEST_MB = 256.0
+
+
+class TooLarge(StarletteHTTPException):
+    """A request body above the limit (answered 413 before it is read any further)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"the request is larger than this server accepts ({limit / 2**20:g} MiB): "
+            "split the document, or ask the administrator to raise RAINFOREST_MAX_REQUEST_MB",
+        )
+
+
+class _SizeLimit:
+    """ASGI middleware refusing request bodies above ``limit`` bytes: at once by their
+    ``Content-Length``, else as soon as the streamed body passes the limit (nothing more is
+    read)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if length.strip().isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge(self.limit)
+            return message
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except TooLarge:
+            if started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        import json
+
+        body = json.dumps({"detail": TooLarge(self.limit).detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 #: Every response that sets no policy of its own (JSON, downloads, redirects): nothing may
 #: load, run or frame it.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
@@ -312,11 +381,15 @@ def create_app(
     secure_cookies: bool = False,
     executor: str = "thread",
     workers: int = 1,
+    max_request_mb: float | None = None,
 ) -> FastAPI:
     """The workbench over ``store``. ``secret`` signs the session cookies (a random one by
     default: sessions then end when the server restarts); ``secure_cookies`` marks them
     Secure (serve over HTTPS). Long work runs on a :class:`rainforest.web.jobs.Worker` with
-    ``executor`` and ``workers``, started at the first job and stopped with the application."""
+    ``executor`` and ``workers``, started at the first job and stopped with the application.
+    ``max_request_mb``: the largest request body (an upload), :data:`MAX_REQUEST_MB` or
+    ``$RAINFOREST_MAX_REQUEST_MB`` by default; larger ones answer 413 before they are read."""
+    import os
     from contextlib import asynccontextmanager
 
     from rainforest.web import _pages, _workbench
@@ -357,6 +430,11 @@ def create_app(
         https_only=secure_cookies,
         max_age=12 * 3600,
     )
+    if max_request_mb is None:
+        max_request_mb = float(os.environ.get("RAINFOREST_MAX_REQUEST_MB") or MAX_REQUEST_MB)
+    limit = int(max_request_mb * 2**20)
+    app.add_middleware(_SizeLimit, limit=limit)  # inside the headers: a 413 gets them too
+    app.state.max_request_bytes = limit
     app.add_middleware(_SecurityHeaders)
     limiter = _Limiter()
     cache: dict[tuple[str, str], Any] = {}
@@ -552,7 +630,7 @@ def create_app(
         its place (nothing changes); 409 when the ecosystem moved past ``expected``."""
         from starlette.concurrency import run_in_threadpool
 
-        from rainforest.web._workbench import problems_of, read_upload
+        from rainforest.web._workbench import import_upload, problems_of, read_upload
 
         def allowed() -> User:
             user = require(request)
@@ -570,7 +648,7 @@ def create_app(
                 path = await read_upload(file, tmp)
                 note = message if message is not None else f"imported {name}"
                 version = await run_in_threadpool(
-                    store.import_file, slug, path, author=user.username, message=note, expected=expected
+                    import_upload, store, slug, path, author=user.username, message=note, expected=expected
                 )
             except DocumentError as exc:
                 first, problems = problems_of(exc, tmp)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -154,7 +155,7 @@ def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         distance = params.get("max_distance_km")
         if distance not in (None, ""):
             value = float(distance)
-            if not value > 0:
+            if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"max_distance_km must be a positive number of kilometres, got {distance!r}")
             out["max_distance_km"] = value
     elif kind == "simulate":
