@@ -192,20 +192,28 @@ async def _probe(base: str, until: Any, samples: list[float]) -> None:
             await asyncio.sleep(0.25)
 
 
+def _sign_in(base: str, user: str) -> dict[str, str]:
+    """The session cookie of ``user`` (signed in once, before the measured phases)."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=600.0) as c:
+        page = c.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = c.post("/login", data={"username": user, "password": PASSWORD, "csrf": token})
+        assert r.status_code in (200, 303), r.status_code
+        return dict(c.cookies)
+
+
 async def _phase(
-    base: str, users: list[str], paths: list[str], until: Any
+    base: str, sessions: list[dict[str, str]], paths: list[str], until: Any
 ) -> tuple[dict[str, list[float]], list[float]]:
     times: dict[str, list[float]] = {}
     logins: list[float] = []
 
-    async def client(user: str) -> None:
+    async def client(cookies: dict[str, str]) -> None:
         import httpx
 
-        async with httpx.AsyncClient(base_url=base, timeout=600.0) as c:
-            page = await c.get("/login")
-            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            r = await c.post("/login", data={"username": user, "password": PASSWORD, "csrf": token})
-            assert r.status_code in (200, 303), r.status_code
+        async with httpx.AsyncClient(base_url=base, timeout=600.0, cookies=cookies) as c:
             k = 0
             while not until():
                 path = paths[k % len(paths)]
@@ -217,7 +225,7 @@ async def _phase(
                     raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
                 times.setdefault(path, []).append(elapsed)
 
-    await asyncio.gather(_probe(base, until, logins), *(client(u) for u in users))
+    await asyncio.gather(_probe(base, until, logins), *(client(c) for c in sessions))
     return times, logins
 
 
@@ -234,6 +242,7 @@ def during_import(seconds: float) -> None:
     small, big = _dataset(10_000), _dataset(100_000)
     with tempfile.TemporaryDirectory() as tmp:
         archive = shutil.make_archive(str(Path(tmp) / "synthetic-100000"), "zip", big)
+        size = Path(archive).stat().st_size
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         store = Store(url)
         store.create("big", rf.load(small), author="bench")
@@ -248,8 +257,9 @@ def during_import(seconds: float) -> None:
         try:
             for path in (*paths, "/login"):  # warm up: decode the version, build the directory
                 httpx.get(f"{base}{path}", auth=(users[0], PASSWORD), timeout=600)
+            sessions = [_sign_in(base, u) for u in users]
             stop_at = time.monotonic() + seconds
-            before, logins_before = asyncio.run(_phase(base, users, paths, lambda: time.monotonic() > stop_at))
+            before, logins_before = asyncio.run(_phase(base, sessions, paths, lambda: time.monotonic() > stop_at))
             finished = threading.Event()
             outcome: dict[str, Any] = {}
 
@@ -268,14 +278,14 @@ def during_import(seconds: float) -> None:
 
             thread = threading.Thread(target=upload)
             thread.start()
-            during, logins_during = asyncio.run(_phase(base, users, paths, finished.is_set))
+            during, logins_during = asyncio.run(_phase(base, sessions, paths, finished.is_set))
             thread.join()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     load = os.getloadavg()
     print(
-        f"\nimport of 100,000 actors (zipped CSV, {Path(archive).stat().st_size / 2**20:.0f} MB) through the API "
+        f"\nimport of 100,000 actors (zipped CSV, {size / 2**20:.0f} MB) through the API "
         f"while 20 clients use the pages of a 10,000-actor ecosystem (SQLite, one server process); "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores"
     )

@@ -97,16 +97,18 @@ def ecosystems(draw: st.DrawFn, max_actors: int = 6) -> rf.Ecosystem:
         src, dst = draw(ends), draw(ends)
         if src in ("world", "environment") and dst in ("world", "environment"):
             dst = actor_ids[0]
+        quantified = draw(st.integers(0, 9)) > 0  # one in ten documented without a quantity
         flows.append(
             rf.Flow(
                 source=src,
                 target=dst,
                 resource=draw(st.sampled_from(res_ids)),
-                quantity=draw(quantities),
+                quantity=draw(quantities) if quantified else None,
                 kind=draw(maybe(st.sampled_from(FLOW_KINDS))),
                 input_class=draw(maybe(st.sampled_from(INPUT_CLASSES))),
                 status=draw(st.sampled_from(STATUSES)),
-                uncertainty=draw(maybe(quantities)),
+                uncertainty=draw(maybe(quantities)) if quantified else None,
+                quantified=quantified,
                 extensions=rf.model.FrozenMap(draw(extensions())),
             )
         )

@@ -125,6 +125,8 @@ def test_from_arrays_checks_shapes() -> None:
 def test_every_active_quantity_lands_once(eco: rf.Ecosystem) -> None:
     resource = eco.resources[0]
     fm = rf.FlowMatrix.from_ecosystem(eco, resource=resource.id)
-    total = sum(f.quantity for f in eco.flows if f.resource == resource.id and f.status == "active")
+    mine = [f for f in eco.flows if f.resource == resource.id and f.status == "active"]
+    total = sum(f.quantity for f in mine if f.quantity is not None)
     placed = fm.Z.sum() + fm.inputs.sum() + fm.exports.sum() + fm.losses.sum()
     assert placed == pytest.approx(total, rel=1e-12, abs=1e-9)
+    assert fm.unquantified == sum(not f.quantified for f in mine)  # skipped, and counted

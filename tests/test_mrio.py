@@ -321,3 +321,23 @@ def test_report_and_compare_show_regions() -> None:
     assert row["values"] == [pytest.approx(80 / 150), None]
     assert row["reasons"][1] == "no actor gives its region"
     assert row["leader"] is None  # a side without the data never leads
+
+
+def test_archive_members_are_bounded(tmp_path: Path) -> None:
+    """A zip member that unpacks far beyond its packed size is refused before it is read,
+    with the limit named and how to raise it (the reading limits of rainforest.io)."""
+    from rainforest.errors import LimitError
+    from rainforest.io import Limits
+
+    archive = tmp_path / "IOT_2000_pxp.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "IOT_2000_pxp/file_parameters.json",
+            json.dumps({"systemtype": "IOSystem", "files": {"Y": {"name": "Y.txt"}}}),
+        )
+        zf.writestr("IOT_2000_pxp/Y.txt", "0\t" * 2_000_000)
+    with pytest.raises(LimitError, match="max_zip_ratio") as info:
+        load_io_system(archive)
+    assert "--max-zip-ratio" in str(info.value)
+    with pytest.raises(LimitError, match="max_unzipped_mb"):
+        load_io_system(archive, limits=Limits(max_unzipped_mb=1, max_zip_ratio=10_000))

@@ -181,3 +181,26 @@ def test_info_json_gives_the_network() -> None:
     assert (net["links"], net["unquantified_links"]) == (13, 7)
     text = CliRunner().invoke(app, ["info", str(rf.datasets.path("kalundborg"))]).stdout
     assert "asnaes → statoil_refinery → asnaes" in text
+
+
+def test_json_schema_states_the_quantity_rule() -> None:
+    import jsonschema
+
+    schema = rf.json_schema()
+    base = {
+        "format": "rainforest/1",
+        "name": "p",
+        "actors": [{"id": "a"}, {"id": "b"}],
+        "resources": [{"id": "ash", "kind": "material", "unit": "t"}],
+    }
+    ok = [
+        {"from": "a", "to": "b", "resource": "ash", "quantity": 1},
+        {"from": "b", "to": "a", "resource": "ash", "quantified": False},
+    ]
+    jsonschema.validate({**base, "flows": ok}, schema)
+    for bad in (
+        {"from": "a", "to": "b", "resource": "ash"},
+        {"from": "a", "to": "b", "resource": "ash", "quantity": 1, "quantified": False},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**base, "flows": [bad]}, schema)

@@ -131,6 +131,7 @@ CLASS_CODES = {"negligible": NEGLIGIBLE, "non-essential": NON_ESSENTIAL, "essent
 FIXED_POINT_TOL = 1e-14
 REFERENCE_EPS = 1e-2
 MAX_SWEEPS = 100_000
+IMPACT_CAP = 1e300  # largest impact coefficient: it only changes losses below 1e-300
 BATCH = 128
 COMPILED_CHUNK = 1024
 
@@ -427,10 +428,11 @@ def _damping(damping: Damping | bool) -> Damping:
 
 
 def _ratio(a: FloatArray, b: FloatArray | float) -> FloatArray:
-    """``a / b`` with an overflow kept finite (a revenue or cost of 1e-300 against sales
-    of 10 gives an impact so large that any loss is total; infinity would make 0 * inf)."""
+    """``a / b`` kept at most IMPACT_CAP (a revenue or cost of 1e-300 against sales of 10
+    gives an impact so large that any loss is total; infinity would make 0 * inf, and the
+    cap leaves room for links summed by the sparse operators)."""
     with np.errstate(over="ignore"):
-        out: FloatArray = np.minimum(np.asarray(a, dtype=np.float64) / b, np.finfo(np.float64).max)
+        out: FloatArray = np.minimum(np.asarray(a, dtype=np.float64) / b, IMPACT_CAP)
     return out
 
 
@@ -479,6 +481,9 @@ def _operators(net: SupplyNetwork, *, damping: Damping | bool, substitution: boo
         ),
         shape=(n + g, n),
     )
+    # links of one pair are summed: keep the sums finite too
+    np.minimum(up.data, IMPACT_CAP, out=up.data)
+    np.minimum(down.data, IMPACT_CAP, out=down.data)
     group_cust = groups // (len(net.sectors) + 1)
     cust, start = np.unique(group_cust, return_index=True)
     sector_matrix = None

@@ -103,6 +103,8 @@ ACCOUNT_NAMES = (
 #: Largest number of sectors for which the dense n x n results (L, G, B, A as a dense
 #: array) are formed without ``force_dense=True``.
 DENSE_LIMIT = 10_000
+#: Share of non-zero entries of a dense ``Z`` up to which ``A`` is kept sparse.
+SPARSE_KEEP = 0.25
 #: Share of non-zero entries of ``A`` above which ``I - A`` is factorised densely.
 SPARSE_DENSITY = 0.02
 
@@ -407,6 +409,10 @@ class IOSystem(MRIOTables):
         recix = _reciprocal(self.x)
         if _sparse(self.Z):
             return sp.csr_array(self.Z @ sp.diags_array(recix))
+        rows, cols = np.nonzero(self.Z)
+        if rows.size <= SPARSE_KEEP * self.n * self.n:
+            # a sparse copy of A (12 bytes a non-zero) instead of a dense one (8 bytes an entry)
+            return sp.csr_array((self.Z[rows, cols] * recix[cols], (rows, cols)), shape=(self.n, self.n))
         return self.Z * recix[None, :]
 
     def A(self, *, force_dense: bool = False) -> Array:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rainforest as rf
-from rainforest.cli._text import shown
+from rainforest.cli.terminal import shown
 from rainforest.errors import DocumentError, RainforestError, in_words_of
 from rainforest.model.flowmatrix import Currency
 from rainforest.model.units import label as unit_label
@@ -1259,16 +1259,19 @@ def position(
 
         table = Table(title=f"{shown(eco.name)}: positioning", header_style="bold")
         staged = any(a.stage for a in result.actors)  # no column of dashes
-        names = ["actor", "stratum", "from", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
+        names = ["actor", "stratum (basis)", *(["stage"] if staged else []), "role", "irreplaceability", "keystone"]
         _add_columns(
             table,
             [
-                (col, "right" if col in ("irreplaceability", "keystone") else "left", col not in ("from", "role"))
+                (col, "right" if col in ("irreplaceability", "keystone") else "left", col != "stratum (basis)")
                 for col in names
             ],
         )
         for a in result.actors:
-            cells = [shown(a.actor), a.stratum + ("*" if a.stratum_inferred else ""), a.stratum_basis]
+            # the basis wraps onto a second line at 80 columns; a declared stratum needs none
+            plain = a.stratum_basis in ("declared", "unknown")
+            stratum = a.stratum if plain else f"{a.stratum} ({a.stratum_basis})"
+            cells = [shown(a.actor), stratum]
             cells += [a.stage or "-"] if staged else []
             cells += [a.role, num(a.irreplaceability), num(a.keystone)]
             table.add_row(*cells)
@@ -1301,8 +1304,8 @@ def position(
             out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
         if any(a.stratum_inferred for a in result.actors):
             out.print(
-                "* stratum inferred by the rule in rainforest.analysis.positioning; 'from' says what it rests on "
-                "(declared, revenue, employees, capacity, throughflow, or unknown)"
+                "stratum (basis): inferred by the rule in rainforest.analysis.positioning from what the basis "
+                "names (revenue, employees, capacity, throughflow), or unknown; a declared stratum shows no basis"
             )
 
     _with_errors(as_json, debug, work)

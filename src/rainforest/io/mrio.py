@@ -31,16 +31,13 @@ from typing import Any
 import numpy as np
 
 from rainforest.errors import DocumentError, Issue
+from rainforest.io.limits import DEFAULT_LIMITS, Limits, check_file_size, limit_error
 from rainforest.model.mrio import Extension, MRIOTables
 
 __all__ = ["FORMAT", "load_io_system", "save_io_system"]
 
 FORMAT = "io-system/1"
-#: Largest table member of a zip archive that is unpacked (bytes); EXIOBASE 3's largest
-#: table (A of pxp) is about 1.4 GB as text.
-MAX_MEMBER_BYTES = 4 * 1024**3
-#: Largest ratio of unpacked to packed size accepted for a zip member (zip bombs).
-MAX_ZIP_RATIO = 200
+_MB = 1024 * 1024
 
 # EXIOBASE 3.4's ixi tables name some regions by ISO 3166 alpha-3 codes instead of the
 # alpha-2 codes used everywhere else in EXIOBASE 3 (pymrio's parse_exiobase3 fixes this
@@ -300,8 +297,9 @@ def io_system_to_dict(system: MRIOTables) -> dict[str, Any]:
 class _Tree:
     """Files of a folder or of a zip archive, by POSIX path relative to the root."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
+        self.limits = limits
         self.zip: zipfile.ZipFile | None = None
         if path.is_dir():
             self.names = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
@@ -320,14 +318,25 @@ class _Tree:
         if self.zip is None:
             return (self.path / name).read_bytes()
         info = self.zip.getinfo(name)
-        if info.file_size > MAX_MEMBER_BYTES or (
-            info.compress_size > 0 and info.file_size / info.compress_size > MAX_ZIP_RATIO and info.file_size > 2**20
-        ):
-            raise _fail(
-                f"{self.path}[{name}]",
-                "member too large to unpack",
-                expected=f"at most {MAX_MEMBER_BYTES:,} bytes and {MAX_ZIP_RATIO}x compression",
-                got=f"{info.file_size:,} bytes from {info.compress_size:,}",
+        where = f"{self.path}[{name}]"
+        if info.file_size > self.limits.max_unzipped_mb * _MB:
+            raise limit_error(
+                "max_unzipped_mb",
+                f"the table unpacks to {info.file_size / _MB:,.1f} MB, above the limit of "
+                f"{self.limits.max_unzipped_mb:,g} MB (max_unzipped_mb)",
+                info.file_size / _MB,
+                self.limits.max_unzipped_mb,
+                file=where,
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > self.limits.max_zip_ratio and info.file_size > _MB:
+            raise limit_error(
+                "max_zip_ratio",
+                f"the table unpacks to {ratio:,.0f} times its packed size, above the limit of "
+                f"{self.limits.max_zip_ratio:,g} (max_zip_ratio)",
+                ratio,
+                self.limits.max_zip_ratio,
+                file=where,
             )
         return self.zip.read(name)
 
@@ -478,7 +487,7 @@ def _is_exiobase(tree: _Tree, folder: str, source: str) -> bool:
     return re.search(r"IOT_\d{4}_(pxp|ixi)", source) is not None
 
 
-def load_io_system(path: str | Path) -> MRIOTables:
+def load_io_system(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> MRIOTables:
     """Read a multi-regional input-output system.
 
     Parameters
@@ -487,6 +496,9 @@ def load_io_system(path: str | Path) -> MRIOTables:
         An ``io-system/1`` JSON file, a folder written by pymrio's ``save_all`` (txt or
         parquet tables), or an EXIOBASE 3 archive (``IOT_<year>_pxp.zip`` / ``ixi``) or
         the folder it unpacks to.
+    limits:
+        The reading limits (:class:`rainforest.io.Limits`): a JSON file's size, and each
+        archive member's unpacked size and compression ratio.
 
     Raises
     ------
@@ -499,12 +511,13 @@ def load_io_system(path: str | Path) -> MRIOTables:
     if not p.exists():
         raise _fail(source, "no such file or folder")
     if p.is_file() and p.suffix.lower() == ".json":
+        check_file_size(p.stat().st_size, limits, source)
         try:
             doc = json.loads(p.read_bytes(), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _fail(source, f"not valid JSON ({exc})", expected="an io-system/1 JSON document") from exc
         return io_system_from_dict(doc, source)
-    tree = _Tree(p)
+    tree = _Tree(p, limits)
     try:
         return _pymrio_system(tree, source)
     finally:

@@ -291,7 +291,7 @@ def _private_sqlite_file(url: str) -> None:
 
 
 #: At most this many Argon2id checks at once (64 MiB each): sign-in floods cannot exhaust memory.
-_HASHING = threading.BoundedSemaphore(4)
+_HASHING = threading.BoundedSemaphore(8)
 
 
 def default_url() -> str:

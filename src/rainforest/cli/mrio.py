@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rainforest.cli._text import shown as escape
 from rainforest.cli.app import DebugOption, JsonOption, _emit_json, _with_errors, app, out
+from rainforest.cli.terminal import shown as escape
 
 
 def _number(value: float) -> str:
