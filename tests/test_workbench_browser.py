@@ -57,7 +57,9 @@ def test_the_whole_workbench_in_a_browser(server: tuple[str, str], browser: Any,
     page.set_input_files("#file", str(EXAMPLES / "park.yaml"))
     page.click("#create button[type=submit]")
     page.wait_for_url(f"{base}/e/park")
-    assert "exchanged between members" in page.inner_text("#key-numbers")
+    # a new park (offers and needs, no flows yet): its numbers are what its plan can do
+    assert "net benefit of the optimal plan" in page.inner_text("#key-numbers")
+    assert "not asked for" not in page.inner_text("#key-numbers")
 
     # the demo ecosystem's overview draws its network once the page has loaded
     page.goto(f"{base}/e/kalundborg")
@@ -100,9 +102,10 @@ def test_the_whole_workbench_in_a_browser(server: tuple[str, str], browser: Any,
     # the analyses run in the background; their pages draw the report's plots
     page.click("nav.eco >> text=Analyses")
     page.click("text=Run the analyses on version 1")
-    page.wait_for_selector("a[href='/e/park/analyses/profile']")
-    page.click("a[href='/e/park/analyses/profile']")
-    page.wait_for_selector("#profile div.figure .main-svg")
+    # (a new park leads with what it can do: the cluster curve of its plan is drawn)
+    page.wait_for_selector("a[href='/e/park/analyses/cluster']")
+    page.click("a[href='/e/park/analyses/cluster']")
+    page.wait_for_selector("#cluster div.figure .main-svg")
 
     # a manager registers a member firm, which signs in and edits its own offers
     page.click("nav.eco >> text=People")

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.schema import SECTIONS
-from rainforest.store import JOB_KINDS, ConflictError, StaleError, Store, StoreError
+from rainforest.store import JOB_KINDS, ConflictError, StaleError, Store, StoreError, crash_point
 
 PAGE = 100  # actors per page
 EXPORTS = {
@@ -1010,7 +1010,9 @@ def _load(path: Path) -> Ecosystem:
 
 def import_upload(store: Store, slug: str, path: Path, *, author: str, message: str, expected: int | None) -> Any:
     """Read an upload (see :func:`_load`), then save it as the next version of ``slug``."""
-    return store.commit(slug, _load(path), author=author, message=message, expected=expected)
+    eco = _load(path)  # every problem is reported here, and nothing has been written yet
+    crash_point("import:validated")
+    return store.commit(slug, eco, author=author, message=message, expected=expected)
 
 
 #: What an upload may be (a zip holds the CSV folder).

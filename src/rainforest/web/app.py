@@ -374,6 +374,11 @@ def _docs(request: Request) -> Response:
     return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
+#: Offers and needs up to which a new park's overview finds its exchange plan in the request
+#: (larger parks show the plan once the analyses job has run).
+PLAN_IN_OVERVIEW = 200
+
+
 def create_app(
     store: Store,
     *,
@@ -541,6 +546,9 @@ def create_app(
         key = (slug, eco.content_hash())
         if key not in cache:
             r = report.health_report(eco, risk=False, plan=False)
+            if r.facts.get("pathway") == "plan" and len(eco.offers) + len(eco.needs) <= PLAN_IN_OVERVIEW:
+                # a new park's numbers are its plan's; a small plan is quick to find here
+                r = report.health_report(eco, risk=False, plan=True)
             cache[key] = (list(r.key_numbers), network_figure(r))
         return cache[key]  # type: ignore[no-any-return]
 
