@@ -90,7 +90,7 @@ class Ecosystem:
     name:
         Display name.
     actors, resources, flows, offers, needs, modules, stocks, essentiality, virgin, links:
-        Entities of each section (see ``spec/ecosystem-format.md``).
+        Entities of each section (see docs/format.md).
     period:
         Reference period of every quantity: ``'year'`` (default), ``'month'`` or ``'day'``.
     extensions:

@@ -1,6 +1,6 @@
 """The ecosystem document, version 1, as data.
 
-Every section of ``spec/ecosystem-format.md`` is a :class:`SectionSpec` with its fields;
+Every section of the ecosystem document (docs/format.md) is a :class:`SectionSpec` with its fields;
 the validator, the readers and writers of every form and the JSON Schema all read these
 tables, so a field is declared exactly once.
 

@@ -6,7 +6,7 @@
   the adopters so far; it joins the best. :func:`arthur` is the classic two-technology
   process itself (used by the tests to reproduce lock-in).
 - Members switch when a rival's utility beats their own ecosystem's by more than the
-  switching cost (``shared/spec/simulation-model.md`` 2.6): utility = fit + ``returns *
+  switching cost (docs/simulation.md): utility = fit + ``returns *
   share_E`` + what the member has sunk in E (its active symbioses and adopted modules); with
   probability ``multihoming`` it joins the rival while staying (multi-homing).
 - Markets overlap: each ecosystem's members grow or shrink with the Lotka-Volterra

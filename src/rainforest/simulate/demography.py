@@ -5,7 +5,7 @@ Sources: Hannan & Freeman (1977) The population ecology of organizations, AJS 82
 Hannan & Carroll (1992) Dynamics of Organizational Populations, OUP (density dependence:
 legitimation then competition, ``b1 > 0 > b2``, ``d1 < 0 < d2``); Freeman, Carroll & Hannan
 (1983) The liability of newness, ASR 48:692-710 (hazard falls with age and size). The
-functional forms are those of ``shared/spec/simulation-model.md`` 2.5, normalised by each
+functional forms are described in docs/simulation.md, normalised by each
 stratum's initial count (ours, see :class:`rainforest.simulate.params.Demography`).
 """
 

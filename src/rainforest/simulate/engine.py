@@ -7,7 +7,7 @@ updates whole columns at once. The seed is recorded and every draw comes from on
 ``numpy.random.Generator`` built from a ``numpy.random.SeedSequence``, so the same seed
 gives bit-identical results on any machine and executor.
 
-One step (the order proposed in ``shared/spec/simulation-model.md``, section 2.8):
+One step (the order proposed in docs/simulation.md):
 
 1. exogenous drivers and shocks (:mod:`.shocks`);
 2. entry (:mod:`.demography`, founding) and complementor entry (:mod:`.platform`);

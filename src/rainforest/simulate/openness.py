@@ -1,7 +1,7 @@
 """Openness and positioning: outsourcing non-core activities, the cost of redundant
 investment, and self-upgrading by imitation and mutation.
 
-- Outsourcing (``shared/spec/simulation-model.md`` 2.7, comparative advantage): an actor
+- Outsourcing (docs/simulation.md, comparative advantage): an actor
   running capability c outside its core pays ``noncore_cost``; a living member of its
   ecosystem holding c as core supplies it at ``core_cost`` plus a transaction cost
   ``tau_i = transaction_cost * (1 - trust_i)`` with ``trust_i`` the actor's mean positive

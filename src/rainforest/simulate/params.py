@@ -46,7 +46,7 @@ class Demography:
 class Symbiosis:
     """The social filter of Ghali, Frayret & Ahabchane (2017) as NREL's ABSiCE codes it, then
     the bilateral cost-benefit test with the space of cooperation and the equal-surplus
-    cost share (Fraccascia & Yazan family; see ``shared/spec/simulation-model.md`` 1.1-1.2)."""
+    cost share (Fraccascia & Yazan family; see docs/simulation.md)."""
 
     enabled: bool = True
     network: str = "small-world"  # the social network: small-world (Watts-Strogatz) or random (Erdos-Renyi)
@@ -91,7 +91,7 @@ class Platform:
 class Openness:
     """Outsourcing non-core activities to cheaper reachable providers, a productivity penalty
     for redundant non-core investment, imitation of more profitable neighbours and mutation
-    of capabilities (Nelson & Winter 1982); ``shared/spec/simulation-model.md`` 2.5, 2.7."""
+    of capabilities (Nelson & Winter 1982); docs/simulation.md."""
 
     enabled: bool = True
     core_cost: float = 1.0

@@ -6,7 +6,7 @@ entry barrier, openness and IP duration, and the platform's value capture.
   adopters and ``theta_i`` its idiosyncratic fit; it adopts with probability
   ``speed * exp(U / mu) / (1 + exp(U / mu))`` per period (the outside option has U = 0).
 - Value (after Parker & Van Alstyne 2018, Mgmt Sci 64:3015-3032; form ours as in
-  ``shared/spec/simulation-model.md`` 2.3): an adopter's productivity is multiplied by
+  docs/simulation.md): an adopter's productivity is multiplied by
   ``(1 + openness * sum of its modules' quality + S_pub)^a``; the public commons ``S_pub``
   (expired innovations) helps every member.
 - Royalty: the provider takes ``royalty`` of the value its modules add to adopters.

@@ -1,7 +1,7 @@
 """Symbiosis formation and breakage: the social filter, then the bilateral cost-benefit test.
 
 1. Social filter (Ghali, Frayret & Ahabchane 2017, J. Cleaner Production 161:452-465, as
-   NREL's ABSiCE codes it; equations in ``shared/spec/simulation-model.md`` 1.1): firms sit
+   NREL's ABSiCE codes it; see docs/simulation.md): firms sit
    on a Watts-Strogatz small world; trust ``T_ij`` moves towards the mean trust of common
    neighbours by the influenceability ``sigma_i``, plus a random social event U(-1, 1),
    clipped to [-1, 1]; knowledge diffuses through trusted contacts plus own learning;
