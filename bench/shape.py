@@ -82,9 +82,14 @@ class _Imports(ast.NodeVisitor):
         self.generic_visit(node)
         self._depth -= 1
 
-    visit_FunctionDef = _function
-    visit_AsyncFunctionDef = _function
-    visit_Lambda = _function
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._function(node)
 
     def visit_Import(self, node: ast.Import) -> None:
         if self._depth:
