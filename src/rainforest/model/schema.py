@@ -4,7 +4,7 @@ Every section of the ecosystem document (docs/format.md) is a :class:`SectionSpe
 the validator, the readers and writers of every form and the JSON Schema all read these
 tables, so a field is declared exactly once.
 
-Fields the project adds to the spec (allowed: "the project may add fields") are marked
+Fields rainforest adds to version 1 (which allows new fields, never new meanings) are marked
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
 network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers,
 needs, stocks, virgin and links (converted on load like a flow's), ``flows[].uncertainty``
