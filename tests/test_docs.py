@@ -120,3 +120,23 @@ def test_yaml_document_loads(tmp_path: Path, doc: str, block: str) -> None:
     path = tmp_path / "example.yaml"
     path.write_text(block, encoding="utf-8")
     assert rf.load(path).actors
+
+
+def test_the_simulation_docs_list_every_parameter_with_its_default() -> None:
+    """docs/simulation.md's parameter tables name every field of simulate.Params as
+    ``group.name`` with its default, and nothing else: a parameter added, renamed or given
+    a new default without the equations' page fails here."""
+    import dataclasses
+
+    from rainforest.simulate.params import Params
+
+    expected: dict[str, str] = {}
+    for group in dataclasses.fields(Params):
+        value = getattr(Params(), group.name)
+        if dataclasses.is_dataclass(value):
+            expected.update({f"{group.name}.{f.name}": repr(getattr(value, f.name)) for f in dataclasses.fields(value)})
+        else:
+            expected[group.name] = repr(value)
+    text = (ROOT / "docs" / "simulation.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `([\w.]+)` \| `([^`]*)` \|", text, flags=re.M))
+    assert documented == expected
