@@ -140,3 +140,19 @@ def test_the_simulation_docs_list_every_parameter_with_its_default() -> None:
     text = (ROOT / "docs" / "simulation.md").read_text(encoding="utf-8")
     documented = dict(re.findall(r"^\| `([\w.]+)` \| `([^`]*)` \|", text, flags=re.M))
     assert documented == expected
+
+
+def test_the_added_fields_table_names_every_added_field() -> None:
+    """The hand-written table of the fields rainforest adds (docs/format.md) names exactly
+    the fields the schema marks ``added=True``."""
+    from rainforest.model.schema import SECTIONS
+
+    text = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    table = text.split("## Fields rainforest adds", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
+    listed = {
+        (section.strip(), field)
+        for sections, field in re.findall(r"^\| ([a-z, ]+) \| `(\w+)` \|", table, flags=re.M)
+        for section in sections.split(",")
+    }
+    added = {(name, f.name) for name, spec in SECTIONS.items() for f in spec.fields if f.added}
+    assert listed == added

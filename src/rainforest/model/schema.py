@@ -401,8 +401,8 @@ _OFFERS = SectionSpec(
             "confidential",
             "bool",
             default=True,
-            description="quantities, qualities and prices visible only to the actor itself and the ecosystem's "
-            "managers",
+            description="quantities, qualities and prices visible to other members only when false (the actor "
+            "itself, the ecosystem's managers and observers always see them)",
             example="false",
         ),
     ),
@@ -473,8 +473,8 @@ _NEEDS = SectionSpec(
             "confidential",
             "bool",
             default=True,
-            description="quantities, qualities and prices visible only to the actor itself and the ecosystem's "
-            "managers",
+            description="quantities, qualities and prices visible to other members only when false (the actor "
+            "itself, the ecosystem's managers and observers always see them)",
             example="false",
         ),
     ),
