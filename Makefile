@@ -32,7 +32,7 @@ lint: dev
 
 types: dev
 	$(BIN)/mypy
-	$(BIN)/mypy tools  # the docs' generators, outside the package
+	MYPYPATH=src $(BIN)/mypy tools  # the docs' generators, outside the package
 
 pytest: dev
 	$(BIN)/pytest
