@@ -27,11 +27,12 @@ demo: install
 	$(BIN)/rainforest demo
 
 lint: dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 types: dev
 	$(BIN)/mypy
+	MYPYPATH=src $(BIN)/mypy tools  # the docs' generators, outside the package
 
 pytest: dev
 	$(BIN)/pytest

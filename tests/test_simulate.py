@@ -109,7 +109,7 @@ def test_watts_cascade_window() -> None:
 
 # -- symbiosis shape checks -----------------------------------------------------------------------
 def test_worked_example_of_the_space_of_cooperation() -> None:
-    """shared/spec/simulation-model.md 1.2 (illustrative, not published): q = 100 t,
+    """A worked example of the cost-benefit test (illustrative, not published): q = 100 t,
     c_d = 50, p_v = 30, c_tr = 20, c_tt = 15, F = 500 -> TSC 8000, TAC 4000, alpha in
     [0.25, 1], alpha* = 0.75 and 2000 to each firm."""
     q, c_d, p_v = 100.0, 50.0, 30.0

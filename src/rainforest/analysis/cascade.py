@@ -52,7 +52,7 @@ differences, each for a reason:
 
 - **Input classes per link.** A flow's ``input_class`` wins, else the document's
   ``essentiality`` table for (supplier sector, customer sector), else non-essential (the
-  spec's default); the reference takes classes per sector pair only. So ``E_jk`` counts
+  document's default); the reference takes classes per sector pair only. So ``E_jk`` counts
   the *essential* inputs of ``j`` from sector ``k``; the reference's ``Pi_jk`` counts all
   of them, which is the same thing when classes come by sector pair (a document that
   marks single links needs the per-link rule to mean anything).

@@ -1,6 +1,6 @@
 """The entities of an ecosystem document: frozen value objects, one per list entry.
 
-Attribute names follow the spec, except where a spec name is a Python keyword:
+Attribute names follow the document (docs/format.md), except where a field name is a Python keyword:
 a flow's or link's ``from``/``to`` are ``source``/``target`` here, and an essentiality
 entry's ``class`` is ``input_class``.
 

@@ -4,7 +4,7 @@ Every section of the ecosystem document (docs/format.md) is a :class:`SectionSpe
 the validator, the readers and writers of every form and the JSON Schema all read these
 tables, so a field is declared exactly once.
 
-Fields the project adds to the spec (allowed: "the project may add fields") are marked
+Fields rainforest adds to version 1 (which allows new fields, never new meanings) are marked
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
 network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers,
 needs, stocks, virgin and links (converted on load like a flow's), ``flows[].uncertainty``
@@ -51,6 +51,9 @@ class FieldSpec:
     ``kind`` decides the check; ``ref`` names the section a reference points into
     (``boundary`` allows ``world``/``environment``); ``minimum``/``maximum`` bound numbers;
     ``quantity`` marks numbers converted with the row's ``unit`` to the resource's unit.
+    ``measured_in``, ``absent`` (what leaving the field out means, where it has no
+    ``default``) and ``example`` (as written in YAML) only document the field: the field
+    reference of docs/format.md is generated from them (``tools/format_reference.py``).
     """
 
     name: str
@@ -66,6 +69,9 @@ class FieldSpec:
     default: Any = None
     quantity: bool = False
     added: bool = False
+    measured_in: str = ""
+    absent: str = ""
+    example: str = ""
 
     @property
     def root(self) -> str:
@@ -113,26 +119,95 @@ STATUSES = ("proposed", "negotiating", "active", "ended")
 SUPPLY_PATTERNS = ("continuous", "seasonal", "one-off")
 MODULE_KINDS = ("traffic", "brand", "technology", "data", "finance", "logistics")
 
+_MONEY_PER_UNIT = "money per unit of the resource"
+
 _ACTORS = SectionSpec(
     "actors",
     key="id",
     singular="actor",
-    description="the species of the rainforest",
+    description="the species of the rainforest: the firms, plants, utilities and institutions of the ecosystem",
     fields=(
-        FieldSpec("id", "slug", required=True, description="unique id; 'world' and 'environment' are reserved"),
-        FieldSpec("name", "text", description="display name"),
-        FieldSpec("sector", "text", description="free text or a NACE rev.2 / ISIC code"),
-        FieldSpec("stratum", "enum", choices=STRATA, description="value level"),
-        FieldSpec("stage", "enum", choices=STAGES, description="life-cycle stage"),
-        _num("location.lat", "latitude in degrees", minimum=-90.0, maximum=90.0),
-        _num("location.lon", "longitude in degrees", minimum=-180.0, maximum=180.0),
-        _num("size.revenue", "total sales incl. outside the ecosystem, money per period", minimum=0.0),
-        _num("size.costs", "total input costs, money per period", minimum=0.0),
-        _num("size.employees", "head count", minimum=0.0),
-        _num("size.capacity", "production capacity", minimum=0.0),
-        FieldSpec("capabilities", "capabilities", description="list of {name, core}"),
-        FieldSpec("living", "bool", added=True, description="living compartment (ecological network models)"),
-        FieldSpec("region", "text", added=True, description="region of a multi-regional ecosystem (country, province)"),
+        FieldSpec(
+            "id",
+            "slug",
+            required=True,
+            description="unique id; 'world' and 'environment' are reserved",
+            example="asnaes",
+        ),
+        FieldSpec("name", "text", description="display name", example="Asnæs power station"),
+        FieldSpec("sector", "text", description="free text or a NACE rev.2 / ISIC code", example="'35.11'"),
+        FieldSpec(
+            "stratum",
+            "enum",
+            choices=STRATA,
+            description="value level: canopy = leading firms and platforms, understory and shrub = mid-size "
+            "firms, moss = small firms and start-ups",
+            absent="inferred from the actor's size where an analysis needs it",
+            example="canopy",
+        ),
+        FieldSpec("stage", "enum", choices=STAGES, description="life-cycle stage", example="mature"),
+        _num(
+            "location.lat",
+            "latitude in degrees",
+            minimum=-90.0,
+            maximum=90.0,
+            measured_in="degrees north",
+            absent="no location: distance-based costs and cluster comparisons leave the actor out",
+            example="55.67",
+        ),
+        _num(
+            "location.lon",
+            "longitude in degrees",
+            minimum=-180.0,
+            maximum=180.0,
+            measured_in="degrees east",
+            example="11.09",
+        ),
+        _num(
+            "size.revenue",
+            "total sales incl. outside the ecosystem, money per period",
+            minimum=0.0,
+            measured_in="money per period",
+            example="250000000",
+        ),
+        _num(
+            "size.costs",
+            "total input costs, money per period",
+            minimum=0.0,
+            measured_in="money per period",
+            example="180000000",
+        ),
+        _num("size.employees", "head count", minimum=0.0, measured_in="persons", example="300"),
+        _num(
+            "size.capacity",
+            "production capacity",
+            minimum=0.0,
+            measured_in="the actor's output per period",
+            example="1500",
+        ),
+        FieldSpec(
+            "capabilities",
+            "capabilities",
+            description="list of {name, core}: what the actor can do; 'core: false' marks a non-core activity "
+            "(core is true when left out)",
+            example="[{name: steam}, {name: canteen, core: false}]",
+        ),
+        FieldSpec(
+            "living",
+            "bool",
+            added=True,
+            description="living compartment (ecological network models)",
+            absent="unknown",
+            example="true",
+        ),
+        FieldSpec(
+            "region",
+            "text",
+            added=True,
+            description="region of a multi-regional ecosystem (country, province)",
+            absent="one region for the whole document",
+            example="DK",
+        ),
     ),
 )
 
@@ -140,16 +215,58 @@ _RESOURCES = SectionSpec(
     "resources",
     key="id",
     singular="resource",
+    description="what is exchanged: every resource a flow, offer, need, stock or link names is declared here",
     fields=(
-        FieldSpec("id", "slug", required=True),
-        FieldSpec("kind", "enum", required=True, choices=RESOURCE_KINDS),
-        FieldSpec("unit", "unit", required=True, description="unit text understood by pint"),
-        _num("price", "money per unit of the virgin/purchased equivalent"),
-        _num("co2e_virgin", "kg CO2e per unit, producing the virgin equivalent"),
-        _num("co2e_disposal", "kg CO2e per unit, disposing of it"),
-        _num("transport_cost", "money per unit per km", minimum=0.0),
-        FieldSpec("substitutes", "refs", ref="resources", description="resources this one can replace"),
-        FieldSpec("codes", "map", map_values="text", description="taxonomy codes, e.g. {ewc: '10 01 05'}"),
+        FieldSpec("id", "slug", required=True, description="unique id", example="fgd_gypsum"),
+        FieldSpec("kind", "enum", required=True, choices=RESOURCE_KINDS, description="what it is", example="material"),
+        FieldSpec(
+            "unit",
+            "unit",
+            required=True,
+            description="unit text understood by pint",
+            example="t",
+        ),
+        _num(
+            "price",
+            "market price of the virgin or purchased equivalent",
+            measured_in=_MONEY_PER_UNIT,
+            absent="unpriced: money-weighted analyses list the resource as excluded",
+            example="12.5",
+        ),
+        _num(
+            "co2e_virgin",
+            "emission factor of producing the virgin equivalent",
+            measured_in="kg CO2e per unit of the resource",
+            example="120",
+        ),
+        _num(
+            "co2e_disposal",
+            "emission factor of disposing of it",
+            measured_in="kg CO2e per unit of the resource",
+            example="15",
+        ),
+        _num(
+            "transport_cost",
+            "cost of carrying one unit one km; used where both locations are known",
+            minimum=0.0,
+            measured_in="money per unit of the resource per km",
+            absent="no transport cost",
+            example="0.08",
+        ),
+        FieldSpec(
+            "substitutes",
+            "refs",
+            ref="resources",
+            description="resources this one can replace",
+            example="[natural_gypsum]",
+        ),
+        FieldSpec(
+            "codes",
+            "map",
+            map_values="text",
+            description="taxonomy codes, one per scheme (ewc, cpc, ...)",
+            example="{ewc: '10 01 05'}",
+        ),
     ),
 )
 
@@ -158,15 +275,34 @@ _FLOWS = SectionSpec(
     singular="flow",
     description="realised exchanges",
     fields=(
-        FieldSpec("from", "ref", required=True, ref="actors", boundary=True),
-        FieldSpec("to", "ref", required=True, ref="actors", boundary=True),
-        FieldSpec("resource", "ref", required=True, ref="resources"),
+        FieldSpec(
+            "from",
+            "ref",
+            required=True,
+            ref="actors",
+            boundary=True,
+            description="source; 'world' = bought from outside the ecosystem, 'environment' = extracted from nature",
+            example="asnaes",
+        ),
+        FieldSpec(
+            "to",
+            "ref",
+            required=True,
+            ref="actors",
+            boundary=True,
+            description="target; 'world' = sold outside the ecosystem, 'environment' = a loss, emission or disposal",
+            example="gyproc",
+        ),
+        FieldSpec("resource", "ref", required=True, ref="resources", description="what flows", example="fgd_gypsum"),
         _num(
             "quantity",
             "per period, in the resource's unit after conversion; absent only when 'quantified' is false",
             required=True,
             minimum=0.0,
             quantity=True,
+            measured_in="the row's unit per period",
+            absent="an error, except with 'quantified: false'",
+            example="150000",
         ),
         FieldSpec(
             "quantified",
@@ -174,17 +310,43 @@ _FLOWS = SectionSpec(
             default=True,
             added=True,
             description="false: a documented exchange whose quantity is not known (no 'quantity' then)",
+            example="false",
         ),
-        FieldSpec("unit", "unit", description="must convert to the resource's unit"),
-        FieldSpec("kind", "enum", choices=FLOW_KINDS),
-        FieldSpec("input_class", "enum", choices=INPUT_CLASSES),
-        FieldSpec("status", "enum", choices=STATUSES, default="active"),
+        FieldSpec(
+            "unit",
+            "unit",
+            description="must convert to the resource's unit",
+            absent="the resource's unit",
+            example="kt",
+        ),
+        FieldSpec(
+            "kind", "enum", choices=FLOW_KINDS, description="what the flow is to its source", example="by-product"
+        ),
+        FieldSpec(
+            "input_class",
+            "enum",
+            choices=INPUT_CLASSES,
+            description="how much the target's production depends on this input; overrides the essentiality table",
+            absent="the essentiality table's class for the two sectors",
+            example="essential",
+        ),
+        FieldSpec(
+            "status",
+            "enum",
+            choices=STATUSES,
+            default="active",
+            description="where the exchange stands; only active flows count unless an analysis is asked otherwise",
+            example="negotiating",
+        ),
         _num(
             "uncertainty",
             "standard deviation of the quantity (same unit); absent = exact, for data reconciliation",
             minimum=0.0,
             quantity=True,
             added=True,
+            measured_in="the row's unit per period",
+            absent="exact",
+            example="5000",
         ),
     ),
 )
@@ -192,31 +354,129 @@ _FLOWS = SectionSpec(
 _OFFERS = SectionSpec(
     "offers",
     singular="offer",
+    description="outputs available for new exchanges: by-products, waste, spare capacity",
     fields=(
-        FieldSpec("actor", "ref", required=True, ref="actors"),
-        FieldSpec("resource", "ref", required=True, ref="resources"),
-        _num("quantity", "available per period", required=True, minimum=0.0, quantity=True),
-        FieldSpec("unit", "unit", added=True),
-        FieldSpec("quality", "map", description="property -> value"),
-        _num("disposal_cost", "money per unit paid today to get rid of it"),
-        FieldSpec("supply_pattern", "enum", choices=SUPPLY_PATTERNS, default="continuous"),
-        FieldSpec("confidential", "bool", default=True),
+        FieldSpec("actor", "ref", required=True, ref="actors", description="who offers", example="asnaes"),
+        FieldSpec("resource", "ref", required=True, ref="resources", description="what is offered", example="fly_ash"),
+        _num(
+            "quantity",
+            "available per period",
+            required=True,
+            minimum=0.0,
+            quantity=True,
+            measured_in="the row's unit per period",
+            example="80000",
+        ),
+        FieldSpec(
+            "unit",
+            "unit",
+            added=True,
+            description="unit of the row's quantities; must convert to the resource's unit",
+            absent="the resource's unit",
+            example="t",
+        ),
+        FieldSpec(
+            "quality",
+            "map",
+            description="property -> value",
+            absent="no property stated",
+            example="{contaminant_ppm: 20}",
+        ),
+        _num(
+            "disposal_cost",
+            "money per unit paid today to get rid of it",
+            measured_in=_MONEY_PER_UNIT,
+            absent="nothing is paid to dispose of it",
+            example="35",
+        ),
+        FieldSpec(
+            "supply_pattern",
+            "enum",
+            choices=SUPPLY_PATTERNS,
+            default="continuous",
+            description="how the quantity comes over the period",
+            example="seasonal",
+        ),
+        FieldSpec(
+            "confidential",
+            "bool",
+            default=True,
+            description="quantities, qualities and prices visible to other members only when false (the actor "
+            "itself, the ecosystem's managers and observers always see them)",
+            example="false",
+        ),
     ),
 )
 
 _NEEDS = SectionSpec(
     "needs",
     singular="need",
+    description="inputs that new exchanges could supply; each gives 'resource' or 'resources', not both",
     fields=(
-        FieldSpec("actor", "ref", required=True, ref="actors"),
-        FieldSpec("resource", "ref", ref="resources"),
-        FieldSpec("resources", "refs", ref="resources", description="acceptable resources"),
-        _num("quantity", "needed per period", required=True, minimum=0.0, quantity=True),
-        FieldSpec("unit", "unit", added=True),
-        FieldSpec("max_quality", "map", description="property -> largest acceptable value"),
-        _num("price", "money per unit paid today for the virgin input"),
-        FieldSpec("supply_pattern", "enum", choices=SUPPLY_PATTERNS, default="continuous"),
-        FieldSpec("confidential", "bool", default=True),
+        FieldSpec("actor", "ref", required=True, ref="actors", description="who needs it", example="gyproc"),
+        FieldSpec(
+            "resource",
+            "ref",
+            ref="resources",
+            description="the resource needed",
+            absent="'resources' lists the acceptable ones",
+            example="natural_gypsum",
+        ),
+        FieldSpec(
+            "resources",
+            "refs",
+            ref="resources",
+            description="acceptable resources",
+            absent="'resource' names the one needed",
+            example="[natural_gypsum, fgd_gypsum]",
+        ),
+        _num(
+            "quantity",
+            "needed per period",
+            required=True,
+            minimum=0.0,
+            quantity=True,
+            measured_in="the row's unit per period",
+            example="200000",
+        ),
+        FieldSpec(
+            "unit",
+            "unit",
+            added=True,
+            description="unit of the row's quantities; must convert to the resource's unit",
+            absent="the resource's unit",
+            example="t",
+        ),
+        FieldSpec(
+            "max_quality",
+            "map",
+            description="property -> largest acceptable value",
+            absent="any quality is accepted",
+            example="{contaminant_ppm: 50}",
+        ),
+        _num(
+            "price",
+            "money per unit paid today for the virgin input",
+            measured_in=_MONEY_PER_UNIT,
+            absent="the resource's price, else the virgin supply's",
+            example="18",
+        ),
+        FieldSpec(
+            "supply_pattern",
+            "enum",
+            choices=SUPPLY_PATTERNS,
+            default="continuous",
+            description="how the need comes over the period",
+            example="one-off",
+        ),
+        FieldSpec(
+            "confidential",
+            "bool",
+            default=True,
+            description="quantities, qualities and prices visible to other members only when false (the actor "
+            "itself, the ecosystem's managers and observers always see them)",
+            example="false",
+        ),
     ),
 )
 
@@ -224,60 +484,173 @@ _MODULES = SectionSpec(
     "modules",
     key="id",
     singular="module",
+    description="reusable value modules a platform actor offers to others (the platform pathway)",
     fields=(
-        FieldSpec("id", "slug", required=True),
-        FieldSpec("provider", "ref", required=True, ref="actors"),
-        FieldSpec("name", "text"),
-        FieldSpec("kind", "enum", choices=MODULE_KINDS),
-        FieldSpec("adopters", "refs", ref="actors"),
-        _num("value_per_adopter", "money per period", minimum=0.0),
+        FieldSpec("id", "slug", required=True, description="unique id", example="shared_logistics"),
+        FieldSpec(
+            "provider",
+            "ref",
+            required=True,
+            ref="actors",
+            description="the actor that offers the module",
+            example="novo_nordisk",
+        ),
+        FieldSpec("name", "text", description="display name", example="Shared logistics hub"),
+        FieldSpec("kind", "enum", choices=MODULE_KINDS, description="what the module provides", example="logistics"),
+        FieldSpec(
+            "adopters",
+            "refs",
+            ref="actors",
+            description="the actors that use it",
+            absent="no adopter yet",
+            example="[novozymes, gyproc]",
+        ),
+        _num(
+            "value_per_adopter",
+            "money per period",
+            minimum=0.0,
+            measured_in="money per period and adopter",
+            example="40000",
+        ),
     ),
 )
 
 _STOCKS = SectionSpec(
     "stocks",
     singular="stock",
+    description="what actors hold: inputs = outputs + change for each actor and resource",
     fields=(
-        FieldSpec("actor", "ref", required=True, ref="actors"),
-        FieldSpec("resource", "ref", required=True, ref="resources"),
-        _num("quantity", "held at the end of the period", minimum=0.0, quantity=True),
-        _num("change", "net addition during the period", quantity=True),
-        FieldSpec("unit", "unit", added=True),
+        FieldSpec("actor", "ref", required=True, ref="actors", description="who holds it", example="gyproc"),
+        FieldSpec("resource", "ref", required=True, ref="resources", description="what is held", example="fgd_gypsum"),
+        _num(
+            "quantity",
+            "held at the end of the period",
+            minimum=0.0,
+            quantity=True,
+            measured_in="the row's unit",
+            example="12000",
+        ),
+        _num(
+            "change",
+            "net addition during the period",
+            quantity=True,
+            measured_in="the row's unit per period",
+            absent="no change",
+            example="-3000",
+        ),
+        FieldSpec(
+            "unit",
+            "unit",
+            added=True,
+            description="unit of the row's quantities; must convert to the resource's unit",
+            absent="the resource's unit",
+            example="t",
+        ),
     ),
 )
 
 _ESSENTIALITY = SectionSpec(
     "essentiality",
     singular="essentiality entry",
+    description="production dependencies between sectors; a pair not listed is non-essential",
     fields=(
-        FieldSpec("supplier_sector", "text", required=True),
-        FieldSpec("customer_sector", "text", required=True),
-        FieldSpec("class", "enum", required=True, choices=INPUT_CLASSES),
+        FieldSpec(
+            "supplier_sector",
+            "text",
+            required=True,
+            description="the supplying actors' sector",
+            example="'35.11'",
+        ),
+        FieldSpec(
+            "customer_sector",
+            "text",
+            required=True,
+            description="the receiving actors' sector",
+            example="'23.62'",
+        ),
+        FieldSpec(
+            "class",
+            "enum",
+            required=True,
+            choices=INPUT_CLASSES,
+            description="essential = the customer cannot produce without the input (Leontief); non-essential = "
+            "its output falls in proportion to the input's share of its inputs; negligible = no effect",
+            example="essential",
+        ),
     ),
 )
 
 _VIRGIN = SectionSpec(
     "virgin",
     singular="virgin supply",
+    description="outside supply per resource: what makes up the needs by-products cannot meet",
     fields=(
-        FieldSpec("resource", "ref", required=True, ref="resources"),
-        FieldSpec("quality", "map"),
-        _num("price", "money per unit"),
-        _num("available", "per period; absent = unlimited", minimum=0.0, quantity=True),
-        FieldSpec("unit", "unit", added=True),
+        FieldSpec(
+            "resource", "ref", required=True, ref="resources", description="what is supplied", example="natural_gypsum"
+        ),
+        FieldSpec(
+            "quality",
+            "map",
+            description="property -> value of the virgin supply",
+            absent="no property stated",
+            example="{contaminant_ppm: 5}",
+        ),
+        _num("price", "money per unit", measured_in=_MONEY_PER_UNIT, absent="the resource's price", example="20"),
+        _num(
+            "available",
+            "per period; absent = unlimited",
+            minimum=0.0,
+            quantity=True,
+            measured_in="the row's unit per period",
+            absent="unlimited",
+            example="500000",
+        ),
+        FieldSpec(
+            "unit",
+            "unit",
+            added=True,
+            description="unit of the row's quantities; must convert to the resource's unit",
+            absent="the resource's unit",
+            example="t",
+        ),
     ),
 )
 
 _LINKS = SectionSpec(
     "links",
     singular="link",
+    description="exchanges that need an investment (a pipe, a line, a treatment step)",
     fields=(
-        FieldSpec("from", "ref", required=True, ref="actors"),
-        FieldSpec("to", "ref", required=True, ref="actors"),
-        FieldSpec("resource", "ref", required=True, ref="resources"),
-        _num("fixed_cost", "money per period (annualised investment)", minimum=0.0),
-        _num("capacity", "largest quantity per period", minimum=0.0, quantity=True),
-        FieldSpec("unit", "unit", added=True),
+        FieldSpec("from", "ref", required=True, ref="actors", description="supplying actor", example="asnaes"),
+        FieldSpec("to", "ref", required=True, ref="actors", description="receiving actor", example="gyproc"),
+        FieldSpec(
+            "resource", "ref", required=True, ref="resources", description="what it carries", example="fgd_gypsum"
+        ),
+        _num(
+            "fixed_cost",
+            "money per period (annualised investment)",
+            minimum=0.0,
+            measured_in="money per period",
+            absent="no fixed cost",
+            example="150000",
+        ),
+        _num(
+            "capacity",
+            "largest quantity per period",
+            minimum=0.0,
+            quantity=True,
+            measured_in="the row's unit per period",
+            absent="unlimited",
+            example="100000",
+        ),
+        FieldSpec(
+            "unit",
+            "unit",
+            added=True,
+            description="unit of the row's quantities; must convert to the resource's unit",
+            absent="the resource's unit",
+            example="t",
+        ),
     ),
 )
 
@@ -298,9 +671,22 @@ SECTIONS: dict[str, SectionSpec] = {
 }
 
 TOP_LEVEL: tuple[FieldSpec, ...] = (
-    FieldSpec("format", "text", required=True, description="'rainforest/1'"),
-    FieldSpec("name", "text", required=True),
-    FieldSpec("period", "enum", choices=PERIODS, default="year"),
+    FieldSpec(
+        "format",
+        "text",
+        required=True,
+        description="document format and version; any other value is an error naming the supported ones",
+        example="rainforest/1",
+    ),
+    FieldSpec("name", "text", required=True, description="name of the ecosystem", example="Kalundborg Symbiosis"),
+    FieldSpec(
+        "period",
+        "enum",
+        choices=PERIODS,
+        default="year",
+        description="reference period of every quantity per period",
+        example="month",
+    ),
 )
 
 

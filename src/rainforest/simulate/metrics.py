@@ -112,8 +112,8 @@ def collect(model: Model) -> dict[str, float]:
 
 
 def platform_role(capture: np.ndarray, member_productivity: np.ndarray, adopters: np.ndarray) -> str | None:
-    """Keystone or dominator (Iansiti & Levien 2004), read off the series as the spec's
-    rule puts it: a keystone captures a moderate share of profit (below one half on
+    """Keystone or dominator (Iansiti & Levien 2004), read off the series by the rule
+    docs/simulation.md states: a keystone captures a moderate share of profit (below one half on
     average) while members' productivity rises; a dominator captures more, or members'
     productivity or numbers stagnate or fall. None without a platform."""
     c = capture[np.isfinite(capture)]

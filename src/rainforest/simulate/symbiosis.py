@@ -7,7 +7,7 @@
    clipped to [-1, 1]; knowledge diffuses through trusted contacts plus own learning;
    acceptance rises with the share of neighbours already in a synergy and with new
    knowledge; willingness ``W_ij = A_i`` when ``T_ij >= theta_T`` and ``K_i > theta_K``.
-2. Economic test (the Fraccascia / Yazan enterprise input-output family, 1.2): with
+2. Economic test (the Fraccascia / Yazan enterprise input-output family): with
    ``q`` the exchanged quantity, ``TSC = q (c_d + landfill tax + p_v)``, ``TAC = q (c_tr +
    c_tt - subsidy) + F``; the space of cooperation ``max(0, 1 - q p_v / TAC) <= alpha <=
    min(1, q c_d / TAC)`` is non-empty iff ``TSC >= TAC``; the pair takes the equal-surplus
