@@ -43,7 +43,7 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom, modules: set[str]) -> list[str]:
     if node.level == 0:
         base = node.module or ""
     else:
@@ -52,14 +52,15 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
             parts = parts[:-1]
         parts = parts[: len(parts) - (node.level - 1)]
         base = ".".join(parts + ([node.module] if node.module else []))
-    targets = [base]
-    targets += [f"{base}.{alias.name}" for alias in node.names]
-    return targets
+    # ``from a import b`` imports the module a.b when there is one (a's __init__ has run by
+    # then, but that is the import system, not a dependency of this module on a's code)
+    return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
 
 
 class _Imports(ast.NodeVisitor):
-    def __init__(self, module: str, is_package: bool) -> None:
+    def __init__(self, module: str, is_package: bool, modules: set[str]) -> None:
         self.module = module
+        self.modules = modules
         self.is_package = is_package
         self.top: set[str] = set()
         self.local: set[str] = set()
@@ -99,7 +100,7 @@ class _Imports(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if self._depth:
             self.local_count += 1
-        self._add(_resolve(self.module, self.is_package, node))
+        self._add(_resolve(self.module, self.is_package, node, self.modules))
 
 
 def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -147,7 +148,7 @@ def measure() -> dict[str, object]:
     every: dict[str, set[str]] = {}
     local_count = 0
     for name, path in modules.items():
-        visitor = _Imports(name, path.name == "__init__.py")
+        visitor = _Imports(name, path.name == "__init__.py", set(modules))
         visitor.visit(ast.parse(path.read_text()))
         local_count += visitor.local_count
 
