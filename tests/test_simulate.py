@@ -215,9 +215,9 @@ def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
         model = simulate.Model(eco, params, seed=seed)
         a = model.agents
         st = a["stratum"].astype(np.int64)
-        rho = np.bincount(st, minlength=4) / model.state["initial"]
+        rho = np.bincount(st, minlength=4) / model.demography.initial
         base = np.asarray(params.demography.base_death) * np.exp(d.d1 * (rho - 1) + d.d2 * (rho**2 - 1))
-        median = model.state["median"]
+        median = model.demography.median
         mu = base[st] * (1.0 + a["age"]) ** d.e1 * (a["size"] / median[st]) ** d.e2
         p = 1.0 - np.exp(-mu)
         size0, stratum0 = a["size"].copy(), st.copy()
@@ -302,7 +302,7 @@ def test_rival_ecosystems_compete_for_members(eco: rf.Ecosystem) -> None:
 
 def test_strategy_race_measures_the_lone_firm_against_the_ecosystem(eco: rf.Ecosystem) -> None:
     provider = eco.modules[0].provider
-    race = competition.strategy_race(eco, provider, periods=12, runs=3, seed=1)
+    race = scenario.strategy_race(eco, provider, periods=12, runs=3, seed=1)
     assert len(race["lone"]) == len(race["ecosystem"]) == 12
     assert race["crossover"] is None or 1 <= race["crossover"] <= 12
 

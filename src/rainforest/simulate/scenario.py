@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from rainforest.errors import UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
 from rainforest.simulate.engine import Model, SimulationError
@@ -384,3 +385,42 @@ def run_scenario(
             )
         )
     return out
+
+
+def strategy_race(
+    eco: Any, focal: str, periods: int = 30, runs: int = 10, seed: int = 0, params: Any = None
+) -> dict[str, Any]:
+    """The focal firm's value added per period under a "lone firm" strategy (openness 0, no
+    royalty-bearing modules shared, symbiosis off) and an "ecosystem" strategy (the
+    document's modules open at the given openness), mean over ``runs`` seeds (the same seeds
+    for both). Returns both series, the ecosystem-wide value added of each, and the first
+    period from which the ecosystem strategy stays ahead for the focal firm (or None).
+
+    Formerly ``rainforest.simulate.competition.strategy_race``: it runs whole models, so it
+    lives with the other experiments over many runs (the engine imports the mechanisms,
+    not the other way round)."""
+    base = params if params is not None else Params()
+    lone = base.replace(**{"platform.openness": 0.0, "symbiosis.enabled": False})
+    seeds = np.random.SeedSequence(seed).spawn(runs)
+    series: dict[str, list[np.ndarray]] = {"lone": [], "ecosystem": [], "lone_total": [], "ecosystem_total": []}
+    for s in seeds:
+        for name, p in (("lone", lone), ("ecosystem", base)):
+            model = Model(eco, p, seed=np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
+            if model.index_of(focal) is None:
+                raise UnknownIdError("actor", focal, list(model.index))
+            values, totals = [], []
+            for _ in range(periods):
+                model.step()
+                i = model.index_of(focal)
+                values.append(float(model.agents["value_added"][i]) if i is not None and model.agents.alive[i] else 0.0)
+                totals.append(float(model.agents["value_added"][model.agents.alive].sum()))
+            series[name].append(np.array(values))
+            series[f"{name}_total"].append(np.array(totals))
+    mean = {k: np.mean(np.array(v), axis=0) for k, v in series.items()}
+    ahead = mean["ecosystem"] > mean["lone"]
+    crossover = None
+    for t in range(periods):
+        if ahead[t:].all():
+            crossover = t + 1
+            break
+    return {"periods": periods, "runs": runs, **{k: v.tolist() for k, v in mean.items()}, "crossover": crossover}
