@@ -150,8 +150,10 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
     for i in np.flatnonzero(alive).tolist():
         name = model.name(i)
         old = originals.get(name)
-        capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i])) + tuple(
-            Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i])
+        # a document without capabilities still has one (unnamed) column, which mutation may set
+        width = len(caps)
+        capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i, :width])) + tuple(
+            Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i, :width])
         )
         actors.append(
             Actor(

@@ -27,15 +27,19 @@ A scenario file (YAML)::
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from threadpoolctl import threadpool_limits
 
+from rainforest.analysis import cascade
 from rainforest.errors import UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
@@ -64,8 +68,6 @@ def load_scenario(
 ) -> Scenario:
     """Read a scenario file; documents are loaded with ``loader`` (``rainforest.load``).
     ``base`` (the CLI's FILE) replaces the file's ``base``, which is then optional."""
-    import yaml
-
     where = Path(path)
     try:
         data = yaml.safe_load(where.read_text(encoding="utf-8"))
@@ -126,14 +128,10 @@ class Run:
 
 
 def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[int, ...], int, bool]) -> Run:
-    from threadpoolctl import threadpool_limits
-
     eco, rivals, params, entropy, index, spawn_key, periods, keep_events = args
     seq = np.random.SeedSequence(entropy, spawn_key=spawn_key)
     # one BLAS thread per run: parallelism comes from the runs; W workers each waking a
     # BLAS pool on 2 cores made W=2 slower than W=1 (bench/bench_simulate.py)
-    from rainforest.analysis import cascade
-
     with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
         model = Model(eco, params, seed=seq, rivals=rivals)
         result = model.run(periods)
@@ -213,16 +211,13 @@ class Ensemble:
             shown = self.scaled(name)
             values = shown if shown is not None else np.full_like(values, np.nan)
         lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return {
-                    "mean": np.nanmean(values, axis=0),
-                    "low": np.nanquantile(values, lo, axis=0),
-                    "high": np.nanquantile(values, hi, axis=0),
-                }
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {
+                "mean": np.nanmean(values, axis=0),
+                "low": np.nanquantile(values, lo, axis=0),
+                "high": np.nanquantile(values, hi, axis=0),
+            }
 
     def scaled(self, name: str) -> np.ndarray | None:
         """``runs x periods`` values of a metric as reported: money metrics of a document
@@ -310,8 +305,6 @@ def monte_carlo(
                 if progress is not None:
                     progress(k + 1, runs)
         else:
-            from concurrent.futures import as_completed
-
             futures = {pool.submit(_task, task): k for k, task in enumerate(tasks)}
             for done, future in enumerate(as_completed(futures), start=1):
                 results[futures[future]] = future.result()
