@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,28 +77,6 @@ def test_import_is_fast_and_has_no_side_effects() -> None:
     assert runs[0][2] == "None", "import changed the multiprocessing start method"
 
 
-# layer -> packages it may import (besides itself, stdlib and third-party libraries)
-ALLOWED = {
-    "errors": set(),
-    "model": {"errors"},
-    "analysis": {"model", "errors"},
-    "optimize": {"model", "errors"},
-    "simulate": {"model", "errors", "analysis", "optimize"},  # their public modules (see the next test)
-    "io": {"model", "errors"},
-    "store": {"model", "errors", "io"},
-    "report": {"model", "errors", "analysis", "optimize", "simulate"},
-    "datasets": {"model", "errors", "io"},
-    "cli": {"*"},
-    "web": {"*"},
-}
-ALLOWED_THIRD_PARTY = {"model": {"numpy", "scipy", "pint"}, "errors": set()}
-
-
-def _layer(path: Path) -> str:
-    rel = path.relative_to(PACKAGE)
-    return rel.parts[0].removesuffix(".py") if rel.parts else ""
-
-
 def _imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = []
@@ -109,30 +88,44 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
-def test_layers_point_inward() -> None:
-    wrong = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        layer = _layer(path)
-        if layer in ("__init__", "__main__"):
-            continue
-        allowed = ALLOWED[layer]
-        for name in _imports(path):
-            parts = name.split(".")
-            if parts[0] == "rainforest":
-                if len(parts) == 1:
-                    if "*" not in allowed:
-                        wrong.append(f"{path.relative_to(PACKAGE)} imports the top-level package")
-                    continue
-                target = parts[1]
-                if target != layer and "*" not in allowed and target not in allowed:
-                    wrong.append(f"{path.relative_to(PACKAGE)} imports rainforest.{target}")
-            elif (
-                layer in ALLOWED_THIRD_PARTY
-                and parts[0] not in sys.stdlib_module_names
-                and parts[0] not in ALLOWED_THIRD_PARTY[layer]
+REPO = Path(__file__).resolve().parent.parent
+
+# A package's own __init__ imported back by one of its modules while it imports that module:
+# a circle import-linter's acyclic_siblings does not see (it compares siblings). Each entry
+# goes when the issue item that removes it is merged.
+KNOWN_PARENT_CIRCLES = {
+    ("rainforest.report", "rainforest.report._render"),  # issue 19 item 6, report part
+}
+
+
+def test_import_contracts_hold() -> None:
+    """The import contracts in pyproject.toml ([tool.importlinter]): layers point inward
+    (shells, edge, engines, core), the edge runs no engine, the report stores nothing, the
+    core needs numpy, scipy and pint only, and no package has an import circle."""
+    src = str(PACKAGE.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    code = (
+        "import sys\n"
+        "from importlinter.cli import lint_imports\n"
+        f"sys.exit(lint_imports(config_filename={str(REPO / 'pyproject.toml')!r}, no_cache=True, no_logo=True))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=REPO, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_no_module_imports_its_own_package_back() -> None:
+    grimp = pytest.importorskip("grimp")  # import-linter's graph (a dev dependency with it)
+    graph = grimp.build_graph("rainforest", exclude_type_checking_imports=True)
+    circles = set()
+    for package in graph.modules:
+        for module in graph.find_descendants(package):
+            if graph.direct_import_exists(importer=module, imported=package) and graph.find_shortest_chain(
+                importer=package, imported=module
             ):
-                wrong.append(f"{path.relative_to(PACKAGE)} imports {parts[0]}")
-    assert wrong == []
+                circles.add((package, module))
+    assert circles == KNOWN_PARENT_CIRCLES
+    # only the shells may import the top-level package (which loads everything lazily)
+    assert {m.split(".")[1] for m in graph.find_modules_that_directly_import("rainforest")} <= {"cli", "web"}
 
 
 def test_engines_use_each_other_only_through_public_modules() -> None:

@@ -195,8 +195,6 @@ def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
     the number of deaths is the sum of Bernoulli(1 - exp(-mu_i)) with mu_i from stratum,
     density, age and size; survivors' log growth is normal with the stratum's mean and
     volatility (profit response off). Both the separate and the fused pass."""
-    from rainforest.simulate import demography
-
     eco = rf.datasets.synthetic(n_actors=3000, rng=5)
     d = simulate.Demography()
     params = simulate.Params().replace(
@@ -215,17 +213,17 @@ def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
         model = simulate.Model(eco, params, seed=seed)
         a = model.agents
         st = a["stratum"].astype(np.int64)
-        rho = np.bincount(st, minlength=4) / model.state["initial"]
+        rho = np.bincount(st, minlength=4) / model.demography.initial
         base = np.asarray(params.demography.base_death) * np.exp(d.d1 * (rho - 1) + d.d2 * (rho**2 - 1))
-        median = model.state["median"]
+        median = model.demography.median
         mu = base[st] * (1.0 + a["age"]) ** d.e1 * (a["size"] / median[st]) ** d.e2
         p = 1.0 - np.exp(-mu)
         size0, stratum0 = a["size"].copy(), st.copy()
         if fused:
-            demography.exit_and_grow(model)
+            model.demography.exit_and_grow(model)
         else:
-            demography.exit(model)
-            demography.grow(model)
+            model.demography.exit(model)
+            model.demography.grow(model)
         deaths += int((~a.alive).sum())
         expected += float(p.sum())
         variance += float((p * (1 - p)).sum())
@@ -302,7 +300,7 @@ def test_rival_ecosystems_compete_for_members(eco: rf.Ecosystem) -> None:
 
 def test_strategy_race_measures_the_lone_firm_against_the_ecosystem(eco: rf.Ecosystem) -> None:
     provider = eco.modules[0].provider
-    race = competition.strategy_race(eco, provider, periods=12, runs=3, seed=1)
+    race = scenario.strategy_race(eco, provider, periods=12, runs=3, seed=1)
     assert len(race["lone"]) == len(race["ecosystem"]) == 12
     assert race["crossover"] is None or 1 <= race["crossover"] <= 12
 
@@ -319,6 +317,14 @@ def test_snapshot_is_a_document_every_analysis_applies_to(eco: rf.Ecosystem) -> 
 
 
 # -- reproducibility ------------------------------------------------------------------------------
+def test_snapshot_of_a_document_without_capabilities() -> None:
+    """Kalundborg names no capability; mutation may still set the model's one unnamed
+    column, which a snapshot leaves out (it used to fail with an IndexError)."""
+    eco = rf.datasets.kalundborg()
+    result = simulate.Model(eco, seed=1).run(25, keep=(25,))
+    assert all(actor.capabilities == () for actor in result.snapshots[25].actors)
+
+
 def test_same_seed_same_result_different_seed_different(eco: rf.Ecosystem) -> None:
     a = simulate.Model(eco, seed=11).run(6)
     b = simulate.Model(eco, seed=11).run(6)

@@ -19,7 +19,10 @@ Shocks apply after each pass, to the few shocked rows only: a shock ``phi <= 1``
 never exceeds its true change.
 
 The functions are plain Python over arrays; :func:`compiled` returns the kernel compiled
-by numba (``cache=True``: compiled once per installation) or ``None`` without numba.
+by numba (``cache=True``: compiled once per installation). numba is a dependency of
+rainforest (the simulator's kernels need it too), so there is no uncompiled fallback here;
+the batched numpy engine of :mod:`rainforest.analysis.cascade` is an engine of its own,
+chosen by ``engine="numpy"`` and tested against this one.
 """
 
 from __future__ import annotations
@@ -28,15 +31,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, cast
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; the numpy engine remains
-    numba = None  # type: ignore[assignment]
-
-prange: Any = numba.prange if numba is not None else range
+prange: Any = numba.prange
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -46,16 +45,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _jit(f: F) -> F:
-    """Compile a helper of the kernel (lazily, on first use; no-op without numba)."""
-    if numba is None:  # pragma: no cover
-        return f
+    """Compile a helper of the kernel (lazily, on first use)."""
     return cast(F, numba.njit(cache=True, nogil=True)(f))
 
 
 def _inline(f: F) -> F:
-    """Compile a helper to be inlined into the kernel (no-op without numba)."""
-    if numba is None:  # pragma: no cover
-        return f
+    """Compile a helper to be inlined into the kernel."""
     return cast(F, numba.njit(inline="always", cache=True)(f))
 
 
@@ -366,9 +361,7 @@ def _slots(
 
 @cache
 def compiled() -> Any:
-    """The kernel compiled by numba, or ``None`` when numba is not installed."""
-    if numba is None:  # pragma: no cover
-        return None
+    """The kernel compiled by numba (on first use; cached on disk)."""
     kernel: Any = numba.njit(cache=True, nogil=True, parallel=True)(run_scenarios)
 
     def call(*args: Any) -> None:

@@ -786,13 +786,7 @@ def _engine(engine: Engine) -> Engine:
     if engine == "numpy":
         return engine
     if engine in ("auto", "compiled"):
-        from rainforest.analysis._cascade_kernel import compiled
-
-        if compiled() is not None:
-            return "compiled"
-        if engine == "compiled":
-            raise RainforestError("the compiled cascade engine needs numba: pip install numba (or use engine='numpy')")
-        return "numpy"
+        return "compiled"  # numba is a dependency of rainforest: the compiled engine is always there
     raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {engine!r}")
 
 

@@ -78,6 +78,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from rainforest.errors import SizeLimitError, SteadyStateError
 from rainforest.model.flowmatrix import FlowMatrix
@@ -202,8 +203,6 @@ def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
         When a node has throughflow but no outflow (input method) or no inflow (output
         method), so no proportion can carry it.
     """
-    import scipy.sparse as sp
-
     if method not in ("input", "output", "boundary"):
         raise ValueError(
             f"The 'method' parameter of balance must be 'input', 'output' or 'boundary'. Got {method!r} instead."
@@ -236,7 +235,6 @@ def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
 def _proportional_scales(M: Any, kept: Array, other: Array, ids: Sequence[str], by: str, stuck_text: str) -> Array:
     """Per node, the factor on its measured onward flows (row of ``M`` plus ``other``) that
     makes throughflow ``T = kept + (D M)' T`` pass through, ``D`` normalising each row."""
-    import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
     n = M.shape[0]
@@ -259,8 +257,6 @@ _balance = balance  # analyze() takes a parameter of the same name
 def _rebuilt(
     fm: FlowMatrix, Z: Any, imports: Array, extraction: Array, exports: Array, losses: Array, how: str
 ) -> FlowMatrix:
-    import scipy.sparse as sp
-
     return FlowMatrix(
         ids=fm.ids,
         Z=sp.csr_array(Z),
@@ -330,8 +326,6 @@ def structure(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT) -> dict[str, fl
     Above ``dense_limit`` the eigenvalues come from ARPACK (largest moduli) and a sparse
     LU of the adjacency matrix (smallest modulus; zero when it is singular).
     """
-    import scipy.sparse as sp
-
     n = fm.n
     A: Any = sp.csr_array(fm.Z, copy=True)
     A.data = (A.data != 0).astype(np.float64)
@@ -398,8 +392,6 @@ def _eigen_moduli(
     ``dense_block`` nodes are solved whole; larger ones give their 12 largest moduli by
     ARPACK. Exact zeros matter: a dense solver returns 1e-17 for them, which turns the
     damping ratio into noise."""
-    import scipy.sparse as sp
-
     A = sp.csr_array(A)
     top: list[float] = []
     complete = True  # every block's whole spectrum collected
@@ -644,8 +636,6 @@ def _cycled_throughflow(
     follows the flow proportions until it returns, leaves the component or leaves the
     system), and its standard error is returned.
     """
-    import scipy.sparse as sp
-
     G = sp.csr_array(G)
     loops = G.diagonal()
     trivial = sizes[labels] == 1
@@ -715,8 +705,6 @@ def _returns_by_walks(
 
 
 def _flow_sparse(fm: FlowMatrix, exact_limit: int, walkers: int, rng: np.random.Generator) -> FlowAnalysis:
-    import scipy.sparse as sp
-
     Z = sp.csr_array(fm.Z)
     z = fm.inputs
     y = fm.exports + fm.losses
@@ -763,7 +751,6 @@ def _flow_sparse(fm: FlowMatrix, exact_limit: int, walkers: int, rng: np.random.
 
 def _idealised_ratio(G: Any) -> float:
     """sum(N - I - G) / sum(G) with N = (I - G)^-1, from one linear solve: sum(N) = 1' N 1."""
-    import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
     n = G.shape[0]
@@ -796,8 +783,6 @@ def ascendency(fm: FlowMatrix) -> dict[str, float]:
 
     Logarithms are base 2 (bits) except in ``robustness``. Linear in the number of flows.
     """
-    import scipy.sparse as sp
-
     n = fm.n
     Z = sp.coo_array(fm.Z)
     keep = Z.data > 0

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.errors import SizeLimitError, UnknownIdError
@@ -110,8 +111,6 @@ def io_table(fm: FlowMatrix, output: Sequence[float] | Array | None = None) -> I
     array([[1.2541, 0.33  ],
            [0.264 , 1.1221]])
     """
-    import scipy.sparse as sp
-
     Z: Any = sp.csr_array(fm.Z.astype(np.float64))
     sales = np.asarray(Z.sum(axis=1)).ravel()
     x = np.asarray(output, dtype=np.float64) if output is not None else sales + fm.exports + fm.losses
@@ -135,16 +134,12 @@ def ecosystem_output(eco: Ecosystem, fm: FlowMatrix) -> Array:
 def technical_coefficients(table: IOTable) -> Any:
     """``A = Z diag(x)^-1``: what each actor buys from each other per unit of its output
     (sparse; actors without output have zero columns)."""
-    import scipy.sparse as sp
-
     with np.errstate(divide="ignore"):
         inv = np.where(table.x > 0, 1.0 / table.x, 0.0)
     return sp.csr_array(table.Z @ sp.diags(inv))
 
 
 def _leontief_system(table: IOTable) -> Any:
-    import scipy.sparse as sp
-
     return sp.csc_array(sp.eye(table.n) - technical_coefficients(table))
 
 
@@ -152,8 +147,6 @@ class _Solver:
     """Solves ``(I - M) y = b`` and ``(I - M)' y = b`` for coefficients ``M`` (``A`` or ``B``)."""
 
     def __init__(self, M: Any, method: str = "auto") -> None:
-        import scipy.sparse as sp
-
         self.M = sp.csr_array(M)
         self.MT = sp.csr_array(self.M.T)
         n = self.M.shape[0]
@@ -171,7 +164,6 @@ class _Solver:
         self._lu: Any = None
 
     def solve(self, b: Array, trans: bool = False) -> Array:
-        import scipy.sparse as sp
         import scipy.sparse.linalg as spla
 
         rhs = np.asarray(b, dtype=np.float64)
@@ -230,8 +222,6 @@ def output_multipliers(table: IOTable, *, method: str = "auto") -> dict[str, flo
 
 
 def _ghosh_system(table: IOTable) -> Any:
-    import scipy.sparse as sp
-
     with np.errstate(divide="ignore"):
         inv = np.where(table.x > 0, 1.0 / table.x, 0.0)
     B = sp.diags(inv) @ table.Z  # allocation coefficients: share of i's output sold to j
@@ -251,8 +241,6 @@ def ghosh_inverse(table: IOTable, *, dense_limit: int = DENSE_LIMIT, force_dense
 def supply_multipliers(table: IOTable, *, method: str = "auto") -> dict[str, float]:
     """Ghosh (forward-linkage) multipliers, the row sums of ``G``: output across the
     ecosystem enabled per unit of an actor's primary inputs (``(I - B) g = 1``)."""
-    import scipy.sparse as sp
-
     g = _Solver(sp.eye(table.n) - _ghosh_system(table), method).solve(np.ones(table.n))
     return dict(zip(table.ids, np.asarray(g, dtype=float).tolist(), strict=True))
 

@@ -31,6 +31,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rainforest.errors import RainforestError, UnknownIdError
+from rainforest.model import units
+from rainforest.model.flowmatrix import CURRENCY_UNITS, FlowMatrix
 from rainforest.model.schema import BOUNDARY
 
 __all__ = ["Balance", "Reconciliation", "balances", "boundary_accounts", "circularity", "reconcile", "sankey"]
@@ -89,8 +91,6 @@ def balances(eco: Any, resource: str, *, absolute: float = 1e-9, relative: float
     An actor is in balance when ``|inflow - outflow - stock change| <= absolute + relative
     x max(inflow, outflow)``.
     """
-    from rainforest.model.flowmatrix import FlowMatrix
-
     if resource not in eco.resource_ids:
         raise UnknownIdError("resource", resource, eco.resource_ids)
     fm = FlowMatrix.from_ecosystem(eco, resource=resource)  # active flows, in the resource's unit
@@ -296,11 +296,8 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
     would be 100% or 0% by construction. Flows marked ``quantified: false`` are skipped
     (``unquantified`` counts them).
     """
-    from rainforest.model.flowmatrix import FlowMatrix
-
     fm = FlowMatrix.from_ecosystem(eco, currency)  # type: ignore[arg-type]
     factors: dict[str, float] = {}
-    from rainforest.model import units
 
     res_unit = {r.id: r.unit for r in eco.resources}
     for r in fm.resources:
@@ -375,8 +372,6 @@ def sankey(
     """
     if by not in ("resource", "kind", "stratum"):
         raise ValueError(f"The 'by' parameter of sankey must be 'resource', 'kind' or 'stratum'. Got {by!r} instead.")
-    from rainforest.model import units
-    from rainforest.model.flowmatrix import CURRENCY_UNITS
 
     target_unit = CURRENCY_UNITS.get(currency)
     kinds = {r.id: r.kind for r in eco.resources}

@@ -69,8 +69,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
+from rainforest.analysis._mrio_kernel import plus_csr_matmat
 from rainforest.errors import FormatError, SizeLimitError, UnknownIdError
+from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.mrio import Extension, MRIOTables, _sparse
 
 if TYPE_CHECKING:
@@ -184,8 +188,6 @@ class _Factor:
 
     # -- LU --------------------------------------------------------------------------
     def _factorise(self) -> None:
-        import scipy.sparse as sp
-
         A, n = self.A, self.n
         nnz = A.nnz if _sparse(A) else int(np.count_nonzero(A))
         if n == 0 or nnz > SPARSE_DENSITY * n * n:
@@ -212,8 +214,6 @@ class _Factor:
 
     # -- regional block Jacobi -------------------------------------------------------
     def _split(self) -> None:
-        import scipy.sparse as sp
-
         A, n, R = self.A, self.n, self.regions
         s = n // R
         region = np.repeat(np.arange(R), s)
@@ -242,8 +242,6 @@ class _Factor:
         return out
 
     def _regional_solve(self, b: Array, trans: bool) -> Array | None:
-        from rainforest.analysis._mrio_kernel import plus_csr_matmat
-
         if self._blocks is None:
             self._split()
         P, O = self._blocks[trans]
@@ -262,8 +260,6 @@ class _Factor:
         if b.size == 0:
             return np.zeros_like(b)
         if self.method == "regional":
-            from threadpoolctl import threadpool_limits
-
             # the domestic blocks are small products: BLAS threads only spin-wait on them,
             # while the trade product runs on numba's threads
             with threadpool_limits(limits=1, user_api="blas"):
@@ -356,7 +352,6 @@ class IOSystem(MRIOTables):
             The document has no money flows and no priced resource.
         """
         from rainforest.analysis.io_tables import ecosystem_output, io_table
-        from rainforest.model.flowmatrix import FlowMatrix
 
         fm = FlowMatrix.from_ecosystem(eco, "money")
         table = io_table(fm, ecosystem_output(eco, fm))
@@ -367,7 +362,6 @@ class IOSystem(MRIOTables):
         rpos = {r: i for i, r in enumerate(regions)}
         place = np.array([rpos[region_of[a]] * N + i for i, a in enumerate(ids)])
         n = R * N
-        import scipy.sparse as sp
 
         Zc = sp.coo_array(table.Z)
         Z = sp.csr_array((Zc.data, (place[Zc.row], place[Zc.col])), shape=(n, n))
@@ -404,8 +398,6 @@ class IOSystem(MRIOTables):
 
     @cached_property
     def _A(self) -> Any:
-        import scipy.sparse as sp
-
         recix = _reciprocal(self.x)
         if _sparse(self.Z):
             return sp.csr_array(self.Z @ sp.diags_array(recix))
@@ -585,8 +577,6 @@ class IOSystem(MRIOTables):
         >>> world.regions, world.Z.tolist(), world.x.tolist()
         (('world',), [[10.0]], [12.0])
         """
-        import scipy.sparse as sp
-
         Cr, rnames = _concordance("regions", self.regions, regions, region_names)
         Cs, snames = _concordance("sectors", self.sectors, sectors, sector_names)
         ncat = len(self.final_demand_categories)

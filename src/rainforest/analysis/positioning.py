@@ -71,7 +71,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError
+from rainforest.analysis import cascade, ena
+from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
@@ -159,7 +160,6 @@ class Positioning:
         for a in self.actors:
             if a.actor == actor:
                 return a
-        from rainforest.errors import UnknownIdError
 
         raise UnknownIdError("actor", actor, [a.actor for a in self.actors])
 
@@ -463,8 +463,6 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     esri_of: dict[str, float] = {}
     keystone_of: dict[str, float] = {}
     if risk:
-        from rainforest.analysis import cascade
-
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RainforestWarning)
@@ -484,8 +482,6 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
     # keystoneness from mixed trophic impacts (Libralato et al. 2006) on the same network
     mti: dict[str, float] = {}
     if fm is not None:
-        from rainforest.analysis import ena
-
         living = fm if fm.living is not None else replace(fm, living=np.ones(fm.n, dtype=np.bool_))
         try:
             mti = ena.mixed_trophic_impacts(living).keystoneness

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.schema import BOUNDARY
@@ -121,8 +122,6 @@ def network_structure(
     >>> s.links, s.unquantified_links, s.cycles  # Asnæs and the refinery supply each other
     (13, 7, (('asnaes', 'statoil_refinery'),))
     """
-    import scipy.sparse as sp
-
     if max_length < 1 or max_cycles < 0:
         raise ValueError(
             "The 'max_length' parameter of network_structure must be at least 1 and 'max_cycles' at least 0. "
@@ -175,7 +174,6 @@ def spectral_radius(A: Any) -> float:
     Blocks up to 400 nodes are solved densely, larger ones by ARPACK to a relative 1e-8:
     the same value as enaR's ``lam1A`` (:func:`rainforest.analysis.ena.structure`), at a
     fraction of the time on large networks."""
-    import scipy.sparse as sp
     import scipy.sparse.linalg as spla
     from scipy.sparse.csgraph import connected_components
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from rainforest.datasets.synthetic import synthetic
 from rainforest.errors import UnknownIdError
+from rainforest.io import load
 
 __all__ = ["ENA_MODELS", "ena_model", "ena_models", "kalundborg", "kalundborg_sources", "park", "path", "synthetic"]
 
@@ -67,8 +68,6 @@ def kalundborg() -> Any:
     >>> eco.resource("fly_ash").unit, sum(not f.quantified for f in eco.flows)
     ('t', 11)
     """
-    from rainforest.io import load
-
     return load(path("kalundborg"))
 
 
@@ -93,8 +92,6 @@ def ena_model(name: str) -> Any:
     >>> [a.id for a in reef.actors][:2]
     ['filter_feeders', 'microbiota']
     """
-    from rainforest.io import load
-
     return load(path(name))
 
 
@@ -111,6 +108,4 @@ def park() -> Any:
     >>> len(eco.offers), len(eco.needs), len(eco.flows)
     (4, 4, 0)
     """
-    from rainforest.io import load
-
     return load(path("park"))

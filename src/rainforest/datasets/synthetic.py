@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.model.validation import RawDocument, RawSection, build_ecosystem
+
 __all__ = ["synthetic"]
 
 # sector code, name, share, product resource, by-product resource, dimension of its output
@@ -173,8 +175,6 @@ def synthetic(
     >>> len(eco.actors), eco == rf.datasets.synthetic(n_actors=200, mean_degree=3, rng=7)
     (200, True)
     """
-    from rainforest.model.validation import RawDocument, RawSection, build_ecosystem
-
     if not isinstance(n_actors, int) or n_actors < 2:
         raise ValueError(f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.")
     if not mean_degree > 0:

@@ -243,11 +243,9 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
 
 def _read_arrow(path: FilePath, header: list[str], text: dict[str, Any]) -> tuple[dict[str, Column], int] | None:
     """The fast path: pyarrow parses with several threads straight into dictionary-encoded
-    text and float columns. ``None`` when pyarrow is missing or the file needs the careful
-    path (a cell that is not a number in a number column, ragged rows, ...), which then
-    reports the problem with its row."""
-    if importlib.util.find_spec("pyarrow") is None:
-        return None
+    text and float columns. ``None`` when the file needs the careful path (a cell that is
+    not a number in a number column, ragged rows, ...), which then reports the problem with
+    its row."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
@@ -286,16 +284,15 @@ def _read_arrow(path: FilePath, header: list[str], text: dict[str, Any]) -> tupl
 
 
 def _read_frame(path: FilePath, dtype: dict[str, Any]) -> Any:
-    """Parse one CSV file: pyarrow's multi-threaded parser when it is installed and the
-    file suits it (about 4x faster than pandas' C parser), else the C parser, whose
-    messages name the offending line."""
+    """Parse one CSV file: pyarrow's multi-threaded parser when the file suits it (about
+    4x faster than pandas' C parser), else the C parser, whose messages name the offending
+    line."""
     import pandas as pd
 
     options: dict[str, Any] = {"dtype": dtype, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
-    if importlib.util.find_spec("pyarrow") is not None:
-        with contextlib.suppress(Exception):  # any trouble: the C parser below says what
-            frame = pd.read_csv(path, engine="pyarrow", **options)
-            return _restore_nan_texts(path, frame, dtype, options)
+    with contextlib.suppress(Exception):  # any trouble: the C parser below says what
+        frame = pd.read_csv(path, engine="pyarrow", **options)
+        return _restore_nan_texts(path, frame, dtype, options)
     return pd.read_csv(path, **options)
 
 

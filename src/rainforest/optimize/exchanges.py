@@ -31,8 +31,11 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from rainforest.errors import RainforestError
+from rainforest.model import units
+from rainforest.optimize.sharing import Game, core_violations, nucleolus, shapley
 from rainforest.optimize.solvers import MILP, HighsSolver, Solution, Solver, SolverError
 from rainforest.optimize.taxonomy import default_factor
 
@@ -468,8 +471,6 @@ def _co2_factors(
 
 
 def _is_tonnes(unit: str) -> bool:
-    from rainforest.model import units
-
     try:
         units.conversion_factor(unit, "t")
     except RainforestError:
@@ -478,8 +479,6 @@ def _is_tonnes(unit: str) -> bool:
 
 
 def _tonnes(unit: str) -> float:
-    from rainforest.model import units
-
     return units.conversion_factor(unit, "t")
 
 
@@ -536,8 +535,6 @@ def _build(
     the link's row already implies it (``u_k >` the link's bound, always so on a link
     with one candidate, where the two rows are the same row) unless ``implied_rows``.
     """
-    import scipy.sparse as sp
-
     data, cands = model.data, model.cands
     nk, nj, nl = len(cands), len(data.needs), len(model.links)
     nvar = nk + nj + nl
@@ -1206,8 +1203,6 @@ def impacts(eco: Any, result: Plan) -> dict[str, Any]:
         tonnes = e.quantity * _tonnes(r.unit) if _is_tonnes(r.unit) else 0.0
         water = 0.0
         if r.kind == "water":
-            from rainforest.model import units
-
             try:
                 water = e.quantity * units.conversion_factor(r.unit, "m**3")
             except RainforestError:
@@ -1247,8 +1242,6 @@ def pareto(
     From the most profitable plan to the one that avoids most CO2e, ``points`` plans that
     maximise benefit while avoiding at least a given amount of CO2e.
     """
-    import scipy.sparse as sp
-
     engine = solver or HighsSolver()
     model = _model(eco, max_distance_km, None)
     richest = plan(eco, "benefit", max_distance_km=max_distance_km, solver=engine)
@@ -1310,8 +1303,6 @@ def share_gains(
     closed-form: each exchange's benefit, and each link's cost, split equally between its
     two ends (Deng & Papadimitriou 1994). ``method`` in the result says which game was
     used; ``in_core`` is then not checked (``None``)."""
-    from rainforest.optimize.sharing import Game, core_violations, nucleolus, shapley
-
     engine = solver or HighsSolver()
     players = tuple(sorted({a for e in result.exchanges for a in (e.source, e.target)}))
     if not players:

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rainforest.errors import DocumentError, Issue, RainforestError
+from rainforest.errors import DocumentError, Issue, RainforestError, did_you_mean
 
 __all__ = ["Game", "core_violations", "in_core", "load_game", "nucleolus", "shapley"]
 
@@ -286,8 +286,6 @@ def load_game(data: Mapping[str, Any], source: str = "game") -> Game:
         coalition = frozenset(names)
         unknown = sorted(coalition - known)
         if unknown:
-            from rainforest.errors import did_you_mean
-
             bad(f"values[{key!r}]", f"unknown player {unknown[0]!r}", hint=did_you_mean(unknown[0], players))
             continue
         if len(names) != len(coalition):

@@ -10,6 +10,7 @@ check the first in the tests.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import math
 import os
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from rainforest.errors import RainforestError
 
@@ -82,8 +84,6 @@ class Solver(Protocol):
 
 def _flush_c_stdio() -> None:
     """Flush the C library's stdio buffers (where a native library's printf waits)."""
-    import ctypes
-
     with contextlib.suppress(OSError, AttributeError):  # no C library handle (Windows)
         ctypes.CDLL(None).fflush(None)
 
@@ -174,7 +174,6 @@ class HighsSolver:
     def solve(self, problem: MILP) -> Solution:
         """Solve with HiGHS."""
         import highspy
-        import scipy.sparse as sp
 
         A = sp.csc_array(problem.A)
         lp = highspy.HighsLp()

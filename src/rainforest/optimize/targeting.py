@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.sparse import lil_array
 
 from rainforest.errors import RainforestError, UnknownIdError
 
@@ -192,7 +193,6 @@ def lp_target(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality
     (``sum_i q_i x_ij + q_v v_j <= Q_j D_j``); minimise ``sum_j v_j``.
     """
     from scipy.optimize import linprog as scipy_linprog
-    from scipy.sparse import lil_array
 
     linprog: Any = scipy_linprog  # the stubs do not admit sparse constraint matrices, SciPy does
     _validate(sources, sinks, virgin_quality)

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rainforest.analysis import positioning
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Actor, Capability, Flow, Module, Size
 from rainforest.model.schema import BOUNDARY
-from rainforest.simulate.engine import STAGES, STRATA, AgentSet, Model
+from rainforest.simulate.agents import COLUMNS, STAGES, STRATA, AgentSet
+
+if TYPE_CHECKING:
+    from rainforest.simulate.engine import Model
 
 # mean initial age by stratum (ours: documents do not give ages)
 _AGE = (20.0, 12.0, 8.0, 3.0)
 
 
-def build(model: Model) -> None:
-    from rainforest.analysis import positioning
+@dataclass
+class Population:
+    """The agents at period 0 and the names their integer columns refer to."""
 
-    rng = model.rng
-    ecos = model.ecosystems
+    agents: AgentSet
+    names: list[str]  # uid -> id ("k:id" for the k-th rival's actors)
+    capabilities: list[str]  # the columns of "core" and "noncore"
+    sectors: list[str]  # the values of "sector"
+
+
+def population(ecos: Sequence[Ecosystem], rng: np.random.Generator) -> Population:
+    """Every actor of the documents as an agent: stratum, stage, size, sector and
+    capabilities from the document, age and traits drawn (in this order, from ``rng``)."""
     names: list[str] = []
     home: list[int] = []
     strata: list[int] = []
@@ -63,33 +76,7 @@ def build(model: Model) -> None:
         size[(stratum == s) & ~(size > 0)] = fill
     cap_names = sorted({c.name for cs in caps for c in cs})
     sector_names = sorted(set(sectors))
-    agents = AgentSet(
-        {
-            "alive": (np.bool_, False),
-            "uid": (np.int64, -1),  # permanent number: names, events and links survive compaction
-            "home": (np.int16, 0),
-            "stratum": (np.int8, 3),
-            "stage": (np.int8, 0),
-            "age": (np.int32, 0),
-            "born": (np.int32, 0),
-            "size": (np.float64, 0.0),
-            "productivity": (np.float64, 1.0),
-            "value_added": (np.float64, 0.0),
-            "profit": (np.float64, 0.0),
-            "last_growth": (np.float64, 0.0),
-            "sector": (np.int32, 0),
-            "knowledge": (np.float64, 0.0),
-            "acceptance": (np.float64, 0.0),
-            "sigma": (np.float64, 0.0),
-            "kappa": (np.float64, 0.0),
-            "quality": (np.float64, 0.0),
-            "complementor": (np.bool_, False),
-            "redundant": (np.float64, 0.0),
-            "cascade_loss": (np.float64, 0.0),
-            "strategy_lone": (np.bool_, False),
-        },
-        capacity=2 * n + 16,
-    )
+    agents = AgentSet(COLUMNS, capacity=2 * n + 16)
     agents.add_matrix("core", max(len(cap_names), 1))
     agents.add_matrix("noncore", max(len(cap_names), 1))
     agents.add_matrix("member", len(ecos))
@@ -113,34 +100,7 @@ def build(model: Model) -> None:
         for c in cs:
             (core if c.core else noncore)[i, cap_names.index(c.name)] = True
     member[np.arange(n), np.asarray(home)] = True
-    model.state.update(
-        agents=agents,
-        names=names,
-        index={name: i for i, name in enumerate(names)},
-        capabilities=cap_names,
-        sectors=sector_names,
-        initial=np.bincount(stratum, minlength=4).astype(np.float64),
-        thresholds=_thresholds(size, stratum),
-        median=np.array([float(np.median(size[stratum == s])) if (stratum == s).any() else 1.0 for s in range(4)]),
-        profit_extra=None,
-        next_uid=n,
-        initial_n=n,
-    )
-    from rainforest.simulate import competition, platform, symbiosis
-
-    symbiosis.setup(model)
-    platform.setup(model)
-    competition.setup(model)
-
-
-def _thresholds(size: np.ndarray, stratum: np.ndarray) -> np.ndarray:
-    """Size at which an actor moves up a stratum: the smallest size of the stratum above at
-    period 0 (canopy has none); down when it falls below its own stratum's smallest."""
-    low = np.full(4, 0.0)
-    for s in range(4):
-        members = size[stratum == s]
-        low[s] = float(members.min()) if members.size else (low[s - 1] if s else math.inf)
-    return low
+    return Population(agents, names, cap_names, sector_names)
 
 
 def watts_strogatz(n: int, degree: int, rewiring: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -185,19 +145,21 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
     living = set(model.ids(np.flatnonzero(alive)))
     prefix = "" if ecosystem == 0 else f"{ecosystem}:"
     originals = {f"{prefix}{actor.id}": actor for actor in base.actors}
-    caps: list[str] = model.state["capabilities"]
+    caps = model.capabilities
     actors = []
     for i in np.flatnonzero(alive).tolist():
         name = model.name(i)
         old = originals.get(name)
-        capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i])) + tuple(
-            Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i])
+        # a document without capabilities still has one (unnamed) column, which mutation may set
+        width = len(caps)
+        capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i, :width])) + tuple(
+            Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i, :width])
         )
         actors.append(
             Actor(
                 name,
                 name=old.name if old is not None else None,
-                sector=model.state["sectors"][int(a["sector"][i])] or None,
+                sector=model.sectors[int(a["sector"][i])] or None,
                 stratum=STRATA[int(a["stratum"][i])],
                 stage=STAGES[int(a["stage"][i])],
                 location=old.location if old is not None else None,
@@ -224,16 +186,15 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
         for f in base.flows
         if local(f.source) in keep_id and local(f.target) in keep_id
     ]
-    sym = model.state.get("symbiosis")
-    if sym is not None and ecosystem == 0:
-        active = np.flatnonzero(sym["active"] & (sym["last_q"] > 0))
+    sym = model.symbiosis.candidates
+    if ecosystem == 0:
+        active = np.flatnonzero(sym.active & (sym.last_q > 0))
         for k in active.tolist():
-            s, t = model.name(int(sym["src"][k])), model.name(int(sym["dst"][k]))
+            s, t = model.name(int(sym.src[k])), model.name(int(sym.dst[k]))
             if s in living and t in living:
-                flows.append(Flow(s, t, sym["resource"][k], float(sym["last_q"][k]), kind="by-product"))
+                flows.append(Flow(s, t, sym.resource[k], float(sym.last_q[k]), kind="by-product"))
     modules = []
-    plat = model.state.get("platform")
-    if plat is not None and ecosystem == 0:
+    if ecosystem == 0:
         for m, module in enumerate(base.modules):
             adopters = tuple(model.ids(np.flatnonzero(a["adopted"][:, m] & alive)))
             if local(module.provider) in living:
@@ -266,46 +227,14 @@ def compact(model: Model) -> None:
         return
     pos = np.full(a.n, -1, dtype=np.int64)
     pos[keep] = np.arange(keep.size)
-    sym = model.state.get("symbiosis")
-    if sym is not None and sym["src"].size:
-        rows = np.flatnonzero((pos[sym["src"]] >= 0) & (pos[sym["dst"]] >= 0))
-        count = sym["src"].size
-        for key, value in list(sym.items()):
-            if key == "history":
-                sym[key] = value[:, rows, :]
-            elif isinstance(value, np.ndarray) and value.shape[:1] == (count,):
-                sym[key] = value[rows]
-        sym["src"] = pos[sym["src"]]
-        sym["dst"] = pos[sym["dst"]]
-    social = model.state.get("social")
-    if social is not None and social["src"].size:
-        rows = np.flatnonzero((pos[social["src"]] >= 0) & (pos[social["dst"]] >= 0))
-        for key in ("src", "dst", "trust", "mean", "count"):
-            social[key] = social[key][rows]
-        social["src"] = pos[social["src"]]
-        social["dst"] = pos[social["dst"]]
-    plat = model.state.get("platform")
-    if plat is not None:
-        provider = plat["provider"]
-        plat["provider"] = np.where(provider >= 0, pos[np.maximum(provider, 0)], -1)
-        plat["innovations"] = [(t, int(pos[i]), v) for t, i, v in plat["innovations"] if pos[i] >= 0]
-    factor = model.state.get("supply_factor")
-    if factor is not None:
-        model.state["supply_factor"] = factor[keep] if factor.size >= a.n else factor[keep[keep < factor.size]]
-    model.state["platform_boost"] = None
-    model.state["openness_factor"] = None
+    model.symbiosis.candidates.remap(pos)
+    if model.social is not None:
+        model.social.remap(pos)
+    model.platform.remap(pos)
+    factor = model.symbiosis.supply_factor
+    model.symbiosis.supply_factor = factor[keep] if factor.size >= a.n else factor[keep[keep < factor.size]]
+    model.platform.boost = None
+    model.openness.factor = None
     a.compact(keep)
-    model.state["social_n"] = a.n
-
-
-def add_profit(model: Model, index: Any, amount: Any) -> None:
-    """Add to the profit of actors this period (accumulated until production)."""
-    a = model.agents
-    extra = model.state.get("profit_extra")
-    if extra is None or len(extra) < a.n:
-        grown = np.zeros(a.n)
-        if extra is not None:
-            grown[: len(extra)] = extra
-        extra = grown
-    np.add.at(extra, np.asarray(index, dtype=np.int64), np.asarray(amount, dtype=np.float64))
-    model.state["profit_extra"] = extra
+    if model.social is not None:
+        model.social.known = a.n

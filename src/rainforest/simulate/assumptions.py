@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from rainforest.analysis import positioning
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.simulate.params import Params
 
 __all__ = ["MEANINGS", "MONEY_METRICS", "Assumptions", "assumptions", "meaning"]
 
@@ -121,9 +123,6 @@ def _money_unit(eco: Ecosystem) -> str:
 def assumptions(eco: Ecosystem, params: Any = None) -> Assumptions:
     """The rules a simulation of ``eco`` with ``params`` (default :class:`Params`) uses for
     every quantity the document does not give, and the units of its money metrics."""
-    from rainforest.analysis import positioning
-    from rainforest.simulate.params import Params
-
     p = params if params is not None else Params()
     table = eco.table("actors")
     n = table.n

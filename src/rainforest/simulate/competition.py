@@ -15,7 +15,7 @@
   profiles), so differentiated ecosystems coexist and identical ones exclude each other.
   :func:`lotka_volterra` integrates the two-population model (reproduced against its
   analytic equilibrium in the tests).
-- :func:`strategy_race`: a "lone firm" strategy (the focal firm shares nothing: no
+- :func:`rainforest.simulate.scenario.strategy_race`: a "lone firm" strategy (the focal firm shares nothing: no
   modules, openness 0, no symbioses of its own) against an "ecosystem" strategy (it opens
   its modules) on the same document and seeds, so the claim that isolated breakthroughs
   win only in the short term becomes a measured outcome.
@@ -24,11 +24,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rainforest.simulate.engine import Model
+from rainforest.simulate.agents import FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from rainforest.simulate.engine import Model
 
 _LV_RATE = 0.05  # strength of the market-overlap term per period (ours)
 
@@ -39,86 +43,88 @@ def pianka(p: np.ndarray, q: np.ndarray) -> float:
     return float((p * q).sum()) / den if den > 0 else 0.0
 
 
-def setup(model: Model) -> None:
-    a = model.agents
-    k = len(model.ecosystems)
-    va0 = np.array([float(a["size"][(a["home"] == e)].sum()) for e in range(k)])
-    profiles = np.array([a["core"][a["home"] == e].sum(axis=0) for e in range(k)], dtype=float)
-    alpha = np.ones((k, k))
-    for e in range(k):
-        for f in range(k):
-            if e != f:
-                alpha[e, f] = pianka(profiles[e], profiles[f])
-    model.state["competition"] = {"capacity": 2.0 * va0, "alpha": alpha, "adopters": np.zeros(k)}
+@dataclass
+class CompetitionState:
+    """Each ecosystem's carrying capacity (twice its period-0 value added), the Pianka
+    overlap matrix ``alpha`` of their capability profiles, and the entrants each attracted."""
 
+    capacity: FloatArray
+    alpha: FloatArray
+    adopters: FloatArray
 
-def choose(model: Model, idx: np.ndarray) -> None:
-    """Entrants pick an ecosystem by increasing returns (types alternate R, S, ...)."""
-    p = model.params.competition
-    a = model.agents
-    comp = model.state["competition"]
-    k = len(model.ecosystems)
-    counts = np.array([float((a.alive & a["member"][:, e]).sum()) for e in range(k)])
-    for i in idx.tolist():
-        kind = int(model.rng.integers(0, k))
-        utility = p.returns * counts / max(counts.sum(), 1.0)
-        utility[kind] += p.preference
-        best = int(np.argmax(utility))
-        a["member"][i, :] = False
-        a["member"][i, best] = True
-        a["home"][i] = best
-        counts[best] += 1
-        comp["adopters"][best] += 1
+    @classmethod
+    def setup(cls, model: Model) -> CompetitionState:
+        a = model.agents
+        k = len(model.ecosystems)
+        va0 = np.array([float(a["size"][(a["home"] == e)].sum()) for e in range(k)])
+        profiles = np.array([a["core"][a["home"] == e].sum(axis=0) for e in range(k)], dtype=float)
+        alpha = np.ones((k, k))
+        for e in range(k):
+            for f in range(k):
+                if e != f:
+                    alpha[e, f] = pianka(profiles[e], profiles[f])
+        return cls(2.0 * va0, alpha, np.zeros(k))
 
+    def choose(self, model: Model, idx: IntArray) -> None:
+        """Entrants pick an ecosystem by increasing returns (types alternate R, S, ...)."""
+        p = model.params.competition
+        a = model.agents
+        k = len(model.ecosystems)
+        counts = np.array([float((a.alive & a["member"][:, e]).sum()) for e in range(k)])
+        for i in idx.tolist():
+            kind = int(model.rng.integers(0, k))
+            utility = p.returns * counts / max(counts.sum(), 1.0)
+            utility[kind] += p.preference
+            best = int(np.argmax(utility))
+            a["member"][i, :] = False
+            a["member"][i, best] = True
+            a["home"][i] = best
+            counts[best] += 1
+            self.adopters[best] += 1
 
-def step(model: Model) -> None:
-    k = len(model.ecosystems)
-    if k < 2:
-        return
-    p = model.params.competition
-    a = model.agents
-    rng = model.rng
-    comp = model.state["competition"]
-    alive = a.alive
-    member = a["member"]
-    counts = np.array([float((alive & member[:, e]).sum()) for e in range(k)])
-    share = counts / max(counts.sum(), 1.0)
-    sym = model.state.get("symbiosis")
-    stake = np.zeros(a.n)
-    if sym is not None and sym["src"].size:
-        act = sym["active"]
-        stake += (
-            0.1 * (np.bincount(sym["src"][act], minlength=a.n) + np.bincount(sym["dst"][act], minlength=a.n))[: a.n]
-        )
-    if "adopted" in a:
-        stake += 0.1 * a["adopted"].sum(axis=1)
-    home = a["home"].astype(np.int64)
-    fit = a["quality"] - 0.5
-    own = fit + p.returns * share[home] + stake
-    rival_u = p.returns * share[None, :] + fit[:, None]
-    rival_u[np.arange(a.n), home] = -np.inf
-    best = np.argmax(rival_u, axis=1)
-    better = alive & (rival_u[np.arange(a.n), best] - own > p.switching_cost)
-    move = better & (rng.random(a.n) < p.switch_rate)
-    idx = np.flatnonzero(move)
-    if idx.size:
-        member[idx, :] = False
-        member[idx, best[idx]] = True
-        a["home"][idx] = best[idx]
-        model.events.log(model.period, "switch", idx, detail="to a rival ecosystem")
-        from rainforest.simulate import symbiosis
-
-        symbiosis.drop_actors(model, idx)
-    multi = better & ~move & (rng.random(a.n) < p.multihoming)
-    jdx = np.flatnonzero(multi)
-    if jdx.size:
-        member[jdx, best[jdx]] = True
-        model.events.log(model.period, "multi-homing", jdx)
-    # market overlap (Lotka-Volterra competition on value added)
-    va = np.array([float(a["value_added"][alive & (a["home"] == e)].sum()) for e in range(k)])
-    pressure = 1.0 - (comp["alpha"] @ va) / np.maximum(comp["capacity"], 1e-12)
-    factor = np.exp(_LV_RATE * np.clip(pressure, -1.0, 1.0))
-    a["size"][:] = a["size"] * np.where(alive, factor[a["home"].astype(np.int64)], 1.0)
+    def step(self, model: Model) -> None:
+        k = len(model.ecosystems)
+        if k < 2:
+            return
+        p = model.params.competition
+        a = model.agents
+        rng = model.rng
+        alive = a.alive
+        member = a["member"]
+        counts = np.array([float((alive & member[:, e]).sum()) for e in range(k)])
+        share = counts / max(counts.sum(), 1.0)
+        sym = model.symbiosis.candidates
+        stake = np.zeros(a.n)
+        if sym.src.size:
+            act = sym.active
+            stake += 0.1 * (np.bincount(sym.src[act], minlength=a.n) + np.bincount(sym.dst[act], minlength=a.n))[: a.n]
+        if "adopted" in a:
+            stake += 0.1 * a["adopted"].sum(axis=1)
+        home = a["home"].astype(np.int64)
+        fit = a["quality"] - 0.5
+        own = fit + p.returns * share[home] + stake
+        rival_u = p.returns * share[None, :] + fit[:, None]
+        rival_u[np.arange(a.n), home] = -np.inf
+        best = np.argmax(rival_u, axis=1)
+        better = alive & (rival_u[np.arange(a.n), best] - own > p.switching_cost)
+        move = better & (rng.random(a.n) < p.switch_rate)
+        idx = np.flatnonzero(move)
+        if idx.size:
+            member[idx, :] = False
+            member[idx, best[idx]] = True
+            a["home"][idx] = best[idx]
+            model.events.log(model.period, "switch", idx, detail="to a rival ecosystem")
+            model.symbiosis.drop_actors(model, idx)
+        multi = better & ~move & (rng.random(a.n) < p.multihoming)
+        jdx = np.flatnonzero(multi)
+        if jdx.size:
+            member[jdx, best[jdx]] = True
+            model.events.log(model.period, "multi-homing", jdx)
+        # market overlap (Lotka-Volterra competition on value added)
+        va = np.array([float(a["value_added"][alive & (a["home"] == e)].sum()) for e in range(k)])
+        pressure = 1.0 - (self.alpha @ va) / np.maximum(self.capacity, 1e-12)
+        factor = np.exp(_LV_RATE * np.clip(pressure, -1.0, 1.0))
+        a["size"][:] = a["size"] * np.where(alive, factor[a["home"].astype(np.int64)], 1.0)
 
 
 def arthur(
@@ -185,42 +191,3 @@ def lotka_volterra(
             n = n + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         out.append(n.copy())
     return np.array(out)
-
-
-def strategy_race(
-    eco: Any, focal: str, periods: int = 30, runs: int = 10, seed: int = 0, params: Any = None
-) -> dict[str, Any]:
-    """The focal firm's value added per period under a "lone firm" strategy (openness 0, no
-    royalty-bearing modules shared, symbiosis off) and an "ecosystem" strategy (the
-    document's modules open at the given openness), mean over ``runs`` seeds (the same seeds
-    for both). Returns both series, the ecosystem-wide value added of each, and the first
-    period from which the ecosystem strategy stays ahead for the focal firm (or None)."""
-    from rainforest.simulate.params import Params
-
-    base = params if params is not None else Params()
-    lone = base.replace(**{"platform.openness": 0.0, "symbiosis.enabled": False})
-    seeds = np.random.SeedSequence(seed).spawn(runs)
-    series: dict[str, list[np.ndarray]] = {"lone": [], "ecosystem": [], "lone_total": [], "ecosystem_total": []}
-    for s in seeds:
-        for name, p in (("lone", lone), ("ecosystem", base)):
-            model = Model(eco, p, seed=np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
-            if model.index_of(focal) is None:
-                from rainforest.errors import UnknownIdError
-
-                raise UnknownIdError("actor", focal, list(model.state["index"]))
-            values, totals = [], []
-            for _ in range(periods):
-                model.step()
-                i = model.index_of(focal)
-                values.append(float(model.agents["value_added"][i]) if i is not None and model.agents.alive[i] else 0.0)
-                totals.append(float(model.agents["value_added"][model.agents.alive].sum()))
-            series[name].append(np.array(values))
-            series[f"{name}_total"].append(np.array(totals))
-    mean = {k: np.mean(np.array(v), axis=0) for k, v in series.items()}
-    ahead = mean["ecosystem"] > mean["lone"]
-    crossover = None
-    for t in range(periods):
-        if ahead[t:].all():
-            crossover = t + 1
-            break
-    return {"periods": periods, "runs": runs, **{k: v.tolist() for k, v in mean.items()}, "crossover": crossover}

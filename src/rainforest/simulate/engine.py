@@ -31,88 +31,33 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import RainforestError
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.simulate._kernels import production
+from rainforest.simulate._setup import compact, population, snapshot
+from rainforest.simulate.agents import STAGES, STRATA, AgentSet, BoolArray, FloatArray, IntArray
+from rainforest.simulate.assumptions import assumptions, meaning
+from rainforest.simulate.competition import CompetitionState
+from rainforest.simulate.demography import DemographyState
+from rainforest.simulate.metrics import MetricsState, collect
+from rainforest.simulate.openness import OpennessState
+from rainforest.simulate.params import Params, SimulationError
+from rainforest.simulate.platform import PlatformState
+from rainforest.simulate.shocks import ShockState
+from rainforest.simulate.symbiosis import SocialNetwork, SymbiosisState
 
-STRATA = ("canopy", "understory", "shrub", "moss")
-STAGES = ("startup", "growth", "mature", "decline")
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-
-
-class SimulationError(RainforestError, ValueError):
-    """A scenario or parameter the simulator cannot run, with what to change."""
-
-
-class AgentSet:
-    """Agents as columns: each attribute is a numpy array over the agents created so far
-    (dead ones included, with ``alive`` False). Columns grow by doubling, so adding agents
-    is amortised O(1) per agent."""
-
-    def __init__(self, columns: Mapping[str, tuple[Any, Any]], capacity: int = 16) -> None:
-        self._dtypes = {name: (np.dtype(dtype), default) for name, (dtype, default) in columns.items()}
-        self._capacity = max(capacity, 16)
-        self._data: dict[str, npt.NDArray[Any]] = {}
-        self._shapes: dict[str, tuple[int, ...]] = {}
-        self.n = 0
-        for name, (dtype, default) in self._dtypes.items():
-            self._data[name] = np.full(self._capacity, default, dtype=dtype)
-            self._shapes[name] = ()
-
-    def add_matrix(self, name: str, width: int, dtype: Any = np.bool_, default: Any = False) -> None:
-        """A 2-D column (one row per agent), e.g. capabilities."""
-        self._dtypes[name] = (np.dtype(dtype), default)
-        self._shapes[name] = (width,)
-        self._data[name] = np.full((self._capacity, width), default, dtype=dtype)
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, name: str) -> npt.NDArray[Any]:
-        return self._data[name][: self.n]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._data
-
-    def _grow(self, needed: int) -> None:
-        if needed <= self._capacity:
-            return
-        new = max(needed, 2 * self._capacity)
-        for name, arr in self._data.items():
-            dtype, default = self._dtypes[name]
-            grown = np.full((new, *self._shapes[name]), default, dtype=dtype)
-            grown[: self.n] = arr[: self.n]
-            self._data[name] = grown
-        self._capacity = new
-
-    def add(self, count: int, **values: Any) -> IntArray:
-        """Create ``count`` agents; ``values`` fills columns (scalars or arrays)."""
-        start = self.n
-        self._grow(start + count)
-        self.n = start + count
-        for name, value in values.items():
-            self._data[name][start : self.n] = value
-        return np.arange(start, self.n)
-
-    def compact(self, keep: IntArray) -> None:
-        """Keep only the agents at ``keep`` (ascending): dead agents leave the arrays."""
-        from rainforest.simulate._kernels import keep_rows
-
-        keep = np.asarray(keep, dtype=np.int64)
-        if keep.size > 1 and not (keep[1:] > keep[:-1]).all():
-            raise ValueError("AgentSet.compact: keep must be strictly ascending agent indices")
-        for arr in self._data.values():
-            keep_rows(arr, keep)
-        self.n = int(keep.size)
-
-    @property
-    def alive(self) -> BoolArray:
-        return self._data["alive"][: self.n]
-
-    def select(self, mask: BoolArray) -> IntArray:
-        """Indices of the agents where ``mask`` holds (Mesa's ``AgentSet.select``)."""
-        return np.flatnonzero(mask)
+__all__ = [
+    "STAGES",
+    "STRATA",
+    "AgentSet",
+    "BoolArray",
+    "Events",
+    "FloatArray",
+    "IntArray",
+    "Model",
+    "Recorder",
+    "Result",
+    "SimulationError",
+]
 
 
 class Events:
@@ -198,8 +143,6 @@ class Result:
         with the assumptions the model made for what the document does not give, each
         metric's meaning, and the unit of money metrics (relative to period 1 when the
         document has no money; left out when they mean nothing for it)."""
-        from rainforest.simulate.assumptions import assumptions, meaning
-
         made = assumptions(self.model.ecosystems[0], self.model.params) if self.model is not None else None
         last: dict[str, float] = {}
         for k, v in self.series.items():
@@ -241,18 +184,24 @@ class Model:
         An integer or a ``SeedSequence``; recorded as ``model.seed``.
     rivals:
         Other ecosystems competing with this one (ecosystem against ecosystem).
+
+    Notes
+    -----
+    What the model keeps between steps is typed: the agents' columns (``agents``, see
+    :mod:`rainforest.simulate.agents`), the population's names and counters, the profit
+    accumulated this period (``profit_extra``, until production), and one state per
+    mechanism (``demography``, ``social``, ``symbiosis``, ``platform``, ``openness``,
+    ``competition``, ``shocks``, ``metrics``), each built by its ``setup`` and advanced by
+    its ``step`` (or the steps the mechanism has, in the order above).
     """
 
     def __init__(
         self,
         eco: Ecosystem,
-        params: Any = None,
+        params: Params | None = None,
         seed: int | np.random.SeedSequence | None = None,
         rivals: Sequence[Ecosystem] = (),
     ) -> None:
-        from rainforest.simulate import _setup
-        from rainforest.simulate.params import Params
-
         self.params = params if params is not None else Params()
         self.seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.seed = int(self.seed_sequence.entropy) if isinstance(self.seed_sequence.entropy, int) else 0
@@ -266,21 +215,32 @@ class Model:
             "subsidy": float(self.params.policy.subsidy),
             "virgin_price_factor": 1.0,
         }
-        self.state: dict[str, Any] = {}  # what mechanisms keep between steps
         self.snapshots: dict[int, Ecosystem] = {}
-        _setup.build(self)
-
-    @property
-    def agents(self) -> AgentSet:
-        return self.state["agents"]  # type: ignore[no-any-return]
+        self.keep: set[int] = set()  # periods whose ecosystem is kept as a document
+        people = population(self.ecosystems, self.rng)
+        self.agents: AgentSet = people.agents
+        self.names: list[str] = people.names  # uid -> id, for the documents' actors
+        self.index: dict[str, int] = {name: i for i, name in enumerate(people.names)}  # id -> uid
+        self.capabilities: list[str] = people.capabilities  # the columns of "core" and "noncore"
+        self.sectors: list[str] = people.sectors  # the values of "sector"
+        self.next_uid = len(people.names)
+        self.initial_n = len(people.names)
+        self.profit_extra: FloatArray | None = None  # added to profit at production (symbioses, royalties...)
+        self.demography = DemographyState.setup(self)
+        self.social = SocialNetwork.setup(self)
+        self.symbiosis = SymbiosisState.setup(self)
+        self.platform = PlatformState.setup(self)
+        self.competition = CompetitionState.setup(self)
+        self.openness = OpennessState()
+        self.shocks = ShockState()
+        self.metrics = MetricsState()
 
     def uid_name(self, uid: int) -> str:
         """The id of the agent with permanent number ``uid``: the document's for its actors,
         ``new<uid>`` for entrants, ``policy`` for -1."""
-        names: list[str] = self.state["names"]
         if uid < 0:
             return "policy"
-        return names[uid] if uid < len(names) else f"new{uid}"
+        return self.names[uid] if uid < len(self.names) else f"new{uid}"
 
     def name(self, i: int) -> str:
         """The id of the agent at index ``i`` (indices change when dead agents are dropped)."""
@@ -293,15 +253,14 @@ class Model:
     def positions(self) -> npt.NDArray[np.int64]:
         """``positions()[uid]`` = the agent's current index (-1 once dropped)."""
         uid = self.agents["uid"]
-        pos = np.full(int(self.state["next_uid"]), -1, dtype=np.int64)
+        pos = np.full(int(self.next_uid), -1, dtype=np.int64)
         pos[uid] = np.arange(uid.size)
         return pos
 
     def index_of(self, actor: str) -> int | None:
         """The current agent index of an id (documents' actors and entrants), None if gone."""
-        uids: dict[str, int] = self.state["index"]
-        if actor in uids:
-            uid = uids[actor]
+        if actor in self.index:
+            uid = self.index[actor]
         elif actor.startswith("new") and actor[3:].isdigit():
             uid = int(actor[3:])
         else:
@@ -309,37 +268,45 @@ class Model:
         found = np.flatnonzero(self.agents["uid"] == uid)
         return int(found[0]) if found.size else None
 
+    def add_profit(self, index: Any, amount: Any) -> None:
+        """Add to the profit of actors this period (accumulated until production)."""
+        a = self.agents
+        extra = self.profit_extra
+        if extra is None or len(extra) < a.n:
+            grown = np.zeros(a.n)
+            if extra is not None:
+                grown[: len(extra)] = extra
+            extra = grown
+        np.add.at(extra, np.asarray(index, dtype=np.int64), np.asarray(amount, dtype=np.float64))
+        self.profit_extra = extra
+
     def step(self) -> None:
         """One period: every enabled mechanism in the documented order, then the record."""
-        from rainforest.simulate import competition, demography, metrics, openness, platform, shocks, symbiosis
-
         p = self.params
         rivals = p.competition.enabled and len(self.ecosystems) > 1
         # with no rivals nothing runs between exit and growth: one pass over the agents does both
         order: list[tuple[bool, Mechanism]] = [
-            (True, shocks.step),
-            (p.demography.enabled, demography.entry),
-            (p.platform.enabled, platform.step),
-            (p.openness.enabled, openness.outsource),
-            (p.symbiosis.enabled, symbiosis.step),
+            (True, self.shocks.step),
+            (p.demography.enabled, self.demography.entry),
+            (p.platform.enabled, self.platform.step),
+            (p.openness.enabled, self.openness.outsource),
+            (p.symbiosis.enabled, self.symbiosis.step),
             (True, _production),
-            (p.openness.enabled, openness.evolve),
-            (p.demography.enabled and rivals, demography.exit),
-            (rivals, competition.step),
-            (p.demography.enabled and rivals, demography.grow),
-            (p.demography.enabled and not rivals, demography.exit_and_grow),
+            (p.openness.enabled, self.openness.evolve),
+            (p.demography.enabled and rivals, self.demography.exit),
+            (rivals, self.competition.step),
+            (p.demography.enabled and rivals, self.demography.grow),
+            (p.demography.enabled and not rivals, self.demography.exit_and_grow),
         ]
         for enabled, mechanism in order:
             if enabled:
                 mechanism(self)
         self.period += 1
-        self.recorder.record(metrics.collect(self))
+        self.recorder.record(collect(self))
         a = self.agents
         if a.n - int(a.alive.sum()) > max(64, a.n // 4):
-            from rainforest.simulate import _setup
-
-            _setup.compact(self)
-        if self.period in self.state.get("keep", set()):
+            compact(self)
+        if self.period in self.keep:
             self.snapshots[self.period] = self.snapshot()
 
     def run(
@@ -349,8 +316,8 @@ class Model:
         ``rainforest/1`` document (``Result.snapshots``)."""
         if periods < 0:
             raise SimulationError(f"periods must be >= 0, got {periods}")
-        self.state["keep"] = set(keep)
-        if 0 in self.state["keep"]:
+        self.keep = set(keep)
+        if 0 in self.keep:
             self.snapshots[0] = self.snapshot()
         for t in range(periods):
             self.step()
@@ -360,9 +327,7 @@ class Model:
 
     def snapshot(self) -> Ecosystem:
         """The ecosystem as it stands, as a ``rainforest/1`` document (every analysis applies)."""
-        from rainforest.simulate import _setup
-
-        return _setup.snapshot(self)
+        return snapshot(self)
 
 
 def _production(model: Model) -> None:
@@ -370,14 +335,12 @@ def _production(model: Model) -> None:
 
     ``y_i = size_i * productivity_i``; profit = margin of the stratum * y_i + the net
     benefit of its symbioses + platform gains - royalties - the cost of redundant non-core
-    investment (each kept in ``model.state`` by its mechanism during the step)."""
-    from rainforest.simulate._kernels import production
-
+    investment (each kept by its mechanism's state during the step)."""
     a = model.agents
     empty = np.zeros(0)
-    boost, openness = (model.state.get(key) for key in ("platform_boost", "openness_factor"))
-    extra = model.state.get("profit_extra")
-    model.state["profit_extra"] = None
+    boost, openness = model.platform.boost, model.openness.factor
+    extra = model.profit_extra
+    model.profit_extra = None
     production(
         a.alive,
         a["size"],

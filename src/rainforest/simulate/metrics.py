@@ -26,12 +26,43 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
+from rainforest.analysis import ena
+from rainforest.errors import RainforestError
+from rainforest.model import units
+from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.simulate._kernels import living_total
-from rainforest.simulate.engine import Model
+from rainforest.simulate.agents import FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from rainforest.simulate.engine import Model
+
+
+@dataclass(frozen=True)
+class MassLayer:
+    """The document's mass layer as arrays over its actors (``Z`` as coordinates, boundary
+    inputs and outputs) and a tonne factor per resource of the symbioses."""
+
+    row: IntArray
+    col: IntArray
+    data: FloatArray
+    inputs: FloatArray
+    outputs: FloatArray
+    factor: dict[str, float]
+
+
+@dataclass
+class MetricsState:
+    """What the recorder keeps: the mass layer, built at the first ENA (None when the
+    document has none)."""
+
+    mass_layer: MassLayer | None = None
+    mass_layer_built: bool = False
 
 
 def _shannon(counts: np.ndarray) -> float:
@@ -60,7 +91,7 @@ def collect(model: Model) -> dict[str, float]:
     row["value_added"] = float(va.sum())
     inputs = float((va - profit).sum())
     row["productivity"] = float(va.sum()) / inputs if inputs > 0 else math.nan
-    initial = int(model.state["initial_n"])
+    initial = model.initial_n
     row["survival"] = float((alive & (a["uid"] < initial)).sum()) / initial if initial else math.nan
     sectors = a["sector"][alive]
     row["diversity"] = _shannon(np.bincount(sectors)) if sectors.size else 0.0
@@ -70,7 +101,8 @@ def collect(model: Model) -> dict[str, float]:
     width = core.shape[1]
     main = np.where(core.any(axis=1), core.argmax(axis=1), -1) if width else np.full(sectors.size, -1)
     row["niches"] = float(np.unique(sectors.astype(np.int64) * (width + 1) + main + 1).size)
-    flows = model.state.pop("flows_this_period", None) or {
+    flows, model.symbiosis.flows = model.symbiosis.flows, None
+    flows = flows or {
         "exchanged": 0.0,
         "disposal": 0.0,
         "virgin": 0.0,
@@ -79,12 +111,12 @@ def collect(model: Model) -> dict[str, float]:
     row.update({k: float(v) for k, v in flows.items()})
     total = flows["exchanged"] + flows["disposal"]
     row["circularity"] = flows["exchanged"] / total if total > 0 else math.nan
-    sym = model.state.get("symbiosis")
-    row["links"] = float(sym["active"].sum()) if sym is not None else 0.0
-    row["synergies"] = float((sym["ever"] & ~sym["fixed"]).sum()) if sym is not None else 0.0
-    plat = model.state.get("platform")
-    if plat is not None and plat["modules"]:
-        providers = plat["provider"][plat["provider"] >= 0]
+    sym = model.symbiosis.candidates
+    row["links"] = float(sym.active.sum())
+    row["synergies"] = float((sym.ever & ~sym.fixed).sum())
+    plat = model.platform
+    if plat.modules:
+        providers = plat.provider[plat.provider >= 0]
         total_profit = float(np.maximum(profit, 0).sum())
         row["capture"] = (
             float(np.maximum(a["profit"][providers], 0).sum()) / total_profit if total_profit > 0 else math.nan
@@ -94,7 +126,7 @@ def collect(model: Model) -> dict[str, float]:
         row["member_productivity"] = float(a["productivity"][adopters].mean()) if adopters.any() else math.nan
         row["complementors"] = float((a["complementor"] & alive).sum())
     row["balance"] = _balance(model)
-    shocks = model.state.get("shock_periods")
+    shocks = model.shocks.periods
     if shocks:
         first = min(shocks)  # value added relative to the period before the first shock
         before = [r["value_added"] for r in model.recorder.rows if r["period"] == first]
@@ -134,7 +166,7 @@ def _balance(model: Model) -> float:
         return math.nan
     n = va / va.sum()
     prof = np.array(
-        [np.bincount(a["sector"][alive & (s == k)], minlength=max(len(model.state["sectors"]), 1)) for k in range(4)],
+        [np.bincount(a["sector"][alive & (s == k)], minlength=max(len(model.sectors), 1)) for k in range(4)],
         dtype=float,
     )
     C = np.eye(4)
@@ -144,82 +176,71 @@ def _balance(model: Model) -> float:
                 den = math.sqrt(float((prof[i] ** 2).sum() * (prof[j] ** 2).sum()))
                 C[i, j] = float((prof[i] * prof[j]).sum()) / den if den > 0 else 0.0
     G = np.zeros((4, 4))
-    sym = model.state.get("symbiosis")
-    if sym is not None and sym["src"].size:
-        act = sym["active"] & (sym["last_q"] > 0)
+    sym = model.symbiosis.candidates
+    if sym.src.size:
+        act = sym.active & (sym.last_q > 0)
         if act.any():
-            np.add.at(G, (s[sym["src"][act]], s[sym["dst"][act]]), sym["last_q"][act])
+            np.add.at(G, (s[sym.src[act]], s[sym.dst[act]]), sym.last_q[act])
             G = G + G.T
             G /= max(float(G.sum()), 1e-12)
     J = n[:, None] * (-C + G)  # diag(n) (-C + G) without a BLAS call (no thread pool woken in workers)
     return float(np.linalg.eigvals(J).real.max())
 
 
-def _mass_layer(model: Model) -> dict[str, Any] | None:
+def _mass_layer(model: Model) -> MassLayer | None:
     """The document's mass layer as arrays over agent indices, and a tonne factor per
     resource of the symbioses (computed once)."""
-    cached = model.state.get("mass_layer")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    from rainforest.errors import RainforestError
-    from rainforest.model import units
-    from rainforest.model.flowmatrix import FlowMatrix
-
+    state = model.metrics
+    if state.mass_layer_built:
+        return state.mass_layer
+    state.mass_layer_built = True
     eco = model.ecosystems[0]
     try:
         fm = FlowMatrix.from_ecosystem(eco, "mass")
     except RainforestError:
-        model.state["mass_layer"] = {}
-        return {}
+        return None
     Z = fm.Z.tocoo()
     unit = {r.id: r.unit for r in eco.resources}
     factor: dict[str, float] = {}
-    for r in set(model.state["symbiosis"]["resource"]) if "symbiosis" in model.state else ():
+    for r in set(model.symbiosis.candidates.resource):
         try:
             factor[r] = units.conversion_factor(unit[r], "t")
         except (RainforestError, KeyError):
             factor[r] = 0.0
-    layer = {
-        "row": Z.row.astype(np.int64),
-        "col": Z.col.astype(np.int64),
-        "data": Z.data.astype(np.float64),
-        "inputs": fm.inputs.copy(),
-        "outputs": fm.outputs.copy(),
-        "factor": factor,
-    }
-    model.state["mass_layer"] = layer
-    return layer
+    state.mass_layer = MassLayer(
+        row=Z.row.astype(np.int64),
+        col=Z.col.astype(np.int64),
+        data=Z.data.astype(np.float64),
+        inputs=fm.inputs.copy(),
+        outputs=fm.outputs.copy(),
+        factor=factor,
+    )
+    return state.mass_layer
 
 
 def _ena(model: Model) -> dict[str, float]:
     """ENA of the evolving mass network: the document's flows among living members of the
     base ecosystem plus the symbioses active this period (in tonnes)."""
-    import scipy.sparse as sp
-
-    from rainforest.analysis import ena
-    from rainforest.errors import RainforestError
-    from rainforest.model.flowmatrix import FlowMatrix
-
     layer = _mass_layer(model)
-    if not layer:
+    if layer is None:
         return {}
     a = model.agents
     keep = a.alive & a["member"][:, 0]
-    n0 = layer["inputs"].size
+    n0 = layer.inputs.size
     where = np.full(n0, -1, dtype=np.int64)  # document actor (uid) -> current index
     doc = np.flatnonzero(a["uid"] < n0)
     where[a["uid"][doc]] = doc
-    ok_doc = (where[layer["row"]] >= 0) & (where[layer["col"]] >= 0)
-    rows = [where[layer["row"]][ok_doc]]
-    cols = [where[layer["col"]][ok_doc]]
-    data = [layer["data"][ok_doc]]
-    sym = model.state.get("symbiosis")
-    if sym is not None and sym["src"].size:
-        act = np.flatnonzero(sym["active"] & ~sym["fixed"] & (sym["last_q"] > 0))
-        f = np.array([layer["factor"].get(sym["resource"][k], 0.0) for k in act.tolist()])
-        rows.append(sym["src"][act])
-        cols.append(sym["dst"][act])
-        data.append(sym["last_q"][act] * f)
+    ok_doc = (where[layer.row] >= 0) & (where[layer.col] >= 0)
+    rows = [where[layer.row][ok_doc]]
+    cols = [where[layer.col][ok_doc]]
+    data = [layer.data[ok_doc]]
+    sym = model.symbiosis.candidates
+    if sym.src.size:
+        act = np.flatnonzero(sym.active & ~sym.fixed & (sym.last_q > 0))
+        f = np.array([layer.factor.get(sym.resource[k], 0.0) for k in act.tolist()])
+        rows.append(sym.src[act])
+        cols.append(sym.dst[act])
+        data.append(sym.last_q[act] * f)
     r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
     ok = keep[r] & keep[c] & (v > 0)
     nodes = np.flatnonzero(keep)
@@ -232,8 +253,8 @@ def _ena(model: Model) -> dict[str, float]:
     inputs = np.zeros(m)
     outputs = np.zeros(m)
     base = nodes[a["uid"][nodes] < n0]
-    inputs[pos[base]] = layer["inputs"][a["uid"][base]]
-    outputs[pos[base]] = layer["outputs"][a["uid"][base]]
+    inputs[pos[base]] = layer.inputs[a["uid"][base]]
+    outputs[pos[base]] = layer.outputs[a["uid"][base]]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

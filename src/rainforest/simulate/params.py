@@ -12,6 +12,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from rainforest.errors import RainforestError
+
+
+class SimulationError(RainforestError, ValueError):
+    """A scenario or parameter the simulator cannot run, with what to change."""
+
 
 @dataclass(frozen=True)
 class Demography:
@@ -220,6 +226,4 @@ def _shock(data: dict[str, Any]) -> Shock:
 
 
 def _unknown(what: str, name: str, known: list[str]) -> Exception:
-    from rainforest.simulate.engine import SimulationError
-
     return SimulationError(f"unknown {what} {name!r}; expected one of: {', '.join(known)}")

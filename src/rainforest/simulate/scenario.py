@@ -27,15 +27,20 @@ A scenario file (YAML)::
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from threadpoolctl import threadpool_limits
 
+from rainforest.analysis import cascade
+from rainforest.errors import UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
 from rainforest.simulate.engine import Model, SimulationError
@@ -63,8 +68,6 @@ def load_scenario(
 ) -> Scenario:
     """Read a scenario file; documents are loaded with ``loader`` (``rainforest.load``).
     ``base`` (the CLI's FILE) replaces the file's ``base``, which is then optional."""
-    import yaml
-
     where = Path(path)
     try:
         data = yaml.safe_load(where.read_text(encoding="utf-8"))
@@ -125,14 +128,10 @@ class Run:
 
 
 def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[int, ...], int, bool]) -> Run:
-    from threadpoolctl import threadpool_limits
-
     eco, rivals, params, entropy, index, spawn_key, periods, keep_events = args
     seq = np.random.SeedSequence(entropy, spawn_key=spawn_key)
     # one BLAS thread per run: parallelism comes from the runs; W workers each waking a
     # BLAS pool on 2 cores made W=2 slower than W=1 (bench/bench_simulate.py)
-    from rainforest.analysis import cascade
-
     with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
         model = Model(eco, params, seed=seq, rivals=rivals)
         result = model.run(periods)
@@ -212,16 +211,13 @@ class Ensemble:
             shown = self.scaled(name)
             values = shown if shown is not None else np.full_like(values, np.nan)
         lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return {
-                    "mean": np.nanmean(values, axis=0),
-                    "low": np.nanquantile(values, lo, axis=0),
-                    "high": np.nanquantile(values, hi, axis=0),
-                }
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {
+                "mean": np.nanmean(values, axis=0),
+                "low": np.nanquantile(values, lo, axis=0),
+                "high": np.nanquantile(values, hi, axis=0),
+            }
 
     def scaled(self, name: str) -> np.ndarray | None:
         """``runs x periods`` values of a metric as reported: money metrics of a document
@@ -309,8 +305,6 @@ def monte_carlo(
                 if progress is not None:
                     progress(k + 1, runs)
         else:
-            from concurrent.futures import as_completed
-
             futures = {pool.submit(_task, task): k for k, task in enumerate(tasks)}
             for done, future in enumerate(as_completed(futures), start=1):
                 results[futures[future]] = future.result()
@@ -384,3 +378,42 @@ def run_scenario(
             )
         )
     return out
+
+
+def strategy_race(
+    eco: Any, focal: str, periods: int = 30, runs: int = 10, seed: int = 0, params: Any = None
+) -> dict[str, Any]:
+    """The focal firm's value added per period under a "lone firm" strategy (openness 0, no
+    royalty-bearing modules shared, symbiosis off) and an "ecosystem" strategy (the
+    document's modules open at the given openness), mean over ``runs`` seeds (the same seeds
+    for both). Returns both series, the ecosystem-wide value added of each, and the first
+    period from which the ecosystem strategy stays ahead for the focal firm (or None).
+
+    Formerly ``rainforest.simulate.competition.strategy_race``: it runs whole models, so it
+    lives with the other experiments over many runs (the engine imports the mechanisms,
+    not the other way round)."""
+    base = params if params is not None else Params()
+    lone = base.replace(**{"platform.openness": 0.0, "symbiosis.enabled": False})
+    seeds = np.random.SeedSequence(seed).spawn(runs)
+    series: dict[str, list[np.ndarray]] = {"lone": [], "ecosystem": [], "lone_total": [], "ecosystem_total": []}
+    for s in seeds:
+        for name, p in (("lone", lone), ("ecosystem", base)):
+            model = Model(eco, p, seed=np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
+            if model.index_of(focal) is None:
+                raise UnknownIdError("actor", focal, list(model.index))
+            values, totals = [], []
+            for _ in range(periods):
+                model.step()
+                i = model.index_of(focal)
+                values.append(float(model.agents["value_added"][i]) if i is not None and model.agents.alive[i] else 0.0)
+                totals.append(float(model.agents["value_added"][model.agents.alive].sum()))
+            series[name].append(np.array(values))
+            series[f"{name}_total"].append(np.array(totals))
+    mean = {k: np.mean(np.array(v), axis=0) for k, v in series.items()}
+    ahead = mean["ecosystem"] > mean["lone"]
+    crossover = None
+    for t in range(periods):
+        if ahead[t:].all():
+            crossover = t + 1
+            break
+    return {"periods": periods, "runs": runs, **{k: v.tolist() for k, v in mean.items()}, "crossover": crossover}

@@ -13,16 +13,23 @@ periods. Recovery is measured in :mod:`.metrics` (value added against its pre-sh
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rainforest.simulate.engine import Model, SimulationError
-from rainforest.simulate.params import Shock
+from rainforest.analysis import cascade
+from rainforest.errors import CurrencyError, RainforestError, RainforestWarning
+from rainforest.simulate.agents import IntArray
+from rainforest.simulate.params import Shock, SimulationError
+
+if TYPE_CHECKING:
+    from rainforest.simulate.engine import Model
 
 KINDS = ("exit", "disruption", "price", "landfill_tax", "subsidy")
 
 
-def _targets(model: Model, shock: Shock) -> np.ndarray:
+def _targets(model: Model, shock: Shock) -> IntArray:
     found = {t: model.index_of(t) for t in shock.targets}
     missing = [t for t, i in found.items() if i is None]
     if missing:
@@ -33,49 +40,92 @@ def _targets(model: Model, shock: Shock) -> np.ndarray:
     return np.asarray([found[t] for t in shock.targets], dtype=np.int64)
 
 
-def step(model: Model) -> None:
-    undo = model.state.setdefault("undo", {})
-    for kind, value in undo.pop(model.period, []):
-        if kind == "disruption":
-            uids, old = value
-            a = model.agents
-            factor = model.state["supply_factor"]
-            for u, f in zip(uids.tolist(), old.tolist(), strict=True):
-                found = np.flatnonzero(a["uid"] == u)
-                if found.size and found[0] < factor.size:
-                    factor[found[0]] = f
-        else:
-            model.policy[kind] = value
-    for shock in model.params.shocks:
-        if shock.period != model.period:
-            continue
-        if shock.kind not in KINDS:
-            raise SimulationError(f"unknown shock kind {shock.kind!r}; expected one of: {', '.join(KINDS)}")
-        model.state.setdefault("shock_periods", []).append(model.period)
-        end = model.period + shock.duration if shock.duration > 0 else None
-        if shock.kind == "exit":
-            idx = _targets(model, shock)
-            idx = idx[model.agents.alive[idx]]
-            from rainforest.simulate import demography
+@dataclass
+class ShockState:
+    """What shocks leave to undo (period -> what to restore), the periods a shock struck (for
+    the recovery metric) and the document's supply network (built at the first exit)."""
 
-            demography.kill(model, idx, "exit (shock)")
-            _cascade(model, idx)
-            _contagion(model, idx)
-        elif shock.kind == "disruption":
-            idx = _targets(model, shock)
-            factor = model.state["supply_factor"]
-            old = factor[idx].copy()
-            factor[idx] = old * max(0.0, 1.0 - shock.magnitude)
-            if end is not None:
-                undo.setdefault(end, []).append(("disruption", (model.agents["uid"][idx].copy(), old)))
-            model.events.log(model.period, "disruption", idx, detail=f"supply x {1 - shock.magnitude:g}")
-        else:
-            key = "virgin_price_factor" if shock.kind == "price" else shock.kind
-            old_value = model.policy[key]
-            model.policy[key] = old_value * (1.0 + shock.magnitude) if shock.kind == "price" else shock.magnitude
-            if end is not None:
-                undo.setdefault(end, []).append((key, old_value))
-            model.events.log(model.period, shock.kind, [-1], detail=f"{key} = {model.policy[key]:g}")
+    undo: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
+    periods: list[int] = field(default_factory=list)
+    supply_network: cascade.SupplyNetwork | None = None
+
+    def step(self, model: Model) -> None:
+        undo = self.undo
+        for kind, value in undo.pop(model.period, []):
+            if kind == "disruption":
+                uids, old = value
+                a = model.agents
+                factor = model.symbiosis.supply_factor
+                for u, f in zip(uids.tolist(), old.tolist(), strict=True):
+                    found = np.flatnonzero(a["uid"] == u)
+                    if found.size and found[0] < factor.size:
+                        factor[found[0]] = f
+            else:
+                model.policy[kind] = value
+        for shock in model.params.shocks:
+            if shock.period != model.period:
+                continue
+            if shock.kind not in KINDS:
+                raise SimulationError(f"unknown shock kind {shock.kind!r}; expected one of: {', '.join(KINDS)}")
+            self.periods.append(model.period)
+            end = model.period + shock.duration if shock.duration > 0 else None
+            if shock.kind == "exit":
+                idx = _targets(model, shock)
+                idx = idx[model.agents.alive[idx]]
+                model.demography.kill(model, idx, "exit (shock)")
+                self._cascade(model, idx)
+                _contagion(model, idx)
+            elif shock.kind == "disruption":
+                idx = _targets(model, shock)
+                factor = model.symbiosis.supply_factor
+                old = factor[idx].copy()
+                factor[idx] = old * max(0.0, 1.0 - shock.magnitude)
+                if end is not None:
+                    undo.setdefault(end, []).append(("disruption", (model.agents["uid"][idx].copy(), old)))
+                model.events.log(model.period, "disruption", idx, detail=f"supply x {1 - shock.magnitude:g}")
+            else:
+                key = "virgin_price_factor" if shock.kind == "price" else shock.kind
+                old_value = model.policy[key]
+                model.policy[key] = old_value * (1.0 + shock.magnitude) if shock.kind == "price" else shock.magnitude
+                if end is not None:
+                    undo.setdefault(end, []).append((key, old_value))
+                model.events.log(model.period, shock.kind, [-1], detail=f"{key} = {model.policy[key]:g}")
+
+    def _cascade(self, model: Model, failed: IntArray) -> None:
+        """Output lost by the survivors when ``failed`` leave (ESRI cascade, money layer)."""
+        eco = model.ecosystems[0]
+        alive_ids = set(model.ids(np.flatnonzero(model.agents.alive)))
+        # the document's money layer; actors that died earlier already took their partners' losses
+        document = set(eco.actor_ids)
+        chosen = [name for name in model.ids(failed) if name in document]
+        if not chosen:
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RainforestWarning)
+                net = self.supply_network
+                if net is None:
+                    net = cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
+                    self.supply_network = net
+                result = cascade.cascade(net, dict.fromkeys(chosen, 1.0))
+        except (CurrencyError, RainforestError):
+            return  # no money layer: exits end links only
+        loss = np.asarray(result.loss, dtype=np.float64)
+        a = model.agents
+        pos = model.positions()
+        uids = model.index
+        hit = []
+        for actor, share in zip(net.ids, loss.tolist(), strict=True):
+            if share <= 0 or actor not in alive_ids or actor not in uids:
+                continue
+            i = int(pos[uids[actor]])
+            if i < 0 or not a.alive[i]:
+                continue
+            a["size"][i] *= max(0.0, 1.0 - share)
+            a["cascade_loss"][i] = max(float(a["cascade_loss"][i]), share)
+            if share > 1e-9:
+                hit.append(i)
+        model.events.log(model.period, "cascade loss", hit)
 
 
 def threshold_cascade(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, phi: float) -> np.ndarray:
@@ -93,59 +143,17 @@ def threshold_cascade(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarra
         failed |= new
 
 
-def _contagion(model: Model, failed: np.ndarray) -> None:
+def _contagion(model: Model, failed: IntArray) -> None:
     """With ``params.contagion = phi > 0``, exits spread on the social network by Watts's
     threshold rule."""
     phi = float(model.params.contagion)
-    social = model.state.get("social")
+    social = model.social
     if phi <= 0 or social is None or failed.size == 0:
         return
     a = model.agents
     dead = ~a.alive
     seeds = np.flatnonzero(dead)
-    mask = threshold_cascade(a.n, social["src"], social["dst"], seeds, phi)
+    mask = threshold_cascade(a.n, social.src, social.dst, seeds, phi)
     new = np.flatnonzero(mask & a.alive)
     if new.size:
-        from rainforest.simulate import demography
-
-        demography.kill(model, new, "exit (contagion)")
-
-
-def _cascade(model: Model, failed: np.ndarray) -> None:
-    """Output lost by the survivors when ``failed`` leave (ESRI cascade, money layer)."""
-    from rainforest.analysis import cascade
-    from rainforest.errors import CurrencyError, RainforestError, RainforestWarning
-
-    eco = model.ecosystems[0]
-    alive_ids = set(model.ids(np.flatnonzero(model.agents.alive)))
-    # the document's money layer; actors that died earlier already took their partners' losses
-    document = set(eco.actor_ids)
-    chosen = [name for name in model.ids(failed) if name in document]
-    if not chosen:
-        return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RainforestWarning)
-            net = model.state.get("supply_network")
-            if net is None:
-                net = cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
-                model.state["supply_network"] = net
-            result = cascade.cascade(net, dict.fromkeys(chosen, 1.0))
-    except (CurrencyError, RainforestError):
-        return  # no money layer: exits end links only
-    loss = np.asarray(result.loss, dtype=np.float64)
-    a = model.agents
-    pos = model.positions()
-    uids: dict[str, int] = model.state["index"]
-    hit = []
-    for actor, share in zip(net.ids, loss.tolist(), strict=True):
-        if share <= 0 or actor not in alive_ids or actor not in uids:
-            continue
-        i = int(pos[uids[actor]])
-        if i < 0 or not a.alive[i]:
-            continue
-        a["size"][i] *= max(0.0, 1.0 - share)
-        a["cascade_loss"][i] = max(float(a["cascade_loss"][i]), share)
-        if share > 1e-9:
-            hit.append(i)
-    model.events.log(model.period, "cascade loss", hit)
+        model.demography.kill(model, new, "exit (contagion)")
