@@ -402,3 +402,10 @@ def test_cli_simulate_writes_outputs_and_a_deterministic_summary(tmp_path: Path,
     assert sorted(series["run"].unique().tolist()) == [0, 1, 2]
     assert len(series) == 3 * 4
     assert "Plotly.newPlot" in (out / "simulation.html").read_text()
+
+
+def test_strategy_race_keeps_its_old_address_with_a_warning() -> None:
+    from rainforest.simulate import competition, scenario
+
+    with pytest.warns(DeprecationWarning, match="scenario.strategy_race"):
+        assert competition.strategy_race is scenario.strategy_race

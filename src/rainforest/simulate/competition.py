@@ -191,3 +191,21 @@ def lotka_volterra(
             n = n + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         out.append(n.copy())
     return np.array(out)
+
+
+def __getattr__(name: str) -> object:
+    """``competition.strategy_race`` still answers, with a DeprecationWarning: the function
+    runs whole models, so it lives in :mod:`rainforest.simulate.scenario` now (importing it
+    here at module level would bring back the circle engine -> competition -> scenario)."""
+    if name == "strategy_race":
+        import warnings
+
+        from rainforest.simulate import scenario  # deferred: see the docstring
+
+        warnings.warn(
+            "rainforest.simulate.competition.strategy_race moved to rainforest.simulate.scenario.strategy_race",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return scenario.strategy_race
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
