@@ -173,7 +173,8 @@ def synthetic(
     >>> len(eco.actors), eco == rf.datasets.synthetic(n_actors=200, mean_degree=3, rng=7)
     (200, True)
     """
-    from rainforest.model.validation import RawDocument, RawSection, build_ecosystem
+    from rainforest.model.ecosystem import build_ecosystem
+    from rainforest.model.validation import RawDocument, RawSection
 
     if not isinstance(n_actors, int) or n_actors < 2:
         raise ValueError(f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.")

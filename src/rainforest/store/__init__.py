@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from rainforest.errors import RainforestError, UnknownIdError
-from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.ecosystem import Ecosystem, build_ecosystem
 
 __all__ = [
     "JOB_KINDS",
@@ -335,8 +335,6 @@ def _encode(eco: Ecosystem) -> bytes:
 
 
 def _decode(blob: bytes, label: str) -> Ecosystem:
-    from rainforest.model.validation import build_ecosystem
-
     if blob.startswith(_ZIP_MAGIC):
         import io
         import tempfile
