@@ -215,7 +215,7 @@ def replaced_tables(eco: Ecosystem, actor: str, rows: Mapping[str, Sequence[Mapp
                 if str(r.get("id", actor)) != actor:
                     problems.append(
                         Issue(
-                            "actors[0].id",
+                            f"actors[{k}].id",
                             "an edit cannot rename the actor",
                             expected=repr(actor),
                             got=repr(r.get("id")),
@@ -243,7 +243,7 @@ def replaced_tables(eco: Ecosystem, actor: str, rows: Mapping[str, Sequence[Mapp
         raise DocumentError(problems, source="edit")
     # the submitted rows alone, checked against every id of the ecosystem
     own = dict(records[0]) if records is not None else entity_to_record("actors", eco.actor(actor))
-    mini: dict[str, list[Mapping[str, Any]]] = {
+    mini: dict[str, Sequence[Mapping[str, Any]]] = {
         "actors": [{**thaw(own), "id": actor}] + [{"id": a} for a in eco.actor_ids if a != actor],
         "resources": [thaw(entity_to_record("resources", r)) for r in eco.resources],
     }

@@ -38,10 +38,11 @@ from rainforest.model.schema import (
     FieldSpec,
     SectionSpec,
 )
-from rainforest.model.table import MISSING, Coded, FrozenMap, Table, _Missing
-from rainforest.model.table import freeze as _freeze
-from rainforest.model.table import thaw as _thaw
+from rainforest.model.table import MISSING, Coded, FrozenMap, Table, _Missing, freeze, thaw
 from rainforest.model.units import conversion_factor, dimension_of
+
+#: The old name of :func:`rainforest.model.table.thaw` (web/ and io/ena still import it from here).
+_thaw = thaw
 
 __all__ = ["Coded", "Place", "RawDocument", "RawSection", "build_tables", "describe", "records_to_section"]
 
@@ -940,7 +941,7 @@ class _Builder:
             if sec.tabular:
                 out[i] = decode_cell(v)
             else:
-                out[i] = _freeze(v)
+                out[i] = freeze(v)
         return out
 
     def check_choices(self, sec: RawSection, f: FieldSpec, values: npt.NDArray[Any]) -> None:
@@ -1186,7 +1187,7 @@ def decode_cell(value: Any) -> Any:
     if value == "":
         return MISSING
     try:
-        return _freeze(json.loads(value))
+        return freeze(json.loads(value))
     except ValueError:
         return value
 
@@ -1203,7 +1204,7 @@ def encode_cell(value: Any) -> str:
         except ValueError:
             return value
         return json.dumps(value, ensure_ascii=False)
-    return json.dumps(_thaw(value), ensure_ascii=False, allow_nan=True)
+    return json.dumps(thaw(value), ensure_ascii=False, allow_nan=True)
 
 
 def _nonfinite(value: Any) -> bool:
