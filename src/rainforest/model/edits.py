@@ -25,13 +25,21 @@ import numpy.typing as npt
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.entities import Capability, entity_to_record
 from rainforest.model.schema import FORMAT, SECTIONS
-from rainforest.model.table import MISSING, Table, thaw
+from rainforest.model.table import MISSING, Coded, Table, thaw
 from rainforest.model.validation import RawDocument, RawSection, build_tables, encode_cell, records_to_section
 
 if TYPE_CHECKING:
     from rainforest.model.ecosystem import Ecosystem
 
-__all__ = ["ACTOR_SECTIONS", "Tables", "added_actor_tables", "owned_rows", "replaced_tables", "section_cells"]
+__all__ = [
+    "ACTOR_SECTIONS",
+    "Tables",
+    "added_actor_tables",
+    "cells_section",
+    "owned_rows",
+    "replaced_tables",
+    "section_cells",
+]
 
 #: The sections whose rows belong to an actor, and by which field: its own record
 #: (``id``), the rows naming it as ``actor``, and the flows and links it is at one end of.
@@ -117,7 +125,7 @@ def raw_document(eco: Ecosystem, replace: Mapping[str, Replacement]) -> RawDocum
         top["period"] = eco.period
     top.update({k: thaw(v) for k, v in eco.extensions.items()})
     doc = RawDocument(top=top, sections={}, source=eco.name)
-    for section, spec in SECTIONS.items():
+    for section in SECTIONS:
         n = eco.table(section).n
         if n == 0 and section not in replace:
             continue
@@ -140,22 +148,33 @@ def raw_document(eco: Ecosystem, replace: Mapping[str, Replacement]) -> RawDocum
                 n = kept + width
         if n == 0:
             continue
-        # number columns, and the dotted columns of maps of numbers, as the CSV reader types them
-        numeric = {f.name for f in spec.fields if f.kind == "number"}
-        number_maps = tuple(f"{f.name}." for f in spec.fields if f.kind == "map" and f.map_values == "number")
-        columns: dict[str, Any] = {}
-        for name, values in cells.items():
-            if name in numeric or name.startswith(number_maps):
-                try:
-                    columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-                    continue
-                except (TypeError, ValueError):
-                    pass
-            col = np.empty(len(values), dtype=object)
-            col[:] = values
-            columns[name] = col
-        doc.sections[section] = RawSection(section, columns, n, tabular=True)
+        doc.sections[section] = cells_section(section, cells, n)
     return doc
+
+
+def cells_section(section: str, cells: Mapping[str, Sequence[Any]], n: int) -> RawSection:
+    """A raw tabular section of ``n`` rows from its table cells (see :func:`section_cells`):
+    number columns, and the dotted columns of maps of numbers, typed as the CSV reader
+    types them. A column may come already typed: dictionary-encoded texts (:class:`Coded`)
+    or float64 numbers (NaN = empty)."""
+    spec = SECTIONS[section]
+    numeric = {f.name for f in spec.fields if f.kind == "number"}
+    number_maps = tuple(f"{f.name}." for f in spec.fields if f.kind == "map" and f.map_values == "number")
+    columns: dict[str, Any] = {}
+    for name, values in cells.items():
+        if isinstance(values, Coded) or (isinstance(values, np.ndarray) and values.dtype == np.float64):
+            columns[name] = values
+            continue
+        if name in numeric or name.startswith(number_maps):
+            try:
+                columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+                continue
+            except (TypeError, ValueError):
+                pass
+        col = np.empty(len(values), dtype=object)
+        col[:] = values
+        columns[name] = col
+    return RawSection(section, columns, n, tabular=True)
 
 
 def _mini_document(eco: Ecosystem, sections: Mapping[str, Sequence[Mapping[str, Any]]]) -> RawDocument:

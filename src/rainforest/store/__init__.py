@@ -40,8 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rainforest.errors import RainforestError, UnknownIdError
-from rainforest.model.ecosystem import Ecosystem, build_ecosystem
+# the store's errors live in rainforest.errors; imported from here as well, as before
+from rainforest.errors import ConflictError, StoreError, UnknownIdError
+from rainforest.errors import StaleError as StaleError
+from rainforest.model.ecosystem import Ecosystem
+
+# the versions' encoding (Arrow IPC; older blobs still decode)
+from rainforest.store._encoding import _decode, _encode
 
 __all__ = [
     "JOB_KINDS",
@@ -76,27 +81,6 @@ TRANSITIONS = {
 AGREED = "agreed: "
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-
-
-class StoreError(RainforestError, ValueError):
-    """A request the store cannot carry out, with what to do instead."""
-
-
-class ConflictError(StoreError):
-    """Someone saved the ecosystem since the version the change was made on."""
-
-    def __init__(self, slug: str, expected: int, head: int) -> None:
-        super().__init__(
-            f"ecosystem {slug!r} is now at version {head}, but the change was made on version {expected}: "
-            "load the current version, apply the change again and save"
-        )
-        self.slug = slug
-        self.expected = expected
-        self.head = head
-
-
-class StaleError(StoreError):
-    """The proposal moved since it was read."""
 
 
 @dataclass(frozen=True)
@@ -309,53 +293,6 @@ def default_url() -> str:
 
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
-
-
-#: The versions' encoding: a zip of the CSV form (one file per section). Columnar, so a
-#: 100,000-flow version is written in about 0.2 s and read back (parsed and validated) in
-#: about 0.1 s; rows written before it hold zlib-compressed canonical JSON and still load.
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _encode(eco: Ecosystem) -> bytes:
-    import io
-    import tempfile
-    import zipfile
-
-    from rainforest.io.tabular import write_csv_folder
-
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
-        folder = Path(tmp) / "document"
-        write_csv_folder(eco, folder)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in sorted(folder.iterdir()):
-                archive.write(path, path.name)
-    return buffer.getvalue()
-
-
-def _decode(blob: bytes, label: str) -> Ecosystem:
-    if blob.startswith(_ZIP_MAGIC):
-        import io
-        import tempfile
-        import zipfile
-
-        from rainforest.io.tabular import read_csv_folder
-
-        with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
-            folder = Path(tmp) / label.replace("/", "_")
-            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-                for name in archive.namelist():
-                    (folder / Path(name).name).parent.mkdir(parents=True, exist_ok=True)
-                    (folder / Path(name).name).write_bytes(archive.read(name))
-            decoded: Ecosystem = build_ecosystem(read_csv_folder(folder))
-        return decoded
-    from rainforest.io.text import parse_json, raw_from_data
-
-    text = zlib.decompress(blob).decode("utf-8")
-    data, issues, locate = parse_json(text, label)
-    eco: Ecosystem = build_ecosystem(raw_from_data(data, label, locate, issues))
-    return eco
 
 
 _KEYS = {
