@@ -35,6 +35,7 @@ import os
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,11 @@ from typing import Any
 # the store's errors live in rainforest.errors; imported from here as well, as before
 from rainforest.errors import ConflictError, StoreError, UnknownIdError
 from rainforest.errors import StaleError as StaleError
+from rainforest.io import load, save
 from rainforest.model.ecosystem import Ecosystem
 
 # the versions' encoding (Arrow IPC; older blobs still decode)
+from rainforest.store._changes import changes as changes
 from rainforest.store._encoding import _decode, _encode
 
 __all__ = [
@@ -295,100 +298,11 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
-_KEYS = {
-    "actors": ("id",),
-    "resources": ("id",),
-    "flows": ("from", "to", "resource"),
-    "offers": ("actor", "resource"),
-    "needs": ("actor", "resource"),
-    "modules": ("id",),
-    "stocks": ("actor", "resource"),
-    "links": ("from", "to", "resource"),
-    "essentiality": ("supplier_sector", "customer_sector"),
-    "virgin": ("resource",),
-}
-
-
-def _rows(eco: Ecosystem | None, section: str, names: list[str]) -> list[tuple[Any, ...]]:
-    """The rows of a section as tuples over ``names`` (None where a row or the section has
-    no value), read column by column."""
-    from itertools import repeat
-
-    from rainforest.model.table import MISSING
-
-    if eco is None:
-        return []
-    table = eco.table(section)
-    columns: list[Any] = []
-    for name in names:
-        col = table.get(name)
-        if col is None:
-            columns.append(repeat(None, table.n))
-        elif col.dtype.kind == "f":
-            columns.append([None if math.isnan(v) else v for v in col.tolist()])
-        else:
-            columns.append([None if v is MISSING else v for v in col.tolist()])
-    return list(zip(*columns, strict=False)) if names else []
-
-
-def changes(old: Ecosystem | None, new: Ecosystem) -> dict[str, Any]:
-    """What changed, per section: keys added, removed and changed (rows compared value by
-    value; at most 20 keys listed per kind, with the counts). Column-wise: about a second
-    for a million flows."""
-    from collections import Counter
-
-    out: dict[str, Any] = {}
-    for section, key_fields in _KEYS.items():
-        names = sorted(set(new.table(section).names) | (set(old.table(section).names) if old is not None else set()))
-        if not names:
-            continue
-        positions = [names.index(f) if f in names else -1 for f in key_fields]
-
-        def keyed(rows: list[tuple[Any, ...]], positions: list[int] = positions) -> dict[str, list[Any]]:
-            table: dict[str, list[Any]] = {}
-            for r in rows:
-                key = "/".join("" if i < 0 or r[i] is None else str(r[i]) for i in positions)
-                table.setdefault(key, []).append(r)
-            return table
-
-        a, b = keyed(_rows(old, section, names)), keyed(_rows(new, section, names))
-        added = sorted(set(b) - set(a))
-        removed = sorted(set(a) - set(b))
-        changed = []
-        for k in set(a) & set(b):
-            if a[k] == b[k]:
-                continue
-            try:
-                if Counter(a[k]) == Counter(b[k]):
-                    continue
-            except TypeError:  # an unhashable extension value: compare as text
-                if sorted(map(repr, a[k])) == sorted(map(repr, b[k])):
-                    continue
-            changed.append(k)
-        changed.sort()
-        if added or removed or changed:
-            out[section] = {
-                "added": len(added),
-                "removed": len(removed),
-                "changed": len(changed),
-                "keys": {"added": added[:20], "removed": removed[:20], "changed": changed[:20]},
-            }
-    if old is not None:
-        top = [k for k in ("name", "period") if getattr(old, k) != getattr(new, k)]
-        if dict(old.extensions) != dict(new.extensions):
-            top.append("extensions")
-        if top:
-            out["document"] = {"changed": top}
-    return out
-
-
 class _Serialised:
     """An in-memory SQLite database lives in one connection: one thread uses it at a time
     (the pages and the worker's threads would otherwise interleave on it)."""
 
     def __init__(self, engine: Any) -> None:
-        import threading
-
         self._engine = engine
         self._lock = threading.RLock()
 
@@ -419,10 +333,7 @@ class Store:
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        import threading
-        from collections import OrderedDict
-
-        from sqlalchemy import create_engine, event
+        from sqlalchemy import create_engine, event  # SQLAlchemy on first use: ~0.5 s to import
         from sqlalchemy.pool import StaticPool
 
         self.url = url or default_url()
@@ -595,8 +506,6 @@ class Store:
 
     def export(self, slug: str, path: str | os.PathLike[str], version: int | None = None) -> Path:
         """Write a version (the latest by default) in any form rainforest writes."""
-        from rainforest.io import save
-
         return save(self.load(slug, version), path)
 
     # -- writing ----------------------------------------------------------------------------
@@ -727,8 +636,6 @@ class Store:
         """Read, validate, then save a document as the next version (creating the ecosystem
         when it does not exist). A document with errors raises
         :class:`rainforest.DocumentError` before anything is written."""
-        from rainforest.io import load
-
         eco = load(path)  # every problem is reported here, and nothing has been written yet
         crash_point("import:validated")
         note = message if message is not None else f"imported {Path(path).name}"

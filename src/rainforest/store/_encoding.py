@@ -26,16 +26,18 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
+from rainforest.io.tabular import read_csv_folder, write_csv_folder
+from rainforest.io.text import parse_json, raw_from_data
 from rainforest.model.ecosystem import Ecosystem, build_ecosystem
 from rainforest.model.edits import cells_section, section_cells
 from rainforest.model.schema import FORMAT, SECTIONS
 from rainforest.model.table import Coded, thaw
 from rainforest.model.validation import RawDocument
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 #: Fields whose cells validation reads dictionary-encoded (as the CSV reader gives them).
 _TEXT_KINDS = frozenset({"slug", "text", "enum", "ref", "unit"})
@@ -64,8 +66,6 @@ def arrow_tables(eco: Ecosystem) -> tuple[dict[str, Any], dict[str, pa.Table]] |
     """The top-level fields and, per section with rows (and ``actors`` always), an Arrow
     table of its cells (texts dictionary-encoded: ids repeat); ``None`` when a column
     mixes kinds of values that Arrow would convert (a number beside a text)."""
-    import pyarrow as pa  # on first use: pyarrow takes longer to import than the store
-
     top: dict[str, Any] = {"name": eco.name, "period": eco.period, "extensions": thaw(dict(eco.extensions))}
     tables: dict[str, pa.Table] = {}
     for section, spec in SECTIONS.items():
@@ -92,9 +92,6 @@ def arrow_tables(eco: Ecosystem) -> tuple[dict[str, Any], dict[str, pa.Table]] |
 
 def ecosystem_from_arrow(top: dict[str, Any], tables: dict[str, pa.Table], label: str) -> Ecosystem:
     """The ecosystem of :func:`arrow_tables`'s output, validated as a document."""
-    import numpy as np
-    import pyarrow as pa
-
     doc_top: dict[str, Any] = {"format": FORMAT, "name": top["name"]}
     if top["period"] != "year":
         doc_top["period"] = top["period"]
@@ -124,8 +121,6 @@ def ecosystem_from_arrow(top: dict[str, Any], tables: dict[str, pa.Table], label
 def _encode_arrow(eco: Ecosystem, level: int | None = 3) -> bytes | None:
     """``ARROW_MAGIC``, the payload's size (8 bytes), then the payload (zstd at ``level``;
     ``None``: as it is): the JSON header's size (4 bytes), the header, the IPC streams."""
-    import pyarrow as pa
-
     found = arrow_tables(eco)
     if found is None:
         return None
@@ -144,8 +139,6 @@ def _encode_arrow(eco: Ecosystem, level: int | None = 3) -> bytes | None:
 
 
 def _decode_arrow(blob: bytes, label: str) -> Ecosystem:
-    import pyarrow as pa
-
     (size,) = struct.unpack_from("<Q", blob, len(ARROW_MAGIC))
     packed = blob[len(ARROW_MAGIC) + 8 :]
     payload = pa.Codec("zstd").decompress(packed, decompressed_size=size, asbytes=True) if size else packed
@@ -163,8 +156,6 @@ def _decode_arrow(blob: bytes, label: str) -> Ecosystem:
 # -- the encodings before -------------------------------------------------------------------
 def _encode_v1(eco: Ecosystem) -> bytes:
     """A zip of the CSV form, written through a temporary folder (the encoding before Arrow IPC)."""
-    from rainforest.io.tabular import write_csv_folder  # the old forms only: io stays unloaded
-
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
         folder = Path(tmp) / "document"
@@ -178,8 +169,6 @@ def _encode_v1(eco: Ecosystem) -> bytes:
 def _decode_v1(blob: bytes, label: str) -> Ecosystem:
     """The ecosystem of a zipped CSV form, or of zlib-compressed JSON (the first encoding)."""
     if blob.startswith(ZIP_MAGIC):
-        from rainforest.io.tabular import read_csv_folder
-
         with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
             folder = Path(tmp) / label.replace("/", "_")
             with zipfile.ZipFile(io.BytesIO(blob)) as archive:
@@ -187,8 +176,6 @@ def _decode_v1(blob: bytes, label: str) -> Ecosystem:
                     (folder / Path(name).name).parent.mkdir(parents=True, exist_ok=True)
                     (folder / Path(name).name).write_bytes(archive.read(name))
             return build_ecosystem(read_csv_folder(folder))
-    from rainforest.io.text import parse_json, raw_from_data
-
     text = zlib.decompress(blob).decode("utf-8")
     data, issues, locate = parse_json(text, label)
     return build_ecosystem(raw_from_data(data, label, locate, issues))
