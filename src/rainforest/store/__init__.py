@@ -41,15 +41,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
 # the store's errors live in rainforest.errors; imported from here as well, as before
 from rainforest.errors import ConflictError, StoreError, UnknownIdError
 from rainforest.errors import StaleError as StaleError
 from rainforest.io import load, save
 from rainforest.model.ecosystem import Ecosystem
 
-# the versions' encoding (Arrow IPC; older blobs still decode)
+# what changed between versions, and their encoding (Arrow IPC; older blobs still decode)
 from rainforest.store._changes import changes as changes
 from rainforest.store._encoding import _decode, _encode
+from rainforest.store._schema import EcosystemRow, VersionRow
 
 __all__ = [
     "JOB_KINDS",
@@ -264,8 +272,6 @@ def _private_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (0600: it holds password
     hashes and every confidential record); SQLite gives its -wal and -shm files the same
     mode. An existing file keeps its mode."""
-    from sqlalchemy.engine import make_url
-
     if not url.startswith("sqlite"):
         return
     database = make_url(url).database
@@ -333,9 +339,6 @@ class Store:
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        from sqlalchemy import create_engine, event  # SQLAlchemy on first use: ~0.5 s to import
-        from sqlalchemy.pool import StaticPool
-
         self.url = url or default_url()
         _private_sqlite_file(self.url)
         # decoded versions, most recently used last: versions never change once written
@@ -364,8 +367,6 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------
     def _alembic(self, connection: Any) -> Any:
-        from alembic.config import Config
-
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         cfg.attributes["connection"] = connection
@@ -373,15 +374,11 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""
-        from alembic import command
-
         with self.engine.begin() as conn:
             command.upgrade(self._alembic(conn), revision)
 
     def downgrade(self, revision: str = "base") -> None:
         """Undo migrations down to ``revision`` (``base``: an empty database)."""
-        from alembic import command
-
         with self.engine.begin() as conn:
             command.downgrade(self._alembic(conn), revision)
 
@@ -397,20 +394,12 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def ecosystems(self) -> list[EcosystemInfo]:
         """Every ecosystem, by slug."""
-        from sqlalchemy import select
-
-        from rainforest.store._schema import EcosystemRow
-
         t = EcosystemRow.__table__
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.slug)).all()
         return [EcosystemInfo(r.slug, r.name, r.head, r.created_at) for r in rows]
 
     def _row(self, conn: Any, slug: str) -> Any:
-        from sqlalchemy import select
-
-        from rainforest.store._schema import EcosystemRow
-
         row = conn.execute(select(EcosystemRow.__table__).where(EcosystemRow.slug == slug)).first()
         if row is None:
             known = [r.slug for r in conn.execute(select(EcosystemRow.__table__.c.slug)).all()]
@@ -427,10 +416,6 @@ class Store:
         return [v.to_dict() for v in self.versions(slug)]
 
     def versions(self, slug: str) -> list[Version]:
-        from sqlalchemy import select
-
-        from rainforest.store._schema import VersionRow
-
         t = VersionRow.__table__
         with self.engine.connect() as conn:
             eco = self._row(conn, slug)
@@ -467,10 +452,6 @@ class Store:
         """The ecosystem at ``version`` (the latest by default). The last few versions read or
         written stay decoded in memory (:attr:`CACHED` of them): versions never change, so
         reading one again costs one query for the head."""
-        from sqlalchemy import select
-
-        from rainforest.store._schema import VersionRow
-
         t = VersionRow.__table__
         with self.engine.connect() as conn:
             eco = self._row(conn, slug)
@@ -512,11 +493,6 @@ class Store:
     def create(self, slug: str, eco: Ecosystem, *, author: str, message: str = "created") -> Version:
         """A new ecosystem whose version 1 is ``eco``: the ecosystem and its first version are
         written in one transaction (a server killed in between leaves neither)."""
-        from sqlalchemy import insert
-        from sqlalchemy.exc import IntegrityError
-
-        from rainforest.store._schema import EcosystemRow
-
         if not _SLUG.match(slug):
             raise StoreError(
                 f"invalid ecosystem name {slug!r}: expected 1-100 lower-case letters, digits, '-' or '_', "
@@ -551,10 +527,6 @@ class Store:
         self, conn: Any, slug: str, eco: Ecosystem, blob: bytes, *, author: str, message: str, expected: int | None
     ) -> Version:
         """Write the next version and move the head, in the caller's transaction."""
-        from sqlalchemy import insert, select, update
-
-        from rainforest.store._schema import EcosystemRow, VersionRow
-
         digest = eco.content_hash()
         v = VersionRow.__table__
         row = self._row(conn, slug)
@@ -599,10 +571,6 @@ class Store:
         """The start-up check: remove ecosystems that have no version (a server killed while
         creating one, before writes were one transaction) and move a head that points past
         the last stored version back to it. What was done, one line each."""
-        from sqlalchemy import delete, func, select, update
-
-        from rainforest.store._schema import EcosystemRow, VersionRow
-
         done = []
         with self.engine.begin() as conn:
             last = (
