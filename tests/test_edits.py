@@ -269,11 +269,11 @@ def test_add_actor_gives_what_the_old_path_gave(eco: rf.Ecosystem, data: st.Data
 def test_replacing_an_actors_rows_by_themselves_keeps_every_row(eco: rf.Ecosystem, data: st.DataObject) -> None:
     """Each section keeps its rows (the actor's moved to the end), and the actor's record its place."""
     actor = data.draw(st.sampled_from(eco.actor_ids))
-    rows: dict[str, list[dict[str, Any]]] = {}
+    rows = eco.actor_rows(actor)
     for section in ACTOR_SECTIONS:
         mine = [i for i, m in enumerate(_owned_mask(eco, section, actor)) if m]
         items = getattr(eco, section)
-        rows[section] = [thaw(entity_to_record(section, items[i])) for i in mine]
+        assert rows[section] == [thaw(entity_to_record(section, items[i])) for i in mine]
     edited = eco.replace_rows(actor, rows)
     assert edited.actor_ids == eco.actor_ids
     assert edited.actor(actor) == eco.actor(actor)
@@ -304,6 +304,8 @@ def test_an_unknown_actor_names_the_nearest() -> None:
     eco = rf.datasets.kalundborg()
     with pytest.raises(UnknownIdError, match=r"unknown actor 'asnes'\. Did you mean 'asnaes'"):
         eco.replace_rows("asnes", {"offers": []})
+    with pytest.raises(UnknownIdError, match=r"unknown actor 'asnes'\. Did you mean 'asnaes'"):
+        eco.actor_rows("asnes")
 
 
 def test_an_unknown_section_names_the_nearest() -> None:

@@ -308,6 +308,35 @@ class Ecosystem:
         return ids[actor_id]
 
     # -- edits ----------------------------------------------------------------------
+    def actor_rows(self, actor: str) -> dict[str, list[dict[str, Any]]]:
+        """``actor``'s rows as ``rainforest/1`` records (plain data), per section that holds
+        an actor's rows: its record in ``actors``, its ``offers``, ``needs`` and ``stocks``,
+        and the ``flows`` and ``links`` it is at one end of (see :meth:`replace_rows`, which
+        takes them back).
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg()
+        >>> rows = eco.actor_rows("fish_farm")
+        >>> rows["actors"], [(f["from"], f["to"]) for f in rows["flows"]][:2]
+        ([{'id': 'fish_farm', ...}], [('asnaes', 'fish_farm'), ('fish_farm', 'farmers')])
+        >>> again = eco.replace_rows("fish_farm", rows)  # the same rows, its flows moved last
+        >>> sorted(map(repr, again.flows)) == sorted(map(repr, eco.flows))
+        True
+        """
+        from rainforest.model.edits import ACTOR_SECTIONS, owned_rows  # validation on first use (import time)
+
+        self.actor_index(actor)  # UnknownIdError with the nearest ids
+        out: dict[str, list[dict[str, Any]]] = {}
+        for section in ACTOR_SECTIONS:
+            table = self._tables[section]
+            out[section] = [
+                thaw(entity_to_record(section, entity_from_row(section, table, int(i))))
+                for i in np.flatnonzero(owned_rows(table, section, actor))
+            ]
+        return out
+
     def replace_rows(self, actor: str, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> Ecosystem:
         """The ecosystem with ``actor``'s rows of each section in ``rows`` replaced by the
         given ``rainforest/1`` records; every other row, and every section not in ``rows``,
