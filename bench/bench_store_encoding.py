@@ -30,6 +30,7 @@ import argparse
 import io
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -126,8 +127,8 @@ def main() -> None:
     for label, eco in documents:
         reference: tuple[float, float, int] | None = None
         for name, (encode, decode) in ENCODINGS.items():
-            t_enc, blob = _best(args.repeat, lambda encode=encode, eco=eco: encode(eco))
-            t_dec, back = _best(args.repeat, lambda decode=decode, blob=blob, label=label: decode(blob, label))
+            t_enc, blob = _best(args.repeat, partial(encode, eco))
+            t_dec, back = _best(args.repeat, partial(decode, blob, label))
             assert back == eco, f"{name} changed {label}: {back.differences(eco)}"
             size = len(blob)
             if reference is None:
@@ -142,10 +143,10 @@ def main() -> None:
             )
     ref = totals["v1 (zip of CSV)"]
     print("\nall documents together (sum of times and bytes), ratio to v1:")
-    for name, (enc, dec, size) in totals.items():
+    for name, (enc, dec, nbytes) in totals.items():
         print(
             f"  {name:<16} encode {enc:8.3f} s ({enc / ref[0]:.2f}x)  decode {dec:8.3f} s ({dec / ref[1]:.2f}x)"
-            f"  {int(size):>11,} bytes ({size / ref[2]:.2f}x)"
+            f"  {int(nbytes):>11,} bytes ({nbytes / ref[2]:.2f}x)"
         )
 
 

@@ -237,7 +237,7 @@ def _documents() -> list[rf.Ecosystem]:
 
 @pytest.mark.parametrize("index", range(8))
 def test_versions_are_stored_column_wise_and_lose_nothing(index: int) -> None:
-    from rainforest.store import _decode, _encode
+    from rainforest.store._encoding import _decode, _encode
 
     eco = _documents()[index]
     blob = _encode(eco)
@@ -251,7 +251,7 @@ def test_versions_are_stored_column_wise_and_lose_nothing(index: int) -> None:
 @given(eco=ecosystems())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_document_survives_the_store_encoding(eco: rf.Ecosystem) -> None:
-    from rainforest.store import _decode, _encode
+    from rainforest.store._encoding import _decode, _encode
 
     again = _decode(_encode(eco), "x@1")
     assert again == eco
@@ -260,8 +260,7 @@ def test_any_document_survives_the_store_encoding(eco: rf.Ecosystem) -> None:
 
 @pytest.mark.parametrize("index", range(8))
 def test_versions_written_as_zipped_csv_still_load(index: int) -> None:
-    from rainforest.store import _decode
-    from rainforest.store._encoding import _encode_v1
+    from rainforest.store._encoding import _decode, _encode_v1
 
     eco = _documents()[index]
     blob = _encode_v1(eco)
@@ -276,7 +275,7 @@ def test_a_blob_written_before_arrow_still_loads(tmp_path: Path) -> None:
     Arrow IPC (a zip of the CSV form), written by that code, not regenerated."""
     import sqlalchemy as sa
 
-    from rainforest.store import _decode
+    from rainforest.store._encoding import _decode
     from rainforest.store._schema import VersionRow
 
     blob = (Path(__file__).parent / "fixtures" / "store_v1_kalundborg.zip").read_bytes()
