@@ -237,11 +237,11 @@ def _documents() -> list[rf.Ecosystem]:
 
 @pytest.mark.parametrize("index", range(8))
 def test_versions_are_stored_column_wise_and_lose_nothing(index: int) -> None:
-    from rainforest.store import _decode, _encode
+    from rainforest.store._encoding import _decode, _encode
 
     eco = _documents()[index]
     blob = _encode(eco)
-    assert blob.startswith(b"PK")  # a zip of the CSV form
+    assert blob.startswith(b"RFARROW1")  # Arrow IPC (before: a zip of the CSV form)
     again = _decode(blob, "x@1")
     assert again == eco
     assert again.content_hash() == eco.content_hash()
@@ -251,9 +251,75 @@ def test_versions_are_stored_column_wise_and_lose_nothing(index: int) -> None:
 @given(eco=ecosystems())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_document_survives_the_store_encoding(eco: rf.Ecosystem) -> None:
-    from rainforest.store import _decode, _encode
+    from rainforest.store._encoding import _decode, _encode
 
-    assert _decode(_encode(eco), "x@1") == eco
+    again = _decode(_encode(eco), "x@1")
+    assert again == eco
+    assert again.content_hash() == eco.content_hash()
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_versions_written_as_zipped_csv_still_load(index: int) -> None:
+    from rainforest.store._encoding import _decode, _encode_v1
+
+    eco = _documents()[index]
+    blob = _encode_v1(eco)
+    assert blob.startswith(b"PK")
+    again = _decode(blob, "x@1")
+    assert again == eco
+    assert again.content_hash() == eco.content_hash()
+
+
+def test_a_blob_written_before_arrow_still_loads(tmp_path: Path) -> None:
+    """tests/fixtures/store_v1_kalundborg.zip: Kalundborg as the store encoded it before
+    Arrow IPC (a zip of the CSV form), written by that code, not regenerated."""
+    import sqlalchemy as sa
+
+    from rainforest.store._encoding import _decode
+    from rainforest.store._schema import VersionRow
+
+    blob = (Path(__file__).parent / "fixtures" / "store_v1_kalundborg.zip").read_bytes()
+    eco = rf.datasets.kalundborg()
+    assert _decode(blob, "k@1") == eco
+    with Store(f"sqlite:///{tmp_path / 'v1.db'}") as s:
+        s.create("k", rf.Ecosystem("empty", actors=[rf.Actor("a")]), author="ana")
+        with s.engine.begin() as conn:
+            conn.execute(sa.update(VersionRow).values(document=blob, content_hash=eco.content_hash()))
+    with Store(f"sqlite:///{tmp_path / 'v1.db'}") as fresh:  # nothing decoded in memory yet
+        assert fresh.load("k") == eco
+        version = fresh.commit("k", _park(), author="ben")  # the change is computed against the old blob
+        assert version.changes["actors"]["removed"] == len(eco.actors)
+        assert fresh.load("k", 1) == eco
+
+
+def test_an_ecosystem_arrow_cannot_hold_is_kept_as_zipped_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rainforest.store._encoding as encoding
+
+    eco = rf.datasets.kalundborg()
+    monkeypatch.setattr(encoding, "arrow_tables", lambda eco: None)
+    blob = encoding._encode(eco)
+    assert blob.startswith(b"PK")
+    assert encoding._decode(blob, "k@1") == eco
+
+
+def test_an_uncompressed_arrow_blob_loads() -> None:
+    from rainforest.store._encoding import _decode, _encode_arrow
+
+    eco = rf.datasets.kalundborg()
+    blob = _encode_arrow(eco, level=None)
+    assert blob is not None
+    assert _decode(blob, "k@1") == eco
+
+
+def test_store_errors_live_in_errors_and_import_from_the_store_as_before() -> None:
+    from rainforest import errors, store
+
+    for name in ("StoreError", "ConflictError", "StaleError"):
+        assert getattr(store, name) is getattr(errors, name)
+        assert name in errors.__all__
+    assert issubclass(errors.ConflictError, errors.StoreError)
+    assert issubclass(errors.StaleError, errors.StoreError)
+    assert issubclass(errors.StoreError, (errors.RainforestError, ValueError))
 
 
 def test_versions_written_as_json_before_the_columnar_encoding_still_load(tmp_path: Path) -> None:

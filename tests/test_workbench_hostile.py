@@ -57,7 +57,8 @@ def hostile_document() -> tuple[rf.Ecosystem, list[str]]:
                     record[f.name] = [{"name": take()}]
             record["x_note"] = take()
     from rainforest.io.text import raw_from_data
-    from rainforest.model.validation import Place, build_ecosystem
+    from rainforest.model.ecosystem import build_ecosystem
+    from rainforest.model.validation import Place
 
     return build_ecosystem(raw_from_data(doc, "hostile", lambda _: Place(file="hostile"), [])), used
 

@@ -292,3 +292,28 @@ def in_words_of(message: str, interface: str) -> str:
     for pattern, cli, page in _COMPILED:
         message = pattern.sub(cli if interface == "cli" else page, message)
     return message
+
+
+# -- the store's errors (kept at the end of the file; the tree above should list them) ------
+class StoreError(RainforestError, ValueError):
+    """A request the store cannot carry out, with what to do instead."""
+
+
+class ConflictError(StoreError):
+    """Someone saved the ecosystem since the version the change was made on."""
+
+    def __init__(self, slug: str, expected: int, head: int) -> None:
+        super().__init__(
+            f"ecosystem {slug!r} is now at version {head}, but the change was made on version {expected}: "
+            "load the current version, apply the change again and save"
+        )
+        self.slug = slug
+        self.expected = expected
+        self.head = head
+
+
+class StaleError(StoreError):
+    """The proposal moved since it was read."""
+
+
+__all__ += ["ConflictError", "StaleError", "StoreError"]

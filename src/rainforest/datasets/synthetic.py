@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.model.validation import RawDocument, RawSection, build_ecosystem
+from rainforest.model.ecosystem import build_ecosystem
+from rainforest.model.validation import RawDocument, RawSection
 
 __all__ = ["synthetic"]
 

@@ -38,9 +38,9 @@ from rainforest.io.limits import (
     measure,
     unzip_sizes,
 )
-from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.ecosystem import Ecosystem, build_ecosystem
 from rainforest.model.table import Coded
-from rainforest.model.validation import RawDocument, build_ecosystem
+from rainforest.model.validation import RawDocument
 
 __all__ = ["FORMS", "Form", "Limits", "form_of", "load", "save", "unpack_zip"]
 
@@ -187,7 +187,7 @@ def load(path: str | os.PathLike[str], form: Form | None = None, *, limits: Limi
 
         return ena_model_from_data(data, label, locate)
     raw = texts.raw_from_data(data, label, locate, issues, limits, pending)
-    return build_ecosystem(raw)  # type: ignore[no-any-return]
+    return build_ecosystem(raw)
 
 
 def _read_csv(folder: Path, limits: Limits) -> RawDocument:
@@ -216,7 +216,7 @@ def _checked(doc: RawDocument, limits: Limits) -> RawDocument:
 
 
 def _load_tables(doc: RawDocument, limits: Limits) -> Ecosystem:
-    return build_ecosystem(_checked(doc, limits))  # type: ignore[no-any-return]
+    return build_ecosystem(_checked(doc, limits))
 
 
 def unpack_zip(path: str | os.PathLike[str], folder: str | os.PathLike[str], *, limits: Limits | None = None) -> Path:

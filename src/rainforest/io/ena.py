@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from rainforest.errors import DocumentError, FormatError, Issue
-from rainforest.model.ecosystem import Ecosystem
+from rainforest.model.ecosystem import Ecosystem, build_ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import ENVIRONMENT, FORMAT, WORLD
-from rainforest.model.validation import Path, Place, RawDocument, build_ecosystem, records_to_section
+from rainforest.model.validation import Path, Place, RawDocument, records_to_section
 
 __all__ = ["ENA_FORMAT", "ena_model_from_data", "ena_model_to_data", "read_scor", "write_scor"]
 
@@ -152,7 +152,7 @@ def ena_model_from_data(data: dict[str, Any], label: str, locate: Callable[[Path
     }
     if stocks:
         sections["stocks"] = records_to_section("stocks", stocks)[0]
-    return build_ecosystem(RawDocument(top=top, sections=sections, locate=locate, source=label))  # type: ignore[no-any-return]
+    return build_ecosystem(RawDocument(top=top, sections=sections, locate=locate, source=label))
 
 
 def _flow_resource(resource: str, unit_text: str | None) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import contextlib
 import csv
 import importlib.util
 import io
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -24,9 +23,8 @@ from rainforest.errors import Issue, did_you_mean
 from rainforest.io._source import foreign_bom, read_text
 from rainforest.io.limits import DEFAULT_LIMITS, Limits, unzip_sizes
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.entities import Capability
+from rainforest.model.edits import section_cells
 from rainforest.model.schema import FORMAT, SECTIONS
-from rainforest.model.table import MISSING
 from rainforest.model.validation import Coded, Column, Path, Place, RawDocument, RawSection, encode_cell
 
 __all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
@@ -507,52 +505,11 @@ def _cells_column(section: str, name: str, values: list[Any]) -> Column:
 
 
 # -- writing --------------------------------------------------------------------------
-def _capabilities_cell(caps: tuple[Capability, ...]) -> str:
-    if any(";" in c.name or "[" in c.name or c.name != c.name.strip() for c in caps):
-        return json.dumps([{"name": c.name, "core": c.core} for c in caps], ensure_ascii=False)
-    return "; ".join(c.name if c.core else f"{c.name} [non-core]" for c in caps)
-
-
 def table_rows(eco: Ecosystem, section: str) -> dict[str, list[Any]]:
     """The columns of a section as cell values (absent = None), columns that carry
-    nothing (all absent or all at the default) left out."""
-    spec = SECTIONS[section]
-    table = eco.table(section)
-    out: dict[str, list[Any]] = {}
-    for f in spec.fields:
-        col = table[f.name]
-        values = col.tolist()
-        if f.kind == "number":
-            cells: list[Any] = [None if math.isnan(v) else v for v in values]
-        elif f.kind == "refs":
-            cells = [";".join(v) if v else None for v in values]
-        elif f.kind == "capabilities":
-            cells = [_capabilities_cell(v) if v else None for v in values]
-        elif f.kind == "map":
-            keys: dict[str, None] = {}
-            for m in values:
-                for k in m:
-                    keys.setdefault(k, None)
-            for k in keys:
-                sub = [m.get(k) for m in values]
-                out[f"{f.name}.{k}"] = sub
-            continue
-        elif f.kind == "bool":
-            cells = [None if v is None else ("true" if v else "false") for v in values]
-            if f.default is not None:
-                cells = [None if v == ("true" if f.default else "false") else v for v in cells]
-        else:
-            cells = values if f.default is None else [None if v == f.default else v for v in values]
-        if f.name == "unit" and all(v is None for v in cells):
-            continue
-        if any(v is not None for v in cells) or (f.required and table.n == 0):
-            out[f.name] = cells
-    for name in table.names:
-        if name.startswith("x_"):
-            out[name] = [None if v is MISSING else encode_cell(v) for v in table[name].tolist()]
-    if not out:
-        out = {spec.fields[0].name: []}
-    return out
+    nothing (all absent or all at the default) left out (see
+    :func:`rainforest.model.edits.section_cells`)."""
+    return section_cells(eco.table(section), section)
 
 
 def _top_row(eco: Ecosystem) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import numpy as np
 
@@ -26,9 +27,12 @@ from rainforest.model.entities import (
     entity_to_record,
 )
 from rainforest.model.schema import FORMAT, SECTIONS
-from rainforest.model.table import MISSING, FrozenMap, Table
+from rainforest.model.table import MISSING, FrozenMap, Table, _same, freeze, thaw
 
-__all__ = ["Ecosystem", "SectionView"]
+if TYPE_CHECKING:
+    from rainforest.model.validation import RawDocument
+
+__all__ = ["Ecosystem", "SectionView", "build_ecosystem"]
 
 T = TypeVar("T")
 
@@ -138,6 +142,7 @@ class Ecosystem:
         period: str = "year",
         extensions: Mapping[str, Any] | None = None,
     ) -> None:
+        # validation is imported on first use: `import rainforest` stays about 13 ms faster
         from rainforest.model.validation import RawDocument, build_tables, records_to_section
 
         given = {
@@ -173,9 +178,7 @@ class Ecosystem:
         object.__setattr__(self, "period", period)
         full = {s: tables.get(s) or _empty_table(s) for s in SECTIONS}
         object.__setattr__(self, "_tables", full)
-        from rainforest.model.validation import _freeze
-
-        object.__setattr__(self, "_extensions", FrozenMap({k: _freeze(v) for k, v in extensions.items()}))
+        object.__setattr__(self, "_extensions", FrozenMap({k: freeze(v) for k, v in extensions.items()}))
         object.__setattr__(self, "_index", {})
         object.__setattr__(self, "_hash", None)
 
@@ -304,6 +307,110 @@ class Ecosystem:
             raise UnknownIdError("actor", actor_id, ids)
         return ids[actor_id]
 
+    # -- edits ----------------------------------------------------------------------
+    def actor_rows(self, actor: str) -> dict[str, list[dict[str, Any]]]:
+        """``actor``'s rows as ``rainforest/1`` records (plain data), per section that holds
+        an actor's rows: its record in ``actors``, its ``offers``, ``needs`` and ``stocks``,
+        and the ``flows`` and ``links`` it is at one end of (see :meth:`replace_rows`, which
+        takes them back).
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg()
+        >>> rows = eco.actor_rows("fish_farm")
+        >>> rows["actors"], [(f["from"], f["to"]) for f in rows["flows"]][:2]
+        ([{'id': 'fish_farm', ...}], [('asnaes', 'fish_farm'), ('fish_farm', 'farmers')])
+        >>> again = eco.replace_rows("fish_farm", rows)  # the same rows, its flows moved last
+        >>> sorted(map(repr, again.flows)) == sorted(map(repr, eco.flows))
+        True
+        """
+        from rainforest.model.edits import ACTOR_SECTIONS, owned_rows  # validation on first use (import time)
+
+        self.actor_index(actor)  # UnknownIdError with the nearest ids
+        out: dict[str, list[dict[str, Any]]] = {}
+        for section in ACTOR_SECTIONS:
+            table = self._tables[section]
+            out[section] = [
+                thaw(entity_to_record(section, entity_from_row(section, table, int(i))))
+                for i in np.flatnonzero(owned_rows(table, section, actor))
+            ]
+        return out
+
+    def replace_rows(self, actor: str, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> Ecosystem:
+        """The ecosystem with ``actor``'s rows of each section in ``rows`` replaced by the
+        given ``rainforest/1`` records; every other row, and every section not in ``rows``,
+        stays as it is.
+
+        An actor's rows are its record in ``actors`` (give exactly one; its ``id`` may be
+        left out), its ``offers``, ``needs`` and ``stocks`` (``actor`` may be left out) and
+        the ``flows`` and ``links`` it is at one end of. An empty list removes them. The
+        result is validated as a whole, like a document.
+
+        Parameters
+        ----------
+        actor:
+            The id of the actor whose rows are replaced.
+        rows:
+            Section name -> the actor's new records in it.
+
+        Returns
+        -------
+        Ecosystem
+            A new ecosystem (this one when ``rows`` is empty).
+
+        Raises
+        ------
+        UnknownIdError
+            When ``actor`` is not in the ecosystem, or a section name is unknown.
+        ValueError
+            When a section holds no actor's rows (``resources``, ``modules``...).
+        DocumentError
+            With every problem, placed in the submission (``actors[0].sector``,
+            ``offers[1].quantity``): also when a record belongs to another actor or renames
+            the actor.
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg()
+        >>> edited = eco.replace_rows("asnaes", {"offers": [{"resource": "fly_ash", "quantity": 5000}]})
+        >>> [(o.actor, o.resource, o.quantity) for o in edited.offers]
+        [('asnaes', 'fly_ash', 5000.0)]
+        >>> eco.replace_rows("asnaes", {"resources": []})
+        Traceback (most recent call last):
+        ...
+        ValueError: The sections of replace_rows must be among 'actors', ...
+        """
+        from rainforest.model.edits import replaced_tables  # validation on first use (import time)
+
+        tables = replaced_tables(self, actor, rows)
+        if tables is None:
+            return self
+        name, period, extensions, columns = tables
+        return Ecosystem._from_tables(name, period, columns, extensions)
+
+    def add_actor(self, record: Mapping[str, Any]) -> Ecosystem:
+        """The ecosystem with one more actor, ``record`` as in a ``rainforest/1`` document
+        (after the others).
+
+        Raises
+        ------
+        DocumentError
+            When the record is invalid or its id is taken (``actors[0].id``).
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg().add_actor({"id": "bakery", "sector": "food"})
+        >>> eco.actor_ids[-1], eco.actor("bakery").sector
+        ('bakery', 'food')
+        """
+        from rainforest.model.edits import added_actor_tables  # validation on first use (import time)
+
+        name, period, extensions, columns = added_actor_tables(self, record)
+        return Ecosystem._from_tables(name, period, columns, extensions)
+
     # -- whole document -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The ``rainforest/1`` document as plain data (what JSON and YAML writers write).
@@ -311,8 +418,6 @@ class Ecosystem:
         Values equal to a field's default (``status: active``, ``confidential: true``...)
         are left out.
         """
-        from rainforest.model.validation import _thaw
-
         out: dict[str, Any] = {"format": FORMAT, "name": self.name}
         if self.period != "year":
             out["period"] = self.period
@@ -327,10 +432,10 @@ class Ecosystem:
                 for key, default in defaults.items():
                     if record.get(key) == default:
                         del record[key]
-                records.append(_thaw(record))
+                records.append(thaw(record))
             out[section] = records
         for key, value in self._extensions.items():
-            out[key] = _thaw(value)
+            out[key] = thaw(value)
         return out
 
     def content_hash(self) -> str:
@@ -339,8 +444,6 @@ class Ecosystem:
         Equal ecosystems (``==``) have equal hashes, whichever form they were read from; it is
         computed column by column (about 0.1 s for 100,000 flows)."""
         if self._hash is None:
-            import json
-
             canonical: dict[str, Any] = {"format": FORMAT, "name": self.name, "period": self.period}
             canonical["extensions"] = dict(self._extensions)
             for section in SECTIONS:
@@ -405,8 +508,6 @@ class Ecosystem:
 
     def differences(self, other: Ecosystem, limit: int = 20) -> list[str]:
         """What differs between two ecosystems, as short lines (empty when equal)."""
-        from rainforest.model.table import _same
-
         out: list[str] = []
         if self.name != other.name:
             out.append(f"name: {self.name!r} != {other.name!r}")
@@ -441,6 +542,21 @@ class Ecosystem:
         ]
         more = (", " + ", ".join(extra)) if extra else ""
         return f"<Ecosystem {self.name!r}: {parts}{more}>"
+
+
+def build_ecosystem(doc: RawDocument) -> Ecosystem:
+    """Validate a raw document (what a reader found) and return its :class:`Ecosystem`.
+
+    Raises
+    ------
+    DocumentError
+        With every issue the reader and the checks found (see
+        :func:`rainforest.model.validation.build_tables`).
+    """
+    from rainforest.model.validation import build_tables  # on first use, as in Ecosystem()
+
+    name, period, extensions, tables = build_tables(doc)
+    return Ecosystem._from_tables(name=name, period=period, tables=tables, extensions=extensions)
 
 
 def _canonical(value: Any) -> Any:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import CurrencyError, UnitError
-from rainforest.model import units
+from rainforest.errors import CurrencyError, UnitError, UnknownIdError
 from rainforest.model.schema import ENVIRONMENT, RESOURCE_KINDS, WORLD
 from rainforest.model.table import Table
+from rainforest.model.units import conversion_factor
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -234,8 +234,6 @@ class FlowMatrix:
             resource = res_ids[0]
         if resource is not None:
             if resource not in res_ids:
-                from rainforest.errors import UnknownIdError
-
                 raise UnknownIdError("resource", resource, res_ids)
             factors[res_ids.index(resource)] = 1.0
             label, unit = f"resource:{resource}", res_unit[res_ids.index(resource)]
@@ -248,7 +246,7 @@ class FlowMatrix:
             unit = res_unit[members[0]]
             for i in members:
                 try:
-                    factors[i] = units.conversion_factor(res_unit[i], unit)
+                    factors[i] = conversion_factor(res_unit[i], unit)
                 except UnitError:
                     raise CurrencyError(
                         f"resources of kind {kind!r} mix units that do not convert: {res_ids[i]!r} "
@@ -261,7 +259,7 @@ class FlowMatrix:
                 if currency == "water" and res_kind[i] != "water":
                     continue
                 try:
-                    factors[i] = units.conversion_factor(res_unit[i], unit)
+                    factors[i] = conversion_factor(res_unit[i], unit)
                 except UnitError:
                     if currency == "water":
                         excluded[rid] = f"kind water but unit {res_unit[i]!r} is not a volume"

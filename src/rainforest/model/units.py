@@ -9,6 +9,7 @@ conversion).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,6 @@ def _unit(text: str) -> pint.Unit:
 
 def _spelling_hint(text: str) -> str:
     """A suggestion for units as people write them that pint reads otherwise."""
-    import re
-
     power = re.fullmatch(r"\s*([A-Za-z]+)\s*([23])\s*", text)
     if power and is_unit(power.group(1)):
         base, n = power.groups()
@@ -88,8 +87,6 @@ def label(unit: str) -> str:
     >>> label("m**3"), label("t"), label("kg*CO2e"), label("m^2")
     ('m³', 't', 'kg CO2e', 'm²')
     """
-    import re
-
     text = re.sub(r"\s*(\*\*|\^)\s*([23])\b", lambda m: _SUPERSCRIPTS[m.group(2)], unit)
     return text.replace("*", " ").strip()
 

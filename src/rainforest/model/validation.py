@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import DocumentError, Issue, UnitError, did_you_mean
-from rainforest.model import units
+from rainforest.errors import DocumentError, Issue, UnitError, did_you_mean, nearest
 from rainforest.model.entities import Capability
 from rainforest.model.schema import (
     BOUNDARY,
@@ -39,9 +38,13 @@ from rainforest.model.schema import (
     FieldSpec,
     SectionSpec,
 )
-from rainforest.model.table import MISSING, Coded, FrozenMap, Table, _Missing
+from rainforest.model.table import MISSING, Coded, FrozenMap, Table, _Missing, freeze, thaw
+from rainforest.model.units import conversion_factor, dimension_of
 
-__all__ = ["Coded", "Place", "RawDocument", "RawSection", "build_ecosystem", "describe", "records_to_section"]
+#: The old name of :func:`rainforest.model.table.thaw` (web/ and io/ena still import it from here).
+_thaw = thaw
+
+__all__ = ["Coded", "Place", "RawDocument", "RawSection", "build_tables", "describe", "records_to_section"]
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -115,8 +118,6 @@ def number_hint(text: str) -> str | None:
     """What to write instead of a number people naturally write as text: ``120e6`` (YAML
     1.1 reads a float only with a dot and a signed exponent), ``300 kt`` (a unit beside
     the number), ``120,000`` (a thousands separator)."""
-    import re
-
     t = text.strip()
     if re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", t):
         value = float(t)
@@ -722,8 +723,6 @@ class _Builder:
         self.c.add((sec.name, i), f"missing required field {name!r}", hint=hint)
 
     def unknown_columns(self, sec: RawSection, spec: SectionSpec) -> None:
-        from rainforest.errors import nearest
-
         maps = {f.name for f in spec.fields if f.kind == "map"}
         known = list(dict.fromkeys([f.name for f in spec.fields] + list(spec.roots)))
         for key, col in sec.columns.items():
@@ -942,7 +941,7 @@ class _Builder:
             if sec.tabular:
                 out[i] = decode_cell(v)
             else:
-                out[i] = _freeze(v)
+                out[i] = freeze(v)
         return out
 
     def check_choices(self, sec: RawSection, f: FieldSpec, values: npt.NDArray[Any]) -> None:
@@ -1055,7 +1054,7 @@ class _Builder:
             if unit is None or rid is None:
                 continue
             try:
-                units.dimension_of(unit)
+                dimension_of(unit)
             except UnitError as exc:
                 self.c.add(("resources", i, "unit"), f"unknown unit {unit!r}", hint=str(exc).split(". ", 1)[-1])
                 self.bad_units.add(rid)
@@ -1091,7 +1090,7 @@ class _Builder:
             pairs.setdefault((unit, target), []).append(i)
         for (unit, target), rows in pairs.items():
             try:
-                factor = units.conversion_factor(unit, target)
+                factor = conversion_factor(unit, target)
             except UnitError as exc:
                 for i in rows:
                     self.c.add(
@@ -1175,14 +1174,6 @@ def _plain(col: Column) -> npt.NDArray[Any]:
     return col.expand() if isinstance(col, Coded) else col
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return FrozenMap({str(k): _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
 def decode_cell(value: Any) -> Any:
     """The value of an extension cell in a CSV/Excel table.
 
@@ -1196,7 +1187,7 @@ def decode_cell(value: Any) -> Any:
     if value == "":
         return MISSING
     try:
-        return _freeze(json.loads(value))
+        return freeze(json.loads(value))
     except ValueError:
         return value
 
@@ -1213,15 +1204,7 @@ def encode_cell(value: Any) -> str:
         except ValueError:
             return value
         return json.dumps(value, ensure_ascii=False)
-    return json.dumps(_thaw(value), ensure_ascii=False, allow_nan=True)
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
+    return json.dumps(thaw(value), ensure_ascii=False, allow_nan=True)
 
 
 def _nonfinite(value: Any) -> bool:
@@ -1253,11 +1236,3 @@ def build_tables(doc: RawDocument) -> tuple[str, str, dict[str, Any], dict[str, 
     if issues:
         raise DocumentError(issues, source=doc.source)
     return result
-
-
-def build_ecosystem(doc: RawDocument) -> Any:
-    """Validate ``doc`` and return the :class:`~rainforest.model.Ecosystem` (see :func:`build_tables`)."""
-    from rainforest.model.ecosystem import Ecosystem
-
-    name, period, extensions, tables = build_tables(doc)
-    return Ecosystem._from_tables(name=name, period=period, tables=tables, extensions=extensions)

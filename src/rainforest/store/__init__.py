@@ -35,13 +35,29 @@ import os
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rainforest.errors import RainforestError, UnknownIdError
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+# the store's errors live in rainforest.errors; imported from here as well, as before
+from rainforest.errors import ConflictError, StoreError, UnknownIdError
+from rainforest.errors import StaleError as StaleError
+from rainforest.io import load, save
 from rainforest.model.ecosystem import Ecosystem
+
+# what changed between versions, and their encoding (Arrow IPC; older blobs still decode)
+from rainforest.store._changes import changes as changes
+from rainforest.store._encoding import _decode, _encode
+from rainforest.store._schema import EcosystemRow, VersionRow
 
 __all__ = [
     "JOB_KINDS",
@@ -76,27 +92,6 @@ TRANSITIONS = {
 AGREED = "agreed: "
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-
-
-class StoreError(RainforestError, ValueError):
-    """A request the store cannot carry out, with what to do instead."""
-
-
-class ConflictError(StoreError):
-    """Someone saved the ecosystem since the version the change was made on."""
-
-    def __init__(self, slug: str, expected: int, head: int) -> None:
-        super().__init__(
-            f"ecosystem {slug!r} is now at version {head}, but the change was made on version {expected}: "
-            "load the current version, apply the change again and save"
-        )
-        self.slug = slug
-        self.expected = expected
-        self.head = head
-
-
-class StaleError(StoreError):
-    """The proposal moved since it was read."""
 
 
 @dataclass(frozen=True)
@@ -277,8 +272,6 @@ def _private_sqlite_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only (0600: it holds password
     hashes and every confidential record); SQLite gives its -wal and -shm files the same
     mode. An existing file keeps its mode."""
-    from sqlalchemy.engine import make_url
-
     if not url.startswith("sqlite"):
         return
     database = make_url(url).database
@@ -311,149 +304,11 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
-#: The versions' encoding: a zip of the CSV form (one file per section). Columnar, so a
-#: 100,000-flow version is written in about 0.2 s and read back (parsed and validated) in
-#: about 0.1 s; rows written before it hold zlib-compressed canonical JSON and still load.
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _encode(eco: Ecosystem) -> bytes:
-    import io
-    import tempfile
-    import zipfile
-
-    from rainforest.io.tabular import write_csv_folder
-
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
-        folder = Path(tmp) / "document"
-        write_csv_folder(eco, folder)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in sorted(folder.iterdir()):
-                archive.write(path, path.name)
-    return buffer.getvalue()
-
-
-def _decode(blob: bytes, label: str) -> Ecosystem:
-    from rainforest.model.validation import build_ecosystem
-
-    if blob.startswith(_ZIP_MAGIC):
-        import io
-        import tempfile
-        import zipfile
-
-        from rainforest.io.tabular import read_csv_folder
-
-        with tempfile.TemporaryDirectory(prefix="rainforest-") as tmp:
-            folder = Path(tmp) / label.replace("/", "_")
-            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-                for name in archive.namelist():
-                    (folder / Path(name).name).parent.mkdir(parents=True, exist_ok=True)
-                    (folder / Path(name).name).write_bytes(archive.read(name))
-            decoded: Ecosystem = build_ecosystem(read_csv_folder(folder))
-        return decoded
-    from rainforest.io.text import parse_json, raw_from_data
-
-    text = zlib.decompress(blob).decode("utf-8")
-    data, issues, locate = parse_json(text, label)
-    eco: Ecosystem = build_ecosystem(raw_from_data(data, label, locate, issues))
-    return eco
-
-
-_KEYS = {
-    "actors": ("id",),
-    "resources": ("id",),
-    "flows": ("from", "to", "resource"),
-    "offers": ("actor", "resource"),
-    "needs": ("actor", "resource"),
-    "modules": ("id",),
-    "stocks": ("actor", "resource"),
-    "links": ("from", "to", "resource"),
-    "essentiality": ("supplier_sector", "customer_sector"),
-    "virgin": ("resource",),
-}
-
-
-def _rows(eco: Ecosystem | None, section: str, names: list[str]) -> list[tuple[Any, ...]]:
-    """The rows of a section as tuples over ``names`` (None where a row or the section has
-    no value), read column by column."""
-    from itertools import repeat
-
-    from rainforest.model.table import MISSING
-
-    if eco is None:
-        return []
-    table = eco.table(section)
-    columns: list[Any] = []
-    for name in names:
-        col = table.get(name)
-        if col is None:
-            columns.append(repeat(None, table.n))
-        elif col.dtype.kind == "f":
-            columns.append([None if math.isnan(v) else v for v in col.tolist()])
-        else:
-            columns.append([None if v is MISSING else v for v in col.tolist()])
-    return list(zip(*columns, strict=False)) if names else []
-
-
-def changes(old: Ecosystem | None, new: Ecosystem) -> dict[str, Any]:
-    """What changed, per section: keys added, removed and changed (rows compared value by
-    value; at most 20 keys listed per kind, with the counts). Column-wise: about a second
-    for a million flows."""
-    from collections import Counter
-
-    out: dict[str, Any] = {}
-    for section, key_fields in _KEYS.items():
-        names = sorted(set(new.table(section).names) | (set(old.table(section).names) if old is not None else set()))
-        if not names:
-            continue
-        positions = [names.index(f) if f in names else -1 for f in key_fields]
-
-        def keyed(rows: list[tuple[Any, ...]], positions: list[int] = positions) -> dict[str, list[Any]]:
-            table: dict[str, list[Any]] = {}
-            for r in rows:
-                key = "/".join("" if i < 0 or r[i] is None else str(r[i]) for i in positions)
-                table.setdefault(key, []).append(r)
-            return table
-
-        a, b = keyed(_rows(old, section, names)), keyed(_rows(new, section, names))
-        added = sorted(set(b) - set(a))
-        removed = sorted(set(a) - set(b))
-        changed = []
-        for k in set(a) & set(b):
-            if a[k] == b[k]:
-                continue
-            try:
-                if Counter(a[k]) == Counter(b[k]):
-                    continue
-            except TypeError:  # an unhashable extension value: compare as text
-                if sorted(map(repr, a[k])) == sorted(map(repr, b[k])):
-                    continue
-            changed.append(k)
-        changed.sort()
-        if added or removed or changed:
-            out[section] = {
-                "added": len(added),
-                "removed": len(removed),
-                "changed": len(changed),
-                "keys": {"added": added[:20], "removed": removed[:20], "changed": changed[:20]},
-            }
-    if old is not None:
-        top = [k for k in ("name", "period") if getattr(old, k) != getattr(new, k)]
-        if dict(old.extensions) != dict(new.extensions):
-            top.append("extensions")
-        if top:
-            out["document"] = {"changed": top}
-    return out
-
-
 class _Serialised:
     """An in-memory SQLite database lives in one connection: one thread uses it at a time
     (the pages and the worker's threads would otherwise interleave on it)."""
 
     def __init__(self, engine: Any) -> None:
-        import threading
-
         self._engine = engine
         self._lock = threading.RLock()
 
@@ -484,12 +339,6 @@ class Store:
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        import threading
-        from collections import OrderedDict
-
-        from sqlalchemy import create_engine, event
-        from sqlalchemy.pool import StaticPool
-
         self.url = url or default_url()
         _private_sqlite_file(self.url)
         # decoded versions, most recently used last: versions never change once written
@@ -518,8 +367,6 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------
     def _alembic(self, connection: Any) -> Any:
-        from alembic.config import Config
-
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         cfg.attributes["connection"] = connection
@@ -527,15 +374,11 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""
-        from alembic import command
-
         with self.engine.begin() as conn:
             command.upgrade(self._alembic(conn), revision)
 
     def downgrade(self, revision: str = "base") -> None:
         """Undo migrations down to ``revision`` (``base``: an empty database)."""
-        from alembic import command
-
         with self.engine.begin() as conn:
             command.downgrade(self._alembic(conn), revision)
 
@@ -551,20 +394,12 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def ecosystems(self) -> list[EcosystemInfo]:
         """Every ecosystem, by slug."""
-        from sqlalchemy import select
-
-        from rainforest.store._schema import EcosystemRow
-
         t = EcosystemRow.__table__
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.slug)).all()
         return [EcosystemInfo(r.slug, r.name, r.head, r.created_at) for r in rows]
 
     def _row(self, conn: Any, slug: str) -> Any:
-        from sqlalchemy import select
-
-        from rainforest.store._schema import EcosystemRow
-
         row = conn.execute(select(EcosystemRow.__table__).where(EcosystemRow.slug == slug)).first()
         if row is None:
             known = [r.slug for r in conn.execute(select(EcosystemRow.__table__.c.slug)).all()]
@@ -581,10 +416,6 @@ class Store:
         return [v.to_dict() for v in self.versions(slug)]
 
     def versions(self, slug: str) -> list[Version]:
-        from sqlalchemy import select
-
-        from rainforest.store._schema import VersionRow
-
         t = VersionRow.__table__
         with self.engine.connect() as conn:
             eco = self._row(conn, slug)
@@ -621,10 +452,6 @@ class Store:
         """The ecosystem at ``version`` (the latest by default). The last few versions read or
         written stay decoded in memory (:attr:`CACHED` of them): versions never change, so
         reading one again costs one query for the head."""
-        from sqlalchemy import select
-
-        from rainforest.store._schema import VersionRow
-
         t = VersionRow.__table__
         with self.engine.connect() as conn:
             eco = self._row(conn, slug)
@@ -660,19 +487,12 @@ class Store:
 
     def export(self, slug: str, path: str | os.PathLike[str], version: int | None = None) -> Path:
         """Write a version (the latest by default) in any form rainforest writes."""
-        from rainforest.io import save
-
         return save(self.load(slug, version), path)
 
     # -- writing ----------------------------------------------------------------------------
     def create(self, slug: str, eco: Ecosystem, *, author: str, message: str = "created") -> Version:
         """A new ecosystem whose version 1 is ``eco``: the ecosystem and its first version are
         written in one transaction (a server killed in between leaves neither)."""
-        from sqlalchemy import insert
-        from sqlalchemy.exc import IntegrityError
-
-        from rainforest.store._schema import EcosystemRow
-
         if not _SLUG.match(slug):
             raise StoreError(
                 f"invalid ecosystem name {slug!r}: expected 1-100 lower-case letters, digits, '-' or '_', "
@@ -707,10 +527,6 @@ class Store:
         self, conn: Any, slug: str, eco: Ecosystem, blob: bytes, *, author: str, message: str, expected: int | None
     ) -> Version:
         """Write the next version and move the head, in the caller's transaction."""
-        from sqlalchemy import insert, select, update
-
-        from rainforest.store._schema import EcosystemRow, VersionRow
-
         digest = eco.content_hash()
         v = VersionRow.__table__
         row = self._row(conn, slug)
@@ -755,10 +571,6 @@ class Store:
         """The start-up check: remove ecosystems that have no version (a server killed while
         creating one, before writes were one transaction) and move a head that points past
         the last stored version back to it. What was done, one line each."""
-        from sqlalchemy import delete, func, select, update
-
-        from rainforest.store._schema import EcosystemRow, VersionRow
-
         done = []
         with self.engine.begin() as conn:
             last = (
@@ -792,8 +604,6 @@ class Store:
         """Read, validate, then save a document as the next version (creating the ecosystem
         when it does not exist). A document with errors raises
         :class:`rainforest.DocumentError` before anything is written."""
-        from rainforest.io import load
-
         eco = load(path)  # every problem is reported here, and nothing has been written yet
         crash_point("import:validated")
         note = message if message is not None else f"imported {Path(path).name}"
