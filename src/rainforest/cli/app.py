@@ -770,7 +770,7 @@ def target(
         result = (
             targeting.lp_target(sources, sinks, virgin_quality)
             if method == "lp"
-            else targeting.cascade(sources, sinks, virgin_quality)
+            else targeting.cascade_target(sources, sinks, virgin_quality)
         )
         unit = eco.resource(resource).unit
         data = {
