@@ -130,7 +130,8 @@ ALLOWED = {
     "cli": {"*"},
     "web": {"*"},
 }
-ALLOWED_THIRD_PARTY = {"model": {"numpy", "scipy", "pint"}, "errors": set()}
+# pandas and networkx only inside FlowMatrix.to_frame / to_networkx (imported there, never at import)
+ALLOWED_THIRD_PARTY = {"model": {"numpy", "scipy", "pint", "pandas", "networkx"}, "errors": set()}
 
 
 def _layer(path: Path) -> str:

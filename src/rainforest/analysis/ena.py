@@ -72,9 +72,9 @@ distributed control in ecosystems. Ecol. Model. 194:189-201.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np

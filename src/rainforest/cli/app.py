@@ -251,7 +251,7 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Document to read (any form).")],
     target: Annotated[Path, typer.Argument(help="Where to write; the form follows the suffix (a folder for CSV).")],
     to: Annotated[
-        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor.")
+        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor, graphml, gexf.")
     ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,

@@ -30,9 +30,9 @@ flowrate and fixed contaminant load operations. Chem. Eng. Sci. 60:255-268.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
