@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MISSING", "Coded", "FrozenMap", "Table"]
+__all__ = ["MISSING", "Coded", "FrozenMap", "Table", "freeze", "thaw"]
 
 
 class _Missing:
@@ -83,6 +83,25 @@ class FrozenMap(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """A plain (mutable) copy."""
         return dict(self._data)
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every mapping made a :class:`FrozenMap` (keys as texts) and every list
+    a tuple, at any depth: how extensions and free cells are kept in the model."""
+    if isinstance(value, Mapping):
+        return FrozenMap({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """The inverse of :func:`freeze`: plain dicts and lists, as documents hold them."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
 
 
 def _hashable(value: Any) -> Any:
