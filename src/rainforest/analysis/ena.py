@@ -481,7 +481,7 @@ def flow(
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
     walkers: int = WALKERS,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
 ) -> FlowAnalysis:
     """Finn-Patten throughflow analysis.
 
@@ -1217,7 +1217,7 @@ def analyze(
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
     walkers: int = WALKERS,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
 ) -> ENA:
     """The whole analysis: structure, flow, ascendency, and (where defined and the size
     allows) utility, storage and control.

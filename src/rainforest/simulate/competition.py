@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from rainforest.simulate.engine import Model
+from rainforest.executors import RandomState, seed_sequence
+from rainforest.simulate.engine import Model, _renamed_seed
 
 _LV_RATE = 0.05  # strength of the market-overlap term per period (ours)
 
@@ -130,7 +131,7 @@ def arthur(
     b_s: float = 1.0,
     r: float = 0.05,
     s: float = 0.05,
-    rng: int | np.random.Generator | None = None,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> np.ndarray:
     """Arthur's (1989) adoption process: agents of type R or S (equal odds) arrive one by one
     and adopt A or B by ``a_R + r n_A`` vs ``b_R + r n_B`` (type R) and ``a_S + s n_A`` vs
@@ -188,7 +189,14 @@ def lotka_volterra(
 
 
 def strategy_race(
-    eco: Any, focal: str, periods: int = 30, runs: int = 10, seed: int = 0, params: Any = None
+    eco: Any,
+    focal: str,
+    periods: int = 30,
+    runs: int = 10,
+    rng: RandomState = 0,
+    params: Any = None,
+    *,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """The focal firm's value added per period under a "lone firm" strategy (openness 0, no
     royalty-bearing modules shared, symbiosis off) and an "ecosystem" strategy (the
@@ -199,11 +207,13 @@ def strategy_race(
 
     base = params if params is not None else Params()
     lone = base.replace(**{"platform.openness": 0.0, "symbiosis.enabled": False})
-    seeds = np.random.SeedSequence(seed).spawn(runs)
+    if seed is not None:
+        rng = _renamed_seed(None, seed, "strategy_race")
+    seeds = seed_sequence(rng).spawn(runs)
     series: dict[str, list[np.ndarray]] = {"lone": [], "ecosystem": [], "lone_total": [], "ecosystem_total": []}
     for s in seeds:
         for name, p in (("lone", lone), ("ecosystem", base)):
-            model = Model(eco, p, seed=np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
+            model = Model(eco, p, np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
             if model.index_of(focal) is None:
                 from rainforest.errors import UnknownIdError
 
