@@ -39,6 +39,7 @@ from rainforest.errors import FormatError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.schema import ENVIRONMENT, SECTIONS, WORLD
 from rainforest.model.table import MISSING
+from rainforest.model.validation import encode_cell
 
 __all__ = ["GraphData", "gexf_text", "graph_data", "graphml_text"]
 
@@ -81,9 +82,7 @@ def _extension(value: Any) -> Any:
         return None
     if isinstance(value, bool | int | float | str):
         return None if isinstance(value, float) and math.isnan(value) else value
-    from rainforest.model.validation import encode_cell  # the CSV form's JSON text of a nested value
-
-    return encode_cell(value)
+    return encode_cell(value)  # the CSV form's JSON text of a nested value
 
 
 def _rows(eco: Ecosystem, section: str, skip: Iterable[str]) -> list[dict[str, Any]]:
