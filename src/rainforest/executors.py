@@ -26,9 +26,10 @@ a ``numpy.random.SeedSequence`` or a ``numpy.random.Generator`` (:func:`seed_seq
 
 from __future__ import annotations
 
+import multiprocessing
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -135,15 +136,10 @@ def executor(
         yield spec
         return
     if spec == "threads":
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rainforest") as pool:
             yield pool
         return
     if spec == "processes":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         # workers start from a fresh server process, not a fork of this one: a fork of a
         # process whose numba kernels already ran OpenMP threads dies ("fork() called from
         # a process already using GNU OpenMP")
