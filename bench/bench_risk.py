@@ -206,7 +206,7 @@ def section_100k(sample: int) -> None:
     base = None
     for workers in (1, 2, 4):
         t = time.perf_counter()
-        r = esri(net, actors=subset, stop="reference", damping=False, dask="local", workers=workers)
+        r = esri(net, actors=subset, stop="reference", damping=False, executor="dask", workers=workers)
         dt = time.perf_counter() - t
         base = base or dt
         same = np.array_equal(r.esri, r_c.esri)

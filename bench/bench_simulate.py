@@ -99,9 +99,9 @@ def full_run(n: int, periods: int) -> None:
     from rainforest import simulate
 
     eco = rf.datasets.synthetic(n_actors=n, rng=1)
-    simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), seed=0).run(2)  # compile the kernels once
+    simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), rng=0).run(2)  # compile the kernels once
     t = time.perf_counter()
-    model = simulate.Model(eco, seed=1)
+    model = simulate.Model(eco, rng=1)
     setup = time.perf_counter() - t
     t = time.perf_counter()
     result = model.run(periods)
@@ -139,10 +139,10 @@ def mesa_ratio(n: int, periods: int) -> None:
             "record": "basic",  # the two aggregates the Mesa model records
         }
     )
-    simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), params, seed=0).run(2)  # compiled kernels ready
+    simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), params, rng=0).run(2)  # compiled kernels ready
     best = None
     for _ in range(3):  # best of three, as for Mesa; set-up excluded on both sides
-        model = simulate.Model(eco, params, seed=1)
+        model = simulate.Model(eco, params, rng=1)
         t = time.perf_counter()
         result = model.run(periods)
         took = time.perf_counter() - t
@@ -166,14 +166,14 @@ def scaling(runs: int, n: int, periods: int) -> None:
 
     eco = rf.datasets.synthetic(n_actors=n, rng=1)
     t = time.perf_counter()
-    probe = scenario.monte_carlo(eco, periods=periods, runs=10, seed=1)
+    probe = scenario.monte_carlo(eco, periods=periods, runs=10, rng=1)
     per_run = (time.perf_counter() - t) / 10
     print(f"{runs:,} runs of {n:,} actors x {periods} periods; one run in-process: {per_run * 1000:.0f} ms")
     base = None
     reference = None
     for workers in (1, 2):
         t = time.perf_counter()
-        ens = scenario.monte_carlo(eco, periods=periods, runs=runs, seed=1, executor="local", workers=workers)
+        ens = scenario.monte_carlo(eco, periods=periods, runs=runs, rng=1, executor="processes", workers=workers)
         wall = time.perf_counter() - t
         base = base or wall
         overhead = wall * workers / runs - per_run

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from rainforest.optimize.targeting import Stream, cascade, lp_target
+from rainforest.optimize.targeting import Stream, cascade_target, lp_target
 
 
 def problem(n: int, rng: np.random.Generator) -> tuple[list[Stream], list[Stream]]:
@@ -31,7 +31,7 @@ def best_of(fn: object, repeat: int = 3) -> tuple[float, object]:
 
 def main() -> None:
     sources, sinks = problem(200, np.random.default_rng(1))
-    t_cascade, a = best_of(lambda: cascade(sources, sinks))
+    t_cascade, a = best_of(lambda: cascade_target(sources, sinks))
     t_lp, b = best_of(lambda: lp_target(sources, sinks))
     agree = abs(a.virgin - b.virgin) <= 1e-6 * max(1.0, a.virgin)  # type: ignore[attr-defined]
     print(

@@ -49,10 +49,50 @@ PUBLIC = [
 ]
 
 
+#: Module namespaces (``rf.metabolism``...), loaded on first use.
+MODULES = {
+    "cascade": "rainforest.analysis.cascade",
+    "exchanges": "rainforest.optimize.exchanges",
+    "io": "rainforest.io",
+    "metabolism": "rainforest.analysis.metabolism",
+    "mrio": "rainforest.analysis.mrio",
+    "positioning": "rainforest.analysis.positioning",
+    "report": "rainforest.report",
+    "sharing": "rainforest.optimize.sharing",
+    "simulate": "rainforest.simulate",
+    "solvers": "rainforest.optimize.solvers",
+    "store": "rainforest.store",
+    "structure": "rainforest.analysis.structure",
+    "targeting": "rainforest.optimize.targeting",
+    "taxonomy": "rainforest.optimize.taxonomy",
+}
+
+
 def test_all_is_pinned() -> None:
-    assert sorted(rf.__all__) == sorted(PUBLIC)
+    assert sorted(rf.__all__) == sorted([*PUBLIC, *MODULES])
     for name in rf.__all__:
         assert getattr(rf, name) is not None
+
+
+def test_every_module_namespace_loads_on_first_use() -> None:
+    import importlib
+
+    for name, module in MODULES.items():
+        assert getattr(rf, name) is importlib.import_module(module), name
+        assert name in dir(rf)
+    with pytest.raises(AttributeError, match="no attribute 'metabolisme'"):
+        rf.metabolisme  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_namespace_works_right_after_import_rainforest() -> None:
+    code = (
+        "import sys, rainforest as rf\n"
+        "before = 'rainforest.analysis.metabolism' in sys.modules\n"
+        "eco = rf.datasets.kalundborg()\n"
+        "print(before, rf.metabolism.circularity(eco)['unit'], rf.report.__name__, rf.simulate.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "t", "rainforest.report", "rainforest.simulate"]
 
 
 def test_import_is_fast_and_has_no_side_effects() -> None:

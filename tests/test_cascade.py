@@ -495,7 +495,7 @@ def test_engines_agree_on_a_hub_network(substitution: bool, stop: str) -> None:
 def test_dask_local_cluster_gives_identical_numbers() -> None:
     net = heavy_tailed(400)
     local = quiet_esri(net, stop="reference", substitution=True)
-    distributed = quiet_esri(net, stop="reference", substitution=True, dask="local", workers=2)
+    distributed = quiet_esri(net, stop="reference", substitution=True, executor="dask", workers=2)
     np.testing.assert_array_equal(local.esri, distributed.esri)
     np.testing.assert_array_equal(local.esri_down, distributed.esri_down)
     np.testing.assert_array_equal(local.sweeps, distributed.sweeps)

@@ -130,3 +130,40 @@ def test_every_active_quantity_lands_once(eco: rf.Ecosystem) -> None:
     placed = fm.Z.sum() + fm.inputs.sum() + fm.exports.sum() + fm.losses.sum()
     assert placed == pytest.approx(total, rel=1e-12, abs=1e-9)
     assert fm.unquantified == sum(not f.quantified for f in mine)  # skipped, and counted
+
+
+# -- to_frame and to_networkx ------------------------------------------------------------
+def test_to_frame_is_labelled_by_actor_ids() -> None:
+    fm = rf.FlowMatrix.from_ecosystem(small(), resource="ash")
+    frame = fm.to_frame()
+    assert list(frame.index) == list(frame.columns) == list(fm.ids)
+    assert (frame.index.name, frame.columns.name) == ("from", "to")
+    np.testing.assert_array_equal(frame.to_numpy(), fm.dense())
+    assert frame.loc["a", "b"] == 2000.0
+    sparse = fm.to_frame(sparse=True)
+    np.testing.assert_array_equal(sparse.sparse.to_dense().to_numpy(), fm.dense())
+    assert list(sparse.index) == list(fm.ids)
+
+
+def test_to_networkx_holds_every_flow_and_boundary() -> None:
+    fm = rf.FlowMatrix.from_ecosystem(small(), currency="mass")
+    g = fm.to_networkx()
+    assert list(g.nodes) == list(fm.ids)
+    z = fm.dense()
+    want = {(fm.ids[i], fm.ids[j]): z[i, j] for i in range(fm.n) for j in range(fm.n) if z[i, j] != 0}
+    assert {(u, v): w for u, v, w in g.edges(data="weight")} == want
+    for i, actor in enumerate(fm.ids):
+        for name in ("imports", "extraction", "exports", "losses", "stock", "stock_change"):
+            assert g.nodes[actor][name] == getattr(fm, name)[i], (actor, name)
+    assert (g.graph["currency"], g.graph["unit"]) == (fm.currency, fm.unit)
+
+
+@given(eco=ecosystems())
+def test_to_frame_and_to_networkx_agree_with_the_matrix(eco: rf.Ecosystem) -> None:
+    fm = rf.FlowMatrix.from_ecosystem(eco, resource=eco.resources[0].id)
+    frame = fm.to_frame()
+    np.testing.assert_array_equal(frame.to_numpy(), fm.dense())
+    g = fm.to_networkx()
+    assert g.number_of_nodes() == fm.n
+    assert g.number_of_edges() == int(np.count_nonzero(fm.dense()))
+    assert sum(w for _, _, w in g.edges(data="weight")) == pytest.approx(fm.dense().sum())

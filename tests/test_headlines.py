@@ -155,7 +155,7 @@ def test_simulation_states_its_assumptions_and_units() -> None:
     2.76 million' with no word on where the sizes, hazards and growth came from."""
     from rainforest.simulate import scenario
 
-    ens = scenario.monte_carlo(rf.datasets.kalundborg(), periods=4, runs=2, seed=1)
+    ens = scenario.monte_carlo(rf.datasets.kalundborg(), periods=4, runs=2, rng=1)
     s = ens.summary()
     quantities = [a["quantity"] for a in s["assumptions"]]
     for needed in ("actor sizes", "strata", "ages", "exit and founding hazards", "growth rates"):
@@ -175,7 +175,7 @@ def test_simulation_in_money_when_the_document_has_money() -> None:
     from rainforest import simulate
 
     eco = rf.datasets.synthetic(n_actors=40, rng=2)
-    result = simulate.Model(eco, seed=3).run(3)
+    result = simulate.Model(eco, rng=3).run(3)
     s = result.summary()
     assert s["units"]["value_added"] == "EUR"
     assert s["final"]["value_added"] == pytest.approx(float(result.series["value_added"][-1]))

@@ -152,7 +152,7 @@ def _synergies(eco: rf.Ecosystem, periods: int = 25, seeds: int = 4, **changes: 
     params = simulate.Params().replace(
         **{"demography.enabled": False, "competition.enabled": False, "ena_every": 0, **changes}
     )
-    return np.mean([simulate.Model(eco, params, seed=s).run(periods).series["synergies"] for s in range(seeds)], axis=0)
+    return np.mean([simulate.Model(eco, params, rng=s).run(periods).series["synergies"] for s in range(seeds)], axis=0)
 
 
 def test_shape_check_synergies_rise_and_saturate(eco: rf.Ecosystem) -> None:
@@ -210,7 +210,7 @@ def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
     deaths, expected, variance = 0, 0.0, 0.0
     growth: dict[int, list[np.ndarray]] = {2: [], 3: []}
     for seed in range(8):  # 8 runs of one period: about 3,700 deaths expected
-        model = simulate.Model(eco, params, seed=seed)
+        model = simulate.Model(eco, params, rng=seed)
         a = model.agents
         st = a["stratum"].astype(np.int64)
         rho = np.bincount(st, minlength=4) / model.demography.initial
@@ -241,9 +241,9 @@ def test_mortality_and_growth_follow_their_distributions(fused: bool) -> None:
 def test_a_closed_platform_has_no_adopters(eco: rf.Ecosystem) -> None:
     assert len(eco.modules) > 0
     closed = simulate.Params().replace(**{"platform.openness": 0.0, "ena_every": 0})
-    result = simulate.Model(eco, closed, seed=1).run(5)
+    result = simulate.Model(eco, closed, rng=1).run(5)
     assert "adoption" not in result.events.counts()
-    opened = simulate.Model(eco, simulate.Params().replace(ena_every=0), seed=1).run(5)
+    opened = simulate.Model(eco, simulate.Params().replace(ena_every=0), rng=1).run(5)
     assert opened.events.counts()["adoption"] > 0
     assert opened.series["adoption"][-1] > opened.series["adoption"][0] * 0.9
 
@@ -253,7 +253,7 @@ def test_exit_shock_cascades_and_recovery_is_measured(eco: rf.Ecosystem) -> None
 
     hub = max(positioning.position(eco).actors, key=lambda a: a.esri or 0).actor
     params = simulate.Params(shocks=(simulate.Shock(period=3, kind="exit", targets=(hub,)),)).replace(ena_every=0)
-    result = simulate.Model(eco, params, seed=4).run(10)
+    result = simulate.Model(eco, params, rng=4).run(10)
     counts = result.events.counts()
     assert counts["exit (shock)"] == 1
     assert counts["cascade loss"] > 0
@@ -264,7 +264,7 @@ def test_exit_shock_cascades_and_recovery_is_measured(eco: rf.Ecosystem) -> None
 
 def test_policy_shock_sets_the_landfill_tax_for_its_duration(eco: rf.Ecosystem) -> None:
     params = simulate.Params(shocks=(simulate.Shock(2, "landfill_tax", magnitude=30.0, duration=3),))
-    model = simulate.Model(eco, params.replace(ena_every=0), seed=1)
+    model = simulate.Model(eco, params.replace(ena_every=0), rng=1)
     seen = []
     for _ in range(7):
         model.step()
@@ -275,14 +275,14 @@ def test_policy_shock_sets_the_landfill_tax_for_its_duration(eco: rf.Ecosystem) 
 def test_unknown_shock_target_is_a_clear_error(eco: rf.Ecosystem) -> None:
     params = simulate.Params(shocks=(simulate.Shock(0, "exit", targets=("nobody",)),))
     with pytest.raises(simulate.SimulationError, match="unknown actor"):
-        simulate.Model(eco, params, seed=1).run(1)
+        simulate.Model(eco, params, rng=1).run(1)
 
 
 def test_contagion_spreads_exits_on_the_social_network(eco: rf.Ecosystem) -> None:
     first = eco.actors[0].id
     base = simulate.Params(shocks=(simulate.Shock(1, "exit", targets=(first,)),)).replace(ena_every=0)
-    quiet = simulate.Model(eco, base, seed=2).run(3).events.counts()
-    loud = simulate.Model(eco, base.replace(contagion=0.01), seed=2).run(3).events.counts()
+    quiet = simulate.Model(eco, base, rng=2).run(3).events.counts()
+    loud = simulate.Model(eco, base.replace(contagion=0.01), rng=2).run(3).events.counts()
     assert "exit (contagion)" not in quiet
     assert loud["exit (contagion)"] > 10
 
@@ -292,7 +292,7 @@ def test_rival_ecosystems_compete_for_members(eco: rf.Ecosystem) -> None:
     params = simulate.Params().replace(
         **{"competition.switching_cost": 0.0, "competition.switch_rate": 0.5, "ena_every": 0}
     )
-    result = simulate.Model(eco, params, seed=3, rivals=[rival]).run(10)
+    result = simulate.Model(eco, params, rng=3, rivals=[rival]).run(10)
     assert "members_0" in result.series
     assert "members_1" in result.series
     assert result.events.counts().get("switch", 0) > 0
@@ -300,13 +300,13 @@ def test_rival_ecosystems_compete_for_members(eco: rf.Ecosystem) -> None:
 
 def test_strategy_race_measures_the_lone_firm_against_the_ecosystem(eco: rf.Ecosystem) -> None:
     provider = eco.modules[0].provider
-    race = scenario.strategy_race(eco, provider, periods=12, runs=3, seed=1)
+    race = scenario.strategy_race(eco, provider, periods=12, runs=3, rng=1)
     assert len(race["lone"]) == len(race["ecosystem"]) == 12
     assert race["crossover"] is None or 1 <= race["crossover"] <= 12
 
 
 def test_snapshot_is_a_document_every_analysis_applies_to(eco: rf.Ecosystem) -> None:
-    model = simulate.Model(eco, simulate.Params().replace(ena_every=0), seed=1)
+    model = simulate.Model(eco, simulate.Params().replace(ena_every=0), rng=1)
     result = model.run(5, keep=[0, 5])
     first, last = result.snapshots[0], result.snapshots[5]
     assert len(first.actors) == len(eco.actors)
@@ -321,14 +321,14 @@ def test_snapshot_of_a_document_without_capabilities() -> None:
     """Kalundborg names no capability; mutation may still set the model's one unnamed
     column, which a snapshot leaves out (it used to fail with an IndexError)."""
     eco = rf.datasets.kalundborg()
-    result = simulate.Model(eco, seed=1).run(25, keep=(25,))
+    result = simulate.Model(eco, rng=1).run(25, keep=(25,))
     assert all(actor.capabilities == () for actor in result.snapshots[25].actors)
 
 
 def test_same_seed_same_result_different_seed_different(eco: rf.Ecosystem) -> None:
-    a = simulate.Model(eco, seed=11).run(6)
-    b = simulate.Model(eco, seed=11).run(6)
-    c = simulate.Model(eco, seed=12).run(6)
+    a = simulate.Model(eco, rng=11).run(6)
+    b = simulate.Model(eco, rng=11).run(6)
+    c = simulate.Model(eco, rng=12).run(6)
     for name in a.series:
         assert np.array_equal(a.series[name], b.series[name], equal_nan=True)
     assert a.events.rows() == b.events.rows()
@@ -336,27 +336,29 @@ def test_same_seed_same_result_different_seed_different(eco: rf.Ecosystem) -> No
 
 
 def test_monte_carlo_is_bit_identical_on_every_executor(eco: rf.Ecosystem) -> None:
-    kwargs = {"periods": 5, "runs": 4, "seed": 3}
+    kwargs = {"periods": 5, "runs": 4, "rng": 3}
     inline = scenario.monte_carlo(eco, **kwargs)  # type: ignore[arg-type]
-    local = scenario.monte_carlo(eco, executor="local", workers=2, **kwargs)  # type: ignore[arg-type]
+    local = scenario.monte_carlo(eco, executor="processes", workers=2, **kwargs)  # type: ignore[arg-type]
+    threads = scenario.monte_carlo(eco, executor="threads", workers=2, **kwargs)  # type: ignore[arg-type]
     dask = scenario.monte_carlo(eco, executor="dask", workers=2, **kwargs)  # type: ignore[arg-type]
     for name in inline.metrics():
         assert np.array_equal(inline.metric(name), local.metric(name), equal_nan=True)
+        assert np.array_equal(inline.metric(name), threads.metric(name), equal_nan=True)
         assert np.array_equal(inline.metric(name), dask.metric(name), equal_nan=True)
-    assert inline.summary() == local.summary() == dask.summary()
+    assert inline.summary() == local.summary() == threads.summary() == dask.summary()
 
 
 def test_sweep_points() -> None:
     grid = scenario.sweep_points({"a": [1, 2], "b": [3, 4, 5]}, "grid")
     assert len(grid) == 6
     assert grid[0] == {"a": 1, "b": 3}
-    lhs = scenario.sweep_points({"x": {"low": 0, "high": 1}, "y": {"low": 10, "high": 20}}, "lhs", samples=10, seed=1)
+    lhs = scenario.sweep_points({"x": {"low": 0, "high": 1}, "y": {"low": 10, "high": 20}}, "lhs", samples=10, rng=1)
     xs = sorted(p["x"] for p in lhs)
     # a Latin hypercube puts exactly one point in each tenth of each range
     assert [int(x * 10) for x in xs] == list(range(10))
     assert sorted(int(p["y"] - 10) for p in lhs) == list(range(10))
-    assert scenario.sweep_points({"x": {"low": 0, "high": 1}}, "lhs", samples=10, seed=1) != scenario.sweep_points(
-        {"x": {"low": 0, "high": 1}}, "lhs", samples=10, seed=2
+    assert scenario.sweep_points({"x": {"low": 0, "high": 1}}, "lhs", samples=10, rng=1) != scenario.sweep_points(
+        {"x": {"low": 0, "high": 1}}, "lhs", samples=10, rng=2
     )
 
 
@@ -388,7 +390,7 @@ def test_cli_simulate_writes_outputs_and_a_deterministic_summary(tmp_path: Path,
     args = ["simulate", str(doc), "--periods", "4", "--runs", "3", "--seed", "9", "--json"]
     first = runner.invoke(app, [*args, "-o", str(tmp_path / "a")])
     assert first.exit_code == 0, first.output
-    second = runner.invoke(app, [*args, "-o", str(tmp_path / "b"), "--executor", "local", "--workers", "2"])
+    second = runner.invoke(app, [*args, "-o", str(tmp_path / "b"), "--executor", "processes", "--workers", "2"])
     assert first.stdout == second.stdout
     summary = json.loads(first.stdout)
     assert summary["runs"] == 3

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import rainforest as rf
 from rainforest.cli import app
-from rainforest.optimize.targeting import Stream, TargetingError, cascade, lp_target, target
+from rainforest.optimize.targeting import Stream, TargetingError, cascade_target, lp_target, target
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
@@ -45,7 +45,7 @@ PUBLISHED = [  # (case, fresh water t/h, wastewater t/h, pinch ppm) as the paper
 ]
 
 
-@pytest.mark.parametrize("method", [cascade, lp_target])
+@pytest.mark.parametrize("method", [cascade_target, lp_target])
 @pytest.mark.parametrize(("case", "virgin", "discharge", "pinch"), PUBLISHED)
 def test_published_water_targets(
     method: object, case: Callable[[], tuple[list[Stream], list[Stream]]], virgin: float, discharge: float, pinch: float
@@ -58,7 +58,7 @@ def test_published_water_targets(
 
 
 def test_the_cascade_table_closes_at_the_pinch() -> None:
-    result = cascade(*wang_smith())
+    result = cascade_target(*wang_smith())
     table = result.cascade
     k = table["level"].index(100.0)
     assert table["cumulative_load"][k] == pytest.approx(0.0, abs=1e-9)
@@ -66,12 +66,12 @@ def test_the_cascade_table_closes_at_the_pinch() -> None:
 
 
 def test_zero_virgin_threshold() -> None:
-    result = cascade([Stream("a", 100, 10)], [Stream("b", 50, 20)])
+    result = cascade_target([Stream("a", 100, 10)], [Stream("b", 50, 20)])
     assert (result.virgin, result.discharge, result.pinch, result.threshold) == (0.0, 50.0, (), "zero virgin")
 
 
 def test_zero_discharge_threshold() -> None:
-    for method in (cascade, lp_target):
+    for method in (cascade_target, lp_target):
         result = method([Stream("a", 10, 10)], [Stream("b", 50, 20)])
         assert result.virgin == pytest.approx(40.0)
         assert result.discharge == pytest.approx(0.0, abs=1e-9)
@@ -80,8 +80,8 @@ def test_zero_discharge_threshold() -> None:
 
 def test_dirty_virgin_and_impossible_needs() -> None:
     with pytest.raises(TargetingError, match="cannot be met"):
-        cascade([Stream("a", 10, 50)], [Stream("b", 10, 5)], virgin_quality=10)
-    result = cascade([Stream("a", 10, 5)], [Stream("b", 10, 50)], virgin_quality=100)
+        cascade_target([Stream("a", 10, 50)], [Stream("b", 10, 5)], virgin_quality=10)
+    result = cascade_target([Stream("a", 10, 5)], [Stream("b", 10, 50)], virgin_quality=100)
     assert result.virgin == 0.0
 
 
@@ -99,7 +99,7 @@ def test_lp_and_cascade_agree(
     src = [Stream(f"s{i}", q, c) for i, (q, c) in enumerate(sources)]
     snk = [Stream(f"k{i}", q, c) for i, (q, c) in enumerate(sinks)]
     outcomes = []
-    for method in (cascade, lp_target):
+    for method in (cascade_target, lp_target):
         try:
             outcomes.append(method(src, snk, virgin))
         except TargetingError:

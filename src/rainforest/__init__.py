@@ -6,7 +6,11 @@
 'Kalundborg Symbiosis, classic network (c. 2000)'
 
 ``import rainforest`` is cheap: the model loads numpy only; readers, datasets and
-analyses load on first use.
+analyses load on first use. Every analysis, optimisation, simulation and edge module is a
+namespace of the package, loaded when first touched:
+
+>>> rf.metabolism.circularity(eco)["unit"]
+'t'
 """
 
 from __future__ import annotations
@@ -51,6 +55,22 @@ if TYPE_CHECKING:
     from rainforest.io import load as load
     from rainforest.io import save as save
 
+if TYPE_CHECKING:  # the module namespaces (``rf.metabolism``, ``rf.report``...)
+    from rainforest import io as io
+    from rainforest import report as report
+    from rainforest import simulate as simulate
+    from rainforest import store as store
+    from rainforest.analysis import cascade as cascade
+    from rainforest.analysis import metabolism as metabolism
+    from rainforest.analysis import mrio as mrio
+    from rainforest.analysis import positioning as positioning
+    from rainforest.analysis import structure as structure
+    from rainforest.optimize import exchanges as exchanges
+    from rainforest.optimize import sharing as sharing
+    from rainforest.optimize import solvers as solvers
+    from rainforest.optimize import targeting as targeting
+    from rainforest.optimize import taxonomy as taxonomy
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -87,6 +107,27 @@ __all__ = [
     "save",
 ]
 
+#: Modules reached as attributes of the package (``rf.metabolism``), imported on first
+#: use so that ``import rainforest`` stays cheap. ``ena``, ``io_tables`` and ``datasets``
+#: are listed above and in ``_LAZY``.
+_MODULES = {
+    "cascade": "rainforest.analysis.cascade",
+    "exchanges": "rainforest.optimize.exchanges",
+    "io": "rainforest.io",
+    "metabolism": "rainforest.analysis.metabolism",
+    "mrio": "rainforest.analysis.mrio",
+    "positioning": "rainforest.analysis.positioning",
+    "report": "rainforest.report",
+    "sharing": "rainforest.optimize.sharing",
+    "simulate": "rainforest.simulate",
+    "solvers": "rainforest.optimize.solvers",
+    "store": "rainforest.store",
+    "structure": "rainforest.analysis.structure",
+    "targeting": "rainforest.optimize.targeting",
+    "taxonomy": "rainforest.optimize.taxonomy",
+}
+__all__ += list(_MODULES)
+
 _LAZY = {
     "load": ("rainforest.io", "load"),
     "save": ("rainforest.io", "save"),
@@ -97,6 +138,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        module = importlib.import_module(_MODULES[name])
+        globals()[name] = module
+        return module
     if name in _LAZY:
         module_name, attr = _LAZY[name]
         module = importlib.import_module(module_name)

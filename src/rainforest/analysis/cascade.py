@@ -95,6 +95,7 @@ import contextlib
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -104,6 +105,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from rainforest.errors import CurrencyError, RainforestError, RainforestWarning, UnknownIdError
+from rainforest.executors import ExecutorSpec, dask_client, is_dask_client, normalise
+from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
 
 __all__ = [
@@ -899,11 +902,12 @@ def esri(
     valued: bool = False,
     losses: bool = False,
     batch: int = BATCH,
-    dask: str | Any | None = None,
+    executor: ExecutorSpec | None = "serial",
     workers: int | None = None,
     max_sweeps: int = MAX_SWEEPS,
     progress: Callable[[int, int], None] | None = None,
     engine: Engine = "auto",
+    dask: str | Any | None = None,
 ) -> ESRIProfile:
     """Economic systemic risk index of single-actor failures (a profile) or of scenarios.
 
@@ -932,12 +936,18 @@ def esri(
         Keep every scenario's per-actor losses (actors x scenarios).
     batch:
         Scenarios per batch (columns of the dense state arrays).
-    dask:
-        ``None`` runs in this process; ``'local'`` starts a Dask ``LocalCluster``
-        (``workers`` processes, one thread each); a scheduler address (``'tcp://…'``)
-        or a ``distributed.Client`` uses that cluster. Numbers are identical.
+    executor, workers:
+        Where the batches run (:mod:`rainforest.executors`): ``'serial'`` (default, in
+        this process), ``'threads'``, ``'processes'``, ``'dask'`` (a ``LocalCluster`` of
+        ``workers`` single-threaded processes), ``'dask:ADDRESS'``, a
+        ``concurrent.futures.Executor`` or a ``distributed.Client``. Numbers are
+        identical on every executor.
     progress:
-        Called with (scenarios done, scenarios total) after each batch (local runs).
+        Called with (scenarios done, scenarios total) after each batch, or each chunk
+        when an executor other than Dask runs them.
+    dask:
+        The old way to ask for Dask (deprecated): ``'local'`` is ``executor='dask'``, an
+        address is ``executor='dask:ADDRESS'``, a client is ``executor=client``.
     engine:
         ``'compiled'`` (numba: 16 scenarios side by side per thread, each sweep one
         fused pass over the links, a finished scenario's slot refilled at once), ``'numpy'`` (batches of ``batch`` scenarios as the columns of
@@ -978,15 +988,29 @@ def esri(
     # works on one batch of columns at a time
     step = batch if chosen_engine == "numpy" else max(batch, COMPILED_CHUNK)
     job = _Job(ops, w, tol, int(max_sweeps), losses, chosen_engine, step)
-    if dask is None:
+    if dask is not None:
+        warnings.warn(
+            "esri(dask=...) is now esri(executor=...): dask='local' is executor='dask', an address is "
+            "executor='dask:ADDRESS', a client is executor=client; dask= will be removed in a future release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        executor = "dask" if dask == "local" else (f"dask:{dask}" if isinstance(dask, str) else dask)
+    spec = normalise(executor)
+    if spec == "serial":
         parts = []
         for k in range(0, len(columns), step):
             parts.append(job.batch(columns[k : k + step]))
             if progress is not None:
                 progress(min(k + step, len(columns)), len(columns))
         result = _join(parts)
+    elif is_dask_client(spec) or (isinstance(spec, str) and spec.split(":", 1)[0] == "dask"):
+        with dask_client(spec, workers) as client:
+            result = _run_dask(client, workers, job, columns)
     else:
-        result = _run_dask(dask, workers, job, columns)
+        with _executor(spec, workers) as pool:
+            assert pool is not None  # not serial
+            result = _run_pool(pool, workers, job, columns, progress)
     if not columns:
         empty = np.zeros(0)
         return ESRIProfile(labels, empty, empty, empty, np.zeros(0, dtype=np.int64), net.ids, None, stop, tol)
@@ -996,37 +1020,38 @@ def esri(
     return ESRIProfile(labels, e, ed, eu, sw.astype(np.int64), net.ids, ls, stop, tol)
 
 
-def _run_dask(dask: str | Any, workers: int | None, job: _Job, columns: list[dict[int, float]]) -> tuple[Any, ...]:
-    try:
-        import distributed
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise RainforestError("the Dask executor needs dask.distributed: pip install 'rainforest[dask]'") from None
-    dist: Any = distributed  # untyped library: keep its calls out of the strict checks
-    own: list[Any] = []
-    client: Any
-    if isinstance(dask, str):
-        if dask == "local":
-            cluster = dist.LocalCluster(
-                n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            own.append(cluster)
-            client = dist.Client(cluster)
-        else:
-            client = dist.Client(dask)
-        own.insert(0, client)
-    else:
-        client = dask
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
-        # a few chunks per worker balance the load; each chunk is a multiple of the step,
-        # so the engine calls (and their numbers) are the same as in a local run
-        step = job.step
-        per = max(step, math.ceil(len(columns) / (4 * n_workers) / step) * step)
-        chunks = [columns[k : k + per] for k in range(0, len(columns), per)]
-        [job_f] = client.scatter([job], broadcast=True)
-        futures = [client.submit(_run_job, job_f, c, pure=False) for c in chunks]
-        parts = client.gather(futures)
-    finally:
-        for thing in own:
-            thing.close()
-    return _join(parts)
+def _chunks(columns: list[dict[int, float]], step: int, n_workers: int) -> list[list[dict[int, float]]]:
+    """A few chunks per worker balance the load; each chunk is a multiple of the step, so
+    the engine calls (and their numbers) are the same as in a serial run."""
+    per = max(step, math.ceil(len(columns) / (4 * n_workers) / step) * step)
+    return [columns[k : k + per] for k in range(0, len(columns), per)]
+
+
+def _run_pool(
+    pool: Executor,
+    workers: int | None,
+    job: _Job,
+    columns: list[dict[int, float]],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[Any, ...]:
+    chunks = _chunks(columns, job.step, getattr(pool, "_max_workers", None) or workers or 1)
+    futures = {pool.submit(_run_job, job, chunk): k for k, chunk in enumerate(chunks)}
+    parts: list[tuple[Any, ...] | None] = [None] * len(chunks)
+    done = 0
+    for future in as_completed(futures):
+        k = futures[future]
+        parts[k] = future.result()
+        done += len(chunks[k])
+        if progress is not None:
+            progress(done, len(columns))
+    return _join([p for p in parts if p is not None])
+
+
+def _run_dask(client: Any, workers: int | None, job: _Job, columns: list[dict[int, float]]) -> tuple[Any, ...]:
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
+    chunks = _chunks(columns, job.step, n_workers)
+    [job_f] = client.scatter(
+        [job], broadcast=True, hash=False
+    )  # a fresh key: a client used twice may still be releasing the last one
+    futures = [client.submit(_run_job, job_f, c, pure=False) for c in chunks]
+    return _join(client.gather(futures))

@@ -72,9 +72,10 @@ distributed control in ecosystems. Ecol. Model. 194:189-201.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -109,7 +110,7 @@ EXACT_LIMIT = DENSE_LIMIT
 WALKERS = 2_000_000
 
 Array = npt.NDArray[Any]  # float arrays; numpy's own annotations drift between float64 and floating
-Balance = Literal["input", "output", "boundary"]
+BalanceMethod = Literal["input", "output", "boundary"]
 
 
 # -- steady state and balancing -----------------------------------------------------------
@@ -179,7 +180,7 @@ def _require_balance(fm: FlowMatrix, tolerance: float) -> None:
     )
 
 
-def balance(fm: FlowMatrix, method: Balance = "input") -> FlowMatrix:
+def balance(fm: FlowMatrix, method: BalanceMethod = "input") -> FlowMatrix:
     """A steady-state version of ``fm``, keeping the flow proportions of the data.
 
     ``'input'``: boundary inputs are kept and every node passes its throughflow on in the
@@ -472,7 +473,7 @@ def flow(
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
     walkers: int = WALKERS,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
 ) -> FlowAnalysis:
     """Finn-Patten throughflow analysis.
 
@@ -1195,13 +1196,13 @@ def analyze(
     fm: FlowMatrix,
     *,
     tolerance: float = 0.05,
-    balance: Balance | None = None,
+    balance: BalanceMethod | None = None,
     matrices: bool = False,
     dense_limit: int = DENSE_LIMIT,
     force_dense: bool = False,
     exact_limit: int = EXACT_LIMIT,
     walkers: int = WALKERS,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
 ) -> ENA:
     """The whole analysis: structure, flow, ascendency, and (where defined and the size
     allows) utility, storage and control.
@@ -1314,3 +1315,17 @@ def analyze(
         notes=tuple(notes),
         reasons=reasons,
     )
+
+
+if not TYPE_CHECKING:  # old names, kept working with a warning (type checkers see only the new ones)
+
+    def __getattr__(name: str) -> Any:
+        if name == "Balance":
+            warnings.warn(
+                "rainforest.analysis.ena.Balance is now BalanceMethod (metabolism.Balance is a balance "
+                "table); the old name will be removed in a future release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return BalanceMethod
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -251,7 +251,7 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Document to read (any form).")],
     target: Annotated[Path, typer.Argument(help="Where to write; the form follows the suffix (a folder for CSV).")],
     to: Annotated[
-        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor.")
+        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor, graphml, gexf.")
     ] = None,
     currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
@@ -770,7 +770,7 @@ def target(
         result = (
             targeting.lp_target(sources, sinks, virgin_quality)
             if method == "lp"
-            else targeting.cascade(sources, sinks, virgin_quality)
+            else targeting.cascade_target(sources, sinks, virgin_quality)
         )
         unit = eco.resource(resource).unit
         data = {
@@ -1106,10 +1106,14 @@ def risk(
     valued: Annotated[
         bool, typer.Option("--valued", help="Use every flow valued at its resource's price, not only money flows.")
     ] = False,
-    dask: Annotated[
-        str | None, typer.Option(help="Run on Dask: 'local' (a LocalCluster) or a scheduler address.")
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Where the cascades run: serial, threads, processes, dask (a LocalCluster) or dask:ADDRESS."),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Workers of the local Dask cluster.")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Old form of --executor: 'local' is --executor dask, ADDRESS is dask:ADDRESS.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Workers of the pool or of the local Dask cluster.")] = None,
     losses: Annotated[bool, typer.Option("--losses", help="Include every actor's loss in each scenario.")] = False,
     engine: Annotated[str, typer.Option(help="auto, compiled (numba) or numpy.")] = "auto",
     top: Annotated[int, typer.Option(help="Rows shown in the table (not --json).")] = 15,
@@ -1176,7 +1180,13 @@ def risk(
                 )
                 scenarios = {label: joint}
             total = len(scenarios) if scenarios is not None else len(chosen or net.ids)
-            with _count_progress(not as_json and dask is None and total >= 2000, "cascades", total) as task_done:
+            if dask is not None and executor is None:
+                where = "dask" if dask == "local" else f"dask:{dask}"
+            else:
+                where = executor or "serial"
+            with _count_progress(
+                not as_json and not where.startswith("dask") and total >= 2000, "cascades", total
+            ) as task_done:
                 profile = cascade_module.esri(
                     net,
                     None if scenarios is not None else (chosen or None),
@@ -1187,7 +1197,7 @@ def risk(
                     weights=cascade_module.actor_weights(net, weights, eco),
                     damping=rule,
                     losses=losses,
-                    dask=dask,
+                    executor=where,
                     workers=workers,
                     engine=engine,  # type: ignore[arg-type]  # checked above
                     progress=task_done,
@@ -1320,7 +1330,9 @@ def simulate(
     periods: Annotated[int | None, typer.Option(help="Periods per run (default 30, or the scenario's).")] = None,
     runs: Annotated[int | None, typer.Option(help="Monte Carlo runs (default 1, or the scenario's).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed; the same seed gives the same results (default 0).")] = None,
-    executor: Annotated[str, typer.Option(help="inline, local (process pool), dask or dask:ADDRESS.")] = "inline",
+    executor: Annotated[
+        str, typer.Option(help="serial, threads, processes, dask (a LocalCluster) or dask:ADDRESS.")
+    ] = "serial",
     workers: Annotated[int | None, typer.Option(help="Workers of the local pool or Dask LocalCluster.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for series, events and plots.")] = Path(
         "simulation"

@@ -142,7 +142,7 @@ def _holders(gen: np.random.Generator, n: int, share: float) -> npt.NDArray[np.i
 def synthetic(
     n_actors: int = 1000,
     mean_degree: float = 4.0,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
     *,
     offers_share: float = 0.3,
     needs_share: float = 0.3,
@@ -157,7 +157,8 @@ def synthetic(
         Mean number of internal exchanges each actor supplies (flows between actors are
         about ``n_actors * mean_degree``; boundary flows come on top, about two per actor).
     rng:
-        Seed or ``numpy.random.Generator``; the same seed gives the same ecosystem.
+        Seed, ``numpy.random.SeedSequence`` or ``numpy.random.Generator``; the same seed
+        gives the same ecosystem.
     offers_share, needs_share:
         Up to 1: the share of actors with one offer (a by-product) and with one need.
         Above 1: the mean number of offers (needs) per actor (Poisson).

@@ -11,6 +11,9 @@ form           path                        notes
 ``excel``      ``*.xlsx``, ``*.xlsm``      one sheet per section (row numbers)
 ``ena-model``  ``*.json`` (by content)     ecological network model, one currency
 ``scor``       ``*.scor``                  NETWRK/enaR SCOR text, one currency
+``graphml``    ``*.graphml``               written only: actors and flows as a
+                                           graph for Gephi and networkx
+``gexf``       ``*.gexf``                  written only: the same, GEXF 1.3
 =============  ==========================  =====================================
 
 Every reader checks the same :class:`Limits` (file size, nesting depth, text length,
@@ -42,10 +45,12 @@ from rainforest.model.ecosystem import Ecosystem, build_ecosystem
 from rainforest.model.table import Coded
 from rainforest.model.validation import RawDocument
 
-__all__ = ["FORMS", "Form", "Limits", "form_of", "load", "save", "unpack_zip"]
+__all__ = ["EXPORT_FORMS", "FORMS", "Form", "Limits", "form_of", "load", "save", "unpack_zip"]
 
-Form = Literal["yaml", "json", "csv", "excel", "ena-model", "scor"]
-FORMS: tuple[str, ...] = ("yaml", "json", "csv", "excel", "ena-model", "scor")
+Form = Literal["yaml", "json", "csv", "excel", "ena-model", "scor", "graphml", "gexf"]
+FORMS: tuple[str, ...] = ("yaml", "json", "csv", "excel", "ena-model", "scor", "graphml", "gexf")
+#: Forms written for other tools and never read back (:mod:`rainforest.io.graph`).
+EXPORT_FORMS: tuple[str, ...] = ("graphml", "gexf")
 _SUFFIXES = {
     ".yaml": "yaml",
     ".yml": "yaml",
@@ -53,6 +58,8 @@ _SUFFIXES = {
     ".xlsx": "excel",
     ".xlsm": "excel",
     ".scor": "scor",
+    ".graphml": "graphml",
+    ".gexf": "gexf",
 }
 
 
@@ -131,6 +138,11 @@ def load(path: str | os.PathLike[str], form: Form | None = None, *, limits: Limi
             return _load_tables(doc, limits)
     chosen = form or form_of(p)
     label = p.name
+    if chosen in EXPORT_FORMS:
+        raise FormatError(
+            f"{p}: {chosen} is written for Gephi and networkx, not read back (a graph keeps actors and "
+            "flows only). Load the document it was exported from (YAML, JSON, CSV or Excel)."
+        )
     if chosen == "csv":
         return _load_tables(_read_csv(p, limits), limits)
     if p.is_dir():
@@ -295,7 +307,8 @@ def save(
 
     The file appears whole or not at all: it is written beside the target and moved
     into place. ``ena-model`` and ``scor`` hold one currency: pass ``currency=`` or
-    ``resource=`` when the ecosystem has more than one resource.
+    ``resource=`` when the ecosystem has more than one resource. ``graphml`` and ``gexf``
+    are exports for Gephi and networkx (:mod:`rainforest.io.graph`), not read back.
 
     Examples
     --------
@@ -369,6 +382,14 @@ def _write_file(eco: Ecosystem, path: Path, form: str, currency: str | None, res
         from rainforest.io.ena import write_scor
 
         text = write_scor(eco, currency, resource)
+    elif form == "graphml":
+        from rainforest.io.graph import graphml_text
+
+        text = graphml_text(eco)
+    elif form == "gexf":
+        from rainforest.io.graph import gexf_text
+
+        text = gexf_text(eco)
     else:  # pragma: no cover - guarded above
         raise FormatError(form)
     path.write_text(text, encoding="utf-8")

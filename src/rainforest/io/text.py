@@ -23,7 +23,15 @@ from rainforest.io.limits import (
 )
 from rainforest.model.schema import SECTIONS
 from rainforest.model.table import Coded
-from rainforest.model.validation import Path, Place, RawDocument, RawSection, records_to_section
+from rainforest.model.validation import (
+    Path,
+    Place,
+    RawDocument,
+    RawSection,
+    describe,
+    path_text,
+    records_to_section,
+)
 
 __all__ = ["dump_json", "dump_yaml", "parse_json", "parse_yaml", "raw_from_data"]
 
@@ -272,8 +280,6 @@ def _has_duplicate_keys(text: str, keys: int) -> bool:
 
 
 def _path_str(path: Path) -> str:
-    from rainforest.model.validation import path_text
-
     return path_text(path)
 
 
@@ -562,8 +568,6 @@ def _measure_section(section: RawSection, broken: list[Any], limits: Limits, lab
 
 
 def _kind(value: Any) -> str:
-    from rainforest.model.validation import describe
-
     return describe(value)
 
 

@@ -7,17 +7,27 @@ entry's ``class`` is ``input_class``.
 Quantities on an entity read from a loaded ecosystem are in the resource's declared unit
 (``unit`` is then ``None``); an entity you build may carry a ``unit`` and is converted
 when the :class:`~rainforest.model.Ecosystem` is made.
+
+Every entity is deeply immutable and hashable however it is built: a mapping field
+(``quality``, ``max_quality``, ``codes``, ``extensions``) takes any mapping, a plain dict
+included, and keeps it as a :class:`~rainforest.model.FrozenMap` (nested dicts and lists
+frozen too); a list field (``capabilities``, ``substitutes``, ``resources``,
+``adopters``) takes a list and keeps a tuple.
+
+>>> offer = Offer("mill", "ash", 3.0, quality={"ppm": 40})
+>>> offer.quality, offer in {offer}
+(FrozenMap({'ppm': 40}), True)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from rainforest.model.schema import SECTIONS, SectionSpec
-from rainforest.model.table import MISSING, FrozenMap, Table
+from rainforest.model.table import MISSING, FrozenMap, Table, freeze
 
 __all__ = [
     "Actor",
@@ -38,6 +48,33 @@ __all__ = [
 
 def _empty() -> FrozenMap:
     return FrozenMap()
+
+
+def _settle(entity: Any, maps: tuple[str, ...] = (), lists: tuple[str, ...] = ()) -> None:
+    """Make an entity deeply immutable as it is built: a plain dict given for a mapping
+    field (``quality``, ``extensions``...) becomes a :class:`FrozenMap` (nested dicts and
+    lists frozen too), a list given for a list field becomes a tuple."""
+    cls = type(entity).__name__
+    for name in (*maps, "extensions"):
+        value = getattr(entity, name)
+        if type(value) is FrozenMap:
+            continue
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"{cls}.{name} must be a mapping (a dict of property -> value), got {type(value).__name__} "
+                f"{value!r}. Pass {{}} or leave it out for none."
+            )
+        object.__setattr__(entity, name, freeze(value))
+    for name in lists:
+        value = getattr(entity, name)
+        if type(value) is tuple:
+            continue
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise TypeError(
+                f"{cls}.{name} must be a list of ids, got {type(value).__name__} {value!r}. "
+                f"Write {name}=[{value!r}] for one."
+            )
+        object.__setattr__(entity, name, tuple(freeze(list(value))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +117,10 @@ class Actor:
     capabilities: tuple[Capability, ...] = ()
     living: bool | None = None
     region: str | None = None
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, (), ("capabilities",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +135,11 @@ class Resource:
     co2e_disposal: float | None = None
     transport_cost: float | None = None
     substitutes: tuple[str, ...] = ()
-    codes: FrozenMap = field(default_factory=_empty)
-    extensions: FrozenMap = field(default_factory=_empty)
+    codes: Mapping[str, Any] = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, ("codes",), ("substitutes",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +161,10 @@ class Flow:
     status: str = "active"
     uncertainty: float | None = None
     quantified: bool = True
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +175,14 @@ class Offer:
     resource: str
     quantity: float
     unit: str | None = None
-    quality: FrozenMap = field(default_factory=_empty)
+    quality: Mapping[str, Any] = field(default_factory=_empty)
     disposal_cost: float | None = None
     supply_pattern: str = "continuous"
     confidential: bool = True
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, ("quality",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +194,14 @@ class Need:
     resource: str | None = None
     resources: tuple[str, ...] = ()
     unit: str | None = None
-    max_quality: FrozenMap = field(default_factory=_empty)
+    max_quality: Mapping[str, Any] = field(default_factory=_empty)
     price: float | None = None
     supply_pattern: str = "continuous"
     confidential: bool = True
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, ("max_quality",), ("resources",))
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -167,7 +219,10 @@ class Module:
     kind: str | None = None
     adopters: tuple[str, ...] = ()
     value_per_adopter: float | None = None
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, (), ("adopters",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +234,10 @@ class Stock:
     quantity: float | None = None
     change: float | None = None
     unit: str | None = None
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +247,10 @@ class Essentiality:
     supplier_sector: str
     customer_sector: str
     input_class: str
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,11 +258,14 @@ class Virgin:
     """Outside supply of a resource that makes up what by-products cannot."""
 
     resource: str
-    quality: FrozenMap = field(default_factory=_empty)
+    quality: Mapping[str, Any] = field(default_factory=_empty)
     price: float | None = None
     available: float | None = None
     unit: str | None = None
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self, ("quality",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +278,10 @@ class Link:
     fixed_cost: float | None = None
     capacity: float | None = None
     unit: str | None = None
-    extensions: FrozenMap = field(default_factory=_empty)
+    extensions: Mapping[str, Any] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _settle(self)
 
 
 ENTITY_TYPES: dict[str, type[Any]] = {

@@ -23,6 +23,8 @@ from rainforest.model.table import Table
 from rainforest.model.units import conversion_factor
 
 if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
     import scipy.sparse as sp
 
     from rainforest.model.ecosystem import Ecosystem
@@ -136,6 +138,78 @@ class FlowMatrix:
             "excluded": dict(self.excluded),
             "unquantified": self.unquantified,
         }
+
+    def to_frame(self, *, sparse: bool = False) -> pd.DataFrame:
+        """``Z`` as a pandas DataFrame labelled by actor ids: rows ``from``, columns ``to``.
+
+        ``sparse=True`` keeps the zeros out of memory (pandas' sparse columns), for
+        networks too large for an n x n table of floats.
+
+        Examples
+        --------
+        >>> fm = FlowMatrix.from_arrays([[0, 5], [1, 0]], inputs=[5, 0], exports=[0, 1], losses=[0, 4], ids=["a", "b"])
+        >>> fm.to_frame()
+        to      a    b
+        from
+        a     0.0  5.0
+        b     1.0  0.0
+        """
+        import pandas as pd  # the model loads without pandas (import rainforest stays cheap)
+
+        index = pd.Index(self.ids, name="from")
+        columns = pd.Index(self.ids, name="to")
+        if sparse:
+            frame: pd.DataFrame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]  # the stubs miss the accessor
+                self.Z, index=index, columns=columns
+            )
+            return frame
+        return pd.DataFrame(self.dense(), index=index, columns=columns)
+
+    def to_networkx(self) -> nx.DiGraph[str]:
+        """A networkx ``DiGraph``: one node per actor, one edge per nonzero ``Z[i, j]``.
+
+        Edges carry ``weight`` (the flow, in :attr:`unit`); nodes carry their boundary
+        flows (``imports``, ``extraction``, ``exports``, ``losses``), ``stock`` and
+        ``stock_change`` (and ``living`` when known); the graph carries ``currency``,
+        ``unit`` and ``resources``. networkx is not a dependency of rainforest: install
+        it to use this (``pip install networkx``).
+
+        Examples
+        --------
+        >>> fm = FlowMatrix.from_arrays([[0, 5], [1, 0]], inputs=[5, 0], exports=[0, 1], losses=[0, 4], ids=["a", "b"])
+        >>> g = fm.to_networkx()
+        >>> g.edges["a", "b"]["weight"], g.nodes["a"]["extraction"]
+        (5.0, 5.0)
+        """
+        try:
+            import networkx as nx
+        except ImportError:
+            raise ImportError(
+                "FlowMatrix.to_networkx needs networkx, which rainforest does not install: pip install networkx"
+            ) from None
+        g: nx.DiGraph[str] = nx.DiGraph(currency=self.currency, unit=self.unit, resources=self.resources)
+        columns = {
+            "imports": self.imports,
+            "extraction": self.extraction,
+            "exports": self.exports,
+            "losses": self.losses,
+            "stock": self.stock,
+            "stock_change": self.stock_change,
+        }
+        values = {k: v.tolist() for k, v in columns.items()}
+        living = None if self.living is None else self.living.tolist()
+        for i, actor in enumerate(self.ids):
+            attrs = {k: v[i] for k, v in values.items()}
+            if living is not None:
+                attrs["living"] = living[i]
+            g.add_node(actor, **attrs)
+        coo = self.Z.tocoo()
+        g.add_weighted_edges_from(
+            (self.ids[i], self.ids[j], w)
+            for i, j, w in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)
+            if w != 0
+        )
+        return g
 
     @classmethod
     def from_arrays(

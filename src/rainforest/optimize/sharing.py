@@ -119,7 +119,7 @@ def shapley(
     *,
     exact_limit: int = EXACT_LIMIT,
     samples: int = 20_000,
-    rng: int | np.random.Generator | None = 0,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = 0,
 ) -> Shapley:
     """Shapley values: ``phi_i = sum_S |S|! (n-|S|-1)! / n! (v(S + i) - v(S))``.
 

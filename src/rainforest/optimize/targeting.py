@@ -9,7 +9,7 @@ acceptable quality; the virgin supply has its own quality. Qualities mix linearl
 
 Two independent methods compute the same targets, and the tests hold them to agreement:
 
-- :func:`cascade`: the algebraic material cascade (El-Halwagi, Gabriel & Harell 2003;
+- :func:`cascade_target`: the algebraic material cascade (El-Halwagi, Gabriel & Harell 2003;
   Prakash & Shenoy 2005): a cascade of cumulative flows and contaminant loads over the
   quality levels; the virgin target makes every cumulative load non-negative.
 - :func:`lp_target`: a linear program over every source-to-sink allocation (HiGHS).
@@ -30,16 +30,17 @@ flowrate and fixed contaminant load operations. Chem. Eng. Sci. 60:255-268.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.sparse import lil_array
 
 from rainforest.errors import RainforestError, UnknownIdError
 
-__all__ = ["Stream", "Target", "TargetingError", "cascade", "lp_target", "streams_of", "target"]
+__all__ = ["Stream", "Target", "TargetingError", "cascade_target", "lp_target", "streams_of", "target"]
 
 #: Relative tolerance for a pinch (a cumulative load at zero).
 PINCH_TOLERANCE = 1e-9
@@ -114,7 +115,7 @@ def _validate(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality
         raise TargetingError("; ".join(problems))
 
 
-def cascade(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality: float = 0.0) -> Target:
+def cascade_target(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality: float = 0.0) -> Target:
     """Targets by the algebraic material cascade.
 
     Levels are the distinct qualities (of sources, sinks and virgin supply), ascending.
@@ -236,7 +237,7 @@ def lp_target(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality
         raise TargetingError(f"the targeting LP found no solution: {result.message}")
     virgin = float(result.x[nx : nx + nk].sum())
     discharge = float(result.x[nx + nk :].sum())
-    reference = cascade(sources, sinks, virgin_quality)
+    reference = cascade_target(sources, sinks, virgin_quality)
     return Target(
         virgin=virgin,
         discharge=discharge,
@@ -296,10 +297,10 @@ def target(eco: Any, resource: str, prop: str | None = None, method: str = "casc
     Examples
     --------
     >>> import rainforest as rf
-    >>> from rainforest.optimize.targeting import Stream, cascade
+    >>> from rainforest.optimize.targeting import Stream, cascade_target
     >>> sinks = [Stream("op1", 20, 0), Stream("op2", 100, 50), Stream("op3", 40, 50), Stream("op4", 10, 400)]
     >>> sources = [Stream("op1", 20, 100), Stream("op2", 100, 100), Stream("op3", 40, 800), Stream("op4", 10, 800)]
-    >>> t = cascade(sources, sinks)
+    >>> t = cascade_target(sources, sinks)
     >>> t.virgin, t.discharge, t.pinch
     (90.0, 90.0, (100.0,))
     """
@@ -308,4 +309,18 @@ def target(eco: Any, resource: str, prop: str | None = None, method: str = "casc
         return lp_target(sources, sinks, virgin_quality)
     if method != "cascade":
         raise ValueError(f"The 'method' parameter of target must be 'cascade' or 'lp'. Got {method!r} instead.")
-    return cascade(sources, sinks, virgin_quality)
+    return cascade_target(sources, sinks, virgin_quality)
+
+
+if not TYPE_CHECKING:  # old names, kept working with a warning (type checkers see only the new ones)
+
+    def __getattr__(name: str) -> Any:
+        if name == "cascade":
+            warnings.warn(
+                "rainforest.optimize.targeting.cascade is now cascade_target (rainforest.cascade is the "
+                "failure cascade); the old name will be removed in a future release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return cascade_target
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,11 +2,11 @@
 
 >>> import rainforest as rf
 >>> from rainforest import simulate
->>> model = simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), seed=7)
+>>> model = simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), rng=7)
 >>> result = model.run(5)
 >>> result.series["actors"].shape, result.seed
 ((5,), 7)
->>> again = simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), seed=7).run(5)
+>>> again = simulate.Model(rf.datasets.synthetic(n_actors=60, rng=1), rng=7).run(5)
 >>> bool(again.series["value_added"][-1] == result.series["value_added"][-1])
 True
 

@@ -136,7 +136,7 @@ def arthur(
     b_s: float = 1.0,
     r: float = 0.05,
     s: float = 0.05,
-    rng: int | np.random.Generator | None = None,
+    rng: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> np.ndarray:
     """Arthur's (1989) adoption process: agents of type R or S (equal odds) arrive one by one
     and adopt A or B by ``a_R + r n_A`` vs ``b_R + r n_B`` (type R) and ``a_S + s n_A`` vs

@@ -24,6 +24,7 @@ One step (the order proposed in docs/simulation.md):
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.executors import RandomState, seed_sequence
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate._kernels import production
 from rainforest.simulate._setup import compact, population, snapshot
@@ -171,6 +173,21 @@ class Result:
 Mechanism = Callable[["Model"], None]
 
 
+def _renamed_seed(rng: RandomState, seed: Any, where: str) -> RandomState:
+    """``rng``, or the deprecated ``seed=`` given instead (with a warning)."""
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise SimulationError(f"{where}: give rng= (seed= is its old name), not both")
+    warnings.warn(
+        f"{where}(seed=...) is now {where}(rng=...) (an int, a SeedSequence or a Generator); "
+        "seed= will be removed in a future release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return seed  # type: ignore[no-any-return]
+
+
 class Model:
     """An industrial ecosystem in motion.
 
@@ -180,8 +197,10 @@ class Model:
         The ecosystem at period 0 (any ``rainforest/1`` document).
     params:
         :class:`rainforest.simulate.Params`; every mechanism is switchable there.
-    seed:
-        An integer or a ``SeedSequence``; recorded as ``model.seed``.
+    rng:
+        An integer seed, a ``SeedSequence`` or a ``Generator`` (a seed is drawn from it);
+        the seed is recorded as ``model.seed``, and ``rng=model.seed`` runs the same model
+        again. ``seed=`` is the old name of this parameter (deprecated).
     rivals:
         Other ecosystems competing with this one (ecosystem against ecosystem).
 
@@ -199,11 +218,13 @@ class Model:
         self,
         eco: Ecosystem,
         params: Params | None = None,
-        seed: int | np.random.SeedSequence | None = None,
+        rng: RandomState = None,
         rivals: Sequence[Ecosystem] = (),
+        *,
+        seed: int | np.random.SeedSequence | None = None,
     ) -> None:
         self.params = params if params is not None else Params()
-        self.seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.seed_sequence = seed_sequence(_renamed_seed(rng, seed, "Model"))
         self.seed = int(self.seed_sequence.entropy) if isinstance(self.seed_sequence.entropy, int) else 0
         self.rng = np.random.default_rng(self.seed_sequence)
         self.period = 0

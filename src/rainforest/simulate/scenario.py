@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +41,11 @@ from threadpoolctl import threadpool_limits
 
 from rainforest.analysis import cascade
 from rainforest.errors import UnknownIdError
+from rainforest.executors import ExecutorSpec, RandomState, seed_sequence
+from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
-from rainforest.simulate.engine import Model, SimulationError
+from rainforest.simulate.engine import Model, SimulationError, _renamed_seed
 from rainforest.simulate.params import Params
 
 METHODS = ("grid", "random", "lhs")
@@ -133,7 +135,7 @@ def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[
     # one BLAS thread per run: parallelism comes from the runs; W workers each waking a
     # BLAS pool on 2 cores made W=2 slower than W=1 (bench/bench_simulate.py)
     with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
-        model = Model(eco, params, seed=seq, rivals=rivals)
+        model = Model(eco, params, seq, rivals=rivals)
         result = model.run(periods)
     return Run(
         index, (entropy, spawn_key), result.series, result.events.counts(), result.events.rows() if keep_events else []
@@ -141,44 +143,12 @@ def _task(args: tuple[Ecosystem, tuple[Ecosystem, ...], Params, int, int, tuple[
 
 
 @contextmanager
-def executor_for(spec: str | Executor | None, workers: int | None = None) -> Iterator[Executor | None]:
-    """``None``/``'inline'``: in this process; ``'local'``: a process pool of ``workers``;
-    ``'dask'``: a Dask ``LocalCluster`` of ``workers`` single-threaded workers; ``'dask:ADDRESS'``:
-    that scheduler; or any ``concurrent.futures.Executor`` (used as is)."""
-    if spec is None or spec == "inline":
-        yield None
-        return
-    if not isinstance(spec, str):
-        yield spec
-        return
-    if spec == "local":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield pool
-        return
-    if spec == "dask" or spec.startswith("dask:"):
-        try:
-            import distributed
-        except ImportError:
-            raise SimulationError("the Dask executor needs the 'dask' extra: pip install 'rainforest[dask]'") from None
-        Client: Any = distributed.Client
-        LocalCluster: Any = distributed.LocalCluster
-        address = spec.partition(":")[2]
-        if address:
-            client = Client(address)
-            try:
-                yield client.get_executor()
-            finally:
-                client.close()
-        else:
-            with (
-                LocalCluster(
-                    n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
-                yield client.get_executor()
-        return
-    raise SimulationError(f"unknown executor {spec!r}; expected inline, local, dask or dask:ADDRESS")
+def executor_for(spec: ExecutorSpec | None, workers: int | None = None) -> Iterator[Executor | None]:
+    """The executor of :mod:`rainforest.executors` (``"serial"``, ``"threads"``,
+    ``"processes"``, ``"dask"``, ``"dask:ADDRESS"``, an ``Executor`` or a Dask ``Client``);
+    ``None`` for ``"serial"``. The old ``"inline"`` and ``"local"`` warn."""
+    with _executor(spec, workers) as pool:
+        yield pool
 
 
 @dataclass(frozen=True)
@@ -279,22 +249,36 @@ def monte_carlo(
     *,
     periods: int = 30,
     runs: int = 10,
-    seed: int = 0,
+    rng: RandomState = 0,
     rivals: Sequence[Ecosystem] = (),
-    executor: str | Executor | None = None,
+    executor: ExecutorSpec | None = "serial",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_events: bool = False,
     point: Mapping[str, Any] | None = None,
+    seed: int | None = None,
 ) -> Ensemble:
-    """``runs`` independent runs with seeds spawned from ``seed``; results in run order
-    whatever the executor."""
+    """``runs`` independent runs with seeds spawned from ``rng`` (an int seed, a
+    ``SeedSequence`` or a ``Generator``); results in run order, and the same numbers,
+    whatever the executor (:mod:`rainforest.executors`).
+
+    ``seed=`` is the old name of ``rng``: still taken, without a warning until the
+    workbench's job runner has moved to ``rng=``; it will warn, then go.
+    """
     if runs < 1:
         raise SimulationError(f"runs must be at least 1, got {runs}")
+    if seed is not None:
+        rng = seed
     p = params if params is not None else Params()
-    children = np.random.SeedSequence(seed).spawn(runs)
+    root = seed_sequence(rng)
+    if not isinstance(root.entropy, int):
+        raise SimulationError(
+            f"monte_carlo: rng must be an int, a Generator or a SeedSequence made from one int, got entropy {root.entropy!r}"
+        )
+    seed = int(root.entropy)
+    children = root.spawn(runs)
     tasks = [
-        (eco, tuple(rivals), p, int(seed), k, tuple(int(x) for x in c.spawn_key), periods, keep_events)
+        (eco, tuple(rivals), p, seed, k, tuple(int(x) for x in c.spawn_key), periods, keep_events)
         for k, c in enumerate(children)
     ]
     results: list[Run | None] = [None] * runs
@@ -314,7 +298,12 @@ def monte_carlo(
 
 
 def sweep_points(
-    parameters: Mapping[str, Any], method: str = "grid", samples: int = 8, seed: int = 0
+    parameters: Mapping[str, Any],
+    method: str = "grid",
+    samples: int = 8,
+    rng: RandomState = 0,
+    *,
+    seed: int | None = None,
 ) -> list[dict[str, Any]]:
     """The parameter points of a sweep: the full grid of the listed values, ``samples``
     uniform random points, or a Latin hypercube of ``samples`` points (McKay, Beckman &
@@ -325,15 +314,17 @@ def sweep_points(
     names = list(parameters)
     if method == "grid":
         return [dict(zip(names, values, strict=True)) for values in itertools.product(*(parameters[n] for n in names))]
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    if seed is not None:
+        rng = _renamed_seed(None, seed, "sweep_points")
+    gen = np.random.default_rng(seed_sequence(rng).spawn(1)[0])
     lows = np.array([float(parameters[n]["low"]) for n in names])
     highs = np.array([float(parameters[n]["high"]) for n in names])
     if method == "random":
-        u = rng.random((samples, len(names)))
+        u = gen.random((samples, len(names)))
     else:
         u = np.empty((samples, len(names)))
         for d in range(len(names)):
-            u[:, d] = (rng.permutation(samples) + rng.random(samples)) / samples
+            u[:, d] = (gen.permutation(samples) + gen.random(samples)) / samples
     values = lows + u * (highs - lows)
     return [{n: float(v) for n, v in zip(names, row, strict=True)} for row in values]
 
@@ -341,7 +332,7 @@ def sweep_points(
 def run_scenario(
     scenario: Scenario,
     *,
-    executor: str | Executor | None = None,
+    executor: ExecutorSpec | None = "serial",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_events: bool = True,
@@ -368,7 +359,7 @@ def run_scenario(
                 params,
                 periods=scenario.periods,
                 runs=scenario.runs,
-                seed=scenario.seed,
+                rng=scenario.seed,
                 rivals=scenario.rivals,
                 executor=executor,
                 workers=workers,
@@ -381,7 +372,14 @@ def run_scenario(
 
 
 def strategy_race(
-    eco: Any, focal: str, periods: int = 30, runs: int = 10, seed: int = 0, params: Any = None
+    eco: Any,
+    focal: str,
+    periods: int = 30,
+    runs: int = 10,
+    rng: RandomState = 0,
+    params: Any = None,
+    *,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """The focal firm's value added per period under a "lone firm" strategy (openness 0, no
     royalty-bearing modules shared, symbiosis off) and an "ecosystem" strategy (the
@@ -394,11 +392,13 @@ def strategy_race(
     not the other way round)."""
     base = params if params is not None else Params()
     lone = base.replace(**{"platform.openness": 0.0, "symbiosis.enabled": False})
-    seeds = np.random.SeedSequence(seed).spawn(runs)
+    if seed is not None:
+        rng = _renamed_seed(None, seed, "strategy_race")
+    seeds = seed_sequence(rng).spawn(runs)
     series: dict[str, list[np.ndarray]] = {"lone": [], "ecosystem": [], "lone_total": [], "ecosystem_total": []}
     for s in seeds:
         for name, p in (("lone", lone), ("ecosystem", base)):
-            model = Model(eco, p, seed=np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
+            model = Model(eco, p, np.random.SeedSequence(s.entropy, spawn_key=s.spawn_key))
             if model.index_of(focal) is None:
                 raise UnknownIdError("actor", focal, list(model.index))
             values, totals = [], []
