@@ -97,13 +97,23 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.errors import CurrencyError, RainforestError, RainforestWarning, UnknownIdError
+from rainforest.choices import CascadeDamping as Damping
+from rainforest.choices import CascadeEngine as Engine
+from rainforest.choices import CascadeStop as Stop
+from rainforest.errors import (
+    CurrencyError,
+    ParameterError,
+    RainforestError,
+    RainforestWarning,
+    UnknownIdError,
+    check_choice,
+)
 from rainforest.model.ecosystem import Ecosystem
 
 __all__ = [
@@ -121,10 +131,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Stop = Literal["fixed-point", "reference"]
-Engine = Literal["auto", "compiled", "numpy"]
-Damping = Literal["reference", "outside-trade", "none"]
-DAMPINGS: tuple[Damping, ...] = ("reference", "outside-trade", "none")
+DAMPINGS: tuple[Damping, ...] = get_args(Damping)
 
 NEGLIGIBLE, NON_ESSENTIAL, ESSENTIAL = 0, 1, 2
 CLASS_CODES = {"negligible": NEGLIGIBLE, "non-essential": NON_ESSENTIAL, "essential": ESSENTIAL}
@@ -224,17 +231,17 @@ class SupplyNetwork:
         dst = np.asarray(customer, dtype=np.int64)
         w = np.asarray(weight, dtype=np.float64)
         if not (len(src) == len(dst) == len(w)):
-            raise ValueError(f"supplier, customer and weight differ in length: {len(src)}, {len(dst)}, {len(w)}")
+            raise ParameterError(f"supplier, customer and weight differ in length: {len(src)}, {len(dst)}, {len(w)}")
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
-            raise ValueError(f"link endpoints must be positions 0..{n - 1} into ids")
+            raise ParameterError(f"link endpoints must be positions 0..{n - 1} into ids")
         if (w < 0).any() or not np.isfinite(w).all():
-            raise ValueError("link weights must be finite and >= 0")
+            raise ParameterError("link weights must be finite and >= 0")
         if sector is None:
             sec_names: tuple[str, ...] = tuple(ids)
             sec = np.arange(n, dtype=np.int64)
         else:
             if len(sector) != n:
-                raise ValueError(f"sector has {len(sector)} entries for {n} actors")
+                raise ParameterError(f"sector has {len(sector)} entries for {n} actors")
             sec_names = tuple(dict.fromkeys(sector))
             lookup = {s: k for k, s in enumerate(sec_names)}
             sec = np.fromiter((lookup[s] for s in sector), dtype=np.int64, count=n)
@@ -244,14 +251,14 @@ class SupplyNetwork:
             else np.asarray(link_class, dtype=np.int8)
         )
         if len(cls_arr) != len(src) or not np.isin(cls_arr, (0, 1, 2)).all():
-            raise ValueError("link_class needs one of 0, 1, 2 per link")
+            raise ParameterError("link_class needs one of 0, 1, 2 per link")
 
         def per_actor(v: Sequence[float] | FloatArray | None, what: str, absent: float = np.nan) -> FloatArray:
             if v is None:
                 return np.full(n, absent)
             a = np.asarray(v, dtype=np.float64)
             if a.shape != (n,):
-                raise ValueError(f"{what} needs one value per actor ({n}), got shape {a.shape}")
+                raise ParameterError(f"{what} needs one value per actor ({n}), got shape {a.shape}")
             return a
 
         return cls(
@@ -422,9 +429,8 @@ def _damping(damping: Damping | bool) -> Damping:
         return "reference"
     if damping is False:
         return "none"
-    if damping in DAMPINGS:
-        return damping
-    raise ValueError(f"damping must be one of {', '.join(DAMPINGS)}, got {damping!r}")
+    check_choice("damping", damping, Damping, where="cascade and esri")
+    return damping
 
 
 def _ratio(a: FloatArray, b: FloatArray | float) -> FloatArray:
@@ -571,7 +577,7 @@ def actor_weights(
     if not isinstance(weights, str):
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (net.n,):
-            raise ValueError(f"weights need one value per actor ({net.n}), got shape {w.shape}")
+            raise ParameterError(f"weights need one value per actor ({net.n}), got shape {w.shape}")
         return w
     if weights == "out-strength":
         return net.out_strength
@@ -588,7 +594,7 @@ def actor_weights(
         except (TypeError, ValueError):
             raise RainforestError(f"weights column {column!r} is not numeric") from None
     else:
-        raise ValueError(f"weights {weights!r}: a column name needs the ecosystem; give an array instead")
+        raise ParameterError(f"weights {weights!r}: a column name needs the ecosystem; give an array instead")
     missing = [a for a, v in zip(net.ids, values, strict=True) if not np.isfinite(v)]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -627,7 +633,7 @@ class ESRIProfile:
         }
         if losses:
             if self.losses is None:
-                raise ValueError("losses were not kept; run with losses=True")
+                raise ParameterError("losses were not kept; run with losses=True")
             out["losses"] = {
                 label: dict(zip(self.actors, self.losses[:, k].tolist(), strict=True))
                 for k, label in enumerate(self.labels)
@@ -669,11 +675,10 @@ class CascadeResult:
 
 
 def _tolerance(stop: Stop, eps: float | None) -> float:
+    check_choice("stop", stop, Stop, where="cascade and esri")
     if stop == "fixed-point":
         return FIXED_POINT_TOL if eps is None else float(eps)
-    if stop == "reference":
-        return REFERENCE_EPS if eps is None else float(eps)
-    raise ValueError(f"stop must be 'fixed-point' or 'reference', got {stop!r}")
+    return REFERENCE_EPS if eps is None else float(eps)
 
 
 def _network(source: SupplyNetwork | Ecosystem, valued: bool) -> tuple[SupplyNetwork, Ecosystem | None]:
@@ -720,7 +725,7 @@ def shock_vector(
 
 def _check_size(size: float, what: str) -> None:
     if not (isinstance(size, int | float) and 0.0 <= float(size) <= 1.0):
-        raise ValueError(f"{what} must be a share of production lost between 0 and 1, got {size!r}")
+        raise ParameterError(f"{what} must be a share of production lost between 0 and 1, got {size!r}")
 
 
 def cascade(
@@ -761,7 +766,7 @@ def cascade(
     else:
         phi = np.asarray(shock, dtype=np.float64)
         if phi.shape != (net.n,) or (phi < 0).any() or (phi > 1).any():
-            raise ValueError(f"shock needs one share in [0, 1] per actor ({net.n})")
+            raise ParameterError(f"shock needs one share in [0, 1] per actor ({net.n})")
         if sectors:
             phi = np.maximum(phi, shock_vector(net, None, sectors))
     _warn_undamped(net, damping)
@@ -783,17 +788,16 @@ def cascade(
 
 
 def _engine(engine: Engine) -> Engine:
+    check_choice("engine", engine, Engine, where="esri")
     if engine == "numpy":
         return engine
-    if engine in ("auto", "compiled"):
-        from rainforest.analysis._cascade_kernel import compiled
+    from rainforest.analysis._cascade_kernel import compiled
 
-        if compiled() is not None:
-            return "compiled"
-        if engine == "compiled":
-            raise RainforestError("the compiled cascade engine needs numba: pip install numba (or use engine='numpy')")
-        return "numpy"
-    raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {engine!r}")
+    if compiled() is not None:
+        return "compiled"
+    if engine == "compiled":
+        raise RainforestError("the compiled cascade engine needs numba: pip install numba (or use engine='numpy')")
+    return "numpy"
 
 
 @dataclass(frozen=True, eq=False)
@@ -959,7 +963,7 @@ def esri(
     net, eco = _network(source, valued)
     if scenarios is not None:
         if actors is not None:
-            raise ValueError("give actors= (single failures) or scenarios=, not both")
+            raise ParameterError("give actors= (single failures) or scenarios=, not both")
         labels = tuple(scenarios)
         columns: list[dict[int, float]] = []
         for label, shock in scenarios.items():
@@ -978,7 +982,7 @@ def esri(
     tol = _tolerance(stop, eps)
     ops = _operators(net, damping=damping, substitution=substitution)
     if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+        raise ParameterError(f"batch must be >= 1, got {batch}")
     chosen_engine = _engine(engine)
     # the compiled engine keeps its slots busy across a whole chunk; the numpy engine
     # works on one batch of columns at a time

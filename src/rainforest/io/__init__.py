@@ -24,11 +24,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 
-from rainforest.errors import DocumentError, FormatError, Issue
+from rainforest.choices import Currency
+from rainforest.choices import Form as Form
+from rainforest.errors import DocumentError, FormatError, Issue, check_choice
 from rainforest.io.limits import (
     DEFAULT_LIMITS,
     Limits,
@@ -44,9 +46,8 @@ from rainforest.model.validation import RawDocument, build_ecosystem
 
 __all__ = ["FORMS", "Form", "Limits", "form_of", "load", "save", "unpack_zip"]
 
-Form = Literal["yaml", "json", "csv", "excel", "ena-model", "scor"]
-FORMS: tuple[str, ...] = ("yaml", "json", "csv", "excel", "ena-model", "scor")
-_SUFFIXES = {
+FORMS: tuple[Form, ...] = get_args(Form)
+_SUFFIXES: dict[str, Form] = {
     ".yaml": "yaml",
     ".yml": "yaml",
     ".json": "json",
@@ -56,7 +57,7 @@ _SUFFIXES = {
 }
 
 
-def form_of(path: str | os.PathLike[str]) -> str:
+def form_of(path: str | os.PathLike[str]) -> Form:
     """The form a path is read or written as: by suffix; a folder or a path without a
     suffix is a CSV folder.
 
@@ -119,6 +120,8 @@ def load(path: str | os.PathLike[str], form: Form | None = None, *, limits: Limi
     rainforest.errors.LimitError: kalundborg.rainforest.json: 1 problem found; nothing was loaded.
       - kalundborg.rainforest.json: actors: 10 entries, above the limit of 5 per section (max_rows). If the document is trusted, raise the limit with --max-rows N (CLI) or rainforest.io.Limits(max_rows=N) passed as limits= to rainforest.load (Python).
     """
+    if form is not None:
+        check_choice("form", form, Form, where="load")
     limits = limits or DEFAULT_LIMITS
     p = Path(path)
     if not p.exists():
@@ -288,7 +291,7 @@ def save(
     path: str | os.PathLike[str],
     form: Form | None = None,
     *,
-    currency: str | None = None,
+    currency: Currency | None = None,
     resource: str | None = None,
 ) -> Path:
     """Write ``eco`` to ``path`` in any form; returns the path written.
@@ -305,6 +308,10 @@ def save(
     >>> rf.load(out) == eco
     True
     """
+    if form is not None:
+        check_choice("form", form, Form, where="save")
+    if currency is not None:
+        check_choice("currency", currency, Currency, where="save")
     p = Path(path)
     chosen = form or form_of(p)
     if chosen not in FORMS:

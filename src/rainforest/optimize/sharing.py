@@ -24,15 +24,15 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from rainforest.choices import GameKind as Kind
 from rainforest.errors import DocumentError, Issue, RainforestError
 
 __all__ = ["Game", "core_violations", "in_core", "load_game", "nucleolus", "shapley"]
 
-Kind = Literal["profit", "cost"]
 #: Shapley values are exact up to this many players (2^n coalitions), sampled beyond.
 EXACT_LIMIT = 20
 

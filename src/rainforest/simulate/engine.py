@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import RainforestError
+from rainforest.errors import ParameterError
+from rainforest.errors import SimulationError as SimulationError
 from rainforest.model.ecosystem import Ecosystem
 
 STRATA = ("canopy", "understory", "shrub", "moss")
@@ -39,10 +40,6 @@ STAGES = ("startup", "growth", "mature", "decline")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-class SimulationError(RainforestError, ValueError):
-    """A scenario or parameter the simulator cannot run, with what to change."""
 
 
 class AgentSet:
@@ -101,7 +98,11 @@ class AgentSet:
 
         keep = np.asarray(keep, dtype=np.int64)
         if keep.size > 1 and not (keep[1:] > keep[:-1]).all():
-            raise ValueError("AgentSet.compact: keep must be strictly ascending agent indices")
+            raise ParameterError(
+                "The 'keep' parameter of AgentSet.compact must hold strictly ascending agent indices. "
+                f"Got {keep[:10].tolist()} instead.",
+                parameter="keep",
+            )
         for arr in self._data.values():
             keep_rows(arr, keep)
         self.n = int(keep.size)
