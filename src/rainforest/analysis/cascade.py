@@ -674,6 +674,14 @@ class CascadeResult:
         }
 
 
+def _check_choices(stop: Stop, damping: Damping | bool, engine: Engine | None, *, where: str) -> None:
+    check_choice("stop", stop, Stop, where=where)
+    if not isinstance(damping, bool):
+        check_choice("damping", damping, Damping, where=where)
+    if engine is not None:
+        check_choice("engine", engine, Engine, where=where)
+
+
 def _tolerance(stop: Stop, eps: float | None) -> float:
     check_choice("stop", stop, Stop, where="cascade and esri")
     if stop == "fixed-point":
@@ -760,6 +768,7 @@ def cascade(
     >>> r.loss.tolist(), round(r.esri, 6)
     ([1.0, 1.0, 1.0], 1.0)
     """
+    _check_choices(stop, damping, None, where="cascade")
     net, eco = _network(source, valued)
     if isinstance(shock, Mapping):
         phi = shock_vector(net, shock, sectors)
@@ -960,6 +969,7 @@ def esri(
     >>> esri(net, stop="reference", damping=False).to_dict()["esri"]  # a chain: any failure stops it all
     {'a': 1.0, 'b': 1.0, 'c': 1.0}
     """
+    _check_choices(stop, damping, engine, where="esri")
     net, eco = _network(source, valued)
     if scenarios is not None:
         if actors is not None:

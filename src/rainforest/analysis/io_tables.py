@@ -227,6 +227,7 @@ def leontief_inverse(table: IOTable, *, dense_limit: int = DENSE_LIMIT, force_de
 def output_for(table: IOTable, final_demand: Sequence[float] | Array, *, method: IOMethod = "auto") -> Array:
     """Total output ``x = L f`` that a final demand ``f`` calls for (one sparse solve;
     ``method``: ``'auto'``, ``'lu'`` or ``'iterative'``, see the module docstring)."""
+    check_choice("method", method, IOMethod, where="output_for")
     f = np.asarray(final_demand, dtype=np.float64)
     return _leontief(table, method, "output_for").solve(f)
 
@@ -262,6 +263,7 @@ def supply_multipliers(table: IOTable, *, method: IOMethod = "auto") -> dict[str
     ecosystem enabled per unit of an actor's primary inputs (``(I - B) g = 1``)."""
     import scipy.sparse as sp
 
+    check_choice("method", method, IOMethod, where="supply_multipliers")
     g = _Solver(sp.eye(table.n) - _ghosh_system(table), method, "supply_multipliers").solve(np.ones(table.n))
     return dict(zip(table.ids, np.asarray(g, dtype=float).tolist(), strict=True))
 
@@ -278,6 +280,7 @@ def hypothetical_extraction(
     complement, ``(I - A)_{-k,-k}^-1 = L_{-k,-k} - L_{-k,k} L_{k,-k} / L_kk``; without it
     (large tables), two sparse solves per actor asked for.
     """
+    check_choice("method", method, IOMethod, where="hypothetical_extraction")
     index = {a: i for i, a in enumerate(table.ids)}
     chosen = list(table.ids) if actors is None else list(actors)
     for a in chosen:

@@ -321,6 +321,10 @@ class IOSystem(MRIOTables):
     method: MRIOMethod = "auto"
     carried: Mapping[str, Mapping[str, Array]] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        check_choice("method", self.method, MRIOMethod, where="IOSystem")
+        super().__post_init__()
+
     @classmethod
     def from_tables(cls, tables: MRIOTables, *, method: MRIOMethod = "auto") -> IOSystem:
         """The analyses of a system read from a file (:func:`rainforest.io.mrio.load_io_system`)."""

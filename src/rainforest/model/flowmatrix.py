@@ -222,6 +222,9 @@ class FlowMatrix:
             When the choice is ambiguous, names nothing in the document, or mixes units
             that do not convert.
         """
+        if currency is not None:
+            # a CurrencyError (callers catch it), with the choices of the Literal type
+            check_choice("currency", currency, Currency, where="FlowMatrix.from_ecosystem", error=CurrencyError)
         chosen = [x for x in (currency, resource, kind) if x is not None]
         if len(chosen) > 1:
             raise CurrencyError("give only one of currency=, resource= or kind=")
@@ -291,8 +294,7 @@ class FlowMatrix:
                 raise CurrencyError("no resource has a price and none is of kind money; money flows cannot be valued")
             label = "money"
         else:
-            # a CurrencyError (callers catch it), with the choices of the Literal type
-            check_choice("currency", currency, Currency, where="FlowMatrix.from_ecosystem", error=CurrencyError)
+            raise AssertionError(currency)  # checked above
         included = tuple(
             r for r, f in zip(res_ids, factors, strict=True) if f != 0.0 or (label == "money" and r not in excluded)
         )

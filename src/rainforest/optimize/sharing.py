@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from rainforest.choices import GameKind as Kind
-from rainforest.errors import DocumentError, Issue, RainforestError
+from rainforest.errors import DocumentError, Issue, RainforestError, check_choice
 
 __all__ = ["Game", "core_violations", "in_core", "load_game", "nucleolus", "shapley"]
 
@@ -49,6 +49,9 @@ class Game:
     kind: Kind
     value: Callable[[int], float]
 
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, Kind, where="Game")
+
     @property
     def n(self) -> int:
         """Number of players."""
@@ -62,6 +65,7 @@ class Game:
     @classmethod
     def from_table(cls, players: Sequence[str], kind: Kind, values: Mapping[frozenset[str], float]) -> Game:
         """A game from a table of coalition values (every non-empty coalition given)."""
+        check_choice("kind", kind, Kind, where="Game.from_table")
         index = {p: i for i, p in enumerate(players)}
         table = np.zeros(1 << len(players))
         for coalition, v in values.items():

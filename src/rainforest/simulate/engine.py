@@ -40,6 +40,8 @@ STAGES = ("startup", "growth", "mature", "decline")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+#: The actor index of an event about the model itself (a metric that failed), named ``model``.
+MODEL = -2
 
 
 class AgentSet:
@@ -127,7 +129,7 @@ class Events:
 
     def log(self, period: int, kind: str, actors: Any, others: Any = None, detail: str = "") -> None:
         """One event per index in ``actors`` (with the partner in ``others``); index -1 is
-        the policy maker."""
+        the policy maker, :data:`MODEL` the model itself."""
         idx = self._ids(actors)
         if idx.size == 0:
             return
@@ -141,7 +143,7 @@ class Events:
             return idx
         if idx.min() >= 0:  # no policy maker among them
             return np.asarray(self._uid(idx), dtype=np.int64)
-        return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), -1).astype(np.int64)
+        return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), idx).astype(np.int64)
 
     def __len__(self) -> int:
         return self._size
@@ -277,8 +279,10 @@ class Model:
 
     def uid_name(self, uid: int) -> str:
         """The id of the agent with permanent number ``uid``: the document's for its actors,
-        ``new<uid>`` for entrants, ``policy`` for -1."""
+        ``new<uid>`` for entrants, ``policy`` for -1, ``model`` for :data:`MODEL`."""
         names: list[str] = self.state["names"]
+        if uid == MODEL:
+            return "model"
         if uid < 0:
             return "policy"
         return names[uid] if uid < len(names) else f"new{uid}"

@@ -20,6 +20,10 @@
 - ENA of the evolving exchange network every ``ena_every`` periods (Finn cycling ``FCI``,
   ``ASC.CAP`` and robustness) on the mass layer: the document's flows among living actors
   plus the active symbioses, each gap closed at the boundary.
+
+A metric that cannot be computed (the document has no mass layer, the network is out of
+reach of the analysis) is recorded as NaN, and the period's event log says which metric
+failed and why (kind ``"metric failed"``, actor ``model``); it never silently disappears.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ from typing import Any
 import numpy as np
 
 from rainforest.simulate._kernels import living_total
-from rainforest.simulate.engine import Model
+from rainforest.simulate.engine import MODEL, Model
+
+#: The ENA metrics recorded every ``ena_every`` periods.
+ENA_METRICS = ("FCI", "ASC.CAP", "robustness")
 
 
 def _shannon(counts: np.ndarray) -> float:
@@ -155,9 +162,15 @@ def _balance(model: Model) -> float:
     return float(np.linalg.eigvals(J).real.max())
 
 
+def _failed(model: Model, metrics: tuple[str, ...], reason: str) -> dict[str, float]:
+    """NaN for each of ``metrics``, and an event saying which failed and why."""
+    model.events.log(model.period, "metric failed", [MODEL], detail=f"{', '.join(metrics)}: {reason}")
+    return dict.fromkeys(metrics, math.nan)
+
+
 def _mass_layer(model: Model) -> dict[str, Any] | None:
     """The document's mass layer as arrays over agent indices, and a tonne factor per
-    resource of the symbioses (computed once)."""
+    resource of the symbioses (computed once); ``{"error": why}`` when there is none."""
     cached = model.state.get("mass_layer")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -168,9 +181,10 @@ def _mass_layer(model: Model) -> dict[str, Any] | None:
     eco = model.ecosystems[0]
     try:
         fm = FlowMatrix.from_ecosystem(eco, "mass")
-    except RainforestError:
-        model.state["mass_layer"] = {}
-        return {}
+    except RainforestError as exc:
+        failed = {"error": f"the document's mass layer cannot be built: {exc}"}
+        model.state["mass_layer"] = failed
+        return failed
     Z = fm.Z.tocoo()
     unit = {r.id: r.unit for r in eco.resources}
     factor: dict[str, float] = {}
@@ -203,6 +217,8 @@ def _ena(model: Model) -> dict[str, float]:
     layer = _mass_layer(model)
     if not layer:
         return {}
+    if "error" in layer:
+        return _failed(model, ENA_METRICS, layer["error"])
     a = model.agents
     keep = a.alive & a["member"][:, 0]
     n0 = layer["inputs"].size
@@ -240,6 +256,6 @@ def _ena(model: Model) -> dict[str, float]:
             fm = ena.balance(FlowMatrix.from_arrays(Z, inputs, outputs, np.zeros(m), unit="t"), "boundary")
             flow = ena.flow(fm, dense_limit=0, walkers=20_000)  # the sparse engine: exact per cycle component
             asc = ena.ascendency(fm)
-    except RainforestError:
-        return {}
+    except RainforestError as exc:
+        return _failed(model, ENA_METRICS, f"the ENA of the exchange network failed: {exc}")
     return {"FCI": float(flow.scalars["FCI"]), "ASC.CAP": float(asc["ASC.CAP"]), "robustness": float(asc["robustness"])}
