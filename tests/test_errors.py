@@ -516,7 +516,9 @@ def test_the_choice_parameters_are_found() -> None:
 @pytest.mark.parametrize(
     ("name", "call", "function", "parameter", "words"),
     [case for case in CHOICE_CASES if case[0:4:3] not in NOT_A_CHOICE],
-    ids=[f"{case[0].removeprefix('rainforest.')}:{case[3]}" for case in CHOICE_CASES if case[0:4:3] not in NOT_A_CHOICE],
+    ids=[
+        f"{case[0].removeprefix('rainforest.')}:{case[3]}" for case in CHOICE_CASES if case[0:4:3] not in NOT_A_CHOICE
+    ],
 )
 def test_a_bad_choice_is_refused_first_with_the_choices_listed(
     name: str, call: Callable[..., Any], function: Callable[..., Any], parameter: str, words: tuple[str, ...]
@@ -541,7 +543,8 @@ def test_a_bad_choice_is_refused_first_with_the_choices_listed(
     with pytest.raises(error) as info:
         call(**kwargs)
     message = str(info.value)
-    assert isinstance(info.value, ValueError) and isinstance(info.value, rf.RainforestError)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, rf.RainforestError)
     assert f"The {parameter!r} parameter of " in message
     for word in words:
         assert repr(word) in message
@@ -555,7 +558,7 @@ def test_check_choice_reads_the_literal_type() -> None:
     from rainforest.errors import ParameterError, check_choice, choices_of
 
     assert choices_of(Form | None) == ("yaml", "json", "csv", "excel", "ena-model", "scor")
-    assert choices_of(Literal["a", Literal["b", "a"]]) == ("a", "b")
+    assert choices_of(Literal["a", "b", "a"]) == ("a", "b")
     assert choices_of(["x", "y"]) == ("x", "y")
     check_choice("stop", "reference", CascadeStop, where="esri")
     with pytest.raises(ParameterError) as info:

@@ -179,11 +179,13 @@ def synthetic(
 
     if not isinstance(n_actors, int) or n_actors < 2:
         raise ParameterError(
-            f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.", parameter="n_actors"
+            f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.",
+            parameter="n_actors",
         )
     if not mean_degree > 0:
         raise ParameterError(
-            f"The 'mean_degree' parameter of synthetic must be > 0. Got {mean_degree!r} instead.", parameter="mean_degree"
+            f"The 'mean_degree' parameter of synthetic must be > 0. Got {mean_degree!r} instead.",
+            parameter="mean_degree",
         )
     seed: Any = rng if isinstance(rng, int) else None
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-
 from rainforest.errors import ParameterError
 
 __all__ = ["MISSING", "Coded", "FrozenMap", "Table"]

@@ -32,10 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.choices import Formulation, ShareMethod
-from rainforest.choices import Objective as Objective
-from rainforest.errors import PlanError as PlanError
-from rainforest.errors import RainforestError, check_choice
+from rainforest.choices import Formulation, Objective, ShareMethod
+from rainforest.errors import PlanError, RainforestError, check_choice
 from rainforest.optimize.solvers import MILP, HighsSolver, Solution, Solver, SolverError
 from rainforest.optimize.taxonomy import default_factor
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import SolverError as SolverError
+from rainforest.errors import SolverError
 
 __all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError", "quiet_native_stdout"]
 

@@ -37,8 +37,7 @@ from typing import Any
 import numpy as np
 
 from rainforest.choices import TargetMethod
-from rainforest.errors import RainforestError, UnknownIdError, check_choice
-from rainforest.errors import TargetingError as TargetingError
+from rainforest.errors import TargetingError, UnknownIdError, check_choice
 
 __all__ = ["Stream", "Target", "TargetingError", "cascade", "lp_target", "streams_of", "target"]
 

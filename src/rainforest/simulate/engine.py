@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rainforest.errors import ParameterError
-from rainforest.errors import SimulationError as SimulationError
+from rainforest.errors import SimulationError as SimulationError  # noqa: PLC0414  (re-exported: its old address)
 from rainforest.model.ecosystem import Ecosystem
 
 STRATA = ("canopy", "understory", "shrub", "moss")
