@@ -1,11 +1,24 @@
-"""Commands of the ``rainforest`` CLI (Typer + Rich)."""
+"""Commands of the ``rainforest`` CLI (Typer + Rich).
+
+Options that take one of a few words are typed with the library's ``Literal`` types
+(:mod:`rainforest.choices`): Typer lists the choices in ``--help`` and refuses any other
+word before a command runs (one line, exit 2, as the library's ``ParameterError`` says
+it). A command imports the analyses, readers, report, store and web inside its body:
+they cost 20 to 300 ms each, and ``rainforest --help`` needs none of them.
+"""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
+import os
 import re
+import secrets
 import sys
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +44,7 @@ from rainforest.choices import (
 )
 from rainforest.cli.terminal import shown
 from rainforest.errors import DocumentError, ParameterError, RainforestError, check_choice, in_words_of
+from rainforest.model.schema import SECTIONS
 from rainforest.model.units import label as unit_label
 
 _NOT_ONE_OF = re.compile(r"^('(?:[^'\\]|\\.)*') is not one of ('.*')\.$")
@@ -277,7 +291,6 @@ def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str 
         if not target.is_dir():
             return f"{target} exists and is not a folder; a CSV document is a folder. Choose another target."
         from rainforest.io.tabular import TOP_SHEET
-        from rainforest.model.schema import SECTIONS
 
         ours = {f"{name}.csv" for name in [*SECTIONS, TOP_SHEET]}
         others = sorted(c.name for c in target.iterdir() if c.name not in ours)
@@ -998,11 +1011,10 @@ def match(
             _emit_json(data)
             return
         from rainforest import report as report_module
-        from rainforest.model.units import label
         from rainforest.report import money_unit
 
         money = money_unit(eco)
-        units = {r.id: label(r.unit) for r in eco.resources}
+        units = {r.id: unit_label(r.unit) for r in eco.resources}
         value_unit = {"benefit": money, "co2e": "kg CO2e", "virgin": ""}[objective]
         if objective == "co2e":
             title_value = number(result.value / 1000, "t CO2e")
@@ -1154,8 +1166,6 @@ def risk(
     """Firm-level economic systemic risk (ESRI, Diem et al. 2022) of actor failures and shocks."""
 
     def work() -> None:
-        import warnings
-
         from rainforest.analysis import cascade as cascade_module
 
         if no_damping and damping not in (None, "none"):
@@ -1361,8 +1371,6 @@ def simulate(
     summary.json and simulation.html (plots with bands) to the output folder."""
 
     def work() -> None:
-        import dataclasses
-
         from rainforest import report as report_module
         from rainforest.simulate import scenario as sc
 
@@ -1483,9 +1491,6 @@ def serve(
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
-    import os
-    import secrets
-
     import uvicorn
 
     from rainforest.store import Store
@@ -1528,10 +1533,6 @@ def _exit_soon(grace: float) -> None:
     """After the server stopped: give threads still at work (a request's computation, a job
     that did not reach its next progress report) ``grace`` seconds, then end the process
     anyway, so that stopping the server takes seconds, not as long as the longest work."""
-    import os
-    import threading
-    import time
-
     deadline = time.monotonic() + grace
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
