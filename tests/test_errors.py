@@ -13,6 +13,8 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import rainforest as rf
 from rainforest.errors import DocumentError, Issue
@@ -598,3 +600,21 @@ def test_every_error_class_lives_in_errors_and_keeps_its_old_address() -> None:
         if isinstance(obj, type) and issubclass(obj, errors.RainforestError):
             assert obj.__module__ == "rainforest.errors"
             assert obj.__name__ in (errors.__doc__ or "") or obj is errors.RainforestError
+
+
+@given(
+    words=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6, unique=True), value=st.text(max_size=12)
+)
+def test_check_choice_accepts_exactly_the_choices(words: list[str], value: str) -> None:
+    """Any word of the choices passes; any other value is refused with every choice
+    listed, in order, and the value given."""
+    from rainforest.errors import ParameterError, check_choice
+
+    if value in words:
+        check_choice("p", value, words, where="f")
+        return
+    with pytest.raises(ParameterError) as info:
+        check_choice("p", value, words, where="f")
+    listed = ", ".join(map(repr, words[:-1])) + " or " + repr(words[-1]) if len(words) > 1 else repr(words[0])
+    assert str(info.value).startswith(f"The 'p' parameter of f must be {listed}. Got {value!r} instead.")
+    assert info.value.choices == tuple(words)
