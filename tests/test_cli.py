@@ -234,3 +234,13 @@ def test_help_lists_the_choices() -> None:
     assert "<fixed-point|reference>" in result.stdout
     assert "<auto|compiled|numpy>" in result.stdout
     assert "<reference|outside-trade|none>" in result.stdout
+
+
+def test_a_number_out_of_range_is_one_line(tmp_path: Path) -> None:
+    code, out, err = run("generate", str(tmp_path / "g.yaml"), "--actors", "1")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error: '--actors': ")  # then Typer's words: "Input should be greater than or equal to 2"
+    assert "2" in err
+    assert not (tmp_path / "g.yaml").exists()
