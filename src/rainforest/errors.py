@@ -47,6 +47,7 @@ __all__ = [
     "CurrencyError",
     "DocumentError",
     "FormatError",
+    "Interface",
     "Issue",
     "LimitError",
     "ParameterError",
