@@ -6,6 +6,7 @@ import ast
 import importlib
 import inspect
 import json
+import pickle
 import pkgutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -570,6 +571,16 @@ def test_check_choice_reads_the_literal_type() -> None:
         check_choice("stop", 3, CascadeStop, where="esri")
     with pytest.raises(TypeError):
         choices_of(3)
+    with pytest.raises(TypeError, match="at least one choice"):
+        check_choice("stop", "x", (), where="esri")
+    # it crosses process boundaries whole (an executor's workers raise it)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (type(copy), str(copy), copy.parameter, copy.choices) == (
+        ParameterError,
+        str(info.value),
+        "stop",
+        ("fixed-point", "reference"),
+    )
 
 
 def test_every_error_class_lives_in_errors_and_keeps_its_old_address() -> None:

@@ -286,6 +286,15 @@ class ParameterError(RainforestError, ValueError):
         self.parameter = parameter
         self.choices = tuple(choices)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keep the keywords across processes (an executor's workers)
+        return (_parameter_error, (type(self), str(self), self.parameter, self.choices))
+
+
+def _parameter_error(
+    cls: type[ParameterError], message: str, parameter: str | None, choices: tuple[str, ...]
+) -> ParameterError:
+    return cls(message, parameter=parameter, choices=choices)
+
 
 def choices_of(choices: Any) -> tuple[str, ...]:
     """The words a ``Literal`` type allows, in their declared order (nested ``Literal``s
@@ -340,6 +349,8 @@ def check_choice(
     rainforest.errors.ParameterError: The 'method' parameter of target must be 'cascade' or 'lp'. Got 'lpp' instead. Did you mean 'lp'?
     """
     words = choices_of(choices)
+    if not words:
+        raise TypeError(f"check_choice needs at least one choice for {name!r}, got {choices!r}")
     if isinstance(value, str) and value in words:
         return
     message = f"The {name!r} parameter of {where} must be {_either(words)}. Got {value!r} instead."

@@ -231,17 +231,32 @@ class SupplyNetwork:
         dst = np.asarray(customer, dtype=np.int64)
         w = np.asarray(weight, dtype=np.float64)
         if not (len(src) == len(dst) == len(w)):
-            raise ParameterError(f"supplier, customer and weight differ in length: {len(src)}, {len(dst)}, {len(w)}")
+            raise ParameterError(
+                "The 'supplier', 'customer' and 'weight' parameters of SupplyNetwork.from_arrays must have one entry per link. "
+                f"Got lengths {len(src)}, {len(dst)} and {len(w)} instead.",
+                parameter="weight",
+            )
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
-            raise ParameterError(f"link endpoints must be positions 0..{n - 1} into ids")
+            raise ParameterError(
+                f"The 'supplier' and 'customer' parameters of SupplyNetwork.from_arrays must be positions 0..{n - 1} into ids. "
+                "Got a link endpoint outside them.",
+                parameter="supplier",
+            )
         if (w < 0).any() or not np.isfinite(w).all():
-            raise ParameterError("link weights must be finite and >= 0")
+            raise ParameterError(
+                "The 'weight' parameter of SupplyNetwork.from_arrays must hold finite link weights >= 0. "
+                f"Got {int((w < 0).sum())} negative and {int((~np.isfinite(w)).sum())} non-finite.",
+                parameter="weight",
+            )
         if sector is None:
             sec_names: tuple[str, ...] = tuple(ids)
             sec = np.arange(n, dtype=np.int64)
         else:
             if len(sector) != n:
-                raise ParameterError(f"sector has {len(sector)} entries for {n} actors")
+                raise ParameterError(
+                    f"The 'sector' parameter of SupplyNetwork.from_arrays must have one entry per actor ({n}). Got {len(sector)} instead.",
+                    parameter="sector",
+                )
             sec_names = tuple(dict.fromkeys(sector))
             lookup = {s: k for k, s in enumerate(sec_names)}
             sec = np.fromiter((lookup[s] for s in sector), dtype=np.int64, count=n)
@@ -251,14 +266,21 @@ class SupplyNetwork:
             else np.asarray(link_class, dtype=np.int8)
         )
         if len(cls_arr) != len(src) or not np.isin(cls_arr, (0, 1, 2)).all():
-            raise ParameterError("link_class needs one of 0, 1, 2 per link")
+            raise ParameterError(
+                "The 'link_class' parameter of SupplyNetwork.from_arrays must hold one of 0, 1, 2 (negligible, non-essential, "
+                f"essential) per link ({len(src)}). Got {len(cls_arr)} values, not all of them 0, 1 or 2.",
+                parameter="link_class",
+            )
 
         def per_actor(v: Sequence[float] | FloatArray | None, what: str, absent: float = np.nan) -> FloatArray:
             if v is None:
                 return np.full(n, absent)
             a = np.asarray(v, dtype=np.float64)
             if a.shape != (n,):
-                raise ParameterError(f"{what} needs one value per actor ({n}), got shape {a.shape}")
+                raise ParameterError(
+                    f"The {what!r} parameter of SupplyNetwork.from_arrays must have one value per actor ({n}). Got shape {a.shape} instead.",
+                    parameter=what,
+                )
             return a
 
         return cls(
@@ -577,7 +599,11 @@ def actor_weights(
     if not isinstance(weights, str):
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (net.n,):
-            raise ParameterError(f"weights need one value per actor ({net.n}), got shape {w.shape}")
+            raise ParameterError(
+                f"The 'weights' parameter of actor_weights must have one value per actor ({net.n}). "
+                f"Got shape {w.shape} instead.",
+                parameter="weights",
+            )
         return w
     if weights == "out-strength":
         return net.out_strength
@@ -594,7 +620,11 @@ def actor_weights(
         except (TypeError, ValueError):
             raise RainforestError(f"weights column {column!r} is not numeric") from None
     else:
-        raise ParameterError(f"weights {weights!r}: a column name needs the ecosystem; give an array instead")
+        raise ParameterError(
+            f"The 'weights' parameter of actor_weights names the column {weights!r}, but no ecosystem was given "
+            "to read it from. Pass the ecosystem, or give one number per actor instead.",
+            parameter="weights",
+        )
     missing = [a for a, v in zip(net.ids, values, strict=True) if not np.isfinite(v)]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -633,7 +663,11 @@ class ESRIProfile:
         }
         if losses:
             if self.losses is None:
-                raise ParameterError("losses were not kept; run with losses=True")
+                raise ParameterError(
+                    "The 'losses' parameter of ESRIProfile.to_dict is True, but the losses were not kept. "
+                    "Run esri with losses=True.",
+                    parameter="losses",
+                )
             out["losses"] = {
                 label: dict(zip(self.actors, self.losses[:, k].tolist(), strict=True))
                 for k, label in enumerate(self.labels)
@@ -733,7 +767,7 @@ def shock_vector(
 
 def _check_size(size: float, what: str) -> None:
     if not (isinstance(size, int | float) and 0.0 <= float(size) <= 1.0):
-        raise ParameterError(f"{what} must be a share of production lost between 0 and 1, got {size!r}")
+        raise ParameterError(f"{what} must be a share of production lost between 0 and 1. Got {size!r} instead.")
 
 
 def cascade(
@@ -775,7 +809,11 @@ def cascade(
     else:
         phi = np.asarray(shock, dtype=np.float64)
         if phi.shape != (net.n,) or (phi < 0).any() or (phi > 1).any():
-            raise ParameterError(f"shock needs one share in [0, 1] per actor ({net.n})")
+            raise ParameterError(
+                f"The 'shock' parameter of cascade must hold one share in [0, 1] per actor ({net.n}). "
+                f"Got shape {phi.shape} with values from {phi.min(initial=0.0):g} to {phi.max(initial=0.0):g}.",
+                parameter="shock",
+            )
         if sectors:
             phi = np.maximum(phi, shock_vector(net, None, sectors))
     _warn_undamped(net, damping)
@@ -973,7 +1011,11 @@ def esri(
     net, eco = _network(source, valued)
     if scenarios is not None:
         if actors is not None:
-            raise ParameterError("give actors= (single failures) or scenarios=, not both")
+            raise ParameterError(
+                "The 'actors' and 'scenarios' parameters of esri exclude each other: give actors= (single "
+                "failures) or scenarios=, not both.",
+                parameter="scenarios",
+            )
         labels = tuple(scenarios)
         columns: list[dict[int, float]] = []
         for label, shock in scenarios.items():
@@ -992,7 +1034,7 @@ def esri(
     tol = _tolerance(stop, eps)
     ops = _operators(net, damping=damping, substitution=substitution)
     if batch < 1:
-        raise ParameterError(f"batch must be >= 1, got {batch}")
+        raise ParameterError(f"The 'batch' parameter of esri must be >= 1. Got {batch!r} instead.", parameter="batch")
     chosen_engine = _engine(engine)
     # the compiled engine keeps its slots busy across a whole chunk; the numpy engine
     # works on one batch of columns at a time
