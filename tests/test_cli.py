@@ -189,3 +189,58 @@ def test_check_reports_csv_and_excel_places(tmp_path: Path) -> None:
     code, _, err = run("check", str(tmp_path))
     assert code == 2
     assert "holds no ecosystem" in err
+
+
+# every option that takes one of a few words is typed with the library's Literal: Typer
+# lists the choices in --help and refuses any other word, in one line, exit 2
+BAD_CHOICES = [
+    (("ena", KALUNDBORG, "--currency", "mas"), "'--currency'", ("mass", "energy", "water", "money"), "mass"),
+    (("ena", KALUNDBORG, "--balance", "inptu"), "'--balance'", ("input", "output", "boundary"), "input"),
+    (("target", KALUNDBORG, "--resource", "water", "--method", "lpp"), "'--method'", ("cascade", "lp"), "lp"),
+    (("share", KALUNDBORG, "--method", "shaply"), "'--method'", ("shapley", "nucleolus"), "shapley"),
+    (("match", KALUNDBORG, "--objective", "virgn"), "'--objective'", ("benefit", "virgin", "co2e"), "virgin"),
+    (("match", KALUNDBORG, "--share-method", "core"), "'--share-method'", ("shapley", "nucleolus"), None),
+    (("risk", KALUNDBORG, "--stop", "soon"), "'--stop'", ("fixed-point", "reference"), None),
+    (("risk", KALUNDBORG, "--damping", "sometimes"), "'--damping'", ("reference", "outside-trade", "none"), None),
+    (("risk", KALUNDBORG, "--engine", "numba"), "'--engine'", ("auto", "compiled", "numpy"), None),
+    (("convert", KALUNDBORG, "out.x", "--to", "yml"), "'--to'", ("yaml", "json", "csv", "excel"), "yaml"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "words", "nearest"), BAD_CHOICES, ids=[" ".join(c[0][:1] + c[0][-2:-1]) for c in BAD_CHOICES]
+)
+def test_a_bad_choice_is_one_line_naming_the_choices(
+    args: tuple[str, ...], option: str, words: tuple[str, ...], nearest: str | None
+) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    command = f"rainforest {args[0]}"
+    assert lines[0].startswith(f"error: The {option} parameter of {command} must be "), err
+    for word in words:
+        assert repr(word) in lines[0]
+    assert f"Got {args[-1]!r} instead." in lines[0]
+    assert (f"Did you mean {nearest!r}?" in lines[0]) is (nearest is not None)
+    code, out, err = run(*args, "--json")
+    assert code == 2
+    assert json.loads(out)["error"] == lines[0].removeprefix("error: ")
+
+
+def test_help_lists_the_choices() -> None:
+    result = CliRunner().invoke(app, ["risk", "--help"], env={"COLUMNS": "200"})
+    assert "<fixed-point|reference>" in result.stdout
+    assert "<auto|compiled|numpy>" in result.stdout
+    assert "<reference|outside-trade|none>" in result.stdout
+
+
+def test_a_number_out_of_range_is_one_line(tmp_path: Path) -> None:
+    code, out, err = run("generate", str(tmp_path / "g.yaml"), "--actors", "1")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error: '--actors': ")  # then Typer's words: "Input should be greater than or equal to 2"
+    assert "2" in err
+    assert not (tmp_path / "g.yaml").exists()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import json
+import pickle
+import pkgutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import rainforest as rf
 from rainforest.errors import DocumentError, Issue
@@ -425,3 +435,197 @@ def test_unknown_id_lookup_names_the_nearest() -> None:
         eco.actor("gyprock")
     with pytest.raises(KeyError):
         eco.resource("ash")
+
+
+# -- parameters: every public function with a Literal parameter refuses other words ---------------
+def _literal(annotation: Any) -> tuple[str, ...]:
+    """The words of a ``Literal`` annotation (also inside ``X | None``), or ``()``."""
+    if get_origin(annotation) is Literal:
+        args = get_args(annotation)
+    elif get_origin(annotation) in (Union, UnionType):
+        args = tuple(w for a in get_args(annotation) if get_origin(a) is Literal for w in get_args(a))
+    else:
+        return ()
+    return tuple(args) if args and all(isinstance(w, str) for w in args) else ()
+
+
+def _public_callables() -> Iterator[tuple[str, Callable[..., Any], Callable[..., Any]]]:
+    """(name, callable to call, function to read the signature of) for every public
+    function, method and class constructor of the library (not its shells)."""
+    for info in pkgutil.walk_packages(rf.__path__, "rainforest."):
+        parts = info.name.split(".")
+        if parts[1] in ("cli", "web") or any(p.startswith("_") for p in parts[1:]):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and obj.__module__ == info.name:
+                yield f"{info.name}.{name}", obj, obj
+            elif inspect.isclass(obj) and obj.__module__ == info.name:
+                for attr, member in vars(obj).items():
+                    if attr.startswith("_") and attr != "__init__":
+                        continue
+                    function = member.__func__ if isinstance(member, classmethod | staticmethod) else member
+                    if not inspect.isfunction(function):
+                        continue
+                    if attr == "__init__":
+                        yield f"{info.name}.{name}", obj, function
+                    elif isinstance(member, classmethod | staticmethod):
+                        yield f"{info.name}.{name}.{attr}", getattr(obj, attr), function
+
+
+def _hints(function: Callable[..., Any]) -> dict[str, Any]:
+    import scipy.sparse as sp
+
+    from rainforest.model.ecosystem import Ecosystem
+
+    return get_type_hints(function, localns={"Ecosystem": Ecosystem, "sp": sp})
+
+
+def _choice_parameters() -> list[tuple[str, Callable[..., Any], Callable[..., Any], str, tuple[str, ...]]]:
+    cases = []
+    for name, call, function in _public_callables():
+        for parameter, annotation in _hints(function).items():
+            words = _literal(annotation)
+            if parameter != "return" and words:
+                cases.append((name, call, function, parameter, words))
+    return cases
+
+
+#: Literal-typed fields that are not a caller's choice: the callable builds a record from
+#: values the library made (and checked) itself.
+NOT_A_CHOICE = {
+    ("rainforest.analysis.cascade.ESRIProfile", "stop"): "a result, made by esri (which checks stop)",
+    ("rainforest.model.schema.FieldSpec", "kind"): "the schema's own declaration, written in code",
+    ("rainforest.model.schema.FieldSpec", "map_values"): "the schema's own declaration, written in code",
+}
+#: Where an older, more specific error stays (callers catch it); still listing the choices.
+OLDER_ERROR: dict[str, type[Exception]] = {"rainforest.model.flowmatrix.FlowMatrix.from_ecosystem": rf.CurrencyError}
+CHOICE_CASES = _choice_parameters()
+
+
+def test_the_choice_parameters_are_found() -> None:
+    found = {(name, parameter) for name, _, _, parameter, _ in CHOICE_CASES}
+    assert {
+        ("rainforest.analysis.cascade.esri", "engine"),
+        ("rainforest.optimize.exchanges.plan", "objective"),
+        ("rainforest.io.save", "form"),
+        ("rainforest.model.flowmatrix.FlowMatrix.from_ecosystem", "currency"),
+    } <= found
+    assert set(NOT_A_CHOICE) <= found
+    assert len(found) >= 25
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "function", "parameter", "words"),
+    [case for case in CHOICE_CASES if case[0:4:3] not in NOT_A_CHOICE],
+    ids=[
+        f"{case[0].removeprefix('rainforest.')}:{case[3]}" for case in CHOICE_CASES if case[0:4:3] not in NOT_A_CHOICE
+    ],
+)
+def test_a_bad_choice_is_refused_first_with_the_choices_listed(
+    name: str, call: Callable[..., Any], function: Callable[..., Any], parameter: str, words: tuple[str, ...]
+) -> None:
+    """Every public function (and constructor) with a ``Literal`` parameter refuses any
+    other word with a ParameterError that names the parameter, lists every choice and
+    suggests the nearest, before it looks at its other arguments (each given here as a
+    bare ``object()``, which any real work would trip over)."""
+    from rainforest.errors import ParameterError
+
+    signature = inspect.signature(function)
+    kwargs: dict[str, Any] = {
+        p.name: object()
+        for p in list(signature.parameters.values())[(1 if function.__name__ == "__init__" else 0) :]
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    if call is not function and not inspect.isclass(call):  # a classmethod: cls is bound
+        kwargs.pop(next(iter(signature.parameters)), None)
+    near_miss = words[0][:-1] + words[0][-1].upper()  # one letter off: the nearest is words[0]
+    kwargs[parameter] = near_miss
+    error = OLDER_ERROR.get(name, ParameterError)
+    with pytest.raises(error) as info:
+        call(**kwargs)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, rf.RainforestError)
+    assert f"The {parameter!r} parameter of " in message
+    for word in words:
+        assert repr(word) in message
+    assert f"Got {near_miss!r} instead. Did you mean {words[0]!r}?" in message
+    if isinstance(info.value, ParameterError):
+        assert (info.value.parameter, info.value.choices) == (parameter, words)
+
+
+def test_check_choice_reads_the_literal_type() -> None:
+    from rainforest.choices import CascadeStop, Form
+    from rainforest.errors import ParameterError, check_choice, choices_of
+
+    assert choices_of(Form | None) == ("yaml", "json", "csv", "excel", "ena-model", "scor")
+    assert choices_of(Literal["a", "b", "a"]) == ("a", "b")
+    assert choices_of(["x", "y"]) == ("x", "y")
+    check_choice("stop", "reference", CascadeStop, where="esri")
+    with pytest.raises(ParameterError) as info:
+        check_choice("stop", "soon", CascadeStop, where="esri")
+    assert str(info.value) == "The 'stop' parameter of esri must be 'fixed-point' or 'reference'. Got 'soon' instead."
+    with pytest.raises(ValueError, match="Got 3 instead"):  # a ValueError, as before
+        check_choice("stop", 3, CascadeStop, where="esri")
+    with pytest.raises(TypeError):
+        choices_of(3)
+    with pytest.raises(TypeError, match="at least one choice"):
+        check_choice("stop", "x", (), where="esri")
+    # it crosses process boundaries whole (an executor's workers raise it)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (type(copy), str(copy), copy.parameter, copy.choices) == (
+        ParameterError,
+        str(info.value),
+        "stop",
+        ("fixed-point", "reference"),
+    )
+
+
+def test_every_error_class_lives_in_errors_and_keeps_its_old_address() -> None:
+    """The whole tree is in rainforest.errors; the modules that raised them first still
+    export them (users import them from there)."""
+    from rainforest import errors
+    from rainforest.optimize import exchanges, solvers, targeting
+    from rainforest.simulate import engine
+
+    assert engine.SimulationError is errors.SimulationError
+    assert solvers.SolverError is errors.SolverError
+    assert exchanges.PlanError is errors.PlanError
+    assert targeting.TargetingError is errors.TargetingError
+    library = Path(rf.__file__).parent
+    defined = []
+    for path in library.rglob("*.py"):
+        if path.parts[len(library.parts)] in ("web", "errors.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(b, ast.Name) and (b.id.endswith(("Error", "Exception"))) for b in node.bases
+            ):
+                defined.append(f"{path.relative_to(library)}:{node.name}")
+    store_errors = {"store/__init__.py:StoreError", "store/__init__.py:ConflictError", "store/__init__.py:StaleError"}
+    assert set(defined) - store_errors == set()  # the store's move to errors.py is its own change
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type) and issubclass(obj, errors.RainforestError):
+            assert obj.__module__ == "rainforest.errors"
+            assert obj.__name__ in (errors.__doc__ or "") or obj is errors.RainforestError
+
+
+@given(
+    words=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6, unique=True), value=st.text(max_size=12)
+)
+def test_check_choice_accepts_exactly_the_choices(words: list[str], value: str) -> None:
+    """Any word of the choices passes; any other value is refused with every choice
+    listed, in order, and the value given."""
+    from rainforest.errors import ParameterError, check_choice
+
+    if value in words:
+        check_choice("p", value, words, where="f")
+        return
+    with pytest.raises(ParameterError) as info:
+        check_choice("p", value, words, where="f")
+    listed = ", ".join(map(repr, words[:-1])) + " or " + repr(words[-1]) if len(words) > 1 else repr(words[0])
+    assert str(info.value).startswith(f"The 'p' parameter of f must be {listed}. Got {value!r} instead.")
+    assert info.value.choices == tuple(words)

@@ -88,7 +88,7 @@ def test_currency_choice_errors() -> None:
         rf.FlowMatrix.from_ecosystem(eco)
     with pytest.raises(rf.UnknownIdError, match="Did you mean 'ash'"):
         rf.FlowMatrix.from_ecosystem(eco, resource="asj")
-    with pytest.raises(rf.CurrencyError, match="unknown currency"):
+    with pytest.raises(rf.CurrencyError, match=r"'currency' parameter of FlowMatrix\.from_ecosystem must be 'mass'"):
         rf.FlowMatrix.from_ecosystem(eco, "gold")  # type: ignore[arg-type]
 
 

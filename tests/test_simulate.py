@@ -411,3 +411,24 @@ def test_strategy_race_keeps_its_old_address_with_a_warning() -> None:
 
     with pytest.warns(DeprecationWarning, match="scenario.strategy_race"):
         assert competition.strategy_race is scenario.strategy_race
+
+
+def test_a_metric_that_cannot_be_computed_is_nan_with_an_event() -> None:
+    """A document without a mass layer (its only flows are energy) has no ENA of its
+    exchange network: FCI and the other ENA metrics are recorded as NaN, and the event
+    log says which metrics failed and why, instead of the columns silently missing."""
+    eco = rf.Ecosystem(
+        name="energy only",
+        actors=[rf.Actor("plant"), rf.Actor("mill"), rf.Actor("farm")],
+        resources=[rf.Resource("steam", "energy", "MWh")],
+        flows=[rf.Flow("plant", "mill", "steam", 10.0), rf.Flow("mill", "farm", "steam", 4.0)],
+    )
+    params = simulate.Params().replace(**{"demography.enabled": False, "competition.enabled": False, "ena_every": 2})
+    result = simulate.Model(eco, params, rng=1).run(4)
+    for metric in ("FCI", "ASC.CAP", "robustness"):
+        assert np.isnan(result.series[metric]).all()
+    failed = [e for e in result.events.rows() if e["kind"] == "metric failed"]
+    assert [e["period"] for e in failed] == [2, 4]
+    assert {e["actor"] for e in failed} == {"model"}
+    assert failed[0]["detail"].startswith("FCI, ASC.CAP, robustness: the document's mass layer cannot be built")
+    assert result.events.counts()["metric failed"] == 2

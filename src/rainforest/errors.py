@@ -8,18 +8,31 @@
     │   └── LimitError                   a document is past a reading limit (file size,
     │                                    nesting depth, ...); names the limit and how to
     │                                    raise it
+    ├── ParameterError (ValueError)      a function was given a value it does not take;
+    │                                    names the parameter, lists its choices
     ├── UnknownIdError (KeyError)        an id lookup found nothing; names the nearest ids
     ├── UnitError (ValueError)           a unit is unknown or does not convert
     ├── CurrencyError (ValueError)       a flow matrix cannot be built in the asked currency
     ├── FormatError (ValueError)         a form cannot hold what is asked of it
     ├── SteadyStateError (ValueError)    a model is out of balance beyond the tolerance
-    └── SizeLimitError (ValueError)      a dense result would not fit; names the limit and
-                                         the option that forces it
+    ├── SizeLimitError (ValueError)      a dense result would not fit; names the limit and
+    │                                    the option that forces it
+    ├── PlanError (ValueError)           no exchange plan meets every need; names them
+    ├── TargetingError (ValueError)      a targeting problem is ill-posed
+    ├── SimulationError (ValueError)     a scenario the simulator cannot run
+    └── SolverError (RuntimeError)       an optimisation engine could not solve a problem
 
 Messages say what, where, expected, got and what to do::
 
     flows[12].to: unknown actor 'mil'. Expected an actor id, 'world' or 'environment'.
     Did you mean 'mill'?
+
+A parameter that takes one of a few words is typed with a ``Literal`` (the vocabularies
+are in :mod:`rainforest.choices`) and checked by :func:`check_choice`, whose message lists
+the choices from the type itself::
+
+    The 'method' parameter of target must be 'cascade' or 'lp'. Got 'lpp' instead.
+    Did you mean 'lp'?
 """
 
 from __future__ import annotations
@@ -28,19 +41,28 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_origin
 
 __all__ = [
     "CurrencyError",
     "DocumentError",
     "FormatError",
+    "Interface",
     "Issue",
     "LimitError",
+    "ParameterError",
+    "PlanError",
     "RainforestError",
     "RainforestWarning",
+    "SimulationError",
     "SizeLimitError",
+    "SolverError",
     "SteadyStateError",
+    "TargetingError",
     "UnitError",
     "UnknownIdError",
+    "check_choice",
+    "choices_of",
     "in_words_of",
     "nearest",
 ]
@@ -229,6 +251,117 @@ class SizeLimitError(RainforestError, ValueError):
     limit for that; the message names the limit and the option that forces it."""
 
 
+class PlanError(RainforestError, ValueError):
+    """An exchange plan cannot be made; the message names the needs and why."""
+
+
+class TargetingError(RainforestError, ValueError):
+    """A targeting problem is ill-posed (no quality to target, an infeasible need...)."""
+
+
+class SimulationError(RainforestError, ValueError):
+    """A scenario or parameter the simulator cannot run, with what to change."""
+
+
+class SolverError(RainforestError, RuntimeError):
+    """The solver could not solve a problem (infeasible, unbounded, failed)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ParameterError(RainforestError, ValueError):
+    """A function was given a parameter value it does not take: a word outside the
+    parameter's choices, a number out of its range, an array of the wrong shape.
+
+    ``parameter`` names the parameter (when one is to blame) and ``choices`` lists the
+    words it takes (empty when it is not a choice). Raised by :func:`check_choice` for
+    parameters typed with a ``Literal``; a ``ValueError``, so ``except ValueError`` keeps
+    catching it.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None, choices: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.choices = tuple(choices)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep the keywords across processes (an executor's workers)
+        return (_parameter_error, (type(self), str(self), self.parameter, self.choices))
+
+
+def _parameter_error(
+    cls: type[ParameterError], message: str, parameter: str | None, choices: tuple[str, ...]
+) -> ParameterError:
+    return cls(message, parameter=parameter, choices=choices)
+
+
+def choices_of(choices: Any) -> tuple[str, ...]:
+    """The words a ``Literal`` type allows, in their declared order (nested ``Literal``s
+    and ``Optional`` flattened, ``None`` left out); an iterable of words is returned as a
+    tuple.
+
+    >>> from typing import Literal
+    >>> choices_of(Literal["cascade", "lp"] | None)
+    ('cascade', 'lp')
+    """
+    args = get_args(choices)
+    if not args and get_origin(choices) is None:
+        if isinstance(choices, str) or not isinstance(choices, Iterable):
+            raise TypeError(f"choices_of needs a Literal type or words, got {choices!r}")
+        return tuple(str(c) for c in choices)
+    words: list[str] = []
+    for arg in args:
+        if arg is None or arg is type(None):
+            continue
+        if isinstance(arg, str):
+            words.append(arg)
+        elif get_args(arg):
+            words += [w for w in choices_of(arg) if w not in words]
+    return tuple(dict.fromkeys(words))
+
+
+def _either(words: Sequence[str]) -> str:
+    quoted = [repr(w) for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def check_choice(
+    name: str,
+    value: object,
+    choices: Any,
+    *,
+    where: str,
+    error: type[RainforestError] = ParameterError,
+) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is one of ``choices``.
+
+    ``choices`` is the parameter's ``Literal`` type (the one in its signature), so the
+    message always lists what the type allows; ``where`` names the function. A close
+    miss is suggested, as for ids. ``error`` keeps an older, more specific error class
+    where callers already catch one (a flow matrix's unknown currency is a
+    :class:`CurrencyError`).
+
+    >>> from typing import Literal
+    >>> check_choice("method", "lpp", Literal["cascade", "lp"], where="target")
+    Traceback (most recent call last):
+    ...
+    rainforest.errors.ParameterError: The 'method' parameter of target must be 'cascade' or 'lp'. Got 'lpp' instead. Did you mean 'lp'?
+    """
+    words = choices_of(choices)
+    if not words:
+        raise TypeError(f"check_choice needs at least one choice for {name!r}, got {choices!r}")
+    if isinstance(value, str) and value in words:
+        return
+    message = f"The {name!r} parameter of {where} must be {_either(words)}. Got {value!r} instead."
+    hint = did_you_mean(value, words) if isinstance(value, str) else None
+    if hint:
+        message += f" {hint}"
+    if issubclass(error, ParameterError):
+        raise error(message, parameter=name, choices=words)
+    raise error(message)
+
+
 class RainforestWarning(UserWarning):
     """A result is computed but rests on an assumption the user should know about
     (e.g. no revenues given, so every sale is assumed to stay inside the network)."""
@@ -276,7 +409,11 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
 _COMPILED = tuple((re.compile(p), cli, page) for p, cli, page in _WORDS)
 
 
-def in_words_of(message: str, interface: str) -> str:
+#: The interfaces a message can be put in the words of.
+Interface = Literal["cli", "page"]
+
+
+def in_words_of(message: str, interface: Interface) -> str:
     """A library message in the words of an interface: ``'cli'`` (its flags) or ``'page'``
     (the report and the workbench, which have no keyword arguments to pass).
 
@@ -285,10 +422,7 @@ def in_words_of(message: str, interface: str) -> str:
     >>> in_words_of("give only one of currency=, resource= or kind=", "page")
     'choose only one of a currency, a resource or a kind'
     """
-    if interface not in ("cli", "page"):
-        raise ValueError(
-            f"The 'interface' parameter of in_words_of must be 'cli' or 'page'. Got {interface!r} instead."
-        )
+    check_choice("interface", interface, Interface, where="in_words_of")
     for pattern, cli, page in _COMPILED:
         message = pattern.sub(cli if interface == "cli" else page, message)
     return message

@@ -98,13 +98,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.errors import CurrencyError, RainforestError, RainforestWarning, UnknownIdError
+from rainforest.choices import CascadeDamping as Damping
+from rainforest.choices import CascadeEngine as Engine
+from rainforest.choices import CascadeStop as Stop
+from rainforest.errors import (
+    CurrencyError,
+    ParameterError,
+    RainforestError,
+    RainforestWarning,
+    UnknownIdError,
+    check_choice,
+)
 from rainforest.executors import ExecutorSpec, dask_client, is_dask_client, normalise
 from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
@@ -124,10 +134,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Stop = Literal["fixed-point", "reference"]
-Engine = Literal["auto", "compiled", "numpy"]
-Damping = Literal["reference", "outside-trade", "none"]
-DAMPINGS: tuple[Damping, ...] = ("reference", "outside-trade", "none")
+DAMPINGS: tuple[Damping, ...] = get_args(Damping)
 
 NEGLIGIBLE, NON_ESSENTIAL, ESSENTIAL = 0, 1, 2
 CLASS_CODES = {"negligible": NEGLIGIBLE, "non-essential": NON_ESSENTIAL, "essential": ESSENTIAL}
@@ -227,17 +234,32 @@ class SupplyNetwork:
         dst = np.asarray(customer, dtype=np.int64)
         w = np.asarray(weight, dtype=np.float64)
         if not (len(src) == len(dst) == len(w)):
-            raise ValueError(f"supplier, customer and weight differ in length: {len(src)}, {len(dst)}, {len(w)}")
+            raise ParameterError(
+                "The 'supplier', 'customer' and 'weight' parameters of SupplyNetwork.from_arrays must have one entry per link. "
+                f"Got lengths {len(src)}, {len(dst)} and {len(w)} instead.",
+                parameter="weight",
+            )
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
-            raise ValueError(f"link endpoints must be positions 0..{n - 1} into ids")
+            raise ParameterError(
+                f"The 'supplier' and 'customer' parameters of SupplyNetwork.from_arrays must be positions 0..{n - 1} into ids. "
+                "Got a link endpoint outside them.",
+                parameter="supplier",
+            )
         if (w < 0).any() or not np.isfinite(w).all():
-            raise ValueError("link weights must be finite and >= 0")
+            raise ParameterError(
+                "The 'weight' parameter of SupplyNetwork.from_arrays must hold finite link weights >= 0. "
+                f"Got {int((w < 0).sum())} negative and {int((~np.isfinite(w)).sum())} non-finite.",
+                parameter="weight",
+            )
         if sector is None:
             sec_names: tuple[str, ...] = tuple(ids)
             sec = np.arange(n, dtype=np.int64)
         else:
             if len(sector) != n:
-                raise ValueError(f"sector has {len(sector)} entries for {n} actors")
+                raise ParameterError(
+                    f"The 'sector' parameter of SupplyNetwork.from_arrays must have one entry per actor ({n}). Got {len(sector)} instead.",
+                    parameter="sector",
+                )
             sec_names = tuple(dict.fromkeys(sector))
             lookup = {s: k for k, s in enumerate(sec_names)}
             sec = np.fromiter((lookup[s] for s in sector), dtype=np.int64, count=n)
@@ -247,14 +269,21 @@ class SupplyNetwork:
             else np.asarray(link_class, dtype=np.int8)
         )
         if len(cls_arr) != len(src) or not np.isin(cls_arr, (0, 1, 2)).all():
-            raise ValueError("link_class needs one of 0, 1, 2 per link")
+            raise ParameterError(
+                "The 'link_class' parameter of SupplyNetwork.from_arrays must hold one of 0, 1, 2 (negligible, non-essential, "
+                f"essential) per link ({len(src)}). Got {len(cls_arr)} values, not all of them 0, 1 or 2.",
+                parameter="link_class",
+            )
 
         def per_actor(v: Sequence[float] | FloatArray | None, what: str, absent: float = np.nan) -> FloatArray:
             if v is None:
                 return np.full(n, absent)
             a = np.asarray(v, dtype=np.float64)
             if a.shape != (n,):
-                raise ValueError(f"{what} needs one value per actor ({n}), got shape {a.shape}")
+                raise ParameterError(
+                    f"The {what!r} parameter of SupplyNetwork.from_arrays must have one value per actor ({n}). Got shape {a.shape} instead.",
+                    parameter=what,
+                )
             return a
 
         return cls(
@@ -425,9 +454,8 @@ def _damping(damping: Damping | bool) -> Damping:
         return "reference"
     if damping is False:
         return "none"
-    if damping in DAMPINGS:
-        return damping
-    raise ValueError(f"damping must be one of {', '.join(DAMPINGS)}, got {damping!r}")
+    check_choice("damping", damping, Damping, where="cascade and esri")
+    return damping
 
 
 def _ratio(a: FloatArray, b: FloatArray | float) -> FloatArray:
@@ -574,7 +602,11 @@ def actor_weights(
     if not isinstance(weights, str):
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (net.n,):
-            raise ValueError(f"weights need one value per actor ({net.n}), got shape {w.shape}")
+            raise ParameterError(
+                f"The 'weights' parameter of actor_weights must have one value per actor ({net.n}). "
+                f"Got shape {w.shape} instead.",
+                parameter="weights",
+            )
         return w
     if weights == "out-strength":
         return net.out_strength
@@ -591,7 +623,11 @@ def actor_weights(
         except (TypeError, ValueError):
             raise RainforestError(f"weights column {column!r} is not numeric") from None
     else:
-        raise ValueError(f"weights {weights!r}: a column name needs the ecosystem; give an array instead")
+        raise ParameterError(
+            f"The 'weights' parameter of actor_weights names the column {weights!r}, but no ecosystem was given "
+            "to read it from. Pass the ecosystem, or give one number per actor instead.",
+            parameter="weights",
+        )
     missing = [a for a, v in zip(net.ids, values, strict=True) if not np.isfinite(v)]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -630,7 +666,11 @@ class ESRIProfile:
         }
         if losses:
             if self.losses is None:
-                raise ValueError("losses were not kept; run with losses=True")
+                raise ParameterError(
+                    "The 'losses' parameter of ESRIProfile.to_dict is True, but the losses were not kept. "
+                    "Run esri with losses=True.",
+                    parameter="losses",
+                )
             out["losses"] = {
                 label: dict(zip(self.actors, self.losses[:, k].tolist(), strict=True))
                 for k, label in enumerate(self.labels)
@@ -671,12 +711,19 @@ class CascadeResult:
         }
 
 
+def _check_choices(stop: Stop, damping: Damping | bool, engine: Engine | None, *, where: str) -> None:
+    check_choice("stop", stop, Stop, where=where)
+    if not isinstance(damping, bool):
+        check_choice("damping", damping, Damping, where=where)
+    if engine is not None:
+        check_choice("engine", engine, Engine, where=where)
+
+
 def _tolerance(stop: Stop, eps: float | None) -> float:
+    check_choice("stop", stop, Stop, where="cascade and esri")
     if stop == "fixed-point":
         return FIXED_POINT_TOL if eps is None else float(eps)
-    if stop == "reference":
-        return REFERENCE_EPS if eps is None else float(eps)
-    raise ValueError(f"stop must be 'fixed-point' or 'reference', got {stop!r}")
+    return REFERENCE_EPS if eps is None else float(eps)
 
 
 def _network(source: SupplyNetwork | Ecosystem, valued: bool) -> tuple[SupplyNetwork, Ecosystem | None]:
@@ -723,7 +770,7 @@ def shock_vector(
 
 def _check_size(size: float, what: str) -> None:
     if not (isinstance(size, int | float) and 0.0 <= float(size) <= 1.0):
-        raise ValueError(f"{what} must be a share of production lost between 0 and 1, got {size!r}")
+        raise ParameterError(f"{what} must be a share of production lost between 0 and 1. Got {size!r} instead.")
 
 
 def cascade(
@@ -758,13 +805,18 @@ def cascade(
     >>> r.loss.tolist(), round(r.esri, 6)
     ([1.0, 1.0, 1.0], 1.0)
     """
+    _check_choices(stop, damping, None, where="cascade")
     net, eco = _network(source, valued)
     if isinstance(shock, Mapping):
         phi = shock_vector(net, shock, sectors)
     else:
         phi = np.asarray(shock, dtype=np.float64)
         if phi.shape != (net.n,) or (phi < 0).any() or (phi > 1).any():
-            raise ValueError(f"shock needs one share in [0, 1] per actor ({net.n})")
+            raise ParameterError(
+                f"The 'shock' parameter of cascade must hold one share in [0, 1] per actor ({net.n}). "
+                f"Got shape {phi.shape} with values from {phi.min(initial=0.0):g} to {phi.max(initial=0.0):g}.",
+                parameter="shock",
+            )
         if sectors:
             phi = np.maximum(phi, shock_vector(net, None, sectors))
     _warn_undamped(net, damping)
@@ -786,11 +838,10 @@ def cascade(
 
 
 def _engine(engine: Engine) -> Engine:
+    check_choice("engine", engine, Engine, where="esri")
     if engine == "numpy":
         return engine
-    if engine in ("auto", "compiled"):
-        return "compiled"  # numba is a dependency of rainforest: the compiled engine is always there
-    raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {engine!r}")
+    return "compiled"  # numba is a dependency of rainforest: the compiled engine is always there
 
 
 @dataclass(frozen=True, eq=False)
@@ -960,10 +1011,15 @@ def esri(
     >>> esri(net, stop="reference", damping=False).to_dict()["esri"]  # a chain: any failure stops it all
     {'a': 1.0, 'b': 1.0, 'c': 1.0}
     """
+    _check_choices(stop, damping, engine, where="esri")
     net, eco = _network(source, valued)
     if scenarios is not None:
         if actors is not None:
-            raise ValueError("give actors= (single failures) or scenarios=, not both")
+            raise ParameterError(
+                "The 'actors' and 'scenarios' parameters of esri exclude each other: give actors= (single "
+                "failures) or scenarios=, not both.",
+                parameter="scenarios",
+            )
         labels = tuple(scenarios)
         columns: list[dict[int, float]] = []
         for label, shock in scenarios.items():
@@ -982,7 +1038,7 @@ def esri(
     tol = _tolerance(stop, eps)
     ops = _operators(net, damping=damping, substitution=substitution)
     if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+        raise ParameterError(f"The 'batch' parameter of esri must be >= 1. Got {batch!r} instead.", parameter="batch")
     chosen_engine = _engine(engine)
     # the compiled engine keeps its slots busy across a whole chunk; the numpy engine
     # works on one batch of columns at a time

@@ -75,13 +75,14 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.errors import SizeLimitError, SteadyStateError
+from rainforest.choices import BalanceMethod
+from rainforest.errors import ParameterError, SizeLimitError, SteadyStateError, check_choice
 from rainforest.model.flowmatrix import FlowMatrix
 
 __all__ = [
@@ -110,7 +111,6 @@ EXACT_LIMIT = DENSE_LIMIT
 WALKERS = 2_000_000
 
 Array = npt.NDArray[Any]  # float arrays; numpy's own annotations drift between float64 and floating
-BalanceMethod = Literal["input", "output", "boundary"]
 
 
 # -- steady state and balancing -----------------------------------------------------------
@@ -204,10 +204,7 @@ def balance(fm: FlowMatrix, method: BalanceMethod = "input") -> FlowMatrix:
         When a node has throughflow but no outflow (input method) or no inflow (output
         method), so no proportion can carry it.
     """
-    if method not in ("input", "output", "boundary"):
-        raise ValueError(
-            f"The 'method' parameter of balance must be 'input', 'output' or 'boundary'. Got {method!r} instead."
-        )
+    check_choice("method", method, BalanceMethod, where="balance")
     Z = sp.csr_array(fm.Z)
     if method == "boundary":
         gap = fm.inflow() - fm.outflow()
@@ -969,7 +966,9 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     """
     _check_size(fm, "storage analysis", dense_limit, force_dense)
     if not has_storage(fm):
-        raise ValueError("storage analysis needs a positive stock for every node; give stocks in the document")
+        raise ParameterError(
+            "storage analysis needs a positive stock for every node of the flow matrix; give stocks in the document"
+        )
     n = fm.n
     Fi = fm.dense().T
     z = fm.inputs
@@ -1077,14 +1076,16 @@ def mixed_trophic_impacts(
 
     Raises
     ------
-    ValueError
+    ParameterError
         When living/non-living is unknown (give ``living`` for every actor), or, with
         ``eigen_check`` (the default, as enaR), when the dominant eigenvalue of Q is above 1
         (the impact series diverges).
     """
     _check_size(fm, "mixed trophic impacts", dense_limit, force_dense)
     if fm.living is None:
-        raise ValueError("mixed trophic impacts need living/non-living for every node (actors' 'living' field)")
+        raise ParameterError(
+            "mixed trophic impacts need living/non-living for every node of the flow matrix (actors' 'living' field)"
+        )
     n = fm.n
     F = fm.dense()
     T = fm.inputs + F.sum(axis=0)
@@ -1094,7 +1095,7 @@ def mixed_trophic_impacts(
     Q = G - FP.T
     dominant = float(np.abs(np.linalg.eigvals(Q)).max()) if n else 0.0
     if eigen_check and dominant > 1:
-        raise ValueError(
+        raise ParameterError(
             f"the dominant eigenvalue of Q is {dominant:.4g} > 1: the series of indirect impacts diverges, "
             "so M = (I - Q)^-1 - I is not their sum (enaR returns NA here). Pass eigen_check=False to compute M anyway."
         )
@@ -1239,6 +1240,7 @@ def analyze(
     (0.1101686, 166.3473)
     """
     if balance is not None:
+        check_choice("balance", balance, BalanceMethod, where="analyze")
         fm = _balance(fm, balance)
     _require_balance(fm, tolerance)
     dense = fm.n <= dense_limit or force_dense

@@ -40,7 +40,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
-from rainforest.errors import SizeLimitError, UnknownIdError
+from rainforest.choices import IOMethod
+from rainforest.errors import ParameterError, SizeLimitError, UnknownIdError, check_choice
 from rainforest.model.flowmatrix import FlowMatrix
 
 if TYPE_CHECKING:
@@ -115,7 +116,10 @@ def io_table(fm: FlowMatrix, output: Sequence[float] | Array | None = None) -> I
     sales = np.asarray(Z.sum(axis=1)).ravel()
     x = np.asarray(output, dtype=np.float64) if output is not None else sales + fm.exports + fm.losses
     if x.shape != (fm.n,):
-        raise ValueError(f"output must have one value per actor ({fm.n}), got shape {x.shape}")
+        raise ParameterError(
+            f"The 'output' parameter of io_table must have one value per actor ({fm.n}). Got shape {x.shape} instead.",
+            parameter="output",
+        )
     return IOTable(fm.ids, Z, x, x - sales)
 
 
@@ -146,7 +150,9 @@ def _leontief_system(table: IOTable) -> Any:
 class _Solver:
     """Solves ``(I - M) y = b`` and ``(I - M)' y = b`` for coefficients ``M`` (``A`` or ``B``)."""
 
-    def __init__(self, M: Any, method: str = "auto") -> None:
+    def __init__(self, M: Any, method: str = "auto", where: str = "the Leontief solver") -> None:
+        check_choice("method", method, IOMethod, where=where)
+
         self.M = sp.csr_array(M)
         self.MT = sp.csr_array(self.M.T)
         n = self.M.shape[0]
@@ -156,10 +162,12 @@ class _Solver:
         if method == "auto":
             dense_enough = n > 0 and self.M.nnz / n > LU_LIMIT
             method = "iterative" if dense_enough and q <= ITERATIVE_LIMIT else "lu"
-        if method not in ("lu", "iterative"):
-            raise ValueError(f"The 'method' parameter must be 'auto', 'lu' or 'iterative'. Got {method!r} instead.")
         if method == "iterative" and q >= 1.0:
-            raise ValueError(f"the iterative solver needs a contraction: largest column/row sum of A is {q:.4g} >= 1")
+            raise ParameterError(
+                f"The 'method' parameter of {where} is 'iterative', but the iterative solver needs a contraction: "
+                f"the largest column/row sum of A is {q:.4g} >= 1. Use method='lu' (or 'auto').",
+                parameter="method",
+            )
         self.method = method
         self._lu: Any = None
 
@@ -188,11 +196,12 @@ class _Solver:
         return np.asarray(y)
 
 
-def _leontief(table: IOTable, method: str) -> _Solver:
+def _leontief(table: IOTable, method: IOMethod, where: str) -> _Solver:
     """The Leontief system's solver, factorised once per table and method."""
+    check_choice("method", method, IOMethod, where=where)
     cache: dict[str, _Solver] = table.__dict__.setdefault("_solvers", {})
     if method not in cache:
-        cache[method] = _Solver(technical_coefficients(table), method)
+        cache[method] = _Solver(technical_coefficients(table), method, where)
     return cache[method]
 
 
@@ -207,17 +216,18 @@ def leontief_inverse(table: IOTable, *, dense_limit: int = DENSE_LIMIT, force_de
     return np.asarray(np.linalg.inv(_leontief_system(table).toarray()))
 
 
-def output_for(table: IOTable, final_demand: Sequence[float] | Array, *, method: str = "auto") -> Array:
+def output_for(table: IOTable, final_demand: Sequence[float] | Array, *, method: IOMethod = "auto") -> Array:
     """Total output ``x = L f`` that a final demand ``f`` calls for (one sparse solve;
     ``method``: ``'auto'``, ``'lu'`` or ``'iterative'``, see the module docstring)."""
+    check_choice("method", method, IOMethod, where="output_for")
     f = np.asarray(final_demand, dtype=np.float64)
-    return _leontief(table, method).solve(f)
+    return _leontief(table, method, "output_for").solve(f)
 
 
-def output_multipliers(table: IOTable, *, method: str = "auto") -> dict[str, float]:
+def output_multipliers(table: IOTable, *, method: IOMethod = "auto") -> dict[str, float]:
     """Simple output multipliers, the column sums of ``L``: total output across the
     ecosystem per unit of an actor's final demand (``(I - A)' m = 1``, one sparse solve)."""
-    m = _leontief(table, method).solve(np.ones(table.n), trans=True)
+    m = _leontief(table, method, "output_multipliers").solve(np.ones(table.n), trans=True)
     return dict(zip(table.ids, np.asarray(m, dtype=float).tolist(), strict=True))
 
 
@@ -238,15 +248,16 @@ def ghosh_inverse(table: IOTable, *, dense_limit: int = DENSE_LIMIT, force_dense
     return np.asarray(np.linalg.inv(_ghosh_system(table).toarray()))
 
 
-def supply_multipliers(table: IOTable, *, method: str = "auto") -> dict[str, float]:
+def supply_multipliers(table: IOTable, *, method: IOMethod = "auto") -> dict[str, float]:
     """Ghosh (forward-linkage) multipliers, the row sums of ``G``: output across the
     ecosystem enabled per unit of an actor's primary inputs (``(I - B) g = 1``)."""
-    g = _Solver(sp.eye(table.n) - _ghosh_system(table), method).solve(np.ones(table.n))
+    check_choice("method", method, IOMethod, where="supply_multipliers")
+    g = _Solver(sp.eye(table.n) - _ghosh_system(table), method, "supply_multipliers").solve(np.ones(table.n))
     return dict(zip(table.ids, np.asarray(g, dtype=float).tolist(), strict=True))
 
 
 def hypothetical_extraction(
-    table: IOTable, actors: Sequence[str] | None = None, *, method: str = "auto"
+    table: IOTable, actors: Sequence[str] | None = None, *, method: IOMethod = "auto"
 ) -> dict[str, float]:
     """Total output lost when an actor is removed (complete hypothetical extraction,
     Miller & Blair 2009, section 12.2): its row and column of ``A`` and its final demand
@@ -257,13 +268,14 @@ def hypothetical_extraction(
     complement, ``(I - A)_{-k,-k}^-1 = L_{-k,-k} - L_{-k,k} L_{k,-k} / L_kk``; without it
     (large tables), two sparse solves per actor asked for.
     """
+    check_choice("method", method, IOMethod, where="hypothetical_extraction")
     index = {a: i for i, a in enumerate(table.ids)}
     chosen = list(table.ids) if actors is None else list(actors)
     for a in chosen:
         if a not in index:
             raise UnknownIdError("actor", a, index)
     total = float(table.x.sum())
-    lu = _leontief(table, method)
+    lu = _leontief(table, method, "hypothetical_extraction")
     f = table.f
     base = lu.solve(f)
     out: dict[str, float] = {}
@@ -300,7 +312,10 @@ def multiplier_summary(multipliers: dict[str, float], *, top: int = 3) -> dict[s
     (1.75, ('d', 40.0))
     """
     if not multipliers:
-        raise ValueError("multiplier_summary needs at least one multiplier")
+        raise ParameterError(
+            "The 'multipliers' parameter of multiplier_summary must hold at least one multiplier. Got none.",
+            parameter="multipliers",
+        )
     values = np.asarray(list(multipliers.values()), dtype=np.float64)
     p10, median, p90 = (float(q) for q in np.quantile(values, [0.1, 0.5, 0.9]))
     ranked = sorted(multipliers.items(), key=lambda kv: (-kv[1], kv[0]))[:top]

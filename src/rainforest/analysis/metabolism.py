@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import RainforestError, UnknownIdError
+from rainforest.choices import SankeyBy
+from rainforest.errors import RainforestError, UnknownIdError, check_choice
 from rainforest.model import units
 from rainforest.model.flowmatrix import CURRENCY_UNITS, FlowMatrix
 from rainforest.model.schema import BOUNDARY
@@ -360,7 +361,7 @@ def circularity(eco: Any, currency: str = "mass") -> dict[str, Any]:
 
 
 def sankey(
-    eco: Any, by: str = "resource", currency: str = "mass", *, strata: Mapping[str, str] | None = None
+    eco: Any, by: SankeyBy = "resource", currency: str = "mass", *, strata: Mapping[str, str] | None = None
 ) -> dict[str, list[Any]]:
     """Sankey data: nodes and links, the links summing to the active flows they stand for.
 
@@ -370,8 +371,7 @@ def sankey(
     strata where the document gives none (e.g. those positioning inferred). Quantities in
     the currency.
     """
-    if by not in ("resource", "kind", "stratum"):
-        raise ValueError(f"The 'by' parameter of sankey must be 'resource', 'kind' or 'stratum'. Got {by!r} instead.")
+    check_choice("by", by, SankeyBy, where="sankey")
 
     target_unit = CURRENCY_UNITS.get(currency)
     kinds = {r.id: r.kind for r in eco.resources}

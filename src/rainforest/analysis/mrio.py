@@ -73,7 +73,8 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from rainforest.analysis._mrio_kernel import plus_csr_matmat
-from rainforest.errors import FormatError, SizeLimitError, UnknownIdError
+from rainforest.choices import MRIOMethod
+from rainforest.errors import FormatError, SizeLimitError, UnknownIdError, check_choice
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.mrio import Extension, MRIOTables, _sparse
 
@@ -173,9 +174,7 @@ class _Factor:
     MAX_SWEEPS = 200
 
     def __init__(self, A: Any, regions: int, method: str = "auto") -> None:
-
-        if method not in ("auto", "lu", "regional"):
-            raise ValueError(f"The 'method' parameter must be 'auto', 'lu' or 'regional'. Got {method!r} instead.")
+        check_choice("method", method, MRIOMethod, where="IOSystem")
         self.A = A
         self.n = A.shape[0]
         self.regions = regions
@@ -315,12 +314,17 @@ class IOSystem(MRIOTables):
     ([[10.0, 4.0]], [[9.421, 4.579]])
     """
 
-    method: str = "auto"
+    method: MRIOMethod = "auto"
     carried: Mapping[str, Mapping[str, Array]] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        check_choice("method", self.method, MRIOMethod, where="IOSystem")
+        super().__post_init__()
+
     @classmethod
-    def from_tables(cls, tables: MRIOTables, *, method: str = "auto") -> IOSystem:
+    def from_tables(cls, tables: MRIOTables, *, method: MRIOMethod = "auto") -> IOSystem:
         """The analyses of a system read from a file (:func:`rainforest.io.mrio.load_io_system`)."""
+        check_choice("method", method, MRIOMethod, where="IOSystem.from_tables")
         return cls(
             tables.regions,
             tables.sectors,
@@ -333,7 +337,7 @@ class IOSystem(MRIOTables):
         )
 
     @classmethod
-    def from_ecosystem(cls, eco: Ecosystem, *, method: str = "auto") -> IOSystem:
+    def from_ecosystem(cls, eco: Ecosystem, *, method: MRIOMethod = "auto") -> IOSystem:
         """An ecosystem's money layer as a multi-regional input-output system.
 
         Every actor is a sector of every region (rows of the regions it is not in are
@@ -351,6 +355,7 @@ class IOSystem(MRIOTables):
         CurrencyError
             The document has no money flows and no priced resource.
         """
+        check_choice("method", method, MRIOMethod, where="IOSystem.from_ecosystem")
         from rainforest.analysis.io_tables import ecosystem_output, io_table
 
         fm = FlowMatrix.from_ecosystem(eco, "money")

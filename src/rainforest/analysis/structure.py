@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from rainforest.errors import ParameterError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.schema import BOUNDARY
 
@@ -123,7 +124,7 @@ def network_structure(
     (13, 7, (('asnaes', 'statoil_refinery'),))
     """
     if max_length < 1 or max_cycles < 0:
-        raise ValueError(
+        raise ParameterError(
             "The 'max_length' parameter of network_structure must be at least 1 and 'max_cycles' at least 0. "
             f"Got {max_length!r} and {max_cycles!r} instead."
         )

@@ -1,9 +1,24 @@
-"""Commands of the ``rainforest`` CLI (Typer + Rich)."""
+"""Commands of the ``rainforest`` CLI (Typer + Rich).
+
+Options that take one of a few words are typed with the library's ``Literal`` types
+(:mod:`rainforest.choices`): Typer lists the choices in ``--help`` and refuses any other
+word before a command runs (one line, exit 2, as the library's ``ParameterError`` says
+it). A command imports the analyses, readers, report, store and web inside its body:
+they cost 20 to 300 ms each, and ``rainforest --help`` needs none of them.
+"""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
+import os
+import re
+import secrets
 import sys
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,15 +28,65 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 import rainforest as rf
+from rainforest.choices import (
+    BalanceMethod,
+    CascadeDamping,
+    CascadeEngine,
+    CascadeStop,
+    Currency,
+    Form,
+    Objective,
+    ShareMethod,
+    TargetMethod,
+)
 from rainforest.cli.terminal import shown
-from rainforest.errors import DocumentError, RainforestError, in_words_of
-from rainforest.model.flowmatrix import Currency
+from rainforest.errors import DocumentError, ParameterError, RainforestError, check_choice, in_words_of
+from rainforest.model.schema import SECTIONS
 from rainforest.model.units import label as unit_label
+
+_NOT_ONE_OF = re.compile(r"^('(?:[^'\\]|\\.)*') is not one of ('.*')\.$")
+
+
+def _bad_value(exc: typer.BadParameter) -> str:
+    """A bad option value as one line. A word outside an option's choices (Typer checks
+    them against the option's ``Literal`` type) is told as the library tells a bad
+    parameter (:func:`rainforest.errors.check_choice`): the choices, what was given and
+    the nearest choice."""
+    option = exc.format_message().partition(": ")[0].removeprefix("Invalid value for ")
+    message = exc.message.removeprefix("Value error, ")
+    found = _NOT_ONE_OF.match(message)
+    if found is None:
+        return f"{option}: {message}"
+    command = f"rainforest {exc.ctx.info_name}" if exc.ctx is not None else "rainforest"
+    try:
+        check_choice(option.strip("'"), ast.literal_eval(found[1]), ast.literal_eval(f"[{found[2]}]"), where=command)
+    except ParameterError as bad:
+        return str(bad)
+    return f"{option}: {message}"
+
+
+class _Commands(TyperGroup):
+    """The command group: a bad option value (a word outside an option's choices, a
+    number out of range) is one line, ``error: ...`` (or ``{"error": ...}`` with
+    ``--json``), exit 2, as every other bad input."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["rainforest.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            _fail(_bad_value(exc), EXIT_BAD_INPUT, bool(ctx.meta.get("rainforest.json")))
+
 
 app = typer.Typer(
     name="rainforest",
+    cls=_Commands,
     help="Design, analyse and simulate industrial ecosystems.",
     no_args_is_help=True,
     add_completion=False,
@@ -72,7 +137,7 @@ def _errors(as_json: bool, debug: bool) -> Iterator[None]:
         if debug:
             raise
         _fail(str(exc), EXIT_BAD_INPUT, as_json)
-    except (rf.UnknownIdError, rf.FormatError, rf.UnitError) as exc:
+    except (rf.UnknownIdError, rf.FormatError, rf.UnitError, ParameterError) as exc:
         if debug:
             raise
         _fail(str(exc), EXIT_BAD_INPUT, as_json)
@@ -226,7 +291,6 @@ def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str 
         if not target.is_dir():
             return f"{target} exists and is not a folder; a CSV document is a folder. Choose another target."
         from rainforest.io.tabular import TOP_SHEET
-        from rainforest.model.schema import SECTIONS
 
         ours = {f"{name}.csv" for name in [*SECTIONS, TOP_SHEET]}
         others = sorted(c.name for c in target.iterdir() if c.name not in ours)
@@ -250,10 +314,8 @@ def _target_problem(target: Path, form: str, force: bool, parents: bool) -> str 
 def convert(
     source: Annotated[Path, typer.Argument(help="Document to read (any form).")],
     target: Annotated[Path, typer.Argument(help="Where to write; the form follows the suffix (a folder for CSV).")],
-    to: Annotated[
-        str | None, typer.Option("--to", help="Force the form: yaml, json, csv, excel, ena-model, scor, graphml, gexf.")
-    ] = None,
-    currency: Annotated[str | None, typer.Option(help="For ena-model/scor: mass, energy, water or money.")] = None,
+    to: Annotated[Form | None, typer.Option("--to", help="Force the form (default: from the target's name).")] = None,
+    currency: Annotated[Currency | None, typer.Option(help="For ena-model/scor: the currency.")] = None,
     resource: Annotated[str | None, typer.Option(help="For ena-model/scor: one resource id.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing target document.")] = False,
     parents: Annotated[bool, typer.Option("--parents", help="Create the target's missing parent folders.")] = False,
@@ -274,17 +336,15 @@ def convert(
     """
 
     def work() -> None:
-        from rainforest.io import FORMS, form_of
+        from rainforest.io import form_of
 
-        if to is not None and to not in FORMS:
-            _fail(f"unknown form {to!r}; expected one of {', '.join(FORMS)}", EXIT_BAD_INPUT, as_json)
         form = to or form_of(target)
         problem = _target_problem(target, form, force, parents)
         if problem:
             _fail(problem, EXIT_BAD_INPUT, as_json)
         limits = _limits(max_file_mb, max_depth, max_text_chars, max_rows, max_unzipped_mb, max_zip_ratio, yaml_aliases)
         eco = rf.load(source, limits=limits)
-        written = rf.save(eco, target, form=form, currency=currency, resource=resource)  # type: ignore[arg-type]
+        written = rf.save(eco, target, form=form, currency=currency, resource=resource)
         if as_json:
             _emit_json({"source": str(source), "target": str(written), "form": form})
         else:
@@ -685,15 +745,15 @@ def demo(
 @app.command()
 def ena(
     file: Annotated[Path, typer.Argument(help="Any document rainforest loads (rainforest/1, ena-model/1 JSON, SCOR).")],
-    currency: Annotated[str | None, typer.Option(help="mass, energy, water or money.")] = None,
+    currency: Annotated[Currency | None, typer.Option(help="The currency of the flows.")] = None,
     resource: Annotated[str | None, typer.Option(help="One resource id.")] = None,
     kind: Annotated[str | None, typer.Option(help="One resource kind (material, energy, water, ...).")] = None,
     tolerance: Annotated[
         float, typer.Option(help="Largest relative imbalance per node accepted as steady state.")
     ] = 0.05,
     balance: Annotated[
-        str | None,
-        typer.Option(help="Balance the model first: input, output or boundary (close each gap at the boundary)."),
+        BalanceMethod | None,
+        typer.Option(help="Balance the model first (boundary: close each gap at the boundary)."),
     ] = None,
     matrices: Annotated[
         bool, typer.Option("--matrices", help="Include the matrices (G, N, TCC, D, U, Y, ...).")
@@ -709,16 +769,12 @@ def ena(
     def work() -> None:
         from rainforest.analysis import ena as ena_module
 
-        if currency is not None and currency not in ("mass", "energy", "water", "money"):
-            _fail(f"unknown currency {currency!r}; expected mass, energy, water or money", EXIT_BAD_INPUT, as_json)
-        if balance is not None and balance not in ("input", "output", "boundary"):
-            _fail(f"unknown balance {balance!r}; expected input, output or boundary", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
-        fm = rf.FlowMatrix.from_ecosystem(eco, currency, resource=resource, kind=kind)  # type: ignore[arg-type]
+        fm = rf.FlowMatrix.from_ecosystem(eco, currency, resource=resource, kind=kind)
         result = ena_module.analyze(
             fm,
             tolerance=tolerance,
-            balance=balance,  # type: ignore[arg-type]  # checked above
+            balance=balance,
             matrices=matrices,
             force_dense=force_dense,
         )
@@ -754,7 +810,7 @@ def target(
     prop: Annotated[
         str | None, typer.Option("--property", help="The quality property (default: the only one given).")
     ] = None,
-    method: Annotated[str, typer.Option(help="cascade (algebraic) or lp.")] = "cascade",
+    method: Annotated[TargetMethod, typer.Option(help="cascade (algebraic) or lp.")] = "cascade",
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -763,8 +819,6 @@ def target(
     def work() -> None:
         from rainforest.optimize import targeting
 
-        if method not in ("cascade", "lp"):
-            _fail(f"unknown method {method!r}; expected cascade or lp", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
         sources, sinks, virgin_quality, chosen = targeting.streams_of(eco, resource, prop)
         result = (
@@ -800,7 +854,7 @@ def share(
         Path,
         typer.Argument(help='A cooperative game: {"players": [...], "kind": "profit"|"cost", "values": {"A,B": n}}.'),
     ],
-    method: Annotated[str, typer.Option(help="shapley or nucleolus.")] = "shapley",
+    method: Annotated[ShareMethod, typer.Option(help="How the gain is split.")] = "shapley",
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -810,8 +864,6 @@ def share(
         from rainforest.io.text import parse_json
         from rainforest.optimize import sharing
 
-        if method not in ("shapley", "nucleolus"):
-            _fail(f"unknown method {method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
         if not game_file.exists():
             raise FileNotFoundError(f"{game_file}: no such file")
         data, issues, _ = parse_json(game_file.read_text(encoding="utf-8-sig"), game_file.name)
@@ -883,14 +935,14 @@ def candidates(
 @app.command()
 def match(
     file: Annotated[Path, typer.Argument(help="A document with offers, needs (and virgin supply, links).")],
-    objective: Annotated[str, typer.Option(help="benefit, virgin or co2e.")] = "benefit",
+    objective: Annotated[Objective, typer.Option(help="What the plan optimises.")] = "benefit",
     max_distance_km: Annotated[
         float | None, typer.Option("--max-distance-km", help="Cluster mode: partners this close only.")
     ] = None,
     failure_probability: Annotated[
         float, typer.Option(help="Plan for partners failing with this probability.", min=0.0, max=1.0)
     ] = 0.0,
-    share_method: Annotated[str, typer.Option(help="shapley or nucleolus.")] = "shapley",
+    share_method: Annotated[ShareMethod, typer.Option(help="How the plan's gain is split.")] = "shapley",
     share_samples: Annotated[
         int, typer.Option(help="Sampled orders for the Shapley value above 10 participants.")
     ] = 50,
@@ -920,15 +972,11 @@ def match(
         from rainforest.optimize import exchanges
         from rainforest.optimize.solvers import HighsSolver
 
-        if objective not in ("benefit", "virgin", "co2e"):
-            _fail(f"unknown objective {objective!r}; expected benefit, virgin or co2e", EXIT_BAD_INPUT, as_json)
-        if share_method not in ("shapley", "nucleolus"):
-            _fail(f"unknown share method {share_method!r}; expected shapley or nucleolus", EXIT_BAD_INPUT, as_json)
         eco = rf.load(file)
         before = _previous_plan(previous, as_json) if previous is not None else None
         result = exchanges.plan(
             eco,
-            objective,  # type: ignore[arg-type]  # checked above
+            objective,
             max_distance_km=max_distance_km,
             failure_probability=failure_probability,
             per_need=per_need,
@@ -940,7 +988,7 @@ def match(
         shares = exchanges.share_gains(
             eco,
             result,
-            method=share_method,  # type: ignore[arg-type]  # checked above
+            method=share_method,
             max_distance_km=max_distance_km,
             samples=share_samples,
         )
@@ -963,11 +1011,10 @@ def match(
             _emit_json(data)
             return
         from rainforest import report as report_module
-        from rainforest.model.units import label
         from rainforest.report import money_unit
 
         money = money_unit(eco)
-        units = {r.id: label(r.unit) for r in eco.resources}
+        units = {r.id: unit_label(r.unit) for r in eco.resources}
         value_unit = {"benefit": money, "co2e": "kg CO2e", "virgin": ""}[objective]
         if objective == "co2e":
             title_value = number(result.value / 1000, "t CO2e")
@@ -1086,14 +1133,14 @@ def risk(
         float | None,
         typer.Option(help="Stop tolerance (default 1e-14 at the fixed point, 1e-2 with --stop reference)."),
     ] = None,
-    stop: Annotated[str, typer.Option(help="fixed-point, or reference (the published implementation's rule).")] = (
-        "fixed-point"
-    ),
+    stop: Annotated[
+        CascadeStop, typer.Option(help="fixed-point, or reference (the published implementation's rule).")
+    ] = "fixed-point",
     weights: Annotated[
         str, typer.Option(help="out-strength, revenue, costs, or any numeric actor column (employees, x_value).")
     ] = "out-strength",
     damping: Annotated[
-        str | None,
+        CascadeDamping | None,
         typer.Option(
             help="How revenues and costs (size.revenue, size.costs, trade with world) damp the cascade: "
             "reference (the published implementation, default), outside-trade (only trade outside the "
@@ -1115,7 +1162,7 @@ def risk(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Workers of the pool or of the local Dask cluster.")] = None,
     losses: Annotated[bool, typer.Option("--losses", help="Include every actor's loss in each scenario.")] = False,
-    engine: Annotated[str, typer.Option(help="auto, compiled (numba) or numpy.")] = "auto",
+    engine: Annotated[CascadeEngine, typer.Option(help="auto, compiled (numba) or numpy.")] = "auto",
     top: Annotated[int, typer.Option(help="Rows shown in the table (not --json).")] = 15,
     as_json: JsonOption = False,
     debug: DebugOption = False,
@@ -1123,21 +1170,11 @@ def risk(
     """Firm-level economic systemic risk (ESRI, Diem et al. 2022) of actor failures and shocks."""
 
     def work() -> None:
-        import warnings
-
         from rainforest.analysis import cascade as cascade_module
 
-        if stop not in ("fixed-point", "reference"):
-            _fail(f"unknown stop rule {stop!r}; expected fixed-point or reference", EXIT_BAD_INPUT, as_json)
-        if damping is not None and damping not in cascade_module.DAMPINGS:
-            _fail(
-                f"unknown damping {damping!r}; expected {', '.join(cascade_module.DAMPINGS)}", EXIT_BAD_INPUT, as_json
-            )
         if no_damping and damping not in (None, "none"):
             _fail(f"--no-damping contradicts --damping {damping}", EXIT_BAD_INPUT, as_json)
-        rule = "none" if no_damping else (damping or "reference")
-        if engine not in ("auto", "compiled", "numpy"):
-            _fail(f"unknown engine {engine!r}; expected auto, compiled or numpy", EXIT_BAD_INPUT, as_json)
+        rule: CascadeDamping = "none" if no_damping else (damping or "reference")
         if more and not actors:
             _fail(f"unexpected extra argument(s) {' '.join(more)!r}; did you mean --actors?", EXIT_BAD_INPUT, as_json)
         chosen = _split(actors) + _split(more)
@@ -1192,14 +1229,14 @@ def risk(
                     None if scenarios is not None else (chosen or None),
                     scenarios=scenarios,
                     substitution=substitution,
-                    stop=stop,  # type: ignore[arg-type]  # checked above
+                    stop=stop,
                     eps=eps,
                     weights=cascade_module.actor_weights(net, weights, eco),
                     damping=rule,
                     losses=losses,
                     executor=where,
                     workers=workers,
-                    engine=engine,  # type: ignore[arg-type]  # checked above
+                    engine=engine,
                     progress=task_done,
                 )
         for w in caught:
@@ -1346,8 +1383,6 @@ def simulate(
     summary.json and simulation.html (plots with bands) to the output folder."""
 
     def work() -> None:
-        import dataclasses
-
         from rainforest import report as report_module
         from rainforest.simulate import scenario as sc
 
@@ -1468,9 +1503,6 @@ def serve(
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
-    import os
-    import secrets
-
     import uvicorn
 
     from rainforest.store import Store
@@ -1513,10 +1545,6 @@ def _exit_soon(grace: float) -> None:
     """After the server stopped: give threads still at work (a request's computation, a job
     that did not reach its next progress report) ``grace`` seconds, then end the process
     anyway, so that stopping the server takes seconds, not as long as the longest work."""
-    import os
-    import threading
-    import time
-
     deadline = time.monotonic() + grace
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.errors import ParameterError
 from rainforest.model.ecosystem import build_ecosystem
 from rainforest.model.validation import RawDocument, RawSection
 
@@ -178,9 +179,15 @@ def synthetic(
     (200, True)
     """
     if not isinstance(n_actors, int) or n_actors < 2:
-        raise ValueError(f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.")
+        raise ParameterError(
+            f"The 'n_actors' parameter of synthetic must be an int >= 2. Got {n_actors!r} instead.",
+            parameter="n_actors",
+        )
     if not mean_degree > 0:
-        raise ValueError(f"The 'mean_degree' parameter of synthetic must be > 0. Got {mean_degree!r} instead.")
+        raise ParameterError(
+            f"The 'mean_degree' parameter of synthetic must be > 0. Got {mean_degree!r} instead.",
+            parameter="mean_degree",
+        )
     seed: Any = rng if isinstance(rng, int) else None
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     n = n_actors

@@ -27,11 +27,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 
-from rainforest.errors import DocumentError, FormatError, Issue
+from rainforest.choices import Currency
+from rainforest.choices import Form as Form
+from rainforest.errors import DocumentError, FormatError, Issue, check_choice
 from rainforest.io.limits import (
     DEFAULT_LIMITS,
     Limits,
@@ -47,11 +49,10 @@ from rainforest.model.validation import RawDocument
 
 __all__ = ["EXPORT_FORMS", "FORMS", "Form", "Limits", "form_of", "load", "save", "unpack_zip"]
 
-Form = Literal["yaml", "json", "csv", "excel", "ena-model", "scor", "graphml", "gexf"]
-FORMS: tuple[str, ...] = ("yaml", "json", "csv", "excel", "ena-model", "scor", "graphml", "gexf")
+FORMS: tuple[Form, ...] = get_args(Form)
 #: Forms written for other tools and never read back (:mod:`rainforest.io.graph`).
 EXPORT_FORMS: tuple[str, ...] = ("graphml", "gexf")
-_SUFFIXES = {
+_SUFFIXES: dict[str, Form] = {
     ".yaml": "yaml",
     ".yml": "yaml",
     ".json": "json",
@@ -63,7 +64,7 @@ _SUFFIXES = {
 }
 
 
-def form_of(path: str | os.PathLike[str]) -> str:
+def form_of(path: str | os.PathLike[str]) -> Form:
     """The form a path is read or written as: by suffix; a folder or a path without a
     suffix is a CSV folder.
 
@@ -126,6 +127,8 @@ def load(path: str | os.PathLike[str], form: Form | None = None, *, limits: Limi
     rainforest.errors.LimitError: kalundborg.rainforest.json: 1 problem found; nothing was loaded.
       - kalundborg.rainforest.json: actors: 10 entries, above the limit of 5 per section (max_rows). If the document is trusted, raise the limit with --max-rows N (CLI) or rainforest.io.Limits(max_rows=N) passed as limits= to rainforest.load (Python).
     """
+    if form is not None:
+        check_choice("form", form, Form, where="load")
     limits = limits or DEFAULT_LIMITS
     p = Path(path)
     if not p.exists():
@@ -300,7 +303,7 @@ def save(
     path: str | os.PathLike[str],
     form: Form | None = None,
     *,
-    currency: str | None = None,
+    currency: Currency | None = None,
     resource: str | None = None,
 ) -> Path:
     """Write ``eco`` to ``path`` in any form; returns the path written.
@@ -318,6 +321,10 @@ def save(
     >>> rf.load(out) == eco
     True
     """
+    if form is not None:
+        check_choice("form", form, Form, where="save")
+    if currency is not None:
+        check_choice("currency", currency, Currency, where="save")
     p = Path(path)
     chosen = form or form_of(p)
     if chosen not in FORMS:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from rainforest.errors import Issue, LimitError
+from rainforest.errors import Issue, LimitError, ParameterError
 
 __all__ = ["DEFAULT_LIMITS", "Limits"]
 
@@ -83,7 +83,9 @@ class Limits:
                     )
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"The {f.name!r} parameter of Limits must be a number > 0. Got {value!r} instead.")
+                raise ParameterError(
+                    f"The {f.name!r} parameter of Limits must be a number > 0. Got {value!r} instead.", parameter=f.name
+                )
 
 
 DEFAULT_LIMITS = Limits()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.errors import CurrencyError, UnitError, UnknownIdError
+from rainforest.errors import CurrencyError, ParameterError, UnitError, UnknownIdError, check_choice
 from rainforest.model.schema import ENVIRONMENT, RESOURCE_KINDS, WORLD
 from rainforest.model.table import Table
 from rainforest.model.units import conversion_factor
@@ -229,13 +229,20 @@ class FlowMatrix:
         matrix = sp.csr_array(Z, dtype=np.float64)
         n = matrix.shape[0]
         if matrix.shape != (n, n):
-            raise ValueError(f"Z must be square, got shape {matrix.shape}")
+            raise ParameterError(
+                f"The 'Z' parameter of FlowMatrix.from_arrays must be a square matrix. Got shape {matrix.shape} instead.",
+                parameter="Z",
+            )
         names = tuple(ids) if ids is not None else tuple(f"n{i}" for i in range(n))
 
         def vec(v: Any, what: str) -> FloatArray:
             arr = np.zeros(n) if v is None else np.asarray(v, dtype=np.float64)
             if arr.shape != (n,):
-                raise ValueError(f"{what} must have length {n}, got shape {arr.shape}")
+                raise ParameterError(
+                    f"The {what!r} parameter of FlowMatrix.from_arrays must have length {n} (one value per node). "
+                    f"Got shape {arr.shape} instead.",
+                    parameter=what,
+                )
             return arr
 
         return cls(
@@ -289,6 +296,9 @@ class FlowMatrix:
             When the choice is ambiguous, names nothing in the document, or mixes units
             that do not convert.
         """
+        if currency is not None:
+            # a CurrencyError (callers catch it), with the choices of the Literal type
+            check_choice("currency", currency, Currency, where="FlowMatrix.from_ecosystem", error=CurrencyError)
         chosen = [x for x in (currency, resource, kind) if x is not None]
         if len(chosen) > 1:
             raise CurrencyError("give only one of currency=, resource= or kind=")
@@ -356,7 +366,7 @@ class FlowMatrix:
                 raise CurrencyError("no resource has a price and none is of kind money; money flows cannot be valued")
             label = "money"
         else:
-            raise CurrencyError(f"unknown currency {currency!r}; expected 'mass', 'energy', 'water' or 'money'")
+            raise AssertionError(currency)  # checked above
         included = tuple(
             r for r, f in zip(res_ids, factors, strict=True) if f != 0.0 or (label == "money" and r not in excluded)
         )

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.errors import ParameterError
+
 __all__ = ["MISSING", "Coded", "FrozenMap", "Table", "freeze", "thaw"]
 
 
@@ -166,14 +168,14 @@ class Table:
         for name, col in columns.items():
             if isinstance(col, Coded):
                 if len(col) != n:
-                    raise ValueError(f"column {name!r} has {len(col)} rows, expected {n}")
+                    raise ParameterError(f"column {name!r} has {len(col)} rows, expected {n}", parameter="columns")
                 col.codes.flags.writeable = False
                 col.values.flags.writeable = False
                 coded[name] = col
                 continue
             arr = np.asarray(col)
             if arr.shape != (n,):
-                raise ValueError(f"column {name!r} has shape {arr.shape}, expected ({n},)")
+                raise ParameterError(f"column {name!r} has shape {arr.shape}, expected ({n},)", parameter="columns")
             arr.flags.writeable = False
             cols[name] = arr
         self._columns = cols

@@ -27,13 +27,14 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.errors import RainforestError
+from rainforest.choices import Formulation, Objective, ShareMethod
+from rainforest.errors import PlanError, RainforestError, check_choice
 from rainforest.model import units
 from rainforest.optimize.sharing import Game, core_violations, nucleolus, shapley
 from rainforest.optimize.solvers import MILP, HighsSolver, Solution, Solver, SolverError
@@ -54,13 +55,8 @@ __all__ = [
     "share_gains",
 ]
 
-Objective = Literal["benefit", "virgin", "co2e"]
 EARTH_RADIUS_KM = 6371.0088
 _PATTERNS = {"continuous": {"continuous"}, "seasonal": {"seasonal", "one-off"}, "one-off": {"one-off"}}
-
-
-class PlanError(RainforestError, ValueError):
-    """An exchange plan cannot be made; the message names the needs and why."""
 
 
 def great_circle_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
@@ -822,7 +818,7 @@ def plan(
     per_need: int | None = None,
     solver: Solver | None = None,
     failure_probability: float = 0.0,
-    formulation: Literal["tight", "big-m"] = "tight",
+    formulation: Formulation = "tight",
     previous: Plan | Mapping[str, Any] | None = None,
     presolve: bool = True,
 ) -> Plan:
@@ -866,10 +862,8 @@ def plan(
     PlanError
         When no plan meets every need, naming the needs and why.
     """
-    if objective not in ("benefit", "virgin", "co2e"):
-        raise ValueError(
-            f"The 'objective' parameter of plan must be 'benefit', 'virgin' or 'co2e'. Got {objective!r} instead."
-        )
+    check_choice("objective", objective, Objective, where="plan")
+    check_choice("formulation", formulation, Formulation, where="plan")
     started = time.perf_counter()
     engine = solver or HighsSolver()
     # the LPs of the warm starts run on the engine's HiGHS settings (one thread pool per process)
@@ -1284,7 +1278,7 @@ def share_gains(
     eco: Any,
     result: Plan,
     *,
-    method: Literal["shapley", "nucleolus"] = "shapley",
+    method: ShareMethod = "shapley",
     max_distance_km: float | None = None,
     solver: Solver | None = None,
     exact_limit: int = 10,
@@ -1303,6 +1297,7 @@ def share_gains(
     closed-form: each exchange's benefit, and each link's cost, split equally between its
     two ends (Deng & Papadimitriou 1994). ``method`` in the result says which game was
     used; ``in_core`` is then not checked (``None``)."""
+    check_choice("method", method, ShareMethod, where="share_gains")
     engine = solver or HighsSolver()
     players = tuple(sorted({a for e in result.exchanges for a in (e.source, e.target)}))
     if not players:

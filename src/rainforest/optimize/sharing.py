@@ -24,15 +24,15 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from rainforest.errors import DocumentError, Issue, RainforestError, did_you_mean
+from rainforest.choices import GameKind as Kind
+from rainforest.errors import DocumentError, Issue, RainforestError, check_choice, did_you_mean
 
 __all__ = ["Game", "core_violations", "in_core", "load_game", "nucleolus", "shapley"]
 
-Kind = Literal["profit", "cost"]
 #: Shapley values are exact up to this many players (2^n coalitions), sampled beyond.
 EXACT_LIMIT = 20
 
@@ -49,6 +49,9 @@ class Game:
     kind: Kind
     value: Callable[[int], float]
 
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, Kind, where="Game")
+
     @property
     def n(self) -> int:
         """Number of players."""
@@ -62,6 +65,7 @@ class Game:
     @classmethod
     def from_table(cls, players: Sequence[str], kind: Kind, values: Mapping[frozenset[str], float]) -> Game:
         """A game from a table of coalition values (every non-empty coalition given)."""
+        check_choice("kind", kind, Kind, where="Game.from_table")
         index = {p: i for i, p in enumerate(players)}
         table = np.zeros(1 << len(players))
         for coalition, v in values.items():

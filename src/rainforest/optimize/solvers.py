@@ -25,17 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.errors import RainforestError
+from rainforest.errors import SolverError
 
 __all__ = ["MILP", "EnumerationSolver", "HighsSolver", "Solution", "Solver", "SolverError", "quiet_native_stdout"]
-
-
-class SolverError(RainforestError, RuntimeError):
-    """The solver could not solve a problem (infeasible, unbounded, failed)."""
-
-    def __init__(self, message: str, status: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.sparse import lil_array
 
-from rainforest.errors import RainforestError, UnknownIdError
+from rainforest.choices import TargetMethod
+from rainforest.errors import TargetingError, UnknownIdError, check_choice
 
 __all__ = ["Stream", "Target", "TargetingError", "cascade_target", "lp_target", "streams_of", "target"]
 
 #: Relative tolerance for a pinch (a cumulative load at zero).
 PINCH_TOLERANCE = 1e-9
-
-
-class TargetingError(RainforestError, ValueError):
-    """A targeting problem is ill-posed (no quality to target, an infeasible need...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +288,7 @@ def streams_of(eco: Any, resource: str, prop: str | None = None) -> tuple[list[S
     return sources, sinks, virgin_quality, prop
 
 
-def target(eco: Any, resource: str, prop: str | None = None, method: str = "cascade") -> Target:
+def target(eco: Any, resource: str, prop: str | None = None, method: TargetMethod = "cascade") -> Target:
     """Minimum virgin supply, discharge and pinch of one resource of an ecosystem.
 
     Examples
@@ -304,11 +301,10 @@ def target(eco: Any, resource: str, prop: str | None = None, method: str = "casc
     >>> t.virgin, t.discharge, t.pinch
     (90.0, 90.0, (100.0,))
     """
+    check_choice("method", method, TargetMethod, where="target")
     sources, sinks, virgin_quality, _ = streams_of(eco, resource, prop)
     if method == "lp":
         return lp_target(sources, sinks, virgin_quality)
-    if method != "cascade":
-        raise ValueError(f"The 'method' parameter of target must be 'cascade' or 'lp'. Got {method!r} instead.")
     return cascade_target(sources, sinks, virgin_quality)
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rainforest.errors import ParameterError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report._sections import (
     AFTER_FLOWS,
@@ -361,7 +362,7 @@ def compare(
     them in the same currency and unit."""
     ecos = [ecosystems] if isinstance(ecosystems, Ecosystem) else list(ecosystems)
     if not ecos:
-        raise ValueError("compare needs at least one ecosystem")
+        raise ParameterError("The 'ecosystems' parameter of compare must hold at least one ecosystem. Got none.")
     srcs = list(sources) if sources is not None else [None] * len(ecos)
     names = [e.name for e in ecos]
     if len(set(names)) < len(names):

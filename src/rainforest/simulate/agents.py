@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rainforest.errors import ParameterError
 from rainforest.simulate._kernels import keep_rows
 
 STRATA = ("canopy", "understory", "shrub", "moss")
+#: The actor index of an event about the model itself (a metric that failed), named ``model``.
+MODEL = -2
 STAGES = ("startup", "growth", "mature", "decline")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -104,7 +107,11 @@ class AgentSet:
         """Keep only the agents at ``keep`` (ascending): dead agents leave the arrays."""
         keep = np.asarray(keep, dtype=np.int64)
         if keep.size > 1 and not (keep[1:] > keep[:-1]).all():
-            raise ValueError("AgentSet.compact: keep must be strictly ascending agent indices")
+            raise ParameterError(
+                "The 'keep' parameter of AgentSet.compact must hold strictly ascending agent indices. "
+                f"Got {keep[:10].tolist()} instead.",
+                parameter="keep",
+            )
         for arr in self._data.values():
             keep_rows(arr, keep)
         self.n = int(keep.size)

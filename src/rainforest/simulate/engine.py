@@ -36,7 +36,7 @@ from rainforest.executors import RandomState, seed_sequence
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate._kernels import production
 from rainforest.simulate._setup import compact, population, snapshot
-from rainforest.simulate.agents import STAGES, STRATA, AgentSet, BoolArray, FloatArray, IntArray
+from rainforest.simulate.agents import MODEL, STAGES, STRATA, AgentSet, BoolArray, FloatArray, IntArray
 from rainforest.simulate.assumptions import assumptions, meaning
 from rainforest.simulate.competition import CompetitionState
 from rainforest.simulate.demography import DemographyState
@@ -48,6 +48,7 @@ from rainforest.simulate.shocks import ShockState
 from rainforest.simulate.symbiosis import SocialNetwork, SymbiosisState
 
 __all__ = [
+    "MODEL",
     "STAGES",
     "STRATA",
     "AgentSet",
@@ -73,7 +74,7 @@ class Events:
 
     def log(self, period: int, kind: str, actors: Any, others: Any = None, detail: str = "") -> None:
         """One event per index in ``actors`` (with the partner in ``others``); index -1 is
-        the policy maker."""
+        the policy maker, :data:`MODEL` the model itself."""
         idx = self._ids(actors)
         if idx.size == 0:
             return
@@ -87,7 +88,7 @@ class Events:
             return idx
         if idx.min() >= 0:  # no policy maker among them
             return np.asarray(self._uid(idx), dtype=np.int64)
-        return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), -1).astype(np.int64)
+        return np.where(idx >= 0, self._uid(np.maximum(idx, 0)), idx).astype(np.int64)
 
     def __len__(self) -> int:
         return self._size
@@ -258,7 +259,9 @@ class Model:
 
     def uid_name(self, uid: int) -> str:
         """The id of the agent with permanent number ``uid``: the document's for its actors,
-        ``new<uid>`` for entrants, ``policy`` for -1."""
+        ``new<uid>`` for entrants, ``policy`` for -1, ``model`` for :data:`MODEL`."""
+        if uid == MODEL:
+            return "model"
         if uid < 0:
             return "policy"
         return self.names[uid] if uid < len(self.names) else f"new{uid}"

@@ -20,6 +20,10 @@
 - ENA of the evolving exchange network every ``ena_every`` periods (Finn cycling ``FCI``,
   ``ASC.CAP`` and robustness) on the mass layer: the document's flows among living actors
   plus the active symbioses, each gap closed at the boundary.
+
+A metric that cannot be computed (the document has no mass layer, the network is out of
+reach of the analysis) is recorded as NaN, and the period's event log says which metric
+failed and why (kind ``"metric failed"``, actor ``model``); it never silently disappears.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from rainforest.errors import RainforestError
 from rainforest.model import units
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.simulate._kernels import living_total
-from rainforest.simulate.agents import FloatArray, IntArray
+from rainforest.simulate.agents import MODEL, FloatArray, IntArray
 
 if TYPE_CHECKING:
     from rainforest.simulate.engine import Model
@@ -63,6 +67,11 @@ class MetricsState:
 
     mass_layer: MassLayer | None = None
     mass_layer_built: bool = False
+    mass_layer_error: str = ""  # why there is no mass layer, when there is none
+
+
+#: The ENA metrics recorded every ``ena_every`` periods.
+ENA_METRICS = ("FCI", "ASC.CAP", "robustness")
 
 
 def _shannon(counts: np.ndarray) -> float:
@@ -187,9 +196,16 @@ def _balance(model: Model) -> float:
     return float(np.linalg.eigvals(J).real.max())
 
 
+def _failed(model: Model, metrics: tuple[str, ...], reason: str) -> dict[str, float]:
+    """NaN for each of ``metrics``, and an event saying which failed and why."""
+    model.events.log(model.period, "metric failed", [MODEL], detail=f"{', '.join(metrics)}: {reason}")
+    return dict.fromkeys(metrics, math.nan)
+
+
 def _mass_layer(model: Model) -> MassLayer | None:
     """The document's mass layer as arrays over agent indices, and a tonne factor per
-    resource of the symbioses (computed once)."""
+    resource of the symbioses (computed once); None when there is none (the reason is in
+    ``model.metrics.mass_layer_error``)."""
     state = model.metrics
     if state.mass_layer_built:
         return state.mass_layer
@@ -197,7 +213,8 @@ def _mass_layer(model: Model) -> MassLayer | None:
     eco = model.ecosystems[0]
     try:
         fm = FlowMatrix.from_ecosystem(eco, "mass")
-    except RainforestError:
+    except RainforestError as exc:
+        state.mass_layer_error = f"the document's mass layer cannot be built: {exc}"
         return None
     Z = fm.Z.tocoo()
     unit = {r.id: r.unit for r in eco.resources}
@@ -223,7 +240,7 @@ def _ena(model: Model) -> dict[str, float]:
     base ecosystem plus the symbioses active this period (in tonnes)."""
     layer = _mass_layer(model)
     if layer is None:
-        return {}
+        return _failed(model, ENA_METRICS, model.metrics.mass_layer_error)
     a = model.agents
     keep = a.alive & a["member"][:, 0]
     n0 = layer.inputs.size
@@ -261,6 +278,6 @@ def _ena(model: Model) -> dict[str, float]:
             fm = ena.balance(FlowMatrix.from_arrays(Z, inputs, outputs, np.zeros(m), unit="t"), "boundary")
             flow = ena.flow(fm, dense_limit=0, walkers=20_000)  # the sparse engine: exact per cycle component
             asc = ena.ascendency(fm)
-    except RainforestError:
-        return {}
+    except RainforestError as exc:
+        return _failed(model, ENA_METRICS, f"the ENA of the exchange network failed: {exc}")
     return {"FCI": float(flow.scalars["FCI"]), "ASC.CAP": float(asc["ASC.CAP"]), "robustness": float(asc["robustness"])}

@@ -12,11 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from rainforest.errors import RainforestError
-
-
-class SimulationError(RainforestError, ValueError):
-    """A scenario or parameter the simulator cannot run, with what to change."""
+from rainforest.errors import SimulationError as SimulationError  # noqa: PLC0414 - re-exported: its old address
 
 
 @dataclass(frozen=True)
