@@ -478,8 +478,10 @@ def _hints(function: Callable[..., Any]) -> dict[str, Any]:
     import scipy.sparse as sp
 
     from rainforest.model.ecosystem import Ecosystem
+    from rainforest.model.validation import RawDocument
 
-    return get_type_hints(function, localns={"Ecosystem": Ecosystem, "sp": sp})
+    # names the modules import for type checking only
+    return get_type_hints(function, localns={"Ecosystem": Ecosystem, "RawDocument": RawDocument, "sp": sp})
 
 
 def _choice_parameters() -> list[tuple[str, Callable[..., Any], Callable[..., Any], str, tuple[str, ...]]]:
@@ -560,7 +562,7 @@ def test_check_choice_reads_the_literal_type() -> None:
     from rainforest.choices import CascadeStop, Form
     from rainforest.errors import ParameterError, check_choice, choices_of
 
-    assert choices_of(Form | None) == ("yaml", "json", "csv", "excel", "ena-model", "scor")
+    assert choices_of(Form | None) == ("yaml", "json", "csv", "excel", "ena-model", "scor", "graphml", "gexf")
     assert choices_of(Literal["a", "b", "a"]) == ("a", "b")
     assert choices_of(["x", "y"]) == ("x", "y")
     check_choice("stop", "reference", CascadeStop, where="esri")

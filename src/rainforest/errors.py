@@ -9,7 +9,9 @@
     │                                    nesting depth, ...); names the limit and how to
     │                                    raise it
     ├── ParameterError (ValueError)      a function was given a value it does not take;
-    │                                    names the parameter, lists its choices
+    │   │                                names the parameter, lists its choices
+    │   └── ExecutorError                an executor that cannot be used (unknown name,
+    │                                    Dask not installed)
     ├── UnknownIdError (KeyError)        an id lookup found nothing; names the nearest ids
     ├── UnitError (ValueError)           a unit is unknown or does not convert
     ├── CurrencyError (ValueError)       a flow matrix cannot be built in the asked currency
@@ -20,7 +22,10 @@
     ├── PlanError (ValueError)           no exchange plan meets every need; names them
     ├── TargetingError (ValueError)      a targeting problem is ill-posed
     ├── SimulationError (ValueError)     a scenario the simulator cannot run
-    └── SolverError (RuntimeError)       an optimisation engine could not solve a problem
+    ├── SolverError (RuntimeError)       an optimisation engine could not solve a problem
+    └── StoreError (ValueError)          a request the store cannot carry out
+        ├── ConflictError                the ecosystem was saved since the change's version
+        └── StaleError                   the proposal moved since it was read
 
 Messages say what, where, expected, got and what to do::
 
@@ -428,7 +433,7 @@ def in_words_of(message: str, interface: Interface) -> str:
     return message
 
 
-# -- the store's errors (kept at the end of the file; the tree above should list them) ------
+# -- the store's errors ----------------------------------------------------------------------
 class StoreError(RainforestError, ValueError):
     """A request the store cannot carry out, with what to do instead."""
 
@@ -450,4 +455,8 @@ class StaleError(StoreError):
     """The proposal moved since it was read."""
 
 
-__all__ += ["ConflictError", "StaleError", "StoreError"]
+class ExecutorError(ParameterError):
+    """An executor that cannot be used (an unknown name, Dask not installed)."""
+
+
+__all__ += ["ConflictError", "ExecutorError", "StaleError", "StoreError"]

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rainforest.errors import RainforestError
+from rainforest.errors import ExecutorError as ExecutorError  # noqa: PLC0414 - re-exported: its old address
 
 __all__ = ["EXECUTORS", "ExecutorName", "ExecutorSpec", "RandomState", "executor", "normalise", "seed_sequence"]
 
@@ -77,10 +77,6 @@ def normalise(spec: ExecutorSpec | None, *, parameter: str = "executor") -> Exec
         f"The {parameter!r} parameter must be one of {', '.join(map(repr, EXECUTORS))}, 'dask:ADDRESS', a "
         f"concurrent.futures.Executor or a distributed.Client. Got {spec!r} instead."
     )
-
-
-class ExecutorError(RainforestError, ValueError):
-    """An executor that cannot be used (an unknown name, Dask not installed)."""
 
 
 def is_dask_client(spec: Any) -> bool:
