@@ -1,7 +1,7 @@
 """Long work outside the request: the analyses (the health report), the exchange plan, the
 all-actor risk profile and simulations.
 
-A page or an API call queues a job in the store (:meth:`rainforest.store.Store.submit`) and
+A page or an API call queues a job in the store (:meth:`rainforest.web.records.JobQueue.submit`) and
 hands its id to the :class:`Worker`; the worker runs it on a thread pool (the default), a
 process pool or a Dask cluster. Whatever runs it claims the job, records its progress in the
 store as it goes (pages poll it) and stores the result there, so results outlive the server
@@ -9,13 +9,15 @@ and several server processes share them.
 
 >>> import rainforest as rf
 >>> from rainforest.store import Store
+>>> from rainforest.web.records import JobQueue
 >>> store = Store("sqlite://")
 >>> _ = store.create("k", rf.datasets.kalundborg(), author="demo")
->>> job = store.submit("k", "analyses", author="demo")
+>>> queue = JobQueue(store)
+>>> job = queue.submit("k", "analyses", author="demo")
 >>> with Worker(store) as worker:
 ...     worker.start(job).result()  # wait here; pages poll the store instead
 'done'
->>> done = store.job("k", job.id)
+>>> done = queue.job("k", job.id)
 >>> done.status, done.progress
 ('done', 1.0)
 >>> [n["label"] for n in done.summary["key_numbers"]][:2]
@@ -36,7 +38,8 @@ from typing import Any
 from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
-from rainforest.store import Job, Store, crash_point
+from rainforest.store import Store, crash_point
+from rainforest.web.records.jobs import Job, JobQueue
 
 __all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
 
@@ -183,7 +186,7 @@ class _Reporter:
     closes (``stop`` set)."""
 
     def __init__(self, store: Store, jid: int, stop: threading.Event | None = None) -> None:
-        self.store, self.jid, self.last, self.stop = store, jid, 0.0, stop
+        self.queue, self.jid, self.last, self.stop = JobQueue(store), jid, 0.0, stop
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -191,51 +194,53 @@ class _Reporter:
         now = time.monotonic()
         if now - self.last >= 0.5 or fraction >= 1.0:
             self.last = now
-            self.store.report_progress(self.jid, fraction, message)
+            self.queue.report_progress(self.jid, fraction, message)
 
 
 def run(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """Run one queued job of ``slug`` to the end and store its outcome; its final status.
     Errors in the work are stored as the job's message, never raised. When ``stop`` is set
     the job ends (failed, to be started again) at its next progress report."""
+    queue = JobQueue(store)
     if stop is not None and stop.is_set():
-        return store.job(slug, jid).status  # the worker closed before this one started
-    if not store.claim(jid):
-        return store.job(slug, jid).status  # someone else runs it
-    job = store.job(slug, jid)
+        return queue.job(slug, jid).status  # the worker closed before this one started
+    if not queue.claim(jid):
+        return queue.job(slug, jid).status  # someone else runs it
+    job = queue.job(slug, jid)
     crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
         params = dict(job.params)
-        before = store.latest(slug, "plan") if job.kind == "plan" else None
+        before = queue.latest(slug, "plan") if job.kind == "plan" else None
         if before is not None:  # re-planning starts from the previous plan and says what changed
-            params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
+            params["previous"] = {"version": before.version, "result": queue.result(slug, before.id)}
         reporter = _Reporter(store, jid, stop)
         summary, result, artifact = RUNNERS[job.kind](eco, params, reporter, f"{slug} v{job.version}")
         crash_point("job:computed")
     except _StoppedError:
-        store.finish(jid, error=STOPPED)
+        queue.finish(jid, error=STOPPED)
         return "failed"
     except RainforestError as exc:
-        store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
+        queue.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
     except Exception as exc:  # a bug: keep the server up, say so, log the traceback
         log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)
-        store.finish(jid, error=f"internal error ({type(exc).__name__}: {exc}); the server log has the details")
+        queue.finish(jid, error=f"internal error ({type(exc).__name__}: {exc}); the server log has the details")
         return "failed"
-    store.finish(jid, summary=summary, result=result, artifact=artifact)
+    queue.finish(jid, summary=summary, result=result, artifact=artifact)
     return "done"
 
 
 def _guarded(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """:func:`run`; should the store itself fail (the job then cannot even say so through
     :func:`run`), log it and try once more to mark the job failed, so no page waits forever."""
+    queue = JobQueue(store)
     try:
         return run(store, slug, jid, stop)
     except Exception as exc:
         log.exception("job %s on %s could not run", jid, slug)
         try:
-            store.finish(jid, error=f"the job could not run ({type(exc).__name__}: {exc})")
+            queue.finish(jid, error=f"the job could not run ({type(exc).__name__}: {exc})")
         except Exception:
             log.exception("job %s on %s could not be marked failed", jid, slug)
         return "failed"
@@ -272,6 +277,7 @@ class Worker:
                 "use --db with a file or a server, or the thread executor"
             )
         self.store, self.executor, self.workers = store, executor, workers
+        self.queue = JobQueue(store)
         self._stop = threading.Event()
         self._started: dict[int, Future[str]] = {}  # job id -> its future (thread executor)
         self._cluster: Any = None
@@ -335,7 +341,7 @@ class Worker:
         left = [jid for jid, f in self._started.items() if not f.done()]
         for jid in left:
             try:
-                self.store.finish(jid, error=STOPPED)
+                self.queue.finish(jid, error=STOPPED)
             except Exception:
                 log.exception("job %s could not be marked stopped", jid)
         return left
