@@ -29,14 +29,17 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
 
+from rainforest import report
 from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.optimize import exchanges
 from rainforest.report import to_json
 from rainforest.store import Store, crash_point
 from rainforest.web.records.jobs import Job, JobQueue
@@ -57,8 +60,6 @@ Progress = Callable[[float, str], None]
 
 
 def _analyses(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest import report
-
     r = report.health_report(eco, source=label, progress=lambda done, total, what: progress(done / max(total, 1), what))
     summary = {"key_numbers": list(r.key_numbers), "sections": [s.id for s in r.sections]}
     return json.loads(to_json(summary)), r.to_dict(), r.to_html()
@@ -76,8 +77,6 @@ def network_figure(r: Any) -> dict[str, Any] | None:
 
 
 def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.optimize import exchanges
-
     objective = str(params.get("objective", "benefit"))
     distance = params.get("max_distance_km")
     previous = params.get("previous")  # the newest plan before this one (set by run, never stored)
@@ -110,7 +109,7 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
 
 def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.analysis import cascade
+    from rainforest.analysis import cascade  # about a second to import: only when a risk job runs
 
     profile = cascade.esri(
         eco, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
@@ -121,8 +120,7 @@ def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
 
 def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest import report
-    from rainforest.simulate import scenario
+    from rainforest.simulate import scenario  # the simulator: only when a simulation runs
 
     periods = int(params.get("periods", 30))
     runs = int(params.get("runs", 10))
@@ -283,16 +281,11 @@ class Worker:
         self._cluster: Any = None
         self._pool: Any
         if kind == "thread":
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix="rainforest-job")
         elif kind == "process":
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         else:
-            from dask import distributed
+            from dask import distributed  # a large import, for the Dask executors only
 
             Client: Any = distributed.Client
             LocalCluster: Any = distributed.LocalCluster
@@ -332,8 +325,6 @@ class Worker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             return []
         self._pool.shutdown(wait=False, cancel_futures=True)
-        from concurrent.futures import wait
-
         wait(list(self._started.values()), timeout=timeout)
         if self.executor == "process":  # worker processes can be stopped outright
             for process in list((getattr(self._pool, "_processes", None) or {}).values()):

@@ -3,6 +3,7 @@ numbers and picture, the health report, import, export and the analyses pages.""
 
 from __future__ import annotations
 
+import csv
 import shutil
 import tempfile
 from pathlib import Path
@@ -211,8 +212,6 @@ def _neutralise_csv(path: Path) -> None:
     opened in a spreadsheet: such cells get a leading apostrophe (the usual escape; the
     Excel download stores them as text cells instead). Numbers, negative ones included, stay
     as they are."""
-    import csv
-
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     changed = False
