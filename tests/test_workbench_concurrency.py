@@ -46,10 +46,10 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sto
 
 def _together(monkeypatch: pytest.MonkeyPatch, store: Store, *names: str, parties: int = 2) -> None:
     """Make the first call of any of the edit functions ``names`` (of
-    :mod:`rainforest.store._edit`) in each of ``parties`` threads wait for the others: every
+    :mod:`rainforest.web.edits`) in each of ``parties`` threads wait for the others: every
     request has read its version before any saves; then the saves run one after the other
     (the second starts on the first one's version)."""
-    import rainforest.store._edit as edit
+    import rainforest.web.edits as edit
 
     turn = threading.Lock()
     commit = store.commit

@@ -1,7 +1,8 @@
 """The one place the workbench edits an ecosystem's rows: an actor's own part, and a new
-actor. Both are the store's column-wise edits today (``rainforest.store._edit``, looked up
-at each call so that tests can hold them); they become the model's own operation
-(``Ecosystem.replace_rows`` or similar) when it exists, here and nowhere else."""
+actor. Both are the store's column-wise edits today (``rainforest.store._edit``); they
+become the model's own operation (``Ecosystem.replace_rows`` or similar) when it exists,
+here and nowhere else. Callers use these functions through the module (``edits.edit_actor``)
+so that the concurrency tests can hold them."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 
 from rainforest.store import ConflictError, StaleError, Store, StoreError
 from rainforest.store.tables import ApplicationRow, EcosystemRow
-from rainforest.web.edits import add_actor
+from rainforest.web import edits
 from rainforest.web.records._base import SLUG, ecosystem_row, now
 from rainforest.web.records.accounts import Accounts
 
@@ -126,7 +126,7 @@ class Applications:
                 try:
                     store.commit(
                         slug,
-                        add_actor(eco, record),
+                        edits.add_actor(eco, record),
                         author=author,
                         message=f"registered {app.actor}",
                         expected=number,

@@ -13,9 +13,9 @@ from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.schema import SECTIONS
 from rainforest.optimize import taxonomy
 from rainforest.store import ConflictError, Version
+from rainforest.web import edits
 from rainforest.web.context import Workbench
 from rainforest.web.deps import Caller
-from rainforest.web.edits import actor_records, edit_actor, section_records
 from rainforest.web.render import number
 from rainforest.web.visibility import Access, visible_document
 
@@ -118,7 +118,7 @@ def view(eco: Ecosystem, a: Access, aid: str) -> dict[str, Any]:
     """One actor with its offers, needs and flows, as the caller may see them."""
     eco.actor(aid)  # 404 for an unknown actor
     if a.sees_all:
-        return actor_records(eco, aid)
+        return edits.actor_records(eco, aid)
     doc = visible_document(eco, a)
     return {
         "actor": next(r for r in doc["actors"] if r["id"] == aid),
@@ -170,7 +170,7 @@ def edit(
     for _ in range(MERGES):
         try:
             return store.commit(
-                slug, edit_actor(eco, aid, **parts), author=c.user.username, message=message, expected=base
+                slug, edits.edit_actor(eco, aid, **parts), author=c.user.username, message=message, expected=base
             )
         except ConflictError as exc:
             newer = store.load(slug, exc.head)
@@ -197,7 +197,7 @@ def edit_record(
     """The actor page's record form: name, sector and the fields other members see."""
     editor(c.access, aid)
     eco, version, merge = based(wb, slug, expected)
-    record = section_records(eco, "actors", aid)[0]
+    record = edits.section_records(eco, "actors", aid)[0]
     for key, value in (("name", name.strip()), ("sector", sector.strip())):
         if value:
             record[key] = value
@@ -228,7 +228,7 @@ def edit_part(
     editor(c.access, aid)
     eco, version, merge = based(wb, slug, expected)
     eco.actor(aid)
-    records = section_records(eco, section, aid)
+    records = edits.section_records(eco, section, aid)
     remove = form.get("remove", "")
     if remove:
         if not remove.isdigit() or int(remove) >= len(records):
