@@ -79,7 +79,9 @@ def api_ecosystem(slug: str, wb: WB, c: Viewer) -> dict[str, Any]:
 
 
 @router.get("/api/ecosystems/{slug}/history", tags=["ecosystems"])
-def api_history(slug: str, wb: WB, c: Annotated[Caller, Depends(ApiRole("sees_all", "the history"))]) -> Any:
+def api_history(
+    slug: str, wb: WB, c: Annotated[Caller, Depends(ApiRole("sees_all", "the history"))]
+) -> list[dict[str, Any]]:
     """Every version (managers and observers)."""
     return wb.store.history(slug)
 
