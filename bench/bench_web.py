@@ -90,6 +90,7 @@ def pages(seconds: float) -> None:
 
     import rainforest as rf
     from rainforest.store import Store
+    from rainforest.web.records import Accounts
 
     folder = _dataset(10_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,8 +100,8 @@ def pages(seconds: float) -> None:
         store.create("big", eco, author="bench")
         users = [f"manager{k}" for k in range(20)]
         for u in users:
-            store.create_user(u, PASSWORD)
-            store.grant(u, "big", "manager")
+            Accounts(store).create_user(u, PASSWORD)
+            Accounts(store).grant(u, "big", "manager")
         store.close()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -238,6 +239,7 @@ def during_import(seconds: float) -> None:
 
     import rainforest as rf
     from rainforest.store import Store
+    from rainforest.web.records import Accounts
 
     small, big = _dataset(10_000), _dataset(100_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,9 +250,9 @@ def during_import(seconds: float) -> None:
         store.create("big", rf.load(small), author="bench")
         users = [f"manager{k}" for k in range(20)]
         for u in users:
-            store.create_user(u, PASSWORD)
-            store.grant(u, "big", "manager")
-        store.create_user("importer", PASSWORD, admin=True)
+            Accounts(store).create_user(u, PASSWORD)
+            Accounts(store).grant(u, "big", "manager")
+        Accounts(store).create_user("importer", PASSWORD, admin=True)
         store.close()
         proc, base = _serve(url)
         paths = ["/e/big", "/e/big/actors", "/e/big/actors?page=50", "/e/big/actors?q=a1"]
@@ -326,6 +328,7 @@ IMPORT = """
 import sys, time, resource
 import sqlalchemy as sa
 from rainforest.store import Store
+from rainforest.web.records import Accounts
 url, folder, schema = sys.argv[1], sys.argv[2], sys.argv[3]
 engine = sa.create_engine(url)
 with engine.begin() as c:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 import rainforest as rf
 from rainforest.store import Store
 from rainforest.web import create_app
+from rainforest.web.records import Accounts
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -100,7 +101,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
     store = Store(f"sqlite:///{tmp_path / 'web.db'}")
     store.create("park", _park(), author="setup")
     store.create("other", rf.datasets.kalundborg(), author="setup")
-    store.create_user("root", PASSWORD, admin=True)
+    Accounts(store).create_user("root", PASSWORD, admin=True)
     for name, role, actor in (
         ("manny", "manager", None),
         ("mia", "member", "mill"),
@@ -108,10 +109,10 @@ def world(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
         ("pat", "member", "plant"),
         ("olga", "observer", None),
     ):
-        store.create_user(name, PASSWORD)
-        store.grant(name, "park", role, actor)
-    store.create_user("outsider", PASSWORD)
-    store.grant("outsider", "other", "manager")
+        Accounts(store).create_user(name, PASSWORD)
+        Accounts(store).grant(name, "park", role, actor)
+    Accounts(store).create_user("outsider", PASSWORD)
+    Accounts(store).grant("outsider", "other", "manager")
     with TestClient(create_app(store, secret="test-secret")) as client:
         yield store, client
 

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 import rainforest as rf
 from conftest import PASSWORD, _login, _park, postgres_schema
 from rainforest.store import Store
-from rainforest.web.app import Access, visible_document
+from rainforest.web.records import Accounts, Applications, JobQueue, Proposals
+from rainforest.web.visibility import Access, visible_document
 
 
 def test_api_needs_credentials(world: tuple[Store, TestClient]) -> None:
@@ -305,7 +306,7 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
     assert sorted(routes) == sorted(EXPECTED)
     good = rf.save(_park(), tmp_path / "good.json").read_bytes()
     root = ("root", PASSWORD)
-    job = store.submit("park", "analyses", author="root")
+    job = JobQueue(store).submit("park", "analyses", author="root")
     assert run(store, "park", job.id) == "done"
     checked = 0
     for (method, path), expected in EXPECTED.items():
@@ -321,14 +322,14 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
                 ).json()["id"]
                 if "applications/{aid}" in path:  # a fresh application to decide
                     n = next(_NEW)
-                    target = str(store.apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
+                    target = str(Applications(store).apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
                 else:
                     target = "mill" if actor == "own" else "farm"
                 if "{username}" in path:  # someone to take away (made again once removed)
-                    if store.user("victim") is None:
-                        store.create_user("victim", PASSWORD)
-                    if not store.memberships("victim"):
-                        store.grant("victim", "park", "observer")
+                    if Accounts(store).user("victim") is None:
+                        Accounts(store).create_user("victim", PASSWORD)
+                    if not Accounts(store).memberships("victim"):
+                        Accounts(store).grant("victim", "park", "observer")
                 url = (
                     path.replace("{slug}", "park")
                     .replace("{pid}", str(pid))
@@ -605,7 +606,7 @@ def test_an_exchange_is_active_only_when_both_parties_agree(world: tuple[Store, 
     assert (moved.json()["status"], moved.json()["agreed_by"]) == ("active", ["managers"])
     assert client.get("/api/ecosystems/park/ledger", auth=fred).json()["active"] == 2
     # an active row without the agreements (written before they were recorded) does not count
-    legacy = store.propose("park", "plant", "farm", "ash", 2.0, author="pat")
+    legacy = Proposals(store).propose("park", "plant", "farm", "ash", 2.0, author="pat")
     with store.engine.begin() as conn:
         from sqlalchemy import update
 
@@ -630,20 +631,20 @@ def test_both_parties_agreeing_at_once_make_the_exchange_active(tmp_path: Path) 
             store = Store(where)
             store.create("park", _park(), author="setup")
             for _ in range(8):
-                pid = store.propose("park", "mill", "farm", "ash", 1.0, author="x").id
-                store.move("park", pid, "negotiating", author="x")
+                pid = Proposals(store).propose("park", "mill", "farm", "ash", 1.0, author="x").id
+                Proposals(store).move("park", pid, "negotiating", author="x")
                 gate = threading.Barrier(2)
 
                 def agree(party: str, pid: int = pid, gate: threading.Barrier = gate, store: Store = store) -> None:
                     gate.wait(timeout=30)
-                    store.move("park", pid, "active", author=party, party=party)
+                    Proposals(store).move("park", pid, "active", author=party, party=party)
 
                 threads = [threading.Thread(target=agree, args=(p,)) for p in ("mill", "farm")]
                 for t in threads:
                     t.start()
                 for t in threads:
                     t.join()
-                p = store.proposal("park", pid)
+                p = Proposals(store).proposal("park", pid)
                 assert (p.status, sorted(p.agreed_by)) == ("active", ["farm", "mill"])
             store.close()
 

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 import rainforest as rf  # noqa: E402
 from rainforest.store import Store  # noqa: E402
 from rainforest.web import create_app  # noqa: E402
+from rainforest.web.records import Accounts  # noqa: E402
 
 PASSWORD = "correct horse battery"
 _store = Store("sqlite://")  # in memory: nothing left behind
 _store.create("park", rf.datasets.kalundborg(), author="setup")
-_store.create_user("root", PASSWORD, admin=True)
+Accounts(_store).create_user("root", PASSWORD, admin=True)
 app = create_app(_store, secret="fuzz")
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 import rainforest as rf
 from conftest import PASSWORD, _login, _park
 from rainforest.store import Store
+from rainforest.web.records import Accounts, JobQueue
 
 PARK = Path(__file__).resolve().parent.parent / "docs" / "examples" / "park.yaml"
 
@@ -123,7 +124,7 @@ def test_a_server_killed_mid_write_leaves_every_page_working(tmp_path: Path, act
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     with Store(url) as store:
         store.create("park", _park(), author="setup")
-        store.create_user("root", PASSWORD, admin=True)
+        Accounts(store).create_user("root", PASSWORD, admin=True)
     env = {**os.environ, "RAINFOREST_CRASH_AT": point}
     done = subprocess.run(
         [sys.executable, "-c", KILLED, url, action, str(PARK)],
@@ -136,13 +137,13 @@ def test_a_server_killed_mid_write_leaves_every_page_working(tmp_path: Path, act
     assert done.returncode == 137, done.stdout + done.stderr
     store = Store(url)
     store.repair()
-    store.interrupted()
+    JobQueue(store).interrupted()
     slugs = [e.slug for e in store.ecosystems()]
     assert set(slugs) <= {"park", "fresh"}
     for slug in slugs:  # every ecosystem left is whole: its head version loads
         store.load(slug)
     assert store.head("park") == 1  # the cut-short import saved nothing
-    assert all(j.status in ("done", "failed") for j in store.jobs())
+    assert all(j.status in ("done", "failed") for j in JobQueue(store).jobs())
     with TestClient(create_app(store, secret="t")) as client:
         assert _login(client, "root") == 303
         pages = ["/"] + [
@@ -240,7 +241,7 @@ def test_a_new_password_ends_every_other_session(world: tuple[Store, TestClient]
     r = client.post("/api/password", auth=("manny", new), json={"current": new, "new": "yet another passphrase"})
     assert r.status_code == 200, r.text
     assert client.get("/e/park", follow_redirects=False).headers["location"] == "/login"
-    assert store.verify("manny", "yet another passphrase") is not None
+    assert Accounts(store).verify("manny", "yet another passphrase") is not None
 
 
 def test_removing_a_role_or_an_account_ends_its_sessions(world: tuple[Store, TestClient]) -> None:
@@ -253,7 +254,7 @@ def test_removing_a_role_or_an_account_ends_its_sessions(world: tuple[Store, Tes
     r = client.post("/e/park/people/mia/remove", data={"csrf": token}, follow_redirects=False)
     assert r.status_code == 303
     assert mia.get("/e/park", follow_redirects=False).headers["location"] == "/login"
-    assert [m.ecosystem for m in store.memberships("mia")] == []
+    assert [m.ecosystem for m in Accounts(store).memberships("mia")] == []
     # the API: a manager takes a role away; observers may not
     assert client.delete("/api/ecosystems/park/people/fred", auth=("olga", PASSWORD)).status_code == 403
     assert client.delete("/api/ecosystems/park/people/fred", auth=("manny", PASSWORD)).status_code == 204
@@ -262,7 +263,7 @@ def test_removing_a_role_or_an_account_ends_its_sessions(world: tuple[Store, Tes
     assert client.delete("/api/users/olga", auth=("manny", PASSWORD)).status_code == 403
     assert client.delete("/api/users/olga", auth=("root", PASSWORD)).status_code == 204
     assert olga.get("/e/park", follow_redirects=False).headers["location"] == "/login"
-    assert store.user("olga") is None
+    assert Accounts(store).user("olga") is None
     assert client.delete("/api/users/root", auth=("root", PASSWORD)).status_code == 422  # the last administrator
 
 
@@ -270,7 +271,7 @@ def test_a_one_time_password_must_be_replaced_at_first_sign_in(world: tuple[Stor
     """The first start's administrator signs in with a one-time password: every page leads to
     the password form, the API refuses, until it is replaced."""
     store, client = world
-    store.create_user("admin", "one-time-secret", admin=True, one_time=True)
+    Accounts(store).create_user("admin", "one-time-secret", admin=True, one_time=True)
     page = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     r = client.post(
@@ -292,8 +293,8 @@ def test_a_one_time_password_must_be_replaced_at_first_sign_in(world: tuple[Stor
     assert r.headers["location"] == "/"
     assert client.get("/e/park").status_code == 200
     assert client.get("/api/ecosystems", auth=("admin", new)).status_code == 200
-    assert store.user("admin") is not None
-    assert not store.user("admin").must_change  # type: ignore[union-attr]
+    assert Accounts(store).user("admin") is not None
+    assert not Accounts(store).user("admin").must_change  # type: ignore[union-attr]
 
 
 def test_cli_manages_accounts(tmp_path: Path) -> None:
@@ -310,15 +311,15 @@ def test_cli_manages_accounts(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "10 characters" in r.output
     with Store(db) as store:
-        store.create_user("bob", new)
-        token = store.start_session("bob")
+        Accounts(store).create_user("bob", new)
+        token = Accounts(store).start_session("bob")
     r = runner.invoke(
         app, ["store", "user", "password", "bob", "--one-time", "--db", db], input="x" * 12 + "\n" + "x" * 12 + "\n"
     )
     assert r.exit_code == 0, r.output
     with Store(db) as store:
-        assert store.session_user(token) is None  # the new password ended bob's session
-        bob = store.verify("bob", "x" * 12)
+        assert Accounts(store).session_user(token) is None  # the new password ended bob's session
+        bob = Accounts(store).verify("bob", "x" * 12)
         assert bob is not None
         assert bob.must_change
     r = runner.invoke(app, ["store", "user", "list", "--json", "--db", db])
@@ -341,7 +342,7 @@ def test_a_large_ecosystems_report_is_long_work_not_a_request(
     import time
 
     from rainforest import report
-    from rainforest.web import _workbench
+    from rainforest.web.services import ecosystems as _workbench
 
     store, client = world
     monkeypatch.setattr(_workbench, "SYNC_LIMIT", (1, 1))
@@ -364,13 +365,13 @@ def test_a_large_ecosystems_report_is_long_work_not_a_request(
     if again.status_code == 202:
         assert again.json()["job"]["id"] == job["id"]  # one job per version, not one per request
     deadline = time.monotonic() + 60
-    while store.job("park", job["id"]).status not in ("done", "failed") and time.monotonic() < deadline:
+    while JobQueue(store).job("park", job["id"]).status not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert store.job("park", job["id"]).status == "done"
+    assert JobQueue(store).job("park", job["id"]).status == "done"
     done = client.get("/api/ecosystems/park/report", auth=olga)
     assert done.status_code == 200
     assert done.text.startswith("<!doctype html>")
-    assert len([j for j in store.jobs("park") if j.kind == "analyses"]) == 1
+    assert len([j for j in JobQueue(store).jobs("park") if j.kind == "analyses"]) == 1
     assert client.get("/api/ecosystems/park/report", auth=("mia", PASSWORD)).status_code == 403
 
 
@@ -409,7 +410,7 @@ def test_the_server_stops_within_seconds_while_long_work_runs(tmp_path: Path, wo
     url = f"sqlite:///{tmp_path / 'slow.db'}"
     with Store(url) as store:
         store.create("park", _park(), author="setup")
-        store.create_user("root", PASSWORD, admin=True)
+        Accounts(store).create_user("root", PASSWORD, admin=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -449,7 +450,7 @@ def test_the_server_stops_within_seconds_while_long_work_runs(tmp_path: Path, wo
             proc.wait()
     assert took < 10, f"the server took {took:.1f} s to stop"
     with Store(url) as store:
-        job = store.job("park", jid)
+        job = JobQueue(store).job("park", jid)
     assert job.status == "failed"
     assert "server stopped" in job.message
 
@@ -475,7 +476,7 @@ def test_fresh_user_names_do_not_escape_the_sign_in_limit(
 ) -> None:
     """Failed sign-ins are also counted per address, whatever the user name (each costs an
     Argon2id check); before the fix every fresh name started a new count."""
-    from rainforest.web import app as web
+    from rainforest.web import security as web
 
     _, client = world
     monkeypatch.setattr(web, "FAILURES_PER_ADDRESS", 3)
@@ -514,7 +515,7 @@ def test_a_new_sqlite_store_is_private(tmp_path: Path) -> None:
 
     path = tmp_path / "private.db"
     with Store(f"sqlite:///{path}") as store:
-        store.create_user("ada", "a long password")
+        Accounts(store).create_user("ada", "a long password")
         for f in [path, *path.parent.glob("private.db-*")]:
             assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, f
 
@@ -562,7 +563,7 @@ def test_forwarded_addresses_are_believed_only_from_configured_proxies(tmp_path:
     url = f"sqlite:///{tmp_path / 'xff.db'}"
     with Store(url) as store:
         store.create("park", _park(), author="setup")
-        store.create_user("root", PASSWORD, admin=True)
+        Accounts(store).create_user("root", PASSWORD, admin=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

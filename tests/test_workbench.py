@@ -18,6 +18,7 @@ from conftest import PASSWORD, _login, _park
 from rainforest.store import Store
 from rainforest.web import create_app
 from rainforest.web.jobs import Worker, run
+from rainforest.web.records import Accounts, Applications, JobQueue
 
 PARK = Path(__file__).resolve().parent.parent / "docs" / "examples" / "park.yaml"
 BAD = Path(__file__).resolve().parent.parent / "docs" / "examples" / "bad.yaml"
@@ -281,9 +282,9 @@ def test_jobs_run_in_the_worker_with_progress_and_stored_results(world: tuple[St
 def test_replanning_says_what_changed_and_how_far_the_plan_is_proven(world: tuple[Store, TestClient]) -> None:
     store, client = world
     manny = ("manny", PASSWORD)
-    first = store.submit("park", "plan", author="manny")
+    first = JobQueue(store).submit("park", "plan", author="manny")
     assert run(store, "park", first.id) == "done"
-    result = store.result("park", first.id)
+    result = JobQueue(store).result("park", first.id)
     assert result["solve"]["status"] == "optimal"
     assert result["solve"]["gap"] <= 1e-4
     assert "changes" not in result  # nothing to compare with yet
@@ -293,9 +294,9 @@ def test_replanning_says_what_changed_and_how_far_the_plan_is_proven(world: tupl
         json={"offers": [{"resource": "ash", "quantity": 9.5, "disposal_cost": 30}]},
     )
     assert r.status_code == 200, r.text
-    second = store.submit("park", "plan", author="manny")
+    second = JobQueue(store).submit("park", "plan", author="manny")
     assert run(store, "park", second.id) == "done"
-    changes = store.result("park", second.id)["changes"]
+    changes = JobQueue(store).result("park", second.id)["changes"]
     assert changes["previous_version"] == first.version
     assert {(c["from"], c["before"], c["after"]) for c in changes["changed"]} == {
         ("mill", 10.0, 9.5),
@@ -330,7 +331,7 @@ def test_analyses_pages_show_the_reports_numbers(world: tuple[Store, TestClient]
     store, client = world
     manny = ("manny", PASSWORD)
     assert "Not computed yet" in client.get("/e/park/analyses", auth=manny).text
-    job = store.submit("park", "analyses", author="manny")
+    job = JobQueue(store).submit("park", "analyses", author="manny")
     assert run(store, "park", job.id) == "done"
     from rainforest import report as rp
 
@@ -354,13 +355,13 @@ def test_analyses_pages_show_the_reports_numbers(world: tuple[Store, TestClient]
 def test_large_ecosystems_take_their_key_numbers_from_the_analyses(
     world: tuple[Store, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rainforest.web import _workbench
+    from rainforest.web.services import ecosystems as _workbench
 
     store, client = world
     monkeypatch.setattr(_workbench, "SYNC_LIMIT", (1, 1))
     manny = ("manny", PASSWORD)
     assert "run in the background" in client.get("/e/park", auth=manny).text
-    job = store.submit("park", "analyses", author="manny")
+    job = JobQueue(store).submit("park", "analyses", author="manny")
     run(store, "park", job.id)
     page = client.get("/e/park", auth=manny).text
     assert 'id="key-numbers"' in page
@@ -373,14 +374,14 @@ def test_large_ecosystems_take_their_key_numbers_from_the_analyses(
 def test_the_worker_runs_jobs_in_other_processes(tmp_path: Path, executor: str) -> None:
     store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
     store.create("park", rf.load(PARK), author="t")
-    reference = store.submit("park", "plan", author="t")
+    reference = JobQueue(store).submit("park", "plan", author="t")
     run(store, "park", reference.id)
-    job = store.submit("park", "plan", author="t")
+    job = JobQueue(store).submit("park", "plan", author="t")
     with Worker(store, executor, workers=1) as worker:
         assert worker.start(job).result(timeout=120) == "done"
 
     def plan(jid: int) -> dict[str, Any]:  # less how long it took, where it started and what changed since
-        result: dict[str, Any] = store.result("park", jid)
+        result: dict[str, Any] = JobQueue(store).result("park", jid)
         solve = {k: v for k, v in result["solve"].items() if k not in ("time_s", "text", "warm_start")}
         return {**result, "solve": solve, "changes": None}
 
@@ -392,9 +393,9 @@ def test_the_worker_runs_jobs_in_other_processes(tmp_path: Path, executor: str) 
 def test_jobs_left_by_a_stopped_server_are_marked(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
     store.create("park", _park(), author="t")
-    queued = store.submit("park", "analyses", author="t")
-    assert store.interrupted() == 1
-    assert "start it again" in store.job("park", queued.id).message
+    queued = JobQueue(store).submit("park", "analyses", author="t")
+    assert JobQueue(store).interrupted() == 1
+    assert "start it again" in JobQueue(store).job("park", queued.id).message
 
 
 def test_browsers_get_pages_for_errors_and_scripts_json(world: tuple[Store, TestClient]) -> None:
@@ -508,8 +509,8 @@ def test_page_forms_answer_bad_values_without_a_server_error(tmp_path: Path) -> 
     a 500 (and the valid form itself is accepted, so each bad value reaches the handler)."""
     store = Store(f"sqlite:///{tmp_path / 'forms.db'}")
     store.create("park", rf.load(PARK), author="s")
-    store.create_user("root", PASSWORD, admin=True)
-    store.apply("park", "applicant", "a long password", actor="newco")
+    Accounts(store).create_user("root", PASSWORD, admin=True)
+    Applications(store).apply("park", "applicant", "a long password", actor="newco")
     values = ["", "0", "-1", "999999", "x", "nan", "1e400", "power", "<script>", "a" * 300]
     routes: dict[str, dict[str, str]] = {
         "/e/park/actors/power": {"name": "Power", "sector": "35.11", "public": "location", "expected": ""},

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, _park, postgres_schema
 from rainforest.store import Store
 from rainforest.web import create_app
+from rainforest.web.records import Accounts, Applications
 
 ROUNDS = 8
 
@@ -30,8 +31,8 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sto
         store = Store(url)
         store.create("park", _park(), author="setup")
         for name, role, actor in (("manny", "manager", None), ("mia", "member", "mill"), ("pat", "member", "plant")):
-            store.create_user(name, PASSWORD)
-            store.grant(name, "park", role, actor)
+            Accounts(store).create_user(name, PASSWORD)
+            Accounts(store).grant(name, "park", role, actor)
         with TestClient(create_app(store, secret="test-secret")) as client:
             yield store, client
         store.close()
@@ -45,10 +46,10 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sto
 
 def _together(monkeypatch: pytest.MonkeyPatch, store: Store, *names: str, parties: int = 2) -> None:
     """Make the first call of any of the edit functions ``names`` (of
-    :mod:`rainforest.store._edit`) in each of ``parties`` threads wait for the others: every
+    :mod:`rainforest.web.edits`) in each of ``parties`` threads wait for the others: every
     request has read its version before any saves; then the saves run one after the other
     (the second starts on the first one's version)."""
-    import rainforest.store._edit as edit
+    import rainforest.web.edits as edit
 
     turn = threading.Lock()
     commit = store.commit
@@ -143,7 +144,7 @@ def test_approving_an_application_while_a_member_edits_loses_nothing(
     shared: tuple[Store, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, client = shared
-    application = store.apply("park", "newfirm", PASSWORD, actor="bakery", name="Bakery")
+    application = Applications(store).apply("park", "newfirm", PASSWORD, actor="bakery", name="Bakery")
     _together(monkeypatch, store, "edit_actor", "add_actor")
     answers = _at_once(
         lambda: client.post(

@@ -17,7 +17,8 @@ from conftest import PASSWORD, _login
 from rainforest.report import format_number
 from rainforest.store import Store
 from rainforest.web import create_app
-from rainforest.web._workbench import ANALYSES, EXPORTS
+from rainforest.web.records import Accounts, Applications, JobQueue, Proposals
+from rainforest.web.services.ecosystems import ANALYSES, EXPORTS
 
 #: Every value a member may see only for its own actor (confidential offers and needs, hidden
 #: actor fields, flows), by the actors that may see it; none appears by chance in a page.
@@ -78,19 +79,19 @@ def _vault_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("vault") / "vault.db"
     store = Store(f"sqlite:///{path}")
     store.create("vault", _vault(), author="setup")
-    store.create_user("root", PASSWORD, admin=True)
-    store.create_user("manny", PASSWORD)
-    store.grant("manny", "vault", "manager")
+    Accounts(store).create_user("root", PASSWORD, admin=True)
+    Accounts(store).create_user("manny", PASSWORD)
+    Accounts(store).grant("manny", "vault", "manager")
     for user, actor in MEMBERS.items():
-        store.create_user(user, PASSWORD)
-        store.grant(user, "vault", "member", actor)
+        Accounts(store).create_user(user, PASSWORD)
+        Accounts(store).grant(user, "vault", "member", actor)
     for kind in ("analyses", "plan"):
-        job = store.submit("vault", kind, author="root")
+        job = JobQueue(store).submit("vault", kind, author="root")
         assert run(store, "vault", job.id) == "done"
     for source, target, resource in (("mill", "farm", "ash"), ("plant", "mill", "heat")):
-        pid = store.propose("vault", source, target, resource, 1.0, author="manny").id
+        pid = Proposals(store).propose("vault", source, target, resource, 1.0, author="manny").id
         for status in ("negotiating", "active"):
-            store.move("vault", pid, status, author="manny")
+            Proposals(store).move("vault", pid, status, author="manny")
     store.close()
     return path
 
@@ -174,13 +175,15 @@ def _urls(path: str, store: Store, member: str) -> Iterator[str]:
     values = {
         "{slug}": ["vault"],
         "{aid}": ["mill", "farm", "plant"],
-        "{pid}": [str(p.id) for p in store.proposals("vault")],
-        "{jid}": [str(j.id) for j in store.jobs("vault")],
+        "{pid}": [str(p.id) for p in Proposals(store).proposals("vault")],
+        "{jid}": [str(j.id) for j in JobQueue(store).jobs("vault")],
         "{section}": ["summary", *ANALYSES] if "analyses" in path else ["offers", "needs", "flows"],
         "{username}": ["manny"],
     }
     if "applications/{aid}" in path:
-        values["{aid}"] = [str(store.apply("vault", f"firm{len(store.users())}", PASSWORD, actor="newfirm").id)]
+        values["{aid}"] = [
+            str(Applications(store).apply("vault", f"firm{len(Accounts(store).users())}", PASSWORD, actor="newfirm").id)
+        ]
     urls = [path]
     for key, options in values.items():
         if key in path:

@@ -102,17 +102,18 @@ def test_hostile_text_hides_nothing_on_the_workbench_pages(tmp_path: Path) -> No
     from conftest import PASSWORD
     from rainforest.store import Store
     from rainforest.web import create_app
-    from rainforest.web._workbench import ANALYSES
     from rainforest.web.jobs import run
+    from rainforest.web.records import Accounts, JobQueue
+    from rainforest.web.services.ecosystems import ANALYSES
 
     eco, _ = hostile_document()
     store = Store(f"sqlite:///{tmp_path / 'hostile.db'}")
     store.create("park", eco, author="setup")
-    store.create_user("manny", PASSWORD)
-    store.grant("manny", "park", "manager")
-    job = store.submit("park", "analyses", author="manny")
+    Accounts(store).create_user("manny", PASSWORD)
+    Accounts(store).grant("manny", "park", "manager")
+    job = JobQueue(store).submit("park", "analyses", author="manny")
     assert run(store, "park", job.id) == "done"
-    report = store.result("park", job.id)
+    report = JobQueue(store).result("park", job.id)
     with TestClient(create_app(store, secret="test-secret")) as client:
         pages = [f"/e/park/analyses/{s}" for s in ANALYSES] + ["/e/park", "/e/park/actors", "/e/park/board"]
         pages += [f"/e/park/actors/{a}" for a in eco.actor_ids[:3]]

@@ -1507,11 +1507,12 @@ def serve(
 
     from rainforest.store import Store
     from rainforest.web import create_app
+    from rainforest.web.records import Accounts, JobQueue
 
     store = Store(db)
-    if not store.users():
+    if not Accounts(store).users():
         password = secrets.token_urlsafe(12)
-        store.create_user("admin", password, admin=True, one_time=True)
+        Accounts(store).create_user("admin", password, admin=True, one_time=True)
         out.print(
             f"first start: administrator 'admin' with the one-time password {password} "
             "(shown once; replace it at the first sign-in)"
@@ -1520,7 +1521,7 @@ def serve(
         store.create("kalundborg", rf.datasets.kalundborg(), author="rainforest", message="demo ecosystem")
     for line in store.repair():  # a server killed mid-write leaves nothing half-made
         err.print(f"start-up check: {line}")
-    stopped = store.interrupted()
+    stopped = JobQueue(store).interrupted()
     if stopped:
         err.print(f"{stopped} job(s) left unfinished by the last server were marked failed; start them again")
     secret = os.environ.get("RAINFOREST_SECRET")
@@ -1717,12 +1718,13 @@ def store_user_list(db: DbOption = None, as_json: JsonOption = False, debug: Deb
 
     def work() -> dict[str, Any]:
         from rainforest.store import Store
+        from rainforest.web.records import Accounts
 
         with Store(db) as store:
             return {
                 "users": [
                     {"username": u.username, "admin": u.admin, "one_time_password": u.must_change}
-                    for u in store.users()
+                    for u in Accounts(store).users()
                 ]
             }
 
@@ -1750,10 +1752,11 @@ def store_user_add(
 
     def work() -> dict[str, Any]:
         from rainforest.store import Store
+        from rainforest.web.records import Accounts
 
         password = _new_password()
         with Store(db) as store:
-            user = store.create_user(username, password, admin=admin, one_time=one_time)
+            user = Accounts(store).create_user(username, password, admin=admin, one_time=one_time)
         return {"username": user.username, "admin": user.admin, "one_time_password": user.must_change}
 
     _account_work(as_json, debug, work, lambda r: f"user {r['username']} added")
@@ -1771,10 +1774,11 @@ def store_user_password(
 
     def work() -> dict[str, Any]:
         from rainforest.store import Store
+        from rainforest.web.records import Accounts
 
         password = _new_password()
         with Store(db) as store:
-            store.set_password(username, password, one_time=one_time)
+            Accounts(store).set_password(username, password, one_time=one_time)
         return {"username": username, "changed": True, "one_time_password": one_time}
 
     _account_work(as_json, debug, work, lambda r: f"new password for {r['username']}; its sessions have ended")
@@ -1788,9 +1792,10 @@ def store_user_remove(
 
     def work() -> dict[str, Any]:
         from rainforest.store import Store
+        from rainforest.web.records import Accounts
 
         with Store(db) as store:
-            store.remove_user(username)
+            Accounts(store).remove_user(username)
         return {"username": username, "removed": True}
 
     _account_work(as_json, debug, work, lambda r: f"user {r['username']} removed")

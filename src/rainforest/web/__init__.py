@@ -32,6 +32,19 @@ API
 
 from __future__ import annotations
 
-from rainforest.web.app import create_app
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rainforest.web.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # FastAPI is imported with the application only: the records (rainforest.web.records),
+    # which the command line's account commands use, need none of it
+    if name == "create_app":
+        from rainforest.web.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'rainforest.web' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Long work outside the request: the analyses (the health report), the exchange plan, the
 all-actor risk profile and simulations.
 
-A page or an API call queues a job in the store (:meth:`rainforest.store.Store.submit`) and
+A page or an API call queues a job in the store (:meth:`rainforest.web.records.JobQueue.submit`) and
 hands its id to the :class:`Worker`; the worker runs it on a thread pool (the default), a
 process pool or a Dask cluster. Whatever runs it claims the job, records its progress in the
 store as it goes (pages poll it) and stores the result there, so results outlive the server
@@ -9,13 +9,15 @@ and several server processes share them.
 
 >>> import rainforest as rf
 >>> from rainforest.store import Store
+>>> from rainforest.web.records import JobQueue
 >>> store = Store("sqlite://")
 >>> _ = store.create("k", rf.datasets.kalundborg(), author="demo")
->>> job = store.submit("k", "analyses", author="demo")
+>>> queue = JobQueue(store)
+>>> job = queue.submit("k", "analyses", author="demo")
 >>> with Worker(store) as worker:
 ...     worker.start(job).result()  # wait here; pages poll the store instead
 'done'
->>> done = store.job("k", job.id)
+>>> done = queue.job("k", job.id)
 >>> done.status, done.progress
 ('done', 1.0)
 >>> [n["label"] for n in done.summary["key_numbers"]][:2]
@@ -27,16 +29,20 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
 
+from rainforest import report
 from rainforest.errors import RainforestError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.optimize import exchanges
 from rainforest.report import to_json
-from rainforest.store import Job, Store, crash_point
+from rainforest.store import Store, crash_point
+from rainforest.web.records.jobs import Job, JobQueue
 
 __all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
 
@@ -54,8 +60,6 @@ Progress = Callable[[float, str], None]
 
 
 def _analyses(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest import report
-
     r = report.health_report(eco, source=label, progress=lambda done, total, what: progress(done / max(total, 1), what))
     summary = {"key_numbers": list(r.key_numbers), "sections": [s.id for s in r.sections]}
     return json.loads(to_json(summary)), r.to_dict(), r.to_html()
@@ -73,8 +77,6 @@ def network_figure(r: Any) -> dict[str, Any] | None:
 
 
 def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.optimize import exchanges
-
     objective = str(params.get("objective", "benefit"))
     distance = params.get("max_distance_km")
     previous = params.get("previous")  # the newest plan before this one (set by run, never stored)
@@ -107,7 +109,7 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
 
 def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.analysis import cascade
+    from rainforest.analysis import cascade  # about a second to import: only when a risk job runs
 
     profile = cascade.esri(
         eco, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
@@ -118,8 +120,7 @@ def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 
 
 def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest import report
-    from rainforest.simulate import scenario
+    from rainforest.simulate import scenario  # the simulator: only when a simulation runs
 
     periods = int(params.get("periods", 30))
     runs = int(params.get("runs", 10))
@@ -183,7 +184,7 @@ class _Reporter:
     closes (``stop`` set)."""
 
     def __init__(self, store: Store, jid: int, stop: threading.Event | None = None) -> None:
-        self.store, self.jid, self.last, self.stop = store, jid, 0.0, stop
+        self.queue, self.jid, self.last, self.stop = JobQueue(store), jid, 0.0, stop
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -191,51 +192,53 @@ class _Reporter:
         now = time.monotonic()
         if now - self.last >= 0.5 or fraction >= 1.0:
             self.last = now
-            self.store.report_progress(self.jid, fraction, message)
+            self.queue.report_progress(self.jid, fraction, message)
 
 
 def run(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """Run one queued job of ``slug`` to the end and store its outcome; its final status.
     Errors in the work are stored as the job's message, never raised. When ``stop`` is set
     the job ends (failed, to be started again) at its next progress report."""
+    queue = JobQueue(store)
     if stop is not None and stop.is_set():
-        return store.job(slug, jid).status  # the worker closed before this one started
-    if not store.claim(jid):
-        return store.job(slug, jid).status  # someone else runs it
-    job = store.job(slug, jid)
+        return queue.job(slug, jid).status  # the worker closed before this one started
+    if not queue.claim(jid):
+        return queue.job(slug, jid).status  # someone else runs it
+    job = queue.job(slug, jid)
     crash_point("job:claimed")
     try:
         eco = store.load(slug, job.version)
         params = dict(job.params)
-        before = store.latest(slug, "plan") if job.kind == "plan" else None
+        before = queue.latest(slug, "plan") if job.kind == "plan" else None
         if before is not None:  # re-planning starts from the previous plan and says what changed
-            params["previous"] = {"version": before.version, "result": store.result(slug, before.id)}
+            params["previous"] = {"version": before.version, "result": queue.result(slug, before.id)}
         reporter = _Reporter(store, jid, stop)
         summary, result, artifact = RUNNERS[job.kind](eco, params, reporter, f"{slug} v{job.version}")
         crash_point("job:computed")
     except _StoppedError:
-        store.finish(jid, error=STOPPED)
+        queue.finish(jid, error=STOPPED)
         return "failed"
     except RainforestError as exc:
-        store.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
+        queue.finish(jid, error=in_words_of(str(exc), "page"))  # the library names Python's options
         return "failed"
     except Exception as exc:  # a bug: keep the server up, say so, log the traceback
         log.exception("job %s (%s on %s v%s) failed", jid, job.kind, slug, job.version)
-        store.finish(jid, error=f"internal error ({type(exc).__name__}: {exc}); the server log has the details")
+        queue.finish(jid, error=f"internal error ({type(exc).__name__}: {exc}); the server log has the details")
         return "failed"
-    store.finish(jid, summary=summary, result=result, artifact=artifact)
+    queue.finish(jid, summary=summary, result=result, artifact=artifact)
     return "done"
 
 
 def _guarded(store: Store, slug: str, jid: int, stop: threading.Event | None = None) -> str:
     """:func:`run`; should the store itself fail (the job then cannot even say so through
     :func:`run`), log it and try once more to mark the job failed, so no page waits forever."""
+    queue = JobQueue(store)
     try:
         return run(store, slug, jid, stop)
     except Exception as exc:
         log.exception("job %s on %s could not run", jid, slug)
         try:
-            store.finish(jid, error=f"the job could not run ({type(exc).__name__}: {exc})")
+            queue.finish(jid, error=f"the job could not run ({type(exc).__name__}: {exc})")
         except Exception:
             log.exception("job %s on %s could not be marked failed", jid, slug)
         return "failed"
@@ -272,21 +275,17 @@ class Worker:
                 "use --db with a file or a server, or the thread executor"
             )
         self.store, self.executor, self.workers = store, executor, workers
+        self.queue = JobQueue(store)
         self._stop = threading.Event()
         self._started: dict[int, Future[str]] = {}  # job id -> its future (thread executor)
         self._cluster: Any = None
         self._pool: Any
         if kind == "thread":
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix="rainforest-job")
         elif kind == "process":
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         else:
-            from dask import distributed
+            from dask import distributed  # a large import, for the Dask executors only
 
             Client: Any = distributed.Client
             LocalCluster: Any = distributed.LocalCluster
@@ -326,8 +325,6 @@ class Worker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             return []
         self._pool.shutdown(wait=False, cancel_futures=True)
-        from concurrent.futures import wait
-
         wait(list(self._started.values()), timeout=timeout)
         if self.executor == "process":  # worker processes can be stopped outright
             for process in list((getattr(self._pool, "_processes", None) or {}).values()):
@@ -335,7 +332,7 @@ class Worker:
         left = [jid for jid, f in self._started.items() if not f.done()]
         for jid in left:
             try:
-                self.store.finish(jid, error=STOPPED)
+                self.queue.finish(jid, error=STOPPED)
             except Exception:
                 log.exception("job %s could not be marked stopped", jid)
         return left

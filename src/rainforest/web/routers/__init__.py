@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per area of the workbench, each page beside its JSON twin."""
