@@ -30,6 +30,7 @@ PUBLIC = [
     "Module",
     "Need",
     "Offer",
+    "ParameterError",
     "RainforestError",
     "Resource",
     "Size",

@@ -25,7 +25,7 @@ from rainforest.model.entities import entity_to_record
 from rainforest.model.schema import FORMAT, SECTIONS, STRATA
 from rainforest.model.table import thaw
 from rainforest.model.validation import Place, RawDocument, RawSection
-from rainforest.store._edit import add_actor, edit_actor
+from rainforest.web.edits import add_actor, edit_actor
 from strategies import ecosystems, maybe, quantities, texts
 
 # -- the reference: the store's edit before the model had one ------------------------------

@@ -370,7 +370,7 @@ def test_large_ecosystems_take_their_key_numbers_from_the_analyses(
     assert "are of version 1" in client.get("/e/park", auth=manny).text
 
 
-@pytest.mark.parametrize("executor", ["process", "dask"])
+@pytest.mark.parametrize("executor", ["processes", "dask"])
 def test_the_worker_runs_jobs_in_other_processes(tmp_path: Path, executor: str) -> None:
     store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
     store.create("park", rf.load(PARK), author="t")
@@ -387,7 +387,18 @@ def test_the_worker_runs_jobs_in_other_processes(tmp_path: Path, executor: str) 
 
     assert plan(job.id) == plan(reference.id)
     with pytest.raises(ValueError, match="in-memory"):
-        Worker(Store("sqlite://"), "process")
+        Worker(Store("sqlite://"), "processes")
+
+
+def test_the_worker_speaks_the_library_s_executor_words() -> None:
+    """One vocabulary everywhere (rainforest.executors): the old words still work, with a
+    warning; a word the workbench cannot use is refused with its choices."""
+    store = Store("sqlite://")
+    with pytest.warns(DeprecationWarning, match="'threads'"), Worker(store, "thread") as worker:
+        assert worker.executor == "threads"
+    for word in ("serial", "fibers"):
+        with pytest.raises(rf.ParameterError, match="'threads', 'processes', 'dask' or 'dask:ADDRESS'"):
+            Worker(store, word)
 
 
 def test_jobs_left_by_a_stopped_server_are_marked(tmp_path: Path) -> None:

@@ -1489,8 +1489,12 @@ def serve(
         bool, typer.Option("--secure-cookies", help="Mark session cookies Secure (behind HTTPS).")
     ] = False,
     executor: Annotated[
-        str, typer.Option(help="Where long work runs: thread, process, dask (a LocalCluster) or dask:ADDRESS.")
-    ] = "thread",
+        str,
+        typer.Option(
+            help="Where long work runs: threads, processes, dask (a LocalCluster) or dask:ADDRESS "
+            "(thread and process still work)."
+        ),
+    ] = "threads",
     workers: Annotated[int, typer.Option(help="How many long jobs run at once.")] = 1,
     trusted_proxy: Annotated[
         list[str] | None,

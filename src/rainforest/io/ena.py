@@ -177,7 +177,7 @@ def ena_model_to_data(eco: Ecosystem, currency: str | None = None, resource: str
     meta = eco.extensions.get("x_ena")
     meta_dict: dict[str, Any] = {}
     if isinstance(meta, Mapping):
-        from rainforest.model.validation import _thaw
+        from rainforest.model.table import thaw as _thaw
 
         meta_dict = _thaw(meta)
     names = [a.name or a.id for a in eco.actors]

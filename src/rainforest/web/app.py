@@ -37,7 +37,7 @@ def create_app(
     *,
     secret: str | None = None,
     secure_cookies: bool = False,
-    executor: str = "thread",
+    executor: str = "threads",
     workers: int = 1,
     max_request_mb: float | None = None,
 ) -> FastAPI:

@@ -31,7 +31,7 @@ class Workbench:
         Where and how many jobs run at once (see :class:`rainforest.web.jobs.Worker`).
     """
 
-    def __init__(self, store: Store, *, secret: str, executor: str = "thread", workers: int = 1) -> None:
+    def __init__(self, store: Store, *, secret: str, executor: str = "threads", workers: int = 1) -> None:
         self.store = store
         self.records = Records(store)
         self.secret = secret

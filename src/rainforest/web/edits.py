@@ -1,43 +1,88 @@
-"""The one place the workbench edits an ecosystem's rows: an actor's own part, and a new
-actor. Both are the store's column-wise edits today (``rainforest.store._edit``); they
-become the model's own operation (``Ecosystem.replace_rows`` or similar) when it exists,
-here and nowhere else. Callers use these functions through the module (``edits.edit_actor``)
-so that the concurrency tests can hold them."""
+"""The one place the workbench edits an ecosystem's rows: an actor's own part (its record,
+offers, needs and the flows it is a party to), and a new actor. The workbench's words over
+the model's operations (:meth:`Ecosystem.replace_rows
+<rainforest.model.Ecosystem.replace_rows>`, :meth:`Ecosystem.add_actor
+<rainforest.model.Ecosystem.add_actor>` and :meth:`Ecosystem.actor_rows
+<rainforest.model.Ecosystem.actor_rows>`): the actor's record is called ``record`` in the
+problems it reports (``record.sector``). Callers use these functions through the module
+(``edits.edit_actor``) so that the concurrency tests can hold them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rainforest.errors import DocumentError, Issue
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.entities import entity_to_record
-from rainforest.model.validation import _thaw  # integrator: the model's public form of a record
-from rainforest.store import _edit  # integrator: replace by the model operation
 
-__all__ = ["actor_records", "add_actor", "edit_actor", "section_records"]
+__all__ = ["EDITABLE", "actor_records", "add_actor", "edit_actor", "section_records"]
+
+#: The parts an actor's edit may replace.
+EDITABLE = ("actor", "offers", "needs", "flows")
 
 
-def edit_actor(eco: Ecosystem, actor: str, **parts: Any) -> Ecosystem:
-    """``eco`` with ``actor``'s ``record``, ``offers``, ``needs`` or ``flows`` replaced."""
-    return _edit.edit_actor(eco, actor, **parts)
+def edit_actor(
+    eco: Ecosystem,
+    actor: str,
+    *,
+    record: Mapping[str, Any] | None = None,
+    offers: Sequence[Mapping[str, Any]] | None = None,
+    needs: Sequence[Mapping[str, Any]] | None = None,
+    flows: Sequence[Mapping[str, Any]] | None = None,
+) -> Ecosystem:
+    """The ecosystem with ``actor``'s record, offers, needs and flows (those it is a party to)
+    replaced by the given ``rainforest/1`` records; a part left ``None`` stays as it is.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``actor`` is not in the ecosystem.
+    DocumentError
+        With every problem, placed as ``record.sector``, ``offers[1].quantity``...; also when
+        a record belongs to another actor or the record changes the actor's id.
+    """
+    rows: dict[str, Sequence[Mapping[str, Any]]] = {}
+    if record is not None:
+        rows["actors"] = [record]
+    for section, records in (("offers", offers), ("needs", needs), ("flows", flows)):
+        if records is not None:
+            rows[section] = records
+    try:
+        return eco.replace_rows(actor, rows)
+    except DocumentError as exc:
+        if exc.source != "edit":
+            raise
+        raise DocumentError([_renamed(i) for i in exc.issues], source="edit") from None
 
 
 def add_actor(eco: Ecosystem, record: Mapping[str, Any]) -> Ecosystem:
-    """``eco`` with one more actor."""
-    return _edit.add_actor(eco, record)
+    """The ecosystem with one more actor (``record`` as in a ``rainforest/1`` document).
+
+    Raises
+    ------
+    DocumentError
+        When the record is invalid or the id is taken.
+    """
+    try:
+        return eco.add_actor(record)
+    except DocumentError as exc:
+        if exc.source != "edit":
+            raise
+        raise DocumentError([_renamed(i) for i in exc.issues], source="edit") from None
+
+
+def _renamed(issue: Issue) -> Issue:
+    """Say ``record.sector`` instead of the model's ``actors[0].sector``."""
+    path = issue.path
+    if path.startswith("actors[0]"):
+        path = "record" + path[len("actors[0]") :]
+    return Issue(path, issue.message, expected=issue.expected, got=issue.got, hint=issue.hint)
 
 
 def section_records(eco: Ecosystem, section: str, actor: str) -> list[dict[str, Any]]:
     """``actor``'s rows of ``section`` (``actors``: its record; ``offers``, ``needs``; ``flows``:
     those it is a party to) as ``rainforest/1`` records."""
-    items: Sequence[Any]
-    if section == "actors":
-        items = [eco.actor(actor)]
-    elif section == "flows":
-        items = [f for f in eco.flows if actor in (f.source, f.target)]
-    else:
-        items = [x for x in (eco.offers if section == "offers" else eco.needs) if x.actor == actor]
-    return [_thaw(entity_to_record(section, x)) for x in items]
+    return eco.actor_rows(actor)[section]
 
 
 def actor_records(eco: Ecosystem, actor: str) -> dict[str, Any]:

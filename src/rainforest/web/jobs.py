@@ -37,7 +37,9 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from typing import Any
 
 from rainforest import report
-from rainforest.errors import RainforestError, in_words_of
+from rainforest.choices import Objective
+from rainforest.errors import ExecutorError, ParameterError, RainforestError, check_choice, in_words_of
+from rainforest.executors import normalise
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.optimize import exchanges
 from rainforest.report import to_json
@@ -51,7 +53,7 @@ log = logging.getLogger("rainforest.web")
 #: Where jobs run: ``thread`` (a pool in the server process), ``process`` (a pool of worker
 #: processes, started fresh) or ``dask`` (a ``LocalCluster``; ``dask:ADDRESS`` for a running
 #: scheduler).
-EXECUTORS = ("thread", "process", "dask")
+EXECUTORS = ("threads", "processes", "dask")  # rainforest.executors' words; "serial" would run in requests
 
 #: Bounds on what one request may ask for.
 LIMITS = {"periods": 500, "runs": 1000}
@@ -83,7 +85,7 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
     progress(0.05, "finding candidates and solving the exchange plan")
     plan = exchanges.plan(
         eco,
-        objective,  # type: ignore[arg-type]  # checked by check_params
+        objective,  # type: ignore[arg-type]  # checked by check_params (a choices.Objective)
         max_distance_km=float(distance) if distance not in (None, "") else None,
         previous=previous["result"] if previous else None,
     )
@@ -129,7 +131,7 @@ def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label:
         eco,
         periods=periods,
         runs=runs,
-        seed=seed,
+        rng=seed,
         progress=lambda done, total: progress(done / max(total, 1), f"runs: {done} of {total}"),
     )
     summary = ens.summary()
@@ -146,30 +148,46 @@ RUNNERS: dict[str, Callable[[Ecosystem, dict[str, Any], Progress, str], tuple[An
 
 
 def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of a job, checked and normalised (a clear ``ValueError`` otherwise)."""
+    """The parameters of a job, checked and normalised (a :class:`ParameterError`, which is a
+    ``ValueError``, naming the parameter otherwise; the objective's choices come from
+    :data:`rainforest.choices.Objective`, as the library's own check)."""
     out: dict[str, Any] = {}
     if kind == "plan":
         objective = str(params.get("objective") or "benefit")
-        if objective not in ("benefit", "virgin", "co2e"):
-            raise ValueError(f"objective must be benefit, virgin or co2e, got {objective!r}")
+        check_choice("objective", objective, Objective, where="the plan job")
         out["objective"] = objective
         distance = params.get("max_distance_km")
         if distance not in (None, ""):
-            value = float(distance)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"max_distance_km must be a positive number of kilometres, got {distance!r}")
+            value = _number(distance, float)
+            if not (value is not None and value > 0 and math.isfinite(value)):
+                raise ParameterError(
+                    "The 'max_distance_km' parameter of the plan job must be a positive number of kilometres. "
+                    f"Got {distance!r} instead.",
+                    parameter="max_distance_km",
+                )
             out["max_distance_km"] = value
     elif kind == "simulate":
         for name, default in (("periods", 30), ("runs", 10), ("seed", 0)):
             raw = params.get(name)
-            value = default if raw in (None, "") else int(raw)
+            number = default if raw in (None, "") else _number(raw, int)
             limit = LIMITS.get(name)
             low = 0 if name == "seed" else 1
-            if value < low or (limit is not None and value > limit):
+            if number is None or number < low or (limit is not None and number > limit):
                 bound = f"from {low} to {limit}" if limit is not None else f"at least {low}"
-                raise ValueError(f"{name} must be a whole number {bound}, got {raw!r}")
-            out[name] = value
+                raise ParameterError(
+                    f"The {name!r} parameter of the simulation job must be a whole number {bound}. Got {raw!r} instead.",
+                    parameter=name,
+                )
+            out[name] = number
     return out
+
+
+def _number(raw: Any, kind: Callable[[Any], Any]) -> Any:
+    """``kind(raw)``, or None when ``raw`` is not a number of that kind."""
+    try:
+        return kind(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 class _StoppedError(Exception):
@@ -258,31 +276,46 @@ class Worker:
     store:
         The store the jobs and their results live in.
     executor:
-        ``thread`` (default), ``process``, ``dask`` (a ``LocalCluster``) or ``dask:ADDRESS``.
+        ``threads`` (default), ``processes``, ``dask`` (a ``LocalCluster``) or ``dask:ADDRESS``,
+        as everywhere in rainforest (:mod:`rainforest.executors`); the old ``thread`` and
+        ``process`` still work, with a DeprecationWarning.
     workers:
         How many jobs run at once (default 1: the server keeps a core for its pages).
     """
 
-    def __init__(self, store: Store, executor: str = "thread", workers: int = 1) -> None:
+    def __init__(self, store: Store, executor: str = "threads", workers: int = 1) -> None:
         if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        kind = executor.split(":", 1)[0]
+            raise ParameterError(
+                f"The 'workers' parameter of the workbench must be at least 1. Got {workers} instead.",
+                parameter="workers",
+            )
+        try:
+            spec = normalise(executor)  # the library's one vocabulary; thread/process still work, with a warning
+        except ExecutorError:
+            spec = ""
+        kind = spec.split(":", 1)[0] if isinstance(spec, str) else ""
         if kind not in EXECUTORS:
-            raise ValueError(f"unknown executor {executor!r}; expected one of: thread, process, dask, dask:ADDRESS")
-        if kind != "thread" and store.url in ("sqlite://", "sqlite:///:memory:"):
+            raise ExecutorError(
+                f"The 'executor' parameter of the workbench must be 'threads', 'processes', 'dask' or "
+                f"'dask:ADDRESS'. Got {executor!r} instead.",
+                parameter="executor",
+                choices=EXECUTORS,
+            )
+        executor = str(spec)
+        if kind != "threads" and store.url in ("sqlite://", "sqlite:///:memory:"):
             raise ValueError(
                 "an in-memory database cannot be shared with worker processes: "
-                "use --db with a file or a server, or the thread executor"
+                "use --db with a file or a server, or the threads executor"
             )
         self.store, self.executor, self.workers = store, executor, workers
         self.queue = JobQueue(store)
         self._stop = threading.Event()
-        self._started: dict[int, Future[str]] = {}  # job id -> its future (thread executor)
+        self._started: dict[int, Future[str]] = {}  # job id -> its future (threads executor)
         self._cluster: Any = None
         self._pool: Any
-        if kind == "thread":
+        if kind == "threads":
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix="rainforest-job")
-        elif kind == "process":
+        elif kind == "processes":
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         else:
             from dask import distributed  # a large import, for the Dask executors only
@@ -299,9 +332,9 @@ class Worker:
     def start(self, job: Job) -> Future[str]:
         """Run ``job`` as soon as a worker is free; a future of its final status (a Dask
         future with the Dask executors)."""
-        if self.executor == "thread":
+        if self.executor == "threads":
             future: Future[str] = self._pool.submit(_guarded, self.store, job.ecosystem, job.id, self._stop)
-        elif self.executor == "process":
+        elif self.executor == "processes":
             future = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id)
         else:
             dask_future: Future[str] = self._pool.submit(run_by_url, self.store.url, job.ecosystem, job.id, pure=False)
@@ -326,7 +359,7 @@ class Worker:
             return []
         self._pool.shutdown(wait=False, cancel_futures=True)
         wait(list(self._started.values()), timeout=timeout)
-        if self.executor == "process":  # worker processes can be stopped outright
+        if self.executor == "processes":  # worker processes can be stopped outright
             for process in list((getattr(self._pool, "_processes", None) or {}).values()):
                 process.terminate()
         left = [jid for jid, f in self._started.items() if not f.done()]
