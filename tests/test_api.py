@@ -15,6 +15,7 @@ PACKAGE = Path(rf.__file__).parent
 
 PUBLIC = [
     "Actor",
+    "Assessment",
     "Capability",
     "CurrencyError",
     "DocumentError",
@@ -35,10 +36,12 @@ PUBLIC = [
     "SizeLimitError",
     "SteadyStateError",
     "Stock",
+    "Unavailable",
     "UnitError",
     "UnknownIdError",
     "Virgin",
     "__version__",
+    "assess",
     "datasets",
     "ena",
     "io_tables",
@@ -85,7 +88,9 @@ ALLOWED = {
     "simulate": {"model", "errors", "analysis", "optimize"},  # their public modules (see the next test)
     "io": {"model", "errors"},
     "store": {"model", "errors", "io"},
-    "report": {"model", "errors", "analysis", "optimize", "simulate"},
+    # every analysis run once, typed: above the engines, below the report and the shells
+    "assessment": {"model", "errors", "analysis", "optimize"},
+    "report": {"model", "errors", "analysis", "optimize", "simulate", "assessment"},
     "datasets": {"model", "errors", "io"},
     "cli": {"*"},
     "web": {"*"},

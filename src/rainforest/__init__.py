@@ -46,6 +46,9 @@ from rainforest.model import (
 
 if TYPE_CHECKING:
     from rainforest import datasets as datasets
+    from rainforest.assessment import Assessment as Assessment
+    from rainforest.assessment import Unavailable as Unavailable
+    from rainforest.assessment import assess as assess
     from rainforest.analysis import ena as ena
     from rainforest.analysis import io_tables as io_tables
     from rainforest.io import load as load
@@ -55,6 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "Assessment",
     "Capability",
     "CurrencyError",
     "DocumentError",
@@ -75,10 +79,12 @@ __all__ = [
     "SizeLimitError",
     "SteadyStateError",
     "Stock",
+    "Unavailable",
     "UnitError",
     "UnknownIdError",
     "Virgin",
     "__version__",
+    "assess",
     "datasets",
     "ena",
     "io_tables",
@@ -88,6 +94,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "assess": ("rainforest.assessment", "assess"),
+    "Assessment": ("rainforest.assessment", "Assessment"),
+    "Unavailable": ("rainforest.assessment", "Unavailable"),
     "load": ("rainforest.io", "load"),
     "save": ("rainforest.io", "save"),
     "datasets": ("rainforest.datasets", None),
