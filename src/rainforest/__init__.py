@@ -46,11 +46,11 @@ from rainforest.model import (
 
 if TYPE_CHECKING:
     from rainforest import datasets as datasets
+    from rainforest.analysis import ena as ena
+    from rainforest.analysis import io_tables as io_tables
     from rainforest.assessment import Assessment as Assessment
     from rainforest.assessment import Unavailable as Unavailable
     from rainforest.assessment import assess as assess
-    from rainforest.analysis import ena as ena
-    from rainforest.analysis import io_tables as io_tables
     from rainforest.io import load as load
     from rainforest.io import save as save
 

@@ -613,9 +613,7 @@ def _plan(run: _Run) -> None:
 
 def _radius(run: _Run) -> None:
     try:
-        run.results["cluster"] = ClusterCurve(
-            radius_curve(run.eco, per_need=_per_need(run.eco), plan=run.plan_wanted)
-        )
+        run.results["cluster"] = ClusterCurve(radius_curve(run.eco, per_need=_per_need(run.eco), plan=run.plan_wanted))
     except RainforestError as exc:
         run.results["cluster"] = Unavailable(str(exc))
 
@@ -821,7 +819,7 @@ class Assessment:
     def to_dict(self) -> dict[str, Any]:
         """Every analysis as JSON-ready data (an unavailable one as ``available: false``
         and its reason), with the pathway, the main layer and the key numbers."""
-        results = {
+        results: dict[str, Any] = {
             "positioning": self.positioning,
             "structure": self.structure,
             "metabolism": self.metabolism,

@@ -157,7 +157,10 @@ class ExtensionAccounts:
             (
                 stressor,
                 region,
-                *(float(np.asarray(getattr(self, k))[i, j]) for k in ("D_pba_reg", "D_cba_reg", "D_imp_reg", "D_exp_reg")),
+                *(
+                    float(np.asarray(getattr(self, k))[i, j])
+                    for k in ("D_pba_reg", "D_cba_reg", "D_imp_reg", "D_exp_reg")
+                ),
             )
             for i, stressor in enumerate(self.stressors)
             for j, region in enumerate(self.regions)

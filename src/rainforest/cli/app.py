@@ -917,6 +917,7 @@ def match(
     """
 
     def work() -> None:
+        from rainforest.assessment import ExchangePlan
         from rainforest.optimize import exchanges
         from rainforest.optimize.solvers import HighsSolver
 
@@ -944,22 +945,10 @@ def match(
             max_distance_km=max_distance_km,
             samples=share_samples,
         )
-        data = {
-            "objective": result.value,
-            "exchanges": [e.to_dict() for e in result.exchanges],
-            "virgin": result.virgin,
-            "discharge": result.discharge,
-            "impacts": effects["total"],
-            "sharing": shares["allocation"],
-            "in_core": shares["in_core"],
-            "benefit": result.benefit,
-            "gap": result.gap,
-            "solve": result.solve_info(),
-            "notes": list(result.notes),
-        }
-        if changes is not None:
-            data["changes"] = changes.to_dict()
         if as_json:
+            data = ExchangePlan(result, effects, shares, per_need=per_need).to_dict()
+            if changes is not None:
+                data["changes"] = changes.to_dict()
             _emit_json(data)
             return
         from rainforest import report as report_module
