@@ -347,3 +347,33 @@ def test_unavailable_and_key_number_to_dict() -> None:
     assert _json_round_trip(Unavailable("why").to_dict()) == {"available": False, "reason": "why"}
     n = KeyNumber("k", "label", math.nan, "t", "n/a", "not finite")
     assert _json_round_trip(n.to_dict())["value"] is None
+
+
+def test_network_figure_is_the_reports_picture(kalundborg: Assessment) -> None:
+    """The workbench's overview picture without the rest of the report: the same figure the
+    report's network section draws (what web.jobs.network_figure reads off a report)."""
+    r = report.health_report(kalundborg)
+    drawn = next(s for s in r.sections if s.id == "network").to_dict()["figures"][0]
+    assert report.network_figure(kalundborg) == json.loads(report.to_json(drawn))
+
+
+def test_network_figure_without_exchanges_is_none(bare: Assessment) -> None:
+    assert report.network_figure(bare) is None
+
+
+def test_the_cluster_curve_can_be_left_out() -> None:
+    a = assess(rf.datasets.park(), risk=False, cluster=False)
+    assert a.cluster == Unavailable("the cluster-against-ecosystem curve was not asked for")
+    assert [n.key for n in a.key_numbers()] == ["candidates", "benefit", "co2e", "disposal", "split"]
+
+
+def test_target_round_trip() -> None:
+    from rainforest.optimize import targeting
+
+    eco = rf.load(EXAMPLES / "wang_smith_1994.yaml")
+    t = targeting.target(eco, "water")
+    data = _json_round_trip(t.to_dict())
+    assert data["virgin"] == pytest.approx(90.0)
+    frame = t.to_frame()
+    assert list(frame.columns) == list(t.cascade)
+    assert len(frame) == len(next(iter(t.cascade.values())))

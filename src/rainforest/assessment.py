@@ -410,10 +410,11 @@ class ClusterCurve:
 class _Run:
     """What the analyses share while they run."""
 
-    def __init__(self, eco: Ecosystem, risk: bool, plan: bool) -> None:
+    def __init__(self, eco: Ecosystem, risk: bool, plan: bool, cluster: bool = True) -> None:
         self.eco = eco
         self.risk = risk
         self.plan_wanted = plan
+        self.cluster_wanted = cluster
         self.unknowns: list[dict[str, str]] = []
         self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
@@ -612,6 +613,9 @@ def _plan(run: _Run) -> None:
 
 
 def _radius(run: _Run) -> None:
+    if not run.cluster_wanted:
+        run.results["cluster"] = Unavailable("the cluster-against-ecosystem curve was not asked for")
+        return
     try:
         run.results["cluster"] = ClusterCurve(radius_curve(run.eco, per_need=_per_need(run.eco), plan=run.plan_wanted))
     except RainforestError as exc:
@@ -1032,7 +1036,14 @@ class Assessment:
         return out
 
 
-def assess(eco: Ecosystem, *, risk: bool = True, plan: bool = True, progress: Progress | None = None) -> Assessment:
+def assess(
+    eco: Ecosystem,
+    *,
+    risk: bool = True,
+    plan: bool = True,
+    cluster: bool = True,
+    progress: Progress | None = None,
+) -> Assessment:
     """Run every analysis of the health report on ``eco``, once.
 
     Parameters
@@ -1044,6 +1055,9 @@ def assess(eco: Ecosystem, *, risk: bool = True, plan: bool = True, progress: Pr
         ecosystems).
     plan:
         Optimise the recommended new exchanges and their gain split.
+    cluster:
+        Draw the cluster-against-ecosystem curve (with offers and needs, one exchange plan
+        per radius). The key numbers do not need it.
     progress:
         Called as ``progress(done, total, label)`` before each analysis.
 
@@ -1052,7 +1066,7 @@ def assess(eco: Ecosystem, *, risk: bool = True, plan: bool = True, progress: Pr
     Assessment
         One field per analysis: its result, or :class:`Unavailable` with the reason.
     """
-    run = _Run(eco, risk, plan)
+    run = _Run(eco, risk, plan, cluster)
     for k, (label, step) in enumerate(STEPS):
         if progress is not None:
             progress(k, len(STEPS), label)

@@ -773,17 +773,8 @@ def target(
             else targeting.cascade(sources, sinks, virgin_quality)
         )
         unit = eco.resource(resource).unit
-        data = {
-            "resource": resource,
-            "virgin": result.virgin,
-            "discharge": result.discharge,
-            "pinch": list(result.pinch),
-            "property": chosen,
-            "unit": unit,
-            "threshold": result.threshold,
-        }
         if as_json:
-            _emit_json(data)
+            _emit_json({"resource": resource, **result.to_dict(), "property": chosen, "unit": unit})
             return
         out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit_label(unit)}):")
         out.print(f"  minimum virgin supply  {number(result.virgin, unit_label(unit))}")

@@ -19,6 +19,7 @@ data and the plotly.js library embedded: it opens offline and makes no network r
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,12 +35,14 @@ from rainforest.report._json import version as _version
 from rainforest.report._render import render
 from rainforest.report._sections import (
     AFTER_FLOWS,
+    Context,
     Figure,
     Section,
     Table,
     co2e_in_t,
     compute,
     fmt,
+    network_section,
     pct,
 )
 
@@ -52,6 +55,7 @@ __all__ = [
     "compare",
     "health_report",
     "money_unit",
+    "network_figure",
     "radius_curve",
     "simulation_page",
 ]
@@ -159,6 +163,24 @@ def health_report(
         sections=tuple(sections),
         facts=facts,
     )
+
+
+def network_figure(assessment: Assessment) -> dict[str, Any] | None:
+    """The report's network picture (actors by stratum, exchanges coloured by resource) as
+    plain JSON-ready data, ``{"id", "title", "caption", "spec"}`` (``spec`` the Plotly
+    figure), without building the rest of the report; ``None`` when no exchange is recorded.
+
+    >>> import rainforest as rf
+    >>> figure = network_figure(rf.assess(rf.datasets.kalundborg(), risk=False, plan=False, cluster=False))
+    >>> figure["title"]
+    'Who exchanges what with whom'
+    """
+    section = network_section(Context(assessment))
+    if not section.available or not section.figures:
+        return None
+    f = section.figures[0]
+    data: dict[str, Any] = json.loads(to_json({"id": f.id, "title": f.title, "caption": f.caption, "spec": f.spec}))
+    return data
 
 
 # -- comparison --------------------------------------------------------------------------------------
