@@ -54,6 +54,7 @@ __all__ = [
     "Metabolism",
     "NetworkAnalysis",
     "Progress",
+    "SystemicRisk",
     "Unavailable",
     "assess",
     "finn_meaning",
@@ -376,6 +377,50 @@ class ExchangePlan:
         for key in ("disposal_diverted_t", "co2e_avoided_kg", "water_saved_m3"):
             frame[key] = pd.Series([float(r[key]) for r in rows], index=frame.index, dtype=float)
         return frame
+
+
+@dataclass(frozen=True)
+class SystemicRisk:
+    """Who the ecosystem depends on: actors ranked by ``measure``, the economic systemic
+    risk index (ESRI, Diem et al. 2022) where the money layer allows its cascades, else
+    keystoneness (Libralato et al. 2006), else irreplaceability. ``values`` holds each actor
+    with a value (largest first); ``esri_reason`` says why there is no ESRI ("" with one)."""
+
+    measure: Literal["esri", "keystoneness", "irreplaceability"]
+    values: dict[str, float]
+    esri_reason: str = ""
+
+    @classmethod
+    def of(cls, pos: Positioning, *, risk: bool) -> SystemicRisk:
+        """The ranking read off a positioning (``risk``: whether its ESRI cascades were asked for)."""
+        actors = list(pos.actors)
+        measure: Literal["esri", "keystoneness", "irreplaceability"]
+        if any(a.esri is not None for a in actors):
+            measure, reason = "esri", ""
+        else:
+            measure = "keystoneness" if any(a.keystoneness is not None for a in actors) else "irreplaceability"
+            reason = (
+                "the ESRI cascades were not asked for"
+                if not risk
+                else next((n for n in pos.notes if "keystone index" in n), "no money layer")
+            )
+        ranked = sorted(
+            ((a.actor, float(v)) for a in actors if (v := getattr(a, measure)) is not None), key=lambda kv: -kv[1]
+        )
+        return cls(measure, dict(ranked), reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``measure``, ``ranking`` (``[actor, value]``, largest first) and ``esri_reason``."""
+        out: dict[str, Any] = _plain(
+            {"measure": self.measure, "ranking": list(self.values.items()), "esri_reason": self.esri_reason}
+        )
+        return out
+
+    def to_frame(self) -> Any:
+        """One row per actor with a value (the index), largest first: the measure's column."""
+        import pandas as pd
+
+        return pd.DataFrame({self.measure: list(self.values.values())}, index=pd.Index(list(self.values), name="actor"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -781,7 +826,8 @@ class Assessment:
     """Every analysis of one ecosystem: each field is the analysis's result or
     :class:`Unavailable` with the reason.
 
-    ``positioning`` and ``structure`` run on any document. ``layer`` is the main physical
+    ``positioning`` and ``structure`` run on any document; ``systemic_risk`` ranks the actors
+    the ecosystem depends on (ESRI where the money layer allows, see ``risk``). ``layer`` is the main physical
     layer (the first of mass, energy and water in which actors exchange anything; ``None``
     without one) and ``unit`` its unit as people write it. ``pathway`` is ``'plan'`` for a
     new park (offers and needs, no exchange recorded yet: the headline is what its plan can
@@ -798,6 +844,7 @@ class Assessment:
     pathway: Literal["existing", "plan"]
     positioning: Positioning
     structure: NetworkStructure
+    systemic_risk: SystemicRisk | Unavailable
     metabolism: Metabolism | Unavailable
     ena: NetworkAnalysis | Unavailable
     io: InputOutput | Unavailable
@@ -826,6 +873,7 @@ class Assessment:
         results: dict[str, Any] = {
             "positioning": self.positioning,
             "structure": self.structure,
+            "systemic_risk": self.systemic_risk,
             "metabolism": self.metabolism,
             "ena": self.ena,
             "io": self.io,
@@ -1083,6 +1131,12 @@ def assess(
         pathway="plan" if not run.recorded and eco.offers and eco.needs else "existing",
         positioning=r["positioning"],
         structure=r["structure"],
+        systemic_risk=SystemicRisk.of(r["positioning"], risk=risk)
+        if run.recorded
+        else Unavailable(
+            "no exchange between actors is recorded yet: roles, systemic risk, keystoneness and irreplaceability "
+            "all measure dependence along recorded flows"
+        ),
         metabolism=r["metabolism"],
         ena=r["ena"],
         io=r["io"],

@@ -905,14 +905,15 @@ def risk_section(ctx: Context) -> Section:
             else (),
             data={"ranking": [], "measure": None, "roles": {}, "esri_reason": "no exchange recorded yet"},
         )
-    has_esri = any(a.esri is not None for a in actors)
-    has_ks = any(a.keystoneness is not None for a in actors)
-    if has_esri:
-        key, label = "esri", "ESRI (share of sales between members lost)"
-    elif has_ks:
-        key, label = "keystoneness", "keystoneness (Libralato)"
-    else:
-        key, label = "irreplaceability", "irreplaceability"
+    risk = ctx.a.systemic_risk
+    assert not isinstance(risk, Unavailable)  # recorded exchanges: a ranking
+    key = risk.measure
+    has_esri = key == "esri"
+    label = {
+        "esri": "ESRI (share of sales between members lost)",
+        "keystoneness": "keystoneness (Libralato)",
+        "irreplaceability": "irreplaceability",
+    }[key]
     ranked = sorted(actors, key=lambda a: -(getattr(a, key) if getattr(a, key) is not None else -math.inf))[:TOP]
     rows = tuple(
         (
@@ -933,13 +934,8 @@ def risk_section(ctx: Context) -> Section:
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
     ]
-    esri_reason = ""
+    esri_reason = risk.esri_reason
     if not has_esri:
-        esri_reason = (
-            "the ESRI cascades were not asked for"
-            if not ctx.risk
-            else next((n for n in pos.notes if "keystone index" in n), "no money layer")
-        )
         text.append(f"No ESRI: {esri_reason}.")
     else:
         _esri_inputs_unknown(ctx)
