@@ -16,6 +16,7 @@ PACKAGE = Path(rf.__file__).parent
 
 PUBLIC = [
     "Actor",
+    "Assessment",
     "Capability",
     "CurrencyError",
     "DocumentError",
@@ -37,10 +38,12 @@ PUBLIC = [
     "SizeLimitError",
     "SteadyStateError",
     "Stock",
+    "Unavailable",
     "UnitError",
     "UnknownIdError",
     "Virgin",
     "__version__",
+    "assess",
     "datasets",
     "ena",
     "io_tables",

@@ -12,7 +12,7 @@ import re
 import pytest
 
 import rainforest as rf
-from rainforest import report
+from rainforest import assessment, report
 
 PARK = "docs/examples/park.yaml"
 
@@ -28,7 +28,7 @@ def test_cluster_curve_ends_at_the_plan_without_a_limit(park: rf.Ecosystem) -> N
     curve = report.radius_curve(park)
     assert curve["benefit"][-1] == pytest.approx(curve["unlimited"]["benefit"])
     located = {a.id: a.location for a in park.actors if a.location is not None}
-    assert curve["radius_km"][-1] == pytest.approx(max(report._sections._offer_need_distances(park, located)))
+    assert curve["radius_km"][-1] == pytest.approx(max(assessment._offer_need_distances(park, located)))
 
 
 THIN = """

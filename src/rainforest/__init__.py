@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from rainforest import datasets as datasets
     from rainforest.analysis import ena as ena
     from rainforest.analysis import io_tables as io_tables
+    from rainforest.assessment import Assessment as Assessment
+    from rainforest.assessment import Unavailable as Unavailable
+    from rainforest.assessment import assess as assess
     from rainforest.io import load as load
     from rainforest.io import save as save
 
@@ -76,6 +79,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "Assessment",
     "Capability",
     "CurrencyError",
     "DocumentError",
@@ -97,10 +101,12 @@ __all__ = [
     "SizeLimitError",
     "SteadyStateError",
     "Stock",
+    "Unavailable",
     "UnitError",
     "UnknownIdError",
     "Virgin",
     "__version__",
+    "assess",
     "datasets",
     "ena",
     "io_tables",
@@ -131,6 +137,9 @@ _MODULES = {
 __all__ += list(_MODULES)
 
 _LAZY = {
+    "assess": ("rainforest.assessment", "assess"),
+    "Assessment": ("rainforest.assessment", "Assessment"),
+    "Unavailable": ("rainforest.assessment", "Unavailable"),
     "load": ("rainforest.io", "load"),
     "save": ("rainforest.io", "save"),
     "datasets": ("rainforest.datasets", None),

@@ -677,6 +677,15 @@ class ESRIProfile:
             }
         return out
 
+    def to_frame(self) -> Any:
+        """One row per scenario (the index): ``esri``, ``esri_down``, ``esri_up``, ``sweeps``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"esri": self.esri, "esri_down": self.esri_down, "esri_up": self.esri_up, "sweeps": self.sweeps},
+            index=pd.Index(self.labels, name="scenario"),
+        )
+
     def ranking(self) -> list[tuple[str, float]]:
         """Scenarios by decreasing ESRI."""
         order = np.argsort(-self.esri, kind="stable")
@@ -709,6 +718,15 @@ class CascadeResult:
             "sweeps": self.sweeps,
             "losses": dict(zip(self.actors, self.loss.tolist(), strict=True)),
         }
+
+    def to_frame(self) -> Any:
+        """One row per actor (the index): ``loss_down``, ``loss_up`` and ``loss`` (their maximum)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"loss_down": self.loss_down, "loss_up": self.loss_up, "loss": self.loss},
+            index=pd.Index(self.actors, name="actor"),
+        )
 
 
 def _check_choices(stop: Stop, damping: Damping | bool, engine: Engine | None, *, where: str) -> None:

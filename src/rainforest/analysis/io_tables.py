@@ -87,6 +87,31 @@ class IOTable:
         """Number of actors (sectors)."""
         return len(self.ids)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``ids``, total output ``x``, final demand ``f`` and the transactions
+        as ``Z`` triplets ``[from, to, value]`` (rows sell to columns)."""
+        import scipy.sparse as sp
+
+        Z = sp.coo_matrix(self.Z)
+        return {
+            "ids": list(self.ids),
+            "x": [float(v) for v in np.asarray(self.x, dtype=float)],
+            "f": [float(v) for v in np.asarray(self.f, dtype=float)],
+            "Z": [
+                [self.ids[i], self.ids[j], float(v)]
+                for i, j, v in zip(Z.row.tolist(), Z.col.tolist(), Z.data.tolist(), strict=True)
+            ],
+        }
+
+    def to_frame(self) -> Any:
+        """One row per actor (the index): total ``output`` and ``final_demand``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"output": np.asarray(self.x, dtype=float), "final_demand": np.asarray(self.f, dtype=float)},
+            index=pd.Index(self.ids, name="actor"),
+        )
+
 
 def io_table(fm: FlowMatrix, output: Sequence[float] | Array | None = None) -> IOTable:
     """The input-output table of a money flow matrix.

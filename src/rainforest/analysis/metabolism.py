@@ -58,6 +58,38 @@ class Balance:
         order = np.argsort(-np.abs(self.imbalance), kind="stable")
         return [(self.ids[i], float(self.imbalance[i])) for i in order if not self.ok[i]]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``resource`` and, per actor, inflow, outflow, stock change, imbalance
+        and whether it balances."""
+        return {
+            "resource": self.resource,
+            "actors": {
+                a: {
+                    "inflow": float(self.inflow[i]),
+                    "outflow": float(self.outflow[i]),
+                    "stock_change": float(self.stock_change[i]),
+                    "imbalance": float(self.imbalance[i]),
+                    "ok": bool(self.ok[i]),
+                }
+                for i, a in enumerate(self.ids)
+            },
+        }
+
+    def to_frame(self) -> Any:
+        """One row per actor (the index): inflow, outflow, stock change, imbalance, ok."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "inflow": self.inflow,
+                "outflow": self.outflow,
+                "stock_change": self.stock_change,
+                "imbalance": self.imbalance,
+                "ok": self.ok,
+            },
+            index=pd.Index(self.ids, name="actor"),
+        )
+
 
 def _active_flows(eco: Any, resource: str) -> tuple[list[int], list[Any]]:
     if resource not in eco.resource_ids:
@@ -139,6 +171,44 @@ class Reconciliation:
                     }
                 )
         return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``resource``, ``chi2``, ``dof`` and, per flow (its document index),
+        measured, reconciled, sigma and sigma after (``None`` where not finite)."""
+
+        def number(value: Any) -> float | None:
+            x = float(value)
+            return x if math.isfinite(x) else None
+
+        return {
+            "resource": self.resource,
+            "chi2": number(self.chi2),
+            "dof": int(self.dof),
+            "flows": [
+                {
+                    "flow": int(idx),
+                    "measured": number(self.measured[k]),
+                    "reconciled": number(self.reconciled[k]),
+                    "sigma": number(self.sigma[k]),
+                    "sigma_after": number(self.sigma_after[k]),
+                }
+                for k, idx in enumerate(self.flows)
+            ],
+        }
+
+    def to_frame(self) -> Any:
+        """One row per flow (its document index): measured, reconciled, sigma, sigma after."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "measured": self.measured,
+                "reconciled": self.reconciled,
+                "sigma": self.sigma,
+                "sigma_after": self.sigma_after,
+            },
+            index=pd.Index(self.flows, name="flow"),
+        )
 
 
 def reconcile(eco: Any, resource: str) -> Reconciliation:

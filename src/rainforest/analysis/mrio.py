@@ -153,6 +153,25 @@ class ExtensionAccounts:
         out.update({k: np.asarray(getattr(self, k)).tolist() for k in ACCOUNT_NAMES})
         return out
 
+    def to_frame(self) -> Any:
+        """The regional accounts, one row per stressor and region: produced (``D_pba_reg``),
+        caused by its final demand (``D_cba_reg``), imported and exported."""
+        import pandas as pd
+
+        rows = [
+            (
+                stressor,
+                region,
+                *(
+                    float(np.asarray(getattr(self, k))[i, j])
+                    for k in ("D_pba_reg", "D_cba_reg", "D_imp_reg", "D_exp_reg")
+                ),
+            )
+            for i, stressor in enumerate(self.stressors)
+            for j, region in enumerate(self.regions)
+        ]
+        return pd.DataFrame(rows, columns=["stressor", "region", "produced", "caused", "imported", "exported"])
+
 
 class _Factor:
     """Solves ``(I - A) X = B`` and ``(I - A)' X = B`` for many right-hand sides at once.
@@ -623,6 +642,22 @@ class IOSystem(MRIOTables):
             "value_added": self.value_added.tolist(),
             "extensions": {name: self.accounts(name).to_dict() for name in self.extensions},
         }
+
+    def to_frame(self) -> Any:
+        """One row per region and sector: total output ``x``, ``value_added`` and final demand
+        (summed over its categories)."""
+        import pandas as pd
+
+        index = pd.MultiIndex.from_product([self.regions, self.sectors], names=["region", "sector"])
+        demand = np.asarray(self.Y, dtype=float).sum(axis=1)
+        return pd.DataFrame(
+            {
+                "x": np.asarray(self.x, dtype=float),
+                "value_added": np.asarray(self.value_added, dtype=float),
+                "final_demand": demand,
+            },
+            index=index,
+        )
 
 
 def _concordance(

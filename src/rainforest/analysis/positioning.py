@@ -174,6 +174,26 @@ class Positioning:
             "notes": list(self.notes),
         }
 
+    def to_frame(self) -> Any:
+        """One row per actor (the index): sector, stratum, its basis, stage, role, and the
+        numbers (throughflow, market share, irreplaceability, keystone index, keystoneness,
+        ESRI; NaN where not known)."""
+        import pandas as pd
+
+        columns = ("sector", "stratum", "stratum_inferred", "stratum_basis", "stage", "role", "throughflow")
+        numbers = ("market_share", "irreplaceability", "keystone", "keystoneness", "esri")
+        rows = [
+            {
+                **{c: getattr(a, c) for c in columns},
+                "roles": ", ".join(a.roles),
+                **{c: math.nan if getattr(a, c) is None else float(getattr(a, c)) for c in numbers},
+            }
+            for a in self.actors
+        ]
+        return pd.DataFrame(
+            rows, index=pd.Index([a.actor for a in self.actors], name="actor"), columns=[*columns, "roles", *numbers]
+        )
+
 
 def throughflow(eco: Ecosystem) -> tuple[FloatArray, str | None, FlowMatrix | None]:
     """Each actor's throughflow (inflow + outflow) in the first currency of money, mass and

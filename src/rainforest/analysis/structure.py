@@ -100,6 +100,15 @@ class NetworkStructure:
             out["reason"] = "no actors"
         return out
 
+    def to_frame(self) -> Any:
+        """The scalar metrics, one row each: ``name``, ``value`` (NaN where not defined)."""
+        import pandas as pd
+
+        names = ("nodes", "links", "link_density", "connectance", "cyclicity", "unquantified_links", "flows")
+        rows = [(n, math.nan if getattr(self, n) is None else float(getattr(self, n))) for n in names]
+        rows += [("unquantified_flows", float(self.unquantified_flows)), ("cycles", float(len(self.cycles)))]
+        return pd.DataFrame(rows, columns=["name", "value"])
+
 
 def network_structure(
     eco: Ecosystem, *, max_length: int = MAX_CYCLE_LENGTH, max_cycles: int = MAX_CYCLES

@@ -827,17 +827,8 @@ def target(
             else targeting.cascade_target(sources, sinks, virgin_quality)
         )
         unit = eco.resource(resource).unit
-        data = {
-            "resource": resource,
-            "virgin": result.virgin,
-            "discharge": result.discharge,
-            "pinch": list(result.pinch),
-            "property": chosen,
-            "unit": unit,
-            "threshold": result.threshold,
-        }
         if as_json:
-            _emit_json(data)
+            _emit_json({"resource": resource, **result.to_dict(), "property": chosen, "unit": unit})
             return
         out.print(f"[bold]{resource}[/] targets by {method} (quality {chosen}, in {unit_label(unit)}):")
         out.print(f"  minimum virgin supply  {number(result.virgin, unit_label(unit))}")
@@ -969,6 +960,7 @@ def match(
     """
 
     def work() -> None:
+        from rainforest.assessment import ExchangePlan
         from rainforest.optimize import exchanges
         from rainforest.optimize.solvers import HighsSolver
 
@@ -992,22 +984,10 @@ def match(
             max_distance_km=max_distance_km,
             samples=share_samples,
         )
-        data = {
-            "objective": result.value,
-            "exchanges": [e.to_dict() for e in result.exchanges],
-            "virgin": result.virgin,
-            "discharge": result.discharge,
-            "impacts": effects["total"],
-            "sharing": shares["allocation"],
-            "in_core": shares["in_core"],
-            "benefit": result.benefit,
-            "gap": result.gap,
-            "solve": result.solve_info(),
-            "notes": list(result.notes),
-        }
-        if changes is not None:
-            data["changes"] = changes.to_dict()
         if as_json:
+            data = ExchangePlan(result, effects, shares, per_need=per_need).to_dict()
+            if changes is not None:
+                data["changes"] = changes.to_dict()
             _emit_json(data)
             return
         from rainforest import report as report_module

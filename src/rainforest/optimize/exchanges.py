@@ -383,6 +383,41 @@ class Plan:
         """One line on how far the plan is proven (shown wherever the plan is)."""
         return describe_solve(self.solve_info())
 
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data, the plan part of ``match --json`` and of the
+        workbench's plan: ``objective`` (the objective's value), ``objective_name``
+        (``'benefit'``, ``'virgin'`` or ``'co2e'``), ``exchanges`` (``from``, ``to``,
+        ``resource``, ``quantity``, ``benefit``), ``virgin`` and ``discharge`` per resource,
+        ``benefit``, ``co2e_avoided`` (kg), ``gap``, ``engine``, ``solve``
+        (:meth:`solve_info` with its ``text``) and ``notes``. Non-finite numbers are ``None``.
+        """
+
+        def number(value: float) -> float | None:
+            return float(value) if math.isfinite(value) else None
+
+        return {
+            "objective": number(self.value),
+            "objective_name": self.objective,
+            "exchanges": [e.to_dict() for e in self.exchanges],
+            "virgin": {k: number(v) for k, v in self.virgin.items()},
+            "discharge": {k: number(v) for k, v in self.discharge.items()},
+            "benefit": number(self.benefit),
+            "co2e_avoided": number(self.co2e_avoided),
+            "gap": number(self.gap),
+            "engine": self.engine,
+            "solve": {**self.solve_info(), "text": self.describe()},
+            "notes": list(self.notes),
+        }
+
+    def to_frame(self) -> Any:
+        """One row per exchange: ``from``, ``to``, ``resource``, ``quantity``, ``benefit``,
+        ``co2e_avoided`` (kg), as a pandas DataFrame."""
+        import pandas as pd
+
+        columns = ["from", "to", "resource", "quantity", "benefit", "co2e_avoided"]
+        rows = [(*e.to_dict().values(), e.co2e_avoided) for e in self.exchanges]
+        return pd.DataFrame(rows, columns=columns).astype({"quantity": float, "benefit": float, "co2e_avoided": float})
+
 
 def describe_solve(info: Mapping[str, Any]) -> str:
     """One line on how far a plan is proven, from :meth:`Plan.solve_info` (or a stored

@@ -96,6 +96,13 @@ class Target:
             "notes": list(self.notes),
         }
 
+    def to_frame(self) -> Any:
+        """The cascade table (one row per quality level: net flow, cumulative flow, interval
+        load, cumulative load at the target) as a pandas DataFrame; empty for an LP target."""
+        import pandas as pd
+
+        return pd.DataFrame(self.cascade)
+
 
 def _validate(sources: Sequence[Stream], sinks: Sequence[Stream], virgin_quality: float) -> None:
     problems = []

@@ -8,8 +8,9 @@
 >>> r.section("io").available, r.section("io").reason
 (False, 'no resource has a price and none is of kind money; money flows cannot be valued')
 
-Every number comes from the public analyses (:mod:`rainforest.analysis`,
-:mod:`rainforest.optimize`); a section whose analysis cannot run on the document says why
+Every number comes from one :class:`~rainforest.assessment.Assessment` (every analysis of
+:mod:`rainforest.analysis` and :mod:`rainforest.optimize`, run once by
+:func:`rainforest.assess`; ``health_report`` takes an ecosystem or its assessment); a section whose analysis cannot run on the document says why
 instead of showing numbers. ``Report.to_html()`` gives one HTML file with its styles,
 data and the plotly.js library embedded: it opens offline and makes no network request
 (its Content-Security-Policy forbids any).
@@ -20,25 +21,30 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rainforest.report._figures as figs
+from rainforest.assessment import Assessment, Progress, money_unit, radius_curve
 from rainforest.errors import ParameterError
 from rainforest.model.ecosystem import Ecosystem
+from rainforest.report._json import clean as _clean
+from rainforest.report._json import to_json as to_json
+from rainforest.report._json import version as _version
+from rainforest.report._render import render
 from rainforest.report._sections import (
     AFTER_FLOWS,
+    Context,
     Figure,
-    Progress,
     Section,
     Table,
     co2e_in_t,
     compute,
     fmt,
-    money_unit,
+    network_section,
     pct,
-    radius_curve,
 )
 
 __all__ = [
@@ -50,18 +56,10 @@ __all__ = [
     "compare",
     "health_report",
     "money_unit",
+    "network_figure",
     "radius_curve",
     "simulation_page",
 ]
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("rainforest")
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -102,8 +100,6 @@ class Report:
 
     def to_html(self) -> str:
         """One self-contained HTML page (styles, data and plotly.js embedded)."""
-        from rainforest.report._render import render
-
         return render("report.html.j2", report=self, title=f"Health report: {self.ecosystem}")
 
     def save(self, path: str | Path) -> Path:
@@ -114,7 +110,7 @@ class Report:
 
 
 def health_report(
-    eco: Ecosystem,
+    eco: Ecosystem | Assessment,
     *,
     source: str | None = None,
     risk: bool = True,
@@ -126,7 +122,8 @@ def health_report(
     Parameters
     ----------
     eco:
-        The ecosystem.
+        The ecosystem, or its assessment (:func:`rainforest.assess`: then ``risk`` and
+        ``plan`` are the assessment's own and nothing is computed again).
     source:
         Where it came from (a file name), printed in the report.
     risk:
@@ -138,6 +135,7 @@ def health_report(
         Called as ``progress(done, total, label)`` before each step (the CLI draws a bar).
     """
     ctx, sections, numbers = compute(eco, risk=risk, plan=plan, progress=progress)
+    eco = ctx.eco
     flows = eco.table("flows")
     actors = set(eco.actor_ids)
     facts = {
@@ -166,6 +164,24 @@ def health_report(
         sections=tuple(sections),
         facts=facts,
     )
+
+
+def network_figure(assessment: Assessment) -> dict[str, Any] | None:
+    """The report's network picture (actors by stratum, exchanges coloured by resource) as
+    plain JSON-ready data, ``{"id", "title", "caption", "spec"}`` (``spec`` the Plotly
+    figure), without building the rest of the report; ``None`` when no exchange is recorded.
+
+    >>> import rainforest as rf
+    >>> figure = network_figure(rf.assess(rf.datasets.kalundborg(), risk=False, plan=False, cluster=False))
+    >>> figure["title"]
+    'Who exchanges what with whom'
+    """
+    section = network_section(Context(assessment))
+    if not section.available or not section.figures:
+        return None
+    f = section.figures[0]
+    data: dict[str, Any] = json.loads(to_json({"id": f.id, "title": f.title, "caption": f.caption, "spec": f.spec}))
+    return data
 
 
 # -- comparison --------------------------------------------------------------------------------------
@@ -286,8 +302,6 @@ class Comparison:
 
     def cluster_figure(self) -> Figure | None:
         """Every ecosystem's cluster curve on one chart (when they share a basis)."""
-        from rainforest.report import _figures as figs
-
         curves = {r.ecosystem: r.section("cluster").data for r in self.reports if r.section("cluster").available}
         if len(self.reports) < 2 or len(curves) < 2 or len({c["basis"] for c in curves.values()}) != 1:
             return None
@@ -312,8 +326,6 @@ class Comparison:
 
     def to_html(self) -> str:
         """One self-contained HTML page."""
-        from rainforest.report._render import render
-
         names = " vs ".join(r.ecosystem for r in self.reports)
         return render("compare.html.j2", comparison=self, title=f"Comparison: {names}")
 
@@ -430,9 +442,6 @@ SIMULATION_PLOTS = (
 def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
     """One self-contained HTML page: the last-period summary and a plot per metric with the
     mean and the 5-95% band over runs (one colour per sweep point)."""
-    from rainforest.report import _figures as figs
-    from rainforest.report._render import render
-
     palette = figs.colour_map([str(k) for k in range(len(ensembles))])
     figures = []
     for metric, plot_title, axis in SIMULATION_PLOTS:
@@ -507,32 +516,6 @@ def simulation_page(ensembles: Sequence[Any], title: str = "Simulation") -> str:
         points=[e.point for e in ensembles],
         figures=figures,
     )
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: non-finite floats become None, tuples lists, numpy scalars Python."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return _clean(value.tolist())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    return str(value)
-
-
-#: Characters JSON leaves as they are that change how HTML reads a ``<script>`` element
-#: (``<!--<script>`` makes its end tag no end) or how JavaScript reads a string.
-_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON of plain data, safe to embed in a ``<script>`` element: ``<``, ``>``,
-    ``&``, U+2028 and U+2029 are written as ``\\u`` escapes (the data reads back the same)."""
-    return json.dumps(_clean(value), separators=(",", ":"), allow_nan=False).translate(_UNSAFE)
 
 
 # re-exported formatting helpers for templates and the CLI

@@ -6,7 +6,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from rainforest.report._sections import fmt, pct
+from rainforest.assessment import format_number, format_share
+from rainforest.report._json import to_json, version
 
 
 @lru_cache(maxsize=1)
@@ -29,16 +30,14 @@ def _environment() -> Any:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["fmt"] = fmt
-    env.filters["pct"] = pct
+    env.filters["fmt"] = format_number
+    env.filters["pct"] = format_share
     return env
 
 
 def render(template: str, **context: Any) -> str:
     """Render ``template`` with the styles, plotly.js and the figure data embedded."""
     import markupsafe
-
-    from rainforest.report import _version, to_json
 
     env = _environment()
     css = (resources.files("rainforest.report") / "templates" / "report.css").read_text(encoding="utf-8")
@@ -47,7 +46,7 @@ def render(template: str, **context: Any) -> str:
             css=markupsafe.Markup(css),
             plotly=markupsafe.Markup(plotly_js()),
             json=lambda value: markupsafe.Markup(to_json(value)),
-            version=_version(),
+            version=version(),
             **context,
         )
     )

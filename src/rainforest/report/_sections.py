@@ -1,42 +1,44 @@
-"""The analyses behind the health report, each turned into a section of plain data.
+"""The sections of the health report: an :class:`~rainforest.assessment.Assessment` turned
+into plain data for the page.
 
-Every number comes from the public analysis and optimisation API; a section whose
-analysis cannot run on this document (no money layer, no offers and needs, no locations)
-is marked unavailable with the reason, never filled with made-up numbers.
+Every number comes from the assessment (the public analysis and optimisation API); a
+section whose analysis cannot run on this document (no money layer, no offers and needs,
+no locations) is marked unavailable with the reason, never filled with made-up numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from rainforest.errors import CurrencyError, RainforestError, in_words_of
+import rainforest.report._figures as figs
+from rainforest.assessment import (
+    SANKEY_NODES,
+    STEPS,
+    Assessment,
+    Progress,
+    Unavailable,
+    assess,
+    finn_meaning,
+    format_number,
+    format_share,
+    money_unit,
+)
+from rainforest.errors import CurrencyError, in_words_of
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 from rainforest.model.schema import BOUNDARY
-from rainforest.report import _figures as figs
-
-Progress = Callable[[int, int, str], None]
 
 #: Above this many actors the network picture shows the largest actors only.
 NETWORK_NODES = 250
 #: At most this many exchanges are drawn in the network picture.
 NETWORK_EDGES = 2500
-#: Actor-level Sankey diagrams up to this many nodes; strata only above.
-SANKEY_NODES = 60
 #: Rows in the ranking tables.
 TOP = 15
-#: Hypothetical extraction is computed for the largest actors by output, this many.
-EXTRACTION_TOP = 15
-#: Plans on more needs than this keep each need's best candidates (``per_need``).
-PLAN_FULL_LIMIT = 500
-PLAN_PER_NEED = 10
-#: Points of the cluster-against-ecosystem curve (plus the unlimited ecosystem).
-RADIUS_POINTS = 8
 
 
 @dataclass(frozen=True)
@@ -98,32 +100,10 @@ def unavailable(id: str, title: str, reason: str, **extra: Any) -> Section:
     return Section(id=id, title=title, available=False, reason=reason, **extra)
 
 
-def fmt(value: float | None, unit: str = "", digits: int = 3) -> str:
-    """A number for people: 1.52 million t, 12,400 t, 0.0311."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    x = float(value)
-    if abs(x) < 1e-12:
-        x = 0.0
-    a = abs(x)
-    if a >= 1e9:
-        text = f"{x / 1e9:.{digits}g} billion"
-    elif a >= 1e6:
-        text = f"{x / 1e6:.{digits}g} million"
-    elif a >= 100:
-        text = f"{x:,.0f}"
-    elif a >= 1 or a == 0:
-        text = f"{x:,.{digits}g}"
-    else:
-        text = f"{x:.{digits}g}"
-    return f"{text} {unit}".strip()
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{100 * value:.{digits}f}%"
+#: A number for people (see :func:`rainforest.assessment.format_number`).
+fmt = format_number
+#: A share as a percentage.
+pct = format_share
 
 
 def _unit_label(unit: str) -> str:
@@ -132,42 +112,24 @@ def _unit_label(unit: str) -> str:
     return label(unit)
 
 
-def physical_layer(eco: Ecosystem) -> FlowMatrix | None:
-    """The first of mass, energy and water in which actors exchange anything."""
-    for currency in ("mass", "energy", "water"):
-        try:
-            fm = FlowMatrix.from_ecosystem(eco, currency)
-        except CurrencyError:
-            continue
-        if fm.Z.nnz:
-            return fm
-    return None
-
-
 class Context:
-    """What the sections share: the ecosystem, its main physical layer and the analyses
-    computed once (positioning, ENA, the plan), plus the list of unknowns."""
+    """What the sections share: the assessment (every analysis, run once) and the list of
+    unknowns the sections add to."""
 
-    def __init__(self, eco: Ecosystem, *, risk: bool = True, plan: bool = True) -> None:
-        self.eco = eco
-        self.risk = risk
-        self.plan_wanted = plan
-        self.period = eco.period
-        self.unknowns: list[dict[str, str]] = []
-        self.results: dict[str, Any] = {}
-        self.layer = physical_layer(eco)
-        self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
-        flows = eco.table("flows")
-        actors = set(eco.actor_ids)
+    def __init__(self, assessment: Assessment) -> None:
+        self.a = assessment
+        self.eco = assessment.ecosystem
+        self.risk = assessment.risk
+        self.plan_wanted = assessment.plan_wanted
+        self.period = self.eco.period
+        self.unknowns: list[dict[str, str]] = [dict(u) for u in assessment.unknowns]
+        self.layer = assessment.layer
+        self.unit = assessment.unit
         #: exchanges between actors recorded as active flows (any resource, money included)
-        self.recorded = sum(
-            1
-            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
-            if status in (None, "active") and src in actors and dst in actors
-        )
+        self.recorded = assessment.recorded
         #: 'existing': the report reads recorded exchanges; 'plan': a new park with offers and
         #: needs and no exchange yet, where the report leads with what can be done
-        self.pathway = "plan" if not self.recorded and eco.offers and eco.needs else "existing"
+        self.pathway = assessment.pathway
 
     def unknown(self, what: str, how: str) -> None:
         """Record a quantity the document does not give and how the report treats it."""
@@ -177,324 +139,6 @@ class Context:
 
     def per_period(self, unit: str) -> str:
         return f"{unit} per {self.period}".strip()
-
-
-# -- the analyses (run once, in the order of the progress bar) ----------------------------------
-def _no_flows(ctx: Context) -> str:
-    if not ctx.recorded:
-        return "no exchange between actors is recorded yet"
-    return "no physical flows between actors (mass, energy or water)"
-
-
-def run_positioning(ctx: Context) -> None:
-    from rainforest.analysis import positioning
-
-    ctx.results["positioning"] = positioning.position(ctx.eco, risk=ctx.risk)
-
-
-def run_ena(ctx: Context) -> None:
-    from rainforest.analysis import ena
-    from rainforest.analysis.structure import network_structure
-
-    ctx.results["structure"] = network_structure(ctx.eco)
-    if ctx.layer is None:
-        ctx.results["ena"] = _no_flows(ctx)
-        return
-    fm = ctx.layer
-    method: Literal["boundary"] | None = None
-    if not ena.steady_state(fm).balanced:
-        method = "boundary"
-        gap = fm.inflow() - fm.outflow()
-        ctx.unknown(
-            f"boundary flows of {int((np.abs(gap) > 1e-9 * max(1.0, float(np.abs(gap).max()))).sum())} actor(s) "
-            f"in {fm.currency} (what they draw from or send outside the ecosystem)",
-            "for the network analysis each actor's gap between inflow and outflow is closed at the boundary "
-            f"(imports {fmt(float(np.maximum(-gap, 0).sum()), ctx.unit)}, exports "
-            f"{fmt(float(np.maximum(gap, 0).sum()), ctx.unit)}); measured flows are kept as given",
-        )
-    try:
-        ctx.results["ena"] = ena.analyze(fm, balance=method)
-        ctx.results["ena_balance"] = method
-    except RainforestError as exc:
-        ctx.results["ena"] = str(exc)
-
-
-def run_metabolism(ctx: Context) -> None:
-    from rainforest.analysis import metabolism
-
-    if ctx.layer is None:
-        ctx.results["metabolism"] = _no_flows(ctx)
-        return
-    fm = ctx.layer
-    currency = fm.currency
-    out: dict[str, Any] = {
-        "accounts": metabolism.boundary_accounts(fm),
-        "circularity": metabolism.circularity(ctx.eco, currency),
-    }
-    strata = _strata(ctx)
-    out["sankey_strata"] = metabolism.sankey(ctx.eco, by="stratum", currency=currency, strata=strata)
-    table = ctx.eco.table("flows")
-    nodes_needed = len(set(table.texts("from")) | set(table.texts("to")))
-    if nodes_needed <= SANKEY_NODES:
-        out["sankey_actors"] = metabolism.sankey(ctx.eco, by="resource", currency=currency)
-    # balances per resource with active flows
-    status = np.asarray(table.texts("status"), dtype=object)
-    resource_of = np.asarray(table.texts("resource"), dtype=object)
-    resources = sorted(set(resource_of[status == "active"].tolist()))
-    violations: dict[str, int] = {}
-    for r in resources:
-        v = metabolism.balances(ctx.eco, r, relative=0.01).violations()
-        if v:
-            violations[r] = len(v)
-    out["violations"] = violations
-    measured = ~np.isnan(table.numbers("uncertainty")) if "uncertainty" in table else np.zeros(table.n, dtype=bool)
-    uncertain = sorted(set(resource_of[measured & (status == "active")].tolist()))
-    recon: dict[str, Any] = {}
-    for r in uncertain:
-        try:
-            recon[r] = metabolism.reconcile(ctx.eco, r)
-        except RainforestError as exc:
-            recon[r] = str(exc)
-    out["reconciliation"] = recon
-    ctx.results["metabolism"] = out
-
-
-def run_regions(ctx: Context) -> None:
-    """The money layer as a multi-regional system, when actors give their region."""
-    from rainforest.analysis.mrio import IOSystem
-
-    regions = {a.region for a in ctx.eco.actors if a.region}
-    if not regions:
-        return  # nothing regional in the document: no section
-    if isinstance(ctx.results.get("io"), str):
-        ctx.results["regions"] = str(ctx.results["io"])
-        return
-    try:
-        system = IOSystem.from_ecosystem(ctx.eco)
-    except CurrencyError as exc:
-        ctx.results["regions"] = str(exc)
-        return
-    ctx.results["regions"] = system
-
-
-def run_io(ctx: Context) -> None:
-    from rainforest.analysis import io_tables
-
-    try:
-        fm = FlowMatrix.from_ecosystem(ctx.eco, "money")
-    except CurrencyError as exc:
-        ctx.results["io"] = str(exc)
-        return
-    if not fm.Z.nnz:
-        ctx.results["io"] = (
-            "no exchange between actors is recorded yet"
-            if not ctx.recorded
-            else "no money flows between actors: give resources a price (flows are then valued) or record "
-            "payments as flows of a resource of kind money"
-        )
-        return
-    # total output is each actor's revenue where the document gives it (sales to members are
-    # then part of it), else what the flows record it selling: to members and outside
-    actors = ctx.eco.table("actors")
-    given = actors.numbers("size.revenue") if "size.revenue" in actors else np.full(actors.n, np.nan)
-    revenue = dict(zip(actors.texts("id"), given.tolist(), strict=True))
-    has_revenue = np.isfinite(np.array([revenue.get(a, math.nan) for a in fm.ids], dtype=float))
-    table = io_tables.io_table(fm, io_tables.ecosystem_output(ctx.eco, fm))
-    if float(table.f.sum()) <= 1e-12 * max(float(table.x.sum()), 1.0):
-        ctx.results["io"] = (
-            "no actor's sales outside the ecosystem are known (no size.revenue above its sales to members, no "
-            "flows to world): the input-output model is driven by those sales (final demand), so with none its "
-            "multipliers and extraction losses would describe an economy that only supplies itself. Give the "
-            "actors' revenue (size.revenue) or record their sales to world"
-        )
-        return
-    try:
-        multipliers = io_tables.output_multipliers(table)
-    except RuntimeError as exc:  # a singular Leontief system (an actor that sells only to itself)
-        ctx.results["io"] = f"the Leontief system is singular: {exc}"
-        return
-    producing = table.x > 0
-    top = [table.ids[i] for i in np.argsort(-table.x, kind="stable")[:EXTRACTION_TOP] if producing[i]]
-    ctx.results["io"] = {
-        "fm": fm,
-        "table": table,
-        "multipliers": multipliers,
-        "supply": io_tables.supply_multipliers(table),
-        "extraction": io_tables.hypothetical_extraction(table, top),
-        "revenue_given": int(has_revenue.sum()),
-        "no_output": [a for a, p in zip(table.ids, producing.tolist(), strict=True) if not p],
-    }
-
-
-def run_plan(ctx: Context) -> None:
-    from rainforest.optimize import exchanges
-
-    eco = ctx.eco
-    if not ctx.plan_wanted:
-        ctx.results["plan"] = "the exchange plan was not asked for"
-        return
-    if not eco.offers or not eco.needs:
-        ctx.results["plan"] = (
-            f"the document declares {len(eco.offers)} offer(s) and {len(eco.needs)} need(s); the exchange plan "
-            "matches offers (by-products, wastes, spare capacity) with needs, so both are required"
-        )
-        return
-    per_need = None if len(eco.needs) <= PLAN_FULL_LIMIT else PLAN_PER_NEED
-    try:
-        plan = exchanges.plan(eco, per_need=per_need)
-    except RainforestError as exc:
-        ctx.results["plan"] = str(exc)
-        return
-    result: dict[str, Any] = {"plan": plan, "per_need": per_need, "impacts": exchanges.impacts(eco, plan)}
-    result["candidates"] = len(exchanges.candidates(eco, per_need=per_need))
-    try:
-        result["sharing"] = exchanges.share_gains(eco, plan)
-    except RainforestError as exc:
-        result["sharing"] = str(exc)
-    ctx.results["plan"] = result
-
-
-def run_radius(ctx: Context) -> None:
-    try:
-        ctx.results["radius"] = radius_curve(ctx.eco, per_need=_per_need(ctx.eco), plan=ctx.plan_wanted)
-    except RainforestError as exc:
-        ctx.results["radius"] = str(exc)
-
-
-def _per_need(eco: Ecosystem) -> int | None:
-    return None if len(eco.needs) <= PLAN_FULL_LIMIT else PLAN_PER_NEED
-
-
-def radius_curve(
-    eco: Ecosystem, radii: Sequence[float] | None = None, *, per_need: int | None = None, plan: bool = True
-) -> dict[str, Any]:
-    """Cluster against ecosystem: the exchange potential when partners must lie within a
-    radius (a cluster bound to one place) against no limit (an ecosystem across the chain).
-
-    With offers and needs, each point is the optimal plan with ``max_distance_km=r``: its
-    net benefit per period, its number of exchanges and the tonnes exchanged. Without
-    them, or with ``plan=False`` (no plan is optimised), it is the share of today's
-    exchanges (in the main physical currency) whose two partners lie within ``r``. Radii
-    default to the quantiles of the distances that occur; the last is the largest one.
-
-    Raises
-    ------
-    RainforestError
-        When the actors have no locations (distances are unknown), or with ``plan=False``
-        when no exchange is recorded yet.
-    """
-    from rainforest.optimize import exchanges
-
-    located = {a.id: a.location for a in eco.actors if a.location is not None}
-    if not located:
-        raise RainforestError("no actor has a location, so no distance between partners is known")
-    if eco.offers and eco.needs and plan:
-        distances = _offer_need_distances(eco, located)
-        if not distances:
-            raise RainforestError("no candidate exchange joins two located actors")
-        grid = _grid(distances, radii, RADIUS_POINTS if per_need is None else RADIUS_POINTS - 2)
-        unlimited = _plan_point(eco, None, per_need)
-        # beyond the longest candidate distance a cluster is the whole ecosystem
-        rows = [unlimited if r >= max(distances) else _plan_point(eco, r, per_need) for r in grid]
-        return {
-            "basis": "plan",
-            "radius_km": grid,
-            "benefit": [p["benefit"] for p in rows],
-            "exchanges": [p["exchanges"] for p in rows],
-            "tonnes": [p["tonnes"] for p in rows],
-            "unlimited": unlimited,
-            "per_need": per_need,
-        }
-    fm = physical_layer(eco)
-    if fm is None and not plan and eco.offers and eco.needs:
-        raise RainforestError(
-            "the curve of this document is the optimal plan at each radius, and the exchange plan was not "
-            "asked for; no exchange is recorded yet to measure against a radius instead"
-        )
-    if fm is None:
-        raise RainforestError("neither offers and needs nor physical exchanges to measure against a radius")
-    Z = fm.Z.tocoo()
-    ids = fm.ids
-    d = []
-    w = []
-    for i, j, v in zip(Z.row.tolist(), Z.col.tolist(), Z.data.tolist(), strict=True):
-        a, b = located.get(ids[i]), located.get(ids[j])
-        if a is None or b is None:
-            continue
-        d.append(float(exchanges.great_circle_km(a.lat, a.lon, b.lat, b.lon)))
-        w.append(float(v))
-    if not d:
-        raise RainforestError("no exchange joins two located actors")
-    total = float(np.sum(w))
-    grid = _grid(d, radii)
-    darr, warr = np.asarray(d), np.asarray(w)
-    share = [float(warr[darr <= r + 1e-9].sum() / total) for r in grid]
-    return {
-        "basis": "existing",
-        "currency": fm.currency,
-        "unit": fm.unit,
-        "radius_km": grid,
-        "share": share,
-        "unlimited": {"share": 1.0},
-        "located_share": total / float(fm.Z.sum()),
-    }
-
-
-def _offer_need_distances(eco: Ecosystem, located: Mapping[str, Any]) -> list[float]:
-    """Distances between the located actors of every offer and need of one resource (the
-    radii worth drawing; a need naming several resources counts for each)."""
-    from rainforest.optimize.exchanges import great_circle_km
-
-    def where(actors: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        lat = np.array([located[a].lat if a in located and located[a].lat is not None else np.nan for a in actors])
-        lon = np.array([located[a].lon if a in located and located[a].lon is not None else np.nan for a in actors])
-        return lat, lon
-
-    offers: dict[str, list[str]] = {}
-    for o in eco.offers:
-        offers.setdefault(o.resource, []).append(o.actor)
-    needs: dict[str, list[str]] = {}
-    for n in eco.needs:
-        for r in n.resources or ((n.resource,) if n.resource else ()):
-            needs.setdefault(r, []).append(n.actor)
-    out: list[float] = []
-    for r, sellers in offers.items():
-        if r not in needs:
-            continue
-        lat1, lon1 = where(sellers)
-        lat2, lon2 = where(needs[r])
-        d = np.asarray(great_circle_km(lat1[:, None], lon1[:, None], lat2[None, :], lon2[None, :]), dtype=float)
-        out.extend(d[np.isfinite(d)].ravel().tolist())
-    return out
-
-
-def _grid(distances: Sequence[float], radii: Sequence[float] | None, points: int = RADIUS_POINTS) -> list[float]:
-    if radii is not None:
-        return sorted({float(r) for r in radii})
-    qs = np.quantile(np.asarray(distances, dtype=float), np.linspace(0, 1, points))
-    # rounded for the axis, except the last: rounding the largest distance down would leave
-    # its candidate out, so the curve would never reach the ecosystem without a limit
-    grid = {float(round(q, 3)) for q in qs[:-1]} | {0.0}
-    largest = float(qs[-1])
-    return sorted({r for r in grid if r < largest} | {largest})
-
-
-def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[str, float | None]:
-    from rainforest.optimize import exchanges
-
-    try:
-        p = exchanges.plan(eco, max_distance_km=r, per_need=per_need)
-    except exchanges.PlanError:
-        return {"benefit": None, "exchanges": None, "tonnes": None}
-    tonnes = sum(row["disposal_diverted_t"] for row in exchanges.impacts(eco, p)["exchanges"])
-    return {"benefit": p.benefit, "exchanges": float(len(p.exchanges)), "tonnes": tonnes}
-
-
-def _strata(ctx: Context) -> dict[str, str]:
-    pos = ctx.results.get("positioning")
-    if pos is None:
-        return {a.id: a.stratum or "unknown" for a in ctx.eco.actors}
-    return {a.actor: a.stratum for a in pos.actors}
 
 
 # -- the sections ------------------------------------------------------------------------------------
@@ -509,7 +153,7 @@ _BASIS_WORDS = {
 
 
 def profile_section(ctx: Context) -> Section:
-    pos = ctx.results["positioning"]
+    pos = ctx.a.positioning
     title = "The rainforest profile"
     placed = any(
         a.stratum or (a.size is not None and (a.size.revenue or a.size.employees or a.size.capacity))
@@ -626,7 +270,7 @@ def network_section(ctx: Context) -> Section:
             "no exchange between actors is recorded yet"
             + ("; the recommended exchanges show the ones that could be" if ctx.pathway == "plan" else ""),
         )
-    pos = ctx.results["positioning"]
+    pos = ctx.a.positioning
     ids = list(eco.actor_ids)
     index = {a: i for i, a in enumerate(ids)}
     through = np.array([p.throughflow for p in pos.actors], dtype=float)
@@ -669,7 +313,7 @@ def network_section(ctx: Context) -> Section:
         edges,
         _currency_unit(pos.currency, eco),
     )
-    s = ctx.results["structure"]
+    s = ctx.a.structure
     text = [
         "Actors sit in their stratum (canopy on top) and are sized by throughflow; each line is an existing "
         "exchange, coloured by resource, with a marker pointing towards the receiver (exchanges documented "
@@ -757,15 +401,6 @@ def co2e_in_t(text: str) -> str:
     return re.sub(r"(\d+(?:\.\d+)?) kg CO2e", lambda m: f"{float(m.group(1)) / 1000:.4g} t CO2e", text)
 
 
-def money_unit(eco: Ecosystem) -> str:
-    """The currency code of an ecosystem's money figures (see :func:`_money_unit`)."""
-    units = {r.unit for r in eco.resources if r.kind == "money"}
-    if len(units) == 1:
-        return str(units.pop())
-    declared = eco.extensions.get("x_currency")
-    return str(declared) if isinstance(declared, str) and declared else "money"
-
-
 def _currency_unit(currency: str | None, eco: Ecosystem) -> str:
     from rainforest.model.flowmatrix import CURRENCY_UNITS
 
@@ -810,10 +445,10 @@ def _sankey_bipartite(data: Mapping[str, Any]) -> tuple[list[str], list[dict[str
 
 def metabolism_section(ctx: Context) -> Section:
     title = "Metabolism: how resources flow"
-    m = ctx.results["metabolism"]
-    if isinstance(m, str):
-        return unavailable("metabolism", title, m)
-    acc, circ = m["accounts"], m["circularity"]
+    m = ctx.a.metabolism
+    if isinstance(m, Unavailable):
+        return unavailable("metabolism", title, m.reason)
+    acc, circ = m.accounts, m.circularity
     unit = ctx.unit
     why = {**acc["reasons"], **circ["reasons"]}
     boundary_known = any(acc[k] is not None for k in ("extraction", "imports", "exports", "losses"))
@@ -888,13 +523,13 @@ def metabolism_section(ctx: Context) -> Section:
     )
     notes: list[str] = []
     tables = [accounts]
-    if m["violations"] and not boundary_known:
+    if m.violations and not boundary_known:
         text.append(
-            f"Every actor that exchanges is out of balance ({sum(m['violations'].values())} actor-resource pairs): "
+            f"Every actor that exchanges is out of balance ({sum(m.violations.values())} actor-resource pairs): "
             "with no boundary flow recorded, what an actor receives is never matched by what it sends."
         )
-    elif m["violations"]:
-        worst = sorted(m["violations"].items(), key=lambda kv: -kv[1])
+    elif m.violations:
+        worst = sorted(m.violations.items(), key=lambda kv: -kv[1])
         tables.append(
             Table(
                 "Actors out of balance (beyond 1%) per resource",
@@ -904,12 +539,12 @@ def metabolism_section(ctx: Context) -> Section:
                 "flow (often a boundary flow that was not recorded).",
             )
         )
-    recon = m["reconciliation"]
+    recon = m.reconciliation
     if recon:
         rows = []
         for r, result in recon.items():
-            if isinstance(result, str):
-                notes.append(f"reconciliation of {r} failed: {result}")
+            if isinstance(result, Unavailable):
+                notes.append(f"reconciliation of {r} failed: {result.reason}")
                 continue
             for adj in result.adjustments()[:TOP]:
                 f = ctx.eco.flows[int(adj["flow"])]
@@ -937,7 +572,7 @@ def metabolism_section(ctx: Context) -> Section:
             "the uncertainty of every flow",
             "no reconciliation is run: the flows are shown as given and imbalances are listed",
         )
-    strata_nodes, strata_links = _sankey_bipartite(m["sankey_strata"])
+    strata_nodes, strata_links = _sankey_bipartite(m.sankey_strata)
     figures = [
         Figure(
             "sankey-strata",
@@ -947,8 +582,8 @@ def metabolism_section(ctx: Context) -> Section:
             "(hover a link for its kind and quantity).",
         )
     ]
-    if "sankey_actors" in m:
-        sa = m["sankey_actors"]
+    if m.sankey_actors is not None:
+        sa = m.sankey_actors
         figures.append(
             Figure(
                 "sankey-actors",
@@ -974,7 +609,7 @@ def metabolism_section(ctx: Context) -> Section:
             "accounts": acc,
             "circularity": circ,
             "sankey_strata": {"nodes": strata_nodes, "links": strata_links},
-            "violations": m["violations"],
+            "violations": m.violations,
         },
     )
 
@@ -994,28 +629,14 @@ _ENA_MEANING = {
 }
 
 
-def _finn_meaning(ctx: Context, fci: float, currency: str) -> str:
-    """What Finn's index measures here: quantified cycling only, and the loops it cannot see."""
-    s = ctx.results.get("structure")
-    base = f"share of the quantified {currency} throughflow that comes back round a loop (Finn 1976)"
-    if s is None or not s.cycles:
-        return base + "; no loop closes even among the exchanges without a quantity"
-    if fci <= 0:
-        first = " → ".join([*s.cycles[0], s.cycles[0][0]])
-        return (
-            base + f"; 0 because no loop closes among the quantified flows, but the documented network has "
-            f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) (e.g. {first}) whose quantities are not all known"
-        )
-    return base + f"; the documented network has {len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) in all"
-
-
 def ena_section(ctx: Context) -> Section:
     from rainforest.analysis import ena
 
     title = "Network health (ecological network analysis)"
-    result = ctx.results["ena"]
-    if isinstance(result, str):
-        return unavailable("ena", title, result)
+    analysis = ctx.a.ena
+    if isinstance(analysis, Unavailable):
+        return unavailable("ena", title, analysis.reason)
+    result = analysis.result
     values = {**result.flow, **result.ascendency, **(result.utility or {})}
     unit = ctx.unit
     numbers = []
@@ -1025,10 +646,12 @@ def ena_section(ctx: Context) -> Section:
         v = values[key]
         shown = fmt(v, ctx.per_period(unit)) if key == "TST" else (pct(v) if key == "FCI" else fmt(v))
         if key == "FCI":
-            meaning = _finn_meaning(ctx, float(v), ctx.layer.currency if ctx.layer is not None else result.currency)
+            meaning = finn_meaning(
+                ctx.a.structure, float(v), ctx.layer.currency if ctx.layer is not None else result.currency
+            )
         numbers.append({"label": f"{label} ({key})", "value": shown, "meaning": meaning})
         if key == "FCI":
-            s = ctx.results["structure"]
+            s = ctx.a.structure
             numbers.append(
                 {
                     "label": "loops in the documented network (cyclicity)",
@@ -1066,7 +689,7 @@ def ena_section(ctx: Context) -> Section:
             "ascendency": result.to_dict()["ascendency"],
             "utility": result.to_dict().get("utility"),
             "window": {k: v for k, v in wov.items() if k != "curve"},
-            "balance": ctx.results.get("ena_balance"),
+            "balance": analysis.balance,
         },
     )
 
@@ -1075,34 +698,34 @@ def io_section(ctx: Context) -> Section:
     from rainforest.analysis import io_tables
 
     title = "The money layer (input-output)"
-    io = ctx.results["io"]
-    if isinstance(io, str):
+    io = ctx.a.io
+    if isinstance(io, Unavailable):
         if ctx.recorded:
             ctx.unknown(
                 "the money layer (prices or payments)", "input-output analysis and systemic risk are not computed"
             )
-        return unavailable("io", title, io)
-    table = io["table"]
+        return unavailable("io", title, io.reason)
+    table = io.table
     total = float(table.x.sum())
-    ext = io["extraction"]
+    ext = io.extraction
     money = _money_unit(ctx)
     n = table.n
     basis = (
-        f"Output: the revenue (size.revenue) of the {io['revenue_given']} actor(s) that give it"
-        + (f"; the recorded sales of the other {n - io['revenue_given']}" if io["revenue_given"] < n else "")
+        f"Output: the revenue (size.revenue) of the {io.revenue_given} actor(s) that give it"
+        + (f"; the recorded sales of the other {n - io.revenue_given}" if io.revenue_given < n else "")
         + "."
-        if io["revenue_given"]
+        if io.revenue_given
         else "Output: each actor's recorded sales, to members and outside (no actor gives its revenue)."
     )
-    if io["revenue_given"] < n:
+    if io.revenue_given < n:
         ctx.unknown(
-            f"revenue of {n - io['revenue_given']} of {n} actor(s)",
+            f"revenue of {n - io.revenue_given} of {n} actor(s)",
             "their output in the input-output table is the sales the flows record (to members and to world)",
         )
-    summary = io_tables.multiplier_summary(io["multipliers"])
-    producing = [a for a in table.ids if a not in set(io["no_output"])]
+    summary = io_tables.multiplier_summary(io.multipliers)
+    producing = [a for a in table.ids if a not in set(io.no_output)]
     if len(producing) < n:
-        summary = io_tables.multiplier_summary({a: io["multipliers"][a] for a in producing})
+        summary = io_tables.multiplier_summary({a: io.multipliers[a] for a in producing})
     ranked = sorted(ext, key=lambda a: -ext[a])
     rows = tuple(
         (
@@ -1110,22 +733,22 @@ def io_section(ctx: Context) -> Section:
             fmt(float(table.x[table.ids.index(a)])),
             fmt(ext[a]),
             pct(ext[a] / total),
-            f"{io['multipliers'][a]:.3f}",
-            f"{io['supply'][a]:.3f}",
+            f"{io.multipliers[a]:.3f}",
+            f"{io.supply[a]:.3f}",
         )
         for a in ranked
     )
-    fm = io["fm"]
+    fm = io.fm
     if fm.excluded:
         ctx.unknown(
             f"prices of {len(fm.excluded)} resource(s) ({', '.join(sorted(fm.excluded)[:6])}{'...' if len(fm.excluded) > 6 else ''})",
             "their flows are left out of the money layer",
         )
     notes = []
-    if io["no_output"]:
+    if io.no_output:
         notes.append(
-            f"{len(io['no_output'])} actor(s) sell nothing the document records and give no revenue "
-            f"({', '.join(io['no_output'][:6])}{'...' if len(io['no_output']) > 6 else ''}): their output is "
+            f"{len(io.no_output)} actor(s) sell nothing the document records and give no revenue "
+            f"({', '.join(io.no_output[:6])}{'...' if len(io.no_output) > 6 else ''}): their output is "
             "unknown, so they are left out of the ranking and the multiplier summary."
         )
     top_text = ", ".join(f"{a} {v:.3g}" for a, v in summary["top"])
@@ -1183,7 +806,7 @@ def io_section(ctx: Context) -> Section:
             "extraction": ext,
             "total_output": total,
             "output": dict(zip(table.ids, table.x.tolist(), strict=True)),
-            "revenue_given": io["revenue_given"],
+            "revenue_given": io.revenue_given,
             "multipliers": summary,
         },
     )
@@ -1192,15 +815,12 @@ def io_section(ctx: Context) -> Section:
 def regions_section(ctx: Context) -> Section | None:
     """Regions side by side: output, value added and the emissions each region's final
     demand causes (consumption-based) against what its actors emit (production-based)."""
-    from rainforest.analysis.mrio import IOSystem
-
     title = "Regions (multi-regional input-output)"
-    system = ctx.results.get("regions")
-    if system is None:
-        return None
-    if isinstance(system, str):
-        return unavailable("regions", title, system)
-    assert isinstance(system, IOSystem)
+    system = ctx.a.regions
+    if not ctx.a.has_regions:
+        return None  # nothing regional in the document: no section
+    if isinstance(system, Unavailable):
+        return unavailable("regions", title, system.reason)
     money = _money_unit(ctx)
     R, N = len(system.regions), len(system.sectors)
     output = system.x.reshape(R, N).sum(axis=1)
@@ -1262,7 +882,7 @@ def regions_section(ctx: Context) -> Section | None:
 
 
 def risk_section(ctx: Context) -> Section:
-    pos = ctx.results["positioning"]
+    pos = ctx.a.positioning
     title = "Positioning and systemic risk"
     actors = list(pos.actors)
     if not ctx.recorded:
@@ -1285,14 +905,15 @@ def risk_section(ctx: Context) -> Section:
             else (),
             data={"ranking": [], "measure": None, "roles": {}, "esri_reason": "no exchange recorded yet"},
         )
-    has_esri = any(a.esri is not None for a in actors)
-    has_ks = any(a.keystoneness is not None for a in actors)
-    if has_esri:
-        key, label = "esri", "ESRI (share of sales between members lost)"
-    elif has_ks:
-        key, label = "keystoneness", "keystoneness (Libralato)"
-    else:
-        key, label = "irreplaceability", "irreplaceability"
+    risk = ctx.a.systemic_risk
+    assert not isinstance(risk, Unavailable)  # recorded exchanges: a ranking
+    key = risk.measure
+    has_esri = key == "esri"
+    label = {
+        "esri": "ESRI (share of sales between members lost)",
+        "keystoneness": "keystoneness (Libralato)",
+        "irreplaceability": "irreplaceability",
+    }[key]
     ranked = sorted(actors, key=lambda a: -(getattr(a, key) if getattr(a, key) is not None else -math.inf))[:TOP]
     rows = tuple(
         (
@@ -1313,13 +934,8 @@ def risk_section(ctx: Context) -> Section:
         "keystoneness: Libralato et al. (2006) from mixed trophic impacts; irreplaceability: 1 - what others "
         "could supply instead over what it supplies (1 = nobody could step in).",
     ]
-    esri_reason = ""
+    esri_reason = risk.esri_reason
     if not has_esri:
-        esri_reason = (
-            "the ESRI cascades were not asked for"
-            if not ctx.risk
-            else next((n for n in pos.notes if "keystone index" in n), "no money layer")
-        )
         text.append(f"No ESRI: {esri_reason}.")
     else:
         _esri_inputs_unknown(ctx)
@@ -1407,8 +1023,8 @@ def _esri_inputs_unknown(ctx: Context) -> None:
 
 def exchanges_section(ctx: Context) -> Section:
     title = "Recommended new exchanges"
-    result = ctx.results["plan"]
-    if isinstance(result, str):
+    result = ctx.a.plan
+    if isinstance(result, Unavailable):
         suggestions = _suggestions(ctx)
         tables: tuple[Table, ...] = ()
         if suggestions:
@@ -1420,8 +1036,8 @@ def exchanges_section(ctx: Context) -> Section:
                     "Declare offers and needs to have them matched and optimised (`rainforest match`).",
                 ),
             )
-        return unavailable("exchanges", title, result, tables=tables)
-    plan, effects, sharing = result["plan"], result["impacts"], result["sharing"]
+        return unavailable("exchanges", title, result.reason, tables=tables)
+    plan, effects, sharing = result.plan, result.impacts, result.sharing
     total = effects["total"]
     units = {r.id: _unit_label(r.unit) for r in ctx.eco.resources}
     rows = tuple(
@@ -1463,7 +1079,7 @@ def exchanges_section(ctx: Context) -> Section:
             ("from", "to", "resource", "quantity", "benefit", "t CO2e avoided"),
             rows,
             f"MILP: {plan.describe()}."
-            + (f" Each need keeps its {result['per_need']} best candidates." if result["per_need"] else ""),
+            + (f" Each need keeps its {result.per_need} best candidates." if result.per_need else ""),
         )
     ]
     text = [
@@ -1525,10 +1141,11 @@ def _suggestions(ctx: Context) -> list[tuple[str, str, str, str]]:
 
 def cluster_section(ctx: Context) -> Section:
     title = "Cluster against ecosystem"
-    curve = ctx.results["radius"]
-    if isinstance(curve, str):
+    cluster = ctx.a.cluster
+    if isinstance(cluster, Unavailable):
         ctx.unknown("the locations of the actors", "the cluster-against-ecosystem curve is not drawn")
-        return unavailable("cluster", title, curve)
+        return unavailable("cluster", title, cluster.reason)
+    curve = cluster.data
     name = ctx.eco.name[:40]
     if curve["basis"] == "plan":
         spec = figs.radius_curve({name: curve}, "benefit", f"net benefit per {ctx.period}")
@@ -1573,200 +1190,6 @@ AFTER_FLOWS = (
 )
 
 
-def plan_numbers(ctx: Context) -> list[dict[str, Any]]:
-    """A new park's five numbers: what the optimal plan over its offers and needs can do."""
-    result = ctx.results.get("plan")
-    per = ctx.per_period
-    if not isinstance(result, dict):
-        reason = result if isinstance(result, str) else "no exchange plan"
-        return [
-            {"key": k, "label": label, "value": None, "display": "n/a", "meaning": reason}
-            for k, label in (
-                ("candidates", "candidate exchanges"),
-                ("benefit", "net benefit of the optimal plan"),
-                ("co2e", "CO2e avoided"),
-                ("disposal", "disposal diverted"),
-                ("split", "the fair split"),
-            )
-        ]
-    plan, total = result["plan"], result["impacts"]["total"]
-    out: list[dict[str, Any]] = [
-        {
-            "key": "candidates",
-            "label": "candidate exchanges",
-            "value": float(result["candidates"]),
-            "display": f"{result['candidates']:,}",
-            "meaning": "offer-need pairs that fit (resource or substitute, quality, supply pattern); the plan keeps "
-            f"{len(plan.exchanges)}",
-        },
-        {
-            "key": "benefit",
-            "label": "net benefit of the optimal plan",
-            "value": plan.benefit,
-            "display": fmt(plan.benefit, _per_money(ctx)),
-            "meaning": "avoided purchases and disposal - transport - annualised link costs",
-        },
-        {
-            "key": "co2e",
-            "label": "CO2e avoided",
-            "value": total["co2e_avoided_kg"] / 1000,
-            "display": fmt(total["co2e_avoided_kg"] / 1000, per("t CO2e")),
-            "meaning": "avoided disposal and virgin production - transport",
-        },
-        {
-            "key": "disposal",
-            "label": "disposal diverted",
-            "value": total["disposal_diverted_t"],
-            "display": fmt(total["disposal_diverted_t"], per("t")),
-            "meaning": "residues that would otherwise be disposed of",
-        },
-    ]
-    sharing = result.get("sharing")
-    if isinstance(sharing, dict) and sharing.get("allocation"):
-        alloc = sharing["allocation"]
-        gain = sum(1 for v in alloc.values() if v > 0)
-        top = max(alloc, key=lambda a: alloc[a])
-        share = alloc[top] / plan.benefit if plan.benefit else None
-        core = sharing.get("in_core")
-        out.append(
-            {
-                "key": "split",
-                "label": "the fair split",
-                "value": float(gain),
-                "display": f"{gain} of {len(alloc)} partners gain",
-                "meaning": f"Shapley value; the largest share goes to {top} ({pct(share, 0)})"
-                + (
-                    ""
-                    if core is None
-                    else ("; in the core: no coalition would rather leave" if core else "; not in the core")
-                ),
-            }
-        )
-    else:
-        out.append(
-            {
-                "key": "split",
-                "label": "the fair split",
-                "value": None,
-                "display": "n/a",
-                "meaning": sharing if isinstance(sharing, str) else "the plan has no partners to share a gain",
-            }
-        )
-    return out
-
-
-def key_numbers(ctx: Context) -> list[dict[str, Any]]:
-    """The five numbers that matter, each with what it means (or why it is not known); for
-    a new park (offers and needs, no exchange yet) what its optimal plan can do."""
-    if ctx.pathway == "plan":
-        return plan_numbers(ctx)
-    out: list[dict[str, Any]] = []
-    fm = ctx.layer
-    per = ctx.per_period(ctx.unit)
-    if fm is not None:
-        out.append(
-            {
-                "key": "exchanged",
-                "label": "exchanged between members",
-                "value": float(fm.Z.sum()),
-                "display": fmt(float(fm.Z.sum()), per),
-                "meaning": f"{fm.currency} passed from one member to another instead of bought or discarded "
-                f"({int(fm.Z.nnz)} actor pairs)",
-            }
-        )
-    else:
-        out.append(
-            {
-                "key": "exchanged",
-                "label": "exchanged between members",
-                "value": None,
-                "display": "n/a",
-                "meaning": "no physical flows between actors",
-            }
-        )
-    m = ctx.results.get("metabolism")
-    diverted = m["circularity"]["landfill_diverted"] if isinstance(m, dict) else None
-    out.append(
-        {
-            "key": "residues",
-            "label": "residues put to use",
-            "value": diverted,
-            "display": fmt(diverted, per),
-            "meaning": "by-products and wastes that reached a user instead of disposal"
-            if diverted is not None
-            else (m if isinstance(m, str) else "not known"),
-        }
-    )
-    result = ctx.results.get("ena")
-    if result is not None and not isinstance(result, str):
-        from rainforest.analysis import ena
-
-        fci = float(result.flow["FCI"])
-        wov = ena.window_of_vitality(result.ascendency)
-        out.append(
-            {
-                "key": "cycling",
-                "label": "cycling (Finn index)",
-                "value": fci,
-                "display": pct(fci),
-                "meaning": _finn_meaning(ctx, fci, fm.currency if fm is not None else result.currency),
-            }
-        )
-        out.append(
-            {
-                "key": "robustness",
-                "label": "robustness",
-                "value": wov["robustness"],
-                "display": f"{wov['robustness']:.3f} ({pct(wov['relative_robustness'], 0)} of the peak)",
-                "meaning": f"{wov['side']}",
-            }
-        )
-    else:
-        reason = result if isinstance(result, str) else "no network analysis"
-        out.append(
-            {"key": "cycling", "label": "cycling (Finn index)", "value": None, "display": "n/a", "meaning": reason}
-        )
-        out.append({"key": "robustness", "label": "robustness", "value": None, "display": "n/a", "meaning": reason})
-    pos = ctx.results.get("positioning")
-    esri = [(a.esri, a.actor) for a in pos.actors if a.esri is not None] if pos is not None else []
-    if esri:
-        value, actor = max(esri)
-        out.append(
-            {
-                "key": "dependence",
-                "label": "largest systemic risk",
-                "value": value,
-                "display": pct(value),
-                "meaning": f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
-            }
-        )
-    elif fm is not None and fm.Z.nnz:
-        Z = fm.Z
-        touch = np.asarray(Z.sum(axis=0)).ravel() + np.asarray(Z.sum(axis=1)).ravel()
-        k = int(np.argmax(touch))
-        share = float(touch[k] / Z.sum())
-        out.append(
-            {
-                "key": "dependence",
-                "label": "dependence on one actor",
-                "value": share,
-                "display": pct(share),
-                "meaning": f"of the exchanged {fm.currency} is sent or received by {fm.ids[k]} (no money layer for ESRI)",
-            }
-        )
-    else:
-        out.append(
-            {
-                "key": "dependence",
-                "label": "dependence on one actor",
-                "value": None,
-                "display": "n/a",
-                "meaning": "no exchanges",
-            }
-        )
-    return out
-
-
 def unknowns_section(ctx: Context) -> Section:
     eco = ctx.eco
     unquantified = int(np.isnan(eco.table("flows").numbers("quantity")).sum())
@@ -1800,29 +1223,24 @@ def unknowns_section(ctx: Context) -> Section:
     )
 
 
-STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
-    ("positioning and systemic risk", run_positioning),
-    ("metabolism and balances", run_metabolism),
-    ("ecological network analysis", run_ena),
-    ("input-output", run_io),
-    ("regions", run_regions),
-    ("exchange plan and gain split", run_plan),
-    ("cluster against ecosystem", run_radius),
-)
-
-
 def compute(
-    eco: Ecosystem, *, risk: bool = True, plan: bool = True, progress: Progress | None = None
+    eco: Ecosystem | Assessment, *, risk: bool = True, plan: bool = True, progress: Progress | None = None
 ) -> tuple[Context, list[Section], list[dict[str, Any]]]:
-    """Run every analysis, then build the sections and the key numbers."""
-    ctx = Context(eco, risk=risk, plan=plan)
+    """Assess the ecosystem (unless given its assessment), then build the sections and the
+    key numbers (as the report's plain data)."""
     total = len(STEPS) + 1
-    for k, (label, step) in enumerate(STEPS):
-        if progress is not None:
-            progress(k, total, label)
-        step(ctx)
+    if isinstance(eco, Assessment):
+        assessment = eco
+    else:
+
+        def step(done: int, _steps: int, label: str) -> None:
+            if progress is not None:
+                progress(done, total, label)
+
+        assessment = assess(eco, risk=risk, plan=plan, progress=step)
     if progress is not None:
         progress(len(STEPS), total, "figures")
+    ctx = Context(assessment)
     sections = [
         profile_section(ctx),
         network_section(ctx),
@@ -1836,13 +1254,15 @@ def compute(
     ]
     if ctx.pathway == "plan":  # a new park: lead with what can be done
         sections = sections[-2:] + sections[:-2]
-    numbers = key_numbers(ctx)
+    # the analyses' messages name Python's options; a report is read as a page
+    numbers = [
+        {"key": n.key, "label": n.label, "value": n.value, "display": n.display, "meaning": n.meaning}
+        for n in assessment.key_numbers("page")
+    ]
     sections.append(unknowns_section(ctx))
     if progress is not None:
         progress(total, total, "done")
-    # the analyses' messages name Python's options; a report is read as a page
     sections = [_in_page_words(s) for s in sections]
-    numbers = [{**n, "meaning": in_words_of(str(n["meaning"]), "page")} for n in numbers]
     return ctx, sections, numbers
 
 
