@@ -37,6 +37,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from typing import Any
 
 from rainforest import report
+from rainforest.assessment import ExchangePlan
 from rainforest.choices import Objective
 from rainforest.errors import ExecutorError, ParameterError, RainforestError, check_choice, in_words_of
 from rainforest.executors import normalise
@@ -90,23 +91,13 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
         previous=previous["result"] if previous else None,
     )
     progress(0.9, "counting the plan's impacts")
-    rows = [{**e.to_dict(), "co2e_avoided": e.co2e_avoided} for e in plan.exchanges]
-    result = {
-        "objective": plan.objective,
-        "benefit": plan.benefit,
-        "co2e_avoided": plan.co2e_avoided,
-        "gap": plan.gap,
-        "engine": plan.engine,
-        "solve": {**plan.solve_info(), "text": plan.describe()},
-        "exchanges": rows,
-        "notes": list(plan.notes),
-        "impacts": exchanges.impacts(eco, plan),
-    }
+    # the one JSON shape of a plan, as `rainforest match --json` prints it
+    result = ExchangePlan.of(eco, plan, share=False).to_dict()
     if previous:
         changes = exchanges.diff(previous["result"], plan)
         result["changes"] = {**changes.to_dict(), "lines": changes.lines(), "previous_version": previous["version"]}
     result = json.loads(to_json(result))
-    summary = {"benefit": plan.benefit, "co2e_avoided": plan.co2e_avoided, "exchanges": len(rows)}
+    summary = {"benefit": plan.benefit, "co2e_avoided": plan.co2e_avoided, "exchanges": len(plan.exchanges)}
     return summary, result, None
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import HTTPException
 
 from rainforest import report as reports
+from rainforest.assessment import assess
 from rainforest.io import save
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
@@ -87,11 +88,11 @@ def key_numbers(wb: Workbench, slug: str, eco: Ecosystem) -> tuple[list[dict[str
     """The key numbers and the network picture of a small ecosystem, computed here."""
     key = (slug, eco.content_hash())
     if key not in wb.key_numbers:
-        r = reports.health_report(eco, risk=False, plan=False)
-        if r.facts.get("pathway") == "plan" and len(eco.offers) + len(eco.needs) <= PLAN_IN_OVERVIEW:
+        a = assess(eco, risk=False, plan=False, cluster=False)  # the numbers only: no report is built
+        if a.pathway == "plan" and len(eco.offers) + len(eco.needs) <= PLAN_IN_OVERVIEW:
             # a new park's numbers are its plan's; a small plan is quick to find here
-            r = reports.health_report(eco, risk=False, plan=True)
-        wb.key_numbers[key] = (list(r.key_numbers), network_figure(r))
+            a = assess(eco, risk=False, plan=True, cluster=False)
+        wb.key_numbers[key] = ([n.to_dict() for n in a.key_numbers("page")], reports.network_figure(a))
     found: tuple[list[dict[str, Any]], dict[str, Any] | None] = wb.key_numbers[key]
     return found
 
