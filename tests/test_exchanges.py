@@ -558,3 +558,35 @@ except SolverError as exc:
     first, second = out.stdout.strip().splitlines()
     assert first == "-2.0"
     assert "its thread pool was started with another number" in second
+
+
+def test_highs_reports_its_progress_and_the_bound_only_tightens() -> None:
+    """``progress`` sees the branch-and-bound: the first finite bound is the LP
+    relaxation's, the proven bound never loosens, and the last one is the answer's."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    n = 40
+    value, weight = rng.uniform(1, 10, n), rng.uniform(1, 10, n)
+    weight2 = rng.uniform(1, 10, n)
+    knapsack = MILP(
+        -value,
+        sp.csr_array(np.vstack([weight, weight2])),
+        np.array([-math.inf, -math.inf]),
+        np.array([weight.sum() / 3, weight2.sum() / 3]),
+        np.zeros(n),
+        np.ones(n),
+        np.ones(n, dtype=bool),
+    )
+    seen: list[tuple[float, int, float, float]] = []
+    answer = HighsSolver(gap=0.0, progress=lambda *args: seen.append(args)).solve(knapsack)
+    bounds = [b for _, _, _, b in seen if math.isfinite(b)]
+    assert bounds
+    relaxed = HighsSolver().solve(dataclasses.replace(knapsack, integer=np.zeros(n, dtype=bool)))
+    assert bounds[0] == pytest.approx(relaxed.objective, rel=1e-9)
+    assert all(b1 >= b0 - 1e-9 * abs(b0) for b0, b1 in itertools.pairwise(bounds))
+    assert bounds[-1] <= answer.bound + 1e-9 * abs(answer.bound)
+    assert answer.status == "optimal"
