@@ -120,7 +120,8 @@ def _solve(eco: rf.Ecosystem, engine: HighsSolver, **kwargs: object) -> tuple[ex
 @dataclasses.dataclass
 class _Trace:
     """The bound as HiGHS proves it (benefit, maximised): the LP relaxation's, the root's
-    after HiGHS's cuts (when the root finished), and the nodes explored."""
+    after HiGHS's cuts (the last one reported before the first node), and the nodes
+    explored."""
 
     lp: float = math.nan
     root: float = math.nan
@@ -128,12 +129,11 @@ class _Trace:
     nodes: int = 0
 
     def __call__(self, seconds: float, nodes: int, primal: float, bound: float) -> None:
-        if not math.isfinite(bound):
-            return
-        if math.isnan(self.lp):
-            self.lp = -bound
-        if nodes == 0:
-            self.root, self.root_s = -bound, seconds
+        if math.isfinite(bound):
+            if math.isnan(self.lp):
+                self.lp = -bound
+            if nodes == 0:
+                self.root, self.root_s = -bound, seconds
         self.nodes = max(self.nodes, nodes)
 
     def line(self) -> str:
@@ -178,7 +178,14 @@ def main() -> None:
             f"that never pay and {red.get('implied_rows', 0)} implied rows; {_load()}"
         )
         if args.bounds:
-            print(f"    bound: {trace.line()}")
+            if trace.nodes:
+                moved = (trace.root - result.bound) / trace.root
+                print(
+                    f"    bounds: LP {trace.lp:,.0f}, root after HiGHS's cuts {trace.root:,.0f} (at {trace.root_s:.1f} s), "
+                    f"at the time limit {result.bound:,.0f} after {trace.nodes:,} nodes: {moved:.3%} below the root"
+                )
+            else:
+                print(f"    bounds: LP {trace.lp:,.0f}; the root did not finish within the time limit")
         if args.compare:
             for label, kwargs in (
                 ("no reductions, no start", {"presolve": False}),
