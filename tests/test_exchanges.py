@@ -610,7 +610,7 @@ def test_links_that_must_pay_do_in_the_best_plan_and_in_the_starts() -> None:
     from a plan that built a losing link leaves that link out (never worse)."""
     eco = fixed_cost_market(7, 3)
     exact = HighsSolver(gap=1e-9)
-    best = ex.plan(eco, solver=exact)
+    best = ex.plan(eco, solver=exact, must_pay=True)
     without = ex.plan(eco, solver=exact, must_pay=False)
     assert best.reductions["links_that_must_pay"] > 0
     assert without.reductions["links_that_must_pay"] == 0
@@ -636,6 +636,6 @@ def test_links_that_must_pay_do_in_the_best_plan_and_in_the_starts() -> None:
         "exchanges": [e.to_dict() for e in best.exchanges]
         + [{"from": extra[0], "to": extra[1], "resource": "slag", "quantity": 1.0}]
     }
-    again = ex.plan(eco, solver=exact, previous=previous)
+    again = ex.plan(eco, solver=exact, previous=previous, must_pay=True)
     assert again.warm_start
     assert again.benefit >= best.benefit * (1 - 1e-9)

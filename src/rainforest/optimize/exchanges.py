@@ -340,8 +340,9 @@ class Plan:
     first (the plan is then the best found, within ``gap`` of the best possible);
     ``time_s`` is the wall time of the whole plan (the time limit covers the preparation
     too). ``reductions`` says what was removed before solving (links that can never pay,
-    rows implied by others); ``warm_start`` whether the solver started from a previous
-    plan.
+    rows implied by others) and how many links were given the row "an open link pays for
+    itself" (``links_that_must_pay``); ``warm_start`` whether the solver started from a
+    previous plan.
     """
 
     objective: str
@@ -945,7 +946,7 @@ def plan(
     reductions: dict[str, int] = {}
     # the starts are found on the problem without the rows "an open link pays for itself"
     # (an LP on fixed links must be free to leave a link idle); the engine gets them
-    pays = _must_pay(model, drop) if reduce and virgin_weight == 0.0 and must_pay else None
+    pays = _must_pay(model, drop) if reduce and virgin_weight == 0.0 and fixed_weight > 0 and must_pay else None
     paying, _, _ = (
         _build(model, weights, fixed_weight, virgin_weight, drop=drop, must_pay=pays)
         if pays is not None and pays.any()
