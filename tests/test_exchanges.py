@@ -558,3 +558,84 @@ except SolverError as exc:
     first, second = out.stdout.strip().splitlines()
     assert first == "-2.0"
     assert "its thread pool was started with another number" in second
+
+
+def test_highs_reports_its_progress_and_the_bound_only_tightens() -> None:
+    """``progress`` sees the branch-and-bound: the first finite bound is the LP
+    relaxation's, the proven bound never loosens, and the last one is the answer's."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    n = 40
+    value, weight = rng.uniform(1, 10, n), rng.uniform(1, 10, n)
+    weight2 = rng.uniform(1, 10, n)
+    knapsack = MILP(
+        -value,
+        sp.csr_array(np.vstack([weight, weight2])),
+        np.array([-math.inf, -math.inf]),
+        np.array([weight.sum() / 3, weight2.sum() / 3]),
+        np.zeros(n),
+        np.ones(n),
+        np.ones(n, dtype=bool),
+    )
+    seen: list[tuple[float, int, float, float]] = []
+    answer = HighsSolver(gap=0.0, progress=lambda *args: seen.append(args)).solve(knapsack)
+    bounds = [b for _, _, _, b in seen if math.isfinite(b)]
+    assert bounds
+    relaxed = HighsSolver().solve(dataclasses.replace(knapsack, integer=np.zeros(n, dtype=bool)))
+    assert bounds[0] == pytest.approx(relaxed.objective, rel=1e-9)
+    assert all(b1 >= b0 - 1e-9 * abs(b0) for b0, b1 in itertools.pairwise(bounds))
+    assert bounds[-1] <= answer.bound + 1e-9 * abs(answer.bound)
+    assert answer.status == "optimal"
+
+
+@settings(max_examples=30, deadline=None)
+@given(eco=markets())
+def test_the_rows_links_must_pay_never_cut_off_the_best_plan(eco: rf.Ecosystem) -> None:
+    """The rows "an open link pays for itself" keep the best benefit: HiGHS with them
+    agrees with enumeration of every set of links without them (no reduction at all)."""
+    if len(eco.links) > 10:
+        return
+    with_rows = ex.plan(eco, solver=HighsSolver(gap=1e-9))
+    bare = ex.plan(eco, solver=EnumerationSolver(), presolve=False)
+    assert with_rows.benefit == pytest.approx(bare.benefit, rel=1e-6, abs=1e-6)
+
+
+def test_links_that_must_pay_do_in_the_best_plan_and_in_the_starts() -> None:
+    """On a market solved to optimality, the rows are there and every link the plan
+    builds earns its fixed cost; the plan is the one found without the rows; a warm start
+    from a plan that built a losing link leaves that link out (never worse)."""
+    eco = fixed_cost_market(7, 3)
+    exact = HighsSolver(gap=1e-9)
+    best = ex.plan(eco, solver=exact, must_pay=True)
+    without = ex.plan(eco, solver=exact, must_pay=False)
+    assert best.reductions["links_that_must_pay"] > 0
+    assert without.reductions["links_that_must_pay"] == 0
+    assert best.benefit == pytest.approx(without.benefit, rel=1e-9)
+    links = list(eco.links)
+    earned: dict[tuple[str, str], float] = {}
+    for e in best.exchanges:
+        earned[(e.source, e.target)] = earned.get((e.source, e.target), 0.0) + e.benefit
+    for li in best.links_built:
+        link = links[li]
+        assert earned.get((link.source, link.target), 0.0) >= float(link.fixed_cost or 0.0) * (1 - 1e-9)
+    # a previous plan with every link of the best plan plus a link that cannot pay here
+    model = ex._model(eco, None, None)
+    pays = ex._must_pay(model, None)
+    assert pays.all()  # clean virgin supply, unbounded: every exchange is replaceable
+    built = {(links[li].source, links[li].target) for li in best.links_built}
+    extra = next(
+        (link.source, link.target)
+        for link in links
+        if (link.source, link.target) not in built and any(e.source == link.source for e in best.exchanges)
+    )
+    previous = {
+        "exchanges": [e.to_dict() for e in best.exchanges]
+        + [{"from": extra[0], "to": extra[1], "resource": "slag", "quantity": 1.0}]
+    }
+    again = ex.plan(eco, solver=exact, previous=previous, must_pay=True)
+    assert again.warm_start
+    assert again.benefit >= best.benefit * (1 - 1e-9)

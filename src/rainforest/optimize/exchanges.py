@@ -339,8 +339,9 @@ class Plan:
     first (the plan is then the best found, within ``gap`` of the best possible);
     ``time_s`` is the wall time of the whole plan (the time limit covers the preparation
     too). ``reductions`` says what was removed before solving (links that can never pay,
-    rows implied by others); ``warm_start`` whether the solver started from a previous
-    plan.
+    rows implied by others) and how many links were given the row "an open link pays for
+    itself" (``links_that_must_pay``); ``warm_start`` whether the solver started from a
+    previous plan.
     """
 
     objective: str
@@ -552,6 +553,7 @@ def _build(
     tight: bool = True,
     drop: npt.NDArray[np.bool_] | None = None,
     implied_rows: bool = False,
+    must_pay: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[MILP, int, int]:
     """Variables: x_k per candidate, v_j virgin per need, y_l per link (binary).
 
@@ -565,6 +567,10 @@ def _build(
     and a link left with none is fixed closed. The per-candidate row is left out where
     the link's row already implies it (``u_k >` the link's bound, always so on a link
     with one candidate, where the two rows are the same row) unless ``implied_rows``.
+
+    ``must_pay`` marks links (positions in ``model.links``) that get the row "an open
+    link pays for itself", ``weights @ x_link >= fixed_weight * fixed * y`` (from
+    :func:`_must_pay`; only for links with a fixed cost).
     """
     data, cands = model.data, model.cands
     nk, nj, nl = len(cands), len(data.needs), len(model.links)
@@ -618,6 +624,9 @@ def _build(
         for k in ks:
             if implied_rows or cands[k].upper < cap:
                 row([(k, 1.0), (nk + nj + pos, -min(cands[k].upper, cap))], -math.inf, 0.0)
+        charge = fixed_weight * float(link.fixed_cost or 0.0)
+        if must_pay is not None and must_pay[pos] and charge > 0:
+            row([(k, float(weights[k])) for k in ks] + [(nk + nj + pos, -charge)], 0.0, math.inf)
     for resource, entry in data.virgin.items():
         if entry.available is not None:
             js = [j for j, n in enumerate(data.needs) if n.accepted[0] == resource]
@@ -670,20 +679,9 @@ def _never_pay(model: _Model, weights: npt.NDArray[np.float64], fixed_weight: fl
     resource is unbounded, and it is within the need's limits and at least as clean as the
     offer on every property (else the exchange may be what dilutes a dirtier one). Valid
     for objectives without a virgin term (benefit, CO2e)."""
-    data, cands = model.data, model.cands
+    cands = model.cands
     drop = np.zeros(len(cands), dtype=bool)
-    replaceable = np.zeros(len(cands), dtype=bool)
-    for k, c in enumerate(cands):
-        need = data.needs[c.need]
-        entry = data.virgin.get(need.accepted[0])
-        if entry is not None and entry.available is not None:
-            continue
-        vq = data.virgin_quality(need.accepted[0])
-        quality = data.offers[c.offer].quality
-        replaceable[k] = all(
-            float(vq.get(p, 0.0)) <= limit and float(vq.get(p, 0.0)) <= float(quality.get(p, math.inf))
-            for p, limit in need.max_quality.items()
-        )
+    replaceable = _replaceable(model)
     by_link: dict[int, list[int]] = {}
     for k in range(len(cands)):
         if model.link_of[k] is None:
@@ -707,6 +705,49 @@ def _never_pay(model: _Model, weights: npt.NDArray[np.float64], fixed_weight: fl
     return drop
 
 
+def _replaceable(model: _Model) -> npt.NDArray[np.bool_]:
+    """Per candidate: could virgin supply take its place in any plan? Yes when the
+    virgin supply of the need's resource is unbounded, within the need's limits and at
+    least as clean as the offer on every property the need limits."""
+    data = model.data
+    out = np.zeros(len(model.cands), dtype=bool)
+    for k, c in enumerate(model.cands):
+        need = data.needs[c.need]
+        entry = data.virgin.get(need.accepted[0])
+        if entry is not None and entry.available is not None:
+            continue
+        vq = data.virgin_quality(need.accepted[0])
+        quality = data.offers[c.offer].quality
+        out[k] = all(
+            float(vq.get(p, 0.0)) <= limit and float(vq.get(p, 0.0)) <= float(quality.get(p, math.inf))
+            for p, limit in need.max_quality.items()
+        )
+    return out
+
+
+def _must_pay(model: _Model, drop: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
+    """Links (positions in ``model.links``) that pay for themselves in every optimal plan:
+    their exchanges earn at least the link's fixed cost when it is open.
+
+    If an open link earned less, closing it and buying its quantities as virgin supply
+    would give a better plan, so no optimal plan has such a link, provided every exchange
+    on it can be replaced that way (:func:`_replaceable`). The row this allows (in
+    :func:`_build`) cuts off no optimal plan, only plans no optimum needs; it tells HiGHS
+    that an open link carries at least ``fixed cost / saving``, which its cuts and
+    heuristics use (bench/bench_exchanges.py ``--compare``: a better plan and bound in the
+    same time). Valid for objectives without a virgin term (benefit, CO2e)."""
+    replaceable = _replaceable(model)
+    keep = np.ones(len(model.cands), dtype=bool) if drop is None else ~drop
+    out = np.zeros(len(model.links), dtype=bool)
+    seen = np.zeros(len(model.links), dtype=bool)
+    for k, pos in enumerate(model.link_of):
+        if pos is None or not keep[k]:
+            continue
+        out[pos] = replaceable[k] if not seen[pos] else out[pos] and replaceable[k]
+        seen[pos] = True
+    return out
+
+
 def _fixed_links(problem: MILP, nk: int, nj: int, links_on: npt.NDArray[np.bool_], lp: HighsSolver) -> Solution | None:
     """The best plan on a given set of links (the binaries fixed, an LP): a feasible
     start for the branch-and-bound, or None when no plan on these links meets every
@@ -722,6 +763,11 @@ def _fixed_links(problem: MILP, nk: int, nj: int, links_on: npt.NDArray[np.bool_
         return lp.solve(fixed)
     except SolverError:
         return None
+
+
+def _cand_links(model: _Model) -> npt.NDArray[np.int64]:
+    """Per candidate: the position of its link in ``model.links``, or -1."""
+    return np.array([-1 if p is None else p for p in model.link_of], dtype=np.int64)
 
 
 def _rounded_start(problem: MILP, nk: int, nj: int, link_of: Sequence[int | None], lp: HighsSolver) -> Solution | None:
@@ -856,6 +902,7 @@ def plan(
     formulation: Formulation = "tight",
     previous: Plan | Mapping[str, Any] | None = None,
     presolve: bool = True,
+    must_pay: bool = True,
 ) -> Plan:
     """The optimal exchange plan.
 
@@ -891,6 +938,11 @@ def plan(
         most their fixed cost; see :func:`_never_pay`) and rows implied by others, and
         start from a plan rounded from the LP relaxation. The plan is the same; off only
         to check that.
+    must_pay:
+        With ``presolve``, tell the solver that an open link pays for itself (its
+        exchanges earn at least its fixed cost: true of every optimal plan when virgin
+        supply could replace them; see :func:`_must_pay`). The best plan is the same; the
+        solver finds it sooner and proves more in the same time; off only to measure that.
 
     Raises
     ------
@@ -918,22 +970,33 @@ def plan(
         model, weights, fixed_weight, virgin_weight, tight=formulation == "tight", drop=drop, implied_rows=not reduce
     )
     reductions: dict[str, int] = {}
+    # the starts are found on the problem without the rows "an open link pays for itself"
+    # (an LP on fixed links must be free to leave a link idle); the engine gets them
+    pays = _must_pay(model, drop) if reduce and virgin_weight == 0.0 and fixed_weight > 0 and must_pay else None
+    paying, _, _ = (
+        _build(model, weights, fixed_weight, virgin_weight, drop=drop, must_pay=pays)
+        if pays is not None and pays.any()
+        else (problem, nk, nj)
+    )
     if reduce:
         dropped_links = {model.link_of[k] for k in np.flatnonzero(drop).tolist()} if drop is not None else set()
         reductions = {
             "links_that_never_pay": len(dropped_links - {None}),
             "candidates_dropped": int(drop.sum()) if drop is not None else 0,
             "implied_rows": _implied_rows(model, drop),
+            "links_that_must_pay": paying.A.shape[0] - problem.A.shape[0],
         }
     start: Solution | None = None
     warm = False
     if previous is not None and problem.integer.any():
-        start = _fixed_links(problem, nk, nj, _links_of(model, previous), lp)
+        # the previous plan's links, less those that now earn less than they cost
+        start = _polish(problem, nk, nj, _cand_links(model), _links_of(model, previous), lp)
         warm = start is not None
     if reduce and problem.integer.sum() >= _START_FROM:  # smaller ones HiGHS solves before a start would pay
         rounded = _rounded_start(problem, nk, nj, model.link_of, lp)
         if rounded is not None and (start is None or rounded.objective < start.objective):
             start = rounded
+    problem = paying
     if start is not None:
         problem = MILP(
             problem.c,
