@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import json
@@ -474,14 +475,27 @@ def _public_callables() -> Iterator[tuple[str, Callable[..., Any], Callable[...,
                         yield f"{info.name}.{name}.{attr}", getattr(obj, attr), function
 
 
-def _hints(function: Callable[..., Any]) -> dict[str, Any]:
+@functools.cache
+def _type_names() -> dict[str, Any]:
+    """Every class the library defines, by name, and the array modules: what a module may
+    import for type checking only (``if TYPE_CHECKING:``), for ``get_type_hints``."""
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
     import scipy.sparse as sp
 
-    from rainforest.model.ecosystem import Ecosystem
-    from rainforest.model.validation import RawDocument
+    names: dict[str, Any] = {"np": np, "npt": npt, "pd": pd, "sp": sp}
+    for info in pkgutil.walk_packages(rf.__path__, "rainforest."):
+        if info.name.split(".")[1] in ("cli", "web"):
+            continue
+        for name, obj in vars(importlib.import_module(info.name)).items():
+            if isinstance(obj, type) and obj.__module__.startswith("rainforest"):
+                names.setdefault(name, obj)
+    return names
 
-    # names the modules import for type checking only
-    return get_type_hints(function, localns={"Ecosystem": Ecosystem, "RawDocument": RawDocument, "sp": sp})
+
+def _hints(function: Callable[..., Any]) -> dict[str, Any]:
+    return get_type_hints(function, localns=_type_names())
 
 
 def _choice_parameters() -> list[tuple[str, Callable[..., Any], Callable[..., Any], str, tuple[str, ...]]]:
@@ -500,6 +514,9 @@ NOT_A_CHOICE = {
     ("rainforest.analysis.cascade.ESRIProfile", "stop"): "a result, made by esri (which checks stop)",
     ("rainforest.model.schema.FieldSpec", "kind"): "the schema's own declaration, written in code",
     ("rainforest.model.schema.FieldSpec", "map_values"): "the schema's own declaration, written in code",
+    ("rainforest.assessment.Assessment", "pathway"): "a result, made by assess (from the document)",
+    ("rainforest.assessment.NetworkAnalysis", "balance"): "a result, made by assess (which chose the balance)",
+    ("rainforest.assessment.SystemicRisk", "measure"): "a result, made by assess (from the document's sizes)",
 }
 #: Where an older, more specific error stays (callers catch it); still listing the choices.
 OLDER_ERROR: dict[str, type[Exception]] = {"rainforest.model.flowmatrix.FlowMatrix.from_ecosystem": rf.CurrencyError}
