@@ -100,3 +100,18 @@ def test_iterative_solver_needs_a_contraction() -> None:
     table = io.io_table(fm)
     with pytest.raises(ValueError, match="contraction"):
         io.output_for(table, [1, 1], method="iterative")
+
+
+@pytest.mark.parametrize("name", ["IOSystem", "Extension", "ExtensionAccounts"])
+def test_the_mrio_names_still_resolve_here_with_a_warning(name: str) -> None:
+    from rainforest.analysis import mrio
+
+    with pytest.warns(DeprecationWarning, match=f"io_tables.{name} is deprecated: import it from"):
+        moved = getattr(io, name)
+    assert moved is getattr(mrio, name)
+    assert name not in io.__all__
+
+
+def test_an_unknown_name_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        io.nothing  # noqa: B018

@@ -226,6 +226,25 @@ def run_scenarios(
         )
 
 
+@_inline
+def _start(
+    s: int,
+    b: int,
+    sc_ptr: IntArray,
+    sc_idx: IntArray,
+    sc_val: FloatArray,
+    phi: FloatArray,
+    ld: FloatArray,
+    lu: FloatArray,
+) -> None:
+    """Scenario ``s`` into slot ``b`` as the reference starts it: the shocked actors at their shock."""
+    for p in range(sc_ptr[s], sc_ptr[s + 1]):
+        i = sc_idx[p]
+        phi[i, b] = max(phi[i, b], sc_val[p])
+        ld[i, b] = phi[i, b]
+        lu[i, b] = phi[i, b]
+
+
 @_jit
 def _slots(
     queue: IntArray,
@@ -275,12 +294,7 @@ def _slots(
         if queued < k:
             s = queue[queued]
             running[b] = s
-            # the reference's start: the shocked actors at their shock
-            for p in range(sc_ptr[s], sc_ptr[s + 1]):
-                i = sc_idx[p]
-                phi[i, b] = max(phi[i, b], sc_val[p])
-                ld[i, b] = phi[i, b]
-                lu[i, b] = phi[i, b]
+            _start(s, b, sc_ptr, sc_idx, sc_val, phi, ld, lu)
             queued += 1
             busy += 1
     while busy > 0:
@@ -348,11 +362,7 @@ def _slots(
             if queued < k:
                 s = queue[queued]
                 running[b] = s
-                for p in range(sc_ptr[s], sc_ptr[s + 1]):
-                    i = sc_idx[p]
-                    phi[i, b] = max(phi[i, b], sc_val[p])
-                    ld[i, b] = phi[i, b]
-                    lu[i, b] = phi[i, b]
+                _start(s, b, sc_ptr, sc_idx, sc_val, phi, ld, lu)
                 queued += 1
             else:
                 running[b] = -1

@@ -16,8 +16,10 @@ dense inverse) and the Neumann iteration ``y <- b + A y`` is used instead, stopp
 update changes the sum of ``y`` by at most 1e-15 of it (error below ``q^k / (1 - q)``).
 ``bench/bench_report.py`` measures both against ``numpy.linalg.inv``.
 
-Several regions with environmental extensions: :class:`IOSystem` (defined in
-:mod:`rainforest.analysis.mrio`, pymrio's vocabulary and numbers).
+Several regions with environmental extensions: :class:`rainforest.analysis.mrio.IOSystem`
+(pymrio's vocabulary and numbers), which builds on this module; this module does not import
+it (``io_tables.IOSystem``, ``io_tables.Extension`` and ``io_tables.ExtensionAccounts``
+still resolve, with a DeprecationWarning naming their home).
 
 References
 ----------
@@ -31,6 +33,8 @@ enterprise input-output model integrated by agent-based simulation. Int. J. Prod
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,7 +43,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from rainforest.analysis.mrio import Extension, ExtensionAccounts, IOSystem
 from rainforest.choices import IOMethod
 from rainforest.errors import ParameterError, SizeLimitError, UnknownIdError, check_choice
 from rainforest.model.flowmatrix import FlowMatrix
@@ -48,9 +51,6 @@ if TYPE_CHECKING:
     from rainforest.model.ecosystem import Ecosystem
 
 __all__ = [
-    "Extension",
-    "ExtensionAccounts",
-    "IOSystem",
     "IOTable",
     "ecosystem_output",
     "ghosh_inverse",
@@ -69,6 +69,27 @@ DENSE_LIMIT = 2000
 LU_LIMIT = 16
 #: Largest contraction bound ``q`` (max column or row sum of ``A``) for the iterative solver.
 ITERATIVE_LIMIT = 0.95
+
+#: Names this module once re-exported from :mod:`rainforest.analysis.mrio`, their home.
+_MOVED = ("Extension", "ExtensionAccounts", "IOSystem")
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve the names that moved to :mod:`rainforest.analysis.mrio`, with a warning.
+
+    mrio builds on this module, so this module imports it only when such a name is asked
+    for (through importlib: no import statement, hence no import circle).
+    """
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"rainforest.analysis.io_tables.{name} is deprecated: import it from rainforest.analysis.mrio.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module("rainforest.analysis.mrio"), name)
+
+
 Array = npt.NDArray[Any]
 
 

@@ -73,6 +73,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from rainforest.analysis._mrio_kernel import plus_csr_matmat
+from rainforest.analysis.io_tables import ecosystem_output, io_table
 from rainforest.choices import MRIOMethod
 from rainforest.errors import FormatError, SizeLimitError, UnknownIdError, check_choice
 from rainforest.model.flowmatrix import FlowMatrix
@@ -375,8 +376,6 @@ class IOSystem(MRIOTables):
             The document has no money flows and no priced resource.
         """
         check_choice("method", method, MRIOMethod, where="IOSystem.from_ecosystem")
-        from rainforest.analysis.io_tables import ecosystem_output, io_table
-
         fm = FlowMatrix.from_ecosystem(eco, "money")
         table = io_table(fm, ecosystem_output(eco, fm))
         ids = list(fm.ids)

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import numpy as np
 import typer
@@ -46,6 +46,9 @@ from rainforest.cli.terminal import shown
 from rainforest.errors import DocumentError, ParameterError, RainforestError, check_choice, in_words_of
 from rainforest.model.schema import SECTIONS
 from rainforest.model.units import label as unit_label
+
+if TYPE_CHECKING:
+    from rainforest.web.records import Accounts
 
 _NOT_ONE_OF = re.compile(r"^('(?:[^'\\]|\\.)*') is not one of ('.*')\.$")
 
@@ -579,9 +582,7 @@ def report(
             )
         path = result.save(output)
         if as_json:
-            data = result.to_dict()
-            data["output"] = str(path)
-            _emit_json(data)
+            _emit_json({**result.to_dict(), "output": str(path)})
             return
         plan_pathway = result.facts.get("pathway") == "plan"
         title = f"{result.ecosystem}: what this park can do" if plan_pathway else result.ecosystem
@@ -625,9 +626,7 @@ def compare(
             )
         path = result.save(output)
         if as_json:
-            data = result.to_dict()
-            data["output"] = str(path)
-            _emit_json(data)
+            _emit_json({**result.to_dict(), "output": str(path)})
             return
         names = [r.ecosystem for r in result.reports]
         if len(names) > 1:
@@ -1675,6 +1674,16 @@ def _new_password() -> str:
     return password
 
 
+@contextmanager
+def _accounts(db: str | None) -> Iterator[Accounts]:
+    """The workbench's accounts in the store ``db`` (open while the block runs)."""
+    from rainforest.store import Store
+    from rainforest.web.records import Accounts
+
+    with Store(db) as store:
+        yield Accounts(store)
+
+
 def _account_work(as_json: bool, debug: bool, work: Callable[[], dict[str, Any]], text: Callable[[Any], str]) -> None:
     """Run an account command: a refused request (a short password, the last administrator)
     is bad input (exit 2)."""
@@ -1701,14 +1710,11 @@ def store_user_list(db: DbOption = None, as_json: JsonOption = False, debug: Deb
     """Every account, with whether it is an administrator."""
 
     def work() -> dict[str, Any]:
-        from rainforest.store import Store
-        from rainforest.web.records import Accounts
-
-        with Store(db) as store:
+        with _accounts(db) as accounts:
             return {
                 "users": [
                     {"username": u.username, "admin": u.admin, "one_time_password": u.must_change}
-                    for u in Accounts(store).users()
+                    for u in accounts.users()
                 ]
             }
 
@@ -1735,12 +1741,9 @@ def store_user_add(
     """Add an account; the password is asked for (twice, not shown)."""
 
     def work() -> dict[str, Any]:
-        from rainforest.store import Store
-        from rainforest.web.records import Accounts
-
         password = _new_password()
-        with Store(db) as store:
-            user = Accounts(store).create_user(username, password, admin=admin, one_time=one_time)
+        with _accounts(db) as accounts:
+            user = accounts.create_user(username, password, admin=admin, one_time=one_time)
         return {"username": user.username, "admin": user.admin, "one_time_password": user.must_change}
 
     _account_work(as_json, debug, work, lambda r: f"user {r['username']} added")
@@ -1757,12 +1760,9 @@ def store_user_password(
     """Set a new password (asked for twice, not shown); every session of the user ends."""
 
     def work() -> dict[str, Any]:
-        from rainforest.store import Store
-        from rainforest.web.records import Accounts
-
         password = _new_password()
-        with Store(db) as store:
-            Accounts(store).set_password(username, password, one_time=one_time)
+        with _accounts(db) as accounts:
+            accounts.set_password(username, password, one_time=one_time)
         return {"username": username, "changed": True, "one_time_password": one_time}
 
     _account_work(as_json, debug, work, lambda r: f"new password for {r['username']}; its sessions have ended")
@@ -1775,11 +1775,8 @@ def store_user_remove(
     """Remove an account with its roles; its sessions end (never the last administrator)."""
 
     def work() -> dict[str, Any]:
-        from rainforest.store import Store
-        from rainforest.web.records import Accounts
-
-        with Store(db) as store:
-            Accounts(store).remove_user(username)
+        with _accounts(db) as accounts:
+            accounts.remove_user(username)
         return {"username": username, "removed": True}
 
     _account_work(as_json, debug, work, lambda r: f"user {r['username']} removed")

@@ -124,6 +124,11 @@ def _constant(name: str) -> float:
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]
 
 
+def _empty(label: str, expected: str) -> Issue:
+    """The issue of an empty file; ``expected`` names the document's top (``a JSON object``)."""
+    return Issue("", "the file is empty", expected=f"{expected} with 'format', 'name' and 'actors'", file=label, line=1)
+
+
 def _json_error(exc: json.JSONDecodeError, label: str) -> Issue:
     return Issue(
         "",
@@ -194,15 +199,7 @@ def read_json(
     if not text.strip():
         return (
             None,
-            [
-                Issue(
-                    "",
-                    "the file is empty",
-                    expected="a JSON object with 'format', 'name' and 'actors'",
-                    file=label,
-                    line=1,
-                )
-            ],
+            [_empty(label, "a JSON object")],
             locate,
             None,
         )
@@ -379,15 +376,7 @@ def parse_yaml(
     if not text.strip():
         return (
             None,
-            [
-                Issue(
-                    "",
-                    "the file is empty",
-                    expected="a YAML mapping with 'format', 'name' and 'actors'",
-                    file=label,
-                    line=1,
-                )
-            ],
+            [_empty(label, "a YAML mapping")],
             locate,
         )
     if not limits.yaml_aliases:

@@ -121,6 +121,33 @@ MODULE_KINDS = ("traffic", "brand", "technology", "data", "finance", "logistics"
 
 _MONEY_PER_UNIT = "money per unit of the resource"
 
+
+def _quantity(name: str, description: str, **kw: Any) -> FieldSpec:
+    """A quantity per period of a row: at least 0, in the row's unit (converted to the
+    resource's)."""
+    return _num(name, description, minimum=0.0, quantity=True, measured_in="the row's unit per period", **kw)
+
+
+#: The row's own unit (offers, needs, stocks, virgin supplies, links; a flow's is documented apart).
+_ROW_UNIT = FieldSpec(
+    "unit",
+    "unit",
+    added=True,
+    description="unit of the row's quantities; must convert to the resource's unit",
+    absent="the resource's unit",
+    example="t",
+)
+
+#: Whether an offer's or a need's figures stay between the actor and the ecosystem's staff.
+_CONFIDENTIAL = FieldSpec(
+    "confidential",
+    "bool",
+    default=True,
+    description="quantities, qualities and prices visible to other members only when false (the actor "
+    "itself, the ecosystem's managers and observers always see them)",
+    example="false",
+)
+
 _ACTORS = SectionSpec(
     "actors",
     key="id",
@@ -294,13 +321,10 @@ _FLOWS = SectionSpec(
             example="gyproc",
         ),
         FieldSpec("resource", "ref", required=True, ref="resources", description="what flows", example="fgd_gypsum"),
-        _num(
+        _quantity(
             "quantity",
             "per period, in the resource's unit after conversion; absent only when 'quantified' is false",
             required=True,
-            minimum=0.0,
-            quantity=True,
-            measured_in="the row's unit per period",
             absent="an error, except with 'quantified: false'",
             example="150000",
         ),
@@ -338,13 +362,10 @@ _FLOWS = SectionSpec(
             description="where the exchange stands; only active flows count unless an analysis is asked otherwise",
             example="negotiating",
         ),
-        _num(
+        _quantity(
             "uncertainty",
             "standard deviation of the quantity (same unit); absent = exact, for data reconciliation",
-            minimum=0.0,
-            quantity=True,
             added=True,
-            measured_in="the row's unit per period",
             absent="exact",
             example="5000",
         ),
@@ -358,23 +379,13 @@ _OFFERS = SectionSpec(
     fields=(
         FieldSpec("actor", "ref", required=True, ref="actors", description="who offers", example="asnaes"),
         FieldSpec("resource", "ref", required=True, ref="resources", description="what is offered", example="fly_ash"),
-        _num(
+        _quantity(
             "quantity",
             "available per period",
             required=True,
-            minimum=0.0,
-            quantity=True,
-            measured_in="the row's unit per period",
             example="80000",
         ),
-        FieldSpec(
-            "unit",
-            "unit",
-            added=True,
-            description="unit of the row's quantities; must convert to the resource's unit",
-            absent="the resource's unit",
-            example="t",
-        ),
+        _ROW_UNIT,
         FieldSpec(
             "quality",
             "map",
@@ -397,14 +408,7 @@ _OFFERS = SectionSpec(
             description="how the quantity comes over the period",
             example="seasonal",
         ),
-        FieldSpec(
-            "confidential",
-            "bool",
-            default=True,
-            description="quantities, qualities and prices visible to other members only when false (the actor "
-            "itself, the ecosystem's managers and observers always see them)",
-            example="false",
-        ),
+        _CONFIDENTIAL,
     ),
 )
 
@@ -430,23 +434,13 @@ _NEEDS = SectionSpec(
             absent="'resource' names the one needed",
             example="[natural_gypsum, fgd_gypsum]",
         ),
-        _num(
+        _quantity(
             "quantity",
             "needed per period",
             required=True,
-            minimum=0.0,
-            quantity=True,
-            measured_in="the row's unit per period",
             example="200000",
         ),
-        FieldSpec(
-            "unit",
-            "unit",
-            added=True,
-            description="unit of the row's quantities; must convert to the resource's unit",
-            absent="the resource's unit",
-            example="t",
-        ),
+        _ROW_UNIT,
         FieldSpec(
             "max_quality",
             "map",
@@ -469,14 +463,7 @@ _NEEDS = SectionSpec(
             description="how the need comes over the period",
             example="one-off",
         ),
-        FieldSpec(
-            "confidential",
-            "bool",
-            default=True,
-            description="quantities, qualities and prices visible to other members only when false (the actor "
-            "itself, the ecosystem's managers and observers always see them)",
-            example="false",
-        ),
+        _CONFIDENTIAL,
     ),
 )
 
@@ -538,14 +525,7 @@ _STOCKS = SectionSpec(
             absent="no change",
             example="-3000",
         ),
-        FieldSpec(
-            "unit",
-            "unit",
-            added=True,
-            description="unit of the row's quantities; must convert to the resource's unit",
-            absent="the resource's unit",
-            example="t",
-        ),
+        _ROW_UNIT,
     ),
 )
 
@@ -596,23 +576,13 @@ _VIRGIN = SectionSpec(
             example="{contaminant_ppm: 5}",
         ),
         _num("price", "money per unit", measured_in=_MONEY_PER_UNIT, absent="the resource's price", example="20"),
-        _num(
+        _quantity(
             "available",
             "per period; absent = unlimited",
-            minimum=0.0,
-            quantity=True,
-            measured_in="the row's unit per period",
             absent="unlimited",
             example="500000",
         ),
-        FieldSpec(
-            "unit",
-            "unit",
-            added=True,
-            description="unit of the row's quantities; must convert to the resource's unit",
-            absent="the resource's unit",
-            example="t",
-        ),
+        _ROW_UNIT,
     ),
 )
 
@@ -634,23 +604,13 @@ _LINKS = SectionSpec(
             absent="no fixed cost",
             example="150000",
         ),
-        _num(
+        _quantity(
             "capacity",
             "largest quantity per period",
-            minimum=0.0,
-            quantity=True,
-            measured_in="the row's unit per period",
             absent="unlimited",
             example="100000",
         ),
-        FieldSpec(
-            "unit",
-            "unit",
-            added=True,
-            description="unit of the row's quantities; must convert to the resource's unit",
-            absent="the resource's unit",
-            example="t",
-        ),
+        _ROW_UNIT,
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -29,6 +30,17 @@ def _people(request: Request, wb: WB, c: Caller, slug: str, error: str = "") -> 
         csrf=csrf_token(request),
         **people.people_page(wb, c, slug, str(request.base_url)),
     )
+
+
+def _acted(
+    request: Request, wb: WB, c: Caller, slug: str, act: Callable[[], object], refused: tuple[type[Exception], ...]
+) -> Response:
+    """Run the page action ``act``; the people page with why it was ``refused``, else back to it."""
+    try:
+        act()
+    except refused as exc:
+        return _people(request, wb, c, slug, error=str(exc))
+    return RedirectResponse(f"/e/{slug}/people", status_code=303)
 
 
 @router.get("/api/ecosystems/{slug}/people", tags=["people"])
@@ -92,11 +104,8 @@ def grant_page(
     actor: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        people.grant(wb, c, slug, {"username": username, "role": role, "actor": actor, "password": password})
-    except (StoreError, UnknownIdError) as exc:
-        return _people(request, wb, c, slug, error=str(exc))
-    return RedirectResponse(f"/e/{slug}/people", status_code=303)
+    form = {"username": username, "role": role, "actor": actor, "password": password}
+    return _acted(request, wb, c, slug, lambda: people.grant(wb, c, slug, form), (StoreError, UnknownIdError))
 
 
 @router.post("/e/{slug}/people/{username}/remove", include_in_schema=False)
@@ -108,11 +117,7 @@ def revoke_page(
     c: Annotated[Caller, Depends(PageRole("manages", "take roles away"))],
     _: PageForm,
 ) -> Response:
-    try:
-        people.revoke(wb, c, slug, username)
-    except StoreError as exc:
-        return _people(request, wb, c, slug, error=str(exc))
-    return RedirectResponse(f"/e/{slug}/people", status_code=303)
+    return _acted(request, wb, c, slug, lambda: people.revoke(wb, c, slug, username), (StoreError,))
 
 
 # -- firms registering themselves ----------------------------------------------------------------
@@ -208,8 +213,4 @@ def decide_page(
     _: PageForm,
     decision: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        people.decide(wb, c, slug, aid, decision)
-    except (StoreError, DocumentError) as exc:
-        return _people(request, wb, c, slug, error=str(exc))
-    return RedirectResponse(f"/e/{slug}/people", status_code=303)
+    return _acted(request, wb, c, slug, lambda: people.decide(wb, c, slug, aid, decision), (StoreError, DocumentError))
