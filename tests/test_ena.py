@@ -522,6 +522,15 @@ def test_ascendency_of_tiny_flows_is_the_ascendency_of_their_shape() -> None:
     for key in ("H", "AMI", "Hr", "ASC.CAP", "OH.CAP", "robustness", "ELD", "TD"):
         assert b[key] == pytest.approx(a[key], rel=1e-9), key
     assert b["ASC"] == pytest.approx(k * a["ASC"], rel=1e-9)
+    # ELD and TD as enaR writes them (products over the extended matrix), at the usual scale
+    n = fm.n
+    X = np.zeros((n + 3, n + 3))
+    X[:n, :n], X[n, :n], X[:n, n + 1], X[:n, n + 2] = fm.dense(), fm.inputs, fm.exports, fm.losses
+    t = X / X.sum()
+    pr, pc = np.broadcast_to(t.sum(axis=1)[:, None], t.shape), np.broadcast_to(t.sum(axis=0)[None, :], t.shape)
+    on = t > 0
+    assert a["ELD"] == pytest.approx(np.prod((np.sqrt(pr[on] * pc[on]) / t[on]) ** t[on]), rel=1e-12)
+    assert a["TD"] == pytest.approx(np.prod((t[on] / (pr[on] * pc[on])) ** t[on]), rel=1e-12)
 
 
 def _layers(eco: rf.Ecosystem) -> list[rf.FlowMatrix]:

@@ -35,6 +35,11 @@ Where we differ from enaR, on purpose:
 - enaR's steady-state check warns and goes on with an unbalanced model; we raise
   :class:`~rainforest.errors.SteadyStateError` beyond the caller's tolerance, and offer
   ``balance="input"`` / ``"output"`` to balance first.
+- The information indices (:func:`ascendency`) are sums of logarithms, not logarithms of
+  products and ratios: with flows small enough (about 1e-160 and below) enaR's
+  ``T_ij TSTp / (T_i. T_.j)`` underflows to 0/0 and gives ``NaN``; ours keep the value
+  the same flows have at any other scale. Zero flows have no term (0 log 0 = 0), as in
+  enaR.
 - A number that is not finite is ``null`` in JSON, with its reason under ``reasons``.
 
 Storage and control are enaR 3.1.0's (the tests hold enaR's own figures for every bundled
@@ -811,15 +816,18 @@ def ascendency(fm: FlowMatrix) -> dict[str, float]:
         return dict.fromkeys(_ASC_NAMES, math.nan)
     row_sum = np.bincount(r, weights=t, minlength=n + 3)
     col_sum = np.bincount(c, weights=t, minlength=n + 3)
-    ri, cj = row_sum[r], col_sum[c]
-    asc_terms = t * np.log2(t * total / (ri * cj))
-    oh_terms = -t * np.log2(t * t / (ri * cj))
-    cap_terms = -t * np.log2(t / total)
+    # Each term in logarithms: a product of two tiny flows underflows to 0 (0/0 in the
+    # ratio), a sum of logarithms does not. Every t here is positive, and so are its row
+    # and column sums; a zero flow has no term (0 log 0 = 0, as enaR skips it).
+    lt, lr, lc, ltotal = np.log2(t), np.log2(row_sum[r]), np.log2(col_sum[c]), math.log2(total)
+    asc_terms = t * (lt + ltotal - lr - lc)
+    oh_terms = -t * (2.0 * lt - lr - lc)
+    cap_terms = -t * (lt - ltotal)
     ASC, OH, CAP = float(asc_terms.sum()), float(oh_terms.sum()), float(cap_terms.sum())
     AMI, H = ASC / total, CAP / total
     a = ASC / CAP if CAP else math.nan
     p = t / total
-    pr, pc = ri / total, cj / total
+    ln2 = math.log(2.0)
     out = {
         "H": H,
         "AMI": AMI,
@@ -830,8 +838,9 @@ def ascendency(fm: FlowMatrix) -> dict[str, float]:
         "ASC.CAP": a,
         "OH.CAP": OH / CAP if CAP else math.nan,
         "robustness": -a * math.log(a) if a > 0 else math.nan,
-        "ELD": float(np.exp((p * (0.5 * np.log(pr * pc) - np.log(p))).sum())),
-        "TD": float(np.exp((p * np.log(p / (pr * pc))).sum())),
+        # natural logarithms of p_ij, p_i. and p_.j from the base-2 ones above
+        "ELD": float(np.exp((p * (0.5 * (lr + lc) - lt) * ln2).sum())),
+        "TD": float(np.exp((p * (lt + ltotal - lr - lc) * ln2).sum())),
     }
     for name, terms in (("A", asc_terms), ("OH", oh_terms), ("CAP", cap_terms)):
         for k, where in enumerate(("input", "internal", "export", "respiration")):
