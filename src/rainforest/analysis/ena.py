@@ -36,7 +36,7 @@ Where we differ from enaR, on purpose:
   :class:`~rainforest.errors.SteadyStateError` beyond the caller's tolerance, and offer
   ``balance="input"`` / ``"output"`` to balance first.
 - The information indices (:func:`ascendency`) are sums of logarithms, not logarithms of
-  products and ratios: with flows small enough (about 1e-160 and below) enaR's
+  products and ratios: with flows below about 1e-154 enaR's
   ``T_ij TSTp / (T_i. T_.j)`` underflows to 0/0 and gives ``NaN``; ours keep the value
   the same flows have at any other scale. Zero flows have no term (0 log 0 = 0), as in
   enaR.
