@@ -508,7 +508,7 @@ def test_a_closed_cycle_is_a_steady_state_error_naming_it() -> None:
     F = np.array([[5.0, 0, 0], [0, 0, 2.0], [0, 0, 0]])
     looped = rf.FlowMatrix.from_arrays(F, inputs=[0, 2, 0], exports=[0, 0, 2], losses=[0, 0, 0])
     for analysis in (ena.flow, ena.analyze, ena.control):
-        with pytest.raises(rf.SteadyStateError, match=r"n1.*export"):
+        with pytest.raises(rf.SteadyStateError, match=r"n0 \(nothing leaves it\).*an export"):
             analysis(looped)
 
 

@@ -315,6 +315,69 @@ def _scc(fm: FlowMatrix) -> tuple[int, npt.NDArray[np.int32]]:
     return int(count), labels
 
 
+def _closed_cycles(fm: FlowMatrix) -> list[tuple[tuple[str, ...], str]]:
+    """The cycles (strongly connected components carrying flow, a lone self-loop included)
+    that nothing leaves (no export, loss or flow to a node outside) or nothing enters (no
+    input or flow from outside), each with ``'leaves'`` or ``'enters'``.
+
+    Flow in such a cycle goes round forever: ``I - G`` (or ``I - G'``) has the eigenvalue
+    0, so the integral flows ``(I - G)^-1`` do not exist."""
+    A: Any = sp.coo_array(fm.Z)
+    on = A.data > 0
+    rows, cols = A.row[on], A.col[on]
+    if not rows.size:
+        return []
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(fm.n, fm.n))
+    count, labels = connected_components(graph, directed=True, connection="strong")
+    inside = labels[rows] == labels[cols]
+    cyclic = np.zeros(count, dtype=bool)
+    cyclic[labels[rows[inside]]] = True  # an internal edge: a cycle (or a self-loop)
+    leaves = np.zeros(count, dtype=bool)
+    leaves[labels[rows[~inside]]] = True
+    leaves[labels[np.flatnonzero(fm.exports + fm.losses > 0)]] = True
+    enters = np.zeros(count, dtype=bool)
+    enters[labels[cols[~inside]]] = True
+    enters[labels[np.flatnonzero(fm.inputs > 0)]] = True
+    out: list[tuple[tuple[str, ...], str]] = []
+    for c in np.flatnonzero(cyclic & ~(leaves & enters)).tolist():
+        out.append((tuple(fm.ids[i] for i in np.flatnonzero(labels == c)), "leaves" if not leaves[c] else "enters"))
+    return out
+
+
+def _require_open(fm: FlowMatrix) -> None:
+    """Raise :class:`SteadyStateError` naming the closed cycles of ``fm``, if any."""
+    closed = _closed_cycles(fm)
+    if not closed:
+        return
+    named = "; ".join(
+        f"{', '.join(ids[:5])}{f' and {len(ids) - 5} more' if len(ids) > 5 else ''} (nothing {what} it)"
+        for ids, what in closed[:3]
+    )
+    raise SteadyStateError(
+        f"flow is trapped in {len(closed)} closed cycle(s): {named}. Flow in a cycle that nothing "
+        "enters or nothing leaves goes round it forever, so the integral flows (I - G)^-1 of the network analysis "
+        "do not exist (enaR's pseudo-inverse gives numbers that are not them). Record where the flow "
+        "enters and leaves (an input, an export or a loss of these actors), or leave the cycle out."
+    )
+
+
+def _inverse(M: Array, what: str) -> Array:
+    """``M^-1``, or :class:`SteadyStateError` saying which matrix is singular."""
+    try:
+        inv: Array = np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        inv = np.full(M.shape, np.nan)
+    if not np.all(np.isfinite(inv)):
+        raise SteadyStateError(
+            f"{what} is singular (numerically): the series of direct and indirect flows it sums does not "
+            "converge, so this analysis is not defined for the network. Check for flow that goes round a "
+            "cycle without entering or leaving it, or for nodes far from steady state."
+        )
+    return inv
+
+
 # -- structure --------------------------------------------------------------------------
 def structure(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT) -> dict[str, float]:
     """Structural statistics of the flow graph (enaR ``enaStructure``).
@@ -496,7 +559,15 @@ def flow(
     ``NaN`` unless ``force_dense``. ``FCI`` and the modes are exact while every cyclic
     component has at most ``exact_limit`` nodes; beyond, they are estimated by ``walkers``
     random walks (seeded by ``rng``) and ``FCI.se`` gives the standard error.
+
+    Raises
+    ------
+    SteadyStateError
+        When flow goes round a cycle (a self-loop included) that nothing enters or nothing
+        leaves: ``I - G`` is singular and the integral flows do not exist. The message
+        names the cycle's nodes.
     """
+    _require_open(fm)
     if fm.n <= dense_limit or force_dense:
         return _flow_dense(fm, matrices)
     if matrices:
@@ -516,8 +587,8 @@ def _flow_dense(fm: FlowMatrix, with_matrices: bool) -> FlowAnalysis:
     invT = _inv_or_zero(T)
     GPi = Fi * invT[:, None]
     Gi = Fi * invT[None, :]
-    Ni = np.linalg.inv(I - Gi)
-    NPi = np.linalg.inv(I - GPi)
+    Ni = _inverse(I - Gi, "I - G")
+    NPi = _inverse(I - GPi, "I - G'")
     TST = float(T.sum())
     boundary = float(z.sum())
     dN = np.diag(Ni)
@@ -649,7 +720,7 @@ def _cycled_throughflow(
         nodes = np.flatnonzero(labels == c)
         block = G[nodes][:, nodes]
         if nodes.size <= exact_limit:
-            diag = np.diag(np.linalg.inv(np.eye(nodes.size) - block.toarray()))
+            diag = np.diag(_inverse(np.eye(nodes.size) - block.toarray(), "I - G"))
             total += float((T[nodes] * (diag - 1.0) / diag).sum())
             continue
         estimated += nodes.size
@@ -943,7 +1014,7 @@ def utility(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     FD = Fi.copy()
     np.fill_diagonal(FD, -T)
     Di = _inv_or_zero(T)[:, None] * (FD - FD.T)
-    Ui = np.linalg.inv(np.eye(n) - Di)
+    Ui = _inverse(np.eye(n) - Di, "I - D (utility)")
     Yi = T[:, None] * Ui
     pos, neg = Yi[Yi > 0].sum(), np.abs(Yi[Yi < 0]).sum()
     scalars = {
@@ -991,8 +1062,8 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     dt = -1.0 / math.floor(float(np.diag(C).min()))
     P = I + C * dt
     PP = I + CP * dt
-    Q = np.linalg.inv(I - P)
-    QP = np.linalg.inv(I - PP)
+    Q = _inverse(I - P, "I - P (storage)")
+    QP = _inverse(I - PP, "I - P' (storage)")
     dQ = np.diag(Q)
     TSS = float(x.sum())
     cycled = float(((dQ - 1) / dQ) @ x)
@@ -1038,11 +1109,17 @@ def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     controlled. ``TSC`` (total system control) is ``sum(|sc|) / 2`` (the sum of the positive
     entries: ``sc`` sums to zero) and ``psc`` each node's share of it in percent. Flow-based
     throughout, as in enaR: no stocks are needed.
+
+    Raises
+    ------
+    SteadyStateError
+        When flow is trapped in a closed cycle, as :func:`flow`.
     """
     _check_size(fm, "control analysis", dense_limit, force_dense)
     Fi = fm.dense().T
     T = Fi.sum(axis=1) + fm.inputs
-    return _control(np.linalg.inv(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :]), T, fm.ids)
+    _require_open(fm)
+    return _control(_inverse(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :], "I - G"), T, fm.ids)
 
 
 def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
@@ -1081,14 +1158,17 @@ def mixed_trophic_impacts(
     ``FP[i,j] = F[i,j]/(T_i - r_i)`` (share of i's net production eaten by j), with
     ``FP[:, j] = 0`` for non-living receivers. Keystoneness (Libralato et al. 2006):
     overall effect ``eps_i = sqrt(sum_{j != i} M_ij^2)`` and ``KS_i = log10(eps_i (1 - p_i))``
-    with ``p_i`` the node's share of total storage (of throughflow when no stocks are given).
+    with ``p_i`` the node's share of total storage (of throughflow when no stocks are given;
+    0 when nothing flows). A node with no impact on any other (``eps_i = 0``, e.g. when no
+    quantified flow links two nodes) has keystoneness ``-inf``; a node without throughflow
+    leaves its column of ``G`` at 0, as enaR does.
 
     Raises
     ------
     ParameterError
         When living/non-living is unknown (give ``living`` for every actor), or, with
         ``eigen_check`` (the default, as enaR), when the dominant eigenvalue of Q is above 1
-        (the impact series diverges).
+        (the impact series diverges), or when ``I - Q`` is singular.
     """
     _check_size(fm, "mixed trophic impacts", dense_limit, force_dense)
     if fm.living is None:
@@ -1108,12 +1188,23 @@ def mixed_trophic_impacts(
             f"the dominant eigenvalue of Q is {dominant:.4g} > 1: the series of indirect impacts diverges, "
             "so M = (I - Q)^-1 - I is not their sum (enaR returns NA here). Pass eigen_check=False to compute M anyway."
         )
-    M = np.linalg.inv(np.eye(n) - Q) - np.eye(n)
-    eps = np.sqrt((M**2).sum(axis=1) - np.diag(M) ** 2)
+    try:
+        M = np.linalg.inv(np.eye(n) - Q) - np.eye(n)
+    except np.linalg.LinAlgError:
+        M = np.full((n, n), np.nan)
+    if not np.all(np.isfinite(M)):
+        raise ParameterError(
+            "Q has the eigenvalue 1: I - Q is singular, so the total impacts M = (I - Q)^-1 - I do not exist "
+            "(the series of indirect impacts diverges; enaR's pseudo-inverse gives numbers that are not its sum)."
+        )
+    off = M**2
+    np.fill_diagonal(off, 0.0)
+    eps = np.sqrt(off.sum(axis=1))
     weights = fm.stock if np.all(fm.stock > 0) else T
-    share = weights / weights.sum()
+    total = float(weights.sum())
+    share = weights / total if total > 0 else np.zeros(n)  # no throughflow at all: no share
     with np.errstate(divide="ignore"):
-        ks = np.log10(eps * (1 - share))
+        ks = np.log10(eps * (1 - share))  # -inf for a node with no impact at all (eps = 0)
     return MixedTrophicImpacts(
         Q=Q,
         M=M,
