@@ -1059,7 +1059,10 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     invx = _inv_or_zero(x)
     C = FD * invx[None, :]
     CP = invx[:, None] * FD
-    dt = -1.0 / math.floor(float(np.diag(C).min()))
+    turnover = float(np.diag(C).min()) if n else 0.0
+    if turnover >= 0:
+        raise ParameterError(f"storage analysis {_NO_TURNOVER}")
+    dt = -1.0 / math.floor(turnover)
     P = I + C * dt
     PP = I + CP * dt
     Q = _inverse(I - P, "I - P (storage)")
@@ -1077,9 +1080,9 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
         "BSI": float((z * dt).sum() / TSS),
         "DSI": float((P @ z * dt).sum() / TSS),
         "ISI": float(((Q - I - P) @ z * dt).sum() / TSS),
-        "ID.S": float((dt * ((Q - I - P) @ z)).sum() / (dt * (P @ z)).sum()),
-        "ID.S.I": float((QP - I - PP).sum() / PP.sum()),
-        "ID.S.O": float((Q - I - P).sum() / P.sum()),
+        "ID.S": _ratio(float((dt * ((Q - I - P) @ z)).sum()), float((dt * (P @ z)).sum())),
+        "ID.S.I": _ratio(float((QP - I - PP).sum()), float(PP.sum())),
+        "ID.S.O": _ratio(float((Q - I - P).sum()), float(P.sum())),
         "HMG.S.O": _cv_ratio(P, Q),
         "HMG.S.I": _cv_ratio(PP, QP),
         "NAS": _amplified(Q),
@@ -1091,6 +1094,17 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
         "mode4.S": float(((fm.exports + fm.losses) * dt).sum()),
         "ART": float(np.mean(residence)),
     }
+
+
+_NO_TURNOVER = (
+    "is not defined: no flow passes through any compartment (throughflow is 0 or only a self-loop), "
+    "so its time step dt = -1 / floor(min diag C) is 1/0"
+)
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, NaN when b is 0 (R's 0/0; x/0 is Inf in R, no number either)."""
+    return a / b if b else math.nan
 
 
 def no_boundary_output(fm: FlowMatrix) -> tuple[str, ...]:
@@ -1388,8 +1402,17 @@ def analyze(
         ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
         if not ctrl["TSC"]:
             reasons.update({f"control.psc.{i}": "undefined: total system control TSC is 0" for i in fm.ids})
-    if has_storage(fm) and dense:
+    flowing = bool(np.any(flows.T - sp.csr_array(fm.Z).diagonal() > 0))
+    if has_storage(fm) and dense and not flowing:
+        notes.append(f"the storage analysis {_NO_TURNOVER}")
+    elif has_storage(fm) and dense:
         stor = storage(fm, dense_limit=dense_limit, force_dense=force_dense)
+        for key in ("ID.S", "ID.S.I", "ID.S.O"):
+            if math.isnan(stor[key]):
+                reasons[f"storage.{key}"] = (
+                    "undefined: its direct part (the denominator) is 0, as when boundary input leaves every "
+                    "compartment within one time step (0/0; enaR gives NaN or Inf)"
+                )
         closed = no_boundary_output(fm)
         if closed:
             named = ", ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")
