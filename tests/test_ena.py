@@ -533,6 +533,25 @@ def test_ascendency_of_tiny_flows_is_the_ascendency_of_their_shape() -> None:
     assert a["TD"] == pytest.approx(np.prod((t[on] / (pr[on] * pc[on])) ** t[on]), rel=1e-12)
 
 
+def test_storage_without_throughflow_or_direct_storage_says_why() -> None:
+    """Stocks but no flow: the storage time step is 1/0, so storage is left out with the
+    reason; a compartment emptied within one time step has no direct storage, so the
+    indirect/direct ratios are NaN with a reason (enaR: 0/0)."""
+    still = rf.FlowMatrix.from_arrays(np.zeros((2, 2)), [0, 0], [0, 0], [0, 0], stock=[1, 2])
+    with pytest.raises(rf.ParameterError, match="no flow passes through any compartment"):
+        ena.storage(still)
+    result = ena.analyze(still)
+    assert result.storage is None
+    assert any("no flow passes through" in note for note in result.notes)
+    through = rf.FlowMatrix.from_arrays(np.zeros((1, 1)), [1.0], [1.0], [0.0], stock=[1.0])
+    result = ena.analyze(through)
+    assert result.storage is not None
+    assert math.isnan(result.storage["ID.S"])
+    data = result.to_dict()
+    assert data["storage"]["ID.S"] is None
+    assert "direct part" in data["reasons"]["storage.ID.S"]
+
+
 def _layers(eco: rf.Ecosystem) -> list[rf.FlowMatrix]:
     """Every one-resource flow matrix of ``eco``, all statuses included."""
     out = []
