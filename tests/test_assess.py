@@ -476,3 +476,17 @@ def test_any_document_is_assessed_without_a_crash_or_a_warning(eco: rf.Ecosystem
     for name in ("systemic_risk", "metabolism", "ena", "io", "regions", "plan", "cluster"):
         value = getattr(a, name)
         assert not isinstance(value, Unavailable) or value.reason
+
+
+def test_a_negative_price_leaves_out_the_keystone_index_with_the_reason() -> None:
+    """ESRI cascades need weights >= 0: a residue sold at a negative price (a gate fee) gives
+    no keystone index, with the reason among the positioning notes, not an error out of assess."""
+    eco = rf.Ecosystem(
+        name="gate fee",
+        actors=[rf.Actor("mill"), rf.Actor("farm")],
+        resources=[rf.Resource("ash", "material", "t", price=-5.0)],
+        flows=[rf.Flow("mill", "farm", "ash", 10.0)],
+    )
+    positions = assess(eco, risk=True, plan=False, cluster=False).positioning
+    assert isinstance(positions, positioning.Positioning)
+    assert any(note.startswith("no keystone index") for note in positions.notes)
