@@ -35,6 +35,15 @@ Where we differ from enaR, on purpose:
 - enaR's steady-state check warns and goes on with an unbalanced model; we raise
   :class:`~rainforest.errors.SteadyStateError` beyond the caller's tolerance, and offer
   ``balance="input"`` / ``"output"`` to balance first.
+- enaR inverts ``I - G`` (and ``I - Q``, ``I - D``, ``I - P``) with ``MASS::ginv``, a
+  pseudo-inverse, so a singular matrix still gives numbers, which are not the integral
+  flows (their series diverges). We raise :class:`~rainforest.errors.SteadyStateError`
+  instead: up front, naming the nodes, when flow goes round a cycle (a lone self-loop
+  included) that nothing enters or nothing leaves; otherwise naming the singular matrix
+  (:func:`mixed_trophic_impacts` raises its ``ParameterError`` for a singular ``I - Q``).
+- The storage analysis needs flow through some compartment: without any, enaR's time step
+  ``-1 / floor(min diag C)`` is ``-1/0`` and its results ``NaN``; :func:`storage` raises
+  ``ParameterError`` and :func:`analyze` leaves storage out with that reason in ``notes``.
 - The information indices (:func:`ascendency`) are sums of logarithms, not logarithms of
   products and ratios: with flows below about 1e-154 enaR's
   ``T_ij TSTp / (T_i. T_.j)`` underflows to 0/0 and gives ``NaN``; ours keep the value
