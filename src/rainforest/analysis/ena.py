@@ -1156,7 +1156,10 @@ def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
     return {
         "TSC": TSC,
         "sc": {ids[i]: float(sc[i]) for i in range(len(ids))},
-        "psc": {ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(len(ids))},
+        # the share before the percent: 100 * sc overflows when throughflows are tiny
+        "psc": {
+            ids[i]: float(100 * (sc[i] / TSC)) if TSC and math.isfinite(TSC) else math.nan for i in range(len(ids))
+        },
     }
 
 
@@ -1201,8 +1204,11 @@ def mixed_trophic_impacts(
     n = fm.n
     F = fm.dense()
     T = fm.inputs + F.sum(axis=0)
-    G = F * _inv_or_zero(T)[None, :]
-    FP = F * _inv_or_zero(T - fm.losses)[:, None]
+    with np.errstate(over="ignore", divide="ignore"):  # a tiny net production: an infinite share
+        G = F * _inv_or_zero(T)[None, :]
+        FP = F * _inv_or_zero(T - fm.losses)[:, None]
+    G[~np.isfinite(G)] = 0.0  # enaR sets infinite fractions to 0
+    FP[~np.isfinite(FP)] = 0.0
     FP[:, ~fm.living] = 0.0
     Q = G - FP.T
     dominant = float(np.abs(np.linalg.eigvals(Q)).max()) if n else 0.0
@@ -1220,9 +1226,11 @@ def mixed_trophic_impacts(
             "Q has the eigenvalue 1: I - Q is singular, so the total impacts M = (I - Q)^-1 - I do not exist "
             "(the series of indirect impacts diverges; enaR's pseudo-inverse gives numbers that are not its sum)."
         )
-    off = M**2
+    off = np.abs(M)
     np.fill_diagonal(off, 0.0)
-    eps = np.sqrt(off.sum(axis=1))
+    top = off.max(axis=1) if n else np.zeros(0)
+    scale = np.where(top > 0, top, 1.0)
+    eps = top * np.sqrt(((off / scale[:, None]) ** 2).sum(axis=1))  # scaled: no overflow in squares
     weights = fm.stock if np.all(fm.stock > 0) else T
     total = float(weights.sum())
     share = weights / total if total > 0 else np.zeros(n)  # no throughflow at all: no share
