@@ -502,6 +502,16 @@ def test_mixed_trophic_impacts_without_throughflow_are_zero_not_nan() -> None:
     assert set(mti.keystoneness.values()) == {-math.inf}  # log10 of no impact at all
 
 
+def test_an_infinite_share_of_net_production_is_zero_as_in_enar() -> None:
+    """1e12 passed on from a net production of 1e-300 overflows: enaR sets infinite
+    fractions to 0, and so do we (no overflow warning, finite impacts)."""
+    F = np.array([[0, 1e12], [0, 0]])
+    odd = rf.FlowMatrix.from_arrays(F, inputs=[1e-300, 0], exports=[0, 1e12], losses=[0, 0], living=[True, True])
+    mti = ena.mixed_trophic_impacts(odd, eigen_check=False)
+    assert np.isfinite(mti.Q).all()
+    assert np.isfinite(mti.M).all()
+
+
 def test_a_closed_cycle_is_a_steady_state_error_naming_it() -> None:
     """An actor that only sends to itself traps its flow: (I - G) is singular, the integral
     flows do not exist, and the error names the actor and what to record."""
