@@ -30,6 +30,7 @@ from rainforest.assessment import (
     assess,
 )
 from rainforest.optimize import exchanges
+from strategies import ecosystems
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
@@ -406,9 +407,9 @@ def test_systemic_risk_ranks_by_esri_where_money_allows(
 @st.composite
 def parks(draw: st.DrawFn) -> rf.Ecosystem:
     """Well-formed parks: 2-6 actors (some with a region, a revenue), residues exchanged
-    between distinct actors, boundary flows or none, priced or not. (The analyses still fail
-    on some degenerate documents of tests/strategies.py, with or without the assessment:
-    self-loops, quantities near zero; said in the closing note of this change.)"""
+    between distinct actors, boundary flows or none, priced or not. The property below also
+    runs on tests/strategies.py's documents of every shape (self-loops, zero and tiny
+    quantities, actors without exchanges)."""
     n = draw(st.integers(2, 6))
     ids = [f"a{k}" for k in range(n)]
     amounts = st.floats(1.0, 1e6)
@@ -449,3 +450,43 @@ def test_any_park_is_assessed_with_reasons(eco: rf.Ecosystem, risk: bool) -> Non
     for n in a.key_numbers():
         assert (n.value is None) == (n.display == "n/a")
         assert n.meaning
+
+
+def _squares_without_underflow(eco: rf.Ecosystem) -> bool:
+    """No uncertainty whose square underflows to 0: ``metabolism.reconcile`` divides by the
+    squares (0/0 in its chi-square, a RuntimeWarning); a known bug outside ENA, left to
+    metabolism's owner (dividing before squaring fixes it)."""
+    return not any(f.uncertainty is not None and 0 < f.uncertainty < 1e-150 for f in eco.flows)
+
+
+@given(ecosystems().filter(_squares_without_underflow), st.booleans())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_document_is_assessed_without_a_crash_or_a_warning(eco: rf.Ecosystem, risk: bool) -> None:
+    """On tests/strategies.py's documents of every shape (self-loops, zero and tiny
+    quantities, negative prices, actors without exchanges): no error but a RainforestError
+    and no warning (warnings are errors under pytest), and every field a result or
+    Unavailable with a reason. Left out until fixed outside ENA (see the note of this
+    change): the cluster curve and the key numbers divide 0 by 0 when every exchange between
+    actors has quantity 0 (``radius_curve``, ``_existing_numbers``), so ``cluster=False`` and
+    neither ``to_dict`` nor ``key_numbers`` here."""
+    try:
+        a = assess(eco, risk=risk, plan=False, cluster=False)
+    except rf.RainforestError:
+        return
+    for name in ("systemic_risk", "metabolism", "ena", "io", "regions", "plan", "cluster"):
+        value = getattr(a, name)
+        assert not isinstance(value, Unavailable) or value.reason
+
+
+def test_a_negative_price_leaves_out_the_keystone_index_with_the_reason() -> None:
+    """ESRI cascades need weights >= 0: a residue sold at a negative price (a gate fee) gives
+    no keystone index, with the reason among the positioning notes, not an error out of assess."""
+    eco = rf.Ecosystem(
+        name="gate fee",
+        actors=[rf.Actor("mill"), rf.Actor("farm")],
+        resources=[rf.Resource("ash", "material", "t", price=-5.0)],
+        flows=[rf.Flow("mill", "farm", "ash", 10.0)],
+    )
+    positions = assess(eco, risk=True, plan=False, cluster=False).positioning
+    assert isinstance(positions, positioning.Positioning)
+    assert any(note.startswith("no keystone index") for note in positions.notes)

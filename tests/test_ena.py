@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rainforest as rf
 from rainforest.analysis import ena
+from rainforest.model.schema import STATUSES
+from strategies import ecosystems
 
 MODELS = rf.datasets.ENA_MODELS
 
@@ -484,3 +488,99 @@ def test_arpack_spectrum_of_a_large_component_matches_the_dense_one() -> None:
     assert dense["no.scc.big"] >= 1
     for key in ("lam1A", "mlam1A", "rho", "R", "d", "ppr"):
         assert sparse[key] == pytest.approx(dense[key], rel=1e-9), key
+
+
+# -- degenerate networks: a clear error or a number, never numpy's exception or a warning --
+def test_mixed_trophic_impacts_without_throughflow_are_zero_not_nan() -> None:
+    """No quantified exchange links two actors (one actor sends 1 MWh to the world): every
+    throughflow is 0, so no impact exists; enaR leaves the zero columns of G at 0."""
+    F = np.zeros((6, 6))
+    lone = rf.FlowMatrix.from_arrays(F, inputs=[0] * 6, exports=[1, 0, 0, 0, 0, 0], losses=[0] * 6)
+    mti = ena.mixed_trophic_impacts(dataclasses.replace(lone, living=np.ones(6, dtype=np.bool_)))
+    assert not mti.M.any()
+    assert set(mti.overall_effect.values()) == {0.0}
+    assert set(mti.keystoneness.values()) == {-math.inf}  # log10 of no impact at all
+
+
+def test_an_infinite_share_of_net_production_is_zero_as_in_enar() -> None:
+    """1e12 passed on from a net production of 1e-300 overflows: enaR sets infinite
+    fractions to 0, and so do we (no overflow warning, finite impacts)."""
+    F = np.array([[0, 1e12], [0, 0]])
+    odd = rf.FlowMatrix.from_arrays(F, inputs=[1e-300, 0], exports=[0, 1e12], losses=[0, 0], living=[True, True])
+    mti = ena.mixed_trophic_impacts(odd, eigen_check=False)
+    assert np.isfinite(mti.Q).all()
+    assert np.isfinite(mti.M).all()
+
+
+def test_a_closed_cycle_is_a_steady_state_error_naming_it() -> None:
+    """An actor that only sends to itself traps its flow: (I - G) is singular, the integral
+    flows do not exist, and the error names the actor and what to record."""
+    F = np.array([[5.0, 0, 0], [0, 0, 2.0], [0, 0, 0]])
+    looped = rf.FlowMatrix.from_arrays(F, inputs=[0, 2, 0], exports=[0, 0, 2], losses=[0, 0, 0])
+    for analysis in (ena.flow, ena.analyze, ena.control):
+        with pytest.raises(rf.SteadyStateError, match=r"n0 \(nothing leaves it\).*an export"):
+            analysis(looped)
+
+
+def test_ascendency_of_tiny_flows_is_the_ascendency_of_their_shape() -> None:
+    """Products of flows of 1e-200 underflow to 0; the information indices are computed in
+    logarithms, so scaling every flow keeps the ratios (and terms with zero flow give 0)."""
+    fm = model("oyster_reef")
+    k = 1e-200
+    tiny = rf.FlowMatrix.from_arrays(fm.dense() * k, fm.inputs * k, fm.exports * k, fm.losses * k)
+    a, b = ena.ascendency(fm), ena.ascendency(tiny)
+    for key in ("H", "AMI", "Hr", "ASC.CAP", "OH.CAP", "robustness", "ELD", "TD"):
+        assert b[key] == pytest.approx(a[key], rel=1e-9), key
+    assert b["ASC"] == pytest.approx(k * a["ASC"], rel=1e-9)
+    # ELD and TD as enaR writes them (products over the extended matrix), at the usual scale
+    n = fm.n
+    X = np.zeros((n + 3, n + 3))
+    X[:n, :n], X[n, :n], X[:n, n + 1], X[:n, n + 2] = fm.dense(), fm.inputs, fm.exports, fm.losses
+    t = X / X.sum()
+    pr, pc = np.broadcast_to(t.sum(axis=1)[:, None], t.shape), np.broadcast_to(t.sum(axis=0)[None, :], t.shape)
+    on = t > 0
+    assert a["ELD"] == pytest.approx(np.prod((np.sqrt(pr[on] * pc[on]) / t[on]) ** t[on]), rel=1e-12)
+    assert a["TD"] == pytest.approx(np.prod((t[on] / (pr[on] * pc[on])) ** t[on]), rel=1e-12)
+
+
+def test_storage_without_throughflow_or_direct_storage_says_why() -> None:
+    """Stocks but no flow: the storage time step is 1/0, so storage is left out with the
+    reason; a compartment emptied within one time step has no direct storage, so the
+    indirect/direct ratios are NaN with a reason (enaR: 0/0)."""
+    still = rf.FlowMatrix.from_arrays(np.zeros((2, 2)), [0, 0], [0, 0], [0, 0], stock=[1, 2])
+    with pytest.raises(rf.ParameterError, match="no flow passes through any compartment"):
+        ena.storage(still)
+    result = ena.analyze(still)
+    assert result.storage is None
+    assert any("no flow passes through" in note for note in result.notes)
+    through = rf.FlowMatrix.from_arrays(np.zeros((1, 1)), [1.0], [1.0], [0.0], stock=[1.0])
+    result = ena.analyze(through)
+    assert result.storage is not None
+    assert math.isnan(result.storage["ID.S"])
+    data = result.to_dict()
+    assert data["storage"]["ID.S"] is None
+    assert "direct part" in data["reasons"]["storage.ID.S"]
+
+
+def _layers(eco: rf.Ecosystem) -> list[rf.FlowMatrix]:
+    """Every one-resource flow matrix of ``eco``, all statuses included."""
+    out = []
+    for resource in eco.resources:
+        with contextlib.suppress(rf.RainforestError):  # a resource no flow uses
+            out.append(rf.FlowMatrix.from_ecosystem(eco, resource=resource.id, statuses=STATUSES))
+    return out
+
+
+@given(eco=ecosystems())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_generated_network_gives_numbers_or_a_rainforest_error(eco: rf.Ecosystem) -> None:
+    """On every document of tests/strategies.py (self-loops, zero and tiny quantities, actors
+    without exchanges), the analyses raise only RainforestErrors and never warn (warnings
+    are errors under pytest)."""
+    for fm in _layers(eco):
+        ena.ascendency(fm)
+        living = fm if fm.living is not None else dataclasses.replace(fm, living=np.ones(fm.n, dtype=np.bool_))
+        with contextlib.suppress(rf.RainforestError):
+            ena.mixed_trophic_impacts(living, eigen_check=False)
+        with contextlib.suppress(rf.RainforestError):
+            ena.analyze(fm, balance="boundary")

@@ -35,6 +35,20 @@ Where we differ from enaR, on purpose:
 - enaR's steady-state check warns and goes on with an unbalanced model; we raise
   :class:`~rainforest.errors.SteadyStateError` beyond the caller's tolerance, and offer
   ``balance="input"`` / ``"output"`` to balance first.
+- enaR inverts ``I - G`` (and ``I - Q``, ``I - D``, ``I - P``) with ``MASS::ginv``, a
+  pseudo-inverse, so a singular matrix still gives numbers, which are not the integral
+  flows (their series diverges). We raise :class:`~rainforest.errors.SteadyStateError`
+  instead: up front, naming the nodes, when flow goes round a cycle (a lone self-loop
+  included) that nothing enters or nothing leaves; otherwise naming the singular matrix
+  (:func:`mixed_trophic_impacts` raises its ``ParameterError`` for a singular ``I - Q``).
+- The storage analysis needs flow through some compartment: without any, enaR's time step
+  ``-1 / floor(min diag C)`` is ``-1/0`` and its results ``NaN``; :func:`storage` raises
+  ``ParameterError`` and :func:`analyze` leaves storage out with that reason in ``notes``.
+- The information indices (:func:`ascendency`) are sums of logarithms, not logarithms of
+  products and ratios: with flows below about 1e-154 enaR's
+  ``T_ij TSTp / (T_i. T_.j)`` underflows to 0/0 and gives ``NaN``; ours keep the value
+  the same flows have at any other scale. Zero flows have no term (0 log 0 = 0), as in
+  enaR.
 - A number that is not finite is ``null`` in JSON, with its reason under ``reasons``.
 
 Storage and control are enaR 3.1.0's (the tests hold enaR's own figures for every bundled
@@ -310,6 +324,69 @@ def _scc(fm: FlowMatrix) -> tuple[int, npt.NDArray[np.int32]]:
     return int(count), labels
 
 
+def _closed_cycles(fm: FlowMatrix) -> list[tuple[tuple[str, ...], str]]:
+    """The cycles (strongly connected components carrying flow, a lone self-loop included)
+    that nothing leaves (no export, loss or flow to a node outside) or nothing enters (no
+    input or flow from outside), each with ``'leaves'`` or ``'enters'``.
+
+    Flow in such a cycle goes round forever: ``I - G`` (or ``I - G'``) has the eigenvalue
+    0, so the integral flows ``(I - G)^-1`` do not exist."""
+    A: Any = sp.coo_array(fm.Z)
+    on = A.data > 0
+    rows, cols = A.row[on], A.col[on]
+    if not rows.size:
+        return []
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(fm.n, fm.n))
+    count, labels = connected_components(graph, directed=True, connection="strong")
+    inside = labels[rows] == labels[cols]
+    cyclic = np.zeros(count, dtype=bool)
+    cyclic[labels[rows[inside]]] = True  # an internal edge: a cycle (or a self-loop)
+    leaves = np.zeros(count, dtype=bool)
+    leaves[labels[rows[~inside]]] = True
+    leaves[labels[np.flatnonzero(fm.exports + fm.losses > 0)]] = True
+    enters = np.zeros(count, dtype=bool)
+    enters[labels[cols[~inside]]] = True
+    enters[labels[np.flatnonzero(fm.inputs > 0)]] = True
+    out: list[tuple[tuple[str, ...], str]] = []
+    for c in np.flatnonzero(cyclic & ~(leaves & enters)).tolist():
+        out.append((tuple(fm.ids[i] for i in np.flatnonzero(labels == c)), "leaves" if not leaves[c] else "enters"))
+    return out
+
+
+def _require_open(fm: FlowMatrix) -> None:
+    """Raise :class:`SteadyStateError` naming the closed cycles of ``fm``, if any."""
+    closed = _closed_cycles(fm)
+    if not closed:
+        return
+    named = "; ".join(
+        f"{', '.join(ids[:5])}{f' and {len(ids) - 5} more' if len(ids) > 5 else ''} (nothing {what} it)"
+        for ids, what in closed[:3]
+    )
+    raise SteadyStateError(
+        f"flow is trapped in {len(closed)} closed cycle(s): {named}. Flow in a cycle that nothing "
+        "enters or nothing leaves goes round it forever, so the integral flows (I - G)^-1 of the network analysis "
+        "do not exist (enaR's pseudo-inverse gives numbers that are not them). Record where the flow "
+        "enters and leaves (an input, an export or a loss of these actors), or leave the cycle out."
+    )
+
+
+def _inverse(M: Array, what: str) -> Array:
+    """``M^-1``, or :class:`SteadyStateError` saying which matrix is singular."""
+    try:
+        inv: Array = np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        inv = np.full(M.shape, np.nan)
+    if not np.all(np.isfinite(inv)):
+        raise SteadyStateError(
+            f"{what} is singular (numerically): the series of direct and indirect flows it sums does not "
+            "converge, so this analysis is not defined for the network. Check for flow that goes round a "
+            "cycle without entering or leaving it, or for nodes far from steady state."
+        )
+    return inv
+
+
 # -- structure --------------------------------------------------------------------------
 def structure(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT) -> dict[str, float]:
     """Structural statistics of the flow graph (enaR ``enaStructure``).
@@ -491,7 +568,15 @@ def flow(
     ``NaN`` unless ``force_dense``. ``FCI`` and the modes are exact while every cyclic
     component has at most ``exact_limit`` nodes; beyond, they are estimated by ``walkers``
     random walks (seeded by ``rng``) and ``FCI.se`` gives the standard error.
+
+    Raises
+    ------
+    SteadyStateError
+        When flow goes round a cycle (a self-loop included) that nothing enters or nothing
+        leaves: ``I - G`` is singular and the integral flows do not exist. The message
+        names the cycle's nodes.
     """
+    _require_open(fm)
     if fm.n <= dense_limit or force_dense:
         return _flow_dense(fm, matrices)
     if matrices:
@@ -511,8 +596,8 @@ def _flow_dense(fm: FlowMatrix, with_matrices: bool) -> FlowAnalysis:
     invT = _inv_or_zero(T)
     GPi = Fi * invT[:, None]
     Gi = Fi * invT[None, :]
-    Ni = np.linalg.inv(I - Gi)
-    NPi = np.linalg.inv(I - GPi)
+    Ni = _inverse(I - Gi, "I - G")
+    NPi = _inverse(I - GPi, "I - G'")
     TST = float(T.sum())
     boundary = float(z.sum())
     dN = np.diag(Ni)
@@ -644,7 +729,7 @@ def _cycled_throughflow(
         nodes = np.flatnonzero(labels == c)
         block = G[nodes][:, nodes]
         if nodes.size <= exact_limit:
-            diag = np.diag(np.linalg.inv(np.eye(nodes.size) - block.toarray()))
+            diag = np.diag(_inverse(np.eye(nodes.size) - block.toarray(), "I - G"))
             total += float((T[nodes] * (diag - 1.0) / diag).sum())
             continue
         estimated += nodes.size
@@ -811,15 +896,18 @@ def ascendency(fm: FlowMatrix) -> dict[str, float]:
         return dict.fromkeys(_ASC_NAMES, math.nan)
     row_sum = np.bincount(r, weights=t, minlength=n + 3)
     col_sum = np.bincount(c, weights=t, minlength=n + 3)
-    ri, cj = row_sum[r], col_sum[c]
-    asc_terms = t * np.log2(t * total / (ri * cj))
-    oh_terms = -t * np.log2(t * t / (ri * cj))
-    cap_terms = -t * np.log2(t / total)
+    # Each term in logarithms: a product of two tiny flows underflows to 0 (0/0 in the
+    # ratio), a sum of logarithms does not. Every t here is positive, and so are its row
+    # and column sums; a zero flow has no term (0 log 0 = 0, as enaR skips it).
+    lt, lr, lc, ltotal = np.log2(t), np.log2(row_sum[r]), np.log2(col_sum[c]), math.log2(total)
+    asc_terms = t * (lt + ltotal - lr - lc)
+    oh_terms = -t * (2.0 * lt - lr - lc)
+    cap_terms = -t * (lt - ltotal)
     ASC, OH, CAP = float(asc_terms.sum()), float(oh_terms.sum()), float(cap_terms.sum())
     AMI, H = ASC / total, CAP / total
     a = ASC / CAP if CAP else math.nan
     p = t / total
-    pr, pc = ri / total, cj / total
+    ln2 = math.log(2.0)
     out = {
         "H": H,
         "AMI": AMI,
@@ -830,8 +918,9 @@ def ascendency(fm: FlowMatrix) -> dict[str, float]:
         "ASC.CAP": a,
         "OH.CAP": OH / CAP if CAP else math.nan,
         "robustness": -a * math.log(a) if a > 0 else math.nan,
-        "ELD": float(np.exp((p * (0.5 * np.log(pr * pc) - np.log(p))).sum())),
-        "TD": float(np.exp((p * np.log(p / (pr * pc))).sum())),
+        # natural logarithms of p_ij, p_i. and p_.j from the base-2 ones above
+        "ELD": float(np.exp((p * (0.5 * (lr + lc) - lt) * ln2).sum())),
+        "TD": float(np.exp((p * (lt + ltotal - lr - lc) * ln2).sum())),
     }
     for name, terms in (("A", asc_terms), ("OH", oh_terms), ("CAP", cap_terms)):
         for k, where in enumerate(("input", "internal", "export", "respiration")):
@@ -934,7 +1023,7 @@ def utility(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     FD = Fi.copy()
     np.fill_diagonal(FD, -T)
     Di = _inv_or_zero(T)[:, None] * (FD - FD.T)
-    Ui = np.linalg.inv(np.eye(n) - Di)
+    Ui = _inverse(np.eye(n) - Di, "I - D (utility)")
     Yi = T[:, None] * Ui
     pos, neg = Yi[Yi > 0].sum(), np.abs(Yi[Yi < 0]).sum()
     scalars = {
@@ -979,11 +1068,14 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     invx = _inv_or_zero(x)
     C = FD * invx[None, :]
     CP = invx[:, None] * FD
-    dt = -1.0 / math.floor(float(np.diag(C).min()))
+    turnover = float(np.diag(C).min()) if n else 0.0
+    if turnover >= 0:
+        raise ParameterError(f"storage analysis {_NO_TURNOVER}")
+    dt = -1.0 / math.floor(turnover)
     P = I + C * dt
     PP = I + CP * dt
-    Q = np.linalg.inv(I - P)
-    QP = np.linalg.inv(I - PP)
+    Q = _inverse(I - P, "I - P (storage)")
+    QP = _inverse(I - PP, "I - P' (storage)")
     dQ = np.diag(Q)
     TSS = float(x.sum())
     cycled = float(((dQ - 1) / dQ) @ x)
@@ -997,9 +1089,9 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
         "BSI": float((z * dt).sum() / TSS),
         "DSI": float((P @ z * dt).sum() / TSS),
         "ISI": float(((Q - I - P) @ z * dt).sum() / TSS),
-        "ID.S": float((dt * ((Q - I - P) @ z)).sum() / (dt * (P @ z)).sum()),
-        "ID.S.I": float((QP - I - PP).sum() / PP.sum()),
-        "ID.S.O": float((Q - I - P).sum() / P.sum()),
+        "ID.S": _ratio(float((dt * ((Q - I - P) @ z)).sum()), float((dt * (P @ z)).sum())),
+        "ID.S.I": _ratio(float((QP - I - PP).sum()), float(PP.sum())),
+        "ID.S.O": _ratio(float((Q - I - P).sum()), float(P.sum())),
         "HMG.S.O": _cv_ratio(P, Q),
         "HMG.S.I": _cv_ratio(PP, QP),
         "NAS": _amplified(Q),
@@ -1011,6 +1103,17 @@ def storage(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
         "mode4.S": float(((fm.exports + fm.losses) * dt).sum()),
         "ART": float(np.mean(residence)),
     }
+
+
+_NO_TURNOVER = (
+    "is not defined: no flow passes through any compartment (throughflow is 0 or only a self-loop), "
+    "so its time step dt = -1 / floor(min diag C) is 1/0"
+)
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, NaN when b is 0 (R's 0/0; x/0 is Inf in R, no number either)."""
+    return a / b if b else math.nan
 
 
 def no_boundary_output(fm: FlowMatrix) -> tuple[str, ...]:
@@ -1029,11 +1132,17 @@ def control(fm: FlowMatrix, *, dense_limit: int = DENSE_LIMIT, force_dense: bool
     controlled. ``TSC`` (total system control) is ``sum(|sc|) / 2`` (the sum of the positive
     entries: ``sc`` sums to zero) and ``psc`` each node's share of it in percent. Flow-based
     throughout, as in enaR: no stocks are needed.
+
+    Raises
+    ------
+    SteadyStateError
+        When flow is trapped in a closed cycle, as :func:`flow`.
     """
     _check_size(fm, "control analysis", dense_limit, force_dense)
     Fi = fm.dense().T
     T = Fi.sum(axis=1) + fm.inputs
-    return _control(np.linalg.inv(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :]), T, fm.ids)
+    _require_open(fm)
+    return _control(_inverse(np.eye(fm.n) - Fi * _inv_or_zero(T)[None, :], "I - G"), T, fm.ids)
 
 
 def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
@@ -1047,7 +1156,10 @@ def _control(N: Array, T: Array, ids: Sequence[str]) -> dict[str, Any]:
     return {
         "TSC": TSC,
         "sc": {ids[i]: float(sc[i]) for i in range(len(ids))},
-        "psc": {ids[i]: float(100 * sc[i] / TSC) if TSC else math.nan for i in range(len(ids))},
+        # the share before the percent: 100 * sc overflows when throughflows are tiny
+        "psc": {
+            ids[i]: float(100 * (sc[i] / TSC)) if TSC and math.isfinite(TSC) else math.nan for i in range(len(ids))
+        },
     }
 
 
@@ -1072,14 +1184,17 @@ def mixed_trophic_impacts(
     ``FP[i,j] = F[i,j]/(T_i - r_i)`` (share of i's net production eaten by j), with
     ``FP[:, j] = 0`` for non-living receivers. Keystoneness (Libralato et al. 2006):
     overall effect ``eps_i = sqrt(sum_{j != i} M_ij^2)`` and ``KS_i = log10(eps_i (1 - p_i))``
-    with ``p_i`` the node's share of total storage (of throughflow when no stocks are given).
+    with ``p_i`` the node's share of total storage (of throughflow when no stocks are given;
+    0 when nothing flows). A node with no impact on any other (``eps_i = 0``, e.g. when no
+    quantified flow links two nodes) has keystoneness ``-inf``; a node without throughflow
+    leaves its column of ``G`` at 0, as enaR does.
 
     Raises
     ------
     ParameterError
         When living/non-living is unknown (give ``living`` for every actor), or, with
         ``eigen_check`` (the default, as enaR), when the dominant eigenvalue of Q is above 1
-        (the impact series diverges).
+        (the impact series diverges), or when ``I - Q`` is singular.
     """
     _check_size(fm, "mixed trophic impacts", dense_limit, force_dense)
     if fm.living is None:
@@ -1089,8 +1204,11 @@ def mixed_trophic_impacts(
     n = fm.n
     F = fm.dense()
     T = fm.inputs + F.sum(axis=0)
-    G = F * _inv_or_zero(T)[None, :]
-    FP = F * _inv_or_zero(T - fm.losses)[:, None]
+    with np.errstate(over="ignore", divide="ignore"):  # a tiny net production: an infinite share
+        G = F * _inv_or_zero(T)[None, :]
+        FP = F * _inv_or_zero(T - fm.losses)[:, None]
+    G[~np.isfinite(G)] = 0.0  # enaR sets infinite fractions to 0
+    FP[~np.isfinite(FP)] = 0.0
     FP[:, ~fm.living] = 0.0
     Q = G - FP.T
     dominant = float(np.abs(np.linalg.eigvals(Q)).max()) if n else 0.0
@@ -1099,12 +1217,25 @@ def mixed_trophic_impacts(
             f"the dominant eigenvalue of Q is {dominant:.4g} > 1: the series of indirect impacts diverges, "
             "so M = (I - Q)^-1 - I is not their sum (enaR returns NA here). Pass eigen_check=False to compute M anyway."
         )
-    M = np.linalg.inv(np.eye(n) - Q) - np.eye(n)
-    eps = np.sqrt((M**2).sum(axis=1) - np.diag(M) ** 2)
+    try:
+        M = np.linalg.inv(np.eye(n) - Q) - np.eye(n)
+    except np.linalg.LinAlgError:
+        M = np.full((n, n), np.nan)
+    if not np.all(np.isfinite(M)):
+        raise ParameterError(
+            "Q has the eigenvalue 1: I - Q is singular, so the total impacts M = (I - Q)^-1 - I do not exist "
+            "(the series of indirect impacts diverges; enaR's pseudo-inverse gives numbers that are not its sum)."
+        )
+    off = np.abs(M)
+    np.fill_diagonal(off, 0.0)
+    top = off.max(axis=1) if n else np.zeros(0)
+    scale = np.where(top > 0, top, 1.0)
+    eps = top * np.sqrt(((off / scale[:, None]) ** 2).sum(axis=1))  # scaled: no overflow in squares
     weights = fm.stock if np.all(fm.stock > 0) else T
-    share = weights / weights.sum()
+    total = float(weights.sum())
+    share = weights / total if total > 0 else np.zeros(n)  # no throughflow at all: no share
     with np.errstate(divide="ignore"):
-        ks = np.log10(eps * (1 - share))
+        ks = np.log10(eps * (1 - share))  # -inf for a node with no impact at all (eps = 0)
     return MixedTrophicImpacts(
         Q=Q,
         M=M,
@@ -1288,8 +1419,17 @@ def analyze(
         ctrl = _control(flows.matrices["N"].T, flows.T, fm.ids)
         if not ctrl["TSC"]:
             reasons.update({f"control.psc.{i}": "undefined: total system control TSC is 0" for i in fm.ids})
-    if has_storage(fm) and dense:
+    flowing = bool(np.any(flows.T - sp.csr_array(fm.Z).diagonal() > 0))
+    if has_storage(fm) and dense and not flowing:
+        notes.append(f"the storage analysis {_NO_TURNOVER}")
+    elif has_storage(fm) and dense:
         stor = storage(fm, dense_limit=dense_limit, force_dense=force_dense)
+        for key in ("ID.S", "ID.S.I", "ID.S.O"):
+            if math.isnan(stor[key]):
+                reasons[f"storage.{key}"] = (
+                    "undefined: its direct part (the denominator) is 0, as when boundary input leaves every "
+                    "compartment within one time step (0/0; enaR gives NaN or Inf)"
+                )
         closed = no_boundary_output(fm)
         if closed:
             named = ", ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")

@@ -72,7 +72,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rainforest.analysis import cascade, ena
-from rainforest.errors import CurrencyError, RainforestWarning, SizeLimitError, UnknownIdError
+from rainforest.errors import CurrencyError, ParameterError, RainforestWarning, SizeLimitError, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
@@ -496,7 +496,7 @@ def position(eco: Ecosystem, *, risk: bool = True) -> Positioning:
             notes.append(
                 "keystone = ESRI / own share of output, ESRI on flows valued at their prices (reference stop rule)"
             )
-        except CurrencyError as exc:
+        except (CurrencyError, ParameterError) as exc:  # no money layer; a negative price
             notes.append(f"no keystone index: {exc}")
 
     # keystoneness from mixed trophic impacts (Libralato et al. 2006) on the same network
