@@ -741,6 +741,8 @@ def radius_curve(
     if not d:
         raise RainforestError("no exchange joins two located actors")
     total = float(np.sum(w))
+    if not total > 0:
+        raise RainforestError("every exchange between located actors has quantity 0: no share by distance")
     grid = _grid(d, radii)
     darr, warr = np.asarray(d), np.asarray(w)
     share = [float(warr[darr <= r + 1e-9].sum() / total) for r in grid]
@@ -1064,7 +1066,7 @@ class Assessment:
                     f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
                 )
             )
-        elif fm is not None and fm.Z.nnz:
+        elif fm is not None and fm.Z.nnz and float(fm.Z.sum()) > 0:
             Z = fm.Z
             touch = np.asarray(Z.sum(axis=0)).ravel() + np.asarray(Z.sum(axis=1)).ravel()
             k = int(np.argmax(touch))
@@ -1080,7 +1082,8 @@ class Assessment:
                 )
             )
         else:
-            out.append(KeyNumber("dependence", "dependence on one actor", None, "share", "n/a", "no exchanges"))
+            why = "no exchanges" if fm is None or not fm.Z.nnz else "every exchange has quantity 0"
+            out.append(KeyNumber("dependence", "dependence on one actor", None, "share", "n/a", why))
         return out
 
 

@@ -270,7 +270,7 @@ def reconcile(eco: Any, resource: str) -> Reconciliation:
         )
     cov = S - S @ A.T @ M_pinv @ A @ S
     sigma_after = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    chi2 = float(((x - m)[free] ** 2 / s[free] ** 2).sum())
+    chi2 = float((((x - m)[free] / s[free]) ** 2).sum())  # divide first: a tiny sigma squared underflows
     dof = int(np.linalg.matrix_rank(A[:, free])) if free.any() else 0
     return Reconciliation(resource, tuple(idx), m, np.maximum(x, 0.0), s, sigma_after, chi2, dof)
 
