@@ -60,6 +60,7 @@ MODULES = {
     "io": "rainforest.io",
     "metabolism": "rainforest.analysis.metabolism",
     "mrio": "rainforest.analysis.mrio",
+    "networks": "rainforest.analysis.networks",
     "positioning": "rainforest.analysis.positioning",
     "report": "rainforest.report",
     "sharing": "rainforest.optimize.sharing",

@@ -124,6 +124,7 @@ _MODULES = {
     "io": "rainforest.io",
     "metabolism": "rainforest.analysis.metabolism",
     "mrio": "rainforest.analysis.mrio",
+    "networks": "rainforest.analysis.networks",
     "positioning": "rainforest.analysis.positioning",
     "report": "rainforest.report",
     "sharing": "rainforest.optimize.sharing",

@@ -38,6 +38,7 @@ __all__ = [
     "IOMethod",
     "Interface",
     "MRIOMethod",
+    "NetworkModel",
     "Objective",
     "SankeyBy",
     "ShareMethod",
@@ -76,3 +77,6 @@ GameKind = Literal["profit", "cost"]
 
 #: How :func:`rainforest.optimize.targeting.target` finds the targets.
 TargetMethod = Literal["cascade", "lp"]
+
+#: Which random-graph model ``rainforest networks giant`` computes for.
+NetworkModel = Literal["er", "coupled-er"]

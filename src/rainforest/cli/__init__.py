@@ -6,7 +6,10 @@ exits 2; a failed analysis exits 1; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-from rainforest.cli import mrio  # noqa: F401  (registers `rainforest io`)
+from rainforest.cli import (
+    mrio,  # noqa: F401  (registers `rainforest io`)
+    networks,  # noqa: F401  (registers `rainforest networks`)
+)
 from rainforest.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rainforest.analysis import positioning
+from rainforest.analysis.networks import erdos_renyi as random_graph  # noqa: F401  (the old private name, kept)
+from rainforest.analysis.networks import watts_strogatz  # noqa: F401  (likewise)
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.entities import Actor, Capability, Flow, Module, Size
 from rainforest.model.schema import BOUNDARY
@@ -101,39 +103,6 @@ def population(ecos: Sequence[Ecosystem], rng: np.random.Generator) -> Populatio
             (core if c.core else noncore)[i, cap_names.index(c.name)] = True
     member[np.arange(n), np.asarray(home)] = True
     return Population(agents, names, cap_names, sector_names)
-
-
-def watts_strogatz(n: int, degree: int, rewiring: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected small-world edges (Watts & Strogatz 1998): a ring where each node links to
-    its ``degree // 2`` nearest neighbours on each side, each edge rewired with probability
-    ``rewiring`` to a uniform random node (self-loops and duplicates dropped)."""
-    if n < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    half = max(1, min(degree // 2, (n - 1) // 2 or 1))
-    src = np.repeat(np.arange(n), half)
-    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
-    rewire = rng.random(src.size) < rewiring
-    dst = np.where(rewire, rng.integers(0, n, src.size), dst)
-    keep = src != dst
-    a, b = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
-    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
-
-
-def random_graph(n: int, mean_degree: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected Erdos-Renyi G(n, p) edges with ``p = mean_degree / (n - 1)``: the number of
-    edges is binomial, each a uniform pair (duplicates and self-loops dropped, which changes
-    nothing measurable at the sizes simulated)."""
-    if n < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = n * (n - 1) // 2
-    m = int(rng.binomial(pairs, min(1.0, mean_degree / (n - 1))))
-    a = rng.integers(0, n, m)
-    b = rng.integers(0, n, m)
-    keep = a != b
-    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    unique = np.unique(lo * n + hi)
-    return unique // n, unique % n
 
 
 def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
