@@ -316,13 +316,18 @@ class CoupledCritical:
         return {"p_c_times_k": self.p_c_times_k, "mutual_giant_at_p_c": self.mutual_giant_at_p_c}
 
 
+def _coupled_s_c() -> float:
+    """The root ``s_c > 0`` of ``e^s - 1 = 2 s``, where ``s / (1 - e^{-s})^2`` is least."""
+    return float(optimize.brentq(lambda s: math.expm1(s) - 2.0 * s, 0.5, 5.0, xtol=1e-15))
+
+
 def coupled_er_critical() -> CoupledCritical:
     """Solve Buldyrev et al. (2010, Nature 464:1025) for two Erdős-Rényi networks of equal
     mean degree ``k`` with one-to-one dependency: with ``s = k P`` the fixed point
     ``P = p (1 - exp(-k P))^2`` reads ``p k = s / (1 - e^{-s})^2``, whose minimum over ``s``
     is the critical point; it sits where ``e^s - 1 = 2 s``. The paper prints
     ``p_c <k> = 2.4554``."""
-    s = float(optimize.brentq(lambda s: math.expm1(s) - 2.0 * s, 0.5, 5.0, xtol=1e-15))
+    s = _coupled_s_c()
     share = -math.expm1(-s)
     return CoupledCritical(p_c_times_k=s / share**2, mutual_giant_at_p_c=share**2)
 
@@ -336,26 +341,20 @@ def coupled_er_giant(mean_degree: float, p: float) -> float:
     p = _share(p, "p")
     if k == 0 or p == 0:
         return 0.0
-    # iterating from P = p decreases monotonically to the largest fixed point (the map is
-    # increasing and lies below the diagonal above it)
-    P = p
-    for _ in range(100_000):
-        nxt = p * (-math.expm1(-k * P)) ** 2
-        if abs(nxt - P) < 1e-15:
-            P = nxt
-            break
-        P = nxt
-    if P < 1e-9:
+    # with s = k P the fixed point reads p k = h(s) = s / (1 - e^{-s})^2, increasing for
+    # s > s_c (the critical point): the largest root is h's inverse there, if p k >= h(s_c)
+    s_c = _coupled_s_c()
+    pk = p * k
+
+    def h(s: float) -> float:
+        return s / (-math.expm1(-s)) ** 2 - pk
+
+    if h(s_c) > 0:
         return 0.0
-
-    # polish with a root finder on a bracket around the fixed point
-    def f(x: float) -> float:
-        return x - p * (-math.expm1(-k * x)) ** 2
-
-    lo = P * (1 - 1e-6)
-    if f(lo) < 0 < f(min(p, P * (1 + 1e-6))):
-        P = optimize.brentq(f, lo, min(p, P * (1 + 1e-6)), xtol=1e-15)
-    return float(P)
+    upper = max(pk, s_c)  # h(s) >= s - pk, so h(pk) >= 0
+    if h(upper) <= 0:
+        return upper / k
+    return float(optimize.brentq(h, s_c, upper, xtol=1e-15, rtol=4 * np.finfo(float).eps)) / k
 
 
 def mutual_giant_fraction(
