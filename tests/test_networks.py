@@ -92,9 +92,17 @@ def test_generators_take_every_rng_form() -> None:
 def test_the_simulator_uses_these_generators() -> None:
     from rainforest.simulate import _setup, symbiosis
 
-    assert _setup.random_graph is networks.erdos_renyi
-    assert symbiosis.random_graph is networks.erdos_renyi
-    assert symbiosis.watts_strogatz is networks.watts_strogatz
+    assert _setup.random_graph is networks.erdos_renyi_edges
+    assert symbiosis.random_graph is networks.erdos_renyi_edges
+    assert symbiosis.watts_strogatz is networks.watts_strogatz_edges
+    # the public functions draw exactly what the simulator draws from the same generator
+    for public, edges, args in [
+        (networks.erdos_renyi, networks.erdos_renyi_edges, (300, 4.0)),
+        (networks.watts_strogatz, networks.watts_strogatz_edges, (300, 6, 0.2)),
+    ]:
+        mine = public(*args, rng=np.random.default_rng(9))  # type: ignore[operator]
+        theirs = edges(*args, np.random.default_rng(9))  # type: ignore[operator]
+        assert all(np.array_equal(x, y) for x, y in zip(mine, theirs, strict=True))
 
 
 def test_configuration_model_keeps_the_degrees() -> None:

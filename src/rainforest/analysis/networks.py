@@ -45,11 +45,13 @@ __all__ = [
     "coupled_er_giant",
     "er_giant_fraction",
     "erdos_renyi",
+    "erdos_renyi_edges",
     "giant_fraction",
     "mutual_giant_fraction",
     "random_geometric",
     "site_percolation",
     "watts_strogatz",
+    "watts_strogatz_edges",
     "watts_window",
 ]
 
@@ -102,10 +104,13 @@ def erdos_renyi(n: int, mean_degree: float, rng: RandomState = None) -> Edges:
     """Erdős-Rényi ``G(n, p)`` with ``p = mean_degree / (n - 1)``: the number of edge
     draws is binomial over the ``n (n - 1) / 2`` pairs, each draw a uniform pair
     (duplicates and self-loops dropped, a loss of order ``mean_degree / n`` of the edges).
-    The simulator's social network uses this generator."""
-    n = _count(n)
-    mean_degree = _nonnegative(mean_degree, "mean_degree")
-    g = _generator(rng)
+    The simulator's social network is drawn by the same code."""
+    return erdos_renyi_edges(_count(n), _nonnegative(mean_degree, "mean_degree"), _generator(rng))
+
+
+def erdos_renyi_edges(n: int, mean_degree: float, g: np.random.Generator) -> Edges:
+    """:func:`erdos_renyi` without the checks of its arguments, for the simulator, which
+    calls it with its own generator every period (the same draws as before it was public)."""
     if n < 2:
         return _empty()
     pairs = n * (n - 1) // 2
@@ -119,10 +124,14 @@ def watts_strogatz(n: int, degree: int, rewiring: float, rng: RandomState = None
     """Small-world edges (Watts & Strogatz 1998): a ring where each node links to its
     ``degree // 2`` nearest neighbours on each side, each edge rewired with probability
     ``rewiring`` to a uniform random node (self-loops and duplicates dropped). The
-    simulator's social network uses this generator."""
-    n = _count(n)
-    rewiring = _share(rewiring, "rewiring")
-    g = _generator(rng)
+    simulator's social network is drawn by the same code."""
+    return watts_strogatz_edges(
+        _count(n), int(_nonnegative(degree, "degree")), _share(rewiring, "rewiring"), _generator(rng)
+    )
+
+
+def watts_strogatz_edges(n: int, degree: int, rewiring: float, g: np.random.Generator) -> Edges:
+    """:func:`watts_strogatz` without the checks of its arguments, for the simulator."""
     if n < 2:
         return _empty()
     half = max(1, min(degree // 2, (n - 1) // 2 or 1))

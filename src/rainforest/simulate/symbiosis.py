@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rainforest.analysis.networks import erdos_renyi as random_graph
-from rainforest.analysis.networks import watts_strogatz
+from rainforest.analysis.networks import erdos_renyi_edges as random_graph
+from rainforest.analysis.networks import watts_strogatz_edges as watts_strogatz
 from rainforest.optimize import exchanges
 from rainforest.simulate._kernels import common_neighbour_mean, ended_links
 from rainforest.simulate.agents import BoolArray, FloatArray, IntArray
