@@ -92,8 +92,10 @@ def watts_window(
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """The mean degrees z of Erdős-Rényi graphs where global cascades are possible for a
-    uniform threshold phi (Watts 2002): where the vulnerable nodes percolate."""
+    """Watts's (2002) cascade window: the mean degrees z where global cascades are possible.
+
+    Erdős-Rényi graphs, every node's threshold phi: the window is where the vulnerable
+    nodes (degree <= 1/phi) percolate."""
 
     def work() -> None:
         from rainforest.analysis import networks
