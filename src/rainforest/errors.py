@@ -43,8 +43,10 @@ the choices from the type itself::
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
@@ -69,6 +71,7 @@ __all__ = [
     "check_choice",
     "choices_of",
     "in_words_of",
+    "moved",
     "nearest",
 ]
 
@@ -370,6 +373,31 @@ def check_choice(
 class RainforestWarning(UserWarning):
     """A result is computed but rests on an assumption the user should know about
     (e.g. no revenues given, so every sale is assumed to stay inside the network)."""
+
+
+def moved(module: str, names: Mapping[str, tuple[str, str, str]]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` for public names that moved or were renamed: ``names`` maps
+    each old name to ``(home module, new name, why)``. The old name still answers, with a
+    DeprecationWarning saying where it lives now; the home is imported by name when asked
+    for, so a shim never makes an import circle. Use it as::
+
+        if not TYPE_CHECKING:  # type checkers see only the new names
+            __getattr__ = moved(__name__, {"Balance": (__name__, "BalanceMethod", "...")})
+    """
+
+    def lookup(name: str) -> Any:
+        if name not in names:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        home, new, why = names[name]
+        warnings.warn(
+            f"{module}.{name} is deprecated: import it from {home} ({home}.{new}{'; ' + why if why else ''}); "
+            "the old name will be removed in a future release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(home), new)
+
+    return lookup
 
 
 # -- the words of each interface ---------------------------------------------------------------

@@ -86,7 +86,6 @@ distributed control in ecosystems. Ecol. Model. 194:189-201.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -96,7 +95,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from rainforest.choices import BalanceMethod
-from rainforest.errors import ParameterError, SizeLimitError, SteadyStateError, check_choice
+from rainforest.errors import ParameterError, SizeLimitError, SteadyStateError, check_choice, moved
 from rainforest.model.flowmatrix import FlowMatrix
 
 __all__ = [
@@ -1460,14 +1459,4 @@ def analyze(
 
 
 if not TYPE_CHECKING:  # old names, kept working with a warning (type checkers see only the new ones)
-
-    def __getattr__(name: str) -> Any:
-        if name == "Balance":
-            warnings.warn(
-                "rainforest.analysis.ena.Balance is now BalanceMethod (metabolism.Balance is a balance "
-                "table); the old name will be removed in a future release",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return BalanceMethod
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = moved(__name__, {"Balance": (__name__, "BalanceMethod", "metabolism.Balance is a balance table")})

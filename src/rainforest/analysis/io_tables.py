@@ -33,8 +33,6 @@ enterprise input-output model integrated by agent-based simulation. Int. J. Prod
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,7 +42,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from rainforest.choices import IOMethod
-from rainforest.errors import ParameterError, SizeLimitError, UnknownIdError, check_choice
+from rainforest.errors import ParameterError, SizeLimitError, UnknownIdError, check_choice, moved
 from rainforest.model.flowmatrix import FlowMatrix
 
 if TYPE_CHECKING:
@@ -74,20 +72,8 @@ ITERATIVE_LIMIT = 0.95
 _MOVED = ("Extension", "ExtensionAccounts", "IOSystem")
 
 
-def __getattr__(name: str) -> Any:
-    """Resolve the names that moved to :mod:`rainforest.analysis.mrio`, with a warning.
-
-    mrio builds on this module, so this module imports it only when such a name is asked
-    for (through importlib: no import statement, hence no import circle).
-    """
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"rainforest.analysis.io_tables.{name} is deprecated: import it from rainforest.analysis.mrio.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module("rainforest.analysis.mrio"), name)
+if not TYPE_CHECKING:  # names that moved to mrio (which builds on this module), with a warning
+    __getattr__ = moved(__name__, {name: ("rainforest.analysis.mrio", name, "") for name in _MOVED})
 
 
 Array = npt.NDArray[Any]

@@ -30,7 +30,6 @@ flowrate and fixed contaminant load operations. Chem. Eng. Sci. 60:255-268.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,7 @@ import numpy as np
 from scipy.sparse import lil_array
 
 from rainforest.choices import TargetMethod
-from rainforest.errors import TargetingError, UnknownIdError, check_choice
+from rainforest.errors import TargetingError, UnknownIdError, check_choice, moved
 
 __all__ = ["Stream", "Target", "TargetingError", "cascade_target", "lp_target", "streams_of", "target"]
 
@@ -316,14 +315,6 @@ def target(eco: Any, resource: str, prop: str | None = None, method: TargetMetho
 
 
 if not TYPE_CHECKING:  # old names, kept working with a warning (type checkers see only the new ones)
-
-    def __getattr__(name: str) -> Any:
-        if name == "cascade":
-            warnings.warn(
-                "rainforest.optimize.targeting.cascade is now cascade_target (rainforest.cascade is the "
-                "failure cascade); the old name will be removed in a future release",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return cascade_target
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = moved(
+        __name__, {"cascade": (__name__, "cascade_target", "rainforest.cascade is the failure cascade")}
+    )

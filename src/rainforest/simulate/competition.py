@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rainforest.errors import moved
 from rainforest.simulate.agents import FloatArray, IntArray
 
 if TYPE_CHECKING:
@@ -193,21 +194,7 @@ def lotka_volterra(
     return np.array(out)
 
 
-def __getattr__(name: str) -> object:
-    """``competition.strategy_race`` still answers, with a DeprecationWarning: the function
-    runs whole models, so it lives in :mod:`rainforest.simulate.scenario` now (importing it
-    here at module level would bring back the circle engine -> competition -> scenario)."""
-    if name == "strategy_race":
-        import importlib
-        import warnings
-
-        # by name, so that this shim is not a dependency of the package (the import contracts
-        # forbid circles, and the real function lives above the engine)
-        scenario = importlib.import_module("rainforest.simulate.scenario")
-        warnings.warn(
-            "rainforest.simulate.competition.strategy_race moved to rainforest.simulate.scenario.strategy_race",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(scenario, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # the function runs whole models, so it lives above the engine now
+    __getattr__ = moved(
+        __name__, {"strategy_race": ("rainforest.simulate.scenario", "strategy_race", "it runs whole models")}
+    )
