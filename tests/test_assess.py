@@ -484,3 +484,14 @@ def test_a_negative_price_leaves_out_the_keystone_index_with_the_reason() -> Non
     positions = assess(eco, risk=True, plan=False, cluster=False).positioning
     assert isinstance(positions, positioning.Positioning)
     assert any(note.startswith("no keystone index") for note in positions.notes)
+
+
+def test_the_pathway_is_known_before_assessing() -> None:
+    """The workbench decides whether a plan is needed before running anything: the
+    pathway from the document alone is the Assessment's."""
+    from rainforest.assessment import pathway
+
+    for eco in (rf.datasets.park(), rf.datasets.kalundborg()):
+        assert pathway(eco) == assess(eco, risk=False, plan=False, cluster=False).pathway
+    assert pathway(rf.datasets.park()) == "plan"
+    assert pathway(rf.datasets.kalundborg()) == "existing"

@@ -61,8 +61,10 @@ __all__ = [
     "format_number",
     "format_share",
     "money_unit",
+    "pathway",
     "physical_layer",
     "radius_curve",
+    "recorded_exchanges",
 ]
 
 #: Called as ``progress(done, total, label)`` before each analysis.
@@ -452,6 +454,28 @@ class ClusterCurve:
 
 
 # -- the analyses ----------------------------------------------------------------------------------
+def recorded_exchanges(eco: Ecosystem) -> int:
+    """How many active flows join two actors of ``eco`` (the exchanges it records)."""
+    flows = eco.table("flows")
+    actors = set(eco.actor_ids)
+    return sum(
+        1
+        for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
+        if status in (None, "active") and src in actors and dst in actors
+    )
+
+
+def pathway(eco: Ecosystem) -> Literal["existing", "plan"]:
+    """``'plan'`` for a new park (offers and needs, no exchange recorded yet: its headline is
+    what its plan can do), else ``'existing'`` (the headline measures what is recorded);
+    :attr:`Assessment.pathway`, known before anything is assessed."""
+    return _pathway(eco, recorded_exchanges(eco))
+
+
+def _pathway(eco: Ecosystem, recorded: int) -> Literal["existing", "plan"]:
+    return "plan" if not recorded and eco.offers and eco.needs else "existing"
+
+
 class _Run:
     """What the analyses share while they run."""
 
@@ -463,13 +487,7 @@ class _Run:
         self.unknowns: list[dict[str, str]] = []
         self.layer = physical_layer(eco)
         self.unit = _unit_label(self.layer.unit) if self.layer is not None else ""
-        flows = eco.table("flows")
-        actors = set(eco.actor_ids)
-        self.recorded = sum(
-            1
-            for src, dst, status in zip(flows.texts("from"), flows.texts("to"), flows.texts("status"), strict=True)
-            if status in (None, "active") and src in actors and dst in actors
-        )
+        self.recorded = recorded_exchanges(eco)
         self.results: dict[str, Any] = {}
 
     def unknown(self, what: str, how: str) -> None:
@@ -1131,7 +1149,7 @@ def assess(
         unit=run.unit,
         recorded=run.recorded,
         # a new park with offers and needs and no exchange yet: the report leads with what can be done
-        pathway="plan" if not run.recorded and eco.offers and eco.needs else "existing",
+        pathway=_pathway(eco, run.recorded),
         positioning=r["positioning"],
         structure=r["structure"],
         systemic_risk=SystemicRisk.of(r["positioning"], risk=risk)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fastapi import HTTPException
 
 from rainforest import report as reports
-from rainforest.assessment import assess
+from rainforest.assessment import assess, pathway
 from rainforest.io import save
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.report import to_json
@@ -88,10 +88,10 @@ def key_numbers(wb: Workbench, slug: str, eco: Ecosystem) -> tuple[list[dict[str
     """The key numbers and the network picture of a small ecosystem, computed here."""
     key = (slug, eco.content_hash())
     if key not in wb.key_numbers:
-        a = assess(eco, risk=False, plan=False, cluster=False)  # the numbers only: no report is built
-        if a.pathway == "plan" and len(eco.offers) + len(eco.needs) <= PLAN_IN_OVERVIEW:
-            # a new park's numbers are its plan's; a small plan is quick to find here
-            a = assess(eco, risk=False, plan=True, cluster=False)
+        # the numbers only: no report is built. A new park's numbers are its plan's; a small
+        # plan is quick to find here
+        plan = pathway(eco) == "plan" and len(eco.offers) + len(eco.needs) <= PLAN_IN_OVERVIEW
+        a = assess(eco, risk=False, plan=plan, cluster=False)
         wb.key_numbers[key] = ([n.to_dict() for n in a.key_numbers("page")], reports.network_figure(a))
     found: tuple[list[dict[str, Any]], dict[str, Any] | None] = wb.key_numbers[key]
     return found
