@@ -219,6 +219,8 @@ class Module:
     kind: str | None = None
     adopters: tuple[str, ...] = ()
     value_per_adopter: float | None = None
+    switching_cost: float | None = None
+    capacity_share: float | None = None
     extensions: Mapping[str, Any] = field(default_factory=_empty)
 
     def __post_init__(self) -> None:

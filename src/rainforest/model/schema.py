@@ -499,6 +499,23 @@ _MODULES = SectionSpec(
             measured_in="money per period and adopter",
             example="40000",
         ),
+        _num(
+            "switching_cost",
+            "what an adopter pays once to leave the module for a rival's (retraining, migration, lost data)",
+            minimum=0.0,
+            measured_in="money per adopter, once",
+            absent="unknown",
+            example="120000",
+        ),
+        _num(
+            "capacity_share",
+            "the share of an adopter's output that stops while the module is withdrawn",
+            minimum=0.0,
+            maximum=1.0,
+            measured_in="share of output, 0 to 1",
+            absent="unknown",
+            example="0.3",
+        ),
     ),
 )
 
