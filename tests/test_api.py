@@ -61,6 +61,7 @@ MODULES = {
     "metabolism": "rainforest.analysis.metabolism",
     "mrio": "rainforest.analysis.mrio",
     "networks": "rainforest.analysis.networks",
+    "platform": "rainforest.analysis.platform",
     "positioning": "rainforest.analysis.positioning",
     "report": "rainforest.report",
     "sharing": "rainforest.optimize.sharing",

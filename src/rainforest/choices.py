@@ -38,8 +38,10 @@ __all__ = [
     "IOMethod",
     "Interface",
     "MRIOMethod",
+    "MergerGuidelines",
     "NetworkModel",
     "Objective",
+    "PlatformPart",
     "SankeyBy",
     "ShareMethod",
     "TargetMethod",
@@ -80,3 +82,8 @@ TargetMethod = Literal["cascade", "lp"]
 
 #: Which random-graph model ``rainforest networks giant`` computes for.
 NetworkModel = Literal["er", "coupled-er"]
+
+#: Which DOJ/FTC Merger Guidelines name the HHI bands (:mod:`rainforest.analysis.platform`).
+MergerGuidelines = Literal["2023", "2010"]
+#: Which table :meth:`rainforest.analysis.platform.Platform.to_frame` returns.
+PlatformPart = Literal["reach", "adoptions", "kinds", "keystone"]
