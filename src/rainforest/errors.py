@@ -438,6 +438,11 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
         "choose a currency (mass, energy, water or money), a resource or a kind",
     ),
     (r"\b[Pp]ass property=", "add --property", "choose the quality property"),
+    (
+        r"give preference_gap= and returns_per_adopter=",
+        "give --preference-gap and --returns",
+        "the command line's platform command takes them (--preference-gap, --returns)",
+    ),
 )
 _COMPILED = tuple((re.compile(p), cli, page) for p, cli, page in _WORDS)
 

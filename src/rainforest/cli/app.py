@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -1335,6 +1335,224 @@ def position(
             )
 
     _with_errors(as_json, debug, work)
+
+
+@app.command()
+def platform(
+    file: Annotated[Path, typer.Argument(help="A rainforest/1 document with modules.")],
+    preference_gap: Annotated[
+        float | None,
+        typer.Option(
+            "--preference-gap",
+            help="Arthur's g: how much more (money per period) an adopter who prefers a rival values it at "
+            "equal adoption. With --returns it gives each kind's lock-in lead g / r.",
+        ),
+    ] = None,
+    returns: Annotated[
+        float | None,
+        typer.Option(
+            "--returns", help="Arthur's r: what each further adopter adds to every adopter's payoff (money per period)."
+        ),
+    ] = None,
+    currency: Annotated[
+        Currency | None,
+        typer.Option("--currency", help="The layer throughflow is measured in (default: main physical)."),
+    ] = None,
+    guidelines: Annotated[
+        str, typer.Option("--guidelines", help="DOJ/FTC Merger Guidelines naming the HHI bands: 2023 or 2010.")
+    ] = "2023",
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """The platform pathway: providers' reach, adopters' dependence, multi-homing, HHI per module kind, entry
+    barriers (Arthur 1989) and the keystone loss if a provider fails (Iansiti & Levien 2004)."""
+
+    def work() -> None:
+        from rainforest.analysis import platform as plat
+        from rainforest.choices import MergerGuidelines
+
+        check_choice("guidelines", guidelines, MergerGuidelines, where="rainforest platform (--guidelines)")
+        if (preference_gap is None) != (returns is None):
+            _fail(
+                "Arthur's lock-in lead is g / r: give both --preference-gap and --returns, or neither",
+                EXIT_BAD_INPUT,
+                as_json,
+            )
+        eco = rf.load(file)
+        if not eco.modules:
+            _fail(
+                f"no platform pathway: {file.name} declares no modules (the modules section lists what a provider "
+                "offers and who adopts it; see docs/platform.md)",
+                EXIT_FAILED,
+                as_json,
+            )
+        result = plat.analyze(
+            eco,
+            currency=currency,
+            preference_gap=preference_gap,
+            returns_per_adopter=returns,
+            guidelines=guidelines,  # type: ignore[arg-type]  # checked above
+        )
+        if as_json:
+            _emit_json(result.to_dict())
+            return
+        _platform_tables(eco, result)
+
+    _with_errors(as_json, debug, work)
+
+
+def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
+    money, per = result.money, f"per {result.period}"
+    reasons: dict[str, None] = {}
+
+    def why(value: Any, reasons_of: Mapping[str, str], key: str) -> None:
+        if value is None and key in reasons_of:
+            reasons[f"{key.replace('_', ' ')}: {reasons_of[key]}"] = None
+
+    def share(value: float | None, reasons_of: Mapping[str, str], key: str) -> str:
+        why(value, reasons_of, key)
+        return "n/a" if value is None else f"{value:.0%}"
+
+    def cash(value: float | None, reasons_of: Mapping[str, str], key: str) -> str:
+        why(value, reasons_of, key)
+        return number(value)
+
+    def table(title: str, columns: list[tuple[str, str]]) -> Table:
+        return Table(*(c for c, _ in columns), title=title, header_style="bold", title_justify="left")
+
+    def show(t: Table, rows: list[tuple[str, ...]]) -> None:
+        """Cells (ids, numbers) are never cut; headers wrap onto several lines instead."""
+        for k, column in enumerate(t.columns):
+            name = str(column.header)
+            column.header = _header(name)
+            column.justify = "left" if k == 0 or not any(r[k][:1].isdigit() for r in rows) else "right"
+            column.min_width = max([len(w) for w in name.split()] + [len(r[k]) for r in rows])
+            column.overflow = "fold"
+        for r in rows:
+            t.add_row(*r)
+        out.print(t)
+
+    reach = table(
+        f"{shown(eco.name)}: module providers. Shares of the {result.actors} actors, of value added, of "
+        f"throughflow ({result.throughflow_currency or 'n/a'}) in the adopters; share of output lost if the "
+        "provider fails (direct)",
+        [
+            ("provider", "left"),
+            ("adopters", "right"),
+            ("actors", "right"),
+            ("value added", "right"),
+            ("through-flow", "right"),
+            ("lost if it fails", "right"),
+        ],
+    )
+    rows_reach: list[tuple[str, ...]] = []
+    for r in result.providers:
+        loss = result.loss(r.id)
+        rows_reach.append(
+            (
+                shown(r.id),
+                str(len(r.adopters)),
+                share(r.actors_share, r.reasons, "actors_share"),
+                share(r.value_added_share, r.reasons, "value_added_share"),
+                share(r.throughflow_share, r.reasons, "throughflow_share"),
+                share(loss.direct_share, loss.reasons, "direct_share"),
+            )
+        )
+    show(reach, rows_reach)
+    conc = table(
+        f"Module kinds: concentration (HHI in points; bands of the DOJ/FTC Merger Guidelines "
+        f"{result.parameters['guidelines']})",
+        [
+            ("kind", "left"),
+            ("providers", "right"),
+            ("HHI", "right"),
+            ("band", "left"),
+            ("multi-homing adopters", "left"),
+        ],
+    )
+    rows_conc: list[tuple[str, ...]] = []
+    for k in result.kinds:
+        rows_conc.append(
+            (
+                shown(k.kind),
+                str(len(k.shares)),
+                number(k.hhi_points),
+                k.band or "n/a",
+                shown(", ".join(k.multi_homing)) or "none",
+            )
+        )
+    show(conc, rows_conc)
+    bar = table(
+        f"Entry barriers (Arthur 1989), money in {money}",
+        [
+            ("kind", "left"),
+            ("leader", "left"),
+            ("installed base", "right"),
+            ("lead", "right"),
+            ("switching cost of base", "right"),
+            ("cost to match", "right"),
+            ("lock-in lead", "right"),
+            ("locked in", "left"),
+        ],
+    )
+    rows_bar: list[tuple[str, ...]] = []
+    for k in result.kinds:
+        b = k.barrier
+        if b is None:
+            continue
+        why(b.lock_in_lead, b.reasons, "lock_in_lead")
+        rows_bar.append(
+            (
+                shown(k.kind),
+                shown(b.leader),
+                str(b.installed_base),
+                str(b.lead),
+                cash(b.switching_cost_total, b.reasons, "switching_cost_total"),
+                cash(b.cost_to_match, b.reasons, "cost_to_match"),
+                number(b.lock_in_lead),
+                "n/a" if b.locked_in is None else ("yes" if b.locked_in else "no"),
+            )
+        )
+    show(bar, rows_bar)
+    dep = table(
+        f"Dependence of each adopter: the module's value against its revenue and inputs, the share of its output "
+        f"that stops without it; switching cost in {money}, once",
+        [
+            ("module", "left"),
+            ("adopter", "left"),
+            ("revenue", "right"),
+            ("inputs", "right"),
+            ("output stops", "right"),
+            ("switching cost", "right"),
+            ("multi-homes", "left"),
+        ],
+    )
+    rows_dep: list[tuple[str, ...]] = []
+    for a in result.adoptions:
+        rows_dep.append(
+            (
+                shown(a.module),
+                shown(a.adopter),
+                share(a.revenue_share, a.reasons, "revenue_share"),
+                share(a.input_share, a.reasons, "input_share"),
+                share(a.capacity_share, a.reasons, "capacity_share"),
+                cash(a.switching_cost, a.reasons, "switching_cost"),
+                "yes" if a.multi_homing else "no",
+            )
+        )
+    show(dep, rows_dep)
+    for k in result.keystone:
+        if k.module is not None:
+            continue
+        line = f"if {shown(k.provider)} fails: {len(k.adopters_hit)} adopter(s) hit, direct loss "
+        line += cash(k.direct_loss, k.reasons, "direct_loss") + (f" {money} {per}" if k.direct_loss is not None else "")
+        if k.cascade_loss is not None:
+            line += f", through the layers {number(k.cascade_loss, money)} {per}"
+        out.print(line)
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")
+    for line in reasons:
+        out.print(f"n/a {shown(in_words_of(line, 'cli'))}")
 
 
 @app.command()
