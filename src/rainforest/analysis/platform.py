@@ -71,13 +71,18 @@ Entry barriers (after Arthur 1989)
       (``preference_gap=``, ``returns_per_adopter=``), not in the format.
 Keystone role (after Iansiti & Levien 2004)
     What the ecosystem loses when a provider fails (it stops and every module it offers is
-    withdrawn) or withdraws one module. The *direct* loss is the adopters' output that
-    stops, ``sum_i x_i max_m capacity_share_m`` over the withdrawn modules ``m`` an
-    adopter uses (Leontief: an adopter's output is limited by its scarcest input, so two
-    withdrawn modules stop the larger share, not the sum), plus the provider's own
-    output when it fails; as a share of the ecosystem's output ``sum_i x_i``. The
-    cascade through the other layers (suppliers and customers of the adopters,
-    by-products, space) is :mod:`rainforest.analysis.layers` (docs/layers.md).
+    withdrawn) or withdraws one module while it keeps producing. The *direct* loss is the
+    adopters' output that stops, ``sum_a x_a min(1, sum_m capacity_share_m)`` over the
+    withdrawn modules ``m`` adopter ``a`` uses (the platform layer's rule, L3 of
+    :mod:`rainforest.analysis.layers`), plus the provider's own output when it fails, in
+    money per period and as a share of the ecosystem's output ``sum_i x_i``. The
+    *cascade* loss follows the failure through every layer the document has (supply,
+    by-products, platform; :func:`rainforest.analysis.layers.layered_cascade`, whose rules
+    docs/layers.md gives) to its fixed point: ``sum_i x_i L_i`` with ``L_i`` each actor's
+    share of output lost, and per layer the output lost through that layer alone. Without
+    money flows the supply layer is left out (a note says so). An unknown
+    ``capacity_share`` is never taken as a number: the loss is then unknown, with its
+    bounds (the share at 0 and at 1) in ``cascade_bounds``.
 
 References
 ----------
@@ -93,14 +98,23 @@ Miller, R.E. & Blair, P.D. (2009). Input-Output Analysis, 2nd ed., ch. 2.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from rainforest.analysis.layers import LAYERS, Layers, layered_cascade
 from rainforest.choices import Currency, MergerGuidelines, PlatformPart
-from rainforest.errors import CurrencyError, ParameterError, UnknownIdError, check_choice
+from rainforest.errors import (
+    CurrencyError,
+    ParameterError,
+    RainforestError,
+    RainforestWarning,
+    UnknownIdError,
+    check_choice,
+)
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.flowmatrix import FlowMatrix
 
@@ -187,8 +201,7 @@ def lock_in_lead(preference_gap: float, returns_per_adopter: float) -> float:
         if not math.isfinite(value) or value < 0 or (name == "returns_per_adopter" and value == 0):
             expected = "a positive number" if name == "returns_per_adopter" else "a number >= 0"
             raise ParameterError(
-                f"The {name!r} parameter of lock_in_lead must be {expected} (money per period). Got {value!r} "
-                "instead.",
+                f"The {name!r} parameter of lock_in_lead must be {expected} (money per period). Got {value!r} instead.",
                 parameter=name,
             )
     return float(preference_gap / returns_per_adopter)
@@ -338,7 +351,10 @@ class Kind:
 class Keystone:
     """What the ecosystem loses if ``provider`` fails (``module`` is ``None``) or
     withdraws ``module``: the direct loss (money per period and share of the ecosystem's
-    output) and, where computed, the loss through the cross-layer cascade."""
+    output) and the loss through the cross-layer cascade (``cascade_*``; ``by_layer`` the
+    share of the ecosystem's output lost through each layer alone; ``cascade_bounds`` the
+    share lost with unknown capacity shares at 0 and at 1; ``cascade_cost`` the extra cost
+    per period, virgin inputs bought for lost by-products and module value lost)."""
 
     provider: str
     module: str | None
@@ -347,7 +363,10 @@ class Keystone:
     direct_share: float | None
     cascade_loss: float | None = None
     cascade_share: float | None = None
+    cascade_bounds: tuple[float, float] | None = None
+    cascade_cost: float | None = None
     by_layer: dict[str, float] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -367,7 +386,10 @@ class Keystone:
                 "direct_share": self.direct_share,
                 "cascade_loss": self.cascade_loss,
                 "cascade_share": self.cascade_share,
+                "cascade_bounds": None if self.cascade_bounds is None else list(self.cascade_bounds),
+                "cascade_cost": self.cascade_cost,
                 "by_layer": dict(self.by_layer),
+                "layers": list(self.layers),
                 "reasons": dict(self.reasons),
             }
         )
@@ -419,7 +441,9 @@ class Platform:
             if k.provider == provider and k.module == module:
                 return k
         raise UnknownIdError(
-            "keystone scenario", f"{provider}:{module}" if module else provider, [_scenario_id(k) for k in self.keystone]
+            "keystone scenario",
+            f"{provider}:{module}" if module else provider,
+            [_scenario_id(k) for k in self.keystone],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -626,6 +650,7 @@ def analyze(
     preference_gap: float | None = None,
     returns_per_adopter: float | None = None,
     guidelines: MergerGuidelines = "2023",
+    cascade: bool = True,
 ) -> Platform:
     """The platform analysis of ``eco`` (see the module notes for every measure).
 
@@ -646,6 +671,10 @@ def analyze(
         payoff, money per period.
     guidelines:
         The DOJ/FTC Merger Guidelines whose HHI bands are named: ``'2023'`` or ``'2010'``.
+    cascade:
+        Follow each keystone scenario through the layers
+        (:func:`rainforest.analysis.layers.layered_cascade`); ``False`` keeps the direct
+        losses only.
 
     Returns
     -------
@@ -732,11 +761,17 @@ def analyze(
         _kind(k, ms, adopters_of, providers_by_adopter, acc.ids, delta, guidelines, notes) for k, ms in kinds.items()
     )
     keystone = _keystone(modules, providers, adopters_of, acc, index)
+    if cascade and keystone:
+        keystone = _with_cascades(eco, keystone, acc, notes)
+    elif keystone:
+        for k in keystone:
+            k.reasons["cascade_loss"] = "the cross-layer cascade was not asked for"
     parameters = {
         "currency": currency,
         "preference_gap": preference_gap,
         "returns_per_adopter": returns_per_adopter,
         "guidelines": guidelines,
+        "cascade": cascade,
     }
     return Platform(
         providers=provider_reach,
@@ -949,9 +984,7 @@ def _barrier(
         if runner is None:
             reasons["locked_in"] = f"{leader} has no rival in kind {kind!r}: see newcomer_locked_out"
         out = n_lead > delta
-    return Barrier(
-        leader, n_lead, runner, lead, total, pool, cost, lured, delta, locked, out, reasons
-    )
+    return Barrier(leader, n_lead, runner, lead, total, pool, cost, lured, delta, locked, out, reasons)
 
 
 def _keystone(
@@ -972,7 +1005,7 @@ def _keystone(
         missing = [m.id for m in withdrawn if adopters_of[m.id] and m.capacity_share is None]
         for m in withdrawn:
             for a in adopters_of[m.id]:
-                stop[a] = max(stop.get(a, 0.0), float(m.capacity_share or 0.0))
+                stop[a] = min(1.0, stop.get(a, 0.0) + float(m.capacity_share or 0.0))
         hit = tuple(stop)
         loss: float | None = None
         if missing:
@@ -1012,3 +1045,87 @@ def _keystone(
         out.append(scenario(p, own, True))
         out.extend(scenario(p, [m], False) for m in own)
     return tuple(out)
+
+
+def _with_cascades(
+    eco: Ecosystem, keystone: tuple[Keystone, ...], acc: _Accounts, notes: list[str]
+) -> tuple[Keystone, ...]:
+    """Each scenario through the layers (:func:`~rainforest.analysis.layers.layered_cascade`),
+    its losses valued at the actors' output."""
+    lay = Layers.from_ecosystem(eco)
+    chosen: tuple[str, ...] = LAYERS if lay.supply is not None else tuple(x for x in LAYERS if x != "supply")
+    if lay.supply is None:
+        notes.append(f"the cascade leaves out the supply layer: {lay.supply_reason}")
+    output = acc.output
+    blind = [a for a, x in zip(acc.ids, output.tolist(), strict=True) if math.isnan(x)]
+    total = float(output.sum()) if not blind else math.nan
+    out: list[Keystone] = []
+    for k in keystone:
+        reasons = dict(k.reasons)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                r = layered_cascade(
+                    lay,
+                    failed=[k.provider] if k.module is None else (),
+                    withdrawn=[k.module] if k.module is not None else (),
+                    layers=chosen,
+                    weights="equal",
+                )
+            except RainforestError as exc:
+                reasons["cascade_loss"] = reasons["cascade_share"] = str(exc)
+                out.append(replace(k, layers=chosen, reasons=reasons))
+                continue
+        notes.extend(str(w.message) for w in caught if issubclass(w.category, RainforestWarning))
+        if tuple(r.actors) != acc.ids:  # both read the actors' table in document order
+            raise AssertionError("the layers' actors differ from the document's")
+        unknown_loss = [u for u in r.unquantified if u.get("what") == "production loss"]
+        unknown_cost = [u for u in r.unquantified if u.get("what") != "production loss"]
+        cost = float(r.cost_total) if not unknown_cost and r.cost_total == r.cost_total_upper else None
+        if cost is None:
+            reasons["cascade_cost"] = _unquantified_reason(unknown_cost or r.unquantified)
+        if blind:
+            why = (
+                f"the output of {len(blind)} actor(s) is not known ({', '.join(blind[:5])}): give size.revenue, or "
+                "record their sales to world"
+            )
+            reasons["cascade_loss"] = reasons["cascade_share"] = why
+            out.append(replace(k, cascade_cost=cost, layers=chosen, reasons=reasons))
+            continue
+        low = float(np.dot(output, r.loss))
+        high = float(np.dot(output, r.loss_upper))
+        by_layer = {
+            layer: float(np.dot(output, v) / total) if total > 0 else math.nan for layer, v in r.loss_by_layer.items()
+        }
+        bounds = (low / total, high / total) if total > 0 else None
+        loss: float | None = low
+        share: float | None = low / total if total > 0 else None
+        if unknown_loss or high - low > 1e-9 * max(1.0, abs(high)):
+            loss = share = None
+            reasons["cascade_loss"] = reasons["cascade_share"] = _unquantified_reason(unknown_loss or r.unquantified)
+        elif not total > 0:
+            reasons["cascade_share"] = "the ecosystem's output is 0"
+        out.append(
+            replace(
+                k,
+                cascade_loss=loss,
+                cascade_share=share,
+                cascade_bounds=bounds,
+                cascade_cost=cost,
+                by_layer=by_layer,
+                layers=chosen,
+                reasons=reasons,
+            )
+        )
+    return tuple(out)
+
+
+def _unquantified_reason(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why a cascade's loss or cost is not one number: the links it reaches that the
+    document does not quantify, each with the layers' reason."""
+    why = list(dict.fromkeys(str(r.get("reason", "")) for r in rows))
+    return (
+        f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}"
+        f"{'...' if len(why) > 4 else ''}): the loss lies between the bounds given (those unknowns at 0 and at their "
+        "largest)"
+    )
