@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from rainforest.analysis.io_tables import IOTable
     from rainforest.analysis.metabolism import Reconciliation
     from rainforest.analysis.mrio import IOSystem
+    from rainforest.analysis.platform import Platform
     from rainforest.analysis.positioning import Positioning
     from rainforest.analysis.structure import NetworkStructure
     from rainforest.optimize.exchanges import Plan
@@ -685,6 +686,22 @@ def _radius(run: _Run) -> None:
         run.results["cluster"] = Unavailable(str(exc))
 
 
+def _platform(run: _Run) -> None:
+    """The platform pathway (:func:`rainforest.analysis.platform.analyze`), when the
+    document declares modules."""
+    from rainforest.analysis import platform
+
+    if not run.eco.modules:
+        run.results["platform"] = Unavailable(
+            "no platform pathway: the document declares no modules (what a provider offers others to build on)"
+        )
+        return
+    try:
+        run.results["platform"] = platform.analyze(run.eco)
+    except RainforestError as exc:
+        run.results["platform"] = Unavailable(str(exc))
+
+
 #: The analyses in the order they run (the labels a progress bar shows).
 STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
     ("positioning and systemic risk", _positioning),
@@ -694,6 +711,7 @@ STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
     ("regions", _regions),
     ("exchange plan and gain split", _plan),
     ("cluster against ecosystem", _radius),
+    ("platform pathway", _platform),
 )
 
 
@@ -872,6 +890,7 @@ class Assessment:
     plan: ExchangePlan | Unavailable
     cluster: ClusterCurve | Unavailable
     unknowns: tuple[dict[str, str], ...] = ()
+    platform: Platform | Unavailable = Unavailable("the platform analysis was not run")
 
     @property
     def has_regions(self) -> bool:
@@ -900,6 +919,7 @@ class Assessment:
             "regions": self.regions,
             "plan": self.plan,
             "cluster": self.cluster,
+            "platform": self.platform,
         }
         out: dict[str, Any] = _plain(
             {
@@ -1165,4 +1185,5 @@ def assess(
         plan=r["plan"],
         cluster=r["cluster"],
         unknowns=tuple(run.unknowns),
+        platform=r["platform"],
     )

@@ -472,3 +472,117 @@ def radius_curve(curves: Mapping[str, Mapping[str, Any]], measure: str, axis: st
             shapes=shapes,
         ),
     }
+
+
+def keystone_losses(
+    scenarios: Sequence[str], direct: Sequence[float | None], cascade: Sequence[float | None], bounds: Sequence[Any]
+) -> dict[str, Any]:
+    """Share of the ecosystem's output lost per keystone scenario (a provider failing, a
+    module withdrawn): the direct loss and the loss through the layers, side by side,
+    largest on top. An unknown loss draws no bar; a cascade known only within bounds is
+    drawn as its range (a bar from the lower to the upper bound, hatched)."""
+    labels = list(reversed(scenarios))
+
+    def pct(values: Sequence[float | None]) -> list[float | None]:
+        return [None if v is None else 100.0 * float(v) for v in reversed(values)]
+
+    low = [None if b is None or c is not None else 100.0 * float(b[0]) for b, c in zip(bounds, cascade, strict=True)]
+    high = [None if b is None or c is not None else 100.0 * float(b[1]) for b, c in zip(bounds, cascade, strict=True)]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "direct (adopters' output that stops, and the provider's own)",
+            "y": labels,
+            "x": pct(direct),
+            "marker": {"color": "#90a4ae"},
+            "hovertemplate": "%{y}: %{x:.1f}% of output, direct<extra></extra>",
+        },
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "through the layers (supply, by-products, platform)",
+            "y": labels,
+            "x": pct(cascade),
+            "marker": {"color": "#c62828"},
+            "hovertemplate": "%{y}: %{x:.1f}% of output through the layers<extra></extra>",
+        },
+    ]
+    if any(v is not None for v in low):
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "through the layers, only its bounds known",
+                "y": labels,
+                "base": list(reversed(low)),
+                "x": [
+                    None if lo is None or hi is None else hi - lo
+                    for lo, hi in zip(reversed(low), reversed(high), strict=True)
+                ],
+                "marker": {"color": "rgba(198,40,40,0.25)", "pattern": {"shape": "/"}},
+                "hovertemplate": "%{y}: between %{base:.1f}% and %{x:.1f} points more<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=110 + 44 * max(len(labels), 1),
+            barmode="group",
+            margin={"l": 230, "r": 20, "t": 20, "b": 80},
+            xaxis={
+                "title": {"text": "share of the ecosystem's output lost (%)"},
+                "gridcolor": "#eceff1",
+                "rangemode": "tozero",
+            },
+            legend={"orientation": "h", "y": -0.35},
+        ),
+    }
+
+
+def concentration(kinds: Sequence[str], points: Sequence[float], bands: Sequence[tuple[float, str]]) -> dict[str, Any]:
+    """The HHI of each module kind (points, 0-10,000) with the Guidelines' band limits as
+    dotted lines."""
+    shapes = [
+        {
+            "type": "line",
+            "x0": limit,
+            "x1": limit,
+            "y0": 0,
+            "y1": 1,
+            "yref": "paper",
+            "line": {"color": "#6d4c41", "dash": "dot", "width": 1},
+        }
+        for limit, _ in bands
+    ]
+    notes = [
+        {
+            "x": limit,
+            "y": 1,
+            "yref": "paper",
+            "text": f"{limit:,.0f}",
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"size": 11, "color": "#6d4c41"},
+        }
+        for limit, _ in bands
+    ]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": list(reversed(kinds)),
+                "x": list(reversed([float(p) for p in points])),
+                "marker": {"color": "#6a1b9a"},
+                "hovertemplate": "%{y}: HHI %{x:,.0f}<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            height=110 + 34 * max(len(kinds), 1),
+            margin={"l": 110, "r": 20, "t": 30, "b": 45},
+            xaxis={"title": {"text": "HHI (points)"}, "range": [0, 10_000], "gridcolor": "#eceff1"},
+            shapes=shapes,
+            annotations=notes,
+        ),
+    }

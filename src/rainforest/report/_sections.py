@@ -1179,6 +1179,285 @@ def cluster_section(ctx: Context) -> Section:
     )
 
 
+def platform_section(ctx: Context) -> Section | None:
+    """The platform pathway, when the document declares modules: providers' reach and
+    keystone losses, each module kind's concentration and entry barrier, and each
+    adopter's dependence."""
+    title = "Platform: module providers, dependence and entry barriers"
+    result = ctx.a.platform
+    if not ctx.eco.modules:
+        return None
+    if isinstance(result, Unavailable):
+        return unavailable("platform", title, result.reason)
+    money = result.money
+    per = _per_money(ctx)
+    reasons: dict[str, None] = {}
+
+    def share(value: float | None, why: Mapping[str, str], key: str) -> str:
+        if value is None:
+            if key in why:
+                reasons[why[key]] = None
+            return "n/a"
+        return pct(value)
+
+    def cash(value: float | None, why: Mapping[str, str], key: str, unit: str = "") -> str:
+        if value is None:
+            if key in why:
+                reasons[why[key]] = None
+            return "n/a"
+        return fmt(value, unit)
+
+    def bounds(k: Any) -> str:
+        if k.cascade_share is not None:
+            return pct(k.cascade_share)
+        if k.cascade_bounds is not None:
+            reasons[k.reasons.get("cascade_share", "")] = None
+            return f"n/a (between {pct(k.cascade_bounds[0])} and {pct(k.cascade_bounds[1])})"
+        return share(None, k.reasons, "cascade_share")
+
+    provider_rows = []
+    for r in result.providers:
+        fails = result.loss(r.id)
+        provider_rows.append(
+            (
+                r.id,
+                ", ".join(r.modules),
+                str(len(r.adopters)),
+                share(r.actors_share, r.reasons, "actors_share"),
+                share(r.value_added_share, r.reasons, "value_added_share"),
+                share(r.throughflow_share, r.reasons, "throughflow_share"),
+                share(fails.direct_share, fails.reasons, "direct_share"),
+                bounds(fails),
+            )
+        )
+    kind_rows = []
+    for k in result.kinds:
+        b = k.barrier
+        if b is not None and b.lock_in_lead is None:
+            reasons[b.reasons.get("lock_in_lead", "")] = None
+        kind_rows.append(
+            (
+                k.kind,
+                ", ".join(f"{p} {pct(v, 0)}" for p, v in k.shares.items()) or "none",
+                fmt(k.hhi_points) if k.hhi_points is not None else "n/a",
+                k.band or "n/a",
+                ", ".join(k.multi_homing) or "none",
+                f"{b.leader} ({b.installed_base}, lead {b.lead})" if b else "n/a",
+                cash(b.switching_cost_total, b.reasons, "switching_cost_total", money) if b else "n/a",
+                (f"{cash(b.cost_to_match, b.reasons, 'cost_to_match', money)} ({b.lured_to_match} lured)")
+                if b
+                else "n/a",
+                (
+                    "n/a"
+                    if b.lock_in_lead is None
+                    else f"{b.lock_in_lead:.3g} adopters; "
+                    + ("locked in" if b.locked_in else "not locked in" if b.locked_in is False else "no rival")
+                )
+                if b
+                else "n/a",
+            )
+        )
+    scenario_rows = []
+    for k in result.keystone:
+        scenario_rows.append(
+            (
+                k.provider,
+                "fails" if k.module is None else f"withdraws {k.module}",
+                str(len(k.adopters_hit)),
+                cash(k.direct_loss, k.reasons, "direct_loss", per),
+                share(k.direct_share, k.reasons, "direct_share"),
+                bounds(k),
+                ", ".join(f"{layer} {pct(v)}" for layer, v in k.by_layer.items()) or "n/a",
+                cash(k.cascade_cost, k.reasons, "cascade_cost", per),
+            )
+        )
+    ranked = sorted(
+        result.adoptions,
+        key=lambda a: -max(a.capacity_share or 0.0, a.revenue_share or 0.0, a.input_share or 0.0),
+    )
+    dependence_rows = tuple(
+        (
+            a.adopter,
+            a.module,
+            a.provider,
+            share(a.revenue_share, a.reasons, "revenue_share"),
+            share(a.input_share, a.reasons, "input_share"),
+            share(a.capacity_share, a.reasons, "capacity_share"),
+            cash(a.switching_cost, a.reasons, "switching_cost", money),
+            "yes" if a.multi_homing else "no",
+        )
+        for a in ranked[: 2 * TOP]
+    )
+    for a in result.adoptions:
+        if a.capacity_share is None:
+            ctx.unknown(
+                f"the capacity share of module {a.module} (the share of an adopter's output that stops without it)",
+                "its direct keystone loss is n/a and the cascade's loss is given as bounds (the share at 0 and at 1)",
+            )
+        if a.switching_cost is None:
+            ctx.unknown(
+                f"the switching cost of module {a.module}",
+                "the switching cost its adopters face, and what a newcomer must cover, are n/a where it is needed",
+            )
+    figures = []
+    if result.keystone:
+        figures.append(
+            Figure(
+                "platform-keystone",
+                "What the ecosystem loses if a provider fails or withdraws a module",
+                figs.keystone_losses(
+                    [
+                        f"{k.provider} fails" if k.module is None else f"{k.provider} withdraws {k.module}"
+                        for k in result.keystone
+                    ],
+                    [k.direct_share for k in result.keystone],
+                    [k.cascade_share for k in result.keystone],
+                    [k.cascade_bounds for k in result.keystone],
+                ),
+                "Share of the ecosystem's output lost per period. Direct: the adopters' output that stops "
+                "(capacity share) and, when the provider fails, its own; through the layers: the cascade over the "
+                f"{', '.join(result.keystone[0].layers) or 'layers'} layers to its fixed point.",
+            )
+        )
+    hhi_kinds = [k for k in result.kinds if k.hhi_points is not None]
+    if hhi_kinds:
+        from rainforest.analysis.platform import BANDS
+
+        guidelines = str(result.parameters["guidelines"])
+        figures.append(
+            Figure(
+                "platform-hhi",
+                "Concentration of each module kind (Herfindahl-Hirschman index)",
+                figs.concentration(
+                    [k.kind for k in hhi_kinds],
+                    [float(k.hhi_points or 0.0) for k in hhi_kinds],
+                    [(limit, name) for limit, name in BANDS[guidelines] if math.isfinite(limit)],
+                ),
+                f"Dotted: the band limits of the DOJ/FTC Merger Guidelines ({guidelines}). With n providers the "
+                "index is at least 10,000/n.",
+            )
+        )
+    top = max(result.providers, key=lambda r: len(r.adopters), default=None)
+    numbers: list[dict[str, Any]] = []
+    if top is not None:
+        numbers.append(
+            {
+                "label": "widest reach",
+                "value": f"{top.id}: {len(top.adopters)} adopters ({share(top.actors_share, top.reasons, 'actors_share')} "
+                "of actors)",
+                "meaning": f"of the ecosystem's value added, {share(top.value_added_share, top.reasons, 'value_added_share')}"
+                f" is made by its adopters",
+            }
+        )
+        fails = result.loss(top.id)
+        numbers.append(
+            {
+                "label": f"if {top.id} fails",
+                "value": bounds(fails),
+                "meaning": "of the ecosystem's output is lost through the layers "
+                f"({share(fails.direct_share, fails.reasons, 'direct_share')} directly)",
+            }
+        )
+    if hhi_kinds:
+        most = max(hhi_kinds, key=lambda k: k.hhi_points or 0.0)
+        numbers.append(
+            {
+                "label": "most concentrated kind",
+                "value": f"{most.kind}: HHI {fmt(most.hhi_points)}",
+                "meaning": f"{most.band} (DOJ/FTC Merger Guidelines {result.parameters['guidelines']})",
+            }
+        )
+    text = (
+        "A platform provider offers modules (logistics, data, technology...) that other members build on. Reach: "
+        "its adopters and the shares of the actors, of value added (revenue less input costs) and of throughflow "
+        f"({result.throughflow_currency or 'no layer'}) they make. Dependence: the module's value per adopter "
+        "against the adopter's revenue and inputs, and the share of its output that stops without the module "
+        "(capacity share).",
+        "Concentration: the Herfindahl-Hirschman index of each module kind's adoptions, with the bands of the US "
+        "DOJ/FTC Merger Guidelines. Entry barriers after Arthur (1989): the installed base a newcomer must match, "
+        "the switching cost its adopters face, the least switching cost a newcomer must cover to draw level, and "
+        "the lead beyond which increasing returns lock the market in (that needs the returns per adopter and the "
+        "preference gap, which the document does not hold). Keystone role after Iansiti & Levien (2004): what the "
+        "ecosystem loses if the provider fails or withdraws a module, directly and through the cascade across "
+        "layers.",
+    )
+    tables = [
+        Table(
+            "Module providers: reach and what the ecosystem loses if each fails",
+            (
+                "provider",
+                "modules",
+                "adopters",
+                "share of actors",
+                "share of value added",
+                "share of throughflow",
+                "output lost, direct",
+                "output lost, through the layers",
+            ),
+            tuple(provider_rows),
+        ),
+        Table(
+            "Module kinds as markets: concentration and entry barriers",
+            (
+                "kind",
+                "providers' shares of adoptions",
+                "HHI (points)",
+                "band",
+                "multi-homing adopters",
+                "leader (installed base, lead)",
+                "switching cost of the base",
+                "a newcomer's cost to match",
+                "lock-in lead (Arthur)",
+            ),
+            tuple(kind_rows),
+            "A newcomer's cost to match: it wins every actor that uses no module of the kind, then lures the "
+            "leader's adopters cheapest first until it has as many as the leader keeps.",
+        ),
+        Table(
+            "Keystone scenarios: a provider fails or withdraws one module",
+            (
+                "provider",
+                "scenario",
+                "adopters hit",
+                "output lost, direct",
+                "share, direct",
+                "share through the layers",
+                "through each layer alone",
+                "extra costs",
+            ),
+            tuple(scenario_rows),
+            "Each layer's column is the output lost through that layer alone; the provider's own loss when it "
+            "fails is the shock, in none of them. Extra costs: virgin inputs bought for lost by-products and the "
+            "modules' lost value.",
+        ),
+        Table(
+            f"Dependence of each adopter ({len(dependence_rows)} of {len(result.adoptions)}, most dependent first)",
+            (
+                "adopter",
+                "module",
+                "provider",
+                "value / revenue",
+                "value / inputs",
+                "output that stops",
+                "switching cost",
+                "multi-homes",
+            ),
+            dependence_rows,
+        ),
+    ]
+    notes = [*result.notes, *(f"n/a: {r}" for r in reasons if r)]
+    return Section(
+        id="platform",
+        title=title,
+        text=text,
+        numbers=tuple(numbers),
+        tables=tuple(tables),
+        figures=tuple(figures),
+        notes=tuple(dict.fromkeys(notes)),
+        data=result.to_dict(),
+    )
+
+
 #: What the report shows once exchanges are recorded (the existing pathway's key numbers).
 AFTER_FLOWS = (
     "exchanged between members",
@@ -1249,6 +1528,7 @@ def compute(
         io_section(ctx),
         *([regions] if (regions := regions_section(ctx)) is not None else []),
         risk_section(ctx),
+        *([platform] if (platform := platform_section(ctx)) is not None else []),
         exchanges_section(ctx),
         cluster_section(ctx),
     ]
