@@ -132,7 +132,10 @@ __all__ = [
     "lock_in_lead",
 ]
 
-#: The DOJ/FTC concentration bands in HHI points: (upper bound, name), lowest first.
+#: The DOJ/FTC concentration bands in HHI points: (limit, name of the band up to it), lowest
+#: first. 2023 Merger Guidelines (section 2.1): above 1,800 highly concentrated; 2010
+#: Horizontal Merger Guidelines (section 5.3): below 1,500 unconcentrated, 1,500 to 2,500
+#: moderately concentrated, above 2,500 highly concentrated.
 BANDS: dict[str, tuple[tuple[float, str], ...]] = {
     "2023": ((1800.0, "not highly concentrated"), (math.inf, "highly concentrated")),
     "2010": ((1500.0, "unconcentrated"), (2500.0, "moderately concentrated"), (math.inf, "highly concentrated")),
@@ -182,10 +185,11 @@ def hhi_band(points: float, guidelines: MergerGuidelines = "2023") -> str:
     ('highly concentrated', 'highly concentrated', 'moderately concentrated')
     """
     check_choice("guidelines", guidelines, MergerGuidelines, where="hhi_band")
-    for upper, name in BANDS[guidelines]:
-        if points <= upper:
-            return name
-    raise AssertionError(points)  # the last band is unbounded
+    if guidelines == "2023":  # "greater than 1,800": 1,800 itself is not highly concentrated
+        return "highly concentrated" if points > 1800 else "not highly concentrated"
+    if points < 1500:  # "below 1500"; "between 1500 and 2500" is moderate, both ends included
+        return "unconcentrated"
+    return "moderately concentrated" if points <= 2500 else "highly concentrated"
 
 
 def lock_in_lead(preference_gap: float, returns_per_adopter: float) -> float:
@@ -494,7 +498,8 @@ class Platform:
                 for level, group in (("provider", self.providers), ("module", self.modules))
                 for r in group
             ]
-            return pd.DataFrame(rows, columns=list(rows[0]) if rows else None).set_index(["level", "id"])
+            columns = ["level", "id", "provider", "adopters", "actors_share", "value_added_share", "throughflow_share"]
+            return pd.DataFrame(rows, columns=columns).set_index(["level", "id"])
         if part == "adoptions":
             frame = pd.DataFrame(
                 [
@@ -512,7 +517,7 @@ class Platform:
                     for a in self.adoptions
                 ]
             )
-            return frame.set_index(["module", "adopter"]) if len(frame) else frame
+            return frame.reindex(columns=_ADOPTION_COLUMNS).set_index(["module", "adopter"])
         if part == "kinds":
             rows = []
             for k in self.kinds:
@@ -533,7 +538,7 @@ class Platform:
                     }
                 )
             frame = pd.DataFrame(rows)
-            return frame.set_index("kind") if len(frame) else frame
+            return frame.reindex(columns=_KIND_COLUMNS).set_index("kind")
         frame = pd.DataFrame(
             [
                 {
@@ -548,7 +553,42 @@ class Platform:
                 for k in self.keystone
             ]
         )
-        return frame.set_index(["provider", "scenario"]) if len(frame) else frame
+        return frame.reindex(columns=_KEYSTONE_COLUMNS).set_index(["provider", "scenario"])
+
+
+_ADOPTION_COLUMNS = (
+    "module",
+    "adopter",
+    "provider",
+    "kind",
+    "revenue_share",
+    "input_share",
+    "capacity_share",
+    "switching_cost",
+    "multi_homing",
+)
+_KIND_COLUMNS = (
+    "kind",
+    "providers",
+    "hhi",
+    "hhi_points",
+    "band",
+    "multi_homing",
+    "leader",
+    "installed_base",
+    "switching_cost_total",
+    "cost_to_match",
+    "lock_in_lead",
+)
+_KEYSTONE_COLUMNS = (
+    "provider",
+    "scenario",
+    "adopters_hit",
+    "direct_loss",
+    "direct_share",
+    "cascade_loss",
+    "cascade_share",
+)
 
 
 def _money_unit(eco: Ecosystem) -> str:

@@ -1,0 +1,510 @@
+"""The platform analysis (rainforest.platform): reach, dependence, multi-homing, HHI,
+entry barriers after Arthur (1989) and keystone losses, on hand-derived cases; Hypothesis
+properties; the CLI's JSON; the report's section; documents without modules."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import rainforest as rf
+from rainforest.analysis import platform
+from rainforest.cli.app import app
+from strategies import ecosystems
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "platform.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def example() -> platform.Platform:
+    return platform.analyze(rf.load(EXAMPLE), preference_gap=300_000, returns_per_adopter=100_000)
+
+
+# -- hand-derived numbers on docs/examples/platform.yaml ---------------------------------------------------
+def test_reach_of_the_leading_provider(example: platform.Platform) -> None:
+    """hub's two modules reach mill, brewery, bakery, dairy, cannery and printer: 6 of the
+    12 actors = 0.5.
+
+    Value added (revenue - costs, million EUR): hub 20, freight 3, cloud 3, mill 5, brewery 4,
+    bakery 2, dairy 3, cannery 2, printer 1, plastics 2, foundry 3, quarry 2; total 50. The
+    adopters make 5 + 4 + 2 + 3 + 2 + 1 = 17: 17 / 50 = 0.34.
+
+    Throughflow (mass, input throughflow T_i = inflow from members + boundary inputs, t):
+    mill 1000, brewery 200, bakery 600, dairy 100 + 400 = 500, cannery 300 + 50 = 350,
+    printer 200, plastics 150, foundry 300, quarry 800, the three providers 0; TST = 4100.
+    The adopters pass 1000 + 200 + 600 + 500 + 350 + 200 = 2850: 2850 / 4100.
+    """
+    hub = example.provider("hub")
+    assert hub.adopters == ("mill", "brewery", "bakery", "dairy", "cannery", "printer")
+    assert hub.modules == ("hub_logistics", "hub_data")
+    assert hub.actors_share == 0.5
+    assert hub.value_added_share == pytest.approx(0.34, rel=1e-12)
+    assert hub.throughflow_share == pytest.approx(2850 / 4100, rel=1e-12)
+    assert example.throughflow_currency == "mass"
+    assert hub.reasons == {}
+    # one module alone: hub_data reaches mill, brewery, dairy: 3/12, (5+4+3)/50, (1000+200+500)/4100
+    data = example.module("hub_data")
+    assert (data.actors_share, data.value_added_share) == (0.25, pytest.approx(12 / 50))
+    assert data.throughflow_share == pytest.approx(1700 / 4100)
+
+
+def test_dependence_of_an_adopter(example: platform.Platform) -> None:
+    """printer adopts hub_logistics (value 2,000,000 EUR per adopter and year, capacity share
+    0.3, switching cost 500,000): 2.0 / 5.0 million revenue = 0.4 of its revenue, 2.0 / 4.0
+    million costs = 0.5 of its inputs; 30% of its output stops without the module."""
+    row = next(a for a in example.adoptions if a.module == "hub_logistics" and a.adopter == "printer")
+    assert row.revenue_share == pytest.approx(0.4)
+    assert row.input_share == pytest.approx(0.5)
+    assert row.capacity_share == 0.3
+    assert row.switching_cost == 500_000
+    assert not row.multi_homing
+    unknown = next(a for a in example.adoptions if a.module == "cloud_data" and a.adopter == "bakery")
+    assert unknown.switching_cost is None
+    assert "no switching_cost for module cloud_data" in unknown.reasons["switching_cost"]
+
+
+def test_multi_homing_and_concentration(example: platform.Platform) -> None:
+    """Logistics: hub has 6 adopters, freight 2 (cannery uses both): shares 6/8 and 2/8,
+    HHI = 0.75^2 + 0.25^2 = 0.625 = 6,250 points; 1 of the kind's 7 adopters multi-homes.
+    Data: cloud 4 (bakery, printer, foundry, dairy), hub 3 (mill, brewery, dairy): HHI =
+    (16 + 9) / 49 = 25/49; dairy multi-homes, 1 of 6. Both above 1,800: highly concentrated
+    (2023 Guidelines), and above 2,500 (2010)."""
+    logistics = example.kind("logistics")
+    assert logistics.adopters == {"hub": 6, "freight": 2}
+    assert logistics.shares == {"hub": 0.75, "freight": 0.25}
+    assert logistics.hhi == pytest.approx(0.625)
+    assert logistics.hhi_points == pytest.approx(6250)
+    assert logistics.band == "highly concentrated"
+    assert logistics.multi_homing == {"cannery": ("hub", "freight")}
+    assert logistics.multi_homing_share == pytest.approx(1 / 7)
+    data = example.kind("data")
+    assert data.hhi == pytest.approx(25 / 49)
+    assert data.multi_homing == {"dairy": ("hub", "cloud")}
+    assert data.multi_homing_share == pytest.approx(1 / 6)
+    cannery = [a for a in example.adoptions if a.adopter == "cannery"]
+    assert all(a.multi_homing for a in cannery)
+    older = platform.analyze(rf.load(EXAMPLE), guidelines="2010", cascade=False)
+    assert older.kind("logistics").band == "highly concentrated"
+
+
+def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
+    """Logistics: leader hub (6 adopters), runner-up freight (2), lead 4. Its adopters would
+    pay 6 x 500,000 = 3,000,000 EUR to leave. Open pool (no logistics module, no logistics
+    provider): cloud, foundry, quarry = 3 < 6, so a newcomer lures ceil((6 - 3) / 2) = 2 of
+    hub's adopters (3 + 2 = 5 >= 6 - 2 = 4): 2 x 500,000 = 1,000,000 EUR. Arthur's lock-in
+    lead g / r = 300,000 / 100,000 = 3 adopters: the lead of 4 exceeds it (locked in), and a
+    newcomer (6 behind) is locked out.
+
+    Data: leader cloud (4), hub 3, lead 1 < 3: not locked in; cloud_data gives no switching
+    cost, so the base's switching cost is n/a; the open pool (freight, cannery, plastics,
+    quarry) already matches the leader: cost 0, nobody lured."""
+    b = example.kind("logistics").barrier
+    assert b is not None
+    assert (b.leader, b.installed_base, b.runner_up, b.lead) == ("hub", 6, "freight", 4)
+    assert b.switching_cost_total == 3_000_000
+    assert b.open_pool == ("cloud", "foundry", "quarry")
+    assert (b.lured_to_match, b.cost_to_match) == (2, 1_000_000)
+    assert b.lock_in_lead == 3.0
+    assert b.locked_in is True
+    assert b.newcomer_locked_out is True
+    d = example.kind("data").barrier
+    assert d is not None
+    assert (d.leader, d.installed_base, d.lead) == ("cloud", 4, 1)
+    assert d.switching_cost_total is None
+    assert "no switching_cost for cloud_data" in d.reasons["switching_cost_total"]
+    assert (d.lured_to_match, d.cost_to_match) == (0, 0.0)
+    assert d.locked_in is False
+    assert d.newcomer_locked_out is True
+
+
+def test_lock_in_lead_needs_both_parameters() -> None:
+    """Without g and r the lead is n/a, with the reason; one of them alone is an error."""
+    p = platform.analyze(rf.load(EXAMPLE), cascade=False)
+    b = p.kind("logistics").barrier
+    assert b is not None
+    assert b.lock_in_lead is None
+    assert b.locked_in is None
+    assert "preference_gap=" in b.reasons["lock_in_lead"]
+    with pytest.raises(rf.ParameterError, match="'returns_per_adopter' parameter"):
+        platform.analyze(rf.load(EXAMPLE), preference_gap=1.0)
+    with pytest.raises(rf.ParameterError, match="must be a positive number"):
+        platform.lock_in_lead(1.0, 0.0)
+    with pytest.raises(rf.ParameterError, match="'guidelines' parameter"):
+        platform.analyze(rf.load(EXAMPLE), guidelines="1992")  # type: ignore[arg-type]
+
+
+def test_direct_keystone_losses(example: platform.Platform) -> None:
+    """hub fails: it stops (50 million) and both modules go; an adopter loses the sum of
+    the capacity shares it uses (at most 1): mill and brewery and dairy 0.3 + 0.1 = 0.4,
+    bakery, cannery, printer 0.3. 50 + 0.4 (20 + 10 + 12) + 0.3 (8 + 10 + 5) = 73.7 million;
+    total output 152 million. hub withdraws hub_logistics: 0.3 x 65 million = 19.5 million."""
+    fails = example.loss("hub")
+    assert fails.direct_loss == pytest.approx(73_700_000)
+    assert fails.direct_share == pytest.approx(73.7 / 152)
+    withdraws = example.loss("hub", "hub_logistics")
+    assert withdraws.direct_loss == pytest.approx(19_500_000)
+    assert withdraws.adopters_hit == ("mill", "brewery", "bakery", "dairy", "cannery", "printer")
+    assert withdraws.scenario == "withdraws hub_logistics"
+    for k in example.keystone:  # the cascade adds to the first round, never takes from it
+        assert k.cascade_loss is not None
+        assert k.direct_loss is not None
+        assert k.cascade_loss >= k.direct_loss - 1e-6
+        assert k.layers == ("supply", "byproducts", "platform")
+    with pytest.raises(rf.UnknownIdError):
+        example.loss("hub", "cloud_data")
+
+
+def _chain(capacity: float | None = 0.5) -> rf.Ecosystem:
+    """p provides module m to a (output 10) and b (20); a provides module n to c (40).
+    Every actor gives revenue and costs; there are no flows (no supply or by-product
+    layer), so the failure travels through the platform layer alone."""
+    sizes = {"p": 40.0, "a": 10.0, "b": 20.0, "c": 40.0}
+    return rf.Ecosystem(
+        name="chain",
+        actors=[rf.Actor(a, size=rf.Size(revenue=x, costs=x / 2)) for a, x in sizes.items()],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[
+            rf.Module("m", "p", kind="technology", adopters=("a", "b"), capacity_share=capacity),
+            rf.Module("n", "a", kind="data", adopters=("c",), capacity_share=0.5),
+        ],
+    )
+
+
+def test_the_cascade_follows_modules_of_adopters() -> None:
+    """p fails: a and b lose capacity share 0.5 of m (direct: 40 + 0.5 (10 + 20) = 55 of the
+    ecosystem's 110). a, half stopped, provides module n at level 1 - 0.5, so its adopter c
+    loses 0.5 x 0.5 = 0.25 of 40 = 10 more: 65 through the layers (rule L3 of
+    rainforest.analysis.layers). The supply layer is left out (no money flows), said in a
+    note."""
+    p = platform.analyze(_chain())
+    fails = p.loss("p")
+    assert fails.direct_loss == pytest.approx(55.0)
+    assert fails.direct_share == pytest.approx(55 / 110)
+    assert fails.cascade_loss == pytest.approx(65.0)
+    assert fails.cascade_share == pytest.approx(65 / 110)
+    assert fails.layers == ("byproducts", "platform")
+    assert fails.by_layer["platform"] == pytest.approx((0.5 * 30 + 10) / 110)
+    assert any("leaves out the supply layer" in n for n in p.notes)
+    withdrawn = p.loss("p", "m")  # p keeps producing
+    assert withdrawn.direct_loss == pytest.approx(15.0)
+    assert withdrawn.cascade_loss == pytest.approx(25.0)
+    # value added: revenue - costs = half of each output; no throughflow without flows
+    assert p.provider("p").value_added_share == pytest.approx(30 / 110)
+    assert p.provider("p").throughflow_share is None
+    assert "no flows" in p.provider("p").reasons["throughflow_share"]
+
+
+def test_an_unknown_capacity_share_gives_bounds_not_a_number() -> None:
+    """m without capacity_share: the direct loss is n/a; the cascade runs with it at 0 (p's
+    own 40 of 110) and at 1 (40 + 30 + c's 0.5 x 40 = 90): n/a, with those bounds."""
+    p = platform.analyze(_chain(capacity=None))
+    fails = p.loss("p")
+    assert fails.direct_loss is None
+    assert "no capacity_share for m" in fails.reasons["direct_loss"]
+    assert fails.cascade_loss is None
+    assert fails.cascade_bounds == (pytest.approx(40 / 110), pytest.approx(90 / 110))
+    assert "has no capacity_share" in fails.reasons["cascade_loss"]
+
+
+def test_what_the_document_does_not_give_is_na_with_a_reason() -> None:
+    """No revenue for one actor: value-added shares and keystone shares are n/a (never 0),
+    naming the actor; a module's value above the adopter's revenue is an inconsistency; a
+    provider listing itself is in-house use; a module without a kind has no rivals."""
+    eco = rf.Ecosystem(
+        name="gaps",
+        actors=[
+            rf.Actor("p", size=rf.Size(revenue=100.0, costs=50.0)),
+            rf.Actor("a", size=rf.Size(revenue=10.0, costs=5.0)),
+            rf.Actor("b"),
+        ],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[
+            rf.Module("m", "p", kind="logistics", adopters=("a", "b", "p"), value_per_adopter=20.0, capacity_share=0.1),
+            rf.Module("k", "p", adopters=("a",), capacity_share=0.2),
+        ],
+    )
+    p = platform.analyze(eco)
+    reach = p.provider("p")
+    assert reach.adopters == ("a", "b")
+    assert reach.value_added_share is None
+    assert "1 of 3 actors (b)" in reach.reasons["value_added_share"]
+    a = next(x for x in p.adoptions if x.module == "m" and x.adopter == "a")
+    assert a.revenue_share is None
+    assert "exceeds a's output" in a.reasons["revenue_share"]
+    b = next(x for x in p.adoptions if x.module == "m" and x.adopter == "b")
+    assert b.revenue_share is None
+    assert "b's output is not known" in b.reasons["revenue_share"]
+    fails = p.loss("p")
+    assert fails.direct_loss is None
+    assert "output of b is not known" in fails.reasons["direct_loss"]
+    assert any("in-house use" in n for n in p.notes)
+    assert any("without a kind" in n for n in p.notes)
+    assert [k.kind for k in p.kinds] == ["logistics"]
+
+
+def test_hhi_reproduces_the_textbook_example() -> None:
+    """The US DOJ's example (Herfindahl-Hirschman Index, justice.gov/atr): four firms with
+    30, 30, 20 and 20 percent: 900 + 900 + 400 + 400 = 2,600 points, highly concentrated
+    under the 2010 Guidelines (above 2,500) and the 2023 ones (above 1,800)."""
+    assert platform.hhi([30, 30, 20, 20]) * 10_000 == pytest.approx(2600)
+    assert platform.hhi_band(2600, "2010") == "highly concentrated"
+    assert platform.hhi_band(2600, "2023") == "highly concentrated"
+    # the band limits themselves: 2023 "greater than 1,800"; 2010 "below 1,500",
+    # "between 1,500 and 2,500" moderately, above 2,500 highly
+    assert platform.hhi_band(1800) == "not highly concentrated"
+    assert platform.hhi_band(1800.5) == "highly concentrated"
+    assert platform.hhi_band(1499.9, "2010") == "unconcentrated"
+    assert platform.hhi_band(1500, "2010") == "moderately concentrated"
+    assert platform.hhi_band(2500, "2010") == "moderately concentrated"
+    assert platform.hhi_band(2500.1, "2010") == "highly concentrated"
+    assert platform.hhi([1]) == 1.0
+    with pytest.raises(rf.ParameterError, match="'shares' parameter"):
+        platform.hhi([])
+
+
+# -- properties ---------------------------------------------------------------------------------------------
+@st.composite
+def platform_documents(draw: st.DrawFn) -> rf.Ecosystem:
+    """Actors with revenue and costs, 1-5 modules of 1-3 kinds with adopters, values,
+    switching costs and capacity shares (each sometimes missing)."""
+    n = draw(st.integers(2, 9))
+    ids = [f"a{i}" for i in range(n)]
+    money = st.floats(1.0, 1e6, allow_nan=False)
+    actors = []
+    for a in ids:
+        revenue = draw(money)
+        actors.append(rf.Actor(a, size=rf.Size(revenue=revenue, costs=revenue * draw(st.floats(0.1, 1.2)))))
+    modules = []
+    for m in range(draw(st.integers(1, 5))):
+        modules.append(
+            rf.Module(
+                f"m{m}",
+                draw(st.sampled_from(ids)),
+                kind=draw(st.sampled_from(["logistics", "data", "finance"])),
+                adopters=tuple(draw(st.lists(st.sampled_from(ids), max_size=n, unique=True))),
+                value_per_adopter=draw(st.one_of(st.none(), st.floats(0.0, 1e5))),
+                switching_cost=draw(st.one_of(st.none(), st.floats(0.0, 1e5))),
+                capacity_share=draw(st.one_of(st.none(), st.floats(0.0, 1.0))),
+            )
+        )
+    flows = [rf.Flow("world", a, "goods", quantity=draw(st.floats(0.0, 100.0))) for a in ids]
+    return rf.Ecosystem(
+        name="p", actors=actors, resources=[rf.Resource("goods", "material", "t")], flows=flows, modules=modules
+    )
+
+
+def _shares(p: platform.Platform) -> list[float | None]:
+    out: list[float | None] = []
+    for r in (*p.providers, *p.modules):
+        out += [r.actors_share, r.value_added_share, r.throughflow_share]
+    for a in p.adoptions:
+        out += [a.revenue_share, a.input_share, a.capacity_share]
+    for k in p.kinds:
+        out += [k.hhi, k.multi_homing_share, *k.shares.values()]
+    for s in p.keystone:
+        out += [s.direct_share, s.cascade_share, *(s.cascade_bounds or ()), *s.by_layer.values()]
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(platform_documents())
+def test_every_share_is_in_zero_one_and_hhi_in_its_bounds(eco: rf.Ecosystem) -> None:
+    """Shares lie in [0, 1] (or are None); a kind's HHI lies in [1/n, 1] with n its
+    providers with adopters; a newcomer's cost to match never exceeds the base's switching
+    cost; the cascade loses at least the direct loss."""
+    p = platform.analyze(eco)
+    for s in _shares(p):
+        assert s is None or -1e-12 <= s <= 1 + 1e-12
+    for k in p.kinds:
+        if k.hhi is None:
+            assert not any(k.adopters.values())
+            continue
+        providers = sum(1 for c in k.adopters.values() if c)
+        assert 1 / providers - 1e-12 <= k.hhi <= 1 + 1e-12
+        assert math.isclose(sum(k.shares.values()), 1.0)
+        b = k.barrier
+        assert b is not None
+        if b.cost_to_match is not None and b.switching_cost_total is not None:
+            assert b.cost_to_match <= b.switching_cost_total + 1e-6
+    for s in p.keystone:
+        if s.direct_loss is not None and s.cascade_loss is not None:
+            assert s.cascade_loss >= s.direct_loss - 1e-6 * max(1.0, s.direct_loss)
+
+
+@settings(max_examples=25, deadline=None)
+@given(platform_documents(), st.floats(0.01, 1000.0))
+def test_money_scale_leaves_shares_and_scales_costs(eco: rf.Ecosystem, k: float) -> None:
+    """Every money figure times k (revenue, costs, module value, switching cost): the shares
+    do not change; the switching costs and direct losses scale by k."""
+    scaled = rf.Ecosystem(
+        name=eco.name,
+        actors=[
+            rf.Actor(a.id, size=rf.Size(revenue=a.size.revenue * k, costs=a.size.costs * k))  # type: ignore[union-attr,operator]
+            for a in eco.actors
+        ],
+        resources=list(eco.resources),
+        flows=list(eco.flows),
+        modules=[
+            rf.Module(
+                m.id,
+                m.provider,
+                kind=m.kind,
+                adopters=m.adopters,
+                value_per_adopter=None if m.value_per_adopter is None else m.value_per_adopter * k,
+                switching_cost=None if m.switching_cost is None else m.switching_cost * k,
+                capacity_share=m.capacity_share,
+            )
+            for m in eco.modules
+        ],
+    )
+    a, b = platform.analyze(eco, cascade=False), platform.analyze(scaled, cascade=False)
+    for x, y in zip(_shares(a), _shares(b), strict=True):
+        assert (x is None) == (y is None)
+        if x is not None and y is not None:
+            assert y == pytest.approx(x, rel=1e-9, abs=1e-12)
+    for ka, kb in zip(a.kinds, b.kinds, strict=True):
+        if ka.barrier and kb.barrier and ka.barrier.switching_cost_total is not None:
+            assert kb.barrier.switching_cost_total == pytest.approx(k * ka.barrier.switching_cost_total, rel=1e-9)
+    for sa, sb in zip(a.keystone, b.keystone, strict=True):
+        if sa.direct_loss is not None:
+            assert sb.direct_loss == pytest.approx(k * sa.direct_loss, rel=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(platform_documents(), st.randoms(use_true_random=False))
+def test_the_order_of_modules_does_not_change_a_kind(eco: rf.Ecosystem, rnd: object) -> None:
+    """Concentration and multi-homing do not depend on the order the document lists
+    modules in."""
+    modules = list(eco.modules)
+    rnd.shuffle(modules)  # type: ignore[attr-defined]
+    shuffled = rf.Ecosystem(
+        name=eco.name, actors=list(eco.actors), resources=list(eco.resources), flows=list(eco.flows), modules=modules
+    )
+    a = {k.kind: k for k in platform.analyze(eco, cascade=False).kinds}
+    b = {k.kind: k for k in platform.analyze(shuffled, cascade=False).kinds}
+    assert set(a) == set(b)
+    for kind in a:
+        assert a[kind].adopters == b[kind].adopters
+        assert a[kind].hhi == pytest.approx(b[kind].hhi) if a[kind].hhi is not None else b[kind].hhi is None
+        assert set(a[kind].multi_homing) == set(b[kind].multi_homing)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ecosystems())
+def test_any_valid_document_is_analysed_or_refused_clearly(eco: rf.Ecosystem) -> None:
+    """Every document the format allows: an analysis whose JSON is plain data, or a
+    library error (never a crash)."""
+    try:
+        p = platform.analyze(eco)
+    except rf.RainforestError:
+        return
+    json.dumps(p.to_dict(), allow_nan=False)
+    for s in _shares(p):
+        assert s is None or -1e-12 <= s <= 1 + 1e-12
+    for part in ("reach", "adoptions", "kinds", "keystone"):
+        p.to_frame(part)  # type: ignore[arg-type]
+
+
+# -- results, shells, report -------------------------------------------------------------------------------
+def test_frames_and_dict(example: platform.Platform) -> None:
+    reach = example.to_frame()
+    assert reach.loc[("provider", "hub"), "actors_share"] == 0.5
+    assert math.isnan(example.to_frame("kinds").loc["data", "switching_cost_total"])
+    assert len(example.to_frame("adoptions")) == 15
+    assert len(example.to_frame("keystone")) == 7
+    with pytest.raises(rf.ParameterError, match="'part' parameter"):
+        example.to_frame("providers")  # type: ignore[arg-type]
+    data = example.to_dict()
+    json.dumps(data, allow_nan=False)
+    assert data["kinds"]["data"]["barrier"]["switching_cost_total"] is None
+
+
+def test_cli_json_keys() -> None:
+    result = runner.invoke(app, ["platform", str(EXAMPLE), "--json", "--preference-gap", "3e5", "--returns", "1e5"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "actors",
+        "money",
+        "period",
+        "throughflow_currency",
+        "parameters",
+        "providers",
+        "modules",
+        "adoptions",
+        "kinds",
+        "keystone",
+        "notes",
+    }
+    assert set(data["providers"]["hub"]) >= {"adopters", "actors_share", "value_added_share", "throughflow_share"}
+    assert data["kinds"]["logistics"]["hhi_points"] == pytest.approx(6250)
+    assert data["kinds"]["logistics"]["barrier"]["locked_in"] is True
+    assert {"direct_loss", "cascade_loss", "by_layer", "scenario"} <= set(data["keystone"][0])
+    assert data["money"] == "EUR"
+
+
+def test_cli_table_and_refusals() -> None:
+    result = runner.invoke(app, ["platform", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "hub" in result.stdout
+    assert "highly concentrated" in result.stdout
+    assert "give --preference-gap and --returns" in result.stdout
+    one = runner.invoke(app, ["platform", str(EXAMPLE), "--returns", "5"])
+    assert one.exit_code == 2
+    assert "give both --preference-gap and --returns" in one.output
+    bad = runner.invoke(app, ["platform", str(EXAMPLE), "--guidelines", "1997"])
+    assert bad.exit_code == 2
+    assert "'2023' or '2010'" in bad.output
+
+
+def test_a_document_without_modules() -> None:
+    """No modules: the CLI says there is no platform pathway (exit 1, no traceback), the
+    library returns an empty analysis with that note, assess() an Unavailable, and the
+    report has no platform section."""
+    park = ROOT / "docs" / "examples" / "park.yaml"
+    result = runner.invoke(app, ["platform", str(park)])
+    assert result.exit_code == 1
+    assert "no platform pathway" in result.output
+    assert "Traceback" not in result.output
+    as_json = runner.invoke(app, ["platform", str(park), "--json"])
+    assert json.loads(as_json.stdout)["error"].startswith("no platform pathway")
+    eco = rf.datasets.kalundborg()
+    empty = platform.analyze(eco)
+    assert empty.providers == () and empty.kinds == () and empty.keystone == ()
+    assert "no modules" in empty.notes[0]
+    a = rf.assess(eco, risk=False, plan=False, cluster=False)
+    assert isinstance(a.platform, rf.Unavailable)
+    assert "no platform pathway" in a.platform.reason
+    assert a.to_dict()["platform"]["available"] is False
+    r = rf.report.health_report(a)
+    assert "platform" not in [s.id for s in r.sections]
+
+
+def test_report_has_a_platform_section() -> None:
+    a = rf.assess(rf.load(EXAMPLE), plan=False)
+    assert isinstance(a.platform, platform.Platform)
+    r = rf.report.health_report(a)
+    s = r.section("platform")
+    assert s.available
+    assert [f.id for f in s.figures] == ["platform-keystone", "platform-hhi"]
+    reach = s.tables[0]
+    assert reach.rows[0][:4] == ("hub", "hub_logistics, hub_data", "6", "50.0%")
+    kinds = s.tables[1]
+    assert kinds.rows[0][2] == "6,250"
+    assert "highly concentrated" in kinds.rows[0][3]
+    assert any("switching cost of module cloud_data" in u["what"] for u in r.section("unknowns").data["unknowns"])
+    html = r.to_html()
+    assert 'id="platform"' in html
+    assert "Platform: module providers" in html
+    # the figure's data: one bar per scenario, direct and through the layers
+    spec = s.figures[0].spec
+    assert len(spec["data"][0]["y"]) == len(a.platform.keystone)
+    assert spec["data"][1]["x"][-1] == pytest.approx(100 * a.platform.keystone[0].cascade_share)
