@@ -391,10 +391,11 @@ def test_the_order_of_modules_does_not_change_a_kind(eco: rf.Ecosystem, rnd: obj
     a = {k.kind: k for k in platform.analyze(eco, cascade=False).kinds}
     b = {k.kind: k for k in platform.analyze(shuffled, cascade=False).kinds}
     assert set(a) == set(b)
-    for kind in a:
-        assert a[kind].adopters == b[kind].adopters
-        assert a[kind].hhi == pytest.approx(b[kind].hhi) if a[kind].hhi is not None else b[kind].hhi is None
-        assert set(a[kind].multi_homing) == set(b[kind].multi_homing)
+    for kind, first in a.items():
+        again = b[kind]
+        assert first.adopters == again.adopters
+        assert first.hhi == pytest.approx(again.hhi) if first.hhi is not None else again.hhi is None
+        assert set(first.multi_homing) == set(again.multi_homing)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -478,7 +479,9 @@ def test_a_document_without_modules() -> None:
     assert json.loads(as_json.stdout)["error"].startswith("no platform pathway")
     eco = rf.datasets.kalundborg()
     empty = platform.analyze(eco)
-    assert empty.providers == () and empty.kinds == () and empty.keystone == ()
+    assert empty.providers == ()
+    assert empty.kinds == ()
+    assert empty.keystone == ()
     assert "no modules" in empty.notes[0]
     a = rf.assess(eco, risk=False, plan=False, cluster=False)
     assert isinstance(a.platform, rf.Unavailable)

@@ -40,7 +40,6 @@ The rules (docs/layers.md explains them with the citations):
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,12 +52,11 @@ import scipy.sparse as sp
 from rainforest.analysis.cascade import (
     CLASS_CODES,
     ESSENTIAL,
-    NEGLIGIBLE,
     NON_ESSENTIAL,
     SupplyNetwork,
     _damping,
-    _operators,
     _Operators,
+    _operators,
     _warn_undamped,
 )
 from rainforest.choices import CascadeDamping as Damping
@@ -463,9 +461,9 @@ def _without_byproducts(eco: Ecosystem) -> Ecosystem:
     if keep.all():
         return eco
     table = Table({name: flows[name][keep] for name in flows.names}, int(keep.sum()))
-    tables = {name: eco.table(name) for name in eco._tables}  # noqa: SLF001 - same package, read-only tables
+    tables = {name: eco.table(name) for name in eco._tables}
     tables["flows"] = table
-    return Ecosystem._from_tables(eco.name, eco.period, tables, eco.extensions.to_dict())  # noqa: SLF001
+    return Ecosystem._from_tables(eco.name, eco.period, tables, eco.extensions.to_dict())
 
 
 def _spatial(eco: Ecosystem, ids: tuple[str, ...]) -> SpatialLayer:

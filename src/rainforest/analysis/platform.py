@@ -804,8 +804,8 @@ def analyze(
     if cascade and keystone:
         keystone = _with_cascades(eco, keystone, acc, notes)
     elif keystone:
-        for k in keystone:
-            k.reasons["cascade_loss"] = "the cross-layer cascade was not asked for"
+        for scenario in keystone:
+            scenario.reasons["cascade_loss"] = "the cross-layer cascade was not asked for"
     parameters = {
         "currency": currency,
         "preference_gap": preference_gap,

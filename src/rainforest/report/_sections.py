@@ -1258,17 +1258,17 @@ def platform_section(ctx: Context) -> Section | None:
             )
         )
     scenario_rows = []
-    for k in result.keystone:
+    for scenario in result.keystone:
         scenario_rows.append(
             (
-                k.provider,
-                "fails" if k.module is None else f"withdraws {k.module}",
-                str(len(k.adopters_hit)),
-                cash(k.direct_loss, k.reasons, "direct_loss", per),
-                share(k.direct_share, k.reasons, "direct_share"),
-                bounds(k),
-                ", ".join(f"{layer} {pct(v)}" for layer, v in k.by_layer.items()) or "n/a",
-                cash(k.cascade_cost, k.reasons, "cascade_cost", per),
+                scenario.provider,
+                "fails" if scenario.module is None else f"withdraws {scenario.module}",
+                str(len(scenario.adopters_hit)),
+                cash(scenario.direct_loss, scenario.reasons, "direct_loss", per),
+                share(scenario.direct_share, scenario.reasons, "direct_share"),
+                bounds(scenario),
+                ", ".join(f"{layer} {pct(v)}" for layer, v in scenario.by_layer.items()) or "n/a",
+                cash(scenario.cascade_cost, scenario.reasons, "cascade_cost", per),
             )
         )
     ranked = sorted(
