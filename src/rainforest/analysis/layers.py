@@ -86,6 +86,9 @@ LAYERS: tuple[Layer, ...] = get_args(Layer)
 BYPRODUCT_KINDS = ("by-product", "waste")
 FIXED_POINT_TOL = 1e-14
 MAX_SWEEPS = 100_000
+#: A loss above this counts an actor as reached (and a dependence it cuts as touched):
+#: smaller ones are the numerical tail of the fixed point, below any data's precision.
+REACH = 1e-9
 EARTH_RADIUS_KM = 6371.0088
 _CLASS_NAMES = {v: k for k, v in CLASS_CODES.items()}
 
@@ -770,7 +773,7 @@ def _unquantified(lay: Layers, c: _Coupled, total: FloatArray, withdrawn: FloatA
         b = lay.byproducts
         for k in np.flatnonzero((b.input_class == NON_ESSENTIAL) & np.isnan(b.extra_cost_per_unit)).tolist():
             lost = float(total[b.supplier[k], 0]) * float(b.quantity[k])
-            if lost > 0:
+            if total[b.supplier[k], 0] > REACH:
                 out.append(
                     {
                         "actor": ids[b.customer[k]],
@@ -786,7 +789,7 @@ def _unquantified(lay: Layers, c: _Coupled, total: FloatArray, withdrawn: FloatA
         p = lay.platform
         mod = _module_loss(c, total, withdrawn)[:, 0]
         for m, a in zip(p.adoption_module.tolist(), p.adopter.tolist(), strict=True):
-            if mod[m] <= 0:
+            if mod[m] <= REACH:
                 continue
             for what, value in (("capacity_share", p.capacity_share[m]), ("value_per_adopter", p.value_per_adopter[m])):
                 if math.isnan(value):
@@ -1051,3 +1054,304 @@ def layered_cascade(
         unquantified=tuple(_unquantified(lay, c, total_hi, mods)),
         sweeps=sweeps,
     )
+
+
+# --------------------------------------------------------------------------- the profile
+
+Engine = Literal["auto", "compiled", "numpy"]
+PROFILE_BATCH = 64
+
+
+def _csr(
+    rows: IntArray, cols: IntArray, n_rows: int, vals: FloatArray | None = None
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Row pointers, columns and values of the pairs grouped by row (order kept within a row)."""
+    order = np.argsort(rows, kind="stable")
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
+    v = np.zeros(len(rows)) if vals is None else np.asarray(vals, dtype=np.float64)[order]
+    return ptr, np.ascontiguousarray(cols[order], dtype=np.int64), np.ascontiguousarray(v)
+
+
+def _kernel_arrays(lay: Layers, c: _Coupled, upper: bool) -> tuple[Any, ...]:
+    """The arrays of :mod:`rainforest.analysis._layers_kernel` (its docstring names them)."""
+    n = lay.n
+    if c.supply is not None:
+        dn = c.supply.down.T.tocsr()
+        dn.sort_indices()
+        dn_ptr, dn_slot, dn_val = dn.indptr.astype(np.int64), dn.indices.astype(np.int64), dn.data.astype(np.float64)
+        cg_ptr = c.supply.kernel[3]
+        g_owner = c.supply.group_of_row.astype(np.int64)
+        ut = c.supply.up.T.tocsr()
+        ut.sort_indices()
+        ut_ptr, ut_idx, ut_val = ut.indptr.astype(np.int64), ut.indices.astype(np.int64), ut.data.astype(np.float64)
+    else:
+        dn_ptr, dn_slot, dn_val = np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        cg_ptr, g_owner = np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        ut_ptr, ut_idx, ut_val = np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    bp = c.b_ess.T.tocsr()
+    bp.sort_indices()
+    bc_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(c.b_group_customer, minlength=n), out=bc_ptr[1:])
+    bn_ptr, _, bn_cost = _csr(c.b_src, c.b_dst, n, c.b_cost)
+    n_mod = len(c.m_provider)
+    pm_ptr, pm_mod, _ = _csr(c.m_provider, np.arange(n_mod, dtype=np.int64), n)
+    ma_ptr, ma_idx, _ = _csr(c.adoption_module, c.adopter, n_mod)
+    share = np.where(np.isnan(c.m_share), 1.0 if upper else 0.0, c.m_share)
+    return tuple(
+        np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a
+        for a in (
+            n,
+            dn_ptr,
+            dn_slot,
+            dn_val,
+            cg_ptr,
+            g_owner,
+            ut_ptr,
+            ut_idx,
+            ut_val,
+            bp.indptr.astype(np.int64),
+            bp.indices.astype(np.int64),
+            bp.data.astype(np.float64),
+            bc_ptr,
+            c.b_group_customer.astype(np.int64),
+            bn_ptr,
+            bn_cost,
+            pm_ptr,
+            pm_mod,
+            ma_ptr,
+            ma_idx,
+            share.astype(np.float64),
+            np.isnan(c.m_share),
+            c.m_value.astype(np.float64),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LayeredProfile:
+    """Every scenario of a profile: an actor failing alone (``kinds`` ``'actor'``) or a
+    module withdrawn alone (``'module'``), one entry per label.
+
+    ``score`` is the systemic score ``sum_j w_j L_j / sum_j w_j`` (unknown capacity
+    shares at 0), ``score_upper`` with them at 1; ``score_by_layer[layer]`` the same
+    weighted sum of the losses that come through that layer; ``cost`` the money per
+    period the scenario costs the ecosystem (by-product replacement, lost module value;
+    unknown prices left out), ``cost_upper`` at the upper losses; ``reached`` the actors
+    with a loss; ``unquantified`` how many dependences the scenario touches without the
+    numbers to count them (0 = complete); ``updates`` the work-list updates (or sweeps,
+    numpy engine).
+    """
+
+    labels: tuple[str, ...]
+    kinds: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    score: FloatArray
+    score_upper: FloatArray
+    score_by_layer: Mapping[str, FloatArray]
+    cost: FloatArray
+    cost_upper: FloatArray
+    cost_by_layer: Mapping[str, FloatArray]
+    reached: IntArray
+    unquantified: IntArray
+    updates: IntArray
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"layers": [...], "actors": {id: {...}}, "modules": {id: {...}}}``."""
+        out: dict[str, Any] = {"layers": list(self.layers), "actors": {}, "modules": {}}
+        for k, (label, kind) in enumerate(zip(self.labels, self.kinds, strict=True)):
+            out["actors" if kind == "actor" else "modules"][label] = {
+                "score": float(self.score[k]),
+                "score_upper": float(self.score_upper[k]),
+                "score_by_layer": {layer: float(v[k]) for layer, v in self.score_by_layer.items()},
+                "cost": float(self.cost[k]),
+                "cost_upper": float(self.cost_upper[k]),
+                "cost_by_layer": {layer: float(v[k]) for layer, v in self.cost_by_layer.items()},
+                "reached": int(self.reached[k]),
+                "unquantified": int(self.unquantified[k]),
+            }
+        return out
+
+    def to_frame(self) -> Any:
+        """One row per scenario (index ``scenario``, column ``kind``)."""
+        import pandas as pd
+
+        cols: dict[str, Any] = {"kind": list(self.kinds), "score": self.score, "score_upper": self.score_upper}
+        cols.update({f"score_{k}": v for k, v in self.score_by_layer.items()})
+        cols.update({"cost": self.cost, "cost_upper": self.cost_upper})
+        cols.update({f"cost_{k}": v for k, v in self.cost_by_layer.items()})
+        cols.update({"reached": self.reached, "unquantified": self.unquantified})
+        return pd.DataFrame(cols, index=pd.Index(self.labels, name="scenario"))
+
+    def ranking(self) -> list[tuple[str, str, float]]:
+        """Scenarios by decreasing score: ``(kind, label, score)``."""
+        order = np.argsort(-self.score, kind="stable")
+        return [(self.kinds[k], self.labels[k], float(self.score[k])) for k in order]
+
+
+def layered_profile(
+    eco: Ecosystem | Layers,
+    actors: Iterable[str] | None = None,
+    modules: Iterable[str] | None = None,
+    *,
+    layers: Iterable[str] | str = LAYERS,
+    damping: Damping | bool = "reference",
+    valued: bool = False,
+    weights: str | Sequence[float] | FloatArray = "out-strength",
+    engine: Engine = "auto",
+    tol: float = FIXED_POINT_TOL,
+    max_updates: int | None = None,
+) -> LayeredProfile:
+    """Every actor failing alone (and, with ``modules``, every module withdrawn alone),
+    each to its fixed point across ``layers``: the systemic score of each.
+
+    ``actors`` default every actor (none when only ``modules`` are given). The
+    ``'compiled'`` engine (default) runs each scenario as a work list on numba's threads;
+    ``'numpy'`` runs batches of scenarios as the columns of the sweeps of
+    :func:`layered_cascade`. Both reach the same fixed point (1e-9 in the tests).
+    ``max_updates`` bounds the work per scenario (default ``1000 * n``); a scenario that
+    reaches it raises :class:`RainforestError`.
+
+    Examples
+    --------
+    >>> import rainforest as rf
+    >>> p = layered_profile(rf.load("docs/examples/layers.yaml"))
+    >>> [(label, round(s, 3)) for _, label, s in p.ranking()[:2]]
+    [('power', 0.667), ('cloud', 0.383)]
+    """
+    lay = _source(eco, valued)
+    chosen = _check_layers(layers, "layered_profile")
+    check_choice("engine", engine, Engine, where="layered_profile")
+    rule = _damping(damping)
+    if "supply" in chosen and lay.supply is not None:
+        _warn_undamped(lay.supply, rule)
+    c = _coupled(lay, chosen, rule)
+    w = _weights(lay, weights)
+    if actors is None and modules is None:
+        chosen_actors = list(lay.ids)
+    else:
+        chosen_actors = list(dict.fromkeys(actors or ()))
+    chosen_modules = list(dict.fromkeys(modules or ()))
+    sc_actor = np.asarray([lay.index(a) for a in chosen_actors] + [-1] * len(chosen_modules), dtype=np.int64)
+    sc_module = np.asarray([-1] * len(chosen_actors) + [lay.platform.index(m) for m in chosen_modules], dtype=np.int64)
+    if chosen_modules and "platform" not in chosen:
+        raise ParameterError(
+            "The 'modules' parameter of layered_profile withdraws modules, but 'platform' is not among the layers. "
+            "Add it (layers=('supply', 'byproducts', 'platform')).",
+            parameter="modules",
+        )
+    labels = tuple(chosen_actors) + tuple(chosen_modules)
+    kinds = ("actor",) * len(chosen_actors) + ("module",) * len(chosen_modules)
+    limit = int(max_updates) if max_updates is not None else 1000 * max(lay.n, 1)
+    run = _run_numpy if engine == "numpy" else _run_compiled
+    out, counts = run(lay, c, w, sc_actor, sc_module, False, tol, limit)
+    out_hi = out
+    again = np.flatnonzero(counts[:, 4])  # scenarios that reach a module of unknown capacity share
+    if len(again):
+        out_hi = out.copy()
+        hi, counts_hi = run(lay, c, w, sc_actor[again], sc_module[again], True, tol, limit)
+        out_hi[again] = hi
+        counts[again, 3] |= counts_hi[:, 3]
+    stuck = np.flatnonzero(counts[:, 3])
+    if len(stuck):
+        raise RainforestError(
+            f"the cross-layer cascade of {len(stuck)} scenario(s) (first: {labels[stuck[0]]!r}) did not settle within "
+            f"{limit} updates; raise max_updates or tol"
+        )
+    norm = float(w.sum()) or 1.0
+    col = {"supply": 1, "byproducts": 2, "platform": 3}
+    return LayeredProfile(
+        labels=labels,
+        kinds=kinds,
+        layers=chosen,
+        score=out[:, 0] / norm,
+        score_upper=out_hi[:, 0] / norm,
+        score_by_layer={layer: out[:, col[layer]] / norm for layer in chosen},
+        cost=out[:, 4] + out[:, 5],
+        cost_upper=out_hi[:, 4] + out_hi[:, 5],
+        cost_by_layer={
+            layer: (np.zeros(len(labels)) if layer == "supply" else out[:, 4 if layer == "byproducts" else 5].copy())
+            for layer in chosen
+        },
+        reached=counts[:, 0].copy(),
+        unquantified=counts[:, 1].copy(),
+        updates=counts[:, 2].copy(),
+    )
+
+
+def _run_compiled(
+    lay: Layers,
+    c: _Coupled,
+    w: FloatArray,
+    sc_actor: IntArray,
+    sc_module: IntArray,
+    upper: bool,
+    tol: float,
+    limit: int,
+) -> tuple[FloatArray, IntArray]:
+    from rainforest.analysis._layers_kernel import compiled
+
+    k = len(sc_actor)
+    out = np.zeros((k, 6))
+    counts = np.zeros((k, 5), dtype=np.int64)
+    compiled()(
+        *_kernel_arrays(lay, c, upper), w.astype(np.float64), sc_actor, sc_module, float(tol), REACH, limit, out, counts
+    )
+    return out, counts
+
+
+def _run_numpy(
+    lay: Layers,
+    c: _Coupled,
+    w: FloatArray,
+    sc_actor: IntArray,
+    sc_module: IntArray,
+    upper: bool,
+    tol: float,
+    limit: int,
+) -> tuple[FloatArray, IntArray]:
+    n, k_all = lay.n, len(sc_actor)
+    out = np.zeros((k_all, 6))
+    counts = np.zeros((k_all, 5), dtype=np.int64)
+    n_mod = len(c.m_provider)
+    for start in range(0, k_all, PROFILE_BATCH):
+        stop = min(start + PROFILE_BATCH, k_all)
+        k = stop - start
+        phi = np.zeros((n, k))
+        mods = np.zeros((n_mod, k))
+        for col, (a, m) in enumerate(zip(sc_actor[start:stop].tolist(), sc_module[start:stop].tolist(), strict=True)):
+            if a >= 0:
+                phi[a, col] = 1.0
+            if m >= 0:
+                mods[m, col] = 1.0
+        ld, lu, d_op, u_op, b_op, p_op, sweeps = _fixed_point(c, phi, mods, upper, tol, limit)
+        total = np.maximum(ld, lu)
+        byp, plat = _costs(c, total, mods)
+        out[start:stop, 0] = w @ total
+        out[start:stop, 1] = w @ np.minimum(np.maximum(d_op, u_op), 1.0)
+        out[start:stop, 2] = w @ np.minimum(b_op, 1.0)
+        out[start:stop, 3] = w @ np.minimum(p_op, 1.0)
+        out[start:stop, 4] = byp.sum(axis=0)
+        out[start:stop, 5] = plat.sum(axis=0)
+        counts[start:stop, 0] = (total > REACH).sum(axis=0)
+        counts[start:stop, 1] = _unknown_counts(c, total, mods)
+        counts[start:stop, 2] = sweeps
+        counts[start:stop, 3] = int(sweeps >= limit)
+        if len(c.adopter):
+            level = _module_loss(c, total, mods)[c.adoption_module]
+            counts[start:stop, 4] = ((level > 0) & np.isnan(c.m_share[c.adoption_module])[:, None]).any(axis=0)
+    return out, counts
+
+
+def _unknown_counts(c: _Coupled, total: FloatArray, mods: FloatArray) -> IntArray:
+    """Per scenario: non-essential by-product links with an unknown price whose supplier
+    lost output, plus adoptions of a module that lost level with an unknown share or value."""
+    count = np.zeros(total.shape[1], dtype=np.int64)
+    if len(c.b_src):
+        unknown = np.isnan(c.b_cost)
+        count += (total[c.b_src[unknown]] > REACH).sum(axis=0)
+    if len(c.adopter):
+        level = _module_loss(c, total, mods)[c.adoption_module]
+        per = np.isnan(c.m_share[c.adoption_module]).astype(np.int64) + np.isnan(c.m_value[c.adoption_module])
+        count += ((level > REACH) * per[:, None]).sum(axis=0)
+    return count
