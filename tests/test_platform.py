@@ -91,7 +91,7 @@ def test_multi_homing_and_concentration(example: platform.Platform) -> None:
     assert data.multi_homing_share == pytest.approx(1 / 6)
     cannery = [a for a in example.adoptions if a.adopter == "cannery"]
     assert all(a.multi_homing for a in cannery)
-    older = platform.analyze(rf.load(EXAMPLE), guidelines="2010", cascade=False)
+    older = platform.analyze(rf.load(EXAMPLE), guidelines="2010-horizontal", cascade=False)
     assert older.kind("logistics").band == "highly concentrated"
 
 
@@ -255,16 +255,16 @@ def test_hhi_reproduces_the_textbook_example() -> None:
     30, 30, 20 and 20 percent: 900 + 900 + 400 + 400 = 2,600 points, highly concentrated
     under the 2010 Guidelines (above 2,500) and the 2023 ones (above 1,800)."""
     assert platform.hhi([30, 30, 20, 20]) * 10_000 == pytest.approx(2600)
-    assert platform.hhi_band(2600, "2010") == "highly concentrated"
-    assert platform.hhi_band(2600, "2023") == "highly concentrated"
+    assert platform.hhi_band(2600, "2010-horizontal") == "highly concentrated"
+    assert platform.hhi_band(2600, "2023-merger") == "highly concentrated"
     # the band limits themselves: 2023 "greater than 1,800"; 2010 "below 1,500",
     # "between 1,500 and 2,500" moderately, above 2,500 highly
     assert platform.hhi_band(1800) == "not highly concentrated"
     assert platform.hhi_band(1800.5) == "highly concentrated"
-    assert platform.hhi_band(1499.9, "2010") == "unconcentrated"
-    assert platform.hhi_band(1500, "2010") == "moderately concentrated"
-    assert platform.hhi_band(2500, "2010") == "moderately concentrated"
-    assert platform.hhi_band(2500.1, "2010") == "highly concentrated"
+    assert platform.hhi_band(1499.9, "2010-horizontal") == "unconcentrated"
+    assert platform.hhi_band(1500, "2010-horizontal") == "moderately concentrated"
+    assert platform.hhi_band(2500, "2010-horizontal") == "moderately concentrated"
+    assert platform.hhi_band(2500.1, "2010-horizontal") == "highly concentrated"
     assert platform.hhi([1]) == 1.0
     with pytest.raises(rf.ParameterError, match="'shares' parameter"):
         platform.hhi([])
@@ -463,7 +463,7 @@ def test_cli_table_and_refusals() -> None:
     assert "give both --preference-gap and --returns" in one.output
     bad = runner.invoke(app, ["platform", str(EXAMPLE), "--guidelines", "1997"])
     assert bad.exit_code == 2
-    assert "'2023' or '2010'" in bad.output
+    assert "'2023-merger' or '2010-horizontal'. Got '1997' instead." in bad.output
 
 
 def test_a_document_without_modules() -> None:

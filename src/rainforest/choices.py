@@ -84,6 +84,6 @@ TargetMethod = Literal["cascade", "lp"]
 NetworkModel = Literal["er", "coupled-er"]
 
 #: Which DOJ/FTC Merger Guidelines name the HHI bands (:mod:`rainforest.analysis.platform`).
-MergerGuidelines = Literal["2023", "2010"]
+MergerGuidelines = Literal["2023-merger", "2010-horizontal"]
 #: Which table :meth:`rainforest.analysis.platform.Platform.to_frame` returns.
 PlatformPart = Literal["reach", "adoptions", "kinds", "keystone"]

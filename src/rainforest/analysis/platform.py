@@ -120,6 +120,7 @@ from rainforest.model.flowmatrix import FlowMatrix
 
 __all__ = [
     "BANDS",
+    "GUIDELINES",
     "Adoption",
     "Barrier",
     "Keystone",
@@ -136,9 +137,18 @@ __all__ = [
 #: first. 2023 Merger Guidelines (section 2.1): above 1,800 highly concentrated; 2010
 #: Horizontal Merger Guidelines (section 5.3): below 1,500 unconcentrated, 1,500 to 2,500
 #: moderately concentrated, above 2,500 highly concentrated.
+#: The Guidelines each choice of ``guidelines=`` names.
+GUIDELINES = {
+    "2023-merger": "DOJ/FTC Merger Guidelines (2023)",
+    "2010-horizontal": "DOJ/FTC Horizontal Merger Guidelines (2010)",
+}
 BANDS: dict[str, tuple[tuple[float, str], ...]] = {
-    "2023": ((1800.0, "not highly concentrated"), (math.inf, "highly concentrated")),
-    "2010": ((1500.0, "unconcentrated"), (2500.0, "moderately concentrated"), (math.inf, "highly concentrated")),
+    "2023-merger": ((1800.0, "not highly concentrated"), (math.inf, "highly concentrated")),
+    "2010-horizontal": (
+        (1500.0, "unconcentrated"),
+        (2500.0, "moderately concentrated"),
+        (math.inf, "highly concentrated"),
+    ),
 }
 
 
@@ -178,14 +188,14 @@ def hhi(shares: Iterable[float]) -> float:
     return float(round(float(np.sum(p * p)), 15))
 
 
-def hhi_band(points: float, guidelines: MergerGuidelines = "2023") -> str:
+def hhi_band(points: float, guidelines: MergerGuidelines = "2023-merger") -> str:
     """The DOJ/FTC band of an HHI in points (0-10,000).
 
-    >>> hhi_band(2600), hhi_band(2600, "2010"), hhi_band(1600, "2010")
+    >>> hhi_band(2600), hhi_band(2600, "2010-horizontal"), hhi_band(1600, "2010-horizontal")
     ('highly concentrated', 'highly concentrated', 'moderately concentrated')
     """
     check_choice("guidelines", guidelines, MergerGuidelines, where="hhi_band")
-    if guidelines == "2023":  # "greater than 1,800": 1,800 itself is not highly concentrated
+    if guidelines == "2023-merger":  # "greater than 1,800": 1,800 itself is not highly concentrated
         return "highly concentrated" if points > 1800 else "not highly concentrated"
     if points < 1500:  # "below 1500"; "between 1500 and 2500" is moderate, both ends included
         return "unconcentrated"
@@ -689,7 +699,7 @@ def analyze(
     currency: Currency | None = None,
     preference_gap: float | None = None,
     returns_per_adopter: float | None = None,
-    guidelines: MergerGuidelines = "2023",
+    guidelines: MergerGuidelines = "2023-merger",
     cascade: bool = True,
 ) -> Platform:
     """The platform analysis of ``eco`` (see the module notes for every measure).
@@ -710,7 +720,8 @@ def analyze(
         Arthur's ``r``: what each further adopter of a module adds to every adopter's
         payoff, money per period.
     guidelines:
-        The DOJ/FTC Merger Guidelines whose HHI bands are named: ``'2023'`` or ``'2010'``.
+        The DOJ/FTC Guidelines whose HHI bands are named: ``'2023-merger'`` (Merger Guidelines,
+        2023) or ``'2010-horizontal'`` (Horizontal Merger Guidelines, 2010).
     cascade:
         Follow each keystone scenario through the layers
         (:func:`rainforest.analysis.layers.layered_cascade`); ``False`` keeps the direct

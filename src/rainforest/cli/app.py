@@ -38,6 +38,7 @@ from rainforest.choices import (
     CascadeStop,
     Currency,
     Form,
+    MergerGuidelines,
     Objective,
     ShareMethod,
     TargetMethod,
@@ -1359,8 +1360,13 @@ def platform(
         typer.Option("--currency", help="The layer throughflow is measured in (default: main physical)."),
     ] = None,
     guidelines: Annotated[
-        str, typer.Option("--guidelines", help="DOJ/FTC Merger Guidelines naming the HHI bands: 2023 or 2010.")
-    ] = "2023",
+        MergerGuidelines,
+        typer.Option(
+            "--guidelines",
+            help="Which DOJ/FTC Guidelines name the HHI bands: the Merger Guidelines of 2023 or the Horizontal "
+            "Merger Guidelines of 2010.",
+        ),
+    ] = "2023-merger",
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -1369,9 +1375,7 @@ def platform(
 
     def work() -> None:
         from rainforest.analysis import platform as plat
-        from rainforest.choices import MergerGuidelines
 
-        check_choice("guidelines", guidelines, MergerGuidelines, where="rainforest platform (--guidelines)")
         if (preference_gap is None) != (returns is None):
             _fail(
                 "Arthur's lock-in lead is g / r: give both --preference-gap and --returns, or neither",
@@ -1391,7 +1395,7 @@ def platform(
             currency=currency,
             preference_gap=preference_gap,
             returns_per_adopter=returns,
-            guidelines=guidelines,  # type: ignore[arg-type]  # checked above
+            guidelines=guidelines,
         )
         if as_json:
             _emit_json(result.to_dict())
@@ -1399,6 +1403,13 @@ def platform(
         _platform_tables(eco, result)
 
     _with_errors(as_json, debug, work)
+
+
+def _guidelines_title(result: Any) -> str:
+    """The title of the Guidelines whose bands a platform analysis names."""
+    from rainforest.analysis.platform import GUIDELINES
+
+    return GUIDELINES[result.parameters["guidelines"]]
 
 
 def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
@@ -1460,8 +1471,7 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
         )
     show(reach, rows_reach)
     conc = table(
-        f"Module kinds: concentration (HHI in points; bands of the DOJ/FTC Merger Guidelines "
-        f"{result.parameters['guidelines']})",
+        f"Module kinds: concentration (HHI in points; bands of the {_guidelines_title(result)})",
         [
             ("kind", "left"),
             ("providers", "right"),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import rainforest.report._figures as figs
+from rainforest.analysis.platform import BANDS, GUIDELINES
 from rainforest.assessment import (
     SANKEY_NODES,
     STEPS,
@@ -1321,8 +1322,6 @@ def platform_section(ctx: Context) -> Section | None:
         )
     hhi_kinds = [k for k in result.kinds if k.hhi_points is not None]
     if hhi_kinds:
-        from rainforest.analysis.platform import BANDS
-
         guidelines = str(result.parameters["guidelines"])
         figures.append(
             Figure(
@@ -1333,7 +1332,7 @@ def platform_section(ctx: Context) -> Section | None:
                     [float(k.hhi_points or 0.0) for k in hhi_kinds],
                     [(limit, name) for limit, name in BANDS[guidelines] if math.isfinite(limit)],
                 ),
-                f"Dotted: the band limits of the DOJ/FTC Merger Guidelines ({guidelines}). With n providers the "
+                f"Dotted: the band limits of the {GUIDELINES[guidelines]}. With n providers the "
                 "index is at least 10,000/n.",
             )
         )
@@ -1364,7 +1363,7 @@ def platform_section(ctx: Context) -> Section | None:
             {
                 "label": "most concentrated kind",
                 "value": f"{most.kind}: HHI {fmt(most.hhi_points)}",
-                "meaning": f"{most.band} (DOJ/FTC Merger Guidelines {result.parameters['guidelines']})",
+                "meaning": f"{most.band} ({GUIDELINES[result.parameters['guidelines']]})",
             }
         )
     text = (
