@@ -450,6 +450,11 @@ def test_cli_json_keys() -> None:
     assert data["kinds"]["logistics"]["barrier"]["locked_in"] is True
     assert {"direct_loss", "cascade_loss", "by_layer", "scenario"} <= set(data["keystone"][0])
     assert data["money"] == "EUR"
+    direct = runner.invoke(app, ["platform", str(EXAMPLE), "--json", "--no-cascade"])
+    first = json.loads(direct.stdout)["keystone"][0]
+    assert first["cascade_loss"] is None
+    assert first["reasons"]["cascade_loss"] == "the cross-layer cascade was not asked for"
+    assert first["direct_loss"] == pytest.approx(73_700_000)
 
 
 def test_cli_table_and_refusals() -> None:

@@ -701,6 +701,7 @@ def analyze(
     returns_per_adopter: float | None = None,
     guidelines: MergerGuidelines = "2023-merger",
     cascade: bool = True,
+    valued: bool = False,
 ) -> Platform:
     """The platform analysis of ``eco`` (see the module notes for every measure).
 
@@ -726,6 +727,9 @@ def analyze(
         Follow each keystone scenario through the layers
         (:func:`rainforest.analysis.layers.layered_cascade`); ``False`` keeps the direct
         losses only.
+    valued:
+        Build the cascade's supply layer from every priced flow (valued at its price)
+        instead of the flows of money, as :func:`rainforest.analysis.layers.layered_cascade`.
 
     Returns
     -------
@@ -813,7 +817,7 @@ def analyze(
     )
     keystone = _keystone(modules, providers, adopters_of, acc, index)
     if cascade and keystone:
-        keystone = _with_cascades(eco, keystone, acc, notes)
+        keystone = _with_cascades(eco, keystone, acc, notes, valued)
     elif keystone:
         for scenario in keystone:
             scenario.reasons["cascade_loss"] = "the cross-layer cascade was not asked for"
@@ -823,6 +827,7 @@ def analyze(
         "returns_per_adopter": returns_per_adopter,
         "guidelines": guidelines,
         "cascade": cascade,
+        "valued": valued,
     }
     return Platform(
         providers=provider_reach,
@@ -1099,11 +1104,11 @@ def _keystone(
 
 
 def _with_cascades(
-    eco: Ecosystem, keystone: tuple[Keystone, ...], acc: _Accounts, notes: list[str]
+    eco: Ecosystem, keystone: tuple[Keystone, ...], acc: _Accounts, notes: list[str], valued: bool
 ) -> tuple[Keystone, ...]:
     """Each scenario through the layers (:func:`~rainforest.analysis.layers.layered_cascade`),
     its losses valued at the actors' output."""
-    lay = Layers.from_ecosystem(eco)
+    lay = Layers.from_ecosystem(eco, valued=valued)
     chosen: tuple[str, ...] = LAYERS if lay.supply is not None else tuple(x for x in LAYERS if x != "supply")
     if lay.supply is None:
         notes.append(f"the cascade leaves out the supply layer: {lay.supply_reason}")
@@ -1121,6 +1126,7 @@ def _with_cascades(
                     failed=[k.provider] if k.module is None else (),
                     withdrawn=[k.module] if k.module is not None else (),
                     layers=chosen,
+                    valued=valued,
                     weights="equal",
                 )
             except RainforestError as exc:

@@ -1367,6 +1367,13 @@ def platform(
             "Merger Guidelines of 2010.",
         ),
     ] = "2023-merger",
+    valued: Annotated[
+        bool,
+        typer.Option("--valued", help="The cascade's supply layer from every priced flow, not only money flows."),
+    ] = False,
+    no_cascade: Annotated[
+        bool, typer.Option("--no-cascade", help="Direct keystone losses only (no cascade across the layers).")
+    ] = False,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -1396,6 +1403,8 @@ def platform(
             preference_gap=preference_gap,
             returns_per_adopter=returns,
             guidelines=guidelines,
+            cascade=not no_cascade,
+            valued=valued,
         )
         if as_json:
             _emit_json(result.to_dict())
