@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -516,3 +517,27 @@ def test_report_has_a_platform_section() -> None:
     spec = s.figures[0].spec
     assert len(spec["data"][0]["y"]) == len(a.platform.keystone)
     assert spec["data"][1]["x"][-1] == pytest.approx(100 * a.platform.keystone[0].cascade_share)
+
+
+def test_the_platform_section_in_a_browser(browser: Any, tmp_path: Path) -> None:
+    """The report of docs/examples/platform.yaml at 1280 px in headless Chromium: the
+    Platform section is in the table of contents, both figures are drawn (the keystone
+    chart with one bar per scenario and kind of loss), no console error, and the reach
+    table shows what the analysis computed."""
+    r = rf.report.health_report(rf.load(EXAMPLE), plan=False)
+    path = r.save(tmp_path / "platform.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelectorAll('#platform div.figure .main-svg').length >= 2")
+        assert problems == []
+        assert page.locator("nav.toc a[href='#platform']").count() == 1
+        bars = page.evaluate("document.querySelectorAll('#fig-platform-keystone .bars .point').length")
+        assert bars == 2 * len(r.section("platform").data["keystone"])
+        first = page.locator("#platform table").first.locator("tbody tr").first.inner_text().split("\t")
+        assert first[:4] == ["hub", "hub_logistics, hub_data", "6", "50.0%"]
+    finally:
+        page.close()

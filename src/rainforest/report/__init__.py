@@ -75,7 +75,8 @@ class Report:
 
     def section(self, id: str) -> Section:
         """The section with this id (``profile``, ``network``, ``metabolism``, ``ena``,
-        ``io``, ``risk``, ``exchanges``, ``cluster``, ``unknowns``)."""
+        ``io``, ``regions`` and ``platform`` where the document allows them, ``risk``,
+        ``exchanges``, ``cluster``, ``unknowns``)."""
         for s in self.sections:
             if s.id == id:
                 return s
