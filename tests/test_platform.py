@@ -541,3 +541,67 @@ def test_the_platform_section_in_a_browser(browser: Any, tmp_path: Path) -> None
         assert first[:4] == ["hub", "hub_logistics, hub_data", "6", "50.0%"]
     finally:
         page.close()
+
+
+def test_accounts_from_the_money_layer_where_sizes_are_not_given() -> None:
+    """a and b give no size; the money layer records their trade with world, so (the
+    cascade's rule) output = sales to members and to world, inputs = purchases from members
+    and from world. a: output 20 + 100 = 120, inputs 0 + 60 = 60, value added 60. b: output
+    50, inputs 20 + 10 = 30, value added 20. p gives 200 and 100: value added 100. a's share
+    of value added 60 / 180 = 1/3. No physical flows: throughflow in money, T = inflow from
+    members + from world: a 60, b 30, p 0; a's share 60 / 90 = 2/3. The module's 12 per year
+    is 12 / 120 = 0.1 of a's revenue and 12 / 60 = 0.2 of its inputs."""
+    eco = rf.Ecosystem(
+        name="accounts",
+        actors=[rf.Actor("p", size=rf.Size(revenue=200.0, costs=100.0)), rf.Actor("a"), rf.Actor("b")],
+        resources=[rf.Resource("eur", "money", "EUR")],
+        flows=[
+            rf.Flow("a", "world", "eur", 100.0),
+            rf.Flow("world", "a", "eur", 60.0),
+            rf.Flow("a", "b", "eur", 20.0),
+            rf.Flow("b", "world", "eur", 50.0),
+            rf.Flow("world", "b", "eur", 10.0),
+        ],
+        modules=[rf.Module("m", "p", kind="finance", adopters=("a",), value_per_adopter=12.0, capacity_share=0.5)],
+    )
+    p = platform.analyze(eco)
+    reach = p.provider("p")
+    assert reach.value_added_share == pytest.approx(1 / 3)
+    assert p.throughflow_currency == "money"
+    assert reach.throughflow_share == pytest.approx(2 / 3)
+    a = p.adoptions[0]
+    assert (a.revenue_share, a.input_share) == (pytest.approx(0.1), pytest.approx(0.2))
+    # withdrawn, m stops half of a's output of 120: 60 of the ecosystem's 370
+    assert p.loss("p", "m").direct_loss == pytest.approx(60.0)
+    assert p.loss("p", "m").direct_share == pytest.approx(60 / 370)
+    # throughflow in another layer on request; none recorded in mass
+    with pytest.raises(rf.ParameterError, match="'currency' parameter"):
+        platform.analyze(eco, currency="massa")  # type: ignore[arg-type]
+    mass = platform.analyze(eco, currency="mass", cascade=False)
+    assert mass.provider("p").throughflow_share is None
+    assert "no mass layer" in mass.provider("p").reasons["throughflow_share"]
+
+
+def test_a_tie_for_the_lead_is_said() -> None:
+    """Two providers with two adopters each: HHI 0.5 (5,000 points), the first listed
+    leads, a note says there was a tie, the lead is 0."""
+    eco = rf.Ecosystem(
+        name="tie",
+        actors=[rf.Actor(a) for a in ("p", "q", "a", "b", "c", "d")],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[
+            rf.Module("x", "p", kind="data", adopters=("a", "b")),
+            rf.Module("y", "q", kind="data", adopters=("c", "d")),
+        ],
+    )
+    p = platform.analyze(eco, cascade=False)
+    data = p.kind("data")
+    assert data.hhi_points == pytest.approx(5000)
+    assert data.barrier is not None
+    assert (data.barrier.leader, data.barrier.lead) == ("p", 0)
+    assert any("as many adopters" in n for n in p.notes)
+    assert data.barrier.open_pool == ()
+    # the open pool is empty: the newcomer lures ceil(2 / 2) = 1 adopter, whose switching
+    # cost the document does not give
+    assert data.barrier.lured_to_match == 1
+    assert data.barrier.cost_to_match is None
