@@ -605,3 +605,17 @@ def test_a_tie_for_the_lead_is_said() -> None:
     # cost the document does not give
     assert data.barrier.lured_to_match == 1
     assert data.barrier.cost_to_match is None
+
+
+def test_compare_sets_platforms_side_by_side() -> None:
+    """The comparison gains three platform indicators. The example: widest reach 6/12,
+    highest HHI 6,250 (logistics), hub's failure costs 50.1% of output through the layers.
+    The chain (_chain): p reaches a and b of 4 actors (0.5); each kind has one provider
+    (HHI 10,000); p's failure costs 65/110. Lower concentration and loss lead."""
+    c = rf.report.compare([rf.load(EXAMPLE), _chain()], risk=False, plan=False)
+    rows = {i["key"]: i for i in c.indicators if i["key"].startswith("platform_")}
+    assert rows["platform_reach"]["values"] == [0.5, 0.5]
+    assert rows["platform_hhi"]["values"] == [pytest.approx(6250), pytest.approx(10_000)]
+    assert rows["platform_hhi"]["leader"] == rows["platform_loss"]["leader"] == c.reports[0].ecosystem
+    assert rows["platform_loss"]["values"][1] == pytest.approx(65 / 110)
+    assert rows["platform_loss"]["display"][1] == "59.1%"

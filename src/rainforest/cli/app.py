@@ -1480,7 +1480,7 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
         )
     show(reach, rows_reach)
     conc = table(
-        f"Module kinds: concentration (HHI in points; bands of the {_guidelines_title(result)})",
+        f"Module kinds: concentration. HHI in points; bands of the {_guidelines_title(result)}",
         [
             ("kind", "left"),
             ("providers", "right"),

@@ -206,6 +206,9 @@ INDICATORS: tuple[tuple[str, str, str, str | None], ...] = (
     ("regions", "regions (multi-regional input-output)", "regions", None),
     ("top_region_value_added", "largest region's share of value added", "regions", "lower"),
     ("disposal_diverted_t", "disposal diverted by them (t)", "exchanges", "higher"),
+    ("platform_reach", "widest reach of a module provider (share of actors)", "platform", None),
+    ("platform_hhi", "highest concentration of a module kind (HHI points)", "platform", "lower"),
+    ("platform_loss", "largest loss if a provider fails (share of output, through the layers)", "platform", "lower"),
 )
 _PHYSICAL = {"exchanged", "residues"}
 #: Indicators that are shares, shown as percentages.
@@ -216,6 +219,8 @@ _SHARES = {
     "largest_throughflow_share",
     "esri_max",
     "top_region_value_added",
+    "platform_reach",
+    "platform_loss",
 }
 
 
@@ -271,6 +276,8 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
             added = [max(v, 0.0) for v in found[0].data["value_added"]]
             value = max(added) / sum(added) if sum(added) > 0 else None
             reason = "no value added is recorded"
+    elif where == "platform":
+        value, reason = _platform_indicator(report, key)
     elif where == "exchanges":
         s = report.section("exchanges")
         if s.available:
@@ -279,6 +286,30 @@ def _indicator(report: Report, key: str, where: str) -> tuple[float | None, str]
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None, reason or "not known"
     return float(value), ""
+
+
+def _platform_indicator(report: Report, key: str) -> tuple[float | None, str]:
+    """A platform indicator of one report (from its platform section), or why it is not known."""
+    found = [s for s in report.sections if s.id == "platform"]
+    if not found:
+        return None, "no modules: the document has no platform pathway"
+    if not found[0].available:
+        return None, found[0].reason
+    data = found[0].data
+    if key == "platform_reach":
+        shares = [p["actors_share"] for p in data["providers"].values() if p["actors_share"] is not None]
+        return (max(shares), "") if shares else (None, "no provider's reach is known")
+    if key == "platform_hhi":
+        points = [k["hhi_points"] for k in data["kinds"].values() if k["hhi_points"] is not None]
+        return (max(points), "") if points else (None, "no module kind has adopters")
+    losses = [k for k in data["keystone"] if k["module"] is None]
+    unknown = [k["provider"] for k in losses if k["cascade_share"] is None]
+    if unknown or not losses:
+        return (
+            None,
+            f"the loss if {', '.join(unknown[:3]) or 'a provider'} fails is not known (see its platform section)",
+        )
+    return max(k["cascade_share"] for k in losses), ""
 
 
 @dataclass(frozen=True)

@@ -1363,7 +1363,7 @@ def platform_section(ctx: Context) -> Section | None:
             {
                 "label": "most concentrated kind",
                 "value": f"{most.kind}: HHI {fmt(most.hhi_points)}",
-                "meaning": f"{most.band} ({GUIDELINES[result.parameters['guidelines']]})",
+                "meaning": f"{most.band}, by the bands of the {GUIDELINES[result.parameters['guidelines']]}",
             }
         )
     text = (
