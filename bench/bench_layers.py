@@ -26,6 +26,8 @@ import dataclasses
 import os
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +41,9 @@ GOAL_S = 60.0
 GOAL_N = 10_000
 
 
-def timed(label: str, run: object) -> tuple[float, object]:
+def timed(label: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
-    result = run()  # type: ignore[operator]
+    result = run(*args, **kwargs)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"  {label:<46} {wall:8.2f} s wall {cpu:8.2f} s CPU   load {os.getloadavg()[0]:.1f}")
     return wall, result
@@ -66,19 +68,19 @@ def main() -> None:
             f"({int((lay.byproducts.input_class == 2).sum())} essential), {len(lay.platform)} modules, "
             f"{len(lay.platform.adopter)} adoptions"
         )
-        ref_s, ref = timed("reference: ESRI profile, supply layer", lambda: esri(lay.supply))
-        one_s, one = timed("layered profile, supply layer alone", lambda: layered_profile(lay, layers="supply"))
-        diff = float(np.abs(one.score - ref.esri).max())  # type: ignore[attr-defined]
-        three_s, three = timed("layered profile, three layers (shares unknown)", lambda: layered_profile(lay))
+        ref_s, ref = timed("reference: ESRI profile, supply layer", esri, lay.supply)
+        one_s, one = timed("layered profile, supply layer alone", layered_profile, lay, layers="supply")
+        diff = float(np.abs(one.score - ref.esri).max())
+        three_s, three = timed("layered profile, three layers (shares unknown)", layered_profile, lay)
         known = dataclasses.replace(
             lay, platform=dataclasses.replace(lay.platform, capacity_share=np.full(len(lay.platform), 0.3))
         )
-        known_s, _ = timed("layered profile, three layers (shares 0.3)", lambda: layered_profile(known))
+        known_s, _ = timed("layered profile, three layers (shares 0.3)", layered_profile, known)
         p = three
         print(f"  supply alone vs reference: largest score difference {diff:.1e}")
         print(
-            f"  three layers: mean score {p.score.mean():.4f} (upper {p.score_upper.mean():.4f}), "  # type: ignore[attr-defined]
-            f"mean actors reached {p.reached.mean():.0f}, mean updates {p.updates.mean():.0f}"  # type: ignore[attr-defined]
+            f"  three layers: mean score {p.score.mean():.4f} (upper {p.score_upper.mean():.4f}), "
+            f"mean actors reached {p.reached.mean():.0f}, mean updates {p.updates.mean():.0f}"
         )
         print(
             f"  ratios to the reference: supply alone {one_s / ref_s:.2f}x, three layers {three_s / ref_s:.2f}x "
@@ -86,7 +88,9 @@ def main() -> None:
         )
         if n == GOAL_N:
             verdict = "meets" if three_s <= GOAL_S else "misses"
-            print(f"  goal: three-layer profile of {GOAL_N:,} actors in <= {GOAL_S:.0f} s: {three_s:.1f} s, {verdict} it")
+            print(
+                f"  goal: three-layer profile of {GOAL_N:,} actors in <= {GOAL_S:.0f} s: {three_s:.1f} s, {verdict} it"
+            )
 
 
 if __name__ == "__main__":

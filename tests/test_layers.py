@@ -71,7 +71,8 @@ def test_power_fails(five: rf.Ecosystem) -> None:
     assert _at(r, "board", r.cost_by_layer["byproducts"]) == pytest.approx(15_000)
     assert r.cost_total == pytest.approx(15_000)
     assert r.score == pytest.approx(2 / 3)
-    assert r.complete and r.score_upper == r.score
+    assert r.complete
+    assert r.score_upper == r.score
     # the supply layer alone: cement loses only its money input
     s = layered_cascade(five, ["power"], layers="supply")
     assert _at(s, "cement", s.loss) == pytest.approx(0.25)
@@ -166,9 +167,11 @@ def test_byproduct_chain_without_money() -> None:
     assert half.cost_total == pytest.approx(50.0)
     deps = Layers.from_ecosystem(eco).dependencies().to_dict()
     chips = next(d for d in deps if d["via"] == "chips")
-    assert chips["extra_cost"] == pytest.approx(100.0) and not chips["stop"]
+    assert chips["extra_cost"] == pytest.approx(100.0)
+    assert not chips["stop"]
     ash = next(d for d in deps if d["via"] == "ash")
-    assert ash["share_lost"] == pytest.approx(0.4) and ash["stop"]
+    assert ash["share_lost"] == pytest.approx(0.4)
+    assert ash["stop"]
     # the supply layer needs money flows: said so, not a silent zero
     with pytest.raises(CurrencyError, match="supply layer"):
         layered_cascade(eco, ["a"], weights="equal")
@@ -178,17 +181,22 @@ def test_byproduct_chain_without_money() -> None:
 
 def test_layers_view(five: rf.Ecosystem) -> None:
     lay = Layers.from_ecosystem(five)
-    assert lay.supply is not None and len(lay.supply.weight) == 2
+    assert lay.supply is not None
+    assert len(lay.supply.weight) == 2
     b = lay.byproducts
-    assert len(b) == 3 and set(b.resource) == {"gypsum", "steam", "offcuts"}
+    assert len(b) == 3
+    assert set(b.resource) == {"gypsum", "steam", "offcuts"}
     k = b.resource.index("gypsum")
-    assert b.substitute[k] == "natural_gypsum" and b.virgin_price[k] == 20 and b.byproduct_price[k] == 5
+    assert b.substitute[k] == "natural_gypsum"
+    assert b.virgin_price[k] == 20
+    assert b.byproduct_price[k] == 5
     assert b.distance_km[k] == pytest.approx(1.2, abs=0.2)
     assert math.isnan(b.distance_km[b.resource.index("offcuts")])  # farm has no location
     assert lay.platform.modules == ("erp", "logistics")
     assert math.isnan(lay.platform.capacity_share[1])
     d = lay.spatial.distance_km("power", "cloud")
-    assert d is not None and 85 < d < 95
+    assert d is not None
+    assert 85 < d < 95
     assert lay.spatial.distance_km("power", "farm") is None
     assert set(lay.spatial.within(55.67, 11.10, 10)) == {"power", "cement", "board"}
     summary = lay.to_dict()
@@ -197,7 +205,8 @@ def test_layers_view(five: rf.Ecosystem) -> None:
     frame = lay.to_frame()
     assert set(frame["layer"]) == {"supply", "byproducts", "platform"}
     farm = frame[(frame["actor"] == "farm") & (frame["layer"] == "platform")].iloc[0]
-    assert math.isnan(farm["share_lost"]) and farm["reason"] == "capacity_share unknown"
+    assert math.isnan(farm["share_lost"])
+    assert farm["reason"] == "capacity_share unknown"
     json.dumps(summary, allow_nan=False)
 
 
@@ -327,7 +336,8 @@ def test_no_layer_no_loss(case: tuple[rf.Ecosystem, list[str], list[str], list[s
     shock[[r.actors.index(a) for a in small]] = 1.0
     np.testing.assert_array_equal(r.loss, shock)
     np.testing.assert_array_equal(r.loss_upper, shock)
-    assert r.cost_total == 0.0 and r.complete
+    assert r.cost_total == 0.0
+    assert r.complete
 
 
 @PROPERTY
@@ -387,18 +397,23 @@ def test_cli_scenario_json_per_actor_and_layer() -> None:
     data = json.loads(result.stdout)
     assert data["layers"] == ["supply", "platform"]
     assert data["actors"]["board"]["loss_by_layer"] == {"supply": pytest.approx(0.25), "platform": pytest.approx(0.3)}
-    assert data["actors"]["farm"]["loss_upper"] == 1.0 and data["complete"] is False
+    assert data["actors"]["farm"]["loss_upper"] == 1.0
+    assert data["complete"] is False
     result = runner.invoke(app, ["risk", str(FIVE), "--layers", "supply,byproducts,platform", "--withdraw", "erp"])
     assert result.exit_code == 0, result.output
-    assert "score 0.1000" in result.stdout and "0.0000..0.1500" in result.stdout
+    assert "score 0.1000" in result.stdout
+    assert "0.0000..0.1500" in result.stdout
 
 
 def test_cli_bad_layers() -> None:
     result = runner.invoke(app, ["risk", str(FIVE), "--layers", "supply,foo", "--json"])
     assert result.exit_code == 2
     message = json.loads(result.stdout)["error"]
-    assert "'supply', 'byproducts' or 'platform'" in message and "'foo'" in message
+    assert "'supply', 'byproducts' or 'platform'" in message
+    assert "'foo'" in message
     result = runner.invoke(app, ["risk", str(FIVE), "--withdraw", "erp"])
-    assert result.exit_code == 2 and "--withdraw needs --layers" in result.output
+    assert result.exit_code == 2
+    assert "--withdraw needs --layers" in result.output
     result = runner.invoke(app, ["risk", str(FIVE), "--layers", "supply", "--substitution"])
-    assert result.exit_code == 2 and "--substitution" in result.output
+    assert result.exit_code == 2
+    assert "--substitution" in result.output

@@ -34,6 +34,7 @@ Arrays (CSR: ``*_ptr`` by row):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -47,7 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def _profile(  # noqa: PLR0913, PLR0912, PLR0915, C901 - one fused kernel over every layer's arrays
+def _profile(
     n: int,
     dn_ptr: IntArray,
     dn_slot: IntArray,
@@ -185,7 +186,7 @@ def _profile(  # noqa: PLR0913, PLR0912, PLR0915, C901 - one fused kernel over e
                     b = 0.0
                     for g in range(bc_ptr[i], bc_ptr[i + 1]):
                         b = max(b, acc_b[g])
-                    other = max(phi[i], max(b, min(acc_p[i], 1.0)))
+                    other = max(phi[i], b, min(acc_p[i], 1.0))
                     d = acc_ne[i]
                     for g in range(cg_ptr[i], cg_ptr[i + 1]):
                         d = max(d, acc_g[g])
@@ -286,7 +287,7 @@ def _profile(  # noqa: PLR0913, PLR0912, PLR0915, C901 - one fused kernel over e
                     s_sup += w[i] * min(max(d, acc_u[i]), 1.0)
                     for p in range(bn_ptr[i], bn_ptr[i + 1]):
                         c = bn_cost[p]
-                        if c != c:  # NaN: a price is unknown
+                        if math.isnan(c):  # a price is unknown
                             unknown += total > reach
                         else:
                             c_byp += total * c
@@ -295,7 +296,7 @@ def _profile(  # noqa: PLR0913, PLR0912, PLR0915, C901 - one fused kernel over e
                         if m == wm:
                             continue  # counted below at level 1
                         adopters = ma_ptr[m + 1] - ma_ptr[m]
-                        if m_value[m] != m_value[m]:
+                        if math.isnan(m_value[m]):
                             unknown += adopters * (total > reach)
                         else:
                             c_plat += total * m_value[m] * adopters
@@ -304,7 +305,7 @@ def _profile(  # noqa: PLR0913, PLR0912, PLR0915, C901 - one fused kernel over e
                             share_unknown = 1
                 if wm >= 0:
                     adopters = ma_ptr[wm + 1] - ma_ptr[wm]
-                    if m_value[wm] != m_value[wm]:
+                    if math.isnan(m_value[wm]):
                         unknown += adopters
                     else:
                         c_plat += m_value[wm] * adopters

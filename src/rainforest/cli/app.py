@@ -1323,7 +1323,7 @@ def _risk_layers(
     """``risk --layers``: the cross-layer cascade (:mod:`rainforest.analysis.layers`)."""
     from rainforest.analysis import layers as layers_module
 
-    names = layers_module._check_layers(layers, "risk --layers")  # noqa: SLF001 - the CLI's own checker
+    names = layers_module._check_layers(layers, "risk --layers")
     eco = rf.load(file)
     lay = layers_module.Layers.from_ecosystem(eco, valued=valued)
     note = ""
