@@ -985,10 +985,10 @@ def layered_cascade(
     --------
     >>> import rainforest as rf
     >>> from rainforest.analysis.layers import layered_cascade
-    >>> eco = rf.load("docs/examples/park.yaml")
-    >>> r = layered_cascade(eco, failed=["asnaes"], layers=["byproducts", "platform"], weights="equal")
-    >>> r.loss[r.actors.index("asnaes")]
-    1.0
+    >>> eco = rf.datasets.synthetic(n_actors=50, rng=3)
+    >>> r = layered_cascade(eco, failed=["a00"], valued=True)
+    >>> float(r.loss[0]), bool((r.loss <= r.loss_upper).all())
+    (1.0, True)
     """
     lay = _source(eco, valued)
     chosen = _check_layers(layers, "layered_cascade")
@@ -1073,7 +1073,7 @@ def _csr(
     return ptr, np.ascontiguousarray(cols[order], dtype=np.int64), np.ascontiguousarray(v)
 
 
-def _kernel_arrays(lay: Layers, c: _Coupled, upper: bool) -> tuple[Any, ...]:
+def _kernel_arrays(lay: Layers, c: _Coupled) -> tuple[Any, ...]:
     """The arrays of :mod:`rainforest.analysis._layers_kernel` (its docstring names them)."""
     n = lay.n
     if c.supply is not None:
@@ -1097,7 +1097,7 @@ def _kernel_arrays(lay: Layers, c: _Coupled, upper: bool) -> tuple[Any, ...]:
     n_mod = len(c.m_provider)
     pm_ptr, pm_mod, _ = _csr(c.m_provider, np.arange(n_mod, dtype=np.int64), n)
     ma_ptr, ma_idx, _ = _csr(c.adoption_module, c.adopter, n_mod)
-    share = np.where(np.isnan(c.m_share), 1.0 if upper else 0.0, c.m_share)
+    unknown = np.isnan(c.m_share)
     return tuple(
         np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a
         for a in (
@@ -1121,8 +1121,9 @@ def _kernel_arrays(lay: Layers, c: _Coupled, upper: bool) -> tuple[Any, ...]:
             pm_mod,
             ma_ptr,
             ma_idx,
-            share.astype(np.float64),
-            np.isnan(c.m_share),
+            np.where(unknown, 0.0, c.m_share).astype(np.float64),
+            np.where(unknown, 1.0, c.m_share).astype(np.float64),
+            unknown,
             c.m_value.astype(np.float64),
         )
     )
@@ -1215,9 +1216,9 @@ def layered_profile(
     Examples
     --------
     >>> import rainforest as rf
-    >>> p = layered_profile(rf.load("docs/examples/layers.yaml"))
-    >>> [(label, round(s, 3)) for _, label, s in p.ranking()[:2]]
-    [('power', 0.667), ('cloud', 0.383)]
+    >>> p = layered_profile(rf.datasets.synthetic(n_actors=50, rng=3), valued=True)
+    >>> len(p.labels), bool(((0 <= p.score) & (p.score <= p.score_upper) & (p.score_upper <= 1)).all())
+    (50, True)
     """
     lay = _source(eco, valued)
     chosen = _check_layers(layers, "layered_profile")
@@ -1244,14 +1245,7 @@ def layered_profile(
     kinds = ("actor",) * len(chosen_actors) + ("module",) * len(chosen_modules)
     limit = int(max_updates) if max_updates is not None else 1000 * max(lay.n, 1)
     run = _run_numpy if engine == "numpy" else _run_compiled
-    out, counts = run(lay, c, w, sc_actor, sc_module, False, tol, limit)
-    out_hi = out
-    again = np.flatnonzero(counts[:, 4])  # scenarios that reach a module of unknown capacity share
-    if len(again):
-        out_hi = out.copy()
-        hi, counts_hi = run(lay, c, w, sc_actor[again], sc_module[again], True, tol, limit)
-        out_hi[again] = hi
-        counts[again, 3] |= counts_hi[:, 3]
+    out, out_hi, counts = run(lay, c, w, sc_actor, sc_module, tol, limit)
     stuck = np.flatnonzero(counts[:, 3])
     if len(stuck):
         raise RainforestError(
@@ -1274,33 +1268,45 @@ def layered_profile(
             for layer in chosen
         },
         reached=counts[:, 0].copy(),
-        unquantified=counts[:, 1].copy(),
+        unquantified=counts[:, 5].copy(),
         updates=counts[:, 2].copy(),
     )
 
 
 def _run_compiled(
-    lay: Layers,
-    c: _Coupled,
-    w: FloatArray,
-    sc_actor: IntArray,
-    sc_module: IntArray,
-    upper: bool,
-    tol: float,
-    limit: int,
-) -> tuple[FloatArray, IntArray]:
+    lay: Layers, c: _Coupled, w: FloatArray, sc_actor: IntArray, sc_module: IntArray, tol: float, limit: int
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Lower and upper numbers of every scenario (see the kernel), and its counts."""
     from rainforest.analysis._layers_kernel import compiled
 
     k = len(sc_actor)
-    out = np.zeros((k, 6))
-    counts = np.zeros((k, 5), dtype=np.int64)
+    out = np.zeros((k, 12))
+    counts = np.zeros((k, 6), dtype=np.int64)
     compiled()(
-        *_kernel_arrays(lay, c, upper), w.astype(np.float64), sc_actor, sc_module, float(tol), REACH, limit, out, counts
+        *_kernel_arrays(lay, c), w.astype(np.float64), sc_actor, sc_module, float(tol), REACH, limit, out, counts
     )
-    return out, counts
+    return out[:, :6], out[:, 6:], counts
 
 
 def _run_numpy(
+    lay: Layers, c: _Coupled, w: FloatArray, sc_actor: IntArray, sc_module: IntArray, tol: float, limit: int
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """The same numbers by batched sweeps: the lower run, then the upper one for the
+    scenarios that reach a module of unknown capacity share."""
+    out, counts = _sweep_batches(lay, c, w, sc_actor, sc_module, False, tol, limit)
+    out_hi = out.copy()
+    counts = np.concatenate([counts, counts[:, 1:2]], axis=1)
+    again = np.flatnonzero(counts[:, 4])
+    if len(again):
+        hi, counts_hi = _sweep_batches(lay, c, w, sc_actor[again], sc_module[again], True, tol, limit)
+        out_hi[again] = hi
+        counts[again, 3] |= counts_hi[:, 3]
+        counts[again, 5] = counts_hi[:, 1]
+        counts[again, 2] += counts_hi[:, 2]
+    return out, out_hi, counts
+
+
+def _sweep_batches(
     lay: Layers,
     c: _Coupled,
     w: FloatArray,

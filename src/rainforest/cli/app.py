@@ -1144,6 +1144,19 @@ def risk(
     losses: Annotated[bool, typer.Option("--losses", help="Include every actor's loss in each scenario.")] = False,
     engine: Annotated[CascadeEngine, typer.Option(help="auto, compiled (numba) or numpy.")] = "auto",
     top: Annotated[int, typer.Option(help="Rows shown in the table (not --json).")] = 15,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            help="Cross-layer cascade through these layers (comma-separated: supply, byproducts, platform; "
+            "see docs/layers.md) instead of the money layer alone."
+        ),
+    ] = None,
+    withdraw: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --layers: modules withdrawn by their provider (repeat or comma-separate); one scenario."
+        ),
+    ] = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -1160,6 +1173,45 @@ def risk(
         chosen = _split(actors) + _split(more)
         partial = _shares(_split(shock), "--shock")
         sectors = _shares(_split(sector), "--sector")
+        if layers is not None or withdraw:
+            unsupported = [
+                name
+                for name, given in (
+                    ("--substitution", substitution),
+                    ("--stop reference", stop != "fixed-point"),
+                    ("--eps", eps is not None),
+                    ("--executor", executor is not None),
+                    ("--dask", dask is not None),
+                    ("--workers", workers is not None),
+                    ("--losses", losses),
+                    ("--layers", layers is None),
+                )
+                if given
+            ]
+            if unsupported:
+                _fail(
+                    f"{', '.join(unsupported)}: not available with the cross-layer cascade (--layers, --withdraw); "
+                    "--withdraw needs --layers with platform",
+                    EXIT_BAD_INPUT,
+                    as_json,
+                )
+            assert layers is not None  # checked above
+            _risk_layers(
+                file,
+                layers,
+                chosen,
+                together,
+                partial,
+                sectors,
+                _split(withdraw),
+                weights,
+                rule,
+                valued,
+                engine,
+                top,
+                as_json,
+            )
+            return
         eco = rf.load(file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", rf.errors.RainforestWarning)
@@ -1252,6 +1304,120 @@ def risk(
             out.print(f"(top {top} of {len(profile.labels):,}; --json gives all)")
 
     _with_errors(as_json, debug, work)
+
+
+def _risk_layers(
+    file: Path,
+    layers: str,
+    chosen: list[str],
+    together: bool,
+    partial: dict[str, float],
+    sectors: dict[str, float],
+    withdrawn: list[str],
+    weights: str,
+    rule: CascadeDamping,
+    valued: bool,
+    engine: CascadeEngine,
+    top: int,
+    as_json: bool,
+) -> None:
+    """``risk --layers``: the cross-layer cascade (:mod:`rainforest.analysis.layers`)."""
+    from rainforest.analysis import layers as layers_module
+
+    names = layers_module._check_layers(layers, "risk --layers")
+    eco = rf.load(file)
+    lay = layers_module.Layers.from_ecosystem(eco, valued=valued)
+    note = ""
+    if "supply" in names and lay.supply is None and not valued:
+        lay = layers_module.Layers.from_ecosystem(eco, valued=True)
+        note = ", flows valued at prices (no money flows)"
+        err.print(
+            "note: the document records no money flows between actors: the supply layer values flows at their "
+            "resources' prices, by-products and waste left to their own layer (--valued asks for this explicitly)"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rf.errors.RainforestWarning)
+        scenario = together or bool(partial) or bool(sectors) or bool(withdrawn)
+        if scenario:
+            if chosen and not together:
+                _fail(
+                    "--actors with --shock/--sector/--withdraw: add --together to hit them in one scenario",
+                    EXIT_BAD_INPUT,
+                    as_json,
+                )
+            failed: dict[str, float] = dict.fromkeys(chosen, 1.0)
+            for name, share in partial.items():
+                failed[name] = max(failed.get(name, 0.0), share)
+            sector_of = eco.table("actors").texts("sector")
+            for name, share in sectors.items():
+                members = [a for a, s in zip(lay.ids, sector_of, strict=True) if s == name]
+                if not members:
+                    raise rf.errors.UnknownIdError("sector", name, sorted({s for s in sector_of if s is not None}))
+                for a in members:
+                    failed[a] = max(failed.get(a, 0.0), share)
+            result = layers_module.layered_cascade(lay, failed, withdrawn, layers=names, damping=rule, weights=weights)
+        else:
+            profile = layers_module.layered_profile(
+                lay, chosen or None, layers=names, damping=rule, weights=weights, engine=engine
+            )
+    for w in caught:
+        if issubclass(w.category, rf.errors.RainforestWarning):
+            err.print(f"[yellow]warning:[/] {shown(in_words_of(str(w.message), 'cli'))}")
+    head = f"[bold]{shown(eco.name)}[/]: {lay.n:,} actors; layers {', '.join(names)}{note}"
+    if scenario:
+        if as_json:
+            _emit_json(result.to_dict())
+            return
+        out.print(head)
+        out.print(
+            f"score {result.score:.4f}"
+            + (
+                f" (up to {result.score_upper:.4f} with unknown capacity shares)"
+                if result.score_upper > result.score
+                else ""
+            )
+            + f"; cost {result.cost_total:,.2f} per period"
+        )
+        table = Table(title="losses per actor (share of output; cost per period)", header_style="bold")
+        cols = ["actor", "loss", *names, "cost"]
+        for col in cols:
+            table.add_column(col, justify="left" if col == "actor" else "right")
+        order = np.argsort(-result.loss_upper, kind="stable")[:top]
+        for i in order.tolist():
+            upper = result.loss_upper[i]
+            loss = f"{result.loss[i]:.4f}" + (f"..{upper:.4f}" if upper > result.loss[i] else "")
+            table.add_row(
+                shown(result.actors[i]),
+                loss,
+                *(f"{result.loss_by_layer[n][i]:.4f}" for n in names),
+                f"{result.cost[i]:,.2f}",
+            )
+        out.print(table)
+        for u in result.unquantified[:top]:
+            err.print(f"[yellow]unquantified:[/] {shown(u['actor'])} via {shown(u['via'])}: {shown(u['reason'])}")
+        return
+    if as_json:
+        _emit_json(profile.to_dict())
+        return
+    out.print(head)
+    table = Table(title="cross-layer systemic risk (each actor failing alone)", header_style="bold")
+    cols = ["scenario", "score", "upper", *names, "cost/period", "reached", "unquantified"]
+    for col in cols:
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    order = np.argsort(-profile.score_upper, kind="stable")[:top]
+    for k in order.tolist():
+        table.add_row(
+            shown(profile.labels[k]),
+            f"{profile.score[k]:.4f}",
+            f"{profile.score_upper[k]:.4f}",
+            *(f"{profile.score_by_layer[n][k]:.4f}" for n in names),
+            f"{profile.cost[k]:,.2f}",
+            str(profile.reached[k]),
+            str(profile.unquantified[k]),
+        )
+    out.print(table)
+    if len(profile.labels) > top:
+        out.print(f"(top {top} of {len(profile.labels):,}; --json gives all)")
 
 
 @app.command()
