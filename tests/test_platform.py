@@ -619,3 +619,15 @@ def test_compare_sets_platforms_side_by_side() -> None:
     assert rows["platform_hhi"]["leader"] == rows["platform_loss"]["leader"] == c.reports[0].ecosystem
     assert rows["platform_loss"]["values"][1] == pytest.approx(65 / 110)
     assert rows["platform_loss"]["display"][1] == "59.1%"
+
+
+@given(st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=12).filter(lambda s: sum(s) > 1e-6))
+def test_hhi_properties(shares: list[float]) -> None:
+    """HHI lies in [1/n, 1] over the n positive shares, does not depend on their order or
+    scale, and equals 1/n for n equal shares."""
+    value = platform.hhi(shares)
+    positive = sum(1 for s in shares if s > 0)
+    assert 1 / positive - 1e-9 <= value <= 1 + 1e-12
+    assert platform.hhi(list(reversed(shares))) == pytest.approx(value)
+    assert platform.hhi([7.5 * s for s in shares]) == pytest.approx(value)
+    assert platform.hhi([1.0] * len(shares)) == pytest.approx(1 / len(shares))
