@@ -631,3 +631,33 @@ def test_hhi_properties(shares: list[float]) -> None:
     assert platform.hhi(list(reversed(shares))) == pytest.approx(value)
     assert platform.hhi([7.5 * s for s in shares]) == pytest.approx(value)
     assert platform.hhi([1.0] * len(shares)) == pytest.approx(1 / len(shares))
+
+
+def test_cli_modules_without_adopters_and_losses_known_only_within_bounds(tmp_path: Path) -> None:
+    """A module nobody adopts yet: no HHI (why is printed), no barrier, no dependence rows,
+    each said in one line; withdrawing it costs nothing (nobody uses it: a true 0), the
+    provider's failure its own output. The chain without m's capacity share: the loss
+    through the layers is printed as its bounds, 40/110 and 90/110."""
+    lone = rf.Ecosystem(
+        name="lone",
+        actors=[
+            rf.Actor("p", size=rf.Size(revenue=10.0, costs=5.0)),
+            rf.Actor("a", size=rf.Size(revenue=4.0, costs=2.0)),
+        ],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[rf.Module("m", "p", kind="data")],
+    )
+    p = platform.analyze(lone)
+    assert p.kind("data").hhi is None
+    assert p.kind("data").barrier is None
+    assert p.loss("p", "m").direct_loss == 0.0
+    assert p.loss("p").direct_share == pytest.approx(10 / 14)
+    path = rf.save(lone, tmp_path / "lone.yaml")
+    result = runner.invoke(app, ["platform", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "none: no module kind has an adopter yet" in result.stdout
+    assert "no module has an adopter yet" in result.stdout
+    assert "n/a hhi: no actor adopts a module of kind 'data'" in result.stdout
+    chain = rf.save(_chain(capacity=None), tmp_path / "chain.yaml")
+    bounded = runner.invoke(app, ["platform", str(chain)])
+    assert "through the layers n/a (between 36% and 82% of the ecosystem's output)" in bounded.stdout

@@ -1589,6 +1589,7 @@ def _guidelines_title(result: Any) -> str:
 
 def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
     money, per = result.money, f"per {result.period}"
+    in_money = "" if money == "money" else f", money in {money}"  # the document names no currency
     reasons: dict[str, None] = {}
 
     def why(value: Any, reasons_of: Mapping[str, str], key: str) -> None:
@@ -1606,8 +1607,12 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
     def table(title: str, columns: list[tuple[str, str]]) -> Table:
         return Table(*(c for c, _ in columns), title=title, header_style="bold", title_justify="left")
 
-    def show(t: Table, rows: list[tuple[str, ...]]) -> None:
-        """Cells (ids, numbers) are never cut; headers wrap onto several lines instead."""
+    def show(t: Table, rows: list[tuple[str, ...]], empty: str = "") -> None:
+        """Cells (ids, numbers) are never cut; headers wrap onto several lines instead; a
+        table without rows is one line saying why."""
+        if not rows:
+            out.print(f"{t.title}: {empty}")
+            return
         for k, column in enumerate(t.columns):
             name = str(column.header)
             column.header = _header(name)
@@ -1657,10 +1662,11 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
     )
     rows_conc: list[tuple[str, ...]] = []
     for k in result.kinds:
+        why(k.hhi, k.reasons, "hhi")
         rows_conc.append(
             (
                 shown(k.kind),
-                str(len(k.shares)),
+                str(len(k.adopters)),
                 number(k.hhi_points),
                 k.band or "n/a",
                 shown(", ".join(k.multi_homing)) or "none",
@@ -1668,7 +1674,7 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
         )
     show(conc, rows_conc)
     bar = table(
-        f"Entry barriers (Arthur 1989), money in {money}",
+        f"Entry barriers (Arthur 1989){in_money}",
         [
             ("kind", "left"),
             ("leader", "left"),
@@ -1698,10 +1704,10 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
                 "n/a" if b.locked_in is None else ("yes" if b.locked_in else "no"),
             )
         )
-    show(bar, rows_bar)
+    show(bar, rows_bar, "none: no module kind has an adopter yet")
     dep = table(
         f"Dependence of each adopter: the module's value against its revenue and inputs, the share of its output "
-        f"that stops without it; switching cost in {money}, once",
+        f"that stops without it; switching cost{in_money}, once",
         [
             ("module", "left"),
             ("adopter", "left"),
@@ -1725,14 +1731,19 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
                 "yes" if a.multi_homing else "no",
             )
         )
-    show(dep, rows_dep)
+    show(dep, rows_dep, "no module has an adopter yet")
     for k in result.keystone:
         if k.module is not None:
             continue
-        line = f"if {shown(k.provider)} fails: {len(k.adopters_hit)} adopter(s) hit, direct loss "
-        line += cash(k.direct_loss, k.reasons, "direct_loss") + (f" {money} {per}" if k.direct_loss is not None else "")
+        why(k.direct_loss, k.reasons, "direct_loss")
+        direct = "n/a" if k.direct_loss is None else f"{number(k.direct_loss, money)} {per}"
+        line = f"if {shown(k.provider)} fails: {len(k.adopters_hit)} adopter(s) hit, direct loss {direct}"
         if k.cascade_loss is not None:
             line += f", through the layers {number(k.cascade_loss, money)} {per}"
+        elif k.cascade_bounds is not None:
+            why(None, k.reasons, "cascade_loss")
+            low, high = k.cascade_bounds
+            line += f", through the layers n/a (between {low:.0%} and {high:.0%} of the ecosystem's output)"
         out.print(line)
     for note in result.notes:
         out.print(f"[yellow]note:[/] {shown(in_words_of(note, 'cli'))}")

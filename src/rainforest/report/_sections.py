@@ -1234,6 +1234,8 @@ def platform_section(ctx: Context) -> Section | None:
     kind_rows = []
     for k in result.kinds:
         b = k.barrier
+        if k.hhi is None and "hhi" in k.reasons:
+            reasons[k.reasons["hhi"]] = None
         if b is not None and b.lock_in_lead is None:
             reasons[b.reasons.get("lock_in_lead", "")] = None
         kind_rows.append(
