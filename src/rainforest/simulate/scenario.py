@@ -45,6 +45,7 @@ from rainforest.executors import ExecutorSpec, RandomState, seed_sequence
 from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
+from rainforest.simulate.competition import LockIn, lock_in
 from rainforest.simulate.engine import Model, SimulationError, _renamed_seed
 from rainforest.simulate.params import Params
 
@@ -160,6 +161,22 @@ class Ensemble:
     seed: int
     point: dict[str, Any] = field(default_factory=dict)
     assumptions: Assumptions | None = None
+    ecosystems: tuple[str, ...] = ()  # the base's name, then the rivals' (for lock-in)
+
+    def lock_in(self) -> LockIn | None:
+        """Lock-in over the runs (Arthur 1989): the share of runs locked into each
+        ecosystem at the horizon, the runs not locked in (counted, never dropped) and the
+        distribution of the period from which each run stayed locked in; None without
+        rivals (nothing to lock into).
+
+        A run is locked into E from period t when, from t to the last period, every kind
+        of entrant would join E whatever its own preference (the recorded ``locked_in``)."""
+        if "locked_in" not in self.metrics() or not self.periods:
+            return None
+        names = self.ecosystems or tuple(
+            "base" if e == 0 else f"rival {e}" for e in range(int(np.nanmax(self.metric("locked_in"))) + 2)
+        )
+        return lock_in(self.metric("locked_in"), names, unit="period")
 
     def metric(self, name: str) -> np.ndarray:
         """``runs x periods`` values of one metric (NaN where a run did not record it)."""
@@ -212,7 +229,7 @@ class Ensemble:
         units: dict[str, str] = {}
         meanings: dict[str, str] = {}
         for name in self.metrics():
-            if name == "period":
+            if name in ("period", "locked_in"):  # an index, not a quantity: see "lock_in"
                 continue
             column = self.scaled(name)
             if column is None:
@@ -230,11 +247,13 @@ class Ensemble:
                 meanings[name] = meaning(name)
         kinds = sorted({k for run in self.runs for k in run.events})
         events = {k: sum(run.events.get(k, 0) for run in self.runs) / max(len(self.runs), 1) for k in kinds}
+        locked = self.lock_in()
         return {
             "periods": self.periods,
             "runs": len(self.runs),
             "seed": self.seed,
             "point": self.point,
+            **({"lock_in": locked.to_dict()} if locked is not None else {}),
             "final": final,
             "units": units,
             "meanings": meanings,
@@ -294,7 +313,23 @@ def monte_carlo(
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, runs)
-    return Ensemble(tuple(r for r in results if r is not None), periods, seed, dict(point or {}), assumptions(eco, p))
+    return Ensemble(
+        tuple(r for r in results if r is not None),
+        periods,
+        seed,
+        dict(point or {}),
+        assumptions(eco, p),
+        ecosystem_names([eco, *rivals]),
+    )
+
+
+def ecosystem_names(ecosystems: Sequence[Ecosystem]) -> tuple[str, ...]:
+    """Each ecosystem's name, made unique (a repeated name gets ``(rival k)`` or ``(base)``)."""
+    names = [e.name or ("base" if k == 0 else f"rival {k}") for k, e in enumerate(ecosystems)]
+    out = []
+    for k, name in enumerate(names):
+        out.append(name if names.count(name) == 1 else f"{name} ({'base' if k == 0 else f'rival {k}'})")
+    return tuple(out)
 
 
 def sweep_points(
