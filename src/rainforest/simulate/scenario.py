@@ -40,7 +40,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from rainforest.analysis import cascade
-from rainforest.errors import UnknownIdError
+from rainforest.errors import ParameterError, UnknownIdError
 from rainforest.executors import ExecutorSpec, RandomState, seed_sequence
 from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
@@ -404,6 +404,45 @@ def run_scenario(
             )
         )
     return out
+
+
+def final_document(scenario: Scenario, *, run: int = 0, point: int = 0) -> Ecosystem:
+    """The final state of one run of ``scenario`` as a ``rainforest/1`` document.
+
+    Run ``run`` (0-based) of sweep point ``point`` is run again with its own seed (the one
+    :func:`monte_carlo` spawned for it), so the document is the end of exactly the run
+    whose series the ensemble holds; see :meth:`rainforest.simulate.Model.snapshot` for
+    what it keeps (the living actors with their sizes, stages and strata, the flows among
+    them and the symbioses formed, the modules and their adopters). Every analysis, and
+    ``rainforest.load`` after ``rainforest.save``, applies to it.
+
+    Raises
+    ------
+    ParameterError
+        ``run`` or ``point`` outside the scenario's runs or sweep points.
+    """
+    points: list[dict[str, Any]] = [{}]
+    if scenario.sweep:
+        sweep = scenario.sweep
+        points = sweep_points(
+            sweep["parameters"], sweep.get("method", "grid"), int(sweep.get("samples", 8)), scenario.seed
+        )
+    for name, value, count in (("run", run, scenario.runs), ("point", point, len(points))):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
+            raise ParameterError(
+                f"The {name!r} parameter of final_document must be a whole number from 0 to {count - 1} "
+                f"(the scenario has {count} {name}s). Got {value!r} instead.",
+                parameter=name,
+            )
+    chosen = points[point]
+    params = scenario.params.replace(**chosen) if chosen else scenario.params
+    root = seed_sequence(scenario.seed)
+    child = root.spawn(scenario.runs)[run]
+    seq = np.random.SeedSequence(root.entropy, spawn_key=child.spawn_key)
+    with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
+        model = Model(scenario.base, params, seq, rivals=scenario.rivals)
+        model.run(scenario.periods)
+    return model.snapshot()
 
 
 def strategy_race(
