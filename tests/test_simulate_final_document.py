@@ -23,7 +23,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def park() -> rf.Ecosystem:
-    return rf.datasets.synthetic(n_actors=40, rng=3)
+    eco: rf.Ecosystem = rf.datasets.synthetic(n_actors=40, rng=3)
+    return eco
 
 
 def _key(f: rf.Flow) -> tuple[str, str, str]:
@@ -89,7 +90,7 @@ def test_sizes_that_are_not_money_are_not_written_as_revenue() -> None:
 
 def test_final_document_checks_the_run(park: rf.Ecosystem) -> None:
     spec = scenario.Scenario(base=park, periods=2, runs=2)
-    with pytest.raises(ParameterError, match="'run' parameter of final_document.*from 0 to 1"):
+    with pytest.raises(ParameterError, match=r"'run' parameter of final_document.*from 0 to 1"):
         scenario.final_document(spec, run=2)
     with pytest.raises(ParameterError, match="'point'"):
         scenario.final_document(spec, point=1)

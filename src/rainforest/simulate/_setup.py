@@ -13,7 +13,7 @@ from rainforest.analysis import positioning
 from rainforest.analysis.networks import erdos_renyi_edges as random_graph  # noqa: F401  (the old private name, kept)
 from rainforest.analysis.networks import watts_strogatz_edges as watts_strogatz  # noqa: F401  (likewise)
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.entities import Actor, Capability, Flow, Module, Size
+from rainforest.model.entities import Actor, Capability, Flow, Size
 from rainforest.model.schema import BOUNDARY
 from rainforest.simulate.agents import COLUMNS, STAGES, STRATA, AgentSet
 
