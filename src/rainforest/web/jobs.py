@@ -32,6 +32,7 @@ import math
 import multiprocessing
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
@@ -39,7 +40,15 @@ from typing import Any
 from rainforest import report
 from rainforest.assessment import ExchangePlan
 from rainforest.choices import Objective
-from rainforest.errors import CurrencyError, ExecutorError, ParameterError, RainforestError, check_choice, in_words_of
+from rainforest.errors import (
+    CurrencyError,
+    ExecutorError,
+    ParameterError,
+    RainforestError,
+    RainforestWarning,
+    check_choice,
+    in_words_of,
+)
 from rainforest.executors import normalise
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.optimize import exchanges
@@ -111,9 +120,13 @@ def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
         # no money flows: value the flows at their resources' prices, as the report and the CLI do
         net = cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
         note = VALUED_NOTE
-    profile = cascade.esri(
-        net, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
-    )
+    with warnings.catch_warnings(record=True) as caught:  # what the cascade warns of goes on the page
+        warnings.simplefilter("always", RainforestWarning)
+        profile = cascade.esri(
+            net, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
+        )
+    said = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, RainforestWarning)))
+    note = " ".join([note, *said]).strip()
     top = [{"actor": a, "esri": v} for a, v in profile.ranking()[:20]]
     summary = json.loads(to_json({"actors": len(profile.labels), "top": top, "note": note}))
     return summary, json.loads(to_json(profile.to_dict())), None
@@ -219,9 +232,10 @@ def _bands(ens: Any) -> list[dict[str, Any]]:
 
 
 def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.simulate import scenario  # the simulator: only when a simulation runs
-
-    from rainforest.simulate import Params
+    from rainforest.simulate import (
+        Params,
+        scenario,  # the simulator: only when a simulation runs
+    )
 
     periods = int(params.get("periods", 30))
     runs = int(params.get("runs", 10))
