@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import rainforest as rf
 from rainforest import simulate
@@ -308,3 +310,48 @@ def test_threshold_cascade_on_a_star() -> None:
     assert not simulate.threshold_cascade(5, src, dst, np.array([], dtype=np.int64), 0.5).any()
     # phi = 0: no neighbour needs to have failed, so every connected node fails at once
     assert simulate.threshold_cascade(5, src, dst, np.array([], dtype=np.int64), 0.0).all()
+
+
+@given(
+    st.integers(min_value=1, max_value=12).flatmap(
+        lambda width: st.lists(
+            st.lists(st.integers(min_value=-1, max_value=2), min_size=width, max_size=width), min_size=1, max_size=20
+        )
+    )
+)
+def test_lock_in_properties(rows: list[list[int]]) -> None:
+    """Every run is counted once (locked into one ecosystem or not locked), the shares add
+    up to 1, and a locked run's time is within the horizon and its state from then on is
+    constant."""
+    arr = np.array(rows)
+    result = competition.lock_in(arr, ("A", "B", "C"))
+    assert sum(result.locked_into) + result.not_locked == len(rows)
+    assert sum(result.probability().values()) == pytest.approx(1.0)
+    for row, t in zip(rows, result.times, strict=True):
+        if t is None:
+            assert row[-1] == -1
+        else:
+            assert 1 <= t <= len(row)
+            assert set(row[t - 1 :]) == {row[-1]}
+            assert t == 1 or row[t - 2] != row[-1]
+
+
+def test_the_cli_prints_lock_in_with_rivals(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rainforest.cli import app
+
+    rf.save(rf.datasets.synthetic(n_actors=15, rng=1), tmp_path / "a.yaml")
+    rf.save(rf.datasets.synthetic(n_actors=15, rng=2), tmp_path / "b.yaml")
+    (tmp_path / "s.yaml").write_text(
+        "rivals: [b.yaml]\nparams:\n  ena_every: 0\n  symbiosis: {enabled: false}\n"
+        "  competition: {returns_basis: count, returns: 0.1, preferences: [1.0, 0.75, 0.8, 1.05], share_r: 0.6}\n",
+        encoding="utf-8",
+    )
+    args = ["simulate", str(tmp_path / "a.yaml"), "--scenario", str(tmp_path / "s.yaml"), "--periods", "15"]
+    result = CliRunner().invoke(app, [*args, "--runs", "6", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Lock-in over 6 run(s)" in result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["lock_in"]["runs"] == 6
+    assert sum(summary["lock_in"]["locked_into"].values()) + summary["lock_in"]["not_locked"] == 6
