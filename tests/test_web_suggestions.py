@@ -1,0 +1,154 @@
+"""The board's suggestions panel: shown apart from the declared offers and needs, turned
+into draft offers and needs by a manager (a new version), confirmed by the firms, with
+every role's permissions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import rainforest as rf
+from conftest import PASSWORD, _login
+from rainforest.store import Store
+from rainforest.web import create_app
+from rainforest.web.records import Accounts
+
+
+def _thin_park() -> rf.Ecosystem:
+    return rf.Ecosystem(
+        name="new park",
+        actors=[
+            rf.Actor("power", name="Coal power station", sector="35.11"),
+            rf.Actor("board", name="Plasterboard plant", sector="23.62"),
+            rf.Actor("shed", name="Storage shed"),
+        ],
+    )
+
+
+@pytest.fixture
+def thin(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
+    store = Store(f"sqlite:///{tmp_path / 'web.db'}")
+    store.create("thin", _thin_park(), author="setup")
+    for name, role, actor in (
+        ("manny", "manager", None),
+        ("pia", "member", "power"),
+        ("bob", "member", "board"),
+        ("sam", "member", "shed"),
+        ("olga", "observer", None),
+    ):
+        Accounts(store).create_user(name, PASSWORD)
+        Accounts(store).grant(name, "thin", role, actor)
+    Accounts(store).create_user("outsider", PASSWORD)
+    with TestClient(create_app(store, secret="test-secret")) as client:
+        yield store, client
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_panel_lists_suggestions_apart_with_sources(thin: tuple[Store, TestClient]) -> None:
+    _, client = thin
+    data = client.get("/api/ecosystems/thin/suggestions", auth=("olga", PASSWORD)).json()
+    first = data["suggestions"][0]
+    assert (first["supplier"], first["receiver"], first["synergy"], first["rank"]) == ("power", "board", "fgd_gypsum", 1)
+    assert first["sources"][0].startswith("Kalundborg Symbiosis exchange E16")
+    assert data["skipped"][0]["actor"] == "shed" and "no sector" in data["skipped"][0]["reason"]
+    assert data["can_draft"] is False  # observers look only
+    # the board holds the panel's shell in a card of its own, apart from the candidates
+    assert _login(client, "manny") == 303
+    board = client.get("/e/thin/board").text
+    assert 'id="suggestions"' in board and "Typical for these sectors" in board
+    assert board.index('id="suggestions"') < board.index("<h2>Candidates</h2>")
+    assert "/static/suggestions.js" in board
+    panel = client.get("/e/thin/suggestions/panel").text
+    assert "FGD gypsum" in panel and "Coal power station" in panel and 'title="power"' in panel
+    assert "Nobody declared them" in panel and "make drafts" in panel
+    assert "Storage shed" in panel  # the firm left out, with its reason
+    assert client.get("/static/suggestions.js").status_code == 200
+
+
+def test_a_member_sees_its_own_firms_suggestions_only(thin: tuple[Store, TestClient]) -> None:
+    _, client = thin
+    sam = client.get("/api/ecosystems/thin/suggestions", auth=("sam", PASSWORD)).json()
+    assert sam["suggestions"] == [] and [k["actor"] for k in sam["skipped"]] == ["shed"]
+    bob = client.get("/api/ecosystems/thin/suggestions", auth=("bob", PASSWORD)).json()
+    assert bob["suggestions"] and all("board" in (s["supplier"], s["receiver"]) for s in bob["suggestions"])
+    assert client.get("/api/ecosystems/thin/suggestions", auth=("outsider", PASSWORD)).status_code == 404
+
+
+def test_manager_makes_drafts_as_a_new_version_and_the_firms_confirm(thin: tuple[Store, TestClient]) -> None:
+    store, client = thin
+    before = store.head("thin")
+    body = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum", "quantity": 150000, "expected": before}
+    for who in ("pia", "olga", "bob"):
+        assert client.post("/api/ecosystems/thin/suggestions/drafts", auth=(who, PASSWORD), json=body).status_code == 403
+    assert store.head("thin") == before
+    r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json=body)
+    assert r.status_code == 201, r.text
+    assert store.head("thin") == before + 1
+    last = store.history("thin")[-1]
+    assert last["author"] == "manny" and "for the firms to confirm" in last["message"]
+    eco = store.load("thin")
+    assert eco.resource("fgd_gypsum").codes["ewc"] == "10 01 05"
+    (offer,) = eco.offers
+    (need,) = eco.needs
+    assert (offer.actor, offer.quantity, offer.extensions["x_draft"]) == ("power", 150000.0, True)
+    assert (need.actor, need.extensions["x_suggestion"]["synergy"]) == ("board", "fgd_gypsum")
+    # the declared side now sees it as a candidate; the suggestion itself is still listed
+    # (an offer and a need are not an exchange yet)
+    drafts = client.get("/api/ecosystems/thin/suggestions", auth=("manny", PASSWORD)).json()["drafts"]
+    assert [(d["kind"], d["actor"]) for d in drafts] == [("offer", "power"), ("need", "board")]
+    # a stale form is refused; an observer and the other firms' members cannot confirm; the firm's can
+    stale = client.post("/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json=body)
+    assert stale.status_code == 409
+    need_draft = {"section": "needs", "index": 0}
+    assert client.post("/api/ecosystems/thin/drafts/confirm", auth=("olga", PASSWORD), json=need_draft).status_code == 403
+    for other in ("pia", "sam"):  # another firm's member does not see the board's draft
+        assert client.post("/api/ecosystems/thin/drafts/confirm", auth=(other, PASSWORD), json=need_draft).status_code == 404
+    ok = client.post("/api/ecosystems/thin/drafts/confirm", auth=("bob", PASSWORD), json=need_draft)
+    assert ok.status_code == 200, ok.text
+    eco = store.load("thin")
+    assert "x_draft" not in eco.needs[0].extensions and eco.needs[0].extensions["x_suggestion"]["by"] == "manny"
+    assert store.history("thin")[-1]["author"] == "bob"
+    again = client.post("/api/ecosystems/thin/drafts/confirm", auth=("bob", PASSWORD), json=need_draft)
+    assert again.status_code == 404
+
+
+def test_bad_draft_requests_change_nothing(thin: tuple[Store, TestClient]) -> None:
+    store, client = thin
+    before = store.head("thin")
+    manny = ("manny", PASSWORD)
+    base = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum"}
+    for quantity in (0, -5, "lots", None):
+        r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=manny, json={**base, "quantity": quantity})
+        assert r.status_code == 422 and "positive number" in r.text
+    r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=manny, json={**base, "synergy": "gold", "quantity": 1})
+    assert r.status_code == 422 and "no suggestion" in r.text
+    r = client.post("/api/ecosystems/thin/drafts/confirm", auth=manny, json={"section": "flows", "index": 0})
+    assert r.status_code == 422
+    r = client.post("/api/ecosystems/thin/drafts/confirm", auth=manny, json={"section": "offers", "index": "0"})
+    assert r.status_code == 422
+    assert store.head("thin") == before
+
+
+def test_page_forms_make_and_confirm_drafts_with_csrf(thin: tuple[Store, TestClient]) -> None:
+    store, client = thin
+    assert _login(client, "manny") == 303
+    panel = client.get("/e/thin/suggestions/panel").text
+    token = _csrf(panel)
+    form = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum", "quantity": "1000"}
+    assert client.post("/e/thin/suggestions/drafts", data=form, follow_redirects=False).status_code == 403  # no token
+    r = client.post("/e/thin/suggestions/drafts", data={**form, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/e/thin/board#suggestions"
+    panel = client.get("/e/thin/suggestions/panel").text
+    assert "Drafts awaiting the firms" in panel and "draft offer" in panel and "confirm</button>" in panel
+    r = client.post(
+        "/e/thin/drafts/confirm", data={"section": "offers", "index": "0", "csrf": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert "x_draft" not in store.load("thin").offers[0].extensions
