@@ -86,7 +86,11 @@ def main() -> None:
     for name, base in (("full", kb), ("without Kalundborg", kb.without(parks=["Kalundborg"]))):
         found = suggest.suggest_exchanges(park, knowledge=base)
         rows = [scores(found, true, k) for k in KS] + [scores(found, true, None)]
-        out[name] = {"rows": rows, "hits": sorted(e for e, t in true.items() if t in {(s.supplier, s.receiver, s.synergy) for s in found})}
+        out[name] = {
+            "rows": rows,
+            "hits": sorted(e for e, t in true.items() if t in {(s.supplier, s.receiver, s.synergy) for s in found}),
+            "suggested": [f"{s.rank}. {s.supplier} -> {s.receiver}: {s.synergy} ({s.score:.2f})" for s in found.top(10)],
+        }
 
     loco = []
     for eid, t in sorted(true.items()):
@@ -113,7 +117,8 @@ def main() -> None:
         for r in block["rows"]:
             k = "all" if r is block["rows"][-1] else r["k"]
             print(f"  {k!s:>6} {r['suggested']:>9} {r['hits']:>5} {r['precision']:>9.2f} {r['recovered']:>6}/{out['exchanges']} {r['recall']:>7.2f}")
-        print(f"  recovered: {', '.join(block['hits']) or 'none'}\n")
+        print(f"  recovered: {', '.join(block['hits']) or 'none'}")
+        print("  best suggestions: " + "; ".join(block["suggested"]) + "\n")
     block = out["leave-one-case-out"]
     assert isinstance(block, dict)
     print("knowledge base: leave-one-case-out (each exchange without its own case; recall only)")

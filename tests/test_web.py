@@ -169,6 +169,9 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/proposals/{pid}/status",
         "/api/ecosystems/{slug}/proposals/{pid}/comments",
         "/api/ecosystems/{slug}/ledger",
+        "/api/ecosystems/{slug}/suggestions",
+        "/api/ecosystems/{slug}/suggestions/drafts",
+        "/api/ecosystems/{slug}/drafts/confirm",
         "/api/ecosystems/{slug}/jobs",
         "/api/ecosystems/{slug}/jobs/{jid}",
         "/api/ecosystems/{slug}/jobs/{jid}/result",
@@ -213,6 +216,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/api/ecosystems/{slug}/proposals/{pid}/status"): {**_API, "olga": 403, "*": 200},
     ("POST", "/api/ecosystems/{slug}/proposals/{pid}/comments"): {**_API, "olga": 403, "*": 200},
     ("GET", "/api/ecosystems/{slug}/ledger"): {**_API, **_ALL_SEE},
+    ("GET", "/api/ecosystems/{slug}/suggestions"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/suggestions/drafts"): {**_API, **_MANAGERS, "*": 201},
+    ("POST", "/api/ecosystems/{slug}/drafts/confirm"): {"*": None},  # tests/test_web_suggestions.py
+    ("GET", "/e/{slug}/suggestions/panel"): {**_PAGE, **_ALL_SEE},
+    ("POST", "/e/{slug}/suggestions/drafts"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("POST", "/e/{slug}/drafts/confirm"): {"*": None},  # tests/test_web_suggestions.py
     ("GET", "/api/ecosystems/{slug}/jobs"): {**_API, **_NOT_MEMBERS},
     ("POST", "/api/ecosystems/{slug}/jobs"): {**_API, **_MANAGERS, "*": 201},
     ("GET", "/api/ecosystems/{slug}/jobs/{jid}"): {**_API, **_NOT_MEMBERS},
@@ -274,6 +283,9 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
     if path in ("/api/ecosystems", "/new"):
         slug = f"new-{next(_NEW)}"
         return client.post(url, data={"slug": slug}, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
+    if path.endswith("/suggestions/drafts"):  # the earlier edits cleared the sectors it rests on
+        for aid, sector in (("mill", "16"), ("plant", "35")):
+            client.post(f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD), json={"record": {"sector": sector}})
     bodies: dict[str, dict[str, object]] = {
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
@@ -285,6 +297,12 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/e/{slug}/proposals": {"data": {"source": "mill", "target": "farm", "resource": "ash", "quantity": "1"}},
         "/e/{slug}/proposals/{pid}": {"data": {"status": "negotiating"}},
         "/e/{slug}/jobs": {"data": {"kind": "plan"}},
+        "/api/ecosystems/{slug}/suggestions/drafts": {
+            "json": {"supplier": "mill", "receiver": "plant", "synergy": "wood", "quantity": 1}
+        },
+        "/e/{slug}/suggestions/drafts": {
+            "data": {"supplier": "mill", "receiver": "plant", "synergy": "wood", "quantity": "1"}
+        },
         "/api/ecosystems/{slug}/people": {
             "json": {"username": "newbie", "role": "observer", "password": "long enough!"}
         },

@@ -152,3 +152,77 @@ def test_page_forms_make_and_confirm_drafts_with_csrf(thin: tuple[Store, TestCli
     )
     assert r.status_code == 303
     assert "x_draft" not in store.load("thin").offers[0].extensions
+
+
+# -- in a real browser ------------------------------------------------------------------------------
+THIN_PARK = """format: rainforest/1
+name: Harbour park (firms listed, nothing declared yet)
+actors:
+  - {id: power, name: Harbour power station, sector: "35.11"}
+  - {id: board, name: Plasterboard plant, sector: "23.62"}
+  - {id: cement, name: Cement works, sector: "23.51"}
+  - {id: refinery, name: Oil refinery, sector: "19.20"}
+  - {id: farm, name: Pig and crop farm, sector: "01.50"}
+  - {id: depot, name: Logistics depot, sector: logistics}
+"""
+
+
+def test_the_panel_in_a_browser(browser: object, tmp_path: Path) -> None:
+    import os
+
+    import httpx
+
+    from test_web import _serve
+
+    shots = Path(os.environ.get("RAINFOREST_SHOTS_DIR") or tmp_path)
+    served = _serve(f"sqlite:///{tmp_path / 'b.db'}")
+    base, password = next(served)  # type: ignore[call-overload]
+    try:
+        r = httpx.post(
+            f"{base}/api/ecosystems",
+            auth=("admin", password),
+            data={"slug": "harbour"},
+            files={"file": ("harbour.yaml", THIN_PARK.encode())},
+            timeout=60,
+        )
+        assert r.status_code == 201, r.text
+        page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        page.set_default_timeout(60_000)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(f"{base}/login")
+        page.fill("#username", "admin")
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/e/harbour/board")
+        page.wait_for_selector("#suggestion-list tbody tr")
+        rows = page.locator("#suggestion-list tbody tr")
+        assert "Harbour power station" in rows.first.inner_text()
+        text = page.inner_text("#suggestions")
+        assert "Typical for these sectors" in text and "Nobody declared them" in text
+        assert "No candidate" in page.inner_text("main")  # the declared side is still empty
+        page.click("#suggestions-skipped summary")
+        assert "Logistics depot" in page.inner_text("#suggestions-skipped")
+        page.locator("#suggestions").screenshot(path=str(shots / "h20suggest-board-panel.png"))
+        # the manager turns FGD gypsum into drafts: a new version, listed for the firms
+        gypsum = rows.filter(has_text="FGD gypsum").filter(has_text="Plasterboard plant").first
+        gypsum.locator("input[name=quantity]").fill("150000")
+        gypsum.locator("button").click()
+        page.wait_for_selector("#draft-list tbody tr")
+        assert page.locator("#draft-list tbody tr").count() == 2
+        assert "draft offer" in page.inner_text("#draft-list")
+        page.locator("#suggestions").screenshot(path=str(shots / "h20suggest-board-drafts.png"))
+        page.locator("#draft-list tbody tr").first.locator("button").click()
+        page.wait_for_selector("#draft-list tbody tr >> nth=0")
+        assert page.locator("#draft-list tbody tr").count() == 1
+        history = httpx.get(f"{base}/api/ecosystems/harbour/history", auth=("admin", password), timeout=30).json()
+        assert [v["author"] for v in history[-2:]] == ["admin", "admin"]
+        assert "confirmed the draft offer" in history[-1]["message"]
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(shots / "h20suggest-board.png"), full_page=True)
+        assert not problems, problems
+    finally:
+        for _ in served:  # type: ignore[attr-defined]
+            pass

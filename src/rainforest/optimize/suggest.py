@@ -19,9 +19,12 @@ from the shipped tables, with their attribution) holds:
 How a pair is scored (*ours*; each step is shown in the suggestion's ``why``):
 
 - Two NACE codes *match* at the level of their deepest common ancestor in the NACE tree
-  (class 35.11 = 4, group 35.1 = 3, division 35 = 2); a match needs at least the division
-  (same two-digit activity), so a pharmaceutical firm (21.20) never matches an enzyme
-  maker (20.59) through section C alone.
+  (class 35.11 = 4, group 35.1 = 3, division 35 = 2). A receiver needs at least the
+  division (same two-digit activity: a material's uses are broad), so a pharmaceutical
+  firm (21.20) never matches an enzyme maker (20.59) through section C alone. A supplier
+  needs the group, as far as both codes go (a residue comes from one process: a power
+  station, 35.11, does not give off a biogas plant's digestate, 35.21, although both are
+  in division 35; a firm coded only as division 35 still matches at the division).
 - One piece of evidence supports the pair with weight
   ``w = (supplier level / 4) * (receiver level / 4) * b``, where ``b = 1`` when the
   evidence names the supplying sector, and ``b = 1/2`` when the supplier is only known to
@@ -57,6 +60,7 @@ from rainforest.optimize.taxonomy import _nace
 
 __all__ = [
     "MIN_LEVEL",
+    "SUPPLIER_LEVEL",
     "Evidence",
     "KnowledgeBase",
     "Skipped",
@@ -69,6 +73,8 @@ __all__ = [
 
 #: The coarsest NACE level at which two sectors match (2 = division).
 MIN_LEVEL = 2
+#: The level a supplier's sector must share with the evidence's, as far as both codes go (3 = group).
+SUPPLIER_LEVEL = 3
 #: Weight of evidence whose supplier is inferred from the EWC catalogue only.
 CATALOGUE_FACTOR = 0.5
 #: The mark a draft offer or need carries until its firm confirms it.
@@ -267,6 +273,8 @@ class Support:
     supplier_level: int
     receiver_level: int
     weight: float
+    #: the full citations of the evidence's sources (a Kalundborg case's documents)
+    references: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -275,6 +283,7 @@ class Support:
             "supplier_level": self.supplier_level,
             "receiver_level": self.receiver_level,
             "weight": self.weight,
+            "references": list(self.references),
         }
 
 
@@ -452,6 +461,17 @@ def _emitters(kb: KnowledgeBase, synergy: Synergy) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _supplier_level(supplier: str, codes: Iterable[str]) -> int:
+    """The best match of a supplier with ``codes`` that agrees down to the group, as far as
+    both codes go (0: none)."""
+    best = 0
+    for c in codes:
+        m = _match(supplier, c)
+        if m >= max(MIN_LEVEL, min(SUPPLIER_LEVEL, _level(supplier), _level(c))):
+            best = max(best, m)
+    return best
+
+
 def _support(kb: KnowledgeBase, synergy: Synergy, supplier: str, receiver: str) -> list[Support]:
     out = []
     catalogue = _emitters(kb, synergy)
@@ -460,12 +480,13 @@ def _support(kb: KnowledgeBase, synergy: Synergy, supplier: str, receiver: str) 
         if lr < MIN_LEVEL:
             continue
         if e.suppliers:
-            ls, basis, factor = max((_match(supplier, c) for c in e.suppliers), default=0), "case", 1.0
+            ls, basis, factor = _supplier_level(supplier, e.suppliers), "case", 1.0
         else:
-            ls, basis, factor = max((_match(supplier, c) for c in catalogue), default=0), "EWC catalogue", CATALOGUE_FACTOR
-        if ls < MIN_LEVEL:
+            ls, basis, factor = _supplier_level(supplier, catalogue), "EWC catalogue", CATALOGUE_FACTOR
+        if not ls:
             continue
-        out.append(Support(e, basis, ls, lr, round(ls / 4 * lr / 4 * factor, 6)))
+        references = tuple(kb.sources[x] for x in e.sources if x in kb.sources)
+        out.append(Support(e, basis, ls, lr, round(ls / 4 * lr / 4 * factor, 6), references))
     out.sort(key=lambda s: (-s.weight, s.evidence.case))
     return out
 
