@@ -89,7 +89,9 @@ def main() -> None:
         out[name] = {
             "rows": rows,
             "hits": sorted(e for e, t in true.items() if t in {(s.supplier, s.receiver, s.synergy) for s in found}),
-            "suggested": [f"{s.rank}. {s.supplier} -> {s.receiver}: {s.synergy} ({s.score:.2f})" for s in found.top(10)],
+            "suggested": [
+                f"{s.rank}. {s.supplier} -> {s.receiver}: {s.synergy} ({s.score:.2f})" for s in found.top(10)
+            ],
         }
 
     loco = []
@@ -99,16 +101,28 @@ def main() -> None:
         loco.append({"exchange": eid, "rank": rank, "suggested": len(found)})
     out["leave-one-case-out"] = {
         "rows": [
-            {"k": k, "recovered": sum(1 for r in loco if r["rank"] is not None and r["rank"] <= k), "recall": sum(1 for r in loco if r["rank"] is not None and r["rank"] <= k) / len(true)}
+            {
+                "k": k,
+                "recovered": sum(1 for r in loco if r["rank"] is not None and r["rank"] <= k),
+                "recall": sum(1 for r in loco if r["rank"] is not None and r["rank"] <= k) / len(true),
+            }
             for k in KS
         ]
-        + [{"k": "all", "recovered": sum(1 for r in loco if r["rank"] is not None), "recall": sum(1 for r in loco if r["rank"] is not None) / len(true)}],
+        + [
+            {
+                "k": "all",
+                "recovered": sum(1 for r in loco if r["rank"] is not None),
+                "recall": sum(1 for r in loco if r["rank"] is not None) / len(true),
+            }
+        ],
         "per_exchange": loco,
     }
     if "--json" in sys.argv:
         print(json.dumps(out, indent=2, default=str))
         return
-    print(f"Kalundborg c. 2000, flows hidden: {out['firms']} firms with NACE codes, {out['exchanges']} documented exchanges between firms\n")
+    print(
+        f"Kalundborg c. 2000, flows hidden: {out['firms']} firms with NACE codes, {out['exchanges']} documented exchanges between firms\n"
+    )
     for name in ("full", "without Kalundborg"):
         block = out[name]
         assert isinstance(block, dict)
@@ -116,7 +130,9 @@ def main() -> None:
         print(f"  {'top-k':>6} {'suggested':>9} {'hits':>5} {'precision':>9} {'recovered':>9} {'recall':>7}")
         for r in block["rows"]:
             k = "all" if r is block["rows"][-1] else r["k"]
-            print(f"  {k!s:>6} {r['suggested']:>9} {r['hits']:>5} {r['precision']:>9.2f} {r['recovered']:>6}/{out['exchanges']} {r['recall']:>7.2f}")
+            print(
+                f"  {k!s:>6} {r['suggested']:>9} {r['hits']:>5} {r['precision']:>9.2f} {r['recovered']:>6}/{out['exchanges']} {r['recall']:>7.2f}"
+            )
         print(f"  recovered: {', '.join(block['hits']) or 'none'}")
         print("  best suggestions: " + "; ".join(block["suggested"]) + "\n")
     block = out["leave-one-case-out"]

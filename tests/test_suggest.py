@@ -55,7 +55,8 @@ def test_weights_follow_the_documented_formula(tmp_path: Path) -> None:
     eco = rf.load(park(tmp_path, [{"id": "refinery", "sector": "19.20"}, {"id": "cement", "sector": "23.51"}]))
     gas = next(s for s in suggest.suggest_exchanges(eco) if s.synergy == "refinery_gas")
     assert gas.score == 0.5
-    assert gas.support[0].supplier_level == 4 and gas.support[0].receiver_level == 2
+    assert gas.support[0].supplier_level == 4
+    assert gas.support[0].receiver_level == 2
 
 
 def test_catalogue_supplier_weighs_half(tmp_path: Path) -> None:
@@ -126,8 +127,10 @@ def test_draft_records(tmp_path: Path) -> None:
     s = suggest.suggest_exchanges(eco).suggestions[0]
     drafts = s.draft_records(eco, 1000.0, author="ana")
     assert drafts["resource"] == {"id": "fgd_gypsum", "kind": "material", "unit": "t", "codes": {"ewc": "10 01 05"}}
-    assert drafts["offer"]["actor"] == "power" and drafts["need"]["actor"] == "board"
-    assert drafts["offer"]["x_draft"] is True and drafts["need"]["x_suggestion"]["synergy"] == "fgd_gypsum"
+    assert drafts["offer"]["actor"] == "power"
+    assert drafts["need"]["actor"] == "board"
+    assert drafts["offer"]["x_draft"] is True
+    assert drafts["need"]["x_suggestion"]["synergy"] == "fgd_gypsum"
     with pytest.raises(rf.ParameterError, match="positive"):
         s.draft_records(eco, 0.0)
 
@@ -138,7 +141,8 @@ def test_frame_and_dict(tmp_path: Path) -> None:
     assert list(frame.columns[:4]) == ["rank", "supplier", "receiver", "synergy"]
     assert len(frame) == len(found)
     d = found.to_dict()
-    assert d["suggestions"][0]["sources"] and d["skipped"] == []
+    assert d["suggestions"][0]["sources"]
+    assert d["skipped"] == []
     json.dumps(d, allow_nan=False)
 
 
@@ -148,7 +152,8 @@ def test_knowledge_base_keeps_attribution_and_rebuilds_identically() -> None:
     data = json.loads(shipped)
     assert data["built_by"] == "tools/build_synergies.py"
     text = " ".join(data["attribution"])
-    assert "Open Government Licence" in text and "Eurostat" in text
+    assert "Open Government Licence" in text
+    assert "Eurostat" in text
     assert {e["ewc_subchapter"]: e["title"] for e in data["emitters"]}["10 01"].startswith("Wastes from power stations")
     sys.path.insert(0, str(ROOT / "tools"))
     try:
@@ -170,7 +175,12 @@ def test_cli_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     first = data["suggestions"][0]
-    assert (first["rank"], first["supplier"], first["receiver"], first["synergy"]) == (1, "power", "board", "fgd_gypsum")
+    assert (first["rank"], first["supplier"], first["receiver"], first["synergy"]) == (
+        1,
+        "power",
+        "board",
+        "fgd_gypsum",
+    )
     assert first["sources"][0].startswith("Kalundborg Symbiosis exchange E16")
     assert data["skipped"] == [{"actor": "x", "reason": data["skipped"][0]["reason"]}]
 
@@ -178,16 +188,23 @@ def test_cli_json(tmp_path: Path) -> None:
 def test_cli_table_and_bad_file(tmp_path: Path) -> None:
     path = park(tmp_path, [{"id": "power", "sector": "35.11"}, {"id": "board", "sector": "23.62"}])
     result = CliRunner().invoke(app, ["suggest", str(path), "--limit", "1"])
-    assert result.exit_code == 0 and "1 suggested exchanges" in result.output and "FGD" in result.output
+    assert result.exit_code == 0
+    assert "1 suggested exchanges" in result.output
+    assert "FGD" in result.output
     missing = CliRunner().invoke(app, ["suggest", str(tmp_path / "none.json"), "--json"])
-    assert missing.exit_code == 2 and "error" in json.loads(missing.output)
+    assert missing.exit_code == 2
+    assert "error" in json.loads(missing.output)
 
 
 @pytest.mark.slow
 def test_evaluation_script_runs() -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "eval_suggestions.py"), "--json"],
-        capture_output=True, text=True, check=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""},
     )
     data = json.loads(out.stdout)
-    assert data["exchanges"] == 16 and data["full"]["rows"][-1]["recall"] == 1.0
+    assert data["exchanges"] == 16
+    assert data["full"]["rows"][-1]["recall"] == 1.0

@@ -285,7 +285,9 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         return client.post(url, data={"slug": slug}, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
     if path.endswith("/suggestions/drafts"):  # the earlier edits cleared the sectors it rests on
         for aid, sector in (("mill", "16"), ("plant", "35")):
-            client.post(f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD), json={"record": {"sector": sector}})
+            client.post(
+                f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD), json={"record": {"sector": sector}}
+            )
     bodies: dict[str, dict[str, object]] = {
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},

@@ -55,19 +55,29 @@ def test_panel_lists_suggestions_apart_with_sources(thin: tuple[Store, TestClien
     _, client = thin
     data = client.get("/api/ecosystems/thin/suggestions", auth=("olga", PASSWORD)).json()
     first = data["suggestions"][0]
-    assert (first["supplier"], first["receiver"], first["synergy"], first["rank"]) == ("power", "board", "fgd_gypsum", 1)
+    assert (first["supplier"], first["receiver"], first["synergy"], first["rank"]) == (
+        "power",
+        "board",
+        "fgd_gypsum",
+        1,
+    )
     assert first["sources"][0].startswith("Kalundborg Symbiosis exchange E16")
-    assert data["skipped"][0]["actor"] == "shed" and "no sector" in data["skipped"][0]["reason"]
+    assert data["skipped"][0]["actor"] == "shed"
+    assert "no sector" in data["skipped"][0]["reason"]
     assert data["can_draft"] is False  # observers look only
     # the board holds the panel's shell in a card of its own, apart from the candidates
     assert _login(client, "manny") == 303
     board = client.get("/e/thin/board").text
-    assert 'id="suggestions"' in board and "Typical for these sectors" in board
+    assert 'id="suggestions"' in board
+    assert "Typical for these sectors" in board
     assert board.index('id="suggestions"') < board.index("<h2>Candidates</h2>")
     assert "/static/suggestions.js" in board
     panel = client.get("/e/thin/suggestions/panel").text
-    assert "FGD gypsum" in panel and "Coal power station" in panel and 'title="power"' in panel
-    assert "Nobody declared them" in panel and "make drafts" in panel
+    assert "FGD gypsum" in panel
+    assert "Coal power station" in panel
+    assert 'title="power"' in panel
+    assert "Nobody declared them" in panel
+    assert "make drafts" in panel
     assert "Storage shed" in panel  # the firm left out, with its reason
     assert client.get("/static/suggestions.js").status_code == 200
 
@@ -75,9 +85,11 @@ def test_panel_lists_suggestions_apart_with_sources(thin: tuple[Store, TestClien
 def test_a_member_sees_its_own_firms_suggestions_only(thin: tuple[Store, TestClient]) -> None:
     _, client = thin
     sam = client.get("/api/ecosystems/thin/suggestions", auth=("sam", PASSWORD)).json()
-    assert sam["suggestions"] == [] and [k["actor"] for k in sam["skipped"]] == ["shed"]
+    assert sam["suggestions"] == []
+    assert [k["actor"] for k in sam["skipped"]] == ["shed"]
     bob = client.get("/api/ecosystems/thin/suggestions", auth=("bob", PASSWORD)).json()
-    assert bob["suggestions"] and all("board" in (s["supplier"], s["receiver"]) for s in bob["suggestions"])
+    assert bob["suggestions"]
+    assert all("board" in (s["supplier"], s["receiver"]) for s in bob["suggestions"])
     assert client.get("/api/ecosystems/thin/suggestions", auth=("outsider", PASSWORD)).status_code == 404
 
 
@@ -86,13 +98,16 @@ def test_manager_makes_drafts_as_a_new_version_and_the_firms_confirm(thin: tuple
     before = store.head("thin")
     body = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum", "quantity": 150000, "expected": before}
     for who in ("pia", "olga", "bob"):
-        assert client.post("/api/ecosystems/thin/suggestions/drafts", auth=(who, PASSWORD), json=body).status_code == 403
+        assert (
+            client.post("/api/ecosystems/thin/suggestions/drafts", auth=(who, PASSWORD), json=body).status_code == 403
+        )
     assert store.head("thin") == before
     r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json=body)
     assert r.status_code == 201, r.text
     assert store.head("thin") == before + 1
     last = store.history("thin")[-1]
-    assert last["author"] == "manny" and "for the firms to confirm" in last["message"]
+    assert last["author"] == "manny"
+    assert "for the firms to confirm" in last["message"]
     eco = store.load("thin")
     assert eco.resource("fgd_gypsum").codes["ewc"] == "10 01 05"
     (offer,) = eco.offers
@@ -107,13 +122,19 @@ def test_manager_makes_drafts_as_a_new_version_and_the_firms_confirm(thin: tuple
     stale = client.post("/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json=body)
     assert stale.status_code == 409
     need_draft = {"section": "needs", "index": 0}
-    assert client.post("/api/ecosystems/thin/drafts/confirm", auth=("olga", PASSWORD), json=need_draft).status_code == 403
+    assert (
+        client.post("/api/ecosystems/thin/drafts/confirm", auth=("olga", PASSWORD), json=need_draft).status_code == 403
+    )
     for other in ("pia", "sam"):  # another firm's member does not see the board's draft
-        assert client.post("/api/ecosystems/thin/drafts/confirm", auth=(other, PASSWORD), json=need_draft).status_code == 404
+        assert (
+            client.post("/api/ecosystems/thin/drafts/confirm", auth=(other, PASSWORD), json=need_draft).status_code
+            == 404
+        )
     ok = client.post("/api/ecosystems/thin/drafts/confirm", auth=("bob", PASSWORD), json=need_draft)
     assert ok.status_code == 200, ok.text
     eco = store.load("thin")
-    assert "x_draft" not in eco.needs[0].extensions and eco.needs[0].extensions["x_suggestion"]["by"] == "manny"
+    assert "x_draft" not in eco.needs[0].extensions
+    assert eco.needs[0].extensions["x_suggestion"]["by"] == "manny"
     assert store.history("thin")[-1]["author"] == "bob"
     again = client.post("/api/ecosystems/thin/drafts/confirm", auth=("bob", PASSWORD), json=need_draft)
     assert again.status_code == 404
@@ -126,9 +147,13 @@ def test_bad_draft_requests_change_nothing(thin: tuple[Store, TestClient]) -> No
     base = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum"}
     for quantity in (0, -5, "lots", None):
         r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=manny, json={**base, "quantity": quantity})
-        assert r.status_code == 422 and "positive number" in r.text
-    r = client.post("/api/ecosystems/thin/suggestions/drafts", auth=manny, json={**base, "synergy": "gold", "quantity": 1})
-    assert r.status_code == 422 and "no suggestion" in r.text
+        assert r.status_code == 422
+        assert "positive number" in r.text
+    r = client.post(
+        "/api/ecosystems/thin/suggestions/drafts", auth=manny, json={**base, "synergy": "gold", "quantity": 1}
+    )
+    assert r.status_code == 422
+    assert "no suggestion" in r.text
     r = client.post("/api/ecosystems/thin/drafts/confirm", auth=manny, json={"section": "flows", "index": 0})
     assert r.status_code == 422
     r = client.post("/api/ecosystems/thin/drafts/confirm", auth=manny, json={"section": "offers", "index": "0"})
@@ -144,9 +169,12 @@ def test_page_forms_make_and_confirm_drafts_with_csrf(thin: tuple[Store, TestCli
     form = {"supplier": "power", "receiver": "board", "synergy": "fgd_gypsum", "quantity": "1000"}
     assert client.post("/e/thin/suggestions/drafts", data=form, follow_redirects=False).status_code == 403  # no token
     r = client.post("/e/thin/suggestions/drafts", data={**form, "csrf": token}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/e/thin/board#suggestions"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/e/thin/board#suggestions"
     panel = client.get("/e/thin/suggestions/panel").text
-    assert "Drafts awaiting the firms" in panel and "draft offer" in panel and "confirm</button>" in panel
+    assert "Drafts awaiting the firms" in panel
+    assert "draft offer" in panel
+    assert "confirm</button>" in panel
     r = client.post(
         "/e/thin/drafts/confirm", data={"section": "offers", "index": "0", "csrf": token}, follow_redirects=False
     )
@@ -201,7 +229,8 @@ def test_the_panel_in_a_browser(browser: object, tmp_path: Path) -> None:
         rows = page.locator("#suggestion-list tbody tr")
         assert "Harbour power station" in rows.first.inner_text()
         text = page.inner_text("#suggestions")
-        assert "Typical for these sectors" in text and "Nobody declared them" in text
+        assert "Typical for these sectors" in text
+        assert "Nobody declared them" in text
         assert "No candidate" in page.inner_text("main")  # the declared side is still empty
         page.click("#suggestions-skipped summary")
         assert "Logistics depot" in page.inner_text("#suggestions-skipped")

@@ -48,7 +48,10 @@ KALUNDBORG_NACE: dict[str, tuple[str, str]] = {
     "novo_nordisk": ("21.20", "insulin: pharmaceutical preparations"),
     "novozymes": ("20.59", "industrial enzymes: other chemical products n.e.c."),
     "gyproc": ("23.62", "plasterboard: plaster products for construction"),
-    "kalundborg_utility": ("37.00", "municipal utility; its exchanges are those of the waste-water plant and the heat network, coded by its treatment plant (sewerage)"),
+    "kalundborg_utility": (
+        "37.00",
+        "municipal utility; its exchanges are those of the waste-water plant and the heat network, coded by its treatment plant (sewerage)",
+    ),
     "fish_farm": ("03.21", "fish farm on the fjord using the power station's sea cooling water: marine aquaculture"),
     "farmers": ("01.50", "local farms, crops and pigs: mixed farming"),
     "cement_industry": ("23.51", "Aalborg Portland: manufacture of cement"),
@@ -62,7 +65,13 @@ KALUNDBORG_NACE: dict[str, tuple[str, str]] = {
 #: EWC sub-chapter -> the NACE codes of the activity its title names.
 EMITTERS: dict[str, tuple[str, ...]] = {
     "02 01": ("01", "02", "03"),  # agriculture, horticulture, aquaculture, forestry, hunting and fishing
-    "02 03": ("10.3", "10.4", "10.6", "10.8", "12.00"),  # fruit, vegetables, cereals, oils, cocoa, coffee, tea, tobacco; yeast
+    "02 03": (
+        "10.3",
+        "10.4",
+        "10.6",
+        "10.8",
+        "12.00",
+    ),  # fruit, vegetables, cereals, oils, cocoa, coffee, tea, tobacco; yeast
     "02 07": ("11",),  # alcoholic and non-alcoholic beverages
     "03 01": ("16", "31.0"),  # wood processing, panels and furniture
     "05 01": ("19.20",),  # petroleum refining
@@ -78,22 +87,67 @@ EMITTERS: dict[str, tuple[str, ...]] = {
 ENTRIES: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
     "fgd_gypsum": ("FGD gypsum", "replaces mined gypsum in plasterboard", ("10 01 05", "10 01 07"), ("gypsum", "fgd")),
     "fly_ash": ("coal fly ash", "cement, concrete and road building", ("10 01 02",), ("fly_ash", "fly ash", "flyash")),
-    "process_steam": ("process steam and district heat", "process heat or district heating", (), ("steam", "district_heat")),
-    "warm_water": ("warm cooling water (waste heat)", "heated water for fish farming", (), ("warm_water", "waste_heat")),
-    "fermentation_sludge": ("fermentation biomass and sludge", "fertiliser or biogas feedstock", ("07 05 12", "02 07 01", "16 10 02"), ("fermentation", "biomass", "yeast_cream")),
-    "feed_residues": ("surplus yeast, spent grain and food residues", "animal feed or biogas", ("02 07 02", "02 03 04"), ("yeast", "grain", "food_waste")),
+    "process_steam": (
+        "process steam and district heat",
+        "process heat or district heating",
+        (),
+        ("steam", "district_heat"),
+    ),
+    "warm_water": (
+        "warm cooling water (waste heat)",
+        "heated water for fish farming",
+        (),
+        ("warm_water", "waste_heat"),
+    ),
+    "fermentation_sludge": (
+        "fermentation biomass and sludge",
+        "fertiliser or biogas feedstock",
+        ("07 05 12", "02 07 01", "16 10 02"),
+        ("fermentation", "biomass", "yeast_cream"),
+    ),
+    "feed_residues": (
+        "surplus yeast, spent grain and food residues",
+        "animal feed or biogas",
+        ("02 07 02", "02 03 04"),
+        ("yeast", "grain", "food_waste"),
+    ),
     "fish_pond_sludge": ("fish-pond sludge", "fertiliser", (), ("fish_pond", "fish sludge")),
     "digestate": ("digestate from biogas", "fertiliser", (), ("digestate",)),
-    "cooling_water": ("used cooling water", "boiler feed or cooling water", ("19 08 14",), ("cooling_water", "cooling water")),
-    "process_water": ("treated effluent and condensate", "process (technical) water", (), ("effluent", "condensate", "technical_water")),
-    "wastewater": ("industrial wastewater", "shared treatment plant or biogas reactor", (), ("wastewater", "waste_water")),
+    "cooling_water": (
+        "used cooling water",
+        "boiler feed or cooling water",
+        ("19 08 14",),
+        ("cooling_water", "cooling water"),
+    ),
+    "process_water": (
+        "treated effluent and condensate",
+        "process (technical) water",
+        (),
+        ("effluent", "condensate", "technical_water"),
+    ),
+    "wastewater": (
+        "industrial wastewater",
+        "shared treatment plant or biogas reactor",
+        (),
+        ("wastewater", "waste_water"),
+    ),
     "refinery_gas": ("surplus refinery gas", "fuel", (), ("refinery_gas", "fuel_gas", "flare_gas")),
     "sulphur": ("recovered sulphur", "sulphuric acid production", ("05 01 16",), ("sulphur", "sulfur")),
     "thiosulphate": ("ammonium thiosulphate", "liquid fertiliser", (), ("thiosulphate", "thiosulfate")),
-    "sewage_sludge": ("sewage sludge", "soil remediation, soil improver or biogas", ("19 08 05",), ("sewage_sludge", "sewage")),
+    "sewage_sludge": (
+        "sewage sludge",
+        "soil remediation, soil improver or biogas",
+        ("19 08 05",),
+        ("sewage_sludge", "sewage"),
+    ),
     "bioethanol": ("second-generation bioethanol", "blending in petrol", (), ("ethanol",)),
     "slag": ("blast furnace and steel slag", "cement and aggregates", ("10 02 01", "10 02 02"), ("slag",)),
-    "wood": ("wood chips and sawdust", "biomass fuel or panel boards", ("03 01 05", "03 01 01"), ("wood_chips", "sawdust", "wood")),
+    "wood": (
+        "wood chips and sawdust",
+        "biomass fuel or panel boards",
+        ("03 01 05", "03 01 01"),
+        ("wood_chips", "sawdust", "wood"),
+    ),
     "plastic": ("plastic scrap", "recycled plastic products", ("07 02 13", "12 01 05"), ("plastic",)),
     "metal_scrap": ("metal scrap", "secondary metal production", ("12 01 01", "12 01 03"), ("metal_scrap", "scrap")),
 }
@@ -132,7 +186,10 @@ KALUNDBORG_EXCHANGES: dict[str, str] = {
 #: (empty: not a Kalundborg case), suppliers named by its source (empty: the emitters of
 #: its EWC codes), its receivers that the Kalundborg part supports, and the parts citing
 #: something else: (citation, kind, receivers)).
-TAXONOMY: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...] | None, tuple[tuple[str, str, tuple[str, ...]], ...]]] = {
+TAXONOMY: dict[
+    str,
+    tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...] | None, tuple[tuple[str, str, tuple[str, ...]], ...]],
+] = {
     "FGD gypsum": ("fgd_gypsum", ("E16",), (), None, ()),
     "coal fly ash": (
         "fly_ash",

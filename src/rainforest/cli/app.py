@@ -938,7 +938,9 @@ def suggest(
         if as_json:
             _emit_json(found.to_dict())
             return
-        table = Table(title=f"{len(found)} suggested exchanges (typical for these sectors; not declared)", header_style="bold")
+        table = Table(
+            title=f"{len(found)} suggested exchanges (typical for these sectors; not declared)", header_style="bold"
+        )
         for col in ("rank", "from", "to", "residue", "EWC", "score", "cases", "evidence (--json: citations)"):
             table.add_column(col)
         for s in found:

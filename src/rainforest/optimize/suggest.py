@@ -353,7 +353,7 @@ class Suggestion:
                 f"The 'quantity' parameter of draft_records must be a positive number (an estimate per period). Got {quantity!r} instead.",
                 parameter="quantity",
             )
-        resource = None
+        resource: dict[str, Any] | None = None
         if self.resource not in eco.resource_ids:
             kind, unit = _RESOURCE.get(self.synergy, ("material", "t"))
             resource = {"id": self.resource, "kind": kind, "unit": unit}
@@ -443,7 +443,9 @@ def _names(synergy: Synergy, resource_id: str, name: str, codes: Mapping[str, An
     ewc = str(codes.get("ewc", "")).replace("*", "").strip()
     digits = re.sub(r"\D", "", ewc)
     spaced = " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
-    return any(a in text or a.replace(" ", "_") in text for a in synergy.aliases) or (bool(spaced) and spaced in synergy.ewc)
+    return any(a in text or a.replace(" ", "_") in text for a in synergy.aliases) or (
+        bool(spaced) and spaced in synergy.ewc
+    )
 
 
 def _resource_for(eco: Ecosystem, synergy: Synergy) -> str:
@@ -555,7 +557,9 @@ def suggest_exchanges(
                     f"sector {a.sector!r} is not a NACE rev. 2 code: replace it with one (the NACE search finds it) to get suggestions",
                 )
             )
-    flows = [(f.source, f.target, eco.resource(f.resource)) for f in eco.flows if f.source in coded and f.target in coded]
+    flows = [
+        (f.source, f.target, eco.resource(f.resource)) for f in eco.flows if f.source in coded and f.target in coded
+    ]
     found = []
     for synergy in kb.synergies:
         resource = _resource_for(eco, synergy)

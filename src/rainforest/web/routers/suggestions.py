@@ -36,7 +36,9 @@ def _quantity(value: Any) -> float:
     try:
         q = float(value)
     except (TypeError, ValueError):
-        raise HTTPException(422, f"quantity must be a positive number (an estimate per period), got {str(value)[:40]!r}") from None
+        raise HTTPException(
+            422, f"quantity must be a positive number (an estimate per period), got {str(value)[:40]!r}"
+        ) from None
     if not q > 0 or q == float("inf"):
         raise HTTPException(422, f"quantity must be a positive number (an estimate per period), got {value!r}")
     return q

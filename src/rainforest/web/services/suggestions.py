@@ -78,9 +78,7 @@ def panel(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
         }
         for s in rows[:SHOWN]
     ]
-    skipped = [
-        {**k.to_dict(), "name": _label(eco, k.actor)} for k in found.skipped if a.sees_all or a.actor == k.actor
-    ]
+    skipped = [{**k.to_dict(), "name": _label(eco, k.actor)} for k in found.skipped if a.sees_all or a.actor == k.actor]
     return {
         "slug": slug,
         "version": head,
@@ -103,7 +101,14 @@ def _rebuilt(doc: dict[str, Any], slug: str) -> Ecosystem:
 
 
 def make_drafts(
-    wb: Workbench, c: Caller, slug: str, supplier: str, receiver: str, synergy: str, quantity: float, expected: int | None
+    wb: Workbench,
+    c: Caller,
+    slug: str,
+    supplier: str,
+    receiver: str,
+    synergy: str,
+    quantity: float,
+    expected: int | None,
 ) -> Version:
     """Turn the suggestion ``supplier -> receiver`` of ``synergy`` into a draft offer and a
     draft need of ``quantity`` per period (and the resource when the ecosystem has none for
@@ -162,7 +167,9 @@ def confirm(wb: Workbench, c: Caller, slug: str, section: str, index: int, expec
     records = edits.section_records(eco, section, aid)
     position = own.index(index)
     records[position] = {k: v for k, v in records[position].items() if k != suggest.DRAFT_KEY}
-    new = edits.edit_actor(eco, aid, **{section: records})
+    new = (
+        edits.edit_actor(eco, aid, offers=records) if section == "offers" else edits.edit_actor(eco, aid, needs=records)
+    )
     kind = "offer" if section == "offers" else "need"
     resource = rows[index].get("resource", "")
     message = f"{aid} confirmed the draft {kind} of {resource}"
