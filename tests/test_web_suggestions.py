@@ -121,6 +121,15 @@ def test_manager_makes_drafts_as_a_new_version_and_the_firms_confirm(thin: tuple
     # a stale form is refused; an observer and the other firms' members cannot confirm; the firm's can
     stale = client.post("/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json=body)
     assert stale.status_code == 409
+    # drafts once: the suggestion now says the offer and need exist, a second request is refused
+    listed = client.get("/api/ecosystems/thin/suggestions", auth=("manny", PASSWORD)).json()["suggestions"]
+    assert next(x for x in listed if x["synergy"] == "fgd_gypsum")["declared"] is True
+    twice = client.post(
+        "/api/ecosystems/thin/suggestions/drafts", auth=("manny", PASSWORD), json={**body, "expected": before + 1}
+    )
+    assert twice.status_code == 409
+    assert "already offers" in twice.text
+    assert store.head("thin") == before + 1
     need_draft = {"section": "needs", "index": 0}
     assert (
         client.post("/api/ecosystems/thin/drafts/confirm", auth=("olga", PASSWORD), json=need_draft).status_code == 403
@@ -234,6 +243,8 @@ def test_the_panel_in_a_browser(browser: object, tmp_path: Path) -> None:
         assert "No candidate" in page.inner_text("main")  # the declared side is still empty
         page.click("#suggestions-skipped summary")
         assert "Logistics depot" in page.inner_text("#suggestions-skipped")
+        rows.first.locator("summary").click()  # the evidence, with the full citations
+        assert "Grann" in rows.first.inner_text()
         page.locator("#suggestions").screenshot(path=str(shots / "h20suggest-board-panel.png"))
         # the manager turns FGD gypsum into drafts: a new version, listed for the firms
         gypsum = rows.filter(has_text="FGD gypsum").filter(has_text="Plasterboard plant").first

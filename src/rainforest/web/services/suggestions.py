@@ -35,6 +35,7 @@ def drafts(eco: Ecosystem, a: Access) -> list[dict[str, Any]]:
     """The draft offers and needs awaiting their firm's confirmation, as the caller may see
     them (managers and observers all; a member its own firm's)."""
     out = []
+    kb = suggest.knowledge_base()
     doc = eco.to_dict()
     for section in SECTIONS:
         for i, r in enumerate(doc.get(section, [])):
@@ -43,6 +44,7 @@ def drafts(eco: Ecosystem, a: Access) -> list[dict[str, Any]]:
             if not (a.sees_all or a.actor == r["actor"]):
                 continue
             origin = r.get("x_suggestion") or {}
+            residue = next((x.residue for x in kb.synergies if x.id == origin.get("synergy")), "")
             out.append(
                 {
                     "section": section,
@@ -53,12 +55,20 @@ def drafts(eco: Ecosystem, a: Access) -> list[dict[str, Any]]:
                     "resource": r.get("resource") or ", ".join(r.get("resources", [])),
                     "quantity": r["quantity"],
                     "synergy": origin.get("synergy", ""),
+                    "residue": residue,
                     "sources": origin.get("sources", []),
                     "by": origin.get("by", ""),
                     "can_confirm": a.manages or (a.role == "member" and a.actor == r["actor"]),
                 }
             )
     return out
+
+
+def _declared(eco: Ecosystem, s: suggest.Suggestion) -> bool:
+    """Whether the supplier offers and the receiver needs the suggestion's resource already
+    (declared, or as drafts): the board's candidates take it from there."""
+    offered = any(o.actor == s.supplier and o.resource == s.resource for o in eco.offers)
+    return offered and any(n.actor == s.receiver and s.resource in n.accepted for n in eco.needs)
 
 
 def panel(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
@@ -75,6 +85,7 @@ def panel(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
             "supplier_name": _label(eco, s.supplier),
             "receiver_name": _label(eco, s.receiver),
             "unit": eco.resource(s.resource).unit if s.resource in eco.resource_ids else "t",
+            "declared": _declared(eco, s),
         }
         for s in rows[:SHOWN]
     ]
@@ -127,6 +138,10 @@ def make_drafts(
     if s is None:
         raise HTTPException(
             422, f"no suggestion {supplier} -> {receiver} of {synergy!r} in version {head}: reload the board"
+        )
+    if _declared(eco, s):
+        raise HTTPException(
+            409, f"{supplier} already offers and {receiver} already needs {s.resource}: see the board's candidates"
         )
     try:
         records = s.draft_records(eco, quantity, author=c.user.username)
