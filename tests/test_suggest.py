@@ -4,11 +4,14 @@ the knowledge base's provenance and rebuild, and ``rainforest suggest``."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rainforest as rf
@@ -208,3 +211,38 @@ def test_evaluation_script_runs() -> None:
     data = json.loads(out.stdout)
     assert data["exchanges"] == 16
     assert data["full"]["rows"][-1]["recall"] == 1.0
+
+
+CODES = [
+    "35.11",
+    "35.30",
+    "23.62",
+    "23.51",
+    "23.63",
+    "19.20",
+    "21.20",
+    "20.13",
+    "01.50",
+    "37.00",
+    "39.00",
+    "16",
+    "35",
+    "C",
+    "nope",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(CODES), min_size=2, max_size=8), st.randoms(use_true_random=False))
+def test_suggestions_do_not_depend_on_the_actors_order(codes: list[str], rnd: random.Random) -> None:
+    actors = [rf.Actor(f"a{i}", sector=c) for i, c in enumerate(codes)]
+    shuffled = actors[:]
+    rnd.shuffle(shuffled)
+
+    def key(eco: rf.Ecosystem) -> set[tuple[str, str, str, float, int]]:
+        found = suggest.suggest_exchanges(eco)
+        assert all(s.supplier != s.receiver and 0 < s.score <= 1 for s in found)
+        assert [s.rank for s in found] == list(range(1, len(found) + 1))
+        return {(s.supplier, s.receiver, s.synergy, s.score, s.cases) for s in found}
+
+    assert key(rf.Ecosystem(name="p", actors=actors)) == key(rf.Ecosystem(name="p", actors=shuffled))

@@ -557,38 +557,49 @@ def suggest_exchanges(
                     f"sector {a.sector!r} is not a NACE rev. 2 code: replace it with one (the NACE search finds it) to get suggestions",
                 )
             )
-    flows = [
-        (f.source, f.target, eco.resource(f.resource)) for f in eco.flows if f.source in coded and f.target in coded
-    ]
+    # the work is done once per pair of distinct codes, not per pair of firms: a park of
+    # thousands of firms has a few dozen activities
+    by_code: dict[str, list[str]] = {}
+    for aid, code in coded.items():
+        by_code.setdefault(code, []).append(aid)
+    resources = {r.id: r for r in eco.resources}
+    flows = [(f.source, f.target, f.resource) for f in eco.flows if f.source in coded and f.target in coded]
     found = []
     for synergy in kb.synergies:
+        named = {
+            rid for rid, r in resources.items() if _names(synergy, rid, str(r.extensions.get("x_name", "")), r.codes)
+        }
+        exchanged = {(source, target) for source, target, rid in flows if rid in named}
+        receivers = [
+            c for c in by_code if any(_match(c, r) >= MIN_LEVEL for e in synergy.evidence for r in e.receivers)
+        ]
+        if not receivers:
+            continue
         resource = _resource_for(eco, synergy)
-        for sid, scode in coded.items():
-            for rid, rcode in coded.items():
-                if sid == rid:
-                    continue
+        for scode, suppliers in by_code.items():
+            for rcode in receivers:
                 support = _support(kb, synergy, scode, rcode)
                 if not support:
                     continue
-                if any(
-                    s == sid and t == rid and _names(synergy, r.id, str(r.extensions.get("x_name", "")), r.codes)
-                    for s, t, r in flows
-                ):
-                    continue
-                found.append(
-                    Suggestion(
-                        sid,
-                        rid,
-                        synergy.id,
-                        synergy.residue,
-                        synergy.use,
-                        synergy.ewc,
-                        resource,
-                        support[0].weight,
-                        _independent(support),
-                        tuple(support),
-                    )
-                )
+                score, cases, kept = support[0].weight, _independent(support), tuple(support)
+                for sid in suppliers:
+                    for rid in by_code[rcode]:
+                        if sid == rid or (sid, rid) in exchanged:
+                            continue
+                        found.append(
+                            Suggestion(
+                                sid,
+                                rid,
+                                synergy.id,
+                                synergy.residue,
+                                synergy.use,
+                                synergy.ewc,
+                                resource,
+                                score,
+                                cases,
+                                kept,
+                            )
+                        )
     order = {a: i for i, a in enumerate(eco.actor_ids)}
     found.sort(key=lambda s: (-s.score, -s.cases, order[s.supplier], order[s.receiver], s.synergy))
     if limit is not None:
