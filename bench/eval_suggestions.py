@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from pathlib import Path
 
 import rainforest as rf
 from rainforest.optimize import suggest
@@ -40,9 +42,6 @@ def hidden(eco: rf.Ecosystem, codes: dict[str, str]) -> rf.Ecosystem:
         a["sector"] = codes[a["id"]]
     keep = {"format", "name", "period", "actors", "resources"}
     doc = {k: v for k, v in doc.items() if k in keep}
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "kalundborg_hidden.json"
         path.write_text(json.dumps(doc), encoding="utf-8")
@@ -58,7 +57,9 @@ def truth(eco: rf.Ecosystem, exchange_synergy: dict[str, str]) -> dict[str, tupl
     return out
 
 
-def scores(found: suggest.Suggestions, true: dict[str, tuple[str, str, str]], k: int | None) -> dict[str, float | int]:
+def scores(
+    found: suggest.Suggestions, true: dict[str, tuple[str, str, str]], k: int | None
+) -> dict[str, float | int | None]:
     top = found.suggestions if k is None else found.top(k)
     keys = {(s.supplier, s.receiver, s.synergy) for s in top}
     hits = sum(1 for s in top if (s.supplier, s.receiver, s.synergy) in set(true.values()))
@@ -67,7 +68,7 @@ def scores(found: suggest.Suggestions, true: dict[str, tuple[str, str, str]], k:
         "k": len(top) if k is None else k,
         "suggested": len(top),
         "hits": hits,
-        "precision": hits / len(top) if top else float("nan"),
+        "precision": hits / len(top) if top else None,  # n/a: nothing suggested
         "recovered": recovered,
         "recall": recovered / len(true),
     }
@@ -130,8 +131,9 @@ def main() -> None:
         print(f"  {'top-k':>6} {'suggested':>9} {'hits':>5} {'precision':>9} {'recovered':>9} {'recall':>7}")
         for r in block["rows"]:
             k = "all" if r is block["rows"][-1] else r["k"]
+            precision = "n/a" if r["precision"] is None else f"{r['precision']:.2f}"
             print(
-                f"  {k!s:>6} {r['suggested']:>9} {r['hits']:>5} {r['precision']:>9.2f} {r['recovered']:>6}/{out['exchanges']} {r['recall']:>7.2f}"
+                f"  {k!s:>6} {r['suggested']:>9} {r['hits']:>5} {precision:>9} {r['recovered']:>6}/{out['exchanges']} {r['recall']:>7.2f}"
             )
         print(f"  recovered: {', '.join(block['hits']) or 'none'}")
         print("  best suggestions: " + "; ".join(block["suggested"]) + "\n")

@@ -283,10 +283,14 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
     if path in ("/api/ecosystems", "/new"):
         slug = f"new-{next(_NEW)}"
         return client.post(url, data={"slug": slug}, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
-    if path.endswith("/suggestions/drafts"):  # the earlier edits cleared the sectors it rests on
-        for aid, sector in (("mill", "16"), ("plant", "35")):
+    if path.endswith("/suggestions/drafts"):
+        # the earlier edits cleared the sectors it rests on, and a suggestion is drafted once
+        for aid, sector, part in (("mill", "16", "offers"), ("plant", "35", "needs")):
+            rows = client.get(f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD)).json()[part]
             client.post(
-                f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD), json={"record": {"sector": sector}}
+                f"/api/ecosystems/park/actors/{aid}",
+                auth=("root", PASSWORD),
+                json={"record": {"sector": sector}, part: [r for r in rows if not r.get("x_draft")]},
             )
     bodies: dict[str, dict[str, object]] = {
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
