@@ -69,6 +69,7 @@ MODULES = {
     "solvers": "rainforest.optimize.solvers",
     "store": "rainforest.store",
     "structure": "rainforest.analysis.structure",
+    "suggest": "rainforest.optimize.suggest",
     "targeting": "rainforest.optimize.targeting",
     "taxonomy": "rainforest.optimize.taxonomy",
 }

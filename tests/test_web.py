@@ -169,6 +169,9 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/proposals/{pid}/status",
         "/api/ecosystems/{slug}/proposals/{pid}/comments",
         "/api/ecosystems/{slug}/ledger",
+        "/api/ecosystems/{slug}/suggestions",
+        "/api/ecosystems/{slug}/suggestions/drafts",
+        "/api/ecosystems/{slug}/drafts/confirm",
         "/api/ecosystems/{slug}/jobs",
         "/api/ecosystems/{slug}/jobs/available",
         "/api/ecosystems/{slug}/jobs/{jid}",
@@ -214,6 +217,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/api/ecosystems/{slug}/proposals/{pid}/status"): {**_API, "olga": 403, "*": 200},
     ("POST", "/api/ecosystems/{slug}/proposals/{pid}/comments"): {**_API, "olga": 403, "*": 200},
     ("GET", "/api/ecosystems/{slug}/ledger"): {**_API, **_ALL_SEE},
+    ("GET", "/api/ecosystems/{slug}/suggestions"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/suggestions/drafts"): {**_API, **_MANAGERS, "*": 201},
+    ("POST", "/api/ecosystems/{slug}/drafts/confirm"): {"*": None},  # tests/test_web_suggestions.py
+    ("GET", "/e/{slug}/suggestions/panel"): {**_PAGE, **_ALL_SEE},
+    ("POST", "/e/{slug}/suggestions/drafts"): {**_PAGE, **_MANAGERS, "*": 303},
+    ("POST", "/e/{slug}/drafts/confirm"): {"*": None},  # tests/test_web_suggestions.py
     ("GET", "/api/ecosystems/{slug}/jobs"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/jobs/available"): {**_API, **_NOT_MEMBERS},
     ("POST", "/api/ecosystems/{slug}/jobs"): {**_API, **_MANAGERS, "*": 201},
@@ -276,6 +285,15 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
     if path in ("/api/ecosystems", "/new"):
         slug = f"new-{next(_NEW)}"
         return client.post(url, data={"slug": slug}, files={"file": ("good.json", good)}, **kw).status_code  # type: ignore[arg-type]
+    if path.endswith("/suggestions/drafts"):
+        # the earlier edits cleared the sectors it rests on, and a suggestion is drafted once
+        for aid, sector, part in (("mill", "16", "offers"), ("plant", "35", "needs")):
+            rows = client.get(f"/api/ecosystems/park/actors/{aid}", auth=("root", PASSWORD)).json()[part]
+            client.post(
+                f"/api/ecosystems/park/actors/{aid}",
+                auth=("root", PASSWORD),
+                json={"record": {"sector": sector}, part: [r for r in rows if not r.get("x_draft")]},
+            )
     bodies: dict[str, dict[str, object]] = {
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
@@ -287,6 +305,12 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/e/{slug}/proposals": {"data": {"source": "mill", "target": "farm", "resource": "ash", "quantity": "1"}},
         "/e/{slug}/proposals/{pid}": {"data": {"status": "negotiating"}},
         "/e/{slug}/jobs": {"data": {"kind": "plan"}},
+        "/api/ecosystems/{slug}/suggestions/drafts": {
+            "json": {"supplier": "mill", "receiver": "plant", "synergy": "wood", "quantity": 1}
+        },
+        "/e/{slug}/suggestions/drafts": {
+            "data": {"supplier": "mill", "receiver": "plant", "synergy": "wood", "quantity": "1"}
+        },
         "/api/ecosystems/{slug}/people": {
             "json": {"username": "newbie", "role": "observer", "password": "long enough!"}
         },

@@ -146,6 +146,14 @@ POSTS: dict[str, dict[str, object]] = {
     "/e/{slug}/proposals": {"data": {"source": "{me}", "target": "{other}", "resource": "ash", "quantity": "1"}},
     "/e/{slug}/proposals/{pid}": {"data": {"comment": "ok"}},
     "/e/{slug}/jobs": {"data": {"kind": "plan"}},
+    "/api/ecosystems/{slug}/suggestions/drafts": {
+        "json": {"supplier": "{me}", "receiver": "{other}", "synergy": "wood", "quantity": 1}
+    },
+    "/api/ecosystems/{slug}/drafts/confirm": {"json": {"section": "offers", "index": 0}},
+    "/e/{slug}/suggestions/drafts": {
+        "data": {"supplier": "{me}", "receiver": "{other}", "synergy": "wood", "quantity": "1"}
+    },
+    "/e/{slug}/drafts/confirm": {"data": {"section": "offers", "index": "0"}},
     "/e/{slug}/people": {"data": {"username": "x", "role": "observer"}},
     "/e/{slug}/applications/{aid}": {"data": {"decision": "refuse"}},
     "/register/{slug}": {"data": {}},

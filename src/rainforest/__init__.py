@@ -72,6 +72,7 @@ if TYPE_CHECKING:  # the module namespaces (``rf.metabolism``, ``rf.report``...)
     from rainforest.optimize import exchanges as exchanges
     from rainforest.optimize import sharing as sharing
     from rainforest.optimize import solvers as solvers
+    from rainforest.optimize import suggest as suggest
     from rainforest.optimize import targeting as targeting
     from rainforest.optimize import taxonomy as taxonomy
 
@@ -133,6 +134,7 @@ _MODULES = {
     "solvers": "rainforest.optimize.solvers",
     "store": "rainforest.store",
     "structure": "rainforest.analysis.structure",
+    "suggest": "rainforest.optimize.suggest",
     "targeting": "rainforest.optimize.targeting",
     "taxonomy": "rainforest.optimize.taxonomy",
 }

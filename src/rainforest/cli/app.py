@@ -924,6 +924,45 @@ def candidates(
 
 
 @app.command()
+def suggest(
+    file: Annotated[Path, typer.Argument(help="A document whose actors have NACE rev. 2 codes as their sector.")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show the best N suggestions.")] = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Likely exchanges from the firms' sectors alone (documented synergies by sector), each with its source."""
+
+    def work() -> None:
+        from rainforest.optimize import suggest as suggesting
+
+        found = suggesting.suggest_exchanges(rf.load(file), limit=limit)
+        if as_json:
+            _emit_json(found.to_dict())
+            return
+        table = Table(
+            title=f"{len(found)} suggested exchanges (typical for these sectors; not declared)", header_style="bold"
+        )
+        for col in ("rank", "from", "to", "residue", "EWC", "score", "cases", "evidence (--json: citations)"):
+            table.add_column(col)
+        for s in found:
+            table.add_row(
+                str(s.rank),
+                shown(s.supplier),
+                shown(s.receiver),
+                shown(s.residue),
+                shown(", ".join(s.ewc) or "-"),
+                f"{s.score:.2f}",
+                str(s.cases),
+                shown(s.support[0].evidence.case + (f" +{len(s.support) - 1}" if len(s.support) > 1 else "")),
+            )
+        out.print(table)
+        for k in found.skipped:
+            out.print(f"[yellow]{shown(k.actor)}[/]: {shown(k.reason)}")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
 def match(
     file: Annotated[Path, typer.Argument(help="A document with offers, needs (and virgin supply, links).")],
     objective: Annotated[Objective, typer.Option(help="What the plan optimises.")] = "benefit",
