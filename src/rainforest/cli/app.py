@@ -367,10 +367,11 @@ def template(
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Write the spreadsheet template: a README sheet, every sheet and header with notes,
-    drop-down lists and an example row; fill it in and load it back (`rainforest validate`).
+    """Write the spreadsheet template to fill in and load back (notes, drop-down lists, examples).
 
-    The example rows (first cell 'e.g. ...') are never loaded as data.
+    A README sheet, every sheet and header with a note per column, drop-down lists for
+    the choices and the ids, and one example row per sheet (first cell 'e.g. ...'), never
+    loaded as data. Check the filled workbook with `rainforest check`.
     """
 
     def work() -> None:

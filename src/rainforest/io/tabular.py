@@ -6,7 +6,8 @@ list), booleans ``true``/``false``, extension (``x_*``) cells as JSON when they 
 Rows are spreadsheet rows: the header is row 1, the first entry row 2; a problem's place
 also names the column (1-based, shown as a letter). An Excel workbook made from the
 template (:mod:`rainforest.io.template`) may have a ``README`` sheet, which is skipped, and
-example rows (first cell ``e.g. ...``), which are left out when unchanged.
+example rows (first cell ``e.g. ...``), which are left out when unchanged; an Excel row
+with no value at all between entries is skipped.
 """
 
 from __future__ import annotations
@@ -462,10 +463,13 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
                 doc.broken_sections.add(section)
                 continue
             body = rows[1:]
-            examples = _example_rows(section, header, body, files[section], doc.issues)
-            if examples:
-                kept_rows[section] = [i + 2 for i in range(len(body)) if i not in examples]
-                body = [r for i, r in enumerate(body) if i not in examples]
+            # the template's example rows, and rows left empty between entries (a cleared
+            # example, a gap), are no entries; the others keep their spreadsheet row
+            skipped = _example_rows(section, header, body, files[section], doc.issues)
+            skipped.update(i for i, r in enumerate(body) if all(v is None or v == "" for v in r))
+            if skipped:
+                kept_rows[section] = [i + 2 for i in range(len(body)) if i not in skipped]
+                body = [r for i, r in enumerate(body) if i not in skipped]
             n = len(body)
             width = len(header)
             if n and min(map(len, body)) < width:

@@ -59,7 +59,7 @@ EXAMPLE_MARK = "e.g. "
 GUIDE_SHEET = "README"
 #: The units offered in the drop-down lists (any unit pint understands is accepted:
 #: the list warns, it does not refuse).
-UNITS = ("t", "kg", "kt", "m3", "L", "Nm3", "MWh", "kWh", "GWh", "GJ", "MJ", "pc", "h", "EUR", "USD")
+UNITS = ("t", "kg", "kt", "m**3", "L", "Nm3", "MWh", "kWh", "GWh", "GJ", "MJ", "pc", "h", "EUR", "USD")
 #: Rows of a sheet that carry the drop-down lists and the id look-ups.
 _LAST_ROW = 5000
 _FIRST_DATA_ROW = 3
@@ -196,7 +196,7 @@ def _note(spec: FieldSpec, section: SectionSpec | None) -> str:
     if spec.kind == "bool":
         lines.append("true or false.")
     if spec.kind == "unit":
-        lines.append("Any unit text pint understands (t, kg, MWh, m3 ...); the list offers common ones.")
+        lines.append("Any unit text pint understands (t, kg, MWh, m**3 ...); the list offers common ones.")
     return "\n".join(lines)
 
 
@@ -233,7 +233,7 @@ def _guide(book: Any) -> None:
         ("", "   quality.contaminant_ppm: rename the column or add others beside it."),
         ("", "7. Leave a sheet with only its header and example if the park has nothing of that kind."),
         ("", ""),
-        ("Load it back", "rainforest validate park.xlsx  (lists every problem with its sheet, row and column)"),
+        ("Load it back", "rainforest check park.xlsx  (lists every problem with its sheet, row and column)"),
         ("", "rainforest convert park.xlsx park.yaml"),
         ("", "In the workbench: 'New ecosystem' on the start page, or 'Import' on an ecosystem's data page."),
         ("", "A workbook with any problem loads nothing; each problem names its sheet, row and column."),
@@ -297,7 +297,7 @@ def _add_list(sheet: Any, column: int, choices: Sequence[str], strict: bool, fir
     sheet.add_data_validation(validation)
 
 
-def _add_lookup(sheet: Any, column: int, target: str, boundary: bool) -> None:
+def _add_lookup(sheet: Any, column: int, target: str, boundary: bool, first_row: int) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     letter = _column_letter(column)
@@ -306,14 +306,14 @@ def _add_lookup(sheet: Any, column: int, target: str, boundary: bool) -> None:
     extra = " or 'world' / 'environment'" if boundary else ""
     validation = DataValidation(
         type="list",
-        formula1=f"{target}!${source}${_FIRST_DATA_ROW}:${source}${_LAST_ROW}",
+        formula1=f"{target}!${source}${first_row}:${source}${_LAST_ROW}",
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="warning",
         errorTitle="Unknown id",
         error=f"Not an id of the {target} sheet{extra}. Keep it only if you add that id there.",
     )
-    validation.add(f"{letter}{_FIRST_DATA_ROW}:{letter}{_LAST_ROW}")
+    validation.add(f"{letter}{first_row}:{letter}{_LAST_ROW}")
     sheet.add_data_validation(validation)
 
 
@@ -356,19 +356,20 @@ def _section_sheet(book: Any, spec: SectionSpec, eco: Ecosystem | None, example:
         for index, name in enumerate(names, start=1):
             cell = sheet.cell(row=2, column=index, value=cells.get(name))
             cell.font = grey
+    first = _FIRST_DATA_ROW if example else 2
     for r in range(rows):
         for index, name in enumerate(names, start=1):
             if name in data:
-                _put(sheet, _FIRST_DATA_ROW + r, index, data[name][r])
+                _put(sheet, first + r, index, data[name][r])
     for index, name in enumerate(names, start=1):
         f = spec.by_name.get(name)
         if f is None:
             continue
         choice = _choices(f)
         if choice is not None:
-            _add_list(sheet, index, choice[0], choice[1], _FIRST_DATA_ROW)
+            _add_list(sheet, index, choice[0], choice[1], first)
         elif f.kind == "ref" and f.ref in SECTIONS:
-            _add_lookup(sheet, index, f.ref, f.boundary)
+            _add_lookup(sheet, index, f.ref, f.boundary, first)
 
 
 def _top_sheet(book: Any, eco: Ecosystem | None) -> None:
