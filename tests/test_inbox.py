@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import PASSWORD, _login, _park
 from fastapi.testclient import TestClient
 
 import rainforest as rf
+from conftest import PASSWORD, _login, _park
 from rainforest.store import Store
 from rainforest.web import create_app
 from rainforest.web.mail import Mailer, parse_smtp_url
@@ -102,15 +102,19 @@ def test_inbox_page_marks_new_then_records_the_visit(park: tuple[Store, TestClie
     assert _login(client, "fred") == 303
     assert client.get("/api/inbox/count").json() == {"new": 1}
     answer = client.get("/api/inbox").json()
-    assert answer["new"] == 1 and answer["events"][0]["kind"] == "proposal"
+    assert answer["new"] == 1
+    assert answer["events"][0]["kind"] == "proposal"
     assert client.get("/api/inbox/count").json() == {"new": 1}  # reading the JSON is not a visit
     page = client.get("/inbox")
     assert page.status_code == 200
-    assert "new-mark" in page.text and "manny proposed ash from mill to farm" in page.text
+    assert "new-mark" in page.text
+    assert "proposed by manny" in page.text
+    assert "ash, 4 t per year: mill → farm" in page.text
     assert 'id="inbox-count"' in page.text  # the header's count
     assert client.get("/api/inbox/count").json() == {"new": 0}
     again = client.get("/inbox").text
-    assert "new-mark" not in again and "0 new since your last visit" in again
+    assert "new-mark" not in again
+    assert "0 new since your last visit" in again
 
 
 def test_inbox_shows_names_not_ids(park: tuple[Store, TestClient]) -> None:
@@ -120,7 +124,8 @@ def test_inbox_shows_names_not_ids(park: tuple[Store, TestClient]) -> None:
     assert _login(client, "fred") == 303
     page = client.get("/inbox").text
     names = {a.id: a.name for a in store.load("other").actors}
-    assert names["asnaes"] and names["asnaes"] in page
+    assert names["asnaes"]
+    assert names["asnaes"] in page
 
 
 def test_inbox_needs_a_signed_in_user(park: tuple[Store, TestClient]) -> None:
@@ -128,7 +133,8 @@ def test_inbox_needs_a_signed_in_user(park: tuple[Store, TestClient]) -> None:
     assert client.get("/api/inbox").status_code == 401
     assert client.get("/api/inbox/count").status_code == 401
     r = client.get("/inbox", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login"
 
 
 def test_mail_settings_are_checked(park: tuple[Store, TestClient]) -> None:
@@ -136,13 +142,17 @@ def test_mail_settings_are_checked(park: tuple[Store, TestClient]) -> None:
     assert _login(client, "mia") == 303
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/inbox").text).group(1)  # type: ignore[union-attr]
     bad = client.post("/inbox", data={"csrf": token, "email": "not an address", "notify": "on"})
-    assert bad.status_code == 422 and "is not an e-mail address" in bad.text
+    assert bad.status_code == 422
+    assert "is not an e-mail address" in bad.text
     none = client.post("/inbox", data={"csrf": token, "email": "", "notify": "on"})
-    assert none.status_code == 422 and "need an e-mail address" in none.text
+    assert none.status_code == 422
+    assert "need an e-mail address" in none.text
     ok = client.post("/inbox", data={"csrf": token, "email": "mia@mill.example", "notify": "on"})
-    assert ok.status_code == 200 and "Saved." in ok.text  # after the redirect
+    assert ok.status_code == 200
+    assert "Saved." in ok.text
     settings = Inbox(store).mail_settings("mia")
-    assert settings.email == "mia@mill.example" and settings.notify
+    assert settings.email == "mia@mill.example"
+    assert settings.notify
     assert client.post("/inbox", data={"email": "x@y.example"}).status_code == 403  # no CSRF token
     j = client.post("/api/inbox/mail", json={"csrf": token, "email": "m@mill.example", "notify": False})
     assert j.json() == {"email": "m@mill.example", "notify": False}
@@ -159,7 +169,8 @@ def test_smtp_urls() -> None:
         False,
         "park@example.org",
     )
-    assert "s@cret" not in repr(s) and "s%40cret" not in s.redacted()
+    assert "s@cret" not in repr(s)
+    assert "s%40cret" not in s.redacted()
     assert parse_smtp_url("smtps://mail.example.org").port == 465
     assert parse_smtp_url("smtp://localhost").port == 25
     with pytest.raises(ValueError, match="smtp:// or smtps://"):
@@ -212,11 +223,13 @@ def test_notices_go_through_a_real_smtp_server(park: tuple[Store, TestClient], s
     assert mailer.send_round() == 1
     assert len(handler.messages) == 1
     m = handler.messages[0]
-    assert m["To"] == "fred@farm.example" and m["From"] == "park@example.org"
+    assert m["To"] == "fred@farm.example"
+    assert m["From"] == "park@example.org"
     assert m["Subject"] == "rainforest: 2 new events"
     body = m.get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert "pat proposed an exchange: ash from plant to farm" in body
-    assert "weekly, by truck" in body and "http://wb/inbox" in body
+    assert "weekly, by truck" in body
+    assert "http://wb/inbox" in body
     assert "mill" not in body.split("What happened")[1].split("Your inbox")[0]  # the earlier one is not repeated
     assert mailer.send_round() == 0  # sent once
 
@@ -232,9 +245,11 @@ def test_a_failed_sending_is_logged_kept_and_tried_again(
     down = Mailer(store, parse_smtp_url(f"smtp://ann:secret-pw@127.0.0.1:{_free_port()}"), base_url="http://wb")
     with caplog.at_level(logging.WARNING, logger="rainforest.web.mail"):
         assert down.send_round() == 0
-    assert "e-mail to mia" in caplog.text and "secret-pw" not in caplog.text
+    assert "e-mail to mia" in caplog.text
+    assert "secret-pw" not in caplog.text
     kept = Inbox(store).mail_settings("mia")
-    assert kept.error and "ConnectionRefusedError" in kept.error
+    assert kept.error
+    assert "ConnectionRefusedError" in kept.error
     assert kept.mailed_until is not None
     up = Mailer(store, parse_smtp_url(f"smtp://127.0.0.1:{port}"), base_url="http://wb")
     assert up.send_round() == 1  # the same notice, at the next round

@@ -10,10 +10,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import PASSWORD, _login
 from typer.testing import CliRunner
 
 import rainforest as rf
+from conftest import PASSWORD, _login
 from rainforest.cli import app
 from rainforest.errors import column_letters
 from rainforest.io.template import EXAMPLE_MARK, GUIDE_SHEET, UNITS, example_row, template_columns, write_template
@@ -57,7 +57,8 @@ def test_every_sheet_and_header_comes_from_the_schema(blank: Path) -> None:
     assert [c.value for c in book["ecosystem"][1]] == ["format", "name", "period"]
     assert book["ecosystem"]["A2"].value == "rainforest/1"
     guide = " ".join(str(c.value) for row in book[GUIDE_SHEET].iter_rows() for c in row if c.value)
-    assert "e.g." in guide and "rainforest check" in guide
+    assert "e.g." in guide
+    assert "rainforest check" in guide
 
 
 def test_enumerations_have_drop_down_lists(blank: Path) -> None:
@@ -87,7 +88,8 @@ def test_enumerations_have_drop_down_lists(blank: Path) -> None:
     assert period.formula1 == '"' + ",".join(PERIODS) + '"'
     strata = _validations(book["actors"])[column_letters(list(template_columns("actors")).index("stratum") + 1)]
     assert "canopy,understory,shrub,moss" in strata.formula1
-    assert "input_class" in template_columns("flows") and "supply_pattern" in template_columns("offers")
+    assert "input_class" in template_columns("flows")
+    assert "supply_pattern" in template_columns("offers")
 
 
 def test_every_unit_offered_is_a_unit() -> None:
@@ -113,11 +115,30 @@ def _five_firms(book: openpyxl.Workbook) -> None:
         (("mill", "shrub"), ("farm", "moss"), ("plant", "canopy"), ("brewery", "understory"), ("board", "shrub")),
         start=3,
     ):
-        _put(book, "actors", i, id=aid, name=aid.title(), stratum=stratum, location__lat=55.0 + i / 100, location__lon=11.0)
+        _put(
+            book,
+            "actors",
+            i,
+            id=aid,
+            name=aid.title(),
+            stratum=stratum,
+            location__lat=55.0 + i / 100,
+            location__lon=11.0,
+        )
     _put(book, "resources", 3, id="ash", kind="material", unit="t", price=12.5, codes__ewc="10 01 01")
     _put(book, "resources", 4, id="steam", kind="energy", unit="MWh")
     _put(book, "flows", 3, **{"from": "plant", "to": "mill", "resource": "steam", "quantity": 1200})
-    _put(book, "offers", 3, actor="plant", resource="ash", quantity=400, quality__contaminant_ppm=20, supply_pattern="seasonal", confidential="false")
+    _put(
+        book,
+        "offers",
+        3,
+        actor="plant",
+        resource="ash",
+        quantity=400,
+        quality__contaminant_ppm=20,
+        supply_pattern="seasonal",
+        confidential="false",
+    )
     _put(book, "needs", 3, actor="farm", resource="ash", quantity=150, max_quality__contaminant_ppm=50)
 
 
@@ -129,11 +150,15 @@ def test_a_filled_template_loads_and_the_example_rows_are_not_data(blank: Path, 
     assert eco.name == "Test park"
     assert eco.actor_ids == ("mill", "farm", "plant", "brewery", "board")  # no 'e.g. asnaes', no phantom
     assert {r.id for r in eco.resources} == {"ash", "steam"}
-    assert len(eco.flows) == 1 and len(eco.offers) == 1 and len(eco.needs) == 1
-    assert eco.offers[0].quality == {"contaminant_ppm": 20.0} and eco.offers[0].supply_pattern == "seasonal"
+    assert len(eco.flows) == 1
+    assert len(eco.offers) == 1
+    assert len(eco.needs) == 1
+    assert eco.offers[0].quality == {"contaminant_ppm": 20.0}
+    assert eco.offers[0].supply_pattern == "seasonal"
     assert eco.offers[0].confidential is False
     assert eco.needs[0].max_quality == {"contaminant_ppm": 50.0}
-    assert len(eco.modules) == 0 and len(eco.links) == 0  # sheets left with their example only
+    assert len(eco.modules) == 0
+    assert len(eco.links) == 0
     assert eco.actors[0].stratum == "shrub"
 
 
@@ -151,7 +176,9 @@ def test_the_example_rows_are_valid_entries(blank: Path, tmp_path: Path) -> None
         _put(book, "resources", i, id=rid, kind="material", unit="t")
     book.save(tmp_path / "examples.xlsx")
     eco = rf.load(tmp_path / "examples.xlsx")
-    assert "asnaes" in eco.actor_ids and len(eco.modules) == 1 and len(eco.links) == 1
+    assert "asnaes" in eco.actor_ids
+    assert len(eco.modules) == 1
+    assert len(eco.links) == 1
 
 
 def test_a_changed_example_row_is_reported_not_dropped(blank: Path, tmp_path: Path) -> None:
@@ -163,7 +190,8 @@ def test_a_changed_example_row_is_reported_not_dropped(blank: Path, tmp_path: Pa
         rf.load(tmp_path / "park.xlsx")
     (issue,) = info.value.issues
     assert (issue.file, issue.row, issue.column) == ("park.xlsx[actors]", 2, 1)
-    assert "example row was changed" in str(issue) and "remove 'e.g.'" in str(issue)
+    assert "example row was changed" in str(issue)
+    assert "remove 'e.g.'" in str(issue)
 
 
 def test_an_example_row_moved_down_is_still_recognised(blank: Path, tmp_path: Path) -> None:
@@ -223,7 +251,7 @@ def test_column_letters() -> None:
 @pytest.mark.parametrize(
     "eco",
     [
-        pytest.param(lambda: rf.datasets.kalundborg(), id="kalundborg"),
+        pytest.param(rf.datasets.kalundborg, id="kalundborg"),
         pytest.param(lambda: rf.load("docs/examples/park.yaml"), id="park"),
         pytest.param(lambda: rf.load("docs/examples/supply_chain.yaml"), id="supply_chain"),
         pytest.param(lambda: rf.load("docs/examples/two_towns.yaml"), id="two_towns"),
@@ -242,7 +270,9 @@ def test_bundled_examples_round_trip_through_the_template(eco: Any, tmp_path: Pa
 
 def test_example_rows_come_from_the_schema_examples() -> None:
     row = example_row("actors")
-    assert row["id"] == "e.g. asnaes" and row["stratum"] == "canopy" and row["location.lat"] == 55.67
+    assert row["id"] == "e.g. asnaes"
+    assert row["stratum"] == "canopy"
+    assert row["location.lat"] == 55.67
     assert row["capabilities"] == "steam; canteen [non-core]"
     assert example_row("resources")["codes.ewc"] == "10 01 05"
     assert example_row("flows")["quantified"] is None  # a quantified flow: the row stays valid
@@ -252,17 +282,20 @@ def test_cli_template(tmp_path: Path) -> None:
     target = tmp_path / "blank.xlsx"
     result = runner.invoke(app, ["template", str(target)])
     assert result.exit_code == 0, result.output
-    assert "wrote" in result.output and target.exists()
+    assert "wrote" in result.output
+    assert target.exists()
     assert openpyxl.load_workbook(target).sheetnames[0] == GUIDE_SHEET
     again = runner.invoke(app, ["template", str(target)])
-    assert again.exit_code == 2 and "--force" in again.output
+    assert again.exit_code == 2
+    assert "--force" in again.output
     filled = tmp_path / "park.xlsx"
     result = runner.invoke(app, ["template", str(filled), "--from", "docs/examples/park.yaml", "--no-example"])
     assert result.exit_code == 0, result.output
     assert rf.load(filled) == rf.load("docs/examples/park.yaml")
     assert openpyxl.load_workbook(filled)["actors"]["A2"].value == rf.load(filled).actors[0].id
     wrong = runner.invoke(app, ["template", str(tmp_path / "t.csv")])
-    assert wrong.exit_code == 2 and "*.xlsx" in wrong.output
+    assert wrong.exit_code == 2
+    assert "*.xlsx" in wrong.output
     # the filled template validates as any document
     check = runner.invoke(app, ["check", str(filled)])
     assert check.exit_code == 0, check.output
@@ -275,7 +308,8 @@ def test_the_workbench_serves_the_template(world: Any) -> None:
     home = client.get("/").text
     assert 'href="/api/template.xlsx"' in home
     r = client.get("/api/template.xlsx")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     assert book.sheetnames == [GUIDE_SHEET, "ecosystem", *SECTIONS]
     data = client.get("/e/park/data").text
@@ -312,7 +346,8 @@ def test_uploading_the_filled_template_creates_an_ecosystem(world: Any, tmp_path
         r = client.post("/api/ecosystems", data={"slug": "broken", "csrf": token}, files={"file": ("broken.xlsx", fh)})
     assert r.status_code == 422
     problem = r.json()["problems"][0]
-    assert (problem["row"], problem["column"]) == (3, 4) and "column D" in problem["text"]
+    assert (problem["row"], problem["column"]) == (3, 4)
+    assert "column D" in problem["text"]
 
 
 def _blank_to(folder: Path) -> Path:

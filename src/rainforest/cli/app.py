@@ -387,7 +387,7 @@ def template(
         if as_json:
             _emit_json({"target": str(target), "from": None if source is None else str(source)})
         else:
-            what = f"{eco.name}'s entries" if eco is not None else "blank"
+            what = f"with the entries of {eco.name}" if eco is not None else "blank"
             out.print(f"wrote {shown(target)} (the spreadsheet template, {what})")
 
     _with_errors(as_json, debug, work)

@@ -32,13 +32,10 @@ from rainforest.model.edits import section_cells
 from rainforest.model.schema import FORMAT, SECTIONS
 from rainforest.model.validation import Coded, Column, Path, Place, RawDocument, RawSection, encode_cell
 
-__all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
+__all__ = ["TOP_SHEET", "read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
 
 
-
-def _tabular_locator(
-    files: Mapping[str, str], headers: Mapping[str, list[str]], rows: Mapping[str, list[int]]
-) -> Any:
+def _tabular_locator(files: Mapping[str, str], headers: Mapping[str, list[str]], rows: Mapping[str, list[int]]) -> Any:
     """Places of a table's paths: the file (or sheet), the spreadsheet row (the header is
     row 1; ``rows`` maps an entry to its row where rows were skipped, as the template's
     example) and the column of the field in the header (1-based), read as filled in:
@@ -369,9 +366,7 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
     files = {s: f"{label}[{s}]" for s in [*SECTIONS, TOP_SHEET]}
     headers: dict[str, list[str]] = {}
     kept_rows: dict[str, list[int]] = {}
-    doc = RawDocument(
-        top={}, sections={}, locate=_tabular_locator(files, headers, kept_rows), source=str(path)
-    )
+    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files, headers, kept_rows), source=str(path))
     try:
         book = _Book(path)
     except Exception as exc:

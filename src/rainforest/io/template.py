@@ -220,7 +220,10 @@ def _guide(book: Any) -> None:
     lines: list[tuple[str, str]] = [
         ("rainforest template", f"An ecosystem document ({FORMAT}) as a workbook: fill it in and load it back."),
         ("", ""),
-        ("How to fill it", "1. On the 'ecosystem' sheet, write the ecosystem's name (and its period: year, month or day)."),
+        (
+            "How to fill it",
+            "1. On the 'ecosystem' sheet, write the ecosystem's name (and its period: year, month or day).",
+        ),
         ("", "2. One row per entry on each sheet, from row 3. Row 1 is the header: keep its names as they are."),
         ("", "3. Row 2 of each sheet is an example (grey, its first cell starts with 'e.g.'). It is never loaded:"),
         ("", "   leave it or delete it. Change its first cell (remove 'e.g.') to make it a row of your own; a marked"),
@@ -362,14 +365,14 @@ def _section_sheet(book: Any, spec: SectionSpec, eco: Ecosystem | None, example:
             if name in data:
                 _put(sheet, first + r, index, data[name][r])
     for index, name in enumerate(names, start=1):
-        f = spec.by_name.get(name)
-        if f is None:
+        column_field = spec.by_name.get(name)
+        if column_field is None:
             continue
-        choice = _choices(f)
+        choice = _choices(column_field)
         if choice is not None:
             _add_list(sheet, index, choice[0], choice[1], first)
-        elif f.kind == "ref" and f.ref in SECTIONS:
-            _add_lookup(sheet, index, f.ref, f.boundary, first)
+        elif column_field.kind == "ref" and column_field.ref in SECTIONS:
+            _add_lookup(sheet, index, column_field.ref, column_field.boundary, first)
 
 
 def _top_sheet(book: Any, eco: Ecosystem | None) -> None:
@@ -409,7 +412,9 @@ def _workbook(eco: Ecosystem | None, example: bool) -> Any:
     return book
 
 
-def write_template(target: str | os.PathLike[str] | IO[bytes], eco: Ecosystem | None = None, *, example: bool = True) -> None:
+def write_template(
+    target: str | os.PathLike[str] | IO[bytes], eco: Ecosystem | None = None, *, example: bool = True
+) -> None:
     """Write the spreadsheet template: blank, or holding ``eco``'s entries.
 
     Parameters

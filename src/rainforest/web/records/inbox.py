@@ -160,9 +160,7 @@ class Inbox:
                         continue
                     kind, text = _comment_kind(r.text)
                     out.append(
-                        Event(
-                            _utc(r.at), slug, kind, r.author, r.id, r.source, r.target, r.resource, r.quantity, text
-                        )
+                        Event(_utc(r.at), slug, kind, r.author, r.id, r.source, r.target, r.resource, r.quantity, text)
                     )
                 managed = [e for e, (_, role, _) in roles.items() if role in _MANAGES]
                 if managed:

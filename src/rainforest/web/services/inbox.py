@@ -4,10 +4,12 @@ e-mail notices go."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
 
+from rainforest.report import format_number
 from rainforest.store import StoreError
 from rainforest.web.context import Workbench
 from rainforest.web.mail import describe
@@ -26,47 +28,71 @@ _TITLES = {
 }
 
 
-def _names(wb: Workbench, slugs: set[str]) -> dict[str, dict[str, str]]:
-    """Per ecosystem, actor id -> display name (the current version)."""
-    out: dict[str, dict[str, str]] = {}
+@dataclass(frozen=True)
+class _Names:
+    """What the page shows for an ecosystem's ids (its current version)."""
+
+    ecosystem: str
+    actors: dict[str, str]
+    units: dict[str, str]
+    period: str
+
+
+def _names(wb: Workbench, slugs: set[str]) -> dict[str, _Names]:
+    out: dict[str, _Names] = {}
     for slug in slugs:
         try:
             eco = wb.store.load(slug)
         except StoreError:
             continue
-        out[slug] = {a.id: a.name or a.id for a in eco.actors}
+        out[slug] = _Names(
+            eco.name, {a.id: a.name or a.id for a in eco.actors}, {r.id: r.unit for r in eco.resources}, eco.period
+        )
     return out
 
 
-def _row(e: Event, names: dict[str, str], new: bool) -> dict[str, Any]:
-    def name(actor: str) -> str:
-        return names.get(actor, actor)
+def _row(e: Event, names: _Names | None, new: bool) -> dict[str, Any]:
+    actors = names.actors if names is not None else {}
 
-    link = f"/e/{e.ecosystem}/board#proposals" if e.kind in ("proposal", "comment", "status", "agreed") else (
-        f"/e/{e.ecosystem}/people" if e.kind == "application" else f"/e/{e.ecosystem}"
-    )
+    def name(actor: str) -> str:
+        return actors.get(actor, actor)
+
+    exchange = ""
+    if e.kind in ("proposal", "comment", "status", "agreed"):
+        link = f"/e/{e.ecosystem}/board#proposals"
+        amount = ""
+        if e.quantity is not None:
+            unit = names.units.get(e.resource, "") if names is not None else ""
+            per = f" per {names.period}" if names is not None else ""
+            amount = f", {format_number(e.quantity)} {unit}{per}".rstrip()
+        exchange = f"{e.resource}{amount}: {name(e.source)} → {name(e.target)}"
+    else:
+        link = f"/e/{e.ecosystem}/people" if e.kind == "application" else f"/e/{e.ecosystem}"
     if e.kind == "proposal":
-        what = f"{e.author} proposed {e.resource} from {name(e.source)} to {name(e.target)}"
+        what = f"proposed by {e.author}"
     elif e.kind == "status":
-        what = f"{e.author} moved {e.resource} from {name(e.source)} to {name(e.target)} to “{e.text}”"
+        status, _, note = e.text.partition(" (")
+        what = f"moved to {status} by {e.author}" + (f": {note.rstrip(')')}" if note else "")
     elif e.kind == "agreed":
         party = "the managers" if e.text == "managers" else name(e.text)
-        what = f"{e.author} agreed for {party}: {e.resource} from {name(e.source)} to {name(e.target)}"
+        what = f"{e.author} agreed for {party}"
     elif e.kind == "comment":
-        what = f"{e.author} on {e.resource} from {name(e.source)} to {name(e.target)}: “{e.text}”"
+        what = f"{e.author}: “{e.text}”"
     elif e.kind == "application":
         joining = e.text or name(e.source)
-        what = f"{e.author} applied to join as the member of {joining}"
+        what = f"{e.author} applied to join as the member of {joining} ({e.source})"
     else:
-        what = f"{e.author} {e.text} the application for {name(e.source)}"
+        what = f"{e.text} by {e.author}: the application of {name(e.source)} ({e.source})"
     return {
         **e.to_dict(),
         "title": _TITLES[e.kind],
+        "exchange": exchange,
         "what": what,
         "plain": describe(e),
         "when": e.at.strftime("%Y-%m-%d %H:%M UTC"),
         "link": link,
         "new": new,
+        "ecosystem_name": names.ecosystem if names is not None else e.ecosystem,
         "source_name": name(e.source) if e.source else "",
         "target_name": name(e.target) if e.target else "",
     }
@@ -80,7 +106,7 @@ def inbox(wb: Workbench, user: User, *, visit: bool) -> dict[str, Any]:
     last = box.last_visit(user.username)
     events = box.events(user.username, limit=200)
     names = _names(wb, {e.ecosystem for e in events})
-    rows = [_row(e, names.get(e.ecosystem, {}), last is None or e.at > last) for e in events]
+    rows = [_row(e, names.get(e.ecosystem), last is None or e.at > last) for e in events]
     if visit:
         box.visit(user.username)
     mail = box.mail_settings(user.username)
