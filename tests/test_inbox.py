@@ -302,3 +302,82 @@ def test_the_migration_goes_down_and_up(tmp_path: Path) -> None:
     store.upgrade()
     Accounts(store).create_user("ann", PASSWORD)
     assert Inbox(store).visit("ann", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).year == 2026
+
+
+def test_serve_mails_and_the_header_counts_in_a_browser(
+    tmp_path: Path, sink: tuple[_Sink, int], browser: object
+) -> None:
+    """`rainforest serve --smtp` as users start it: the header's count in a real browser,
+    the inbox page, the notices turned on there, and the message at the SMTP sink."""
+    import subprocess
+    import sys
+
+    handler, smtp_port = sink
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    store = Store(db)
+    store.create("park", _park(), author="setup")
+    Accounts(store).create_user("manny", PASSWORD)
+    Accounts(store).grant("manny", "park", "manager")
+    Accounts(store).create_user("fred", PASSWORD)
+    Accounts(store).grant("fred", "park", "member", "farm")
+    Proposals(store).propose("park", "mill", "farm", "ash", 4.0, author="manny")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rainforest",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--smtp",
+            f"smtp://127.0.0.1:{smtp_port}?from=park@example.org",
+            "--mail-every",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "fred")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#inbox-count", state="visible")
+        assert page.inner_text("#inbox-count") == "1"
+        page.click("#inbox-link")
+        assert "proposed by manny" in page.inner_text("#inbox")
+        assert "through smtp://127.0.0.1" in page.content()
+        page.fill("#email", "fred@farm.example")
+        page.check("input[name=notify]")
+        page.click("#mail-form button[type=submit]")
+        assert page.inner_text("#mail-saved") == "Saved."
+        page.goto(f"{base}/")
+        assert not page.is_visible("#inbox-count")  # visited: nothing new
+        time.sleep(0.05)
+        Proposals(store).comment("park", 1, "Monday deliveries suit us", author="manny")
+        deadline = time.monotonic() + 20
+        while not handler.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(handler.messages) == 1
+        body = handler.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+        assert "Monday deliveries suit us" in body and f"{base}/inbox" in body
+        page.reload()
+        page.wait_for_selector("#inbox-count", state="visible")
+        assert page.inner_text("#inbox-count") == "1"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert f"e-mail notices through smtp://127.0.0.1:{smtp_port}" in output

@@ -1528,6 +1528,9 @@ def serve(
             "to upgrade the connection, &from=address for the sender; smtps:// for TLS from the start).",
         ),
     ] = None,
+    mail_every: Annotated[
+        float, typer.Option("--mail-every", help="Seconds between two rounds of e-mail notices (with --smtp).", min=1)
+    ] = 30.0,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1563,7 +1566,7 @@ def serve(
             server = parse_smtp_url(smtp)
         except ValueError as exc:
             _fail(str(exc), EXIT_BAD_INPUT, False)
-        mailer = Mailer(store, server, base_url=f"http://{host}:{port}")
+        mailer = Mailer(store, server, base_url=f"http://{host}:{port}", interval_s=mail_every)
         out.print(f"e-mail notices through {server.redacted()}")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
     app_ = create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers)
