@@ -373,7 +373,8 @@ def test_serve_mails_and_the_header_counts_in_a_browser(
             time.sleep(0.1)
         assert len(handler.messages) == 1
         body = handler.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
-        assert "Monday deliveries suit us" in body and f"{base}/inbox" in body
+        assert "Monday deliveries suit us" in body
+        assert f"{base}/inbox" in body
         page.reload()
         page.wait_for_selector("#inbox-count", state="visible")
         assert page.inner_text("#inbox-count") == "1"
