@@ -10,10 +10,12 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
 import rainforest as rf
 from conftest import PASSWORD, _login
+from strategies import ecosystems
 from rainforest.cli import app
 from rainforest.errors import column_letters
 from rainforest.io.template import EXAMPLE_MARK, GUIDE_SHEET, UNITS, example_row, template_columns, write_template
@@ -266,6 +268,17 @@ def test_bundled_examples_round_trip_through_the_template(eco: Any, tmp_path: Pa
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert str(book["actors"]["A2"].value).startswith(EXAMPLE_MARK)
     assert book["actors"]["A3"].value == original.actors[0].id
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(eco=ecosystems())
+def test_any_document_round_trips_through_the_template(tmp_path: Path, eco: rf.Ecosystem) -> None:
+    """load(write_template(eco)) == eco, with the example rows in place."""
+    path = tmp_path / "t.xlsx"
+    write_template(path, eco)
+    again = rf.load(path)
+    assert again.differences(eco) == []
+    assert again == eco
 
 
 def test_example_rows_come_from_the_schema_examples() -> None:
