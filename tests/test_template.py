@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 import rainforest as rf
 from conftest import PASSWORD, _login
-from strategies import ecosystems
 from rainforest.cli import app
 from rainforest.errors import column_letters
 from rainforest.io.template import EXAMPLE_MARK, GUIDE_SHEET, UNITS, example_row, template_columns, write_template
 from rainforest.model.schema import PERIODS, SECTIONS
+from strategies import ecosystems
 
 runner = CliRunner()
 
