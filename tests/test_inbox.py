@@ -382,3 +382,17 @@ def test_serve_mails_and_the_header_counts_in_a_browser(
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert f"e-mail notices through smtp://127.0.0.1:{smtp_port}" in output
+
+
+def test_the_mail_api_refuses_what_is_not_an_address(park: tuple[Store, TestClient]) -> None:
+    _, client = park
+    assert _login(client, "mia") == 303
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/inbox").text).group(1)  # type: ignore[union-attr]
+    h = {"x-csrf-token": token}
+    assert client.post("/api/inbox/mail", headers=h, json={"email": 3, "notify": True}).status_code == 422
+    assert client.post("/api/inbox/mail", headers=h, json={"email": "a@b.example", "notify": "yes"}).status_code == 422
+    assert client.post("/api/inbox/mail", headers=h, content=b"{not json").status_code == 422
+    bad = client.post("/api/inbox/mail", headers=h, json={"email": "nobody", "notify": True})
+    assert bad.status_code == 422
+    assert "not an e-mail address" in bad.json()["detail"]
+    assert client.post("/api/inbox/mail", json={"email": "a@b.example", "notify": True}).status_code == 403

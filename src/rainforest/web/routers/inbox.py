@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from rainforest.web.deps import WB, ApiUser, PageUser, csrf_token, json_csrf, page_csrf
 from rainforest.web.render import html_page
@@ -29,12 +29,13 @@ def api_count(wb: WB, user: ApiUser) -> dict[str, int]:
 
 
 @router.post("/api/inbox/mail", tags=["inbox"], dependencies=[Depends(json_csrf)])
-async def api_mail(request: Request, wb: WB, user: ApiUser) -> dict[str, Any]:
-    """Where the caller's notices go: ``{"email": "...", "notify": true}``."""
-    body = await request.json()
-    email = body.get("email") if isinstance(body, dict) else None
-    notify = body.get("notify") if isinstance(body, dict) else None
-    return inbox.set_mail(wb, user, email if isinstance(email, str) else "", notify is True)
+def api_mail(wb: WB, user: ApiUser, body: dict[str, Any]) -> Response:
+    """Where the caller's notices go: ``{"email": "name@firm.example", "notify": true}``
+    (an empty address with ``notify`` false stops them). 422 for anything else."""
+    email, notify = body.get("email", ""), body.get("notify", False)
+    if not isinstance(email, str) or not isinstance(notify, bool):
+        return JSONResponse({"error": "expected {email: text, notify: true or false}"}, status_code=422)
+    return JSONResponse(inbox.set_mail(wb, user, email, notify))
 
 
 @router.get("/inbox", response_class=HTMLResponse, include_in_schema=False)
