@@ -26,9 +26,12 @@ from rainforest.web.records import Accounts, Applications, Proposals
 from rainforest.web.records.inbox import Inbox
 
 
-@pytest.fixture
-def park(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
-    store = Store(f"sqlite:///{tmp_path / 'inbox.db'}")
+@pytest.fixture(scope="module")
+def _park_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The park with its users, made once (hashing eight passwords is the slow part) and
+    copied for each test."""
+    path = tmp_path_factory.mktemp("inbox") / "inbox.db"
+    store = Store(f"sqlite:///{path}")
     store.create("park", _park(), author="setup")
     store.create("other", rf.datasets.kalundborg(), author="setup")
     Accounts(store).create_user("root", PASSWORD, admin=True)
@@ -43,6 +46,16 @@ def park(tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
         Accounts(store).grant(name, "park", role, actor)
     Accounts(store).create_user("outsider", PASSWORD)
     Accounts(store).grant("outsider", "other", "manager")
+    store.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def park(_park_db: Path, tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
+    import shutil
+
+    shutil.copy(_park_db, tmp_path / "inbox.db")
+    store = Store(f"sqlite:///{tmp_path / 'inbox.db'}")
     with TestClient(create_app(store, secret="test-secret")) as client:
         yield store, client
 
