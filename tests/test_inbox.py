@@ -32,7 +32,8 @@ def _park_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copied for each test."""
     path = tmp_path_factory.mktemp("inbox") / "inbox.db"
     store = Store(f"sqlite:///{path}")
-    store.create("park", _park(), author="setup")
+    named = _park().replace_rows("plant", {"actors": [{"name": "Power plant", "sector": "35", "stratum": "canopy"}]})
+    store.create("park", named, author="setup")
     store.create("other", rf.datasets.kalundborg(), author="setup")
     Accounts(store).create_user("root", PASSWORD, admin=True)
     for name, role, actor in (
@@ -240,7 +241,7 @@ def test_notices_go_through_a_real_smtp_server(park: tuple[Store, TestClient], s
     assert m["From"] == "park@example.org"
     assert m["Subject"] == "rainforest: 2 new events"
     body = m.get_payload(decode=True).decode()  # type: ignore[union-attr]
-    assert "pat proposed an exchange: ash from plant to farm" in body
+    assert "pat proposed an exchange: ash from Power plant to farm" in body  # names where known
     assert "weekly, by truck" in body
     assert "http://wb/inbox" in body
     assert "mill" not in body.split("What happened")[1].split("Your inbox")[0]  # the earlier one is not repeated

@@ -16,11 +16,13 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from rainforest.store import Store
+from rainforest.errors import UnknownIdError
+from rainforest.store import Store, StoreError
 from rainforest.web.records.inbox import Event, Inbox
 
 __all__ = ["Mailer", "SmtpServer", "describe", "parse_smtp_url"]
@@ -95,20 +97,25 @@ _VERBS = {
 }
 
 
-def describe(e: Event) -> str:
-    """One event in a sentence (ids; the inbox page shows names)."""
-    if e.kind in ("application", "decision"):
-        what = f"application {e.ref} ({e.source})"
-        if e.kind == "application":
-            return f"{e.author} applied to join {e.ecosystem} as {e.source}"
-        return f"{e.author} {e.text} {what} in {e.ecosystem}"
-    exchange = f"{e.resource} from {e.source} to {e.target} (proposal {e.ref}, {e.ecosystem})"
+def describe(e: Event, actors: Mapping[str, str] | None = None) -> str:
+    """One event in a sentence; ``actors`` maps ids to names (ids where it has none)."""
+    names = actors or {}
+
+    def name(actor: str) -> str:
+        return names.get(actor, actor)
+
+    if e.kind == "application":
+        return f"{e.author} applied to join {e.ecosystem} as {e.text or name(e.source)} ({e.source})"
+    if e.kind == "decision":
+        return f"{e.author} {e.text} the application of {name(e.source)} ({e.source}) to {e.ecosystem}"
+    exchange = f"{e.resource} from {name(e.source)} to {name(e.target)} (proposal {e.ref}, {e.ecosystem})"
     if e.kind == "proposal":
         return f"{e.author} proposed an exchange: {exchange}"
     if e.kind == "status":
         return f"{e.author} moved {exchange} to {e.text}"
     if e.kind == "agreed":
-        return f"{e.author} agreed for {e.text}: {exchange}"
+        party = "the managers" if e.text == "managers" else name(e.text)
+        return f"{e.author} agreed for {party}: {exchange}"
     return f"{e.author} commented on {exchange}: {e.text}"
 
 
@@ -128,6 +135,7 @@ class Mailer:
     """
 
     def __init__(self, store: Store, server: SmtpServer, *, base_url: str, interval_s: float = 30.0) -> None:
+        self.store = store
         self.inbox = Inbox(store)
         self.server = server
         self.base_url = base_url.rstrip("/")
@@ -194,7 +202,15 @@ class Mailer:
         message["To"] = to
         n = len(events)
         message["Subject"] = f"rainforest: {n} new {'event' if n == 1 else 'events'}"
-        lines = [f"{e.at:%Y-%m-%d %H:%M} UTC  {describe(e)}" for e in sorted(events, key=lambda e: e.at)]
+        names: dict[str, dict[str, str]] = {}
+        for slug in {e.ecosystem for e in events}:
+            try:
+                names[slug] = {a.id: a.name or a.id for a in self.store.load(slug).actors}
+            except (StoreError, UnknownIdError):  # removed meanwhile: the ids say it
+                names[slug] = {}
+        lines = [
+            f"{e.at:%Y-%m-%d %H:%M} UTC  {describe(e, names[e.ecosystem])}" for e in sorted(events, key=lambda e: e.at)
+        ]
         body = "\n".join(
             [
                 f"What happened since the last message ({n}):",

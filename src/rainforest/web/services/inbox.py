@@ -88,7 +88,7 @@ def _row(e: Event, names: _Names | None, new: bool) -> dict[str, Any]:
         "title": _TITLES[e.kind],
         "exchange": exchange,
         "what": what,
-        "plain": describe(e),
+        "plain": describe(e, actors),
         "when": e.at.strftime("%Y-%m-%d %H:%M UTC"),
         "link": link,
         "new": new,
