@@ -367,3 +367,49 @@ def _blank_to(folder: Path) -> Path:
     path = folder / "blank.xlsx"
     write_template(path)
     return path
+
+
+def test_download_fill_and_upload_the_template_in_a_browser(tmp_path: Path, browser: Any) -> None:
+    """As a park manager: the start page's link downloads the template, filled in a
+    spreadsheet program (openpyxl here) it is uploaded with a mistake (problems name sheet,
+    row and column, nothing is created), then fixed: the park exists with its five firms."""
+    from test_web import _serve
+
+    serving = _serve(f"sqlite:///{tmp_path / 'b.db'}")
+    base, password = next(serving)  # type: ignore[call-overload]
+    try:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#username", "admin")
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        with page.expect_download() as download:
+            page.click("#template-link")
+        download.value.save_as(str(tmp_path / "downloaded.xlsx"))
+        book = _fill(tmp_path / "downloaded.xlsx", "Five firms")
+        _five_firms(book)
+        _put(book, "actors", 5, stratum="big")
+        book.save(tmp_path / "five.xlsx")
+        page.fill("#slug", "five")
+        page.set_input_files("#file", str(tmp_path / "five.xlsx"))
+        page.click("#create button[type=submit]")
+        assert "nothing was created" in page.inner_text("#create-error")
+        assert page.locator("#problems tbody tr").first.inner_text().startswith("five.xlsx[actors], row 5, column D")
+        _put(book, "actors", 5, stratum="canopy")
+        book.save(tmp_path / "five.xlsx")
+        page.fill("#slug", "five")
+        page.set_input_files("#file", str(tmp_path / "five.xlsx"))
+        page.click("#create button[type=submit]")
+        page.wait_for_url(f"{base}/e/five")
+        page.goto(f"{base}/e/five/data")
+        with page.expect_download() as again:
+            page.click("#template-link")
+        again.value.save_as(str(tmp_path / "again.xlsx"))
+        eco = rf.load(tmp_path / "again.xlsx")
+        assert eco.name == "Five firms"
+        assert eco.actor_ids == ("mill", "farm", "plant", "brewery", "board")
+        context.close()
+    finally:
+        next(serving, None)  # type: ignore[call-overload]
