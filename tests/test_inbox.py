@@ -350,6 +350,8 @@ def test_serve_mails_and_the_header_counts_in_a_browser(
             f"smtp://127.0.0.1:{smtp_port}?from=park@example.org",
             "--mail-every",
             "1",
+            "--public-url",
+            "https://park.example.org/",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -388,7 +390,7 @@ def test_serve_mails_and_the_header_counts_in_a_browser(
         assert len(handler.messages) == 1
         body = handler.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
         assert "Monday deliveries suit us" in body
-        assert f"{base}/inbox" in body
+        assert "https://park.example.org/inbox" in body  # --public-url
         page.reload()
         page.wait_for_selector("#inbox-count", state="visible")
         assert page.inner_text("#inbox-count") == "1"

@@ -1531,6 +1531,14 @@ def serve(
     mail_every: Annotated[
         float, typer.Option("--mail-every", help="Seconds between two rounds of e-mail notices (with --smtp).", min=1)
     ] = 30.0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The workbench's address as users reach it, for the links in e-mail notices "
+            "(default: http://HOST:PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1566,7 +1574,8 @@ def serve(
             server = parse_smtp_url(smtp)
         except ValueError as exc:
             _fail(str(exc), EXIT_BAD_INPUT, False)
-        mailer = Mailer(store, server, base_url=f"http://{host}:{port}", interval_s=mail_every)
+        base_url = public_url or f"http://{host}:{port}"
+        mailer = Mailer(store, server, base_url=base_url, interval_s=mail_every)
         out.print(f"e-mail notices through {server.redacted()}")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
     app_ = create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers)
