@@ -263,6 +263,13 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/static/{name}"): {"*": None},
     ("GET", "/register/{slug}"): {"*": None},
     ("POST", "/register/{slug}"): {"*": None},
+    ("GET", "/api/template.xlsx"): {"anonymous": 401, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/template.xlsx"): {**_API, **_NOT_MEMBERS},
+    ("GET", "/api/inbox"): {"anonymous": 401, "*": 200},
+    ("GET", "/api/inbox/count"): {"anonymous": 401, "*": 200},
+    ("GET", "/inbox"): {"anonymous": 303, "*": 200},
+    ("POST", "/inbox"): {"*": None},  # the caller's own settings: tests/test_inbox.py
+    ("POST", "/api/inbox/mail"): {"*": None},
 }
 
 

@@ -162,6 +162,8 @@ POSTS: dict[str, dict[str, object]] = {
     "/password": {"data": {}},
     "/api/password": {"json": {}},
     "/e/{slug}/people/{username}/remove": {"data": {}},
+    "/inbox": {"data": {"email": "me@firm.example", "notify": "on"}},
+    "/api/inbox/mail": {"json": {"email": "me@firm.example", "notify": True}},
 }
 #: DELETE routes (all for managers or administrators: a member is refused).
 DELETES = ("/api/ecosystems/{slug}/people/{username}", "/api/users/{username}")

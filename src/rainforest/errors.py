@@ -117,6 +117,15 @@ class RainforestError(Exception):
     """Base of every error rainforest raises on purpose."""
 
 
+def column_letters(column: int) -> str:
+    """A 1-based column number as a spreadsheet names it (1 = A, 27 = AA)."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem in a document, with its place.
@@ -134,7 +143,8 @@ class Issue:
     file:
         The file (or sheet, as ``book.xlsx[flows]``) the problem is in.
     line, column:
-        1-based place in a YAML, JSON or SCOR text.
+        1-based place in a YAML, JSON or SCOR text; ``column`` with ``row`` is the
+        1-based column of a CSV file or sheet, shown as a spreadsheet's letter (3 = C).
     row:
         1-based row of a CSV file or Excel sheet (the header is row 1).
     """
@@ -158,7 +168,7 @@ class Issue:
         if self.line is not None:
             parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"row {self.row}" + (f", column {column_letters(self.column)}" if self.column else ""))
         return ", ".join(parts)
 
     def __str__(self) -> str:

@@ -358,6 +358,43 @@ def convert(
 
 
 @app.command()
+def template(
+    target: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).")],
+    source: Annotated[
+        Path | None, typer.Option("--from", help="Fill it with this document's entries (default: blank).")
+    ] = None,
+    example: Annotated[bool, typer.Option(help="Write the example row (row 2) of every sheet.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write the spreadsheet template to fill in and load back (notes, drop-down lists, examples).
+
+    A README sheet, every sheet and header with a note per column, drop-down lists for
+    the choices and the ids, and one example row per sheet (first cell 'e.g. ...'), never
+    loaded as data. Check the filled workbook with `rainforest check`.
+    """
+
+    def work() -> None:
+        from rainforest.io.template import write_template
+
+        if target.suffix.lower() != ".xlsx":
+            _fail(f"{target}: the template is an Excel workbook; name it *.xlsx.", EXIT_BAD_INPUT, as_json)
+        problem = _target_problem(target, "excel", force, False)
+        if problem:
+            _fail(problem, EXIT_BAD_INPUT, as_json)
+        eco = rf.load(source) if source is not None else None
+        write_template(target, eco, example=example)
+        if as_json:
+            _emit_json({"target": str(target), "from": None if source is None else str(source)})
+        else:
+            what = f"with the entries of {eco.name}" if eco is not None else "blank"
+            out.print(f"wrote {shown(target)} (the spreadsheet template, {what})")
+
+    _with_errors(as_json, debug, work)
+
+
+@app.command()
 def schema(as_json: JsonOption = True) -> None:
     """Print the JSON Schema of a rainforest/1 document."""
     _emit_json(rf.json_schema())
@@ -1970,6 +2007,25 @@ def serve(
             "(repeatable). Without it those headers are ignored: any client could set them.",
         ),
     ] = None,
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="Send e-mail notices through this server: smtp://user:password@host:port (add ?starttls=true "
+            "to upgrade the connection, &from=address for the sender; smtps:// for TLS from the start).",
+        ),
+    ] = None,
+    mail_every: Annotated[
+        float, typer.Option("--mail-every", help="Seconds between two rounds of e-mail notices (with --smtp).", min=1)
+    ] = 30.0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The workbench's address as users reach it, for the links in e-mail notices "
+            "(default: http://HOST:PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1997,9 +2053,24 @@ def serve(
     secret = os.environ.get("RAINFOREST_SECRET")
     if not secret:
         err.print("RAINFOREST_SECRET is not set: sessions end when the server stops")
+    mailer = None
+    if smtp:
+        from rainforest.web.mail import Mailer, parse_smtp_url
+
+        try:
+            server = parse_smtp_url(smtp)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_BAD_INPUT, False)
+        base_url = public_url or f"http://{host}:{port}"
+        mailer = Mailer(store, server, base_url=base_url, interval_s=mail_every)
+        out.print(f"e-mail notices through {server.redacted()}")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
+    app_ = create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers)
+    if mailer is not None:
+        app_.state.workbench.mail_server = mailer.server.redacted()
+        mailer.start()
     uvicorn.run(
-        create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers),
+        app_,
         host=host,
         port=port,
         log_level="warning",
@@ -2009,6 +2080,8 @@ def serve(
         proxy_headers=bool(trusted_proxy),
         forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
     )
+    if mailer is not None:
+        mailer.stop(timeout=3.0)
     _exit_soon(grace=3.0)
 
 

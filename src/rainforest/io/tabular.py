@@ -3,7 +3,11 @@
 Cells: numbers as numbers, lists of ids ``;``-separated, maps as dotted columns
 (``quality.contaminant_ppm``), capabilities as ``name; other [non-core]`` (or a JSON
 list), booleans ``true``/``false``, extension (``x_*``) cells as JSON when they hold JSON.
-Rows are spreadsheet rows: the header is row 1, the first entry row 2.
+Rows are spreadsheet rows: the header is row 1, the first entry row 2; a problem's place
+also names the column (1-based, shown as a letter). An Excel workbook made from the
+template (:mod:`rainforest.io.template`) may have a ``README`` sheet, which is skipped, and
+example rows (first cell ``e.g. ...``), which are left out when unchanged; an Excel row
+with no value at all between entries is skipped.
 """
 
 from __future__ import annotations
@@ -22,17 +26,32 @@ import numpy as np
 from rainforest.errors import Issue, did_you_mean
 from rainforest.io._source import foreign_bom, read_text
 from rainforest.io.limits import DEFAULT_LIMITS, Limits, unzip_sizes
+from rainforest.io.template import EXAMPLE_MARK, GUIDE_SHEET, TOP_SHEET, is_example_row
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.model.edits import section_cells
 from rainforest.model.schema import FORMAT, SECTIONS
 from rainforest.model.validation import Coded, Column, Path, Place, RawDocument, RawSection, encode_cell
 
-__all__ = ["read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
-
-TOP_SHEET = "ecosystem"
+__all__ = ["TOP_SHEET", "read_csv_folder", "read_excel", "table_rows", "write_csv_folder", "write_excel"]
 
 
-def _tabular_locator(files: Mapping[str, str]) -> Any:
+def _tabular_locator(files: Mapping[str, str], headers: Mapping[str, list[str]], rows: Mapping[str, list[int]]) -> Any:
+    """Places of a table's paths: the file (or sheet), the spreadsheet row (the header is
+    row 1; ``rows`` maps an entry to its row where rows were skipped, as the template's
+    example) and the column of the field in the header (1-based), read as filled in:
+    ``headers`` and ``rows`` are filled while reading."""
+
+    def column(section: str, names: Path) -> int | None:
+        header = headers.get(section)
+        if not header or not names:
+            return None
+        parts = [str(p) for p in names]
+        for width in range(len(parts), 0, -1):
+            name = ".".join(parts[:width])
+            if name in header:
+                return header.index(name) + 1
+        return None
+
     def locate(path: Path) -> Place:
         if not path:
             return Place(file=files.get(TOP_SHEET))
@@ -40,9 +59,12 @@ def _tabular_locator(files: Mapping[str, str]) -> Any:
         if head in SECTIONS:
             label = files.get(head)
             if len(path) >= 2 and isinstance(path[1], int):
-                return Place(file=label, row=path[1] + 2)
+                index = path[1]
+                kept = rows.get(head)
+                row = kept[index] if kept is not None and 0 <= index < len(kept) else index + 2
+                return Place(file=label, row=row, column=column(head, path[2:]))
             return Place(file=label, row=1)
-        return Place(file=files.get(TOP_SHEET), row=2)
+        return Place(file=files.get(TOP_SHEET), row=2, column=column(TOP_SHEET, path[:1]))
 
     return locate
 
@@ -67,7 +89,7 @@ def _header_issues(header: list[str], label: str) -> list[Issue]:
     return issues
 
 
-def _read_top_csv(path: FilePath, label: str, doc: RawDocument) -> None:
+def _read_top_csv(path: FilePath, label: str, doc: RawDocument, headers: dict[str, list[str]]) -> None:
     text, issue = read_text(path, label)
     if issue:
         doc.issues.append(issue)
@@ -99,6 +121,7 @@ def _read_top_csv(path: FilePath, label: str, doc: RawDocument) -> None:
         )
         return
     header, values = rows
+    headers[TOP_SHEET] = [h.strip() for h in header]
     doc.issues.extend(_header_issues(header, label))
     values = values + [""] * (len(header) - len(values))
     for key, value in zip(header, values, strict=False):
@@ -122,7 +145,8 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
 
     label_root = folder.name
     files = {stem: f"{label_root}/{stem}.csv" for stem in [*SECTIONS, TOP_SHEET]}
-    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(folder))
+    headers: dict[str, list[str]] = {}
+    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files, headers, {}), source=str(folder))
     if not folder.is_dir():
         doc.issues.append(Issue("", "no such folder", file=str(folder)))
         return doc
@@ -156,7 +180,7 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
             )
     top = folder / "ecosystem.csv"
     if top.exists():
-        _read_top_csv(top, files[TOP_SHEET], doc)
+        _read_top_csv(top, files[TOP_SHEET], doc, headers)
     else:
         doc.issues.append(
             Issue(
@@ -200,6 +224,7 @@ def read_csv_folder(folder: FilePath) -> RawDocument:
         with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
             header = next(csv.reader(fh))  # the first record, however long
         header = [h.strip() for h in header]
+        headers[section] = header
         header_issues = _header_issues(header, label)
         if header_issues:
             doc.issues.extend(header_issues)
@@ -339,7 +364,9 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
         infos = archive.infolist()  # a broken file is reported below, as openpyxl finds it
     unzip_sizes(infos, limits or DEFAULT_LIMITS, label)
     files = {s: f"{label}[{s}]" for s in [*SECTIONS, TOP_SHEET]}
-    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files), source=str(path))
+    headers: dict[str, list[str]] = {}
+    kept_rows: dict[str, list[int]] = {}
+    doc = RawDocument(top={}, sections={}, locate=_tabular_locator(files, headers, kept_rows), source=str(path))
     try:
         book = _Book(path)
     except Exception as exc:
@@ -355,7 +382,7 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
         names = list(book.names)
         known = [*SECTIONS, TOP_SHEET]
         for name in names:
-            if name not in known:
+            if name not in known and name.casefold() != GUIDE_SHEET.casefold():
                 doc.issues.append(
                     Issue(
                         "",
@@ -378,6 +405,7 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
                 )
             else:
                 header = [str(h).strip() if h is not None else "" for h in rows[0]]
+                headers[TOP_SHEET] = header
                 doc.issues.extend(_header_issues(header, files[TOP_SHEET]))
                 for key, value in zip(header, rows[1], strict=False):
                     if value is not None and value != "":
@@ -423,12 +451,20 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
                 doc.broken_sections.add(section)
                 continue
             header = [str(h).strip() if h is not None else "" for h in rows[0]]
+            headers[section] = header
             issues = _header_issues(header, files[section])
             if issues:
                 doc.issues.extend(issues)
                 doc.broken_sections.add(section)
                 continue
             body = rows[1:]
+            # the template's example rows, and rows left empty between entries (a cleared
+            # example, a gap), are no entries; the others keep their spreadsheet row
+            skipped = _example_rows(section, header, body, files[section], doc.issues)
+            skipped.update(i for i, r in enumerate(body) if all(v is None or v == "" for v in r))
+            if skipped:
+                kept_rows[section] = [i + 2 for i in range(len(body)) if i not in skipped]
+                body = [r for i, r in enumerate(body) if i not in skipped]
             n = len(body)
             width = len(header)
             if n and min(map(len, body)) < width:
@@ -439,6 +475,36 @@ def read_excel(path: FilePath, limits: Limits | None = None) -> RawDocument:
     finally:
         book.close()
     return doc
+
+
+def _example_rows(
+    section: str, header: list[str], body: list[tuple[Any, ...]], label: str, issues: list[Issue]
+) -> set[int]:
+    """The rows of ``body`` that are the template's example (their first cell starts with
+    'e.g.'; see :mod:`rainforest.io.template`): left out of the section. One whose
+    cells were changed is also reported: it holds something the user wrote."""
+    out: set[int] = set()
+    mark = EXAMPLE_MARK.strip()
+    for i, r in enumerate(body):
+        if not (r and isinstance(r[0], str) and r[0].startswith(mark)):
+            continue
+        out.add(i)
+        cells = {name: (r[j] if j < len(r) else None) for j, name in enumerate(header)}
+        if is_example_row(section, cells) is None:
+            issues.append(
+                Issue(
+                    section,
+                    "the template's example row was changed",
+                    expected="the example as the template wrote it (it is then skipped), or an entry of your own",
+                    got=f"a first cell {str(r[0])[:40]!r} and other cells changed",
+                    hint=f"Delete the row if it is the example, or remove {mark!r} from its first cell to make it "
+                    "an entry.",
+                    file=label,
+                    row=i + 2,
+                    column=1,
+                )
+            )
+    return out
 
 
 class _Book:

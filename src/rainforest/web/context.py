@@ -47,6 +47,8 @@ class Workbench:
         self.figures: dict[int, str] = {}
         #: (slug:content hash, role) -> the actors' directory rows
         self.directories: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        #: the SMTP server e-mail notices go through, without its password (``serve --smtp``)
+        self.mail_server: str | None = None
 
     def worker(self) -> Worker:
         """The worker, started at its first use."""

@@ -24,7 +24,8 @@ __all__ = ["UPLOADS", "import_upload", "issue_dict", "load_upload", "problems_of
 def issue_dict(issue: Any) -> dict[str, Any]:
     """One problem of a document as JSON: its text and its place."""
     fields = ("file", "line", "column", "row", "path", "message", "expected", "got", "hint")
-    return {"text": str(issue), **{k: getattr(issue, k, None) for k in fields}}
+    # place: as the text says it (a sheet's column as its letter: 'row 7, column C')
+    return {"text": str(issue), "place": getattr(issue, "place", None), **{k: getattr(issue, k, None) for k in fields}}
 
 
 def load_upload(path: Path) -> Ecosystem:
