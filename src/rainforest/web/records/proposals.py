@@ -41,6 +41,7 @@ class DuplicateProposalError(StoreError):
         )
         self.first = first
 
+
 #: Where a proposed exchange may go from each status.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "proposed": ("negotiating", "ended"),
@@ -378,7 +379,11 @@ class Proposals:
             )
             conn.execute(
                 insert(CommentRow).values(
-                    proposal_id=pid, author=author, at=at, text=f"recorded as a flow in version {version}", kind="recorded"
+                    proposal_id=pid,
+                    author=author,
+                    at=at,
+                    text=f"recorded as a flow in version {version}",
+                    kind="recorded",
                 )
             )
         return self.proposal(slug, pid)

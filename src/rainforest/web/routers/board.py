@@ -134,7 +134,9 @@ def board(slug: str, request: Request, wb: WB, c: PageViewer) -> Response:
 
 
 @router.get("/e/{slug}/board/export", include_in_schema=False)
-def board_export(slug: str, request: Request, wb: WB, c: PageViewer, what: str = "candidates", form: str = "csv") -> Response:
+def board_export(
+    slug: str, request: Request, wb: WB, c: PageViewer, what: str = "candidates", form: str = "csv"
+) -> Response:
     """The board's tables as CSV or Excel: ``what`` = candidates (as filtered and sorted,
     every row), plan (managers and observers) or ledger; units in the headers, n/a where
     a figure is unknown or not the caller's to see."""

@@ -176,7 +176,11 @@ def _record_flow(wb: Workbench, c: Caller, slug: str, p: Proposal) -> int:
         )
         try:
             return store.commit(
-                slug, edits.edit_actor(eco, p.source, flows=flows), author=c.user.username, message=message, expected=head
+                slug,
+                edits.edit_actor(eco, p.source, flows=flows),
+                author=c.user.username,
+                message=message,
+                expected=head,
             ).number
         except ConflictError:
             continue
@@ -391,17 +395,22 @@ def _matches(row: dict[str, Any], q: Query) -> bool:
 def _sorted(rows: list[dict[str, Any]], q: Query) -> list[dict[str, Any]]:
     """Rows in the asked order; rows without the figure last, in the document's order
     (sorting a member's confidential rows by a hidden figure would rank it)."""
-    key = {
-        "value": lambda r: r["value"],
-        "saving": lambda r: r["saving"],
-        "co2e": lambda r: r["co2e_t"],
-        "distance": lambda r: r["distance_km"],
-        "quantity": lambda r: r["upper"],
-        "resource": lambda r: r["resource_name"].lower(),
-        "ewc": lambda r: r["ewc"],
-        "from": lambda r: r["source_name"].lower(),
-        "to": lambda r: r["target_name"].lower(),
+    field = {
+        "value": "value",
+        "saving": "saving",
+        "co2e": "co2e_t",
+        "distance": "distance_km",
+        "quantity": "upper",
+        "resource": "resource_name",
+        "ewc": "ewc",
+        "from": "source_name",
+        "to": "target_name",
     }[q.sort]
+
+    def key(r: dict[str, Any]) -> Any:
+        v = r[field]
+        return v.lower() if isinstance(v, str) else v
+
     known = [r for r in rows if key(r) is not None]
     unknown = [r for r in rows if key(r) is None]
     known.sort(key=key, reverse=q.direction == "desc")
@@ -457,6 +466,14 @@ def _plan_of(wb: Workbench, slug: str, head: int) -> tuple[Any, Any]:
     return None, running
 
 
+def _older_plan(wb: Workbench, slug: str) -> tuple[Any, int | None]:
+    """The newest stored plan of an earlier version and that version (None, None without one)."""
+    job = wb.records.jobs.latest(slug, "plan")
+    if job is None:
+        return None, None
+    return wb.records.jobs.result(slug, job.id), job.version
+
+
 def _year(p: Proposal, kind: str) -> int | None:
     """The year the exchange was agreed (made active) or recorded."""
     at = p.at("status", "status: active") if kind == "agreed" else p.at("recorded")
@@ -480,15 +497,18 @@ def ledger(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
         columns["planned"] = _column(None, "the optimised plan is for the managers and observers")
     else:
         plan, job = _plan_of(wb, slug, wb.store.head(slug))
+        of_version = None
         if plan is None:
-            why = "the plan of this version is being computed" if job is not None else "no optimised plan of this version"
+            plan, of_version = _older_plan(wb, slug)
+        if plan is None:
+            why = "the plan of this version is being computed" if job is not None else "no optimised plan yet"
             columns["planned"] = _column(None, why)
         else:
             agreed = [(e["from"], e["to"], e["resource"], e["quantity"]) for e in plan["exchanges"]]
             valued, skipped = exchanges.evaluate(eco, agreed)
             impacts = exchanges.impacts(eco, valued)
             impacts["not_valued"] = skipped
-            columns["planned"] = _column(impacts)
+            columns["planned"] = {**_column(impacts), "of_version": of_version}
     years: dict[int, dict[str, Any]] = {}
     for kind, chosen in (("agreed", [p for p in every if p.status == "active" and p.agreed]), ("recorded", recorded)):
         by_year: dict[int, list[Proposal]] = {}
@@ -529,10 +549,12 @@ def board(wb: Workbench, c: Caller, slug: str, q: Query | None = None, refused: 
         r["proposal"] = open_for.get((r["source"], r["target"], r["resource"]))
         r["flow"] = (r["source"], r["target"], r["resource"]) in flows
         r["may_propose"] = a.manages or (a.role == "member" and a.actor in (r["source"], r["target"]))
-    plan, plan_job = None, None
+    plan, plan_job, plan_version = None, None, None
     plan_rows: list[dict[str, Any]] = []
     if a.sees_all and eco.offers and eco.needs:
         plan, plan_job = _plan_of(wb, slug, head)
+        if plan is None:  # the newest plan of an earlier version, said so, until it is made again
+            plan, plan_version = _older_plan(wb, slug)
         if plan is not None:
             plan_rows = _plan_rows(eco, plan, open_for)
     rows = []
@@ -553,7 +575,7 @@ def board(wb: Workbench, c: Caller, slug: str, q: Query | None = None, refused: 
                 "target_name": names.get(p.target, p.target),
                 "resource_name": resource_name(eco, p.resource),
                 "unit": _unit(eco, p.resource),
-                "history": [{**h, "when": _when(h["at"])} for h in p.comments],
+                "history": [{**h, "when": _when(h["at"]), "shown": _shown(h, names)} for h in p.comments],
             }
         )
     resources = sorted({(r["resource"], r["resource_name"]) for r in all_rows}, key=lambda x: x[1])
@@ -580,6 +602,7 @@ def board(wb: Workbench, c: Caller, slug: str, q: Query | None = None, refused: 
         "plan": plan,
         "plan_rows": plan_rows,
         "plan_job": plan_job,
+        "plan_version": plan_version,
         "nav": a.nav("board"),
         "rows": rows,
         "ledger": ledger(wb, c, slug),
@@ -595,13 +618,28 @@ def _unit(eco: Ecosystem, rid: str) -> str:
         return ""
 
 
+def _shown(entry: dict[str, Any], names: dict[str, str]) -> str:
+    """A history entry as the page says it: a party by its name."""
+    party = str(entry.get("party") or "")
+    if entry["kind"] == "agreed" and party:
+        return "agreed for " + names.get(party, party) if party != "managers" else "made it active for the managers"
+    if entry["kind"] == "consent" and party:
+        rest = str(entry["text"])[len("consents to record the flow") :]
+        return f"consents to record the flow for {names.get(party, party)}" + rest.replace(
+            f"on behalf of {party}:", "note:"
+        )
+    return str(entry["text"])
+
+
 def _when(iso: str) -> str:
     """A stored time as the pages show it: ``2026-12-02 13:05 UTC``."""
     at = _dt.datetime.fromisoformat(iso)
     return at.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _plan_rows(eco: Ecosystem, plan: dict[str, Any], open_for: dict[tuple[str, str, str], Proposal]) -> list[dict[str, Any]]:
+def _plan_rows(
+    eco: Ecosystem, plan: dict[str, Any], open_for: dict[tuple[str, str, str], Proposal]
+) -> list[dict[str, Any]]:
     """The plan's exchanges with names, units, CO2e (valued as the ledger values them) and
     the proposal already open for each."""
     names = _names(eco)
@@ -623,8 +661,9 @@ def _plan_rows(eco: Ecosystem, plan: dict[str, Any], open_for: dict[tuple[str, s
                 "resource_name": resource_name(eco, e["resource"]),
                 "unit": _unit(eco, e["resource"]),
                 "co2e_t": None if kg is None or e["resource"] in virgin_unknown else kg / 1000.0,
-                "co2e_reason": "" if kg is not None and e["resource"] not in virgin_unknown else
-                f"no co2e_virgin for {e['resource']}",
+                "co2e_reason": ""
+                if kg is not None and e["resource"] not in virgin_unknown
+                else f"no co2e_virgin for {e['resource']}",
                 "proposal": open_for.get(key),
             }
         )
@@ -757,11 +796,7 @@ def tables(wb: Workbench, c: Caller, slug: str, what: str, q: Query) -> tuple[li
                     if v is None:
                         why.append(
                             f"{col}: "
-                            + (
-                                column["reasons"].get(key, "")
-                                if column
-                                else f"no exchange {col} in {y['year']}"
-                            )
+                            + (column["reasons"].get(key, "") if column else f"no exchange {col} in {y['year']}")
                         )
                 body.append([*cells, "; ".join(why)])
         return header, body
