@@ -319,6 +319,8 @@ def candidate_rows(eco: Ecosystem, a: Access) -> tuple[list[dict[str, Any]], lis
             continue
         row = shown[0]
         row["why"] = _named(row["why"], c, names, eco)
+        for actor in (c.source, c.target):  # "the quantity and price of <firm> are confidential"
+            row["saves"] = row["saves"].replace(f" of {actor} are ", f" of {names.get(actor, actor)} are ")
         need = eco.needs[c.need]
         unit = eco.resource(c.resource).unit
         code, described = _ewc(eco, c.resource)
@@ -502,6 +504,8 @@ def ledger(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
             plan, of_version = _older_plan(wb, slug)
         if plan is None:
             why = "the plan of this version is being computed" if job is not None else "no optimised plan yet"
+            if not (eco.offers and eco.needs):
+                why = "the document declares no offers and needs to plan with"
             columns["planned"] = _column(None, why)
         else:
             agreed = [(e["from"], e["to"], e["resource"], e["quantity"]) for e in plan["exchanges"]]
