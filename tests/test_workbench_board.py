@@ -644,3 +644,44 @@ def test_the_migration_tells_old_history_entries_apart(tmp_path: Path) -> None:
     store.downgrade("0006")
     store.upgrade()
     store.close()
+
+
+def test_two_people_proposing_the_same_exchange_at_once_make_one(tmp_path: Path) -> None:
+    """Two threads propose the same exchange at the same moment, 5 rounds, on SQLite and
+    PostgreSQL: one proposal each round, the other refused naming it."""
+    import threading
+
+    from conftest import postgres_schema
+    from rainforest.web.records.proposals import DuplicateProposalError
+
+    def rounds(url: str) -> None:
+        store = Store(url)
+        store.create("park", rf.load(PARK), author="setup")
+        board = Proposals(store)
+        for _ in range(5):
+            gate = threading.Barrier(2)
+            made: list[int] = []
+            refused: list[int] = []
+
+            def propose(gate: threading.Barrier = gate, made: list[int] = made, refused: list[int] = refused) -> None:
+                gate.wait(timeout=30)
+                try:
+                    made.append(board.propose("park", "power", "board", "gypsum", 5.0, author="x").id)
+                except DuplicateProposalError as exc:
+                    refused.append(exc.first.id)
+
+            threads = [threading.Thread(target=propose) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert (len(made), refused) == (1, made)
+            board.move("park", made[0], "ended", author="x")
+        store.close()
+
+    rounds(f"sqlite:///{tmp_path / 'race.db'}")
+    try:
+        with postgres_schema() as url:
+            rounds(url)
+    except pytest.skip.Exception:
+        pass  # no PostgreSQL here: the SQLite half ran
