@@ -222,6 +222,9 @@ def test_a_member_cannot_rank_or_bound_what_is_hidden(park: tuple[Store, People]
     assert _cands(who, "farmer", min_value="0") == []  # no value known: not "at least 0"
     page = who("farmer").get("/e/park/board").text
     assert "within 20 km" in page
+    # n/a cells sit where the numbers sit (right-aligned, class num), with their reason
+    table = page.split('id="candidates"')[1].split("</table>")[0]
+    assert table.count('<td class="num na" title="the other firm') == 4  # up to, saving, value, CO2e
     assert "17.5" not in page
     assert "17.46" not in page
 
