@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import rainforest as rf
 from conftest import PASSWORD, _login, _park, postgres_schema
 from rainforest.store import Store
+from rainforest.store.tables import ProposalRow
 from rainforest.web.records import Accounts, Applications, JobQueue, Proposals
 from rainforest.web.visibility import Access, visible_document
 
@@ -168,10 +170,12 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/proposals",
         "/api/ecosystems/{slug}/proposals/{pid}/status",
         "/api/ecosystems/{slug}/proposals/{pid}/comments",
+        "/api/ecosystems/{slug}/proposals/{pid}/consent",
         "/api/ecosystems/{slug}/ledger",
         "/api/ecosystems/{slug}/suggestions",
         "/api/ecosystems/{slug}/suggestions/drafts",
         "/api/ecosystems/{slug}/drafts/confirm",
+        "/api/ecosystems/{slug}/candidates",
         "/api/ecosystems/{slug}/jobs",
         "/api/ecosystems/{slug}/jobs/available",
         "/api/ecosystems/{slug}/jobs/{jid}",
@@ -223,6 +227,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/e/{slug}/suggestions/panel"): {**_PAGE, **_ALL_SEE},
     ("POST", "/e/{slug}/suggestions/drafts"): {**_PAGE, **_MANAGERS, "*": 303},
     ("POST", "/e/{slug}/drafts/confirm"): {"*": None},  # tests/test_web_suggestions.py
+    ("POST", "/api/ecosystems/{slug}/proposals/{pid}/consent"): {**_API, "olga": 403, "*": 200},
+    ("GET", "/api/ecosystems/{slug}/candidates"): {**_API, **_ALL_SEE},
     ("GET", "/api/ecosystems/{slug}/jobs"): {**_API, **_NOT_MEMBERS},
     ("GET", "/api/ecosystems/{slug}/jobs/available"): {**_API, **_NOT_MEMBERS},
     ("POST", "/api/ecosystems/{slug}/jobs"): {**_API, **_MANAGERS, "*": 201},
@@ -243,6 +249,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("GET", "/e/{slug}/board"): {**_PAGE, **_ALL_SEE},
     ("POST", "/e/{slug}/proposals"): {**_PAGE, "olga": 403, "*": 303},
     ("POST", "/e/{slug}/proposals/{pid}"): {**_PAGE, "olga": 403, "*": 303},
+    ("POST", "/e/{slug}/proposals/{pid}/consent"): {**_PAGE, "olga": 403, "*": 303},
+    ("GET", "/e/{slug}/board/export"): {**_PAGE, **_ALL_SEE},
     ("GET", "/e/{slug}/data"): {**_PAGE, **_NOT_MEMBERS},
     ("POST", "/e/{slug}/data"): {**_PAGE, **_MANAGERS, "*": 303},
     ("GET", "/e/{slug}/jobs"): {**_PAGE, **_NOT_MEMBERS},
@@ -305,12 +313,14 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/api/ecosystems/{slug}/proposals": {"json": {"from": "mill", "to": "farm", "resource": "ash", "quantity": 1}},
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
         "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
+        "/api/ecosystems/{slug}/proposals/{pid}/consent": {"json": {"party": "farm", "note": "by phone"}},
         "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
         "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
         "/e/{slug}/actors/{aid}": {"data": {"name": "Renamed"}},
         "/e/{slug}/actors/{aid}/{section}": {"data": {"resource": "ash", "quantity": "3"}},
         "/e/{slug}/proposals": {"data": {"source": "mill", "target": "farm", "resource": "ash", "quantity": "1"}},
         "/e/{slug}/proposals/{pid}": {"data": {"status": "negotiating"}},
+        "/e/{slug}/proposals/{pid}/consent": {"data": {"party": "farm", "note": "by phone"}},
         "/e/{slug}/jobs": {"data": {"kind": "plan"}},
         "/api/ecosystems/{slug}/suggestions/drafts": {
             "json": {"supplier": "mill", "receiver": "plant", "synergy": "wood", "quantity": 1}
@@ -348,11 +358,16 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
         for user in ROLES:
             for actor in ("own", "other") if "{aid}" in path else ("own",):
                 auth = None if user == "anonymous" else (user, PASSWORD)
+                with store.engine.begin() as conn:  # one open proposal per exchange: end the last one
+                    conn.execute(sa.update(ProposalRow).values(status="ended"))
                 pid = client.post(
                     "/api/ecosystems/park/proposals",
                     auth=root,
                     json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 2},
                 ).json()["id"]
+                if path.endswith("/consent"):  # an agreed active exchange to consent to record
+                    for status in ("negotiating", "active"):
+                        client.post(f"/api/ecosystems/park/proposals/{pid}/status", auth=root, json={"status": status})
                 if "applications/{aid}" in path:  # a fresh application to decide
                     n = next(_NEW)
                     target = str(Applications(store).apply("park", f"firm{n}", PASSWORD, actor=f"firm{n}").id)
@@ -371,6 +386,9 @@ def test_authorisation_matrix(world: tuple[Store, TestClient], tmp_path: Path) -
                     .replace("{section}", "offers" if "actors" in path else "ena")
                     .replace("{username}", "victim")
                 )
+                if path.endswith("/proposals"):  # proposing the exchange again: the fresh one ends first
+                    with store.engine.begin() as conn:
+                        conn.execute(sa.update(ProposalRow).values(status="ended"))
                 status = _request(client, method, path, url, auth, good)
                 want = expected.get(f"{user}:{actor}", expected.get(user, expected["*"]))
                 assert status == want, f"{method} {path} as {user} ({actor} actor): {status}, expected {want}"
@@ -610,14 +628,14 @@ def test_an_exchange_is_active_only_when_both_parties_agree(world: tuple[Store, 
     store, client = world
     mia, fred, manny = (("mia", PASSWORD), ("fred", PASSWORD), ("manny", PASSWORD))
     pids = []
-    for _ in range(2):
+    for who, source in ((mia, "mill"), (("pat", PASSWORD), "plant")):  # one open proposal per exchange
         r = client.post(
             "/api/ecosystems/park/proposals",
-            auth=mia,
-            json={"from": "mill", "to": "farm", "resource": "ash", "quantity": 4},
+            auth=who,
+            json={"from": source, "to": "farm", "resource": "ash", "quantity": 4},
         )
         pids.append(r.json()["id"])
-        client.post(f"/api/ecosystems/park/proposals/{pids[-1]}/status", auth=mia, json={"status": "negotiating"})
+        client.post(f"/api/ecosystems/park/proposals/{pids[-1]}/status", auth=who, json={"status": "negotiating"})
     alone = client.post(f"/api/ecosystems/park/proposals/{pids[0]}/status", auth=mia, json={"status": "active"})
     assert alone.status_code == 200
     assert (alone.json()["status"], alone.json()["agreed_by"]) == ("negotiating", ["mill"])
@@ -639,7 +657,7 @@ def test_an_exchange_is_active_only_when_both_parties_agree(world: tuple[Store, 
     assert (moved.json()["status"], moved.json()["agreed_by"]) == ("active", ["managers"])
     assert client.get("/api/ecosystems/park/ledger", auth=fred).json()["active"] == 2
     # an active row without the agreements (written before they were recorded) does not count
-    legacy = Proposals(store).propose("park", "plant", "farm", "ash", 2.0, author="pat")
+    legacy = Proposals(store).propose("park", "mill", "plant", "ash", 2.0, author="pat")
     with store.engine.begin() as conn:
         from sqlalchemy import update
 
@@ -679,6 +697,7 @@ def test_both_parties_agreeing_at_once_make_the_exchange_active(tmp_path: Path) 
                     t.join()
                 p = Proposals(store).proposal("park", pid)
                 assert (p.status, sorted(p.agreed_by)) == ("active", ["farm", "mill"])
+                Proposals(store).move("park", pid, "ended", author="x")  # the next round proposes it again
             store.close()
 
 
@@ -755,7 +774,7 @@ def test_the_matchmaking_board(world: tuple[Store, TestClient]) -> None:
         )
         assert r.status_code == 303
     page = client.get("/e/park/board")
-    assert "money saved 180 per period" in page.text
+    assert '<td class="num" id="ledger-money_saved-agreed">180</td>' in page.text  # money per year
     assert "manny: to active" in page.text
     # a forged form is refused
     assert client.post(f"/e/park/proposals/{pid}", data={"status": "ended", "csrf": "x"}).status_code == 403
@@ -766,7 +785,10 @@ def test_a_member_sees_its_own_candidates_only(world: tuple[Store, TestClient]) 
     assert _login(client, "pat") == 303
     page = client.get("/e/park/board")
     assert page.status_code == 200
-    rows = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td><td>ash</td>", page.text)
+    rows = re.findall(
+        r'<tr>\s*<td><span class="name" title="id: (\w+)">\w+</span></td><td><span class="name" title="id: (\w+)">',
+        page.text,
+    )
     assert rows
     assert all("plant" in row for row in rows)
     assert "The optimised plan" not in page.text

@@ -137,6 +137,7 @@ POSTS: dict[str, dict[str, object]] = {
     "/api/ecosystems/{slug}/proposals": {"json": {"from": "{me}", "to": "{other}", "resource": "ash", "quantity": 2}},
     "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "ended"}},
     "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
+    "/api/ecosystems/{slug}/proposals/{pid}/consent": {"json": {}},
     "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
     "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
     "/api/ecosystems/{slug}/people": {"json": {"username": "x", "role": "observer"}},
@@ -145,6 +146,7 @@ POSTS: dict[str, dict[str, object]] = {
     "/e/{slug}/actors/{aid}/{section}": {"data": {"resource": "ash", "quantity": "3"}},
     "/e/{slug}/proposals": {"data": {"source": "{me}", "target": "{other}", "resource": "ash", "quantity": "1"}},
     "/e/{slug}/proposals/{pid}": {"data": {"comment": "ok"}},
+    "/e/{slug}/proposals/{pid}/consent": {"data": {}},
     "/e/{slug}/jobs": {"data": {"kind": "plan"}},
     "/api/ecosystems/{slug}/suggestions/drafts": {
         "json": {"supplier": "{me}", "receiver": "{other}", "synergy": "wood", "quantity": 1}
@@ -199,7 +201,9 @@ def _urls(path: str, store: Store, member: str) -> Iterator[str]:
         if key in path:
             urls = [u.replace(key, o) for u in urls for o in options]
     for url in urls:
-        if url.endswith("/export"):
+        if url.endswith("/board/export"):  # the board's tables, as CSV (Excel is zipped: read in test_workbench_board)
+            yield from (f"{url}?what={w}&form=csv" for w in ("candidates", "plan", "ledger"))
+        elif url.endswith("/export"):
             yield from (f"{url}?form={f}" for f in EXPORTS)
         elif url.endswith("/register/vault"):
             yield f"{url}?key=x"

@@ -46,6 +46,7 @@ __all__ = [
     "PlanDiff",
     "PlanError",
     "candidates",
+    "co2e_per_unit",
     "describe_solve",
     "diff",
     "expected_benefit",
@@ -500,6 +501,14 @@ def _co2_factors(
             + ": avoided virgin production is not counted for them"
         )
     return out, per_need, notes
+
+
+def co2e_per_unit(eco: Any, cands: Sequence[Candidate]) -> tuple[list[float], list[str]]:
+    """CO2e avoided per unit of each candidate (kg), counted as :func:`plan` and
+    :func:`impacts` count it (avoided disposal + avoided virgin production - transport), and
+    the notes on the factors used (defaults, resources without ``co2e_virgin``)."""
+    per_unit, _, notes = _co2_factors(_data(eco), cands)
+    return [float(x) for x in per_unit], notes
 
 
 def _is_tonnes(unit: str) -> bool:

@@ -105,6 +105,8 @@ class ProposalRow(Base):
     created_by: Mapped[str] = mapped_column(String(100), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    #: the version its exchange was recorded in as a flow (0 while being recorded; migration board_0001)
+    recorded_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CommentRow(Base):
@@ -117,6 +119,9 @@ class CommentRow(Base):
     author: Mapped[str] = mapped_column(String(100), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+    #: comment, status, agreed, consent or recorded; and the party an agreement or consent is for (board_0001)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="comment", server_default="comment")
+    party: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class JobRow(Base):
