@@ -3,7 +3,7 @@ to, and how far they were mailed (a failed sending keeps its mark and its error,
 tried again and shown, never lost).
 
 Revision ID: inbox_0001
-Revises: 0006
+Revises: board_0001
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "inbox_0001"
-down_revision = "0006"
+down_revision = "board_0001"
 branch_labels = None
 depends_on = None
 
