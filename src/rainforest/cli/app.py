@@ -1483,6 +1483,17 @@ def serve(
             "(repeatable). Without it those headers are ignored: any client could set them.",
         ),
     ] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tiles",
+            help="The map's tile server, a URL template such as https://tile.example.org/{z}/{x}/{y}.png "
+            "(the pages may load images from it and nowhere else). Without it the map has a plain background.",
+        ),
+    ] = None,
+    tiles_attribution: Annotated[
+        str, typer.Option("--tiles-attribution", help="The tiles' attribution shown on the map (their licence asks for it).")
+    ] = "",
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -1491,6 +1502,12 @@ def serve(
     from rainforest.store import Store
     from rainforest.web import create_app
     from rainforest.web.records import Accounts, JobQueue
+    from rainforest.web.services.map import tile_server
+
+    try:
+        tile_source = tile_server(tiles, tiles_attribution) if tiles else None
+    except ParameterError as exc:
+        raise typer.BadParameter(str(exc).removeprefix(f"--tiles {tiles[:200]!r}: "), param_hint="'--tiles'") from None
 
     store = Store(db)
     if not Accounts(store).users():
@@ -1512,7 +1529,9 @@ def serve(
         err.print("RAINFOREST_SECRET is not set: sessions end when the server stops")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
     uvicorn.run(
-        create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers),
+        create_app(
+            store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers, tiles=tile_source
+        ),
         host=host,
         port=port,
         log_level="warning",
