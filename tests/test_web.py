@@ -173,6 +173,8 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/jobs/{jid}",
         "/api/ecosystems/{slug}/jobs/{jid}/result",
         "/api/ecosystems/{slug}/jobs/{jid}/page",
+        "/api/ecosystems/{slug}/map",
+        "/api/ecosystems/{slug}/actors/{aid}/location",
     }
 
 
@@ -250,6 +252,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/logout"): {"*": None},
     ("GET", "/favicon.ico"): {"*": None},
     ("GET", "/static/{name}"): {"*": None},
+    ("GET", "/static/leaflet/{name:path}"): {"*": None},  # public: tests/test_workbench_map.py
+    ("GET", "/api/ecosystems/{slug}/map"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/actors/{aid}/location"): {**_API, "olga": 403, "mia:other": 403, "*": 200},
     ("GET", "/register/{slug}"): {"*": None},
     ("POST", "/register/{slug}"): {"*": None},
 }
@@ -279,6 +284,7 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/api/ecosystems/{slug}/proposals/{pid}/status": {"json": {"status": "negotiating"}},
         "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
         "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
+        "/api/ecosystems/{slug}/actors/{aid}/location": {"json": {"lat": 55.7, "lon": 11.1}},
         "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
         "/e/{slug}/actors/{aid}": {"data": {"name": "Renamed"}},
         "/e/{slug}/actors/{aid}/{section}": {"data": {"resource": "ash", "quantity": "3"}},
