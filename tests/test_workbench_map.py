@@ -81,7 +81,8 @@ def test_a_manager_sees_every_firm_the_candidates_and_the_cluster_radius(park: t
     assert {a["id"]: (a["lat"], a["lon"]) for a in data["actors"]} == {
         a.id: (a.location.lat, a.location.lon) for a in eco.actors if a.location is not None
     }
-    assert data["unplaced"] == [] and data["unplaced_label"] == "no location"
+    assert data["unplaced"] == []
+    assert data["unplaced_label"] == "no location"
     assert data["flows"] == []  # a new park: nothing exchanged yet
     assert {(c["from"], c["to"], c["resource"]) for c in data["candidates"]} == {
         ("power", "cement", "fly_ash"),
@@ -92,11 +93,14 @@ def test_a_manager_sees_every_firm_the_candidates_and_the_cluster_radius(park: t
     assert not any(c["planned"] for c in data["candidates"])  # no plan optimised yet
     assert next(c for c in data["candidates"] if c["resource"] == "water")["unit"] == "m³"
     assert data["tiles"] is None
-    assert data["version"] == 1 and data["may_place"] == [a.id for a in eco.actors]
+    assert data["version"] == 1
+    assert data["may_place"] == [a.id for a in eco.actors]
     # the circle: the radius the report's Cluster section names ("half of it is reached
     # within"), around the firms' centre
     curve = radius_curve(eco)
-    half = min(r for r, b in zip(curve["radius_km"], curve["benefit"], strict=True) if b >= 0.5 * curve["unlimited"]["benefit"])
+    half = min(
+        r for r, b in zip(curve["radius_km"], curve["benefit"], strict=True) if b >= 0.5 * curve["unlimited"]["benefit"]
+    )
     radius = data["radius"]
     assert radius["km"] == pytest.approx(half) == pytest.approx(3.995)
     assert radius["centre"]["lat"] == pytest.approx(sum(a["lat"] for a in data["actors"]) / 6)
@@ -127,23 +131,29 @@ def test_the_plan_s_exchanges_are_marked(park: tuple[Store, TestClient]) -> None
 def test_firms_without_a_location_are_listed_never_drawn(park: tuple[Store, TestClient]) -> None:
     store, client = park
     data = client.get("/api/ecosystems/kalundborg/map", auth=MANAGER).json()
-    assert data["actors"] == [] and data["flows"] == [] and data["candidates"] == []
+    assert data["actors"] == []
+    assert data["flows"] == []
+    assert data["candidates"] == []
     assert [a["id"] for a in data["unplaced"]] == list(store.load("kalundborg").actor_ids)
     assert data["unplaced"][0]["name"].startswith("Asnaes Power Station")
-    assert data["radius"] == {"km": None, "reason": "n/a: no actor has a location, so no distance between partners is known"}
+    assert data["radius"] == {
+        "km": None,
+        "reason": "n/a: no actor has a location, so no distance between partners is known",
+    }
     # two firms placed: the exchanges between them are drawn, none to a firm without a place
     for aid, lat, lon in (("asnaes", 55.661, 11.088), ("statoil_refinery", 55.676, 11.094)):
-        r = client.post(f"/api/ecosystems/kalundborg/actors/{aid}/location", auth=MANAGER, json={"lat": lat, "lon": lon})
+        r = client.post(
+            f"/api/ecosystems/kalundborg/actors/{aid}/location", auth=MANAGER, json={"lat": lat, "lon": lon}
+        )
         assert r.status_code == 200, r.text
     data = client.get("/api/ecosystems/kalundborg/map", auth=MANAGER).json()
     assert {a["id"] for a in data["actors"]} == {"asnaes", "statoil_refinery"}
     eco = store.load("kalundborg")
     between = {
-        (f.source, f.target, f.resource)
-        for f in eco.flows
-        if {f.source, f.target} == {"asnaes", "statoil_refinery"}
+        (f.source, f.target, f.resource) for f in eco.flows if {f.source, f.target} == {"asnaes", "statoil_refinery"}
     }
-    assert between and {(f["from"], f["to"], f["resource"]) for f in data["flows"]} == between
+    assert between
+    assert {(f["from"], f["to"], f["resource"]) for f in data["flows"]} == between
     assert len(data["unplaced"]) == len(eco.actors) - 2
 
 
@@ -155,13 +165,17 @@ def test_members_see_shared_locations_and_their_own_exchanges_only(park: tuple[S
     assert {a["id"] for a in data["unplaced"]} == {"power", "cement", "board", "refinery"}
     assert data["unplaced_label"] == "no location, or not shared with members"
     assert [(c["from"], c["to"]) for c in data["candidates"]] == [("brewery", "farm")]
-    assert data["radius"]["km"] is None and "managers and observers" in data["radius"]["reason"]
-    assert data["may_place"] == ["brewery"] and data["plan_version"] is None
+    assert data["radius"]["km"] is None
+    assert "managers and observers" in data["radius"]["reason"]
+    assert data["may_place"] == ["brewery"]
+    assert data["plan_version"] is None
     # a member whose partners do not share their place draws no line to them
     carl = client.get("/api/ecosystems/park/map", auth=("carl", PASSWORD)).json()
-    assert {a["id"] for a in carl["actors"]} == {"cement", "farm"} and carl["candidates"] == []
+    assert {a["id"] for a in carl["actors"]} == {"cement", "farm"}
+    assert carl["candidates"] == []
     olga = client.get("/api/ecosystems/park/map", auth=("olga", PASSWORD)).json()
-    assert olga["may_place"] == [] and olga["radius"]["km"] == pytest.approx(3.995)
+    assert olga["may_place"] == []
+    assert olga["radius"]["km"] == pytest.approx(3.995)
 
 
 def test_placing_a_firm_is_a_version_with_its_author(park: tuple[Store, TestClient]) -> None:
@@ -176,7 +190,9 @@ def test_placing_a_firm_is_a_version_with_its_author(park: tuple[Store, TestClie
     assert (farm.location.lat, farm.location.lon) == (55.81, 11.312346)  # type: ignore[union-attr]
     assert list(farm.extensions["x_public"]) == ["location"]  # the rest of the record is kept
     # a member places its own firm, with a message; not another's
-    r = client.post(url.format("brewery"), auth=("bea", PASSWORD), json={"lat": 55.5, "lon": 11.0, "message": "new site"})
+    r = client.post(
+        url.format("brewery"), auth=("bea", PASSWORD), json={"lat": 55.5, "lon": 11.0, "message": "new site"}
+    )
     assert (r.status_code, r.json()["author"], r.json()["message"]) == (200, "bea", "new site")
     assert client.post(url.format("farm"), auth=("bea", PASSWORD), json={"lat": 1, "lon": 1}).status_code == 403
     assert client.post(url.format("farm"), auth=("olga", PASSWORD), json={"lat": 1, "lon": 1}).status_code == 403
@@ -200,10 +216,12 @@ def test_placing_a_firm_is_a_version_with_its_author(park: tuple[Store, TestClie
         ({"lat": 55, "lon": 11, "expected": 9}, "expected must be a version number from 1 to 3, got 9"),
     ):
         r = client.post(url.format("farm"), json=body, headers={"X-CSRF-Token": token})
-        assert r.status_code == 422 and says in r.json()["error"], (body, r.text)
+        assert r.status_code == 422, (body, r.text)
+        assert says in r.json()["error"], (body, r.text)
     assert store.head("park") == 3
     r = client.post(url.format("farm"), json={"lat": 55, "lon": 11}, headers={"X-CSRF-Token": token})
-    assert r.status_code == 200 and r.json()["number"] == 4
+    assert r.status_code == 200
+    assert r.json()["number"] == 4
 
 
 def _token(client: TestClient) -> str:
@@ -256,7 +274,8 @@ def test_tiles_are_allowed_from_the_tile_server_only(tmp_path: Path) -> None:
         base = PAGE_HEADERS["Content-Security-Policy"]
         assert policy == base.replace("img-src 'self' data:", "img-src https://*.tile.example.org:8443 'self' data:")
         # nothing else is opened: scripts, styles, connections stay on this server
-        assert "script-src 'self';" in policy and "default-src 'self';" in policy
+        assert "script-src 'self';" in policy
+        assert "default-src 'self';" in policy
         api = client.get("/api/ecosystems/park/map", auth=MANAGER)
         assert api.headers["content-security-policy"] == API_CSP
         assert api.json()["tiles"] == {
@@ -283,17 +302,28 @@ def test_serve_takes_the_tile_server(tmp_path: Path, monkeypatch: pytest.MonkeyP
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda application, **_: served.append(application))
     monkeypatch.setattr(cli, "_exit_soon", lambda grace: None)
-    bad = CliRunner().invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'bad.db'}", "--tiles", "https://t.example/{z}/{x}"])
+    bad = CliRunner().invoke(
+        app, ["serve", "--db", f"sqlite:///{tmp_path / 'bad.db'}", "--tiles", "https://t.example/{z}/{x}"]
+    )
     assert bad.exit_code == 2
     assert bad.stderr.strip() == (
         "error: '--tiles': the template lacks {y} (where the zoom and the tile's column and row go), "
         "for example https://tile.example.org/{z}/{x}/{y}.png"
     )
-    assert not (tmp_path / "bad.db").exists() and not served
+    assert not (tmp_path / "bad.db").exists()
+    assert not served
     db = f"sqlite:///{tmp_path / 'map.db'}"
     with _store(tmp_path):
         pass
-    argv = ["serve", "--db", db, "--tiles", "https://tile.example.org/{z}/{x}/{y}.png", "--tiles-attribution", "© Example"]
+    argv = [
+        "serve",
+        "--db",
+        db,
+        "--tiles",
+        "https://tile.example.org/{z}/{x}/{y}.png",
+        "--tiles-attribution",
+        "© Example",
+    ]
     done = CliRunner().invoke(app, argv)
     assert done.exit_code == 0, done.output
     with TestClient(served[0]) as client:  # type: ignore[arg-type]
@@ -313,11 +343,13 @@ def test_leaflet_is_vendored_whole_with_its_licence() -> None:
     assert re.search(r'^SHA256="[0-9a-f]{64}"', script, re.M)
     assert f't.version="{version}"' in (folder / "leaflet.js").read_text()
     licence = (folder / "LICENSE").read_text()
-    assert licence.startswith("BSD 2-Clause License") and "Volodymyr Agafonkin" in licence
+    assert licence.startswith("BSD 2-Clause License")
+    assert "Volodymyr Agafonkin" in licence
     # the marker images are the package's (Leaflet finds them from its stylesheet)
     assert "url(images/marker-icon.png)" in (folder / "leaflet.css").read_text()
     png = (folder / "images" / "marker-icon.png").read_bytes()
-    assert png.startswith(b"\x89PNG") and hashlib.sha256(png).hexdigest().startswith("574c3a5c")
+    assert png.startswith(b"\x89PNG")
+    assert hashlib.sha256(png).hexdigest().startswith("574c3a5c")
 
 
 def test_the_static_files_ship_in_the_wheel() -> None:
@@ -351,4 +383,5 @@ def test_the_cluster_radius_says_n_a_rather_than_guess() -> None:
         {"basis": "plan", "radius_km": [0.0, 2.0], "benefit": [0.0, 0.0], "unlimited": {"benefit": 0.0}}
     ) == (None, "n/a: the exchange plan saves nothing, so no radius keeps half of it")
     km, meaning = cluster_radius({"basis": "existing", "radius_km": [0.0, 1.5, 3.0], "share": [0.0, 0.5, 1.0]})
-    assert km == 1.5 and meaning.startswith("half of today's exchanges")
+    assert km == 1.5
+    assert meaning.startswith("half of today's exchanges")

@@ -1492,7 +1492,10 @@ def serve(
         ),
     ] = None,
     tiles_attribution: Annotated[
-        str, typer.Option("--tiles-attribution", help="The tiles' attribution shown on the map (their licence asks for it).")
+        str,
+        typer.Option(
+            "--tiles-attribution", help="The tiles' attribution shown on the map (their licence asks for it)."
+        ),
     ] = "",
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
@@ -1507,7 +1510,9 @@ def serve(
     try:
         tile_source = tile_server(tiles, tiles_attribution) if tiles else None
     except ParameterError as exc:
-        raise typer.BadParameter(str(exc).removeprefix(f"--tiles {tiles[:200]!r}: "), param_hint="'--tiles'") from None
+        raise typer.BadParameter(
+            str(exc).removeprefix(f"--tiles {(tiles or '')[:200]!r}: "), param_hint="'--tiles'"
+        ) from None
 
     store = Store(db)
     if not Accounts(store).users():

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException
-
 from rainforest.assessment import radius_curve
 from rainforest.errors import ParameterError, RainforestError
 from rainforest.model.ecosystem import Ecosystem
@@ -191,7 +189,9 @@ def _position(record: dict[str, Any]) -> tuple[float, float] | None:
     return float(lat), float(lon)
 
 
-def map_data(wb: Workbench, c: Caller, slug: str, focus: str | None = None, tiles: TileServer | None = None) -> dict[str, Any]:
+def map_data(
+    wb: Workbench, c: Caller, slug: str, focus: str | None = None, tiles: TileServer | None = None
+) -> dict[str, Any]:
     """What the map shows, as the caller may see it: the firms with a position (members see
     another firm's position only when it shares its location), those without, today's
     exchanges between firms (members: their own), the candidate exchanges of the board (the
@@ -220,12 +220,11 @@ def map_data(wb: Workbench, c: Caller, slug: str, focus: str | None = None, tile
         q = f.get("quantity")
         before = totals.get(key, 0.0)
         totals[key] = None if before is None or not isinstance(q, int | float) else before + float(q)
-    flows = [
+    flows = [  # the largest first
         {"from": s, "to": t, "resource": r, "quantity": q, "unit": units.get(r, "")}
-        for (s, t, r), q in totals.items()
+        for (s, t, r), q in sorted(totals.items(), key=lambda kv: -(kv[1] or 0.0))
         if s in points and t in points
     ]
-    flows.sort(key=lambda x: -(x["quantity"] or 0.0))
     cands = visible_candidates(eco, exchanges.candidates(eco), a)
     cands.sort(key=lambda x: (x["saving"] is None, -(x["saving"] or 0.0)))  # as the board lists them
     planned: set[tuple[str, str, str]] = set()
@@ -251,7 +250,14 @@ def map_data(wb: Workbench, c: Caller, slug: str, focus: str | None = None, tile
         }
     for key in planned - set(lines):  # a planned exchange beyond the first candidates
         if key[0] in points and key[1] in points:
-            lines[key] = {"from": key[0], "to": key[1], "resource": key[2], "upper": None, "unit": units.get(key[2], ""), "planned": True}
+            lines[key] = {
+                "from": key[0],
+                "to": key[1],
+                "resource": key[2],
+                "upper": None,
+                "unit": units.get(key[2], ""),
+                "planned": True,
+            }
     may_place = [x for x in eco.actor_ids if actors.may_edit(a, x)]
     return {
         "ecosystem": slug,

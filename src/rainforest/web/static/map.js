@@ -17,7 +17,7 @@
 
   function text(id, value) { document.getElementById(id).textContent = value; }
   function num(x) {
-    if (x === null || x === undefined) { return "quantity not shown"; }
+    if (x === null || x === undefined) { return "quantity not given"; }
     return Number(x).toLocaleString("en", {maximumSignificantDigits: 4});
   }
   function names() {
