@@ -19,15 +19,15 @@ from urllib.parse import urlsplit
 from rainforest.assessment import radius_curve
 from rainforest.errors import ParameterError, RainforestError
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.schema import BOUNDARY
 from rainforest.optimize import exchanges
+from rainforest.report import format_number
 from rainforest.store import Version
 from rainforest.web import edits
 from rainforest.web.context import Workbench
 from rainforest.web.deps import Caller
 from rainforest.web.services import actors
 from rainforest.web.services.ecosystems import small
-from rainforest.web.visibility import Access, visible_candidates, visible_document
+from rainforest.web.visibility import Access, visible_candidates
 
 __all__ = ["CANDIDATES", "LINES", "TileServer", "cluster_radius", "map_data", "set_location", "tile_server"]
 
@@ -109,7 +109,8 @@ def cluster_radius(curve: dict[str, Any]) -> tuple[float | None, str]:
         return None, "n/a: no radius drawn keeps half of the plan's net benefit"
     for r, s in zip(curve["radius_km"], curve["share"], strict=True):
         if s is not None and s >= 0.5:
-            return float(r), "half of today's exchanges (in tonnes or their main unit) lie between partners this close"
+            unit = _unit(str(curve.get("unit") or "their main unit"))
+            return float(r), f"half of today's exchanges (counted in {unit}) lie between partners this close"
     return None, "n/a: no radius drawn keeps half of today's exchanges"
 
 
@@ -169,7 +170,7 @@ def _radius(
         "km": km,
         "centre": centre,
         "basis": curve["basis"],
-        "label": f"cluster radius {km:.3g} km, {around}: {meaning} (the report's Cluster section)",
+        "label": f"cluster radius {format_number(km)} km, {around}: {meaning} (the report's Cluster section)",
     }
 
 
@@ -179,14 +180,69 @@ def _unit(unit: str) -> str:
     return unit.replace("**2", "²").replace("**3", "³")
 
 
-def _position(record: dict[str, Any]) -> tuple[float, float] | None:
-    where = record.get("location") or {}
-    lat, lon = where.get("lat"), where.get("lon")
-    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+def _position(where: Any) -> tuple[float, float] | None:
+    """An actor's location as (lat, lon) when both are known and in range, else None."""
+    if where is None:
+        return None
+    lat, lon = where.lat, where.lon
+    if lat is None or lon is None:
         return None
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     return float(lat), float(lon)
+
+
+#: (slug, content hash, viewer) -> the map's layers (firms, exchanges, candidates): drawn
+#: from the same version again and again, and slow to find in a large ecosystem
+_layers: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+
+
+def _shows_place(a: Access, actor: Any) -> bool:
+    """Whether the caller sees ``actor``'s location (the rules of
+    :func:`~rainforest.web.visibility.visible_document`: its own, or one it shares)."""
+    return a.sees_all or actor.id == a.actor or "location" in (actor.extensions.get("x_public") or ())
+
+
+def _map_layers(eco: Ecosystem, a: Access) -> dict[str, Any]:
+    """The firms (with and without a position), today's exchanges between placed firms and
+    the board's candidates between them, as the caller may see them."""
+    points: dict[str, dict[str, Any]] = {}
+    unplaced = []
+    for actor in eco.actors:
+        name = actor.name or actor.id
+        where = _position(actor.location) if _shows_place(a, actor) else None
+        if where is None:
+            unplaced.append({"id": actor.id, "name": name})
+        else:
+            points[actor.id] = {"id": actor.id, "name": name, "lat": where[0], "lon": where[1]}
+    units = {r.id: _unit(r.unit) for r in eco.resources}
+    totals: dict[tuple[str, str, str], float | None] = {}
+    for f in eco.flows:
+        if f.source not in points or f.target not in points or f.source == f.target:
+            continue  # the boundary, a firm not on the map
+        if not a.sees_all and a.actor not in (f.source, f.target):
+            continue  # a member sees its own exchanges
+        key = (f.source, f.target, f.resource)
+        before = totals.get(key, 0.0)
+        totals[key] = None if before is None or f.quantity is None else before + float(f.quantity)
+    flows = [  # the largest first
+        {"from": s, "to": t, "resource": r, "quantity": q, "unit": units.get(r, "")}
+        for (s, t, r), q in sorted(totals.items(), key=lambda kv: -(kv[1] or 0.0))
+    ]
+    cands = visible_candidates(eco, exchanges.candidates(eco), a)
+    cands.sort(key=lambda x: (x["saving"] is None, -(x["saving"] or 0.0)))  # as the board lists them
+    lines: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for x in cands[:CANDIDATES]:
+        key = (x["source"], x["target"], x["resource"])
+        if key not in lines and x["source"] in points and x["target"] in points:
+            lines[key] = {
+                "from": key[0],
+                "to": key[1],
+                "resource": key[2],
+                "upper": x["upper"],
+                "unit": units.get(key[2], ""),
+            }
+    return {"points": points, "unplaced": unplaced, "flows": flows, "lines": lines, "units": units}
 
 
 def map_data(
@@ -201,32 +257,16 @@ def map_data(
     eco, head = wb.store.load(slug), wb.store.head(slug)
     if focus is not None:
         eco.actor(focus)  # 404 for an unknown actor
-    doc = visible_document(eco, a)
-    points: dict[str, dict[str, Any]] = {}
-    unplaced = []
-    for record in doc.get("actors", []):
-        name = record.get("name") or record["id"]
-        where = _position(record)
-        if where is None:
-            unplaced.append({"id": record["id"], "name": name})
-        else:
-            points[record["id"]] = {"id": record["id"], "name": name, "lat": where[0], "lon": where[1]}
-    units = {r.id: _unit(r.unit) for r in eco.resources}
-    totals: dict[tuple[str, str, str], float | None] = {}
-    for f in doc.get("flows", []):
-        if f["from"] in BOUNDARY or f["to"] in BOUNDARY or f["from"] == f["to"]:
-            continue
-        key = (f["from"], f["to"], f["resource"])
-        q = f.get("quantity")
-        before = totals.get(key, 0.0)
-        totals[key] = None if before is None or not isinstance(q, int | float) else before + float(q)
-    flows = [  # the largest first
-        {"from": s, "to": t, "resource": r, "quantity": q, "unit": units.get(r, "")}
-        for (s, t, r), q in sorted(totals.items(), key=lambda kv: -(kv[1] or 0.0))
-        if s in points and t in points
-    ]
-    cands = visible_candidates(eco, exchanges.candidates(eco), a)
-    cands.sort(key=lambda x: (x["saving"] is None, -(x["saving"] or 0.0)))  # as the board lists them
+    key = (slug, eco.content_hash(), "all" if a.sees_all else f"member:{a.actor}")
+    with _curves_lock:
+        layers = _layers.get(key)
+    if layers is None:
+        layers = _map_layers(eco, a)
+        with _curves_lock:
+            _layers[key] = layers
+            while len(_layers) > 64:
+                _layers.popitem(last=False)
+    points, units = layers["points"], layers["units"]
     planned: set[tuple[str, str, str]] = set()
     plan_version = None
     if a.sees_all:
@@ -235,40 +275,31 @@ def map_data(
             plan = wb.records.jobs.result(slug, job.id) or {}
             planned = {(e["from"], e["to"], e["resource"]) for e in plan.get("exchanges", [])}
             plan_version = head
-    lines: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for x in cands[:CANDIDATES]:
-        key = (x["source"], x["target"], x["resource"])
-        if key in lines or x["source"] not in points or x["target"] not in points:
-            continue
-        lines[key] = {
-            "from": x["source"],
-            "to": x["target"],
-            "resource": x["resource"],
-            "upper": x["upper"],
-            "unit": units.get(x["resource"], ""),
-            "planned": key in planned,
-        }
-    for key in planned - set(lines):  # a planned exchange beyond the first candidates
-        if key[0] in points and key[1] in points:
-            lines[key] = {
-                "from": key[0],
-                "to": key[1],
-                "resource": key[2],
-                "upper": None,
-                "unit": units.get(key[2], ""),
-                "planned": True,
-            }
+    lines = [{**line, "planned": k in planned} for k, line in layers["lines"].items()]
+    for k in sorted(planned - set(layers["lines"])):  # a planned exchange beyond the first candidates
+        if k[0] in points and k[1] in points:
+            lines.append(
+                {
+                    "from": k[0],
+                    "to": k[1],
+                    "resource": k[2],
+                    "upper": None,
+                    "unit": units.get(k[2], ""),
+                    "planned": True,
+                }
+            )
     may_place = [x for x in eco.actor_ids if actors.may_edit(a, x)]
+    flows = layers["flows"]
     return {
         "ecosystem": slug,
         "version": head,
         "focus": focus,
         "actors": list(points.values()),
-        "unplaced": unplaced,
+        "unplaced": layers["unplaced"],
         "unplaced_label": "no location" if a.sees_all else "no location, or not shared with members",
         "flows": flows[:LINES],
         "flows_not_drawn": max(0, len(flows) - LINES),
-        "candidates": list(lines.values()),
+        "candidates": lines,
         "plan_version": plan_version,
         "radius": _radius(wb, slug, eco, head, a, points, focus),
         "tiles": tiles.to_dict() if tiles is not None else None,

@@ -8,7 +8,9 @@
   var src = box.getAttribute("data-map-src");
   var csrf = box.getAttribute("data-csrf");
   var status = document.getElementById("map-status");
+  var MANY = 300;  // firms beyond which they are drawn as dots, named on hover
   var map = L.map(box, {zoomSnap: 0.25, worldCopyJump: false});
+  var dots = L.canvas();  // many firms: one canvas, not thousands of SVG elements
   L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
   var layers = L.layerGroup().addTo(map);
   var tiles = null;
@@ -55,9 +57,16 @@
       L.polyline([where[f.from], where[f.to]], {color: "#2e7d32", weight: 4, opacity: 0.85}).addTo(layers).bindTooltip(
         "today: " + named[f.from] + " \u2192 " + named[f.to] + ", " + f.resource + ", " + num(f.quantity) + " " + f.unit + " per period");
     });
+    var many = data.actors.length > MANY;  // then dots named on hover: pins and labels would hide the map
     data.actors.forEach(function (a) {
+      var label = a.name.length > 40 ? a.name.slice(0, 38) + "\u2026" : a.name;
+      if (many) {
+        L.circleMarker([a.lat, a.lon], {renderer: dots, radius: 4, color: "#1565c0", weight: 1, fillOpacity: 0.8}).addTo(layers)
+          .bindTooltip(a.name + " (" + a.id + ")");
+        return;
+      }
       L.marker([a.lat, a.lon], {title: a.name + " (" + a.id + ")", alt: a.name}).addTo(layers)
-        .bindTooltip(a.name, {permanent: true, direction: "right", className: "map-label"});
+        .bindTooltip(label, {permanent: true, direction: "right", className: "map-label"});
     });
     var unplaced = document.getElementById("map-unplaced");
     unplaced.hidden = data.unplaced.length === 0;
