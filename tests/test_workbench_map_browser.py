@@ -184,8 +184,29 @@ def test_the_map_in_a_browser(server: tuple[str, str], browser: Any, tmp_path: P
     record = httpx.get(f"{base}/api/ecosystems/kalundborg", auth=auth, timeout=30).json()["document"]["actors"]
     assert next(a["location"] for a in record if a["id"] == "gyproc") == {"lat": 55.655, "lon": 11.1}
 
+    # someone saves meanwhile (version 5): the map drawn on version 4 refuses to overwrite,
+    # reloads, and shows the other change
+    r = httpx.post(
+        f"{base}/api/ecosystems/kalundborg/actors/novo_nordisk/location",
+        auth=auth,
+        json={"lat": 55.668, "lon": 11.105},
+        timeout=30,
+    )
+    assert r.json()["number"] == 5
+    page.select_option("#map-actor", "fish_farm")
+    page.fill("#map-lat", "55.659")
+    page.fill("#map-lon", "11.08")
+    page.click("#map-confirm")
+    page.wait_for_function("() => document.getElementById('map-status').textContent.startsWith('Someone saved')")
+    assert "place the firm again" in page.inner_text("#map-status")
+    conflict = [p for p in problems if "409 (Conflict)" in p]
+    assert len(conflict) == 1  # the browser logs the refused request, as it should
+    problems.remove(conflict[0])
+    _wait_drawn(page, 4)
+    assert len(httpx.get(f"{base}/api/ecosystems/kalundborg/history", auth=auth, timeout=30).json()) == 5
+
     page.goto(f"{base}/e/kalundborg/actors/asnaes")
-    _wait_drawn(page, 3)
+    _wait_drawn(page, 4)
     _shot(page, tmp_path, "actor")
 
     assert not problems, problems
