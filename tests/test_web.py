@@ -181,6 +181,8 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/jobs/{jid}",
         "/api/ecosystems/{slug}/jobs/{jid}/result",
         "/api/ecosystems/{slug}/jobs/{jid}/page",
+        "/api/ecosystems/{slug}/map",
+        "/api/ecosystems/{slug}/actors/{aid}/location",
     }
 
 
@@ -269,6 +271,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int | None]] = {
     ("POST", "/logout"): {"*": None},
     ("GET", "/favicon.ico"): {"*": None},
     ("GET", "/static/{name}"): {"*": None},
+    ("GET", "/static/leaflet/{name:path}"): {"*": None},  # public: tests/test_workbench_map.py
+    ("GET", "/api/ecosystems/{slug}/map"): {**_API, **_ALL_SEE},
+    ("POST", "/api/ecosystems/{slug}/actors/{aid}/location"): {**_API, "olga": 403, "mia:other": 403, "*": 200},
     ("GET", "/register/{slug}"): {"*": None},
     ("POST", "/register/{slug}"): {"*": None},
     ("GET", "/api/template.xlsx"): {"anonymous": 401, "*": 200},
@@ -315,6 +320,7 @@ def _request(client: TestClient, method: str, path: str, url: str, auth: object,
         "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
         "/api/ecosystems/{slug}/proposals/{pid}/consent": {"json": {"party": "farm", "note": "by phone"}},
         "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
+        "/api/ecosystems/{slug}/actors/{aid}/location": {"json": {"lat": 55.7, "lon": 11.1}},
         "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
         "/e/{slug}/actors/{aid}": {"data": {"name": "Renamed"}},
         "/e/{slug}/actors/{aid}/{section}": {"data": {"resource": "ash", "quantity": "3"}},

@@ -139,6 +139,7 @@ POSTS: dict[str, dict[str, object]] = {
     "/api/ecosystems/{slug}/proposals/{pid}/comments": {"json": {"text": "ok"}},
     "/api/ecosystems/{slug}/proposals/{pid}/consent": {"json": {}},
     "/api/ecosystems/{slug}/actors/{aid}": {"json": {"record": {"name": "Renamed"}}},
+    "/api/ecosystems/{slug}/actors/{aid}/location": {"json": {"lat": 10.5, "lon": 20.25}},
     "/api/ecosystems/{slug}/jobs": {"json": {"kind": "plan"}},
     "/api/ecosystems/{slug}/people": {"json": {"username": "x", "role": "observer"}},
     "/api/ecosystems/{slug}/applications/{aid}": {"json": {"decision": "refuse"}},
@@ -170,7 +171,7 @@ POSTS: dict[str, dict[str, object]] = {
 #: DELETE routes (all for managers or administrators: a member is refused).
 DELETES = ("/api/ecosystems/{slug}/people/{username}", "/api/users/{username}")
 #: Routes left out: sign-in and sign-out, and the public files.
-PUBLIC = {"/login", "/logout", "/favicon.ico", "/static/{name}"}
+PUBLIC = {"/login", "/logout", "/favicon.ico", "/static/{name}", "/static/leaflet/{name:path}"}
 
 
 def _fill(value: object, me: str, other: str) -> object:

@@ -2026,6 +2026,20 @@ def serve(
             "(default: http://HOST:PORT).",
         ),
     ] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tiles",
+            help="The map's tile server, a URL template such as https://tile.example.org/{z}/{x}/{y}.png "
+            "(the pages may load images from it and nowhere else). Without it the map has a plain background.",
+        ),
+    ] = None,
+    tiles_attribution: Annotated[
+        str,
+        typer.Option(
+            "--tiles-attribution", help="The tiles' attribution shown on the map (their licence asks for it)."
+        ),
+    ] = "",
 ) -> None:
     """Start the workbench. The first start creates the database, loads the Kalundborg example
     as a demo ecosystem and prints a one-time administrator password."""
@@ -2034,6 +2048,14 @@ def serve(
     from rainforest.store import Store
     from rainforest.web import create_app
     from rainforest.web.records import Accounts, JobQueue
+    from rainforest.web.services.map import tile_server
+
+    try:
+        tile_source = tile_server(tiles, tiles_attribution) if tiles else None
+    except ParameterError as exc:
+        raise typer.BadParameter(
+            str(exc).removeprefix(f"--tiles {(tiles or '')[:200]!r}: "), param_hint="'--tiles'"
+        ) from None
 
     store = Store(db)
     if not Accounts(store).users():
@@ -2065,7 +2087,9 @@ def serve(
         mailer = Mailer(store, server, base_url=base_url, interval_s=mail_every)
         out.print(f"e-mail notices through {server.redacted()}")
     out.print(f"workbench on http://{host}:{port}/ (store: {store.url})")
-    app_ = create_app(store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers)
+    app_ = create_app(
+        store, secret=secret, secure_cookies=secure_cookies, executor=executor, workers=workers, tiles=tile_source
+    )
     if mailer is not None:
         app_.state.workbench.mail_server = mailer.server.redacted()
         mailer.start()

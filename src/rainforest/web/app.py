@@ -25,7 +25,9 @@ from rainforest.web.context import Workbench
 from rainforest.web.deps import SignInError, caller, csrf_token
 from rainforest.web.render import html_page
 from rainforest.web.routers import accounts, actors, board, ecosystems, inbox, jobs, people, suggestions, template
+from rainforest.web.routers import map as maps
 from rainforest.web.security import MAX_REQUEST_MB, SecurityHeaders, SizeLimit, docs_page
+from rainforest.web.services.map import TileServer
 
 __all__ = ["STOP_GRACE_S", "create_app"]
 
@@ -40,6 +42,7 @@ def create_app(
     executor: str = "threads",
     workers: int = 1,
     max_request_mb: float | None = None,
+    tiles: TileServer | None = None,
 ) -> FastAPI:
     """The workbench over ``store``. ``secret`` signs the session cookies (a random one by
     default: sessions then end when the server restarts); ``secure_cookies`` marks them
@@ -47,7 +50,9 @@ def create_app(
     ``executor`` and ``workers``, started at the first job and stopped with the application.
     ``max_request_mb``: the largest request body (an upload),
     :data:`~rainforest.web.security.MAX_REQUEST_MB` or ``$RAINFOREST_MAX_REQUEST_MB`` by
-    default; larger ones answer 413 before they are read."""
+    default; larger ones answer 413 before they are read. ``tiles``: the map's tile server
+    (:func:`rainforest.web.services.map.tile_server`; without one the map has a plain
+    background), the one origin besides this server the pages load images from."""
     secret = secret or secrets.token_urlsafe(32)
     wb = Workbench(store, secret=secret, executor=executor, workers=workers)
 
@@ -82,8 +87,9 @@ def create_app(
     limit = int(max_request_mb * 2**20)
     app.add_middleware(SizeLimit, limit=limit)  # inside the headers: a 413 gets them too
     app.state.max_request_bytes = limit
-    app.add_middleware(SecurityHeaders)
-    for area in (ecosystems, board, accounts, actors, people, jobs, suggestions, template, inbox):
+    app.state.tiles = tiles
+    app.add_middleware(SecurityHeaders, images=(tiles.origin,) if tiles is not None else ())
+    for area in (ecosystems, board, accounts, actors, people, jobs, suggestions, template, inbox, maps):
         # the areas' routes join the application's own table, flat (include_router keeps a
         # branch per router in this FastAPI): the authorisation tests walk that table
         app.router.routes.extend(area.router.routes)

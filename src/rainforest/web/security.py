@@ -151,10 +151,13 @@ class SecurityHeaders:
     Content-Security-Policy, everything else gets :data:`API_CSP`), and ``Cache-Control:
     no-store`` on every response to a request that carries credentials (the session cookie,
     ``Authorization``) or that sets a cookie, so no shared or browser cache keeps them.
-    Static files keep their caching."""
+    Static files keep their caching. ``images``: further origins the pages may load images
+    from (the map's tile server, ``rainforest serve --tiles``), added to the pages' ``img-src``
+    only."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, images: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.images = " ".join(images)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -170,6 +173,9 @@ class SecurityHeaders:
                 for name, value in _BASE_HEADERS.items():
                     headers.setdefault(name, value)
                 headers.setdefault("Content-Security-Policy", API_CSP)
+                policy = headers["Content-Security-Policy"]
+                if self.images and "img-src " in policy:
+                    headers["Content-Security-Policy"] = policy.replace("img-src ", f"img-src {self.images} ", 1)
                 if not static and (credentialed or "set-cookie" in headers):
                     headers["Cache-Control"] = "no-store"
             await send(message)
