@@ -183,6 +183,11 @@ def test_openapi_lists_the_api(world: tuple[Store, TestClient]) -> None:
         "/api/ecosystems/{slug}/jobs/{jid}/page",
         "/api/ecosystems/{slug}/map",
         "/api/ecosystems/{slug}/actors/{aid}/location",
+        "/api/template.xlsx",
+        "/api/ecosystems/{slug}/template.xlsx",
+        "/api/inbox",
+        "/api/inbox/count",
+        "/api/inbox/mail",
     }
 
 
