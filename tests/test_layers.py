@@ -8,6 +8,7 @@ against the ESRI cascade of Diem et al. (2022) as rainforest.analysis.cascade im
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import warnings
@@ -417,3 +418,38 @@ def test_cli_bad_layers() -> None:
     result = runner.invoke(app, ["risk", str(FIVE), "--layers", "supply", "--substitution"])
     assert result.exit_code == 2
     assert "--substitution" in result.output
+
+
+@PROPERTY
+@given(st.integers(0, 10_000), st.lists(st.sampled_from([0.0, 0.3, 1.0, math.nan]), min_size=1, max_size=8))
+def test_profile_is_each_scenario_with_mixed_capacity_shares(seed: int, shares: list[float]) -> None:
+    """The compiled profile (the upper bound continued from the lower fixed point) gives
+    every scenario's numbers as the single cascade does, whatever shares are unknown."""
+    eco = rf.datasets.synthetic(n_actors=60, mean_degree=3.0, rng=seed)
+    lay = Layers.from_ecosystem(eco, valued=True)
+    k = len(lay.platform)
+    share = np.resize(np.asarray(shares), k)
+    lay = dataclasses.replace(lay, platform=dataclasses.replace(lay.platform, capacity_share=share))
+    actors = list(lay.ids[:: max(1, lay.n // 8)])
+    modules = list(lay.platform.modules[:3])
+    p = layered_profile(lay, actors=actors, modules=modules)
+    for label, kind, score, upper, cost, cost_hi in zip(
+        p.labels, p.kinds, p.score, p.score_upper, p.cost, p.cost_upper, strict=True
+    ):
+        one = layered_cascade(lay, [label] if kind == "actor" else [], [label] if kind == "module" else [])
+        assert score == pytest.approx(one.score, abs=1e-10)
+        assert upper == pytest.approx(one.score_upper, abs=1e-10)
+        assert cost == pytest.approx(one.cost_total, rel=1e-9, abs=1e-6)
+        assert cost_hi == pytest.approx(one.cost_total_upper, rel=1e-9, abs=1e-6)
+
+
+def test_cli_values_flows_when_the_document_has_no_money(tmp_path: Path) -> None:
+    path = tmp_path / "synthetic.json"
+    rf.save(rf.datasets.synthetic(n_actors=40, rng=2), path)
+    result = runner.invoke(app, ["risk", str(path), "--layers", "supply,byproducts,platform", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "values flows at their resources' prices" in result.output
+    assert "(top 3 of 40; --json gives all)" in result.output
+    result = runner.invoke(app, ["risk", str(path), "--layers", "byproducts", "--weights", "revenue", "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["actors"]) == 40

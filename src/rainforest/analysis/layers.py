@@ -330,7 +330,6 @@ class Layers:
         chosen = _check_layers(layers, "Layers.dependencies")
         rows: list[dict[str, Any]] = []
         ids = self.ids
-        nan = math.nan
         if "supply" in chosen and self.supply is not None:
             ops = _operators(self.supply, damping=damping, substitution=False)
             n = self.n
@@ -400,7 +399,6 @@ class Layers:
                         "; ".join(why) or None,
                     )
                 )
-        del nan
         return Dependencies(tuple(rows))
 
     def to_dict(self) -> dict[str, Any]:

@@ -1461,7 +1461,7 @@ def _risk_layers(
         order = np.argsort(-result.loss_upper, kind="stable")[:top]
         for i in order.tolist():
             upper = result.loss_upper[i]
-            loss = f"{result.loss[i]:.4f}" + (f"..{upper:.4f}" if upper > result.loss[i] else "")
+            loss = f"{result.loss[i]:.4f}" + (f"..{upper:.4f}" if f"{upper:.4f}" != f"{result.loss[i]:.4f}" else "")
             table.add_row(
                 shown(result.actors[i]),
                 loss,
@@ -1477,17 +1477,22 @@ def _risk_layers(
         return
     out.print(head)
     table = Table(title="cross-layer systemic risk (each actor failing alone)", header_style="bold")
-    cols = ["scenario", "score", "upper", *names, "cost/period", "reached", "unquantified"]
+    cols = ["scenario", "score", *names, "cost/period", "reached", "unquantified"]
     for col in cols:
         table.add_column(col, justify="left" if col == "scenario" else "right")
     order = np.argsort(-profile.score_upper, kind="stable")[:top]
+
+    def span(low: float, high: float, spec: str) -> str:
+        """A number, or its range where unknown capacity shares leave it open."""
+        shown_low, shown_high = f"{low:{spec}}", f"{high:{spec}}"
+        return shown_low if shown_high == shown_low else f"{shown_low}..{shown_high}"
+
     for k in order.tolist():
         table.add_row(
             shown(profile.labels[k]),
-            f"{profile.score[k]:.4f}",
-            f"{profile.score_upper[k]:.4f}",
+            span(float(profile.score[k]), float(profile.score_upper[k]), ".4f"),
             *(f"{profile.score_by_layer[n][k]:.4f}" for n in names),
-            f"{profile.cost[k]:,.2f}",
+            span(float(profile.cost[k]), float(profile.cost_upper[k]), ",.2f"),
             str(profile.reached[k]),
             str(profile.unquantified[k]),
         )
