@@ -271,12 +271,17 @@ def test_jobs_run_in_the_worker_with_progress_and_stored_results(world: tuple[St
     r = client.post("/api/ecosystems/park/jobs", auth=manny, json={"kind": "simulate", "runs": 5000})
     assert r.status_code == 422
     assert "runs" in r.json()["error"]
-    # a job whose work cannot run says why
+    # work that cannot run on this version is refused with the reason, before anything is queued
+    before = len(JobQueue(store).jobs("park"))
     r = client.post("/api/ecosystems/park/jobs", auth=manny, json={"kind": "risk"})
-    failed = _wait(client, "park", r.json()["id"], manny)
-    assert failed["status"] == "failed"
-    assert "money" in failed["message"]
-    assert client.get(f"/api/ecosystems/park/jobs/{failed['id']}/result", auth=manny).status_code == 409
+    assert r.status_code == 422
+    assert "money" in r.json()["error"]
+    assert len(JobQueue(store).jobs("park")) == before
+    # a job whose work fails says why, and has no result
+    failed = JobQueue(store).submit("park", "risk", author="manny")
+    assert run(store, "park", failed.id) == "failed"
+    assert "money" in JobQueue(store).job("park", failed.id).message
+    assert client.get(f"/api/ecosystems/park/jobs/{failed.id}/result", auth=manny).status_code == 409
 
 
 def test_replanning_says_what_changed_and_how_far_the_plan_is_proven(world: tuple[Store, TestClient]) -> None:

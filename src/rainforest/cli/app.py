@@ -1767,13 +1767,25 @@ def simulate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for series, events and plots.")] = Path(
         "simulation"
     ),
+    final_document: Annotated[
+        Path | None,
+        typer.Option(
+            "--final-document",
+            help="Also write the final state of one run as a document (.yaml or .json) that every command reads.",
+        ),
+    ] = None,
+    final_run: Annotated[
+        int, typer.Option(min=1, help="Which run --final-document writes (1 = the first; of the first sweep point).")
+    ] = 1,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Simulate the ecosystem: demography, symbiosis, platform, openness, shocks, rivals.
 
     Writes series.csv and series.parquet (one row per point, run and period), events.csv,
-    summary.json and simulation.html (plots with bands) to the output folder."""
+    summary.json and simulation.html (plots with bands) to the output folder; with
+    --final-document, the living actors, their sizes and stages, flows, modules and
+    adopters at the end of one run, as a document."""
 
     def work() -> None:
         from rainforest import report as report_module
@@ -1800,6 +1812,14 @@ def simulate(
             if spec.sweep
             else 1
         )
+        if final_document is not None and final_run > spec.runs:
+            raise ParameterError(
+                f"--final-run must be a run of the simulation, from 1 to {spec.runs}. Got {final_run} instead: "
+                f"ask for more runs (--runs) or an earlier run.",
+                parameter="final_run",
+            )
+        # the chosen run again, with its own seed (checked before the ensemble runs)
+        final = sc.final_document(spec, run=final_run - 1) if final_document is not None else None
         with _count_progress(not as_json, "runs", total) as task_done:
             ensembles = sc.run_scenario(spec, executor=executor, workers=workers, progress=task_done)
         output.mkdir(parents=True, exist_ok=True)
@@ -1811,6 +1831,8 @@ def simulate(
             ensembles[0].summary() if len(ensembles) == 1 else {"points": [e.summary() for e in ensembles]}
         )
         (output / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False), encoding="utf-8")
+        if final is not None and final_document is not None:
+            rf.save(final, final_document)
         if as_json:
             _emit_json(summary)
             return
@@ -1838,11 +1860,23 @@ def simulate(
                 name, figure(v["mean"], unit), f"{figure(v['p05'], unit)} to {figure(v['p95'], unit)}", meaning.strip()
             )
         out.print(table)
+        locked = first.get("lock_in")
+        if locked:
+            shares = ", ".join(f"{shown(k)} {v:.0%}" for k, v in locked["probability"].items())
+            time = locked["time"]
+            when = (
+                f"median period {time['median']:g} (5-95%: {time['p05']:g} to {time['p95']:g})"
+                if time["n"]
+                else "no run locked in"
+            )
+            out.print(f"[bold]Lock-in[/] over {locked['runs']} run(s): {shares}; {when}.", markup=True)
         if first["assumptions"]:
             out.print("[bold]Assumed[/] (the document does not give these; the rule used):", markup=True)
             for item in first["assumptions"]:
                 out.print(f"  - {shown(item['quantity'])}: {shown(item['rule'])}", markup=True)
         out.print(f"series, events and plots written to {output}")
+        if final_document is not None:
+            out.print(f"the final state of run {final_run} written to {final_document}")
 
     _with_errors(as_json, debug, work)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from rainforest.analysis import positioning
 from rainforest.analysis.networks import erdos_renyi_edges as random_graph  # noqa: F401  (the old private name, kept)
 from rainforest.analysis.networks import watts_strogatz_edges as watts_strogatz  # noqa: F401  (likewise)
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.entities import Actor, Capability, Flow, Module, Size
+from rainforest.model.entities import Actor, Capability, Flow, Size
 from rainforest.model.schema import BOUNDARY
 from rainforest.simulate.agents import COLUMNS, STAGES, STRATA, AgentSet
 
@@ -105,9 +106,34 @@ def population(ecos: Sequence[Ecosystem], rng: np.random.Generator) -> Populatio
     return Population(agents, names, cap_names, sector_names)
 
 
+def _has_money(eco: Ecosystem) -> bool:
+    """Sizes are money when every actor gives a positive revenue (the rule of
+    :mod:`rainforest.simulate.assumptions`)."""
+    table = eco.table("actors")
+    if not table.n or "size.revenue" not in table:
+        return False
+    revenue = table.numbers("size.revenue")
+    return bool((np.isfinite(revenue) & (revenue > 0)).all())
+
+
 def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
-    """Living members of one ecosystem with their stratum, stage and size; the document's
-    flows among them, and the active symbioses as by-product flows of this period."""
+    """The ecosystem as it stands, as a ``rainforest/1`` document.
+
+    - Actors: the living members, each with what the document said of it (name, location,
+      region, other size fields, extensions) and its simulated sector, stratum, stage and
+      core and non-core capabilities; entrants appear as ``new<uid>``. The simulated size
+      is the actor's ``size.revenue`` when the document's sizes are money (every actor gave
+      a revenue); otherwise it is not money, so ``size`` stays as the document gave it and
+      the simulated size goes to ``x_simulated_size`` (in the units of the period-0 sizes:
+      throughflow, or the median of the stratum).
+    - Flows: the document's flows among the living members at their period-0 quantities
+      (the simulator does not change them), and the symbioses formed during the run,
+      active in the last period, as by-product flows of that period's exchanged quantity.
+    - Modules with a living provider, their adopters the living members that have adopted
+      them; offers, needs and stocks of the living members; links between living members;
+      resources, virgin supplies and essentiality as the document gave them.
+    - ``x_simulation``: the seed and the period.
+    """
     base = model.ecosystems[ecosystem]
     a = model.agents
     alive = a.alive & a["member"][:, ecosystem]
@@ -115,6 +141,7 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
     prefix = "" if ecosystem == 0 else f"{ecosystem}:"
     originals = {f"{prefix}{actor.id}": actor for actor in base.actors}
     caps = model.capabilities
+    money = _has_money(base)
     actors = []
     for i in np.flatnonzero(alive).tolist():
         name = model.name(i)
@@ -124,16 +151,24 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
         capabilities = tuple(Capability(caps[c], True) for c in np.flatnonzero(a["core"][i, :width])) + tuple(
             Capability(caps[c], False) for c in np.flatnonzero(a["noncore"][i, :width])
         )
+        simulated = float(a["size"][i])
+        before = old if old is not None else Actor(name)
+        if money:
+            size: Size | None = dataclasses.replace(before.size or Size(), revenue=simulated)
+            extensions = dict(before.extensions)
+        else:
+            size = before.size
+            extensions = {**before.extensions, "x_simulated_size": simulated}
         actors.append(
-            Actor(
-                name,
-                name=old.name if old is not None else None,
+            dataclasses.replace(
+                before,
+                id=name,
                 sector=model.sectors[int(a["sector"][i])] or None,
                 stratum=STRATA[int(a["stratum"][i])],
                 stage=STAGES[int(a["stage"][i])],
-                location=old.location if old is not None else None,
-                size=Size(revenue=float(a["size"][i])),
+                size=size,
                 capabilities=capabilities,
+                extensions=extensions,
             )
         )
     keep_id = living | set(BOUNDARY)
@@ -142,22 +177,14 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
         return actor_id if actor_id in BOUNDARY else f"{prefix}{actor_id}"
 
     flows = [
-        Flow(
-            local(f.source),
-            local(f.target),
-            f.resource,
-            f.quantity,
-            kind=f.kind,
-            input_class=f.input_class,
-            status=f.status,
-            quantified=f.quantified,
-        )
+        dataclasses.replace(f, source=local(f.source), target=local(f.target))
         for f in base.flows
         if local(f.source) in keep_id and local(f.target) in keep_id
     ]
     sym = model.symbiosis.candidates
     if ecosystem == 0:
-        active = np.flatnonzero(sym.active & (sym.last_q > 0))
+        # the document's own exchanges ("fixed" links) are already among its flows
+        active = np.flatnonzero(sym.active & (sym.last_q > 0) & ~sym.fixed)
         for k in active.tolist():
             s, t = model.name(int(sym.src[k])), model.name(int(sym.dst[k]))
             if s in living and t in living:
@@ -167,22 +194,22 @@ def snapshot(model: Model, ecosystem: int = 0) -> Ecosystem:
         for m, module in enumerate(base.modules):
             adopters = tuple(model.ids(np.flatnonzero(a["adopted"][:, m] & alive)))
             if local(module.provider) in living:
-                modules.append(
-                    Module(
-                        module.id, local(module.provider), module.name, module.kind, adopters, module.value_per_adopter
-                    )
-                )
+                modules.append(dataclasses.replace(module, provider=local(module.provider), adopters=adopters))
+    own = ecosystem == 0
     return Ecosystem(
         name=f"{base.name} (period {model.period})",
         actors=actors,
         resources=list(base.resources),
         flows=flows,
-        offers=[o for o in base.offers if local(o.actor) in living] if ecosystem == 0 else [],
-        needs=[nd for nd in base.needs if local(nd.actor) in living] if ecosystem == 0 else [],
+        offers=[o for o in base.offers if local(o.actor) in living] if own else [],
+        needs=[nd for nd in base.needs if local(nd.actor) in living] if own else [],
         modules=modules,
+        stocks=[st for st in base.stocks if local(st.actor) in living] if own else [],
+        essentiality=list(base.essentiality),
         virgin=list(base.virgin),
+        links=[lk for lk in base.links if local(lk.source) in keep_id and local(lk.target) in keep_id] if own else [],
         period=base.period,
-        extensions={"x_simulation": {"seed": model.seed, "period": model.period}},
+        extensions={**base.extensions, "x_simulation": {"seed": model.seed, "period": model.period}},
     )
 
 

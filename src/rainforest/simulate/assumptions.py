@@ -64,6 +64,8 @@ MEANINGS: dict[str, str] = {
     "FCI": "Finn cycling index of the evolving exchange network (share of throughflow that cycles).",
     "ASC.CAP": "Degree of order of the evolving exchange network (ascendency over capacity; robustness peaks at 1/e).",
     "robustness": "Ulanowicz robustness of the evolving exchange network (peak 0.368).",
+    "locked_in": "The ecosystem every kind of entrant would now join whatever its own preference (0 = this one, "
+    "then the rivals; -1 = not locked in).",
 }
 
 #: Metrics in money when the document has money.

@@ -17,6 +17,10 @@
   ``J = diag(N) (-C + G)`` (ours; May 1972): ``N`` the strata's value-added shares, ``C``
   self-limitation 1 and Pianka sector overlap between strata, ``G`` the strata's mutual
   benefit from active symbioses (exchanged quantity shares). Negative = a stable balance.
+- Lock-in, with rivals: ``locked_in`` = the ecosystem every kind of entrant would now join
+  whatever its own preference (0 = the base, then the rivals; -1 while the kinds disagree;
+  Arthur 1989); :meth:`rainforest.simulate.scenario.Ensemble.lock_in` reads lock-in
+  probabilities and times off it.
 - ENA of the evolving exchange network every ``ena_every`` periods (Finn cycling ``FCI``,
   ``ASC.CAP`` and robustness) on the mass layer: the document's flows among living actors
   plus the active symbioses, each gap closed at the boundary.
@@ -90,6 +94,8 @@ def collect(model: Model) -> dict[str, float]:
         count, total = living_total(alive, a["value_added"])
         row["actors"] = float(count)
         row["value_added"] = float(total)
+        if model.competition.types is not None:
+            row["locked_in"] = float(model.competition.locked(model))
         return row
     row["actors"] = float(alive.sum())
     strata = np.bincount(a["stratum"][alive], minlength=4)
@@ -146,6 +152,8 @@ def collect(model: Model) -> dict[str, float]:
         for e in range(k):
             row[f"members_{e}"] = float((alive & a["member"][:, e]).sum())
             row[f"value_added_{e}"] = float(a["value_added"][alive & (a["home"] == e)].sum())
+        if model.competition.types is not None:
+            row["locked_in"] = float(model.competition.locked(model))
     every = int(model.params.ena_every)
     if every > 0 and model.period % every == 0:
         row.update(_ena(model))

@@ -129,11 +129,24 @@ class Policy:
 class Competition:
     """Ecosystem against ecosystem: entrants choose by increasing returns (Arthur 1989),
     members switch when a rival's utility beats theirs by more than the switching cost,
-    multi-homing, and the market split by Lotka-Volterra with niche overlap (Pianka)."""
+    multi-homing, and the market split by Lotka-Volterra with niche overlap (Pianka).
+
+    Entrants are of type R with probability ``share_r`` and of type S otherwise (Arthur's
+    two kinds of agents; with more than one rival, each entrant's favourite is drawn
+    uniformly instead). Type R's utility of ecosystem E is its natural preference plus
+    ``returns * x_E``, type S's plus ``returns_s * x_E``, where ``x_E`` is E's share of the
+    living members (``returns_basis = "share"``) or the number of entrants that have chosen
+    E so far (``"count"``: Arthur's ``n_A``, ``n_B``). The natural preferences are
+    ``preferences = (a_R, b_R, a_S, b_S)`` for this ecosystem (A) and its one rival (B),
+    or, when None, ``preference`` for the favourite and 0 for the other."""
 
     enabled: bool = True
-    returns: float = 0.5  # r = s: increasing returns per share of adopters
+    returns: float = 0.5  # r: increasing returns per share of members (per adopter with returns_basis "count")
+    returns_s: float | None = None  # s: the S-type entrants' returns (None: the same as returns)
+    returns_basis: str = "share"  # "share" of the living members, or "count" of the entrants that chose E so far
     preference: float = 0.2  # natural preference of the two entrant types (a_R - b_R = b_S - a_S)
+    preferences: tuple[float, float, float, float] | None = None  # (a_R, b_R, a_S, b_S); overrides preference
+    share_r: float = 0.5  # p: probability that an entrant is of type R (prefers this ecosystem)
     switching_cost: float = 0.4
     switch_rate: float = 0.1  # share of the members with a better option that move each period
     multihoming: float = 0.05  # probability that an actor with a better rival joins it too
@@ -205,7 +218,7 @@ _GROUPS = ("demography", "symbiosis", "platform", "openness", "competition", "po
 
 
 def _coerce(current: Any, value: Any) -> Any:
-    if isinstance(current, tuple) and isinstance(value, list):
+    if isinstance(value, list):  # a tuple field written in YAML (also one whose default is None)
         return tuple(value)
     return value
 

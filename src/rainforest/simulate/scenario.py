@@ -40,11 +40,12 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from rainforest.analysis import cascade
-from rainforest.errors import UnknownIdError
+from rainforest.errors import ParameterError, UnknownIdError
 from rainforest.executors import ExecutorSpec, RandomState, seed_sequence
 from rainforest.executors import executor as _executor
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.simulate.assumptions import Assumptions, assumptions, meaning
+from rainforest.simulate.competition import LockIn, lock_in
 from rainforest.simulate.engine import Model, SimulationError, _renamed_seed
 from rainforest.simulate.params import Params
 
@@ -160,6 +161,22 @@ class Ensemble:
     seed: int
     point: dict[str, Any] = field(default_factory=dict)
     assumptions: Assumptions | None = None
+    ecosystems: tuple[str, ...] = ()  # the base's name, then the rivals' (for lock-in)
+
+    def lock_in(self) -> LockIn | None:
+        """Lock-in over the runs (Arthur 1989): the share of runs locked into each
+        ecosystem at the horizon, the runs not locked in (counted, never dropped) and the
+        distribution of the period from which each run stayed locked in; None without
+        rivals (nothing to lock into).
+
+        A run is locked into E from period t when, from t to the last period, every kind
+        of entrant would join E whatever its own preference (the recorded ``locked_in``)."""
+        if "locked_in" not in self.metrics() or not self.periods:
+            return None
+        names = self.ecosystems or tuple(
+            "base" if e == 0 else f"rival {e}" for e in range(int(np.nanmax(self.metric("locked_in"))) + 2)
+        )
+        return lock_in(self.metric("locked_in"), names, unit="period")
 
     def metric(self, name: str) -> np.ndarray:
         """``runs x periods`` values of one metric (NaN where a run did not record it)."""
@@ -212,7 +229,7 @@ class Ensemble:
         units: dict[str, str] = {}
         meanings: dict[str, str] = {}
         for name in self.metrics():
-            if name == "period":
+            if name in ("period", "locked_in"):  # an index, not a quantity: see "lock_in"
                 continue
             column = self.scaled(name)
             if column is None:
@@ -230,11 +247,13 @@ class Ensemble:
                 meanings[name] = meaning(name)
         kinds = sorted({k for run in self.runs for k in run.events})
         events = {k: sum(run.events.get(k, 0) for run in self.runs) / max(len(self.runs), 1) for k in kinds}
+        locked = self.lock_in()
         return {
             "periods": self.periods,
             "runs": len(self.runs),
             "seed": self.seed,
             "point": self.point,
+            **({"lock_in": locked.to_dict()} if locked is not None else {}),
             "final": final,
             "units": units,
             "meanings": meanings,
@@ -294,7 +313,23 @@ def monte_carlo(
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, runs)
-    return Ensemble(tuple(r for r in results if r is not None), periods, seed, dict(point or {}), assumptions(eco, p))
+    return Ensemble(
+        tuple(r for r in results if r is not None),
+        periods,
+        seed,
+        dict(point or {}),
+        assumptions(eco, p),
+        ecosystem_names([eco, *rivals]),
+    )
+
+
+def ecosystem_names(ecosystems: Sequence[Ecosystem]) -> tuple[str, ...]:
+    """Each ecosystem's name, made unique (a repeated name gets ``(rival k)`` or ``(base)``)."""
+    names = [e.name or ("base" if k == 0 else f"rival {k}") for k, e in enumerate(ecosystems)]
+    out = []
+    for k, name in enumerate(names):
+        out.append(name if names.count(name) == 1 else f"{name} ({'base' if k == 0 else f'rival {k}'})")
+    return tuple(out)
 
 
 def sweep_points(
@@ -369,6 +404,45 @@ def run_scenario(
             )
         )
     return out
+
+
+def final_document(scenario: Scenario, *, run: int = 0, point: int = 0) -> Ecosystem:
+    """The final state of one run of ``scenario`` as a ``rainforest/1`` document.
+
+    Run ``run`` (0-based) of sweep point ``point`` is run again with its own seed (the one
+    :func:`monte_carlo` spawned for it), so the document is the end of exactly the run
+    whose series the ensemble holds; see :meth:`rainforest.simulate.Model.snapshot` for
+    what it keeps (the living actors with their sizes, stages and strata, the flows among
+    them and the symbioses formed, the modules and their adopters). Every analysis, and
+    ``rainforest.load`` after ``rainforest.save``, applies to it.
+
+    Raises
+    ------
+    ParameterError
+        ``run`` or ``point`` outside the scenario's runs or sweep points.
+    """
+    points: list[dict[str, Any]] = [{}]
+    if scenario.sweep:
+        sweep = scenario.sweep
+        points = sweep_points(
+            sweep["parameters"], sweep.get("method", "grid"), int(sweep.get("samples", 8)), scenario.seed
+        )
+    for name, value, count in (("run", run, scenario.runs), ("point", point, len(points))):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
+            raise ParameterError(
+                f"The {name!r} parameter of final_document must be a whole number from 0 to {count - 1} "
+                f"(the scenario has {count} {name}s). Got {value!r} instead.",
+                parameter=name,
+            )
+    chosen = points[point]
+    params = scenario.params.replace(**chosen) if chosen else scenario.params
+    root = seed_sequence(scenario.seed)
+    child = root.spawn(scenario.runs)[run]
+    seq = np.random.SeedSequence(root.entropy, spawn_key=child.spawn_key)
+    with threadpool_limits(limits=1, user_api="blas"), cascade.threads(1):
+        model = Model(scenario.base, params, seq, rivals=scenario.rivals)
+        model.run(scenario.periods)
+    return model.snapshot()
 
 
 def strategy_race(

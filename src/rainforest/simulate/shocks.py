@@ -12,6 +12,7 @@ periods. Recovery is measured in :mod:`.metrics` (value added against its pre-sh
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rainforest.analysis import cascade
-from rainforest.errors import CurrencyError, RainforestError, RainforestWarning
+from rainforest.errors import CurrencyError, ParameterError, RainforestError, RainforestWarning
 from rainforest.simulate.agents import IntArray
 from rainforest.simulate.params import Shock, SimulationError
 
@@ -129,9 +130,100 @@ class ShockState:
 
 
 def threshold_cascade(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, phi: float) -> np.ndarray:
-    """Watts's (2002) threshold cascade: a node fails once at least ``phi`` of its neighbours
-    have failed; starting from ``seeds``, repeat until nothing changes. ``src``/``dst`` hold
-    both directions of every undirected edge. Returns the failed mask."""
+    """Watts's (2002) threshold cascade on an undirected network.
+
+    A node fails once at least the share ``phi`` of its neighbours have failed; starting
+    from the ``seeds``, the rule is applied to every node at once until nothing changes.
+    Isolated nodes fail only as seeds.
+
+    Parameters
+    ----------
+    n:
+        The number of nodes (0, 1, ..., n - 1).
+    src, dst:
+        The edges as two integer arrays of equal length, holding both directions of every
+        undirected edge (``src[k] -> dst[k]``), each index in ``[0, n)``.
+    seeds:
+        The nodes that fail first (integer indices in ``[0, n)``; may be empty).
+    phi:
+        The threshold, a share of the neighbours in ``[0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask of length ``n``: the failed nodes at the fixed point.
+
+    Raises
+    ------
+    ParameterError
+        A negative ``n``, edge arrays of unequal length or with an index outside the nodes,
+        a seed outside the nodes, a threshold outside [0, 1].
+
+    Notes
+    -----
+    With ``F`` the failed set and ``k_i`` the degree of node ``i``, a step adds every
+    ``i`` with ``k_i > 0`` and ``|N(i) ∩ F| >= phi k_i``. On Erdős-Rényi graphs a single
+    seed triggers a global cascade only inside a window of mean degree (Watts 2002, Fig. 1;
+    ``rainforest.networks`` computes the window analytically).
+
+    References
+    ----------
+    Watts, D. J. (2002). A simple model of global cascades on random networks. PNAS
+    99(9), 5766-5771.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.array([0, 1, 2]), np.array([1, 2, 3])  # the path 0-1-2-3
+    >>> threshold_cascade(4, np.r_[a, b], np.r_[b, a], np.array([0]), 0.5).tolist()
+    [True, True, True, True]
+    >>> threshold_cascade(4, np.r_[a, b], np.r_[b, a], np.array([0]), 0.6).tolist()
+    [True, False, False, False]
+    """
+    where = "threshold_cascade"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ParameterError(
+            f"The 'n' parameter of {where} must be a whole number of at least 0. Got {n!r} instead.", parameter="n"
+        )
+    try:
+        threshold = float(phi)
+    except (TypeError, ValueError):
+        threshold = math.nan
+    if not 0.0 <= threshold <= 1.0:
+        raise ParameterError(
+            f"The 'phi' parameter of {where} must be a share of the neighbours from 0 to 1. Got {phi!r} instead.",
+            parameter="phi",
+        )
+    arrays = {"src": src, "dst": dst, "seeds": seeds}
+    checked: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        arr = np.asarray(value)
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+            raise ParameterError(
+                f"The {name!r} parameter of {where} must be a one-dimensional array of node indices. "
+                f"Got {arr.dtype} of shape {arr.shape} instead.",
+                parameter=name,
+            )
+        if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
+            raise ParameterError(
+                f"The {name!r} parameter of {where} must hold node indices from 0 to n - 1 = {n - 1}. "
+                f"Got values from {int(arr.min())} to {int(arr.max())} instead.",
+                parameter=name,
+            )
+        checked[name] = arr.astype(np.int64, copy=False)
+    if checked["src"].size != checked["dst"].size:
+        raise ParameterError(
+            f"The 'src' and 'dst' parameters of {where} must have the same length (one entry per edge direction). "
+            f"Got {checked['src'].size} and {checked['dst'].size} instead.",
+            parameter="dst",
+        )
+    return _threshold_cascade(n, checked["src"], checked["dst"], checked["seeds"], threshold)
+
+
+def _threshold_cascade(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray, phi: float) -> np.ndarray:
+    """:func:`threshold_cascade` on checked input (the simulator's own calls)."""
     failed = np.zeros(n, dtype=bool)
     failed[seeds] = True
     degree = np.bincount(src, minlength=n).astype(np.float64)
@@ -153,7 +245,7 @@ def _contagion(model: Model, failed: IntArray) -> None:
     a = model.agents
     dead = ~a.alive
     seeds = np.flatnonzero(dead)
-    mask = threshold_cascade(a.n, social.src, social.dst, seeds, phi)
+    mask = _threshold_cascade(a.n, social.src, social.dst, seeds, phi)
     new = np.flatnonzero(mask & a.alive)
     if new.size:
         model.demography.kill(model, new, "exit (contagion)")

@@ -32,6 +32,7 @@ import math
 import multiprocessing
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
@@ -39,7 +40,15 @@ from typing import Any
 from rainforest import report
 from rainforest.assessment import ExchangePlan
 from rainforest.choices import Objective
-from rainforest.errors import ExecutorError, ParameterError, RainforestError, check_choice, in_words_of
+from rainforest.errors import (
+    CurrencyError,
+    ExecutorError,
+    ParameterError,
+    RainforestError,
+    RainforestWarning,
+    check_choice,
+    in_words_of,
+)
 from rainforest.executors import normalise
 from rainforest.model.ecosystem import Ecosystem
 from rainforest.optimize import exchanges
@@ -47,7 +56,7 @@ from rainforest.report import to_json
 from rainforest.store import Store, crash_point
 from rainforest.web.records.jobs import Job, JobQueue
 
-__all__ = ["EXECUTORS", "LIMITS", "Worker", "run", "run_by_url"]
+__all__ = ["EXECUTORS", "LIMITS", "MECHANISMS", "Worker", "availability", "mechanism_notes", "run", "run_by_url"]
 
 log = logging.getLogger("rainforest.web")
 
@@ -104,30 +113,147 @@ def _plan(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str
 def _risk(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
     from rainforest.analysis import cascade  # about a second to import: only when a risk job runs
 
-    profile = cascade.esri(
-        eco, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
-    )
+    note = ""
+    try:
+        net = cascade.SupplyNetwork.from_ecosystem(eco)
+    except CurrencyError:
+        # no money flows: value the flows at their resources' prices, as the report and the CLI do
+        net = cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
+        note = VALUED_NOTE
+    with warnings.catch_warnings(record=True) as caught:  # what the cascade warns of goes on the page
+        warnings.simplefilter("always", RainforestWarning)
+        profile = cascade.esri(
+            net, progress=lambda done, total: progress(done / max(total, 1), f"cascades: {done} of {total} actors")
+        )
+    said = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, RainforestWarning)))
+    note = " ".join([note, *said]).strip()
     top = [{"actor": a, "esri": v} for a, v in profile.ranking()[:20]]
-    summary = json.loads(to_json({"actors": len(profile.labels), "top": top}))
+    summary = json.loads(to_json({"actors": len(profile.labels), "top": top, "note": note}))
     return summary, json.loads(to_json(profile.to_dict())), None
 
 
+#: Said when the risk job values flows at prices because the document has no money flows.
+VALUED_NOTE = (
+    "The document records no money flows between actors, so the flows are valued at their resources' prices "
+    "(as the health report does)."
+)
+
+#: The simulator's mechanisms a simulation job can switch off (rivals need a second
+#: ecosystem, which the workbench does not give a simulation).
+MECHANISMS: dict[str, str] = {
+    "demography": "firms are founded, grow and exit (density dependence, liabilities of newness and smallness)",
+    "symbiosis": "firms that trust and know each other form by-product exchanges when both gain",
+    "platform": "members adopt the platform's modules (network effects), complementors enter and innovate",
+    "openness": "firms buy non-core capabilities from cheaper providers and imitate more profitable contacts",
+}
+
+#: The plots of a simulation job: metric, title, what the y axis counts.
+PLOTS: tuple[tuple[str, str, str], ...] = (
+    ("actors", "Living actors", "actors"),
+    ("value_added", "Value added", "per period"),
+    ("survival", "Survival of the starting actors", "share"),
+    ("links", "Active symbioses", "links"),
+    ("circularity", "Circularity of the symbioses", "share"),
+    ("adoption", "Module adoption", "share of members"),
+    ("productivity", "Productivity", "value added over inputs"),
+    ("diversity", "Sector diversity", "Shannon index"),
+)
+
+
+def availability(eco: Ecosystem) -> dict[str, str | None]:
+    """For each kind of long work, None when it can run on ``eco``, else why not (in words
+    a park manager can act on). Cheap: no analysis runs."""
+    from rainforest.analysis import cascade  # imported by the risk job anyway
+
+    n_actors, n_offers, n_needs = len(eco.actors), len(eco.offers), len(eco.needs)
+    empty = "The ecosystem has no actors yet: add them on the Actors page first." if not n_actors else None
+    out: dict[str, str | None] = {"analyses": empty, "simulate": empty, "plan": empty, "risk": empty}
+    if empty:
+        return out
+    if not (n_offers and n_needs):
+        out["plan"] = (
+            f"The exchange plan matches offers with needs, and this version has {n_offers} offer(s) and "
+            f"{n_needs} need(s). Record at least one of each (on the actors' pages) first."
+        )
+    try:
+        cascade.SupplyNetwork.from_ecosystem(eco)
+    except CurrencyError:
+        try:
+            cascade.SupplyNetwork.from_ecosystem(eco, valued=True)
+        except CurrencyError:
+            out["risk"] = (
+                "Systemic risk (ESRI) follows a failure through the money layer: who pays whom. This version "
+                "has no money flows and no resource with a price to value its flows at. Record money flows "
+                "between actors, or the resources' prices, first."
+            )
+    return out
+
+
+def mechanism_notes(eco: Ecosystem) -> dict[str, str | None]:
+    """Why a mechanism has nothing to act on in ``eco`` (None: it has)."""
+    return {
+        "demography": None,
+        "symbiosis": None
+        if (len(eco.offers) and len(eco.needs)) or len(eco.flows)
+        else "no offers, needs or flows: no exchange can form or run",
+        "platform": None if len(eco.modules) else "no modules: nothing to adopt",
+        "openness": None,
+    }
+
+
+def _bands(ens: Any) -> list[dict[str, Any]]:
+    """The plots of a simulation: per metric, the mean and the 5-95% band over runs per
+    period (as reported: relative to period 1 when value added is not money), with the
+    metric's unit and its meaning in words; metrics with no finite value are left out."""
+    from rainforest.simulate.assumptions import meaning  # the simulator: only when a simulation runs
+
+    units = ens.assumptions.units if ens.assumptions is not None else {}
+    out = []
+    for metric, title, axis in PLOTS:
+        if metric not in ens.metrics():
+            continue
+        band = ens.band(metric, scaled=True)
+        mean = [float(v) if math.isfinite(v) else None for v in band["mean"].tolist()]
+        if not any(v is not None for v in mean):
+            continue
+        unit = units.get(metric)
+        out.append(
+            {
+                "metric": metric,
+                "title": title,
+                "axis": (unit if unit else axis) if metric == "value_added" else axis,
+                "meaning": meaning(metric),
+                "mean": mean,
+                "low": [float(v) if math.isfinite(v) else None for v in band["low"].tolist()],
+                "high": [float(v) if math.isfinite(v) else None for v in band["high"].tolist()],
+            }
+        )
+    return out
+
+
 def _simulate(eco: Ecosystem, params: dict[str, Any], progress: Progress, label: str) -> tuple[Any, ...]:
-    from rainforest.simulate import scenario  # the simulator: only when a simulation runs
+    from rainforest.simulate import (
+        Params,
+        scenario,  # the simulator: only when a simulation runs
+    )
 
     periods = int(params.get("periods", 30))
     runs = int(params.get("runs", 10))
     seed = int(params.get("seed", 0))
+    chosen = params.get("mechanisms")
+    on = list(MECHANISMS) if chosen is None else [m for m in MECHANISMS if m in chosen]
+    model_params = Params().replace(**{f"{m}.enabled": m in on for m in MECHANISMS})
     ens = scenario.monte_carlo(
         eco,
+        model_params,
         periods=periods,
         runs=runs,
         rng=seed,
         progress=lambda done, total: progress(done / max(total, 1), f"runs: {done} of {total}"),
     )
-    summary = ens.summary()
-    summary = json.loads(report.to_json(summary))
-    return summary, summary, report.simulation_page([ens], f"{eco.name}: simulation ({label})")
+    summary = json.loads(report.to_json({**ens.summary(), "mechanisms": on}))
+    result = json.loads(report.to_json({**summary, "plots": _bands(ens)}))
+    return summary, result, report.simulation_page([ens], f"{eco.name}: simulation ({label})")
 
 
 RUNNERS: dict[str, Callable[[Ecosystem, dict[str, Any], Progress, str], tuple[Any, ...]]] = {
@@ -170,6 +296,18 @@ def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
                     parameter=name,
                 )
             out[name] = number
+        mechanisms = params.get("mechanisms")
+        if mechanisms is not None:
+            names = [mechanisms] if isinstance(mechanisms, str) else mechanisms
+            if not isinstance(names, (list, tuple)) or not all(isinstance(m, str) for m in names):
+                raise ParameterError(
+                    "The 'mechanisms' parameter of the simulation job must be a list of mechanism names "
+                    f"({', '.join(MECHANISMS)}). Got {mechanisms!r} instead.",
+                    parameter="mechanisms",
+                )
+            for m in names:
+                check_choice("mechanisms", m, tuple(MECHANISMS), where="the simulation job")
+            out["mechanisms"] = [m for m in MECHANISMS if m in names]
     return out
 
 

@@ -18,6 +18,12 @@ Starter = Annotated[Caller, Depends(ApiRole("manages", "start long work"))]
 PageFollower = Annotated[Caller, Depends(PageRole("sees_all", "long work"))]
 
 
+@router.get("/api/ecosystems/{slug}/jobs/available", tags=["jobs"])
+def api_available(slug: str, wb: WB, c: Follower) -> dict[str, str | None]:
+    """For each kind of long work, null when it can run on the latest version, else why not."""
+    return jobs.available(wb, slug)
+
+
 @router.get("/api/ecosystems/{slug}/jobs", tags=["jobs"])
 def api_jobs(slug: str, wb: WB, c: Follower) -> list[dict[str, Any]]:
     """Long work on the ecosystem, newest first (managers and observers)."""
@@ -30,8 +36,11 @@ def api_start(
 ) -> JSONResponse:
     """Start long work ``{kind, ...parameters}`` on the latest version (managers): kind
     ``analyses`` (the health report), ``plan`` (``objective``, ``max_distance_km``),
-    ``risk`` (all-actor ESRI) or ``simulate`` (``periods``, ``runs``, ``seed``). 201 with
-    the queued job; poll it for progress."""
+    ``risk`` (all-actor ESRI) or ``simulate`` (``periods``, ``runs``, ``seed``,
+    ``mechanisms``: the list of those on, of demography, symbiosis, platform, openness;
+    all when left out). 201 with the queued job; poll it for progress. 422 with the reason
+    when a parameter is wrong or the work cannot run on this ecosystem (the plan without
+    offers and needs, risk without a money layer)."""
     params = {k: v for k, v in body.items() if k not in ("kind", "csrf")}
     try:
         job = jobs.start(wb, c, slug, str(body.get("kind", "")), params)
@@ -89,17 +98,22 @@ def start_page(
     periods: Annotated[str, Form()] = "",
     runs: Annotated[str, Form()] = "",
     seed: Annotated[str, Form()] = "",
+    mechanisms: Annotated[list[str] | None, Form()] = None,
+    mechanisms_shown: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    given = {
+    given: dict[str, Any] = {
         "objective": objective,
         "max_distance_km": max_distance_km,
         "periods": periods,
         "runs": runs,
         "seed": seed,
     }
+    chosen = {k: v for k, v in given.items() if v}
+    if kind == "simulate" and mechanisms_shown:  # the form's boxes: none ticked means every mechanism off
+        chosen["mechanisms"] = list(mechanisms or [])
     try:
-        job = jobs.start(wb, c, slug, kind, {k: v for k, v in given.items() if v})
+        job = jobs.start(wb, c, slug, kind, chosen)
     except (TypeError, ValueError) as exc:
         return _jobs(request, wb, c, slug, error=str(exc))
     target = back if back.startswith(f"/e/{slug}/") else f"/e/{slug}/jobs/{job.id}"
