@@ -99,8 +99,11 @@ def test_multi_homing_and_concentration(example: platform.Platform) -> None:
 def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     """Logistics: leader hub (6 adopters), runner-up freight (2), lead 4. Its adopters would
     pay 6 x 500,000 = 3,000,000 EUR to leave. Open pool (no logistics module, no logistics
-    provider): cloud, foundry, quarry = 3 < 6, so a newcomer lures ceil((6 - 3) / 2) = 2 of
-    hub's adopters (3 + 2 = 5 >= 6 - 2 = 4): 2 x 500,000 = 1,000,000 EUR. Arthur's lock-in
+    provider): cloud, foundry, quarry = 3 < 6. Luring hub's adopters only takes
+    ceil((6 - 3) / 2) = 2 of them (3 + 2 = 5 >= 6 - 2 = 4): 2 x 500,000 = 1,000,000 EUR;
+    cheaper is one of hub's (500,000) plus plastics, freight's adopter only (200,000):
+    3 + 1 + 1 = 5 >= 6 - 1 = 5, for 700,000 EUR (k = 0 needs 3 rivals' adopters, and
+    freight has one). Arthur's lock-in
     lead g / r = 300,000 / 100,000 = 3 adopters: the lead of 4 exceeds it (locked in), and a
     newcomer (6 behind) is locked out.
 
@@ -112,7 +115,7 @@ def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     assert (b.leader, b.installed_base, b.runner_up, b.lead) == ("hub", 6, "freight", 4)
     assert b.switching_cost_total == 3_000_000
     assert b.open_pool == ("cloud", "foundry", "quarry")
-    assert (b.lured_to_match, b.cost_to_match) == (2, 1_000_000)
+    assert (b.lured_to_match, b.won_from_rivals, b.cost_to_match) == (1, 1, 700_000)
     assert b.lock_in_lead == 3.0
     assert b.locked_in is True
     assert b.newcomer_locked_out is True
@@ -121,7 +124,7 @@ def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     assert (d.leader, d.installed_base, d.lead) == ("cloud", 4, 1)
     assert d.switching_cost_total is None
     assert "no switching_cost for cloud_data" in d.reasons["switching_cost_total"]
-    assert (d.lured_to_match, d.cost_to_match) == (0, 0.0)
+    assert (d.lured_to_match, d.won_from_rivals, d.cost_to_match) == (0, 0, 0.0)
     assert d.locked_in is False
     assert d.newcomer_locked_out is True
 
@@ -661,3 +664,36 @@ def test_cli_modules_without_adopters_and_losses_known_only_within_bounds(tmp_pa
     chain = rf.save(_chain(capacity=None), tmp_path / "chain.yaml")
     bounded = runner.invoke(app, ["platform", str(chain)])
     assert "through the layers n/a (between 36% and 82% of the ecosystem's output)" in bounded.stdout
+
+
+def test_cost_to_match_wins_cheap_rivals_adopters_first() -> None:
+    """Leader ll has 5 adopters at 100 each; rival rr has 4 at switching cost 0; no open
+    pool. Luring ll's adopters only: ceil(5 / 2) = 3 x 100 = 300. Cheapest: 1 of ll's
+    (100) and 3 of rr's (0): the newcomer has 4, ll keeps 4, for 100. With rr's
+    switching cost unknown the least cost is not known (it could be that 100 or less):
+    n/a, with the bound in the reason."""
+    def doc(rival_cost: float | None) -> rf.Ecosystem:
+        xs = [f"x{i}" for i in range(9)]
+        return rf.Ecosystem(
+            name="rivals",
+            actors=[rf.Actor(a) for a in ("ll", "rr", *xs)],
+            resources=[rf.Resource("goods", "material", "t")],
+            modules=[
+                rf.Module("ml", "ll", kind="data", adopters=tuple(xs[:5]), switching_cost=100.0),
+                rf.Module("mr", "rr", kind="data", adopters=tuple(xs[5:]), switching_cost=rival_cost),
+            ],
+        )
+
+    b = platform.analyze(doc(0.0), cascade=False).kind("data").barrier
+    assert b is not None
+    assert (b.lured_to_match, b.won_from_rivals, b.cost_to_match) == (1, 3, 100.0)
+    assert b.cost_to_match < b.switching_cost_total  # 500
+    unknown = platform.analyze(doc(None), cascade=False).kind("data").barrier
+    assert unknown is not None
+    assert unknown.cost_to_match is None
+    assert "no switching_cost for mr" in unknown.reasons["cost_to_match"]
+    assert "at most 300" in unknown.reasons["cost_to_match"]
+    dear = platform.analyze(doc(1_000.0), cascade=False).kind("data").barrier
+    assert dear is not None
+    assert (dear.lured_to_match, dear.won_from_rivals, dear.cost_to_match) == (3, 0, 300.0)
+
