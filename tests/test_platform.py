@@ -697,3 +697,39 @@ def test_cost_to_match_wins_cheap_rivals_adopters_first() -> None:
     assert dear is not None
     assert (dear.lured_to_match, dear.won_from_rivals, dear.cost_to_match) == (3, 0, 300.0)
 
+
+def test_in_house_use_is_left_out_of_the_cascade_too() -> None:
+    """p (revenue 10) lists itself as adopter of its own module m (capacity share 1), with
+    a (revenue 10) the only other adopter. In-house use is not dependence: withdrawing m
+    stops a's output (10 of 20: 50%), not p's, both directly and through the layers (before
+    the fix the cascade stopped p too: 100%). If p fails: its 10 and a's 10, all 20."""
+    eco = rf.Ecosystem(
+        name="in-house",
+        actors=[rf.Actor(x, size=rf.Size(revenue=10.0, costs=5.0)) for x in ("p", "a")],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[rf.Module("m", "p", kind="data", adopters=("p", "a"), capacity_share=1.0, value_per_adopter=1.0)],
+    )
+    result = platform.analyze(eco)
+    withdrawn = result.loss("p", "m")
+    assert withdrawn.adopters_hit == ("a",)
+    assert (withdrawn.direct_loss, withdrawn.direct_share) == (10.0, 0.5)
+    assert (withdrawn.cascade_loss, withdrawn.cascade_share) == (pytest.approx(10.0), pytest.approx(0.5))
+    assert withdrawn.cascade_cost == pytest.approx(1.0)  # a's module value, not p's own
+    fails = result.loss("p")
+    assert (fails.direct_loss, fails.cascade_loss) == (20.0, pytest.approx(20.0))
+
+
+def test_an_unknown_cascade_cost_claims_no_bounds() -> None:
+    """A module without value_per_adopter leaves the cascade's extra cost unknown; the
+    reason says so and does not point at bounds that only the loss has."""
+    eco = rf.Ecosystem(
+        name="no value",
+        actors=[rf.Actor(x, size=rf.Size(revenue=10.0, costs=5.0)) for x in ("p", "a")],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[rf.Module("m", "p", kind="data", adopters=("a",), capacity_share=0.5)],
+    )
+    k = platform.analyze(eco).loss("p", "m")
+    assert k.cascade_cost is None
+    assert "extra cost is not known" in k.reasons["cascade_cost"]
+    assert "bounds" not in k.reasons["cascade_cost"]
+    assert k.cascade_loss == pytest.approx(5.0)

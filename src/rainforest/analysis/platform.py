@@ -1173,7 +1173,7 @@ def _with_cascades(
 ) -> tuple[Keystone, ...]:
     """Each scenario through the layers (:func:`~rainforest.analysis.layers.layered_cascade`),
     its losses valued at the actors' output."""
-    lay = Layers.from_ecosystem(eco, valued=valued)
+    lay = _without_in_house(Layers.from_ecosystem(eco, valued=valued))
     chosen: tuple[str, ...] = LAYERS if lay.supply is not None else tuple(x for x in LAYERS if x != "supply")
     if lay.supply is None:
         notes.append(f"the cascade leaves out the supply layer: {lay.supply_reason}")
@@ -1205,7 +1205,7 @@ def _with_cascades(
         unknown_cost = [u for u in r.unquantified if u.get("what") != "production loss"]
         cost = float(r.cost_total) if not unknown_cost and r.cost_total == r.cost_total_upper else None
         if cost is None:
-            reasons["cascade_cost"] = _unquantified_reason(unknown_cost or r.unquantified)
+            reasons["cascade_cost"] = _unquantified_reason(unknown_cost or r.unquantified, what="cost")
         if blind:
             why = (
                 f"the output of {len(blind)} actor(s) is not known ({', '.join(blind[:5])}): give size.revenue, or "
@@ -1242,12 +1242,25 @@ def _with_cascades(
     return tuple(out)
 
 
-def _unquantified_reason(rows: Sequence[Mapping[str, Any]]) -> str:
+def _unquantified_reason(rows: Sequence[Mapping[str, Any]], what: str = "loss") -> str:
     """Why a cascade's loss or cost is not one number: the links it reaches that the
-    document does not quantify, each with the layers' reason."""
+    document does not quantify, each with the layers' reason. Only the loss has bounds
+    (``cascade_bounds``); an unknown cost is said to be unknown, nothing more."""
     why = list(dict.fromkeys(str(r.get("reason", "")) for r in rows))
-    return (
-        f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}"
-        f"{'...' if len(why) > 4 else ''}): the loss lies between the bounds given (those unknowns at 0 and at their "
-        "largest)"
-    )
+    reached = f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}{'...' if len(why) > 4 else ''})"
+    if what == "cost":
+        return f"{reached}: the extra cost is not known"
+    return f"{reached}: the loss lies between the bounds given (those unknowns at 0 and at their largest)"
+
+
+def _without_in_house(lay: Layers) -> Layers:
+    """The layers without a provider's adoption of its own module: the analysis counts that
+    as in-house use, not dependence (a note says so), so withdrawing the module must not
+    stop the provider's own output either."""
+    pl = lay.platform
+    if not len(pl.adopter):
+        return lay
+    keep = pl.adopter != pl.provider[pl.adoption_module]
+    if bool(keep.all()):
+        return lay
+    return replace(lay, platform=replace(pl, adoption_module=pl.adoption_module[keep], adopter=pl.adopter[keep]))
