@@ -1432,11 +1432,12 @@ def platform_section(ctx: Context) -> Section | None:
             ),
             tuple(scenario_rows),
             "Each layer's column is the output lost through that layer alone; the provider's own loss when it "
-            "fails is the shock, in none of them. Extra costs: virgin inputs bought for lost by-products and the "
+            "fails is the shock, in none of them; an actor reached through two layers counts in each, so the "
+            "layers do not add up to the total. Extra costs: virgin inputs bought for lost by-products and the "
             "modules' lost value.",
         ),
         Table(
-            f"Dependence of each adopter ({len(dependence_rows)} of {len(result.adoptions)}, most dependent first)",
+            f"Dependence of each adopter ({len(dependence_rows)} of {len(result.adoptions)}, most dependent first: by the largest of its three shares)",
             (
                 "adopter",
                 "module",
