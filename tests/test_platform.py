@@ -672,6 +672,7 @@ def test_cost_to_match_wins_cheap_rivals_adopters_first() -> None:
     (100) and 3 of rr's (0): the newcomer has 4, ll keeps 4, for 100. With rr's
     switching cost unknown the least cost is not known (it could be that 100 or less):
     n/a, with the bound in the reason."""
+
     def doc(rival_cost: float | None) -> rf.Ecosystem:
         xs = [f"x{i}" for i in range(9)]
         return rf.Ecosystem(

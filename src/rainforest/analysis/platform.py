@@ -1026,7 +1026,9 @@ def _barrier(
         total = float(sum(per_adopter.values()))
     providers = {m.provider for m in modules}
     pool = tuple(a for a in actors if a not in kind_adopters and a not in providers)
-    cost, lured, won = _cost_to_match(kind, modules, leader, n_lead, len(pool), per_adopter, total, adopters_of, reasons)
+    cost, lured, won = _cost_to_match(
+        kind, modules, leader, n_lead, len(pool), per_adopter, total, adopters_of, reasons
+    )
     locked: bool | None = None
     out: bool | None = None
     if delta is None:
@@ -1088,7 +1090,7 @@ def _cost_to_match(
     lead_sum = np.concatenate(([0.0], np.cumsum(leader_costs)))
     rival_sum = np.concatenate(([0.0], np.cumsum(priced)))
     best: tuple[float, int, int] | None = None
-    for k in range(0, n_lead + 1):
+    for k in range(n_lead + 1):
         j = max(0, n_lead - 2 * k - pool)
         if j > len(priced):
             continue
@@ -1247,7 +1249,9 @@ def _unquantified_reason(rows: Sequence[Mapping[str, Any]], what: str = "loss") 
     document does not quantify, each with the layers' reason. Only the loss has bounds
     (``cascade_bounds``); an unknown cost is said to be unknown, nothing more."""
     why = list(dict.fromkeys(str(r.get("reason", "")) for r in rows))
-    reached = f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}{'...' if len(why) > 4 else ''})"
+    reached = (
+        f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}{'...' if len(why) > 4 else ''})"
+    )
     if what == "cost":
         return f"{reached}: the extra cost is not known"
     return f"{reached}: the loss lies between the bounds given (those unknowns at 0 and at their largest)"
