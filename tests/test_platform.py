@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rainforest as rf
+from rainforest import simulate
 from rainforest.analysis import platform
 from rainforest.cli.app import app
 from strategies import ecosystems
@@ -734,3 +735,20 @@ def test_an_unknown_cascade_cost_claims_no_bounds() -> None:
     assert "extra cost is not known" in k.reasons["cascade_cost"]
     assert "bounds" not in k.reasons["cascade_cost"]
     assert k.cascade_loss == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("a_s", "gap", "returns"),
+    # the last case has an exact integer lead (0.5 / 0.25 = 2): a tie is not lock-in, so 3
+    [(0.8, 0.25, 0.1), (0.8, 0.27, 0.05), (0.8, 0.05, 0.1), (0.8, 0.0, 0.1), (0.5, 0.5, 0.25)],
+)
+def test_lock_in_lead_agrees_with_the_simulators_arthur_process(a_s: float, gap: float, returns: float) -> None:
+    """The platform analysis's ``lead > g / r`` is the simulator's absorbing barrier:
+    with every arrival an R-agent (share_r = 1) A's lead grows by one per adoption, and
+    the process is locked into A at the first adoption after which S-agents (who prefer B
+    by g = b_S - a_S, returns s = r) would choose A too. That adoption is the smallest
+    lead the analysis calls locked in (g = 0: the first adoption already locks in)."""
+    first_locked = next(lead for lead in range(1, 100) if lead > platform.lock_in_lead(gap, returns))
+    result = simulate.arthur_lock_in(1, 60, a_s=a_s, b_s=a_s + gap, s=returns, share_r=1.0, rng=0)
+    assert result.locked_into == (1, 0)
+    assert result.times == (first_locked,)
