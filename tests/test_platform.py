@@ -747,8 +747,25 @@ def test_lock_in_lead_agrees_with_the_simulators_arthur_process(a_s: float, gap:
     with every arrival an R-agent (share_r = 1) A's lead grows by one per adoption, and
     the process is locked into A at the first adoption after which S-agents (who prefer B
     by g = b_S - a_S, returns s = r) would choose A too. That adoption is the smallest
-    lead the analysis calls locked in (g = 0: the first adoption already locks in)."""
-    first_locked = next(lead for lead in range(1, 100) if lead > platform.lock_in_lead(gap, returns))
+    lead the analysis calls ``locked_in`` (g = 0: the first adoption already locks in)."""
+
+    def locked_in(lead: int) -> bool | None:
+        """The analysis's verdict on a kind where p leads q (no adopter) by ``lead``."""
+        eco = rf.Ecosystem(
+            name="lead",
+            actors=[rf.Actor(a) for a in ("p", "q", *(f"x{i}" for i in range(lead)))],
+            resources=[rf.Resource("goods", "material", "t")],
+            modules=[
+                rf.Module("mp", "p", kind="data", adopters=tuple(f"x{i}" for i in range(lead))),
+                rf.Module("mq", "q", kind="data"),
+            ],
+        )
+        kind = platform.analyze(eco, preference_gap=gap, returns_per_adopter=returns, cascade=False).kind("data")
+        assert kind.barrier is not None
+        assert kind.barrier.lead == lead
+        return kind.barrier.locked_in
+
+    first_locked = next(lead for lead in range(1, 12) if locked_in(lead))
     result = simulate.arthur_lock_in(1, 60, a_s=a_s, b_s=a_s + gap, s=returns, share_r=1.0, rng=0)
     assert result.locked_into == (1, 0)
     assert result.times == (first_locked,)
