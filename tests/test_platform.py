@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rainforest as rf
+from rainforest import simulate
 from rainforest.analysis import platform
 from rainforest.cli.app import app
 from strategies import ecosystems
@@ -99,8 +100,11 @@ def test_multi_homing_and_concentration(example: platform.Platform) -> None:
 def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     """Logistics: leader hub (6 adopters), runner-up freight (2), lead 4. Its adopters would
     pay 6 x 500,000 = 3,000,000 EUR to leave. Open pool (no logistics module, no logistics
-    provider): cloud, foundry, quarry = 3 < 6, so a newcomer lures ceil((6 - 3) / 2) = 2 of
-    hub's adopters (3 + 2 = 5 >= 6 - 2 = 4): 2 x 500,000 = 1,000,000 EUR. Arthur's lock-in
+    provider): cloud, foundry, quarry = 3 < 6. Luring hub's adopters only takes
+    ceil((6 - 3) / 2) = 2 of them (3 + 2 = 5 >= 6 - 2 = 4): 2 x 500,000 = 1,000,000 EUR;
+    cheaper is one of hub's (500,000) plus plastics, freight's adopter only (200,000):
+    3 + 1 + 1 = 5 >= 6 - 1 = 5, for 700,000 EUR (k = 0 needs 3 rivals' adopters, and
+    freight has one). Arthur's lock-in
     lead g / r = 300,000 / 100,000 = 3 adopters: the lead of 4 exceeds it (locked in), and a
     newcomer (6 behind) is locked out.
 
@@ -112,7 +116,7 @@ def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     assert (b.leader, b.installed_base, b.runner_up, b.lead) == ("hub", 6, "freight", 4)
     assert b.switching_cost_total == 3_000_000
     assert b.open_pool == ("cloud", "foundry", "quarry")
-    assert (b.lured_to_match, b.cost_to_match) == (2, 1_000_000)
+    assert (b.lured_to_match, b.won_from_rivals, b.cost_to_match) == (1, 1, 700_000)
     assert b.lock_in_lead == 3.0
     assert b.locked_in is True
     assert b.newcomer_locked_out is True
@@ -121,7 +125,7 @@ def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
     assert (d.leader, d.installed_base, d.lead) == ("cloud", 4, 1)
     assert d.switching_cost_total is None
     assert "no switching_cost for cloud_data" in d.reasons["switching_cost_total"]
-    assert (d.lured_to_match, d.cost_to_match) == (0, 0.0)
+    assert (d.lured_to_match, d.won_from_rivals, d.cost_to_match) == (0, 0, 0.0)
     assert d.locked_in is False
     assert d.newcomer_locked_out is True
 
@@ -661,3 +665,107 @@ def test_cli_modules_without_adopters_and_losses_known_only_within_bounds(tmp_pa
     chain = rf.save(_chain(capacity=None), tmp_path / "chain.yaml")
     bounded = runner.invoke(app, ["platform", str(chain)])
     assert "through the layers n/a (between 36% and 82% of the ecosystem's output)" in bounded.stdout
+
+
+def test_cost_to_match_wins_cheap_rivals_adopters_first() -> None:
+    """Leader ll has 5 adopters at 100 each; rival rr has 4 at switching cost 0; no open
+    pool. Luring ll's adopters only: ceil(5 / 2) = 3 x 100 = 300. Cheapest: 1 of ll's
+    (100) and 3 of rr's (0): the newcomer has 4, ll keeps 4, for 100. With rr's
+    switching cost unknown the least cost is not known (it could be that 100 or less):
+    n/a, with the bound in the reason."""
+
+    def doc(rival_cost: float | None) -> rf.Ecosystem:
+        xs = [f"x{i}" for i in range(9)]
+        return rf.Ecosystem(
+            name="rivals",
+            actors=[rf.Actor(a) for a in ("ll", "rr", *xs)],
+            resources=[rf.Resource("goods", "material", "t")],
+            modules=[
+                rf.Module("ml", "ll", kind="data", adopters=tuple(xs[:5]), switching_cost=100.0),
+                rf.Module("mr", "rr", kind="data", adopters=tuple(xs[5:]), switching_cost=rival_cost),
+            ],
+        )
+
+    b = platform.analyze(doc(0.0), cascade=False).kind("data").barrier
+    assert b is not None
+    assert (b.lured_to_match, b.won_from_rivals, b.cost_to_match) == (1, 3, 100.0)
+    assert b.cost_to_match < b.switching_cost_total  # 500
+    unknown = platform.analyze(doc(None), cascade=False).kind("data").barrier
+    assert unknown is not None
+    assert unknown.cost_to_match is None
+    assert "no switching_cost for mr" in unknown.reasons["cost_to_match"]
+    assert "at most 300" in unknown.reasons["cost_to_match"]
+    dear = platform.analyze(doc(1_000.0), cascade=False).kind("data").barrier
+    assert dear is not None
+    assert (dear.lured_to_match, dear.won_from_rivals, dear.cost_to_match) == (3, 0, 300.0)
+
+
+def test_in_house_use_is_left_out_of_the_cascade_too() -> None:
+    """p (revenue 10) lists itself as adopter of its own module m (capacity share 1), with
+    a (revenue 10) the only other adopter. In-house use is not dependence: withdrawing m
+    stops a's output (10 of 20: 50%), not p's, both directly and through the layers (before
+    the fix the cascade stopped p too: 100%). If p fails: its 10 and a's 10, all 20."""
+    eco = rf.Ecosystem(
+        name="in-house",
+        actors=[rf.Actor(x, size=rf.Size(revenue=10.0, costs=5.0)) for x in ("p", "a")],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[rf.Module("m", "p", kind="data", adopters=("p", "a"), capacity_share=1.0, value_per_adopter=1.0)],
+    )
+    result = platform.analyze(eco)
+    withdrawn = result.loss("p", "m")
+    assert withdrawn.adopters_hit == ("a",)
+    assert (withdrawn.direct_loss, withdrawn.direct_share) == (10.0, 0.5)
+    assert (withdrawn.cascade_loss, withdrawn.cascade_share) == (pytest.approx(10.0), pytest.approx(0.5))
+    assert withdrawn.cascade_cost == pytest.approx(1.0)  # a's module value, not p's own
+    fails = result.loss("p")
+    assert (fails.direct_loss, fails.cascade_loss) == (20.0, pytest.approx(20.0))
+
+
+def test_an_unknown_cascade_cost_claims_no_bounds() -> None:
+    """A module without value_per_adopter leaves the cascade's extra cost unknown; the
+    reason says so and does not point at bounds that only the loss has."""
+    eco = rf.Ecosystem(
+        name="no value",
+        actors=[rf.Actor(x, size=rf.Size(revenue=10.0, costs=5.0)) for x in ("p", "a")],
+        resources=[rf.Resource("goods", "material", "t")],
+        modules=[rf.Module("m", "p", kind="data", adopters=("a",), capacity_share=0.5)],
+    )
+    k = platform.analyze(eco).loss("p", "m")
+    assert k.cascade_cost is None
+    assert "extra cost is not known" in k.reasons["cascade_cost"]
+    assert "bounds" not in k.reasons["cascade_cost"]
+    assert k.cascade_loss == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("a_s", "gap", "returns"),
+    # the last case has an exact integer lead (0.5 / 0.25 = 2): a tie is not lock-in, so 3
+    [(0.8, 0.25, 0.1), (0.8, 0.27, 0.05), (0.8, 0.05, 0.1), (0.8, 0.0, 0.1), (0.5, 0.5, 0.25)],
+)
+def test_lock_in_lead_agrees_with_the_simulators_arthur_process(a_s: float, gap: float, returns: float) -> None:
+    """The platform analysis's ``lead > g / r`` is the simulator's absorbing barrier:
+    with every arrival an R-agent (share_r = 1) A's lead grows by one per adoption, and
+    the process is locked into A at the first adoption after which S-agents (who prefer B
+    by g = b_S - a_S, returns s = r) would choose A too. That adoption is the smallest
+    lead the analysis calls ``locked_in`` (g = 0: the first adoption already locks in)."""
+
+    def locked_in(lead: int) -> bool | None:
+        """The analysis's verdict on a kind where p leads q (no adopter) by ``lead``."""
+        eco = rf.Ecosystem(
+            name="lead",
+            actors=[rf.Actor(a) for a in ("p", "q", *(f"x{i}" for i in range(lead)))],
+            resources=[rf.Resource("goods", "material", "t")],
+            modules=[
+                rf.Module("mp", "p", kind="data", adopters=tuple(f"x{i}" for i in range(lead))),
+                rf.Module("mq", "q", kind="data"),
+            ],
+        )
+        kind = platform.analyze(eco, preference_gap=gap, returns_per_adopter=returns, cascade=False).kind("data")
+        assert kind.barrier is not None
+        assert kind.barrier.lead == lead
+        return kind.barrier.locked_in
+
+    first_locked = next(lead for lead in range(1, 12) if locked_in(lead))
+    result = simulate.arthur_lock_in(1, 60, a_s=a_s, b_s=a_s + gap, s=returns, share_r=1.0, rng=0)
+    assert result.locked_into == (1, 0)
+    assert result.times == (first_locked,)

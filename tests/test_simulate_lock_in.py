@@ -68,6 +68,9 @@ CASES = [
     (1.0, 0.75, 0.8, 1.05, 0.1, 0.1, 0.6),
     (1.0, 0.85, 0.8, 1.15, 0.1, 0.1, 0.5),
     (1.0, 0.65, 0.9, 1.05, 0.1, 0.1, 0.3),
+    # unequal returns r != s (Arthur's r and s): barriers -3 (2.7 -> 3) and +6 (5.4 -> 6),
+    # P(A) = 0.541; with r and s swapped it would be 0.838, so a swap cannot pass
+    (1.0, 0.73, 0.8, 1.07, 0.1, 0.05, 0.55),
 ]
 
 
@@ -79,6 +82,11 @@ def test_the_closed_form_itself() -> None:
     prob, mean = gamblers_ruin(1.0, 0.75, 0.8, 1.05, 0.1, 0.1, 0.6)
     assert prob == pytest.approx((1 - (2 / 3) ** 3) / (1 - (2 / 3) ** 6))
     assert mean == pytest.approx(-15 + 30 * prob)
+    # r != s: the lower barrier from r, (1 - 0.73) / 0.1 = 2.7 -> -3; the upper from s,
+    # (1.07 - 0.8) / 0.05 = 5.4 -> +6; N = 9, i = 3, rho = 0.45 / 0.55 = 9 / 11
+    prob, mean = gamblers_ruin(1.0, 0.73, 0.8, 1.07, 0.1, 0.05, 0.55)
+    assert prob == pytest.approx((1 - (9 / 11) ** 3) / (1 - (9 / 11) ** 9))
+    assert mean == pytest.approx(3 / -0.1 - 9 / -0.1 * prob)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -58,9 +58,12 @@ Entry barriers (after Arthur 1989)
     - *open pool*: actors that use no module of the kind and provide none, which a
       newcomer can win without anyone paying a switching cost;
     - *cost to match*: the least switching cost a newcomer must cover to draw level with
-      the leader when it wins the whole open pool ``p`` first and then lures the leader's
-      adopters cheapest first (each lured adopter counts once for the newcomer and once
-      against the leader): ``k = ceil((n_L - p) / 2)`` adopters, 0 when ``p >= n_L``;
+      the leader: it wins the whole open pool ``p`` first, then ``k`` of the leader's
+      adopters (each counts once for the newcomer and once against the leader) and ``j``
+      adopters of rivals only (each counts once, at the switching cost of the rival
+      modules it leaves), with ``p + k + j >= n_L - k``, the cheapest of each, least over
+      ``k``; 0 when ``p >= n_L``; unknown (with the bound) when a rival's module that
+      could be cheaper has no switching cost;
     - *lock-in lead* (Arthur 1989, Economic Journal 99:116-131): with increasing returns
       ``r`` (what each further adopter adds to every adopter's payoff, money per period)
       and a natural preference ``g`` of some adopters for the rival (money per period at
@@ -303,6 +306,9 @@ class Barrier:
     locked_in: bool | None
     newcomer_locked_out: bool | None
     reasons: dict[str, str] = field(default_factory=dict)
+    #: Adopters of rival providers only (not of the leader) the newcomer wins at the
+    #: least cost to match; each counts once, for the newcomer.
+    won_from_rivals: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every field."""
@@ -316,6 +322,7 @@ class Barrier:
                 "open_pool": list(self.open_pool),
                 "cost_to_match": self.cost_to_match,
                 "lured_to_match": self.lured_to_match,
+                "won_from_rivals": self.won_from_rivals,
                 "lock_in_lead": self.lock_in_lead,
                 "locked_in": self.locked_in,
                 "newcomer_locked_out": self.newcomer_locked_out,
@@ -1019,14 +1026,9 @@ def _barrier(
         total = float(sum(per_adopter.values()))
     providers = {m.provider for m in modules}
     pool = tuple(a for a in actors if a not in kind_adopters and a not in providers)
-    lured = max(0, math.ceil((n_lead - len(pool)) / 2))
-    cost: float | None = None
-    if lured == 0:
-        cost = 0.0
-    elif total is None:
-        reasons["cost_to_match"] = reasons["switching_cost_total"]
-    else:
-        cost = float(sum(sorted(per_adopter.values())[:lured]))
+    cost, lured, won = _cost_to_match(
+        kind, modules, leader, n_lead, len(pool), per_adopter, total, adopters_of, reasons
+    )
     locked: bool | None = None
     out: bool | None = None
     if delta is None:
@@ -1040,7 +1042,72 @@ def _barrier(
         if runner is None:
             reasons["locked_in"] = f"{leader} has no rival in kind {kind!r}: see newcomer_locked_out"
         out = n_lead > delta
-    return Barrier(leader, n_lead, runner, lead, total, pool, cost, lured, delta, locked, out, reasons)
+    return Barrier(leader, n_lead, runner, lead, total, pool, cost, lured, delta, locked, out, reasons, won)
+
+
+def _cost_to_match(
+    kind: str,
+    modules: list[Any],
+    leader: str,
+    n_lead: int,
+    pool: int,
+    per_adopter: Mapping[str, float],
+    total: float | None,
+    adopters_of: Mapping[str, tuple[str, ...]],
+    reasons: dict[str, str],
+) -> tuple[float | None, int, int]:
+    """The least switching cost for a newcomer to draw level with the leader, and how many
+    of the leader's adopters (``k``) and of rivals' adopters only (``j``) it wins for it.
+
+    The newcomer wins the open pool ``p`` at no cost. A lured adopter of the leader counts
+    once for the newcomer and once against the leader; an adopter of rivals only counts
+    once, for the newcomer, at the switching cost of the rival modules of the kind it
+    leaves. Level means ``p + k + j >= n_L - k``; over every ``k`` the cheapest ``k`` of
+    the leader's adopters and the cheapest ``j = max(0, n_L - 2k - p)`` of the rivals'
+    give the least cost (both lists sorted, so each choice of ``k`` is optimal).
+    """
+    if pool >= n_lead:
+        return 0.0, 0, 0
+    simple = math.ceil((n_lead - pool) / 2)  # the leader's adopters alone
+    if total is None:
+        reasons["cost_to_match"] = reasons["switching_cost_total"]
+        return None, simple, 0
+    leader_costs = sorted(per_adopter.values())
+    rival_costs: dict[str, float] = {}
+    rival_unknown: list[str] = []
+    for m in modules:
+        if m.provider == leader:
+            continue
+        for a in adopters_of[m.id]:
+            if a in per_adopter:
+                continue  # also the leader's: counted among the leader's adopters
+            if m.switching_cost is None:
+                rival_unknown.append(m.id)
+                rival_costs[a] = math.nan
+            elif a not in rival_costs or not math.isnan(rival_costs[a]):
+                rival_costs[a] = rival_costs.get(a, 0.0) + float(m.switching_cost)
+    priced = sorted(c for c in rival_costs.values() if not math.isnan(c))
+    lead_sum = np.concatenate(([0.0], np.cumsum(leader_costs)))
+    rival_sum = np.concatenate(([0.0], np.cumsum(priced)))
+    best: tuple[float, int, int] | None = None
+    for k in range(n_lead + 1):
+        j = max(0, n_lead - 2 * k - pool)
+        if j > len(priced):
+            continue
+        c = float(lead_sum[k] + rival_sum[j])
+        if best is None or c < best[0] - 1e-9 * max(1.0, abs(c)):
+            best = (c, k, j)
+    assert best is not None  # k = ceil((n_L - p) / 2) <= n_L is always feasible
+    cost, k, j = best
+    if rival_unknown and cost > 0:
+        unknown = list(dict.fromkeys(rival_unknown))
+        reasons["cost_to_match"] = (
+            f"the document gives no switching_cost for {', '.join(unknown)} (a rival's module of kind {kind!r}): "
+            f"winning its adopters might cost less, so the least cost is not known; it is at most "
+            f"{cost:,.0f} (the leader's and the priced rivals' adopters only)"
+        )
+        return None, k, j
+    return cost, k, j
 
 
 def _keystone(
@@ -1108,7 +1175,7 @@ def _with_cascades(
 ) -> tuple[Keystone, ...]:
     """Each scenario through the layers (:func:`~rainforest.analysis.layers.layered_cascade`),
     its losses valued at the actors' output."""
-    lay = Layers.from_ecosystem(eco, valued=valued)
+    lay = _without_in_house(Layers.from_ecosystem(eco, valued=valued))
     chosen: tuple[str, ...] = LAYERS if lay.supply is not None else tuple(x for x in LAYERS if x != "supply")
     if lay.supply is None:
         notes.append(f"the cascade leaves out the supply layer: {lay.supply_reason}")
@@ -1140,7 +1207,7 @@ def _with_cascades(
         unknown_cost = [u for u in r.unquantified if u.get("what") != "production loss"]
         cost = float(r.cost_total) if not unknown_cost and r.cost_total == r.cost_total_upper else None
         if cost is None:
-            reasons["cascade_cost"] = _unquantified_reason(unknown_cost or r.unquantified)
+            reasons["cascade_cost"] = _unquantified_reason(unknown_cost or r.unquantified, what="cost")
         if blind:
             why = (
                 f"the output of {len(blind)} actor(s) is not known ({', '.join(blind[:5])}): give size.revenue, or "
@@ -1177,12 +1244,27 @@ def _with_cascades(
     return tuple(out)
 
 
-def _unquantified_reason(rows: Sequence[Mapping[str, Any]]) -> str:
+def _unquantified_reason(rows: Sequence[Mapping[str, Any]], what: str = "loss") -> str:
     """Why a cascade's loss or cost is not one number: the links it reaches that the
-    document does not quantify, each with the layers' reason."""
+    document does not quantify, each with the layers' reason. Only the loss has bounds
+    (``cascade_bounds``); an unknown cost is said to be unknown, nothing more."""
     why = list(dict.fromkeys(str(r.get("reason", "")) for r in rows))
-    return (
-        f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}"
-        f"{'...' if len(why) > 4 else ''}): the loss lies between the bounds given (those unknowns at 0 and at their "
-        "largest)"
+    reached = (
+        f"the failure reaches what the document does not quantify ({'; '.join(why[:4])}{'...' if len(why) > 4 else ''})"
     )
+    if what == "cost":
+        return f"{reached}: the extra cost is not known"
+    return f"{reached}: the loss lies between the bounds given (those unknowns at 0 and at their largest)"
+
+
+def _without_in_house(lay: Layers) -> Layers:
+    """The layers without a provider's adoption of its own module: the analysis counts that
+    as in-house use, not dependence (a note says so), so withdrawing the module must not
+    stop the provider's own output either."""
+    pl = lay.platform
+    if not len(pl.adopter):
+        return lay
+    keep = pl.adopter != pl.provider[pl.adoption_module]
+    if bool(keep.all()):
+        return lay
+    return replace(lay, platform=replace(pl, adoption_module=pl.adoption_module[keep], adopter=pl.adopter[keep]))

@@ -1755,7 +1755,7 @@ def _platform_tables(eco: rf.Ecosystem, result: Any) -> None:
         )
     show(conc, rows_conc)
     bar = table(
-        f"Entry barriers (Arthur 1989){in_money}",
+        f"Entry barriers (Arthur 1989){in_money}; installed base, leads in adopters",
         [
             ("kind", "left"),
             ("leader", "left"),

@@ -1247,7 +1247,10 @@ def platform_section(ctx: Context) -> Section | None:
                 ", ".join(k.multi_homing) or "none",
                 f"{b.leader} ({b.installed_base}, lead {b.lead})" if b else "n/a",
                 cash(b.switching_cost_total, b.reasons, "switching_cost_total", money) if b else "n/a",
-                (f"{cash(b.cost_to_match, b.reasons, 'cost_to_match', money)} ({b.lured_to_match} lured)")
+                (
+                    f"{cash(b.cost_to_match, b.reasons, 'cost_to_match', money)} ({b.lured_to_match} lured from "
+                    f"{b.leader}, {b.won_from_rivals} won from rivals)"
+                )
                 if b
                 else "n/a",
                 (
@@ -1411,8 +1414,9 @@ def platform_section(ctx: Context) -> Section | None:
                 "lock-in lead (Arthur)",
             ),
             tuple(kind_rows),
-            "A newcomer's cost to match: it wins every actor that uses no module of the kind, then lures the "
-            "leader's adopters cheapest first until it has as many as the leader keeps.",
+            "A newcomer's cost to match: it wins every actor that uses no module of the kind, then the cheapest "
+            "mix of the leader's adopters (each one it lures also leaves the leader) and rivals' adopters that "
+            "gives it as many adopters as the leader keeps; the cost is what those adopters pay to switch.",
         ),
         Table(
             "Keystone scenarios: a provider fails or withdraws one module",
@@ -1428,11 +1432,12 @@ def platform_section(ctx: Context) -> Section | None:
             ),
             tuple(scenario_rows),
             "Each layer's column is the output lost through that layer alone; the provider's own loss when it "
-            "fails is the shock, in none of them. Extra costs: virgin inputs bought for lost by-products and the "
+            "fails is the shock, in none of them; an actor reached through two layers counts in each, so the "
+            "layers do not add up to the total. Extra costs: virgin inputs bought for lost by-products and the "
             "modules' lost value.",
         ),
         Table(
-            f"Dependence of each adopter ({len(dependence_rows)} of {len(result.adoptions)}, most dependent first)",
+            f"Dependence of each adopter ({len(dependence_rows)} of {len(result.adoptions)}, most dependent first: by the largest of its three shares)",
             (
                 "adopter",
                 "module",
