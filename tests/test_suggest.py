@@ -341,3 +341,23 @@ def test_literature_evidence_is_separate_from_kalundborg_and_fully_cited() -> No
         assert "Kalundborg" not in e["citation"]
     kept = {e.case for s in _fair().synergies for e in s.evidence}
     assert {e["case"] for e in literature} <= kept
+
+
+def test_a_penicillin_maker_and_a_pig_farm_get_mycelium_as_feed_from_the_hoechst_patent(tmp_path: Path) -> None:
+    """The patent names penicillin fermentation (21.10) and pigs (01.46): 1.0. An insulin
+    maker (21.20) shares only the division with 21.10, short of the group a supplier must
+    share, so the patent does not reach it."""
+    eco = rf.load(
+        park(
+            tmp_path,
+            [
+                {"id": "penicillin", "sector": "21.10"},
+                {"id": "insulin", "sector": "21.20"},
+                {"id": "pigs", "sector": "01.46"},
+            ],
+        )
+    )
+    found = [s for s in suggest.suggest_exchanges(eco, knowledge=_fair()) if s.synergy == "feed_residues"]
+    assert [(s.supplier, s.receiver, s.score) for s in found] == [("penicillin", "pigs", 1.0)]
+    assert found[0].support[0].evidence.kind == "patent"
+    assert "EP 0 060 407 B1" in found[0].sources[0]

@@ -329,6 +329,32 @@ LITERATURE: dict[str, tuple[str, str | None, str, str, tuple[str, ...], tuple[st
         "Encyclopaedia Britannica, 'Chemical industry: Sulfuric acid' (uses; sources of sulfur)",
         ("http://www.britannica.com/topic/chemical-industry/Sulfuric-acid",),
     ),
+    "ep0060407_feed": (
+        "feed_residues",
+        None,
+        "patent",
+        "Hoechst: the Penicillium mycelium left over from penicillin fermentation, freed of penicillin by "
+        "ensiling, used as single feed for pigs and cattle (a patented process, not an observed exchange)",
+        ("21.10",),
+        ("01.46", "01.41", "01.42"),
+        "Ebert, H. and Kreutzfeldt, R. (Hoechst AG). Process for the production of penicillin-free mycelium "
+        "masses from cultures obtained in the production by fermentation of penicillin, and their use as "
+        "animal feed and fertilizers. European patent EP 0 060 407 B1",
+        ("https://patents.google.com/patent/EP0060407B1/en",),
+    ),
+    "ep0060407_fertiliser": (
+        "fermentation_sludge",
+        None,
+        "patent",
+        "Hoechst: the same ensiled penicillin-free mycelium used as fertiliser (a patented process, not an "
+        "observed exchange)",
+        ("21.10",),
+        ("01",),
+        "Ebert, H. and Kreutzfeldt, R. (Hoechst AG). Process for the production of penicillin-free mycelium "
+        "masses from cultures obtained in the production by fermentation of penicillin, and their use as "
+        "animal feed and fertilizers. European patent EP 0 060 407 B1",
+        ("https://patents.google.com/patent/EP0060407B1/en",),
+    ),
     "directive_91_271": (
         "wastewater",
         None,
