@@ -362,3 +362,21 @@ def test_a_penicillin_maker_and_a_pig_farm_get_mycelium_as_feed_from_the_hoechst
     assert [(s.supplier, s.receiver, s.score) for s in found] == [("penicillin", "pigs", 1.0)]
     assert found[0].support[0].evidence.kind == "patent"
     assert "EP 0 060 407 B1" in found[0].sources[0]
+
+
+@pytest.mark.slow
+def test_the_example_park_check_runs() -> None:
+    """bench/eval_suggestions_park.py: without Kalundborg, the example park's declared fly ash
+    and gypsum pairs are found and the spent grain and water pairs are not (docs/suggestions.md)."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "eval_suggestions_park.py"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""},
+    )
+    data = json.loads(out.stdout)
+    assert len(data["declared"]) == 4
+    fair = data["without Kalundborg"]
+    assert (fair["suggested"], fair["hits"], fair["declared_recovered"]) == (6, 2, 2)
+    assert data["full"]["declared_recovered"] == 4
