@@ -355,6 +355,32 @@ LITERATURE: dict[str, tuple[str, str | None, str, str, tuple[str, ...], tuple[st
         "animal feed and fertilizers. European patent EP 0 060 407 B1",
         ("https://patents.google.com/patent/EP0060407B1/en",),
     ),
+    "selby_1996": (
+        "process_water",
+        None,
+        "case",
+        "Greater Los Angeles: reclaimed water (treated municipal sewage effluent) used for over 25 years as "
+        "make-up to the cooling circuits of electric utility generating stations and other industrial "
+        "facilities, refinery cooling among them (abstract and keywords)",
+        ("37.00",),
+        ("35.11", "19.20"),
+        "Selby, K. A., Puckorius, P. R. and Helm, K. R. (1996). The use of reclaimed water in electric power "
+        "stations and other industrial facilities. Water, Air, & Soil Pollution 90(1-2), 183-193. "
+        "doi:10.1007/BF00619280",
+        ("https://doi.org/10.1007/BF00619280",),
+    ),
+    "processes_2025_sludge": (
+        "sewage_sludge",
+        None,
+        "study",
+        "Experiment: soil polluted by the oil industry treated with sludge from municipal waste water "
+        "treatment plants for bioremediation (title and section headings; a study, not an observed exchange)",
+        ("37.00",),
+        ("39.00",),
+        "Sustainable remediation of polluted soils from the oil industry using sludge from municipal "
+        "wastewater treatment plants. Processes 13(1), 245 (2025), MDPI",
+        ("https://www.mdpi.com/2227-9717/13/1/245",),
+    ),
     "directive_91_271": (
         "wastewater",
         None,
