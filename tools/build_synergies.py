@@ -217,6 +217,186 @@ TAXONOMY: dict[
 }
 
 
+#: Published evidence from outside Kalundborg: source id -> (synergy, park (None: a sector
+#: reference, not one park), kind, what it documents, suppliers, receivers, citation, urls).
+#: Each was read (the passage named in "what it documents") before it was added; a park's
+#: firms are coded in NACE rev. 2 by their activity as the source describes it.
+LITERATURE: dict[str, tuple[str, str | None, str, str, tuple[str, ...], tuple[str, ...], str, tuple[str, ...]]] = {
+    "chertow_lombardi_2005": (
+        "process_steam",
+        "Guayama",
+        "case",
+        "Guayama, Puerto Rico: the AES coal-fired power plant sells steam to a nearby refinery, "
+        "cutting the refinery's emissions (abstract)",
+        ("35.11",),
+        ("19.20",),
+        "Chertow, M. R. and Lombardi, D. R. (2005). Quantifying economic and environmental benefits "
+        "of co-located firms. Environmental Science & Technology 39(17), 6535-6541. doi:10.1021/es050050+",
+        ("https://doi.org/10.1021/es050050+",),
+    ),
+    "eckelman_chertow_2013": (
+        "process_steam",
+        "Campbell Industrial Park",
+        "case",
+        "Campbell Industrial Park, O'ahu, Hawai'i (11 facilities): steam shared between a combined-cycle "
+        "fuel-oil cogeneration plant and a nearby refinery, the exchange with the largest savings (abstract)",
+        ("35.11",),
+        ("19.20",),
+        "Eckelman, M. J. and Chertow, M. R. (2013). Life cycle energy and environmental benefits of a US "
+        "industrial symbiosis. International Journal of Life Cycle Assessment 18(8), 1524-1532. "
+        "doi:10.1007/s11367-013-0601-5",
+        ("https://doi.org/10.1007/s11367-013-0601-5",),
+    ),
+    "acaa_fgd_gypsum": (
+        "fgd_gypsum",
+        None,
+        "reference",
+        "United States: FGD gypsum from coal-fired power plants' scrubbers is used in more than 40 % of the "
+        "gypsum wallboard made in the US; also as cement feedstock and as a soil treatment in agriculture",
+        ("35.11",),
+        ("23.62", "23.51", "01"),
+        "American Coal Ash Association, 'Flue Gas Desulfurization Gypsum' (What are CCPs?), acaa-usa.org",
+        ("https://www.acaa-usa.org/AboutCoalAsh/WhatareCCPs/FlueGasDesulfurizationGypsum.aspx",),
+    ),
+    "caer_cement": (
+        "fly_ash",
+        None,
+        "reference",
+        "Coal-fired power plants' fly ash and bottom ash are frequently used as a raw ingredient (alumina "
+        "and silica) in making Portland cement clinker",
+        ("35.11",),
+        ("23.51",),
+        "University of Kentucky Center for Applied Energy Research, Kentucky Ash Education: 'Fly Ash is Used "
+        "in Portland Cement', caer.uky.edu",
+        ("http://www.caer.uky.edu/kyasheducation/portland-cement.shtml",),
+    ),
+    "smith_2005_iea": (
+        "fly_ash",
+        None,
+        "reference",
+        "Review of coal ash use by country, focused on its two main markets, cement and concrete",
+        ("35.11",),
+        ("23.51", "23.61", "23.63"),
+        "Smith, I. M. (2005). Cement and concrete: benefits and barriers in coal ash utilisation. "
+        "IEA Clean Coal Centre report CCC/94, ISBN 92-9029-409-4",
+        (),
+    ),
+    "csmonitor_1980_trout": (
+        "warm_water",
+        None,
+        "case",
+        "New Jersey, US: Public Service Electric & Gas raised rainbow trout in cooling water pumped from its "
+        "coal-fired power plant on the Delaware River, and tried catfish and eels",
+        ("35.11",),
+        ("03.22",),
+        "'US utilities, with plenty of warm water, begin raising fish', The Christian Science Monitor, 19 June 1980",
+        ("https://www.csmonitor.com/1980/0619/061903.html",),
+    ),
+    "muench_1976": (
+        "warm_water",
+        None,
+        "case",
+        "California, US: Southern California Edison supported pilot culture of American lobster in the "
+        "thermal effluent of its generating stations (abstract)",
+        ("35.11",),
+        ("03.21",),
+        "Muench, K. A. (1976). The role of the electric utilities industry in developing the use of thermal "
+        "effluent in aquaculture. Proceedings of the Annual Meeting - World Mariculture Society 7. "
+        "doi:10.1111/j.1749-7345.1976.tb00087.x",
+        ("https://doi.org/10.1111/j.1749-7345.1976.tb00087.x",),
+    ),
+    "kent_sulfur": (
+        "sulphur",
+        None,
+        "reference",
+        "Sulphur recovered from sour oil and gas (hydrotreating) is the largest source of sulphur; bright "
+        "sulphur comes almost only from oil and gas processing; sulphuric acid makes up 93 % of the "
+        "elemental sulphur used in the US",
+        ("19.20",),
+        ("20.13",),
+        "d'Aquin, G. E. and Fell, R. C. Sulfur and sulfuric acid. Chapter 14 in Kent, J. A. (ed.), Kent and "
+        "Riegel's Handbook of Industrial Chemistry and Biotechnology, Springer",
+        (),
+    ),
+    "britannica_sulfuric_acid": (
+        "sulphur",
+        None,
+        "reference",
+        "Sulphuric acid is made by burning sulphur; almost half of the world's sulphuric acid goes to "
+        "superphosphate and related fertilisers (so fertiliser makers are the main users of the sulphur)",
+        ("19.20",),
+        ("20.13", "20.15"),
+        "Encyclopaedia Britannica, 'Chemical industry: Sulfuric acid' (uses; sources of sulfur)",
+        ("http://www.britannica.com/topic/chemical-industry/Sulfuric-acid",),
+    ),
+    "ep0060407_feed": (
+        "feed_residues",
+        None,
+        "patent",
+        "Hoechst: the Penicillium mycelium left over from penicillin fermentation, freed of penicillin by "
+        "ensiling, used as single feed for pigs and cattle (a patented process, not an observed exchange)",
+        ("21.10",),
+        ("01.46", "01.41", "01.42"),
+        "Ebert, H. and Kreutzfeldt, R. (Hoechst AG). Process for the production of penicillin-free mycelium "
+        "masses from cultures obtained in the production by fermentation of penicillin, and their use as "
+        "animal feed and fertilizers. European patent EP 0 060 407 B1",
+        ("https://patents.google.com/patent/EP0060407B1/en",),
+    ),
+    "ep0060407_fertiliser": (
+        "fermentation_sludge",
+        None,
+        "patent",
+        "Hoechst: the same ensiled penicillin-free mycelium used as fertiliser (a patented process, not an "
+        "observed exchange)",
+        ("21.10",),
+        ("01",),
+        "Ebert, H. and Kreutzfeldt, R. (Hoechst AG). Process for the production of penicillin-free mycelium "
+        "masses from cultures obtained in the production by fermentation of penicillin, and their use as "
+        "animal feed and fertilizers. European patent EP 0 060 407 B1",
+        ("https://patents.google.com/patent/EP0060407B1/en",),
+    ),
+    "selby_1996": (
+        "process_water",
+        None,
+        "case",
+        "Greater Los Angeles: reclaimed water (treated municipal sewage effluent) used for over 25 years as "
+        "make-up to the cooling circuits of electric utility generating stations and other industrial "
+        "facilities, refinery cooling among them (abstract and keywords)",
+        ("37.00",),
+        ("35.11", "19.20"),
+        "Selby, K. A., Puckorius, P. R. and Helm, K. R. (1996). The use of reclaimed water in electric power "
+        "stations and other industrial facilities. Water, Air, & Soil Pollution 90(1-2), 183-193. "
+        "doi:10.1007/BF00619280",
+        ("https://doi.org/10.1007/BF00619280",),
+    ),
+    "processes_2025_sludge": (
+        "sewage_sludge",
+        None,
+        "study",
+        "Experiment: soil polluted by the oil industry treated with sludge from municipal waste water "
+        "treatment plants for bioremediation (title and section headings; a study, not an observed exchange)",
+        ("37.00",),
+        ("39.00",),
+        "Sustainable remediation of polluted soils from the oil industry using sludge from municipal "
+        "wastewater treatment plants. Processes 13(1), 245 (2025), MDPI",
+        ("https://www.mdpi.com/2227-9717/13/1/245",),
+    ),
+    "directive_91_271": (
+        "wastewater",
+        None,
+        "regulation",
+        "Industrial waste water entering collecting systems and urban waste water treatment plants is "
+        "subject to prior regulation or authorisation (recitals; Article 11); any trade or industry "
+        "(Article 2(3)), coded here as the manufacturing divisions 10-33",
+        tuple(f"{d:02d}" for d in range(10, 34)),
+        ("37.00",),
+        "Council Directive 91/271/EEC of 21 May 1991 concerning urban waste water treatment, "
+        "OJ L 135, 30.5.1991, p. 40",
+        ("https://eur-lex.europa.eu/eli/dir/1991/271/oj",),
+    ),
+}
+
+
 def _rows(name: str) -> list[dict[str, str]]:
     with (DATA / name).open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
@@ -332,6 +512,29 @@ def build() -> dict[str, Any]:
                 }
             )
 
+    for src_id, (sid, park, kind, what, sup, rec, citation, urls) in sorted(LITERATURE.items()):
+        if sid not in ENTRIES:
+            problems.append(f"LITERATURE[{src_id}]: no synergy {sid!r}")
+            continue
+        if park == "Kalundborg":
+            problems.append(f"LITERATURE[{src_id}]: Kalundborg evidence belongs in kalundborg.json")
+        for code in [*sup, *rec]:
+            check_nace(code, f"LITERATURE[{src_id}]")
+        sources[src_id] = {"citation": citation, "urls": list(urls)}
+        evidence[sid].append(
+            {
+                "case": f"literature:{src_id}",
+                "park": park,
+                "kind": kind,
+                "description": what,
+                "suppliers": list(sup),
+                "receivers": list(rec),
+                "kalundborg_exchanges": [],
+                "sources": [src_id],
+                "citation": citation,
+            }
+        )
+
     synergies = []
     for sid, (residue, use, codes, aliases) in ENTRIES.items():
         for c in codes:
@@ -364,6 +567,7 @@ def build() -> dict[str, Any]:
             "nace_rev2.csv",
             "kalundborg.json",
             "rainforest.optimize.taxonomy.SYNERGIES",
+            "tools/build_synergies.py LITERATURE (published evidence from outside Kalundborg)",
         ],
         "attribution": _attributions(),
         "kalundborg_nace": {a: {"nace": c, "why": w} for a, (c, w) in KALUNDBORG_NACE.items()},
