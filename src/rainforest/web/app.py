@@ -24,7 +24,7 @@ from rainforest.store import Store
 from rainforest.web.context import Workbench
 from rainforest.web.deps import SignInError, caller, csrf_token
 from rainforest.web.render import html_page
-from rainforest.web.routers import accounts, actors, board, ecosystems, jobs, people
+from rainforest.web.routers import accounts, actors, board, ecosystems, history, jobs, people
 from rainforest.web.security import MAX_REQUEST_MB, SecurityHeaders, SizeLimit, docs_page
 
 __all__ = ["STOP_GRACE_S", "create_app"]
@@ -83,7 +83,7 @@ def create_app(
     app.add_middleware(SizeLimit, limit=limit)  # inside the headers: a 413 gets them too
     app.state.max_request_bytes = limit
     app.add_middleware(SecurityHeaders)
-    for area in (ecosystems, board, accounts, actors, people, jobs):
+    for area in (ecosystems, board, accounts, actors, people, jobs, history):
         # the areas' routes join the application's own table, flat (include_router keeps a
         # branch per router in this FastAPI): the authorisation tests walk that table
         app.router.routes.extend(area.router.routes)
