@@ -342,7 +342,17 @@ def removed_actor_tables(eco: Ecosystem, actor: str) -> Tables:
     replace: dict[str, Replacement] = {
         section: (owned_rows(eco.table(section), section, actor), {}) for section in ACTOR_SECTIONS
     }
-    return build_tables(raw_document(eco, replace))
+    return build_tables(_pruned(raw_document(eco, replace)))
+
+
+def _pruned(doc: RawDocument) -> RawDocument:
+    """``doc`` without the extension columns that no row holds any more (rows removed): the
+    result equals the same document read afresh."""
+    for section in doc.sections.values():
+        for name in [k for k in section.columns if k.startswith("x_")]:
+            if all(v is None for v in section.columns[name]):
+                del section.columns[name]
+    return doc
 
 
 def _resource_cells(eco: Ecosystem, record: Mapping[str, Any], others: Sequence[str]) -> dict[str, list[Any]]:
@@ -422,4 +432,4 @@ def removed_resource_tables(eco: Ecosystem, resource: str) -> Tables:
         )
     table = eco.table("resources")
     drop = np.array([r == resource for r in table.texts("id")], dtype=bool)
-    return build_tables(raw_document(eco, {"resources": (drop, {})}))
+    return build_tables(_pruned(raw_document(eco, {"resources": (drop, {})})))

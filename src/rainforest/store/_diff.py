@@ -71,6 +71,7 @@ def row_changes(old: Ecosystem, new: Ecosystem) -> list[RowChange]:
     out: list[RowChange] = []
     for section in SECTIONS:
         defaults = _defaults(section)
+        order = {f.name: i for i, f in enumerate(SECTIONS[section].fields)}
         a_rows = [{**defaults, **r} for r in a_doc.get(section, [])]
         b_rows = [{**defaults, **r} for r in b_doc.get(section, [])]
         if a_rows == b_rows:
@@ -89,7 +90,8 @@ def row_changes(old: Ecosystem, new: Ecosystem) -> list[RowChange]:
                 after.remove(r)
             for x, y in zip(before, after, strict=False):
                 fx, fy = _flat(x), _flat(y)
-                fields = tuple(f for f in dict.fromkeys([*fx, *fy]) if fx.get(f) != fy.get(f))
+                names = [f for f in dict.fromkeys([*fx, *fy]) if fx.get(f) != fy.get(f)]
+                fields = tuple(sorted(names, key=lambda f: order.get(f, order.get(f.split(".")[0], len(order)))))
                 out.append(RowChange(section, "changed", key, x, y, fields))
             for x in before[len(after) :]:
                 out.append(RowChange(section, "removed", key, x, None))

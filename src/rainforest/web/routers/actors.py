@@ -314,7 +314,7 @@ def save_resource_page(
     form = f"resource-{rid}" if rid else "add-resource"
 
     def save() -> Version:
-        record = actors.resource_record(values, wb.store.load(slug).resource_ids, rid)
+        record = actors.checked_resource_record(wb.store.load(slug), values, rid)
         return actors.save_resource(wb, c, slug, record, expected, rid=rid, note=note)
 
     return _directory_saved(request, wb, c, slug, form, values, save)

@@ -37,10 +37,12 @@ def api_versions(slug: str, wb: WB, c: Reader, page: int = 1) -> dict[str, Any]:
 
 
 @router.get("/api/ecosystems/{slug}/diff", tags=["history"])
-def api_diff(slug: str, a: str, b: str, wb: WB, c: Reader) -> dict[str, Any]:
-    """What changed from version ``a`` to version ``b``: in words (``what``) and row by row
-    (``rows``: section, added/removed/changed, the records before and after, the fields)."""
-    return history.diff(wb, slug, a, b)
+def api_diff(slug: str, wb: WB, c: Reader, a: str = "", b: str = "") -> dict[str, Any]:
+    """What changed from version ``a`` to version ``b`` (by default: what the latest version
+    changed): in words (``what``) and row by row (``rows``: section, added, removed or
+    changed, the records before and after, the fields that changed)."""
+    head = wb.store.head(slug)
+    return history.diff(wb, slug, a or max(1, head - 1), b or head)
 
 
 @router.post("/api/ecosystems/{slug}/revert", tags=["history"])

@@ -120,7 +120,7 @@ def actors_page(wb: Workbench, c: Caller, slug: str, q: str, page: int) -> dict[
     return {
         "nav": c.access.nav("actors"),
         "name": eco.name,
-        "rows": rows[(page - 1) * PAGE : page * PAGE],
+        "rows": [{**r, "sector_label": _sector_label(str(r["sector"]))} for r in rows[(page - 1) * PAGE : page * PAGE]],
         "total": len(rows),
         "q": q,
         "page": page,
@@ -335,6 +335,8 @@ def add_actor(
     """Add an actor (managers). :class:`DocumentError` placed as ``record.sector``..."""
     if not c.access.manages:
         raise HTTPException(403, "only the ecosystem's managers add actors")
+    if not record.get("id") and isinstance(record.get("name"), str) and record["name"].strip():
+        record = {**record, "id": new_id(record["name"], wb.store.load(slug).actor_ids)}
     label = record.get("name") or record.get("id")
     return save(wb, c, slug, expected, lambda eco: edits.add_actor(eco, record), _message(f"added actor {label}", note))
 
@@ -388,6 +390,24 @@ def resource_record(form: Mapping[str, str], taken: Sequence[str], rid: str = ""
     return record
 
 
+def checked_resource_record(eco: Ecosystem, form: Mapping[str, str], rid: str = "") -> dict[str, Any]:
+    """:func:`resource_record`, every problem of the form at once: a wrong EWC code and
+    the model's problems with the rest (a unit, a kind) together."""
+    try:
+        return resource_record(form, eco.resource_ids, rid)
+    except DocumentError as exc:
+        issues = list(exc.issues)
+        record = resource_record({**form, "ewc": ""}, eco.resource_ids, rid)
+        try:
+            if rid:
+                edits.edit_resource(eco, rid, record)
+            else:
+                edits.add_resource(eco, record)
+        except DocumentError as more:
+            issues += more.issues
+        raise DocumentError(issues, source="edit") from None
+
+
 def _waste_code(text: str, path: str) -> str:
     """An EWC code as the catalogue writes it; :class:`DocumentError` at ``path`` when unknown."""
     try:
@@ -420,6 +440,8 @@ def save_resource(
     EWC one that the resource carries are kept when the form edits it."""
     if not c.access.manages:
         raise HTTPException(403, "only the ecosystem's managers add and change resources")
+    if not rid and not record.get("id") and isinstance(record.get("name"), str) and record["name"].strip():
+        record = {**record, "id": new_id(record["name"], wb.store.load(slug).resource_ids)}
     label = record.get("name") or record.get("id") or rid
     if not rid:
         return save(
@@ -574,10 +596,8 @@ def _ewc_change(
             [
                 Issue(
                     path,
-                    f"{name} carries the EWC code {has}",
-                    expected=f"{has}, or the resource whose code is {code}",
-                    got=code,
-                    hint="a resource has one waste code: add a resource for the other code (Actors page)",
+                    f"{name} carries the EWC code {has}, not {code}",
+                    hint=f"a resource has one waste code: choose the resource of {code}, or add it on the Actors page",
                 )
             ],
             source="edit",
@@ -620,17 +640,28 @@ def _checked_row(
 
 
 def _what(
-    section: str, record: Mapping[str, Any], names: Mapping[str, Mapping[str, str]], units: Mapping[str, str]
+    section: str,
+    record: Mapping[str, Any],
+    names: Mapping[str, Mapping[str, str]],
+    units: Mapping[str, str],
+    owner: str,
+    amount: bool = True,
 ) -> str:
-    """An offer, need or flow in words: ``offer of Fly ash (10 t)``."""
+    """An offer, need or flow in words: ``Mill's offer of Fly ash (10 t)``, ``the flow of
+    Fly ash from Mill to Farm (5 t)``; without the quantity when ``amount`` is false."""
     resource = str(record.get("resource") or ", ".join(record.get("resources") or []))
     label = names["resources"].get(resource, resource)
     q = record.get("quantity")
-    amount = f" ({number(q)} {units.get(resource, '')})".replace(" )", ")") if q is not None else ""
+    shown = f" ({_amount(q, units.get(resource, ''))})" if amount and isinstance(q, int | float) else ""
     if section == "flows":
         a, b = names["actors"].get(record["from"], record["from"]), names["actors"].get(record["to"], record["to"])
-        return f"flow of {label} from {a} to {b}{amount}"
-    return f"{SECTIONS[section].singular} of {label}{amount}"
+        return f"the flow of {label} from {a} to {b}{shown}"
+    return f"{owner}'s {SECTIONS[section].singular} of {label}{shown}"
+
+
+def _amount(q: Any, unit: str) -> str:
+    """A quantity with its unit, as the history says it (``9,500 t``); a text as given."""
+    return f"{number(float(q))} {unit}".strip() if isinstance(q, int | float) else str(q)
 
 
 def edit_part(
@@ -654,26 +685,31 @@ def edit_part(
     if remove:
         if not remove.isdigit() or int(remove) >= len(records):
             raise HTTPException(422, f"no {section[:-1]} {remove!r} to remove")
-        what = _what(section, records[int(remove)], names, units)
+        what = _what(section, records[int(remove)], names, units, owner)
         if form.get("confirm") != "yes":
-            raise NotConfirmedError(f"Remove the {what} of {owner}?", {"remove": remove})
+            raise NotConfirmedError(f"Remove {what}?", {"remove": remove})
         del records[int(remove)]
-        message = f"removed the {what} of {owner}"
+        message = f"removed {what}"
     elif op in ("edit", "quantity"):
         if not index.isdigit() or int(index) >= len(records):
             raise HTTPException(422, f"no {section[:-1]} {index!r} to change")
         i = int(index)
-        before = _what(section, records[i], names, units)
+        before = _what(section, records[i], names, units, owner)
         if op == "quantity":
+            unit = units.get(str(records[i].get("resource")), "")
+            was = records[i].get("quantity")
             records[i]["quantity"] = _float(str(form.get("quantity", "")))
             records[i].pop("unit", None)  # the new figure is in the resource's unit
-            message = f"changed the quantity of the {before} of {owner} to {form.get('quantity', '')}"
+            what = _what(section, records[i], names, units, owner, amount=False)
+            message = (
+                f"changed the quantity of {what} from {_amount(was, unit)} to {_amount(records[i]['quantity'], unit)}"
+            )
         elif section == "flows":
             records[i] = {**records[i], "resource": form.get("resource", ""), "quantity": _float(str(form["quantity"]))}
-            message = f"changed the {before} of {owner}"
+            message = f"changed {before}"
         else:
             records[i], also = _checked_row(eco, c, section, aid, form, i, records)
-            message = f"changed the {before} of {owner}"
+            message = f"changed {before}"
     elif section == "flows":
         other = str(form.get("other", "")).strip()
         ends = (aid, other) if form.get("direction", "out") != "in" else (other, aid)
@@ -685,12 +721,11 @@ def edit_part(
                 "quantity": _float(str(form["quantity"])),
             }
         )
-        message = f"added a {_what(section, records[-1], names, units)}"
+        message = f"added {_what(section, records[-1], names, units, owner)}"
     else:
         new, also = _checked_row(eco, c, section, aid, form, len(records), records)
         records.append(new)
-        article = "an" if section == "offers" else "a"
-        message = f"added {article} {_what(section, new, names, units)} by {owner}"
+        message = f"added {_what(section, new, names, units, owner)}"
     parts: dict[str, Any] = {section: records}
     if also is not None:  # the resource's EWC code too, in the same version (never merged)
         then = also

@@ -111,8 +111,10 @@ class _Words:
         for f in c.fields:
             words = _FIELD_WORDS.get(f, f.replace("_", " "))
             u = unit if f in ("quantity", "uncertainty") else ""
-            parts.append(f"the {words} of {name} from {_value(before.get(f), u)} to {_value(after.get(f), u)}")
-        return "changed " + "; ".join(parts)
+            parts.append((words, f"from {_value(before.get(f), u)} to {_value(after.get(f), u)}"))
+        if len(parts) == 1:
+            return f"changed the {parts[0][0]} of {name} {parts[0][1]}"
+        return f"changed {name}: " + "; ".join(f"the {w} {change}" for w, change in parts)
 
 
 def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
