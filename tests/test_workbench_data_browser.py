@@ -180,5 +180,6 @@ def test_a_manager_builds_a_park_from_nothing(server: tuple[str, str], browser: 
     assert "added Nordic Cement's need of Fly ash (40,000 t)" in page.inner_text(f"#v{head + 1}")
     page.goto(f"{base}/e/harbour/actors/nordic_cement")
     assert page.locator("#needs tbody tr").count() == 1
-    assert problems == []
+    # the refused form's page answers 422, which the browser logs; nothing else went wrong
+    assert [p for p in problems if "status of 422" not in p] == []
     context.close()
