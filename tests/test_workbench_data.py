@@ -185,7 +185,7 @@ def test_resources_are_added_changed_and_removed_with_their_ewc_code(world: tupl
     assert "spent_grain" not in store.load("park").resource_ids
     used = client.post("/e/park/resources/ash/remove", auth=MANNY, data={"confirm": "yes"})
     assert used.status_code == 422
-    assert "the resource 'ash' is in use" in used.text
+    assert "the resource &#39;ash&#39; is in use" in used.text
     assert "3 flows, 2 offers, 1 need" in used.text
 
 
