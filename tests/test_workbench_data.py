@@ -550,3 +550,13 @@ def test_pages_show_names_with_the_ids_on_hover(world: tuple[Store, TestClient])
     member = client.get("/e/park/actors/farm", auth=MIA).text  # another firm's page, as a member
     assert "Green Acre Farm" in member
     assert "not shown" in member
+
+
+def test_the_resources_card_counts_uses_as_the_model_does() -> None:
+    import rainforest as rf
+    from rainforest.model.edits import resource_uses
+    from rainforest.web.services.actors import resource_rows
+
+    eco = rf.datasets.kalundborg()
+    counted = {r["id"]: r["uses"] for r in resource_rows(eco)}
+    assert counted == {r: sum(resource_uses(eco, r).values()) for r in eco.resource_ids}

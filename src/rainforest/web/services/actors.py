@@ -15,7 +15,7 @@ from fastapi import HTTPException
 
 from rainforest.errors import DocumentError, Issue, UnknownIdError
 from rainforest.model.ecosystem import Ecosystem
-from rainforest.model.edits import resource_uses
+from rainforest.model.edits import RESOURCE_REFERENCES
 from rainforest.model.entities import entity_to_record
 from rainforest.model.schema import RESOURCE_KINDS, SECTIONS, STAGES, STRATA
 from rainforest.model.table import thaw
@@ -163,6 +163,7 @@ def labels(eco: Ecosystem) -> dict[str, dict[str, str]]:
 def resource_rows(eco: Ecosystem) -> list[dict[str, Any]]:
     """The resources as the forms and tables show them: id, name, kind, unit, price,
     EWC code, emission factors, and how many rows name each."""
+    uses = _use_counts(eco)
     rows = []
     for r in eco.resources:
         rows.append(
@@ -177,10 +178,30 @@ def resource_rows(eco: Ecosystem) -> list[dict[str, Any]]:
                 "co2e_virgin": r.co2e_virgin,
                 "co2e_disposal": r.co2e_disposal,
                 "transport_cost": r.transport_cost,
-                "uses": sum(resource_uses(eco, r.id).values()),
+                "uses": uses.get(r.id, 0),
             }
         )
     return rows
+
+
+def _use_counts(eco: Ecosystem) -> dict[str, int]:
+    """How many rows name each resource (one pass over each column that names resources;
+    see :data:`rainforest.model.edits.RESOURCE_REFERENCES`)."""
+    counts: dict[str, int] = {}
+    for section, fields in RESOURCE_REFERENCES.items():
+        table = eco.table(section)
+        if table.n == 0:
+            continue
+        for row in zip(*(table[f].tolist() for f in fields if f in table), strict=True):
+            named: set[str] = set()
+            for v in row:
+                if isinstance(v, tuple):
+                    named.update(str(x) for x in v)
+                elif isinstance(v, str):
+                    named.add(v)
+            for rid in named:
+                counts[rid] = counts.get(rid, 0) + 1
+    return counts
 
 
 def actor_page(wb: Workbench, c: Caller, slug: str, aid: str) -> dict[str, Any]:
