@@ -139,7 +139,7 @@ def test_every_route_names_its_caller_through_a_dependency() -> None:
 
     app = create_app(Store("sqlite://"))
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    assert len(routes) == 79  # 58 + suggestions (6), template (2), inbox (5), board (4), map (4)
+    assert len(routes) == 95  # 58 + suggestions (6), template (2), inbox (5), board (4), map (4), data and history (16)
     unguarded = [r.path for r in routes if r.path not in public and caller not in calls(r.dependant)]
     assert unguarded == ["/logout"]  # signing out needs only the session's CSRF token
 

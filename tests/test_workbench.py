@@ -126,6 +126,14 @@ def test_forms_add_and_remove_offers_and_needs(world: tuple[Store, TestClient]) 
         data={"remove": "0", "csrf": token, "expected": str(head + 1)},
         follow_redirects=False,
     )
+    assert r.status_code == 200  # a removal asks first, and changes nothing until confirmed
+    assert "Remove farm&#39;s need of ash (12 t)?" in r.text
+    assert store.head("park") == head + 1
+    r = client.post(
+        "/e/park/actors/farm/needs",
+        data={"remove": "0", "confirm": "yes", "csrf": token, "expected": str(head + 1)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert [n.quantity for n in store.load("park").needs if n.actor == "farm"] == [4.0]
     r = client.post(
@@ -156,7 +164,9 @@ def test_members_add_and_remove_their_flows_by_form(world: tuple[Store, TestClie
     assert r.status_code == 303
     flows = [(f.source, f.target, f.quantity) for f in store.load("park").flows if "mill" in (f.source, f.target)]
     assert flows == [("mill", "farm", 5.0), ("plant", "mill", 2.5)]
-    r = client.post("/e/park/actors/mill/flows", auth=mia, data={"remove": "0"}, follow_redirects=False)
+    r = client.post(
+        "/e/park/actors/mill/flows", auth=mia, data={"remove": "0", "confirm": "yes"}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert [(f.source, f.target) for f in store.load("park").flows if "mill" in (f.source, f.target)] == [
         ("plant", "mill")

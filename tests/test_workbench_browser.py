@@ -131,10 +131,10 @@ def test_the_whole_workbench_in_a_browser(server: tuple[str, str], browser: Any,
     page.locator("#add-offers input[name=quantity]").fill("500")
     page.locator("#add-offers button[type=submit]").click()
     assert page.locator("#offers tbody tr").count() == 2
-    page.fill("input[data-codes=waste]", "fly ash coal")
+    page.fill("#add-offers-ewc", "fly ash coal")  # the offer form's EWC code field searches
     # (not wait_for_function: it evaluates a string in the page, which the policy forbids)
-    page.wait_for_selector("#waste-codes option", state="attached")
-    assert page.locator("#waste-codes option").first.get_attribute("value") == "10 01 02"
+    page.wait_for_selector("#add-offers-ewc-codes option", state="attached")
+    assert page.locator("#add-offers-ewc-codes option").first.get_attribute("value") == "10 01 02"
     # members see no analyses, no long work, no import
     assert page.locator("nav.eco >> text=Analyses").count() == 0
     page.goto(f"{base}/e/park/analyses")

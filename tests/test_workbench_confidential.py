@@ -167,9 +167,25 @@ POSTS: dict[str, dict[str, object]] = {
     "/e/{slug}/people/{username}/remove": {"data": {}},
     "/inbox": {"data": {"email": "me@firm.example", "notify": "on"}},
     "/api/inbox/mail": {"json": {"email": "me@firm.example", "notify": True}},
+    "/api/ecosystems/{slug}/actors": {"json": {"record": {"name": "New firm"}}},
+    "/api/ecosystems/{slug}/resources": {"json": {"record": {"name": "New stuff", "kind": "material", "unit": "t"}}},
+    "/api/ecosystems/{slug}/resources/{rid}": {"json": {"record": {"kind": "material", "unit": "t"}}},
+    "/api/ecosystems/{slug}/revert": {"json": {"version": 1}},
+    "/api/ecosystems/new": {"json": {"slug": "x", "name": "X", "actor": {"name": "First"}}},
+    "/e/{slug}/actors": {"data": {"name": "New firm"}},
+    "/e/{slug}/actors/{aid}/remove": {"data": {}},
+    "/e/{slug}/resources": {"data": {"name": "New stuff", "kind": "material", "unit": "t"}},
+    "/e/{slug}/resources/{rid}/remove": {"data": {}},
+    "/e/{slug}/history/{number}/revert": {"data": {}},
+    "/new/empty": {"data": {"slug": "x", "name": "X", "actor_name": "First"}},
 }
 #: DELETE routes (all for managers or administrators: a member is refused).
-DELETES = ("/api/ecosystems/{slug}/people/{username}", "/api/users/{username}")
+DELETES = (
+    "/api/ecosystems/{slug}/people/{username}",
+    "/api/users/{username}",
+    "/api/ecosystems/{slug}/actors/{aid}",
+    "/api/ecosystems/{slug}/resources/{rid}",
+)
 #: Routes left out: sign-in and sign-out, and the public files.
 PUBLIC = {"/login", "/logout", "/favicon.ico", "/static/{name}", "/static/leaflet/{name:path}"}
 
@@ -192,6 +208,8 @@ def _urls(path: str, store: Store, member: str) -> Iterator[str]:
         "{jid}": [str(j.id) for j in JobQueue(store).jobs("vault")],
         "{section}": ["summary", *ANALYSES] if "analyses" in path else ["offers", "needs", "flows"],
         "{username}": ["manny"],
+        "{rid}": ["ash"],
+        "{number}": ["1"],
     }
     if "applications/{aid}" in path:
         values["{aid}"] = [

@@ -411,6 +411,79 @@ class Ecosystem:
         name, period, extensions, columns = added_actor_tables(self, record)
         return Ecosystem._from_tables(name, period, columns, extensions)
 
+    def remove_actor(self, actor: str) -> Ecosystem:
+        """The ecosystem without ``actor``: its record, offers, needs and stocks, and the
+        flows and links it is at one end of.
+
+        Raises
+        ------
+        UnknownIdError
+            When ``actor`` is not in the ecosystem.
+        DocumentError
+            When a module names it (as provider or adopter), or it is the last actor.
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg()
+        >>> smaller = eco.remove_actor("fish_farm")
+        >>> "fish_farm" in smaller.actor_ids, len(smaller.flows) < len(eco.flows)
+        (False, True)
+        """
+        from rainforest.model.edits import removed_actor_tables  # validation on first use (import time)
+
+        return Ecosystem._from_tables(*_ordered(removed_actor_tables(self, actor)))
+
+    def add_resource(self, record: Mapping[str, Any]) -> Ecosystem:
+        """The ecosystem with one more resource, ``record`` as in a ``rainforest/1`` document.
+
+        Raises
+        ------
+        DocumentError
+            When the record is invalid or its id is taken (``resources[0].unit``...).
+
+        Examples
+        --------
+        >>> import rainforest as rf
+        >>> eco = rf.datasets.kalundborg().add_resource({"id": "bark", "kind": "material", "unit": "t"})
+        >>> eco.resource("bark").unit
+        't'
+        """
+        from rainforest.model.edits import added_resource_tables  # validation on first use (import time)
+
+        return Ecosystem._from_tables(*_ordered(added_resource_tables(self, record)))
+
+    def replace_resource(self, resource: str, record: Mapping[str, Any]) -> Ecosystem:
+        """The ecosystem with ``resource``'s record replaced by ``record`` (its ``id`` may be
+        left out; it cannot change). Quantities stay as they are: they are in the resource's
+        unit, so a new unit must measure the same thing (the checks convert row units).
+
+        Raises
+        ------
+        UnknownIdError
+            When ``resource`` is not in the ecosystem.
+        DocumentError
+            When the record is invalid or renames the resource.
+        """
+        from rainforest.model.edits import replaced_resource_tables  # validation on first use (import time)
+
+        return Ecosystem._from_tables(*_ordered(replaced_resource_tables(self, resource, record)))
+
+    def remove_resource(self, resource: str) -> Ecosystem:
+        """The ecosystem without ``resource``, which nothing may name any more.
+
+        Raises
+        ------
+        UnknownIdError
+            When ``resource`` is not in the ecosystem.
+        DocumentError
+            When a flow, offer, need, stock, link, virgin supply or substitute names it
+            (``got`` says how many of each).
+        """
+        from rainforest.model.edits import removed_resource_tables  # validation on first use (import time)
+
+        return Ecosystem._from_tables(*_ordered(removed_resource_tables(self, resource)))
+
     # -- whole document -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The ``rainforest/1`` document as plain data (what JSON and YAML writers write).
@@ -542,6 +615,13 @@ class Ecosystem:
         ]
         more = (", " + ", ".join(extra)) if extra else ""
         return f"<Ecosystem {self.name!r}: {parts}{more}>"
+
+
+def _ordered(tables: tuple[str, str, dict[str, Any], dict[str, Table]]) -> tuple[Any, ...]:
+    """:func:`build_tables`'s ``(name, period, extensions, tables)`` in the order
+    :meth:`Ecosystem._from_tables` takes them."""
+    name, period, extensions, columns = tables
+    return name, period, columns, extensions
 
 
 def build_ecosystem(doc: RawDocument) -> Ecosystem:

@@ -33,11 +33,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTOR_SECTIONS",
+    "RESOURCE_REFERENCES",
     "Tables",
     "added_actor_tables",
+    "added_resource_tables",
     "cells_section",
     "owned_rows",
+    "removed_actor_tables",
+    "removed_resource_tables",
+    "replaced_resource_tables",
     "replaced_tables",
+    "resource_uses",
     "section_cells",
 ]
 
@@ -119,7 +125,8 @@ def section_cells(table: Table, section: str) -> dict[str, list[Any]]:
 def raw_document(eco: Ecosystem, replace: Mapping[str, Replacement]) -> RawDocument:
     """``eco`` as a raw tabular document, ready to be validated again; for each section in
     ``replace``, the rows where the mask is true are dropped and the given cells appended
-    (one actor record dropped and one given: replaced in place, the actors' order stays)."""
+    (one actor or resource record dropped and one given: replaced in place, the order
+    stays)."""
     top: dict[str, Any] = {"format": FORMAT, "name": eco.name}
     if eco.period != "year":
         top["period"] = eco.period
@@ -133,7 +140,7 @@ def raw_document(eco: Ecosystem, replace: Mapping[str, Replacement]) -> RawDocum
         if section in replace:
             drop, added = replace[section]
             width = len(next(iter(added.values()))) if added else 0
-            if section == "actors" and int(drop.sum()) == 1 == width:
+            if section in ("actors", "resources") and int(drop.sum()) == 1 == width:
                 at = int(np.flatnonzero(drop)[0])
                 for name in set(cells) | set(added):
                     column = cells.get(name, [None] * n)
@@ -289,3 +296,140 @@ def added_actor_tables(eco: Ecosystem, record: Mapping[str, Any]) -> Tables:
     checked = _checked(eco, {"actors": [dict(record)]})[3]
     drop = np.zeros(eco.table("actors").n, dtype=bool)
     return build_tables(raw_document(eco, {"actors": (drop, section_cells(checked["actors"], "actors"))}))
+
+
+#: Where a resource is named, per section: the fields holding its id.
+RESOURCE_REFERENCES: dict[str, tuple[str, ...]] = {
+    "flows": ("resource",),
+    "offers": ("resource",),
+    "needs": ("resource", "resources"),
+    "stocks": ("resource",),
+    "links": ("resource",),
+    "virgin": ("resource",),
+    "resources": ("substitutes",),
+}
+
+
+def _mentions(values: Sequence[Any], target: str) -> npt.NDArray[np.bool_]:
+    return np.array([v == target or (isinstance(v, tuple) and target in v) for v in values], dtype=bool)
+
+
+def removed_actor_tables(eco: Ecosystem, actor: str) -> Tables:
+    """The validated tables of ``eco`` without ``actor`` and every row it owns (see
+    :meth:`Ecosystem.remove_actor <rainforest.model.Ecosystem.remove_actor>`)."""
+    eco.actor_index(actor)  # UnknownIdError with the nearest ids
+    problems = []
+    modules = eco.table("modules")
+    for i, (mid, provider, adopters) in enumerate(
+        zip(modules.texts("id"), modules.texts("provider"), modules["adopters"].tolist(), strict=True)
+    ):
+        if provider == actor or actor in (adopters or ()):
+            role = "provides" if provider == actor else "adopts"
+            problems.append(
+                Issue(
+                    f"modules[{i}]",
+                    f"{actor!r} {role} the module {mid!r}",
+                    expected="an actor no module names",
+                    hint=f"take {actor!r} out of the module first (import a document without it)",
+                )
+            )
+    if len(eco.actor_ids) == 1:
+        problems.append(
+            Issue("actors", "an ecosystem keeps at least one actor", got=f"only {actor!r}", hint="add another first")
+        )
+    if problems:
+        raise DocumentError(problems, source="edit")
+    replace: dict[str, Replacement] = {
+        section: (owned_rows(eco.table(section), section, actor), {}) for section in ACTOR_SECTIONS
+    }
+    return build_tables(_pruned(raw_document(eco, replace)))
+
+
+def _pruned(doc: RawDocument) -> RawDocument:
+    """``doc`` without the extension columns that no row holds any more (rows removed): the
+    result equals the same document read afresh."""
+    for section in doc.sections.values():
+        for name in [k for k in section.columns if k.startswith("x_")]:
+            if all(v is None for v in section.columns[name]):
+                del section.columns[name]
+    return doc
+
+
+def _resource_cells(eco: Ecosystem, record: Mapping[str, Any], others: Sequence[str]) -> dict[str, list[Any]]:
+    """One resource record checked against the ecosystem's other resources (its
+    substitutes name them), as table cells; problems placed as ``resources[0].unit``."""
+    mini = [dict(record)] + [{"id": r, "kind": "material", "unit": "1"} for r in others]
+    checked = _checked(eco, {"actors": [{"id": a} for a in eco.actor_ids[:1]], "resources": mini})[3]
+    return {k: v[:1] for k, v in section_cells(checked["resources"], "resources").items()}
+
+
+def added_resource_tables(eco: Ecosystem, record: Mapping[str, Any]) -> Tables:
+    """The validated tables of ``eco`` with one more resource (see
+    :meth:`Ecosystem.add_resource <rainforest.model.Ecosystem.add_resource>`)."""
+    if str(record.get("id")) in eco.resource_ids:
+        raise DocumentError([Issue("resources[0].id", "the id is taken", got=repr(record.get("id")))], source="edit")
+    cells = _resource_cells(eco, record, eco.resource_ids)
+    drop = np.zeros(eco.table("resources").n, dtype=bool)
+    return build_tables(raw_document(eco, {"resources": (drop, cells)}))
+
+
+def replaced_resource_tables(eco: Ecosystem, resource: str, record: Mapping[str, Any]) -> Tables:
+    """The validated tables of ``eco`` with ``resource``'s record replaced (see
+    :meth:`Ecosystem.replace_resource <rainforest.model.Ecosystem.replace_resource>`)."""
+    eco.resource(resource)  # UnknownIdError with the nearest ids
+    if str(record.get("id", resource)) != resource:
+        raise DocumentError(
+            [
+                Issue(
+                    "resources[0].id",
+                    "an edit cannot rename the resource",
+                    expected=repr(resource),
+                    got=repr(record.get("id")),
+                )
+            ],
+            source="edit",
+        )
+    cells = _resource_cells(eco, {**record, "id": resource}, [r for r in eco.resource_ids if r != resource])
+    table = eco.table("resources")
+    drop = np.array([r == resource for r in table.texts("id")], dtype=bool)
+    return build_tables(raw_document(eco, {"resources": (drop, cells)}))
+
+
+def resource_uses(eco: Ecosystem, resource: str) -> dict[str, int]:
+    """How many rows of each section name ``resource`` (its own record left out)."""
+    uses: dict[str, int] = {}
+    for section, fields in RESOURCE_REFERENCES.items():
+        table = eco.table(section)
+        if table.n == 0:
+            continue
+        mask = np.zeros(table.n, dtype=bool)
+        for name in fields:
+            if name in table:
+                mask |= _mentions(table[name].tolist(), resource)
+        if int(mask.sum()):
+            uses[section] = int(mask.sum())
+    return uses
+
+
+def removed_resource_tables(eco: Ecosystem, resource: str) -> Tables:
+    """The validated tables of ``eco`` without ``resource`` (see
+    :meth:`Ecosystem.remove_resource <rainforest.model.Ecosystem.remove_resource>`)."""
+    eco.resource(resource)  # UnknownIdError with the nearest ids
+    uses = resource_uses(eco, resource)
+    if uses:
+        used = ", ".join(f"{n} {SECTIONS[s].singular if n == 1 else s}" for s, n in uses.items())
+        raise DocumentError(
+            [
+                Issue(
+                    "resources",
+                    f"the resource {resource!r} is in use",
+                    expected="a resource nothing names",
+                    got=used,
+                    hint="remove or change those rows first",
+                )
+            ],
+            source="edit",
+        )
+    table = eco.table("resources")
+    drop = np.array([r == resource for r in table.texts("id")], dtype=bool)
+    return build_tables(_pruned(raw_document(eco, {"resources": (drop, {})})))

@@ -136,6 +136,7 @@ class Resource:
     transport_cost: float | None = None
     substitutes: tuple[str, ...] = ()
     codes: Mapping[str, Any] = field(default_factory=_empty)
+    name: str | None = None
     extensions: Mapping[str, Any] = field(default_factory=_empty)
 
     def __post_init__(self) -> None:

@@ -8,7 +8,8 @@ Fields rainforest adds to version 1 (which allows new fields, never new meanings
 ``added=True`` and documented in ``docs/format.md``: ``actors[].living`` (for ecological
 network models), ``actors[].region`` (multi-regional input-output), ``unit`` on offers,
 needs, stocks, virgin and links (converted on load like a flow's), ``flows[].uncertainty``
-(for data reconciliation), ``flows[].quantified`` (``false`` marks a documented exchange
+(for data reconciliation), ``resources[].name`` (a display name, as actors have),
+``flows[].quantified`` (``false`` marks a documented exchange
 whose quantity is unknown: it has no ``quantity``, counts in the network's structure and
 is skipped, with a count, by every quantitative analysis), and ``x_*`` extensions
 everywhere.
@@ -293,6 +294,14 @@ _RESOURCES = SectionSpec(
             map_values="text",
             description="taxonomy codes, one per scheme (ewc, cpc, ...)",
             example="{ewc: '10 01 05'}",
+        ),
+        FieldSpec(
+            "name",
+            "text",
+            added=True,
+            description="display name",
+            absent="the id stands for the name",
+            example="FGD gypsum",
         ),
     ),
 )

@@ -54,17 +54,20 @@ from rainforest.model.ecosystem import Ecosystem
 
 # what changed between versions, and their encoding (Arrow IPC; older blobs still decode)
 from rainforest.store._changes import changes as changes
+from rainforest.store._diff import RowChange, row_changes
 from rainforest.store._encoding import _decode, _encode
 from rainforest.store._schema import EcosystemRow, VersionRow
 
 __all__ = [
     "ConflictError",
     "EcosystemInfo",
+    "RowChange",
     "StaleError",
     "Store",
     "StoreError",
     "Version",
     "default_url",
+    "row_changes",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -407,6 +410,33 @@ class Store:
         )
         crash_point("commit:version-row")
         return Version(slug, base + 1, created, author, message, digest, len(eco.actors), len(eco.flows), what)
+
+    def revert(self, slug: str, number: int, *, author: str, expected: int | None = None, message: str = "") -> Version:
+        """Save version ``number`` again as the next version (nothing of the history is
+        lost: the versions after it stay, and the revert can be reverted). The message is
+        ``revert to version N`` unless given; ``expected`` as in :meth:`commit`.
+
+        >>> import rainforest as rf
+        >>> store = Store("sqlite://")
+        >>> eco = rf.datasets.kalundborg()
+        >>> _ = store.create("k", eco, author="demo")
+        >>> _ = store.commit("k", eco.remove_actor("fish_farm"), author="demo", message="fish farm closed")
+        >>> v = store.revert("k", 1, author="demo")
+        >>> v.number, v.message, store.load("k") == eco
+        (3, 'revert to version 1', True)
+        """
+        head = self.head(slug)
+        if not 1 <= number <= head:
+            raise StoreError(f"ecosystem {slug!r} has no version {number}; versions run from 1 to {head}")
+        eco = self.load(slug, number)
+        return self.commit(
+            slug, eco, author=author, message=message or f"revert to version {number}", expected=expected
+        )
+
+    def diff(self, slug: str, a: int, b: int) -> list[RowChange]:
+        """Row by row, what changed from version ``a`` to version ``b`` (see
+        :func:`row_changes`)."""
+        return row_changes(self.load(slug, a), self.load(slug, b))
 
     def repair(self) -> list[str]:
         """The start-up check: remove ecosystems that have no version (a server killed while

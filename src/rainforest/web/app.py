@@ -24,7 +24,7 @@ from rainforest.store import Store
 from rainforest.web.context import Workbench
 from rainforest.web.deps import SignInError, caller, csrf_token
 from rainforest.web.render import html_page
-from rainforest.web.routers import accounts, actors, board, ecosystems, inbox, jobs, people, suggestions, template
+from rainforest.web.routers import accounts, actors, board, ecosystems, history, inbox, jobs, people, suggestions, template
 from rainforest.web.routers import map as maps
 from rainforest.web.security import MAX_REQUEST_MB, SecurityHeaders, SizeLimit, docs_page
 from rainforest.web.services.map import TileServer
@@ -89,7 +89,7 @@ def create_app(
     app.state.max_request_bytes = limit
     app.state.tiles = tiles
     app.add_middleware(SecurityHeaders, images=(tiles.origin,) if tiles is not None else ())
-    for area in (ecosystems, board, accounts, actors, people, jobs, suggestions, template, inbox, maps):
+    for area in (ecosystems, board, accounts, actors, people, jobs, suggestions, template, inbox, maps, history):
         # the areas' routes join the application's own table, flat (include_router keeps a
         # branch per router in this FastAPI): the authorisation tests walk that table
         app.router.routes.extend(area.router.routes)

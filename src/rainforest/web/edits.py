@@ -9,13 +9,23 @@ problems it reports (``record.sector``). Callers use these functions through the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rainforest.errors import DocumentError, Issue
 from rainforest.model.ecosystem import Ecosystem
 
-__all__ = ["EDITABLE", "actor_records", "add_actor", "edit_actor", "section_records"]
+__all__ = [
+    "EDITABLE",
+    "actor_records",
+    "add_actor",
+    "add_resource",
+    "edit_actor",
+    "edit_resource",
+    "remove_actor",
+    "remove_resource",
+    "section_records",
+]
 
 #: The parts an actor's edit may replace.
 EDITABLE = ("actor", "offers", "needs", "flows")
@@ -71,11 +81,51 @@ def add_actor(eco: Ecosystem, record: Mapping[str, Any]) -> Ecosystem:
         raise DocumentError([_renamed(i) for i in exc.issues], source="edit") from None
 
 
+def _edit(change: Callable[[], Ecosystem]) -> Ecosystem:
+    """Run a model edit; its problems placed as the workbench says them."""
+    try:
+        return change()
+    except DocumentError as exc:
+        if exc.source != "edit":
+            raise
+        raise DocumentError([_renamed(i) for i in exc.issues], source="edit") from None
+
+
+def remove_actor(eco: Ecosystem, actor: str) -> Ecosystem:
+    """The ecosystem without ``actor`` and its offers, needs, stocks, flows and links.
+
+    Raises
+    ------
+    UnknownIdError
+        When ``actor`` is not in the ecosystem.
+    DocumentError
+        When a module names it, or it is the last actor.
+    """
+    return _edit(lambda: eco.remove_actor(actor))
+
+
+def add_resource(eco: Ecosystem, record: Mapping[str, Any]) -> Ecosystem:
+    """The ecosystem with one more resource; problems placed as ``record.unit``."""
+    return _edit(lambda: eco.add_resource(record))
+
+
+def edit_resource(eco: Ecosystem, resource: str, record: Mapping[str, Any]) -> Ecosystem:
+    """The ecosystem with ``resource``'s record replaced; problems placed as ``record.unit``."""
+    return _edit(lambda: eco.replace_resource(resource, record))
+
+
+def remove_resource(eco: Ecosystem, resource: str) -> Ecosystem:
+    """The ecosystem without ``resource`` (refused, saying where, while anything names it)."""
+    return _edit(lambda: eco.remove_resource(resource))
+
+
 def _renamed(issue: Issue) -> Issue:
-    """Say ``record.sector`` instead of the model's ``actors[0].sector``."""
+    """Say ``record.sector`` instead of the model's ``actors[0].sector`` (``resources[0]``
+    likewise)."""
     path = issue.path
-    if path.startswith("actors[0]"):
-        path = "record" + path[len("actors[0]") :]
+    for model in ("actors[0]", "resources[0]"):
+        if path.startswith(model):
+            path = "record" + path[len(model) :]
     return Issue(path, issue.message, expected=issue.expected, got=issue.got, hint=issue.hint)
 
 
