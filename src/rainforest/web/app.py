@@ -24,7 +24,18 @@ from rainforest.store import Store
 from rainforest.web.context import Workbench
 from rainforest.web.deps import SignInError, caller, csrf_token
 from rainforest.web.render import html_page
-from rainforest.web.routers import accounts, actors, board, ecosystems, history, inbox, jobs, people, suggestions, template
+from rainforest.web.routers import (
+    accounts,
+    actors,
+    board,
+    ecosystems,
+    history,
+    inbox,
+    jobs,
+    people,
+    suggestions,
+    template,
+)
 from rainforest.web.routers import map as maps
 from rainforest.web.security import MAX_REQUEST_MB, SecurityHeaders, SizeLimit, docs_page
 from rainforest.web.services.map import TileServer

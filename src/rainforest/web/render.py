@@ -52,7 +52,13 @@ ICON = (
 )
 
 #: The files under ``/static/`` and their media types.
-STATIC = {"plotly.min.js": "text/javascript", "workbench.js": "text/javascript", "suggestions.js": "text/javascript", "inbox.js": "text/javascript", "map.js": "text/javascript"}
+STATIC = {
+    "plotly.min.js": "text/javascript",
+    "workbench.js": "text/javascript",
+    "suggestions.js": "text/javascript",
+    "inbox.js": "text/javascript",
+    "map.js": "text/javascript",
+}
 
 
 @lru_cache(maxsize=4)
