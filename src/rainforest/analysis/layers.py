@@ -988,8 +988,9 @@ def layered_cascade(
     >>> float(r.loss[0]), bool((r.loss <= r.loss_upper).all())
     (1.0, True)
     """
+    chosen = _check_layers(layers, "layered_cascade")  # the choices first, then the data
+    check = _damping(damping)
     lay = _source(eco, valued)
-    chosen = _check_layers(layers, "layered_cascade")
     shock = _shock(lay, failed)
     wd = (withdrawn,) if isinstance(withdrawn, str) else tuple(dict.fromkeys(withdrawn))
     mods = np.zeros((len(lay.platform), 1))
@@ -999,7 +1000,6 @@ def layered_cascade(
         raise ParameterError(
             f"The 'tol' parameter of layered_cascade must be >= 0. Got {tol!r} instead.", parameter="tol"
         )
-    check = _damping(damping)
     if "supply" in chosen and lay.supply is not None:
         _warn_undamped(lay.supply, check)
     c = _coupled(lay, chosen, check)
@@ -1218,10 +1218,10 @@ def layered_profile(
     >>> len(p.labels), bool(((0 <= p.score) & (p.score <= p.score_upper) & (p.score_upper <= 1)).all())
     (50, True)
     """
-    lay = _source(eco, valued)
-    chosen = _check_layers(layers, "layered_profile")
+    chosen = _check_layers(layers, "layered_profile")  # the choices first, then the data
     check_choice("engine", engine, Engine, where="layered_profile")
     rule = _damping(damping)
+    lay = _source(eco, valued)
     if "supply" in chosen and lay.supply is not None:
         _warn_undamped(lay.supply, rule)
     c = _coupled(lay, chosen, rule)
