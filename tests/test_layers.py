@@ -134,6 +134,22 @@ def test_module_withdrawn(five: rf.Ecosystem) -> None:
     assert layered_cascade(five, withdrawn=["erp"], layers="supply,byproducts").loss.max() == 0.0
 
 
+def test_a_provider_adopting_its_own_module_is_not_hit_by_its_withdrawal(five: rf.Ecosystem, tmp_path: Path) -> None:
+    """cloud listed as an adopter of its own erp: in-house use, not a dependence, so the
+    result is the one without that listing (cloud loses 0.15 through the supply layer only)."""
+    import yaml
+
+    doc = yaml.safe_load(FIVE.read_text(encoding="utf-8"))
+    erp = next(m for m in doc["modules"] if m["id"] == "erp")
+    erp["adopters"] = [*erp["adopters"], erp["provider"]]
+    (tmp_path / "own.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    listed = layered_cascade(rf.load(tmp_path / "own.yaml"), withdrawn=["erp"])
+    plain = layered_cascade(five, withdrawn=["erp"])
+    np.testing.assert_array_equal(listed.loss, plain.loss)
+    np.testing.assert_array_equal(listed.loss_upper, plain.loss_upper)
+    assert listed.cost_total == pytest.approx(plain.cost_total)
+
+
 def test_byproduct_chain_without_money() -> None:
     """Three actors, by-products only, no money flows: a -> b slag (essential, all of b's
     slag), b -> c ash (essential, 40 of c's 100 t; the rest from outside), b -> c chips

@@ -599,6 +599,8 @@ def _platform(eco: Ecosystem, ids: tuple[str, ...]) -> PlatformLayer:
     ad: list[int] = []
     for k, m in enumerate(mods):
         for a in dict.fromkeys(m.adopters):
+            if a == m.provider:  # in-house use: withdrawing a module never hits its own provider
+                continue
             am.append(k)
             ad.append(pos[a])
 
