@@ -58,6 +58,7 @@ MODULES = {
     "cascade": "rainforest.analysis.cascade",
     "exchanges": "rainforest.optimize.exchanges",
     "io": "rainforest.io",
+    "layers": "rainforest.analysis.layers",
     "metabolism": "rainforest.analysis.metabolism",
     "mrio": "rainforest.analysis.mrio",
     "networks": "rainforest.analysis.networks",

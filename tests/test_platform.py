@@ -26,12 +26,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def example() -> platform.Platform:
+def example() -> platform.PlatformAnalysis:
     return platform.analyze(rf.load(EXAMPLE), preference_gap=300_000, returns_per_adopter=100_000)
 
 
 # -- hand-derived numbers on docs/examples/platform.yaml ---------------------------------------------------
-def test_reach_of_the_leading_provider(example: platform.Platform) -> None:
+def test_reach_of_the_leading_provider(example: platform.PlatformAnalysis) -> None:
     """hub's two modules reach mill, brewery, bakery, dairy, cannery and printer: 6 of the
     12 actors = 0.5.
 
@@ -58,7 +58,7 @@ def test_reach_of_the_leading_provider(example: platform.Platform) -> None:
     assert data.throughflow_share == pytest.approx(1700 / 4100)
 
 
-def test_dependence_of_an_adopter(example: platform.Platform) -> None:
+def test_dependence_of_an_adopter(example: platform.PlatformAnalysis) -> None:
     """printer adopts hub_logistics (value 2,000,000 EUR per adopter and year, capacity share
     0.3, switching cost 500,000): 2.0 / 5.0 million revenue = 0.4 of its revenue, 2.0 / 4.0
     million costs = 0.5 of its inputs; 30% of its output stops without the module."""
@@ -73,7 +73,7 @@ def test_dependence_of_an_adopter(example: platform.Platform) -> None:
     assert "no switching_cost for module cloud_data" in unknown.reasons["switching_cost"]
 
 
-def test_multi_homing_and_concentration(example: platform.Platform) -> None:
+def test_multi_homing_and_concentration(example: platform.PlatformAnalysis) -> None:
     """Logistics: hub has 6 adopters, freight 2 (cannery uses both): shares 6/8 and 2/8,
     HHI = 0.75^2 + 0.25^2 = 0.625 = 6,250 points; 1 of the kind's 7 adopters multi-homes.
     Data: cloud 4 (bakery, printer, foundry, dairy), hub 3 (mill, brewery, dairy): HHI =
@@ -97,7 +97,7 @@ def test_multi_homing_and_concentration(example: platform.Platform) -> None:
     assert older.kind("logistics").band == "highly concentrated"
 
 
-def test_entry_barriers_after_arthur(example: platform.Platform) -> None:
+def test_entry_barriers_after_arthur(example: platform.PlatformAnalysis) -> None:
     """Logistics: leader hub (6 adopters), runner-up freight (2), lead 4. Its adopters would
     pay 6 x 500,000 = 3,000,000 EUR to leave. Open pool (no logistics module, no logistics
     provider): cloud, foundry, quarry = 3 < 6. Luring hub's adopters only takes
@@ -146,7 +146,7 @@ def test_lock_in_lead_needs_both_parameters() -> None:
         platform.analyze(rf.load(EXAMPLE), guidelines="1992")  # type: ignore[arg-type]
 
 
-def test_direct_keystone_losses(example: platform.Platform) -> None:
+def test_direct_keystone_losses(example: platform.PlatformAnalysis) -> None:
     """hub fails: it stops (50 million) and both modules go; an adopter loses the sum of
     the capacity shares it uses (at most 1): mill and brewery and dairy 0.3 + 0.1 = 0.4,
     bakery, cannery, printer 0.3. 50 + 0.4 (20 + 10 + 12) + 0.3 (8 + 10 + 5) = 73.7 million;
@@ -306,7 +306,7 @@ def platform_documents(draw: st.DrawFn) -> rf.Ecosystem:
     )
 
 
-def _shares(p: platform.Platform) -> list[float | None]:
+def _shares(p: platform.PlatformAnalysis) -> list[float | None]:
     out: list[float | None] = []
     for r in (*p.providers, *p.modules):
         out += [r.actors_share, r.value_added_share, r.throughflow_share]
@@ -420,7 +420,7 @@ def test_any_valid_document_is_analysed_or_refused_clearly(eco: rf.Ecosystem) ->
 
 
 # -- results, shells, report -------------------------------------------------------------------------------
-def test_frames_and_dict(example: platform.Platform) -> None:
+def test_frames_and_dict(example: platform.PlatformAnalysis) -> None:
     reach = example.to_frame()
     assert reach.loc[("provider", "hub"), "actors_share"] == 0.5
     assert math.isnan(example.to_frame("kinds").loc["data", "switching_cost_total"])
@@ -503,7 +503,7 @@ def test_a_document_without_modules() -> None:
 
 def test_report_has_a_platform_section() -> None:
     a = rf.assess(rf.load(EXAMPLE), plan=False)
-    assert isinstance(a.platform, platform.Platform)
+    assert isinstance(a.platform, platform.PlatformAnalysis)
     r = rf.report.health_report(a)
     s = r.section("platform")
     assert s.available

@@ -16,6 +16,9 @@ SAME_NAME_ON_PURPOSE = {
     "DENSE_LIMIT",
     # each reader's own document tag ('rainforest/1' for ecosystems, 'io-system/1' for IO systems)
     "FORMAT",
+    # each analysis module's entry point, reached through its namespace (rf.ena.analyze(eco),
+    # rf.platform.analyze(eco)), as scikit-learn's estimators each have their own fit
+    "analyze",
 }
 #: Clashes still to resolve, each with the reason it is not resolved here.
 NOT_YET = {

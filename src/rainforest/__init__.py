@@ -123,6 +123,7 @@ _MODULES = {
     "cascade": "rainforest.analysis.cascade",
     "exchanges": "rainforest.optimize.exchanges",
     "io": "rainforest.io",
+    "layers": "rainforest.analysis.layers",
     "metabolism": "rainforest.analysis.metabolism",
     "mrio": "rainforest.analysis.mrio",
     "networks": "rainforest.analysis.networks",

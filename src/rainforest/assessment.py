@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rainforest.analysis.io_tables import IOTable
     from rainforest.analysis.metabolism import Reconciliation
     from rainforest.analysis.mrio import IOSystem
-    from rainforest.analysis.platform import Platform
+    from rainforest.analysis.platform import PlatformAnalysis
     from rainforest.analysis.positioning import Positioning
     from rainforest.analysis.structure import NetworkStructure
     from rainforest.optimize.exchanges import Plan
@@ -890,7 +890,7 @@ class Assessment:
     plan: ExchangePlan | Unavailable
     cluster: ClusterCurve | Unavailable
     unknowns: tuple[dict[str, str], ...] = ()
-    platform: Platform | Unavailable = Unavailable("the platform analysis was not run")
+    platform: PlatformAnalysis | Unavailable = Unavailable("the platform analysis was not run")
 
     @property
     def has_regions(self) -> bool:

@@ -85,5 +85,5 @@ NetworkModel = Literal["er", "coupled-er"]
 
 #: Which DOJ/FTC Merger Guidelines name the HHI bands (:mod:`rainforest.analysis.platform`).
 MergerGuidelines = Literal["2023-merger", "2010-horizontal"]
-#: Which table :meth:`rainforest.analysis.platform.Platform.to_frame` returns.
+#: Which table :meth:`rainforest.analysis.platform.PlatformAnalysis.to_frame` returns.
 PlatformPart = Literal["reach", "adoptions", "kinds", "keystone"]

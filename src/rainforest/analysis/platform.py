@@ -4,7 +4,7 @@ what a newcomer would face, and what the ecosystem loses if a provider goes.
 
 :func:`analyze` reads the document's ``modules`` (provider, kind, adopters,
 ``value_per_adopter``, ``switching_cost``, ``capacity_share``), the actors' sizes and the
-flows, and returns a :class:`Platform`. Every measure below is stated with what it reads;
+flows, and returns a :class:`PlatformAnalysis`. Every measure below is stated with what it reads;
 where the document lacks what a measure needs, the measure is ``None`` with the reason
 (never 0). docs/platform.md explains each one for users.
 
@@ -128,7 +128,7 @@ __all__ = [
     "Barrier",
     "Keystone",
     "Kind",
-    "Platform",
+    "PlatformAnalysis",
     "Reach",
     "analyze",
     "hhi",
@@ -418,7 +418,7 @@ class Keystone:
 
 
 @dataclass(frozen=True)
-class Platform:
+class PlatformAnalysis:
     """The platform analysis of one ecosystem (:func:`analyze`).
 
     ``providers`` and ``modules`` hold each one's :class:`Reach`; ``adoptions`` every
@@ -496,7 +496,7 @@ class Platform:
         """
         import pandas as pd
 
-        check_choice("part", part, PlatformPart, where="Platform.to_frame")
+        check_choice("part", part, PlatformPart, where="PlatformAnalysis.to_frame")
 
         def num(v: float | None) -> float:
             return math.nan if v is None else float(v)
@@ -709,7 +709,7 @@ def analyze(
     guidelines: MergerGuidelines = "2023-merger",
     cascade: bool = True,
     valued: bool = False,
-) -> Platform:
+) -> PlatformAnalysis:
     """The platform analysis of ``eco`` (see the module notes for every measure).
 
     Parameters
@@ -740,7 +740,7 @@ def analyze(
 
     Returns
     -------
-    Platform
+    PlatformAnalysis
 
     Raises
     ------
@@ -836,7 +836,7 @@ def analyze(
         "cascade": cascade,
         "valued": valued,
     }
-    return Platform(
+    return PlatformAnalysis(
         providers=provider_reach,
         modules=module_reach,
         adoptions=adoptions,
