@@ -84,6 +84,27 @@ def test_events_follow_what_each_role_sees(park: tuple[Store, TestClient]) -> No
     assert _kinds(store, "fred")[0] == ("agreed", "mia")
 
 
+def test_consents_and_recording_reach_the_other_party_with_a_link_to_the_proposal(
+    park: tuple[Store, TestClient],
+) -> None:
+    store, client = park
+    proposals = Proposals(store)
+    p = proposals.propose("park", "mill", "farm", "ash", 4.0, author="manny")
+    proposals.move("park", p.id, "negotiating", author="manny")
+    proposals.move("park", p.id, "active", author="mia", party="mill")
+    proposals.move("park", p.id, "active", author="fred", party="farm")
+    proposals.consent("park", p.id, author="mia", party="mill")
+    first = Inbox(store).events("fred")[0]
+    assert (first.kind, first.author) == ("consent", "mia")
+    assert "consents to record the flow" in first.text
+    proposals.recorded("park", p.id, 2, author="fred")
+    assert Inbox(store).events("mia")[0].kind == "recorded"
+    assert _login(client, "fred") == 303
+    page = client.get("/inbox").text
+    assert "Consent to record" in page
+    assert f"/e/park/board#proposal-{p.id}" in page  # each entry links to its own proposal
+
+
 def test_applications_and_their_decisions(park: tuple[Store, TestClient]) -> None:
     store, _ = park
     app = Applications(store).apply("park", "newco", PASSWORD, actor="newco", name="New Co")

@@ -116,6 +116,8 @@ def describe(e: Event, actors: Mapping[str, str] | None = None) -> str:
     if e.kind == "agreed":
         party = "the managers" if e.text == "managers" else name(e.text)
         return f"{e.author} agreed for {party}: {exchange}"
+    if e.kind in ("consent", "recorded"):
+        return f"{e.author} {e.text}: {exchange}"
     return f"{e.author} commented on {exchange}: {e.text}"
 
 

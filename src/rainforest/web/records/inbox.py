@@ -96,7 +96,12 @@ class MailSettings:
     error_at: _dt.datetime | None
 
 
-def _comment_kind(text: str) -> tuple[str, str]:
+def _comment_kind(text: str, kind: str | None = None) -> tuple[str, str]:
+    """The inbox's kind of a proposal's history entry and the text it shows. ``kind`` is the
+    board's own (``consent`` and ``recorded`` entries keep theirs); older entries have none
+    and are told apart by their text."""
+    if kind in ("consent", "recorded"):
+        return kind, text
     if text == "status: proposed":
         return "proposal", ""
     if text.startswith("status: "):
@@ -142,6 +147,7 @@ class Inbox:
                         CommentRow.author,
                         CommentRow.at,
                         CommentRow.text,
+                        CommentRow.kind,
                         ProposalRow.id,
                         ProposalRow.ecosystem_id,
                         ProposalRow.source,
@@ -158,7 +164,7 @@ class Inbox:
                     slug, role, actor = roles[r.ecosystem_id]
                     if role not in _SEES_ALL and actor not in (r.source, r.target):
                         continue
-                    kind, text = _comment_kind(r.text)
+                    kind, text = _comment_kind(r.text, r.kind)
                     out.append(
                         Event(_utc(r.at), slug, kind, r.author, r.id, r.source, r.target, r.resource, r.quantity, text)
                     )

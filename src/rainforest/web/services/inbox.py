@@ -23,6 +23,8 @@ _TITLES = {
     "comment": "Comment",
     "status": "Status change",
     "agreed": "Agreement",
+    "consent": "Consent to record",
+    "recorded": "Recorded as a flow",
     "application": "Application",
     "decision": "Decision on an application",
 }
@@ -58,8 +60,8 @@ def _row(e: Event, names: _Names | None, new: bool) -> dict[str, Any]:
         return actors.get(actor, actor)
 
     exchange = ""
-    if e.kind in ("proposal", "comment", "status", "agreed"):
-        link = f"/e/{e.ecosystem}/board#proposals"
+    if e.kind in ("proposal", "comment", "status", "agreed", "consent", "recorded"):
+        link = f"/e/{e.ecosystem}/board#proposal-{e.ref}"
         amount = ""
         if e.quantity is not None:
             unit = names.units.get(e.resource, "") if names is not None else ""
@@ -78,6 +80,8 @@ def _row(e: Event, names: _Names | None, new: bool) -> dict[str, Any]:
         what = f"{e.author} agreed for {party}"
     elif e.kind == "comment":
         what = f"{e.author}: “{e.text}”"
+    elif e.kind in ("consent", "recorded"):
+        what = f"{e.author} {e.text}"
     elif e.kind == "application":
         joining = e.text or name(e.source)
         what = f"{e.author} applied to join as the member of {joining} ({e.source})"
