@@ -397,6 +397,10 @@ LITERATURE: dict[str, tuple[str, str | None, str, str, tuple[str, ...], tuple[st
 }
 
 
+def _by_case(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda x: str(x["case"]))
+
+
 def _rows(name: str) -> list[dict[str, str]]:
     with (DATA / name).open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
@@ -550,7 +554,7 @@ def build() -> dict[str, Any]:
                 "ewc": list(codes),
                 "ewc_descriptions": [ewc[c]["description"] if c in ewc else "" for c in codes],
                 "aliases": list(aliases),
-                "evidence": sorted(evidence[sid], key=lambda x: str(x["case"])),
+                "evidence": _by_case(evidence[sid]),
             }
         )
     if problems:
