@@ -32,8 +32,9 @@ How a pair is scored (*ours*; each step is shown in the suggestion's ``why``):
 - A suggestion's ``score`` is its best evidence's weight (1.0: a published case between
   firms of the very same two classes); ``cases`` counts the independent cases that
   support it (a generalisation of a Kalundborg exchange counts as that exchange, not as a
-  second case). Suggestions are ranked by score, then cases, then names; ``rank`` 1 is
-  the best.
+  second case). Suggestions are ranked by score; at equal scores, by the number of
+  cases supporting the pair at that score, then by the sum of all their weights (a loose
+  match adds less than a close one), then by the firms' order; ``rank`` 1 is the best.
 
 Firms without a NACE code get no suggestion, and the result says why (``skipped``). A
 pair already exchanging the residue (a flow whose resource matches the synergy's aliases or
@@ -532,7 +533,7 @@ def suggest_exchanges(
     >>> found = rf.suggest.suggest_exchanges(eco)
     >>> s = next(s for s in found if s.synergy == "fgd_gypsum")
     >>> s.rank, s.supplier, s.receiver, s.resource, s.score
-    (2, 'power', 'board', 'gypsum', 1.0)
+    (3, 'power', 'board', 'gypsum', 1.0)
     >>> s.sources[0][:33]
     'Kalundborg Symbiosis exchange E16'
     """
@@ -564,7 +565,8 @@ def suggest_exchanges(
         by_code.setdefault(code, []).append(aid)
     resources = {r.id: r for r in eco.resources}
     flows = [(f.source, f.target, f.resource) for f in eco.flows if f.source in coded and f.target in coded]
-    found = []
+    found: list[Suggestion] = []
+    ties: dict[int, tuple[int, float]] = {}
     for synergy in kb.synergies:
         named = {
             rid for rid, r in resources.items() if _names(synergy, rid, str(r.extensions.get("x_name", "")), r.codes)
@@ -582,10 +584,17 @@ def suggest_exchanges(
                 if not support:
                     continue
                 score, cases, kept = support[0].weight, _independent(support), tuple(support)
+                # ties at the best score: the pair more cases support at that score first,
+                # then the one with more support in all (a loose match counts for less)
+                tie = (
+                    -_independent([x for x in support if x.weight >= score - 1e-12]),
+                    -sum(x.weight for x in support),
+                )
                 for sid in suppliers:
                     for rid in by_code[rcode]:
                         if sid == rid or (sid, rid) in exchanged:
                             continue
+                        ties[len(found)] = tie
                         found.append(
                             Suggestion(
                                 sid,
@@ -601,7 +610,11 @@ def suggest_exchanges(
                             )
                         )
     order = {a: i for i, a in enumerate(eco.actor_ids)}
-    found.sort(key=lambda s: (-s.score, -s.cases, order[s.supplier], order[s.receiver], s.synergy))
+    ranked = sorted(
+        range(len(found)),
+        key=lambda i: (-found[i].score, *ties[i], order[found[i].supplier], order[found[i].receiver], found[i].synergy),
+    )
+    found = [found[i] for i in ranked]
     if limit is not None:
         found = found[:limit]
     ranked = tuple(
