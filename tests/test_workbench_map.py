@@ -185,7 +185,7 @@ def test_placing_a_firm_is_a_version_with_its_author(park: tuple[Store, TestClie
     assert r.status_code == 200, r.text
     v = r.json()
     assert (v["number"], v["author"]) == (2, "manny")
-    assert v["message"] == "placed farm on the map at 55.81000, 11.31235"
+    assert v["message"] == "placed Pig farm on the map at 55.81000, 11.31235"  # its name, not its id
     farm = store.load("park").actor("farm")
     assert (farm.location.lat, farm.location.lon) == (55.81, 11.312346)  # type: ignore[union-attr]
     assert list(farm.extensions["x_public"]) == ["location"]  # the rest of the record is kept

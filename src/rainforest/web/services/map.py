@@ -340,5 +340,6 @@ def set_location(
     eco.actor(aid)
     record = edits.section_records(eco, "actors", aid)[0]
     record["location"] = place
-    text = message.strip()[:500] or f"placed {aid} on the map at {place['lat']:.5f}, {place['lon']:.5f}"
+    name = record.get("name") or aid
+    text = message.strip()[:500] or f"placed {name} on the map at {place['lat']:.5f}, {place['lon']:.5f}"
     return actors.edit(wb, c, slug, aid, base, text, merge=expected is None, record=record)
