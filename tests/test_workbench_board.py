@@ -482,9 +482,10 @@ def test_both_parties_consent_and_the_flow_is_recorded_in_a_new_version(park: tu
     last = store.history("park")[-1]
     assert last["author"] == "facilitator"
     assert last["message"].startswith(
-        f"recorded proposal {pid}: power -> board, 150000 gypsum (consent: power by powerco at "
+        f"recorded proposal {pid}: Coal power station -> Plasterboard plant, 150,000 t of gypsum "
+        "(consent: Coal power station by powerco at "
     )
-    assert "board by facilitator" in last["message"]
+    assert "Plasterboard plant by facilitator" in last["message"]  # names, not ids
     again = who("boardco").post(f"/api/ecosystems/park/proposals/{pid}/consent", json={})
     assert again.status_code == 422
     assert "recorded already" in again.json()["error"]

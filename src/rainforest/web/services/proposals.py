@@ -25,6 +25,7 @@ from rainforest.web import edits
 from rainforest.web.context import Workbench
 from rainforest.web.deps import Caller
 from rainforest.web.records.proposals import TRANSITIONS, Proposal
+from rainforest.web.render import number
 from rainforest.web.visibility import Access, visible_candidates, visible_ledger
 
 __all__ = [
@@ -163,11 +164,20 @@ def _record_flow(wb: Workbench, c: Caller, slug: str, p: Proposal) -> int:
     added: nobody's change is reverted); a flow of this proposal already there (a recording
     stopped half-way) is not added twice."""
     store = wb.store
-    consents = "; ".join(f"{x['party']} by {x['author']} at {x['at'][:16].replace('T', ' ')} UTC" for x in p.consents)
-    message = f"recorded proposal {p.id}: {p.source} -> {p.target}, {p.quantity:g} {p.resource} (consent: {consents})"
     for _ in range(MERGES):
         head = store.head(slug)
         eco = store.load(slug, head)
+        # the history names firms and the resource as the pages do (ids are in the flow)
+        names = _names(eco)
+        consents = "; ".join(
+            f"{names.get(x['party'], x['party'])} by {x['author']} at {x['at'][:16].replace('T', ' ')} UTC"
+            for x in p.consents
+        )
+        unit = _unit(eco, p.resource)
+        message = (
+            f"recorded proposal {p.id}: {names.get(p.source, p.source)} -> {names.get(p.target, p.target)}, "
+            f"{number(float(p.quantity))}{' ' + unit if unit else ''} of {resource_name(eco, p.resource)} (consent: {consents})"
+        )
         if any(f.extensions.get("x_proposal") == p.id for f in eco.flows):
             return head
         flows = edits.section_records(eco, "flows", p.source)
@@ -194,12 +204,13 @@ def _names(eco: Ecosystem) -> dict[str, str]:
 
 
 def resource_name(eco: Ecosystem, rid: str) -> str:
-    """A resource's name: its ``x_name`` when the document gives one, else its id in words."""
+    """A resource's name: its ``name`` (or the older ``x_name``) when the document gives one,
+    else its id in words."""
     try:
         r = eco.resource(rid)
     except UnknownIdError:
         return rid.replace("_", " ")
-    name = r.extensions.get("x_name")
+    name = r.name or r.extensions.get("x_name")
     return str(name) if name else rid.replace("_", " ")
 
 
@@ -352,7 +363,9 @@ def candidate_rows(eco: Ecosystem, a: Access) -> tuple[list[dict[str, Any]], lis
         row["value"] = c.upper * c.unit_saving
         accepted = need.accepted[0]
         if accepted in virgin_unknown:
-            reasons["co2e"] = f"no co2e_virgin for {accepted}: avoided production unknown"
+            reasons["co2e"] = (
+                f"the CO2e of virgin {resource_name(eco, accepted)} is not given, so the avoided production is unknown"
+            )
         else:
             row["co2e_t"] = c.upper * kg / 1000.0
         rows.append(row)
@@ -667,7 +680,7 @@ def _plan_rows(
                 "co2e_t": None if kg is None or e["resource"] in virgin_unknown else kg / 1000.0,
                 "co2e_reason": ""
                 if kg is not None and e["resource"] not in virgin_unknown
-                else f"no co2e_virgin for {e['resource']}",
+                else f"the CO2e of virgin {resource_name(eco, e['resource'])} is not given",
                 "proposal": open_for.get(key),
             }
         )
