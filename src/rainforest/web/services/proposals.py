@@ -361,13 +361,13 @@ def candidate_rows(eco: Ecosystem, a: Access) -> tuple[list[dict[str, Any]], lis
             rows.append(row)
             continue
         row["value"] = c.upper * c.unit_saving
+        # valued as the ledger, the plan and the report value it: avoided disposal and virgin
+        # production less transport; where the virgin's CO2e is not given, production is left
+        # out and the cell says so (the same figure everywhere, its omission stated)
+        row["co2e_t"] = c.upper * kg / 1000.0
         accepted = need.accepted[0]
         if accepted in virgin_unknown:
-            reasons["co2e"] = (
-                f"the CO2e of virgin {resource_name(eco, accepted)} is not given, so the avoided production is unknown"
-            )
-        else:
-            row["co2e_t"] = c.upper * kg / 1000.0
+            reasons["co2e_note"] = _without_virgin(eco, accepted)
         rows.append(row)
     return rows, notes
 
@@ -536,8 +536,23 @@ def ledger(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
         for y, group in by_year.items():
             years.setdefault(y, {})[kind] = _column(visible_ledger(eco, group, a))
     units = {k: u.format(period=eco.period) for k, _, u in FIGURES}
+    virgin_unknown = sorted(
+        {
+            resource_name(eco, r.id)
+            for col in columns.values()
+            for r in eco.resources
+            if r.id in (col.get("virgin_saved") or {}) and r.co2e_virgin is None
+        }
+    )
     return {
         **counted,
+        "co2e_note": (
+            "CO2e avoided leaves out the avoided production of virgin "
+            + ", ".join(virgin_unknown)
+            + ": its CO2e is not given"
+            if virgin_unknown
+            else ""
+        ),
         "columns": {k: columns[k] for k in ("planned", "agreed", "recorded")},
         "years": [{"year": y, **years[y]} for y in sorted(years)],
         "units": units,
@@ -654,6 +669,11 @@ def _when(iso: str) -> str:
     return at.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _without_virgin(eco: Ecosystem, resource: str) -> str:
+    """The note of a CO2e figure that leaves out the virgin production of ``resource``."""
+    return f"without avoided production: the CO2e of virgin {resource_name(eco, resource)} is not given"
+
+
 def _plan_rows(
     eco: Ecosystem, plan: dict[str, Any], open_for: dict[tuple[str, str, str], Proposal]
 ) -> list[dict[str, Any]]:
@@ -677,10 +697,9 @@ def _plan_rows(
                 "target_name": names.get(e["to"], e["to"]),
                 "resource_name": resource_name(eco, e["resource"]),
                 "unit": _unit(eco, e["resource"]),
-                "co2e_t": None if kg is None or e["resource"] in virgin_unknown else kg / 1000.0,
-                "co2e_reason": ""
-                if kg is not None and e["resource"] not in virgin_unknown
-                else f"the CO2e of virgin {resource_name(eco, e['resource'])} is not given",
+                "co2e_t": None if kg is None else kg / 1000.0,
+                "co2e_reason": "" if kg is not None else "this exchange could not be valued",
+                "co2e_note": _without_virgin(eco, e["resource"]) if e["resource"] in virgin_unknown else "",
                 "proposal": open_for.get(key),
             }
         )
