@@ -162,6 +162,34 @@ def test_candidates_rank_by_total_value_per_period_not_per_unit(park: tuple[Stor
     assert table.index("6.72 million") < table.index("1.15 million")
 
 
+def test_co2e_is_one_figure_everywhere_with_its_omission_stated(park: tuple[Store, People]) -> None:
+    """Candidates, plan rows and the ledger value CO2e the same way (avoided disposal and
+    virgin production less transport). Where the virgin's CO2e is not given, production is
+    left out: the figure is still shown, with a note saying what it leaves out, never n/a
+    on one page and a number on the next."""
+    store, who = park
+    eco = store.load("park")
+    gypsum = next(r for r in eco.to_dict()["resources"] if r["id"] == "gypsum")
+    gypsum.pop("co2e_virgin", None)  # nobody gave the virgin gypsum's CO2e
+    store.commit("park", eco.replace_resource("gypsum", gypsum), author="setup")
+    eco = store.load("park")
+    unknown = {r.id for r in eco.resources if r.co2e_virgin is None}
+    rows = _cands(who)
+    assert rows
+    assert all(r["co2e_t"] is not None for r in rows)
+    for r in rows:
+        accepted = eco.needs[next(i for i, n in enumerate(eco.needs) if n.actor == r["target"])].accepted[0]
+        note = r["reasons"].get("co2e_note", "")
+        assert ("is not given" in note) == (accepted in unknown), (r["source"], r["target"], note)
+    assert unknown & {eco.needs[i].accepted[0] for i in range(len(eco.needs))}  # the case is exercised
+    # the ledger: the agreed exchange's figure, and the note under it
+    _agreed(who, "power", "board", "gypsum", 1000.0)
+    led = who("facilitator").get("/api/ecosystems/park/ledger").json()
+    assert led["columns"]["agreed"]["figures"]["co2e_avoided_t"] is not None
+    assert led["co2e_note"].startswith("CO2e avoided leaves out the avoided production of virgin")
+    assert 'id="ledger-co2e-note"' in who("facilitator").get("/e/park/board").text
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -482,9 +510,10 @@ def test_both_parties_consent_and_the_flow_is_recorded_in_a_new_version(park: tu
     last = store.history("park")[-1]
     assert last["author"] == "facilitator"
     assert last["message"].startswith(
-        f"recorded proposal {pid}: power -> board, 150000 gypsum (consent: power by powerco at "
+        f"recorded proposal {pid}: Coal power station -> Plasterboard plant, 150,000 t of gypsum "
+        "(consent: Coal power station by powerco at "
     )
-    assert "board by facilitator" in last["message"]
+    assert "Plasterboard plant by facilitator" in last["message"]  # names, not ids
     again = who("boardco").post(f"/api/ecosystems/park/proposals/{pid}/consent", json={})
     assert again.status_code == 422
     assert "recorded already" in again.json()["error"]

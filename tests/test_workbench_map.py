@@ -111,6 +111,9 @@ def test_a_manager_sees_every_firm_the_candidates_and_the_cluster_radius(park: t
     power = client.get("/api/ecosystems/park/map?actor=power", auth=MANAGER).json()["radius"]
     assert power["centre"] == {"lat": 55.66, "lon": 11.09}
     assert "around Coal power station" in power["label"]
+    # an actor's page draws that actor's candidates only
+    lines = client.get("/api/ecosystems/park/map?actor=power", auth=MANAGER).json()["candidates"]
+    assert {(c["from"], c["to"]) for c in lines} == {("power", "cement"), ("power", "board"), ("refinery", "power")}
     assert client.get("/api/ecosystems/park/map?actor=nobody", auth=MANAGER).status_code == 404
 
 
@@ -173,6 +176,8 @@ def test_members_see_shared_locations_and_their_own_exchanges_only(park: tuple[S
     carl = client.get("/api/ecosystems/park/map", auth=("carl", PASSWORD)).json()
     assert {a["id"] for a in carl["actors"]} == {"cement", "farm"}
     assert carl["candidates"] == []
+    assert carl["candidates_off_map"] == 1  # counted beside the map, not drawn: power -> cement
+    assert data["candidates_off_map"] == 0
     olga = client.get("/api/ecosystems/park/map", auth=("olga", PASSWORD)).json()
     assert olga["may_place"] == []
     assert olga["radius"]["km"] == pytest.approx(3.995)
@@ -185,7 +190,7 @@ def test_placing_a_firm_is_a_version_with_its_author(park: tuple[Store, TestClie
     assert r.status_code == 200, r.text
     v = r.json()
     assert (v["number"], v["author"]) == (2, "manny")
-    assert v["message"] == "placed farm on the map at 55.81000, 11.31235"
+    assert v["message"] == "placed Pig farm on the map at 55.81000, 11.31235"  # its name, not its id
     farm = store.load("park").actor("farm")
     assert (farm.location.lat, farm.location.lon) == (55.81, 11.312346)  # type: ignore[union-attr]
     assert list(farm.extensions["x_public"]) == ["location"]  # the rest of the record is kept

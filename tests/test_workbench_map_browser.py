@@ -147,7 +147,7 @@ def test_the_map_in_a_browser(server: tuple[str, str], browser: Any, tmp_path: P
     assert page.inner_text("#map-status").startswith("Saved as version 2 by admin: from the plant's address")
     _wait_drawn(page, 1)
     status = _place(page, "statoil_refinery", 90, -60)
-    assert status.startswith("Saved as version 3 by admin: placed statoil_refinery on the map at")
+    assert status.startswith("Saved as version 3 by admin: placed Kalundborg oil refinery (Tidewater 1961, ")
     _wait_drawn(page, 2)
     assert _lines(page)["solid"] >= 1
     assert "Asnaes Power Station" not in page.inner_text("#map-unplaced")

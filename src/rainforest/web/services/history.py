@@ -61,6 +61,12 @@ def _value(v: Any, unit: str = "") -> str:
     return str(v)
 
 
+def _degrees(v: Any) -> str:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return f"{float(v):.5f}"
+    return _value(v)
+
+
 class _Words:
     """Names and units of two versions (the newer one first), to put rows in words."""
 
@@ -111,6 +117,11 @@ class _Words:
         for f in c.fields:
             words = _FIELD_WORDS.get(f, f.replace("_", " "))
             u = unit if f in ("quantity", "uncertainty") else ""
+            if f in ("location.lat", "location.lon"):
+                # degrees to 5 decimals (about 1 m), as the map says them: 3 significant
+                # digits would hide a move of a few kilometres
+                parts.append((words, f"from {_degrees(before.get(f))} to {_degrees(after.get(f))}"))
+                continue
             parts.append((words, f"from {_value(before.get(f), u)} to {_value(after.get(f), u)}"))
         if len(parts) == 1:
             return f"changed the {parts[0][0]} of {name} {parts[0][1]}"

@@ -232,9 +232,12 @@ def _map_layers(eco: Ecosystem, a: Access) -> dict[str, Any]:
     cands = visible_candidates(eco, exchanges.candidates(eco), a)
     cands.sort(key=lambda x: (x["saving"] is None, -(x["saving"] or 0.0)))  # as the board lists them
     lines: dict[tuple[str, str, str], dict[str, Any]] = {}
+    off_map: set[tuple[str, str, str]] = set()  # candidates with a partner not on the map
     for x in cands[:CANDIDATES]:
         key = (x["source"], x["target"], x["resource"])
-        if key not in lines and x["source"] in points and x["target"] in points:
+        if key not in lines and not (x["source"] in points and x["target"] in points):
+            off_map.add(key)
+        elif key not in lines:
             lines[key] = {
                 "from": key[0],
                 "to": key[1],
@@ -242,7 +245,7 @@ def _map_layers(eco: Ecosystem, a: Access) -> dict[str, Any]:
                 "upper": x["upper"],
                 "unit": units.get(key[2], ""),
             }
-    return {"points": points, "unplaced": unplaced, "flows": flows, "lines": lines, "units": units}
+    return {"points": points, "unplaced": unplaced, "flows": flows, "lines": lines, "off_map": off_map, "units": units}
 
 
 def map_data(
@@ -290,6 +293,11 @@ def map_data(
             )
     may_place = [x for x in eco.actor_ids if actors.may_edit(a, x)]
     flows = layers["flows"]
+    off_map = layers["off_map"]
+    if focus is not None:  # an actor's page: its own exchanges and candidates
+        flows = [f for f in flows if focus in (f["from"], f["to"])]
+        lines = [x for x in lines if focus in (x["from"], x["to"])]
+        off_map = {k for k in off_map if focus in k[:2]}
     return {
         "ecosystem": slug,
         "version": head,
@@ -300,6 +308,7 @@ def map_data(
         "flows": flows[:LINES],
         "flows_not_drawn": max(0, len(flows) - LINES),
         "candidates": lines,
+        "candidates_off_map": len(off_map),
         "plan_version": plan_version,
         "radius": _radius(wb, slug, eco, head, a, points, focus),
         "tiles": tiles.to_dict() if tiles is not None else None,
@@ -340,5 +349,6 @@ def set_location(
     eco.actor(aid)
     record = edits.section_records(eco, "actors", aid)[0]
     record["location"] = place
-    text = message.strip()[:500] or f"placed {aid} on the map at {place['lat']:.5f}, {place['lon']:.5f}"
+    name = record.get("name") or aid
+    text = message.strip()[:500] or f"placed {name} on the map at {place['lat']:.5f}, {place['lon']:.5f}"
     return actors.edit(wb, c, slug, aid, base, text, merge=expected is None, record=record)

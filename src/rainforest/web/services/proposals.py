@@ -25,6 +25,7 @@ from rainforest.web import edits
 from rainforest.web.context import Workbench
 from rainforest.web.deps import Caller
 from rainforest.web.records.proposals import TRANSITIONS, Proposal
+from rainforest.web.render import number
 from rainforest.web.visibility import Access, visible_candidates, visible_ledger
 
 __all__ = [
@@ -163,11 +164,20 @@ def _record_flow(wb: Workbench, c: Caller, slug: str, p: Proposal) -> int:
     added: nobody's change is reverted); a flow of this proposal already there (a recording
     stopped half-way) is not added twice."""
     store = wb.store
-    consents = "; ".join(f"{x['party']} by {x['author']} at {x['at'][:16].replace('T', ' ')} UTC" for x in p.consents)
-    message = f"recorded proposal {p.id}: {p.source} -> {p.target}, {p.quantity:g} {p.resource} (consent: {consents})"
     for _ in range(MERGES):
         head = store.head(slug)
         eco = store.load(slug, head)
+        # the history names firms and the resource as the pages do (ids are in the flow)
+        names = _names(eco)
+        consents = "; ".join(
+            f"{names.get(x['party'], x['party'])} by {x['author']} at {x['at'][:16].replace('T', ' ')} UTC"
+            for x in p.consents
+        )
+        unit = _unit(eco, p.resource)
+        message = (
+            f"recorded proposal {p.id}: {names.get(p.source, p.source)} -> {names.get(p.target, p.target)}, "
+            f"{number(float(p.quantity))}{' ' + unit if unit else ''} of {resource_name(eco, p.resource)} (consent: {consents})"
+        )
         if any(f.extensions.get("x_proposal") == p.id for f in eco.flows):
             return head
         flows = edits.section_records(eco, "flows", p.source)
@@ -194,12 +204,13 @@ def _names(eco: Ecosystem) -> dict[str, str]:
 
 
 def resource_name(eco: Ecosystem, rid: str) -> str:
-    """A resource's name: its ``x_name`` when the document gives one, else its id in words."""
+    """A resource's name: its ``name`` (or the older ``x_name``) when the document gives one,
+    else its id in words."""
     try:
         r = eco.resource(rid)
     except UnknownIdError:
         return rid.replace("_", " ")
-    name = r.extensions.get("x_name")
+    name = r.name or r.extensions.get("x_name")
     return str(name) if name else rid.replace("_", " ")
 
 
@@ -350,11 +361,13 @@ def candidate_rows(eco: Ecosystem, a: Access) -> tuple[list[dict[str, Any]], lis
             rows.append(row)
             continue
         row["value"] = c.upper * c.unit_saving
+        # valued as the ledger, the plan and the report value it: avoided disposal and virgin
+        # production less transport; where the virgin's CO2e is not given, production is left
+        # out and the cell says so (the same figure everywhere, its omission stated)
+        row["co2e_t"] = c.upper * kg / 1000.0
         accepted = need.accepted[0]
         if accepted in virgin_unknown:
-            reasons["co2e"] = f"no co2e_virgin for {accepted}: avoided production unknown"
-        else:
-            row["co2e_t"] = c.upper * kg / 1000.0
+            reasons["co2e_note"] = _without_virgin(eco, accepted)
         rows.append(row)
     return rows, notes
 
@@ -523,8 +536,23 @@ def ledger(wb: Workbench, c: Caller, slug: str) -> dict[str, Any]:
         for y, group in by_year.items():
             years.setdefault(y, {})[kind] = _column(visible_ledger(eco, group, a))
     units = {k: u.format(period=eco.period) for k, _, u in FIGURES}
+    virgin_unknown = sorted(
+        {
+            resource_name(eco, r.id)
+            for col in columns.values()
+            for r in eco.resources
+            if r.id in (col.get("virgin_saved") or {}) and r.co2e_virgin is None
+        }
+    )
     return {
         **counted,
+        "co2e_note": (
+            "CO2e avoided leaves out the avoided production of virgin "
+            + ", ".join(virgin_unknown)
+            + ": its CO2e is not given"
+            if virgin_unknown
+            else ""
+        ),
         "columns": {k: columns[k] for k in ("planned", "agreed", "recorded")},
         "years": [{"year": y, **years[y]} for y in sorted(years)],
         "units": units,
@@ -641,6 +669,11 @@ def _when(iso: str) -> str:
     return at.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _without_virgin(eco: Ecosystem, resource: str) -> str:
+    """The note of a CO2e figure that leaves out the virgin production of ``resource``."""
+    return f"without avoided production: the CO2e of virgin {resource_name(eco, resource)} is not given"
+
+
 def _plan_rows(
     eco: Ecosystem, plan: dict[str, Any], open_for: dict[tuple[str, str, str], Proposal]
 ) -> list[dict[str, Any]]:
@@ -664,10 +697,9 @@ def _plan_rows(
                 "target_name": names.get(e["to"], e["to"]),
                 "resource_name": resource_name(eco, e["resource"]),
                 "unit": _unit(eco, e["resource"]),
-                "co2e_t": None if kg is None or e["resource"] in virgin_unknown else kg / 1000.0,
-                "co2e_reason": ""
-                if kg is not None and e["resource"] not in virgin_unknown
-                else f"no co2e_virgin for {e['resource']}",
+                "co2e_t": None if kg is None else kg / 1000.0,
+                "co2e_reason": "" if kg is not None else "this exchange could not be valued",
+                "co2e_note": _without_virgin(eco, e["resource"]) if e["resource"] in virgin_unknown else "",
                 "proposal": open_for.get(key),
             }
         )

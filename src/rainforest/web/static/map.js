@@ -74,7 +74,9 @@
       data.unplaced.map(function (a) { return a.name; }).join(", ") : "";
     text("map-counts", data.actors.length + " firm(s) on the map; " + data.flows.length + " exchange(s) today" +
       (data.flows_not_drawn ? " (" + data.flows_not_drawn + " smaller ones not drawn)" : "") + ", " +
-      data.candidates.length + " candidate(s)" + (data.plan_version ? ", the plan of version " + data.plan_version : "") +
+      data.candidates.length + " candidate(s)" +
+      (data.candidates_off_map ? " (" + data.candidates_off_map + " more with a partner not on the map, not drawn)" : "") +
+      (data.plan_version ? ", the plan of version " + data.plan_version : "") +
       ". Hover a line for what it carries.");
     fit();
     form();
