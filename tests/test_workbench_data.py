@@ -267,7 +267,7 @@ def test_offers_and_needs_carry_quality_ewc_pattern_price_and_confidentiality(wo
     assert (need.quantity, need.price, dict(need.max_quality)) == (8.0, 15.0, {"lead_ppm": 50.0})
     assert _last(store)["author"] == "fred"
     page = client.get("/e/park/actors/mill", auth=MANNY).text
-    assert "moisture_pct 12, lead_ppm 40" in page
+    assert "lead_ppm 40, moisture_pct 12" in page  # properties by name: the same order every time
     assert "EWC 10 01 01" in page
 
 

@@ -610,11 +610,11 @@ def suggest_exchanges(
                             )
                         )
     order = {a: i for i, a in enumerate(eco.actor_ids)}
-    ranked = sorted(
+    by_rank = sorted(
         range(len(found)),
         key=lambda i: (-found[i].score, *ties[i], order[found[i].supplier], order[found[i].receiver], found[i].synergy),
     )
-    found = [found[i] for i in ranked]
+    found = [found[i] for i in by_rank]
     if limit is not None:
         found = found[:limit]
     ranked = tuple(
