@@ -495,3 +495,16 @@ def test_the_pathway_is_known_before_assessing() -> None:
         assert pathway(eco) == assess(eco, risk=False, plan=False, cluster=False).pathway
     assert pathway(rf.datasets.park()) == "plan"
     assert pathway(rf.datasets.kalundborg()) == "existing"
+
+
+def test_key_numbers_name_actors_by_their_names_not_ids() -> None:
+    """The overview and the report read "sent or received by Novo Nordisk (Kalundborg
+    site)", not "novo_nordisk"; a loop is told with names too."""
+    eco = rf.datasets.kalundborg()
+    numbers = {k.key: k for k in rf.assess(eco, risk=False, plan=False).key_numbers("page")}
+    novo = eco.actor("novo_nordisk").name
+    assert novo is not None
+    assert novo in numbers["dependence"].meaning
+    assert "novo_nordisk" not in numbers["dependence"].meaning
+    assert "asnaes →" not in numbers["cycling"].meaning
+    assert f"{eco.actor('asnaes').name} →" in numbers["cycling"].meaning

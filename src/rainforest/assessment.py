@@ -844,14 +844,18 @@ def _plan_point(eco: Ecosystem, r: float | None, per_need: int | None) -> dict[s
 
 
 # -- the assessment ---------------------------------------------------------------------------------
-def finn_meaning(structure: NetworkStructure | None, fci: float, currency: str) -> str:
-    """What Finn's index measures here: quantified cycling only, and the loops it cannot see."""
+def finn_meaning(
+    structure: NetworkStructure | None, fci: float, currency: str, names: Mapping[str, str] | None = None
+) -> str:
+    """What Finn's index measures here: quantified cycling only, and the loops it cannot see
+    (named by ``names``, actor id -> display name, where given)."""
     s = structure
+    called = names or {}
     base = f"share of the quantified {currency} throughflow that comes back round a loop (Finn 1976)"
     if s is None or not s.cycles:
         return base + "; no loop closes even among the exchanges without a quantity"
     if fci <= 0:
-        first = " → ".join([*s.cycles[0], s.cycles[0][0]])
+        first = " → ".join(called.get(a, a) for a in [*s.cycles[0], s.cycles[0][0]])
         return (
             base + f"; 0 because no loop closes among the quantified flows, but the documented network has "
             f"{len(s.cycles)}{'' if s.cycles_complete else '+'} loop(s) (e.g. {first}) whose quantities are not all known"
@@ -896,6 +900,10 @@ class Assessment:
     def has_regions(self) -> bool:
         """Whether any actor gives its region (the regions analysis is then attempted)."""
         return any(a.region for a in self.ecosystem.actors)
+
+    def names(self) -> dict[str, str]:
+        """Actor id -> the name people read (the id where the document gives none)."""
+        return {a.id: a.name or a.id for a in self.ecosystem.actors}
 
     def per_period(self, unit: str) -> str:
         """``'t per year'``: a unit per the document's period."""
@@ -1068,16 +1076,25 @@ class Assessment:
             fci = float(result.result.flow["FCI"])
             wov = result.window
             currency = fm.currency if fm is not None else result.result.currency
-            out.append(
-                KeyNumber(
+            if math.isfinite(fci):
+                cycling = KeyNumber(
                     "cycling",
                     "cycling (Finn index)",
                     fci,
                     "share",
                     format_share(fci),
-                    finn_meaning(self.structure, fci, currency),
+                    finn_meaning(self.structure, fci, currency, self.names()),
                 )
-            )
+            else:  # cycled / total throughflow with no quantified throughflow: 0/0
+                cycling = KeyNumber(
+                    "cycling",
+                    "cycling (Finn index)",
+                    None,
+                    "share",
+                    "n/a",
+                    f"not defined: the quantified {currency} throughflow is 0 (Finn's index is a share of it)",
+                )
+            out.append(cycling)
             out.append(
                 KeyNumber(
                     "robustness",
@@ -1101,7 +1118,7 @@ class Assessment:
                     value,
                     "share",
                     format_share(value),
-                    f"of the sales between members are lost if {actor} fails (ESRI, Diem et al. 2022)",
+                    f"of the sales between members are lost if {self.names().get(actor, actor)} fails (ESRI, Diem et al. 2022)",
                 )
             )
         elif fm is not None and fm.Z.nnz and float(fm.Z.sum()) > 0:
@@ -1116,7 +1133,8 @@ class Assessment:
                     share,
                     "share",
                     format_share(share),
-                    f"of the exchanged {fm.currency} is sent or received by {fm.ids[k]} (no money layer for ESRI)",
+                    f"of the exchanged {fm.currency} is sent or received by {self.names().get(fm.ids[k], fm.ids[k])} "
+                    "(no money layer for ESRI)",
                 )
             )
         else:

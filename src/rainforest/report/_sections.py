@@ -648,7 +648,10 @@ def ena_section(ctx: Context) -> Section:
         shown = fmt(v, ctx.per_period(unit)) if key == "TST" else (pct(v) if key == "FCI" else fmt(v))
         if key == "FCI":
             meaning = finn_meaning(
-                ctx.a.structure, float(v), ctx.layer.currency if ctx.layer is not None else result.currency
+                ctx.a.structure,
+                float(v),
+                ctx.layer.currency if ctx.layer is not None else result.currency,
+                ctx.a.names(),
             )
         numbers.append({"label": f"{label} ({key})", "value": shown, "meaning": meaning})
         if key == "FCI":
