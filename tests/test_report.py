@@ -56,7 +56,7 @@ def test_kalundborg_key_numbers_come_from_the_analyses(kalundborg: report.Report
     assert numbers["robustness"]["value"] == pytest.approx(closed.ascendency["robustness"])
     # Novo Nordisk sends 1.005 Mt of 1.519 Mt (sludge and yeast to the farmers)
     assert numbers["dependence"]["value"] == pytest.approx(1_005_000 / 1_519_000)
-    assert "novo_nordisk" in numbers["dependence"]["meaning"]
+    assert "Novo Nordisk (Kalundborg site)" in numbers["dependence"]["meaning"]  # its name, not its id
 
 
 def test_sections_without_their_analysis_say_why_and_show_no_numbers(kalundborg: report.Report) -> None:
@@ -91,7 +91,7 @@ def test_kalundborg_headlines_say_what_is_known(kalundborg: report.Report) -> No
     shown as 0, and Finn's 0% not read as 'no loop' when a documented loop exists."""
     cycling = next(n for n in kalundborg.key_numbers if n["key"] == "cycling")
     assert "no loop closed" not in cycling["meaning"]
-    assert "asnaes → statoil_refinery → asnaes" in cycling["meaning"]
+    assert "Asnaes Power Station (Asnaesvaerket) → Kalundborg oil refinery" in cycling["meaning"]  # names
     assert "quantified" in cycling["meaning"]
     network = kalundborg.section("network").data["structure"]
     assert network["cycles"] == [["asnaes", "statoil_refinery"]]
