@@ -31,8 +31,9 @@ def _sign_in(page: Any, base: str, user: str, password: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"h20data-{name}.png"
+def _shot(page: Any, tmp_path: Path, name: str, prefix: str = "h20data") -> None:
+    """A full-page screenshot, copied to ``$RAINFOREST_SHOTS`` when it is set."""
+    path = tmp_path / f"{prefix}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     target = os.environ.get("RAINFOREST_SHOTS")
     if target:

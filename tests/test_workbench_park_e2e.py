@@ -13,8 +13,6 @@ the history page. Screenshots at 1280 px go to ``$RAINFOREST_SHOTS`` when it is 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import pytest
 from playwright.sync_api import expect
 
 from test_web import _serve
+from test_workbench_data_browser import _code
+from test_workbench_data_browser import _shot as shot
 
 MANAGER = ("fiona", "facilitating since 2009")
 FIRM_PASSWORD = "a long firm password"
@@ -47,21 +47,7 @@ def _sign_in(context: Any, base: str, user: str, password: str) -> Any:
 
 
 def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"e2e-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    target = os.environ.get("RAINFOREST_SHOTS")
-    if target:
-        shutil.copy(path, Path(target) / path.name)
-
-
-def _code(page: Any, field: str, words: str, code: str) -> None:
-    """Type ``words`` into a code search field, wait for ``code`` among the suggestions, pick it."""
-    box = page.locator(field)
-    box.fill("")
-    box.press_sequentially(words, delay=20)
-    datalist = box.get_attribute("list")
-    page.wait_for_selector(f"#{datalist} option[value='{code}']", state="attached")
-    box.fill(code)
+    shot(page, tmp_path, name, prefix="e2e")
 
 
 def _drawn(page: Any) -> None:
